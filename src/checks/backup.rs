@@ -1,0 +1,190 @@
+//! Kind `backup_freshness`: the newest file matching a pattern in a directory
+//! must be younger than `max_age` and at least `min_size` bytes. No matching
+//! file fails; a directory that cannot be read is an error (nothing verified).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    TargetNeed,
+};
+use crate::config::{format_duration, ByteSize, ConfigDuration, TargetType};
+
+pub const KIND: KindInfo = KindInfo {
+    name: "backup_freshness",
+    category: Category::Operations,
+    unit: "seconds",
+    summary: "age and size of the newest backup file matching a pattern",
+    target: TargetNeed::Optional(TargetType::Path),
+    build,
+};
+
+fn default_pattern() -> String {
+    "*".into()
+}
+const fn default_min_size() -> ByteSize {
+    ByteSize(1)
+}
+
+/// Params of the `backup_freshness` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Directory holding the backups; relative paths resolve against the
+    /// target's path. Default: the target's path.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// File name pattern (`*.sql.gz`, `db-????-??-??.dump`). Default `*`.
+    #[serde(default = "default_pattern")]
+    pub pattern: String,
+    /// The newest matching file must be younger than this.
+    pub max_age: ConfigDuration,
+    /// The newest matching file must be at least this big. Default 1 byte.
+    #[serde(default = "default_min_size")]
+    pub min_size: ByteSize,
+}
+
+#[derive(Debug)]
+struct BackupFreshness {
+    dir: PathBuf,
+    pattern: glob::Pattern,
+    max_age: Duration,
+    min_size: u64,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    let base = input.target.and_then(|t| t.as_path());
+    let dir = match (base, params.dir) {
+        (Some(base), Some(dir)) => base.join(dir),
+        (None, Some(dir)) => dir,
+        (Some(base), None) => base.clone(),
+        (None, None) => {
+            return Err((
+                "params.dir".into(),
+                "required when the check has no path target".into(),
+            ))
+        }
+    };
+    let pattern = glob::Pattern::new(&params.pattern)
+        .map_err(|e| ("params.pattern".to_owned(), format!("invalid pattern: {e}")))?;
+    Ok(Arc::new(BackupFreshness {
+        dir,
+        pattern,
+        max_age: params.max_age.0,
+        min_size: params.min_size.0,
+    }))
+}
+
+/// The newest regular file whose name matches.
+#[derive(Debug)]
+struct NewestBackup {
+    path: PathBuf,
+    modified: SystemTime,
+    size: u64,
+}
+
+fn newest_backup(
+    dir: &Path,
+    pattern: &glob::Pattern,
+) -> Result<(Option<NewestBackup>, usize), String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
+    let mut newest: Option<NewestBackup> = None;
+    let mut matched = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !pattern.matches(name) {
+            continue;
+        }
+        let path = entry.path();
+        let meta =
+            std::fs::metadata(&path).map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            continue;
+        }
+        matched += 1;
+        let modified = meta
+            .modified()
+            .map_err(|e| format!("no modification time for {}: {e}", path.display()))?;
+        if newest.as_ref().is_none_or(|n| modified > n.modified) {
+            newest = Some(NewestBackup {
+                path,
+                modified,
+                size: meta.len(),
+            });
+        }
+    }
+    Ok((newest, matched))
+}
+
+impl Check for BackupFreshness {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            ctx.trace(format!(
+                "listing {} for {}",
+                self.dir.display(),
+                self.pattern
+            ));
+            let dir = self.dir.clone();
+            let pattern = self.pattern.clone();
+            let listed = tokio::task::spawn_blocking(move || newest_backup(&dir, &pattern)).await;
+            let (newest, matched) = match listed {
+                Ok(Ok(found)) => found,
+                Ok(Err(reason)) => return Outcome::error(reason),
+                Err(e) => return Outcome::error(format!("listing the directory failed: {e}")),
+            };
+            let max_age = self.max_age.as_secs_f64();
+            let Some(newest) = newest else {
+                return Outcome::fail(format!(
+                    "no file matching {} in {}",
+                    self.pattern,
+                    self.dir.display()
+                ))
+                .threshold(max_age)
+                .evidence("dir", self.dir.display().to_string())
+                .evidence("matching_files", 0);
+            };
+            let age = SystemTime::now()
+                .duration_since(newest.modified)
+                .unwrap_or(Duration::ZERO);
+            let shown_age = format_duration(Duration::from_secs(age.as_secs()));
+            let path = newest.path.display().to_string();
+            let mut problems = Vec::new();
+            if age > self.max_age {
+                problems.push(format!(
+                    "is {shown_age} old (limit {})",
+                    format_duration(self.max_age)
+                ));
+            }
+            if newest.size < self.min_size {
+                problems.push(format!(
+                    "is {} bytes (minimum {})",
+                    newest.size, self.min_size
+                ));
+            }
+            let outcome = if problems.is_empty() {
+                Outcome::pass(format!(
+                    "newest backup {path} is {shown_age} old, {} bytes",
+                    newest.size
+                ))
+            } else {
+                Outcome::fail(format!("newest backup {path} {}", problems.join(" and ")))
+            };
+            outcome
+                .observed(age.as_secs_f64())
+                .threshold(max_age)
+                .evidence("dir", self.dir.display().to_string())
+                .evidence("newest_file", path)
+                .evidence("newest_size_bytes", newest.size)
+                .evidence("newest_age_seconds", age.as_secs())
+                .evidence("matching_files", matched)
+        })
+    }
+}

@@ -1,0 +1,338 @@
+//! Kind `http`: one request to a URL, judged on status, body, headers and
+//! latency. The general tool for health checks and smoke tests.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::{describe_error, read_body_capped, StatusMatcher};
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    TargetNeed,
+};
+use crate::config::{format_duration, ByteSize, ConfigDuration, TargetType};
+use crate::engine::targets::HttpTarget;
+use crate::redact::mask_url_passwords;
+
+pub const KIND: KindInfo = KindInfo {
+    name: "http",
+    category: Category::Operations,
+    unit: "seconds",
+    summary: "HTTP request: expected status, body regex, required headers, latency",
+    target: TargetNeed::Optional(TargetType::Http),
+    build,
+};
+
+/// Most redirects followed before giving up.
+const MAX_REDIRECTS: usize = 10;
+
+fn default_method() -> String {
+    "GET".into()
+}
+const fn default_true() -> bool {
+    true
+}
+const fn default_max_body_size() -> ByteSize {
+    ByteSize(1024 * 1024)
+}
+
+/// Params of the `http` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// URL to request. Relative URLs resolve against the target's URL; without
+    /// a target it must be absolute. Default: the target's URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// HTTP method. Default GET.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Request body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Accepted statuses: codes (200) or classes ("2xx"). Default: 2xx.
+    #[serde(default)]
+    pub expected_status: Vec<StatusMatcher>,
+    /// The body must match this regex.
+    #[serde(default)]
+    pub body_regex: Option<String>,
+    /// The body must not match this regex.
+    #[serde(default)]
+    pub body_not_regex: Option<String>,
+    /// Slower than this (headers and body) fails.
+    #[serde(default)]
+    pub max_latency: Option<ConfigDuration>,
+    /// Response headers that must be present.
+    #[serde(default)]
+    pub required_headers: Vec<String>,
+    /// Follow redirects on the same host (at most 10). Default true.
+    #[serde(default = "default_true")]
+    pub follow_redirects: bool,
+    /// Read at most this much of the body. Default 1MiB.
+    #[serde(default = "default_max_body_size")]
+    pub max_body_size: ByteSize,
+}
+
+#[derive(Debug)]
+struct HttpCheck {
+    target: Arc<HttpTarget>,
+    url: reqwest::Url,
+    method: Method,
+    headers: HeaderMap,
+    body: Option<String>,
+    expected_status: Vec<StatusMatcher>,
+    body_regex: Option<Regex>,
+    body_not_regex: Option<Regex>,
+    max_latency: Option<Duration>,
+    required_headers: Vec<HeaderName>,
+    follow_redirects: bool,
+    max_body_size: u64,
+}
+
+fn compile(field: &str, pattern: Option<&String>) -> Result<Option<Regex>, ParamError> {
+    pattern
+        .map(|p| {
+            Regex::new(p).map_err(|e| (format!("params.{field}"), format!("invalid regex: {e}")))
+        })
+        .transpose()
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    let target = match input.target.and_then(|t| t.as_http()) {
+        Some(t) => t.clone(),
+        None => {
+            let url = params.url.as_deref().ok_or_else(|| {
+                (
+                    "params.url".to_owned(),
+                    "required when the check has no target".to_owned(),
+                )
+            })?;
+            Arc::new(standalone_target(input.http_client, url)?)
+        }
+    };
+    let url = match &params.url {
+        Some(u) => target
+            .resolve(u)
+            .map_err(|e| ("params.url".to_owned(), e))?,
+        None => target.base_url.clone(),
+    };
+    let method =
+        Method::from_bytes(params.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            (
+                "params.method".to_owned(),
+                format!("invalid method {:?}", params.method),
+            )
+        })?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in &params.headers {
+        let field = format!("params.headers.{name}");
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| (field.clone(), "invalid header name".to_owned()))?;
+        let mut value =
+            HeaderValue::from_str(value).map_err(|_| (field, "invalid header value".to_owned()))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    let required_headers = params
+        .required_headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
+                (
+                    format!("params.required_headers[{i}]"),
+                    format!("invalid header name {h:?}"),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Arc::new(HttpCheck {
+        target,
+        url,
+        method,
+        headers,
+        body: params.body,
+        expected_status: if params.expected_status.is_empty() {
+            vec![StatusMatcher::Class(2)]
+        } else {
+            params.expected_status
+        },
+        body_regex: compile("body_regex", params.body_regex.as_ref())?,
+        body_not_regex: compile("body_not_regex", params.body_not_regex.as_ref())?,
+        max_latency: params.max_latency.map(|d| d.0),
+        required_headers,
+        follow_redirects: params.follow_redirects,
+        max_body_size: params.max_body_size.0,
+    }))
+}
+
+/// A target for a check that names an absolute URL instead of a target.
+fn standalone_target(client: &reqwest::Client, url: &str) -> Result<HttpTarget, ParamError> {
+    let field = || "params.url".to_owned();
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        (
+            field(),
+            format!("invalid URL {:?}: {e}", mask_url_passwords(url)),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err((
+            field(),
+            "the URL must start with http:// or https://".into(),
+        ));
+    }
+    if !parsed.username().is_empty() {
+        return Err((
+            field(),
+            "put credentials in a named http target (basic_auth), not in the URL".into(),
+        ));
+    }
+    Ok(HttpTarget::standalone(client.clone(), parsed))
+}
+
+impl Check for HttpCheck {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(self.run(ctx))
+    }
+}
+
+impl HttpCheck {
+    async fn run(&self, ctx: &Context) -> Outcome {
+        let started = Instant::now();
+        let mut url = self.url.clone();
+        let mut hops = Vec::new();
+        let response = loop {
+            let mut request = self
+                .target
+                .request(self.method.clone(), url.clone())
+                .headers(self.headers.clone());
+            if let Some(body) = &self.body {
+                request = request.body(body.clone());
+            }
+            ctx.trace(format!("{} {url}", self.method));
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let reason = describe_error(e);
+                    return Outcome::error(format!("{} {url} failed: {reason}", self.method))
+                        .evidence("url", url.as_str());
+                }
+            };
+            let status = response.status();
+            ctx.trace(format!("answered {status} after {:?}", started.elapsed()));
+            if !(self.follow_redirects && status.is_redirection()) {
+                break response;
+            }
+            let Some(next) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url.join(l).ok())
+            else {
+                break response;
+            };
+            if next.host_str() != url.host_str() {
+                return Outcome::fail(format!(
+                    "{url} redirects to another host ({next}); not followed"
+                ))
+                .evidence("url", url.as_str())
+                .evidence("status", status.as_u16());
+            }
+            if hops.len() >= MAX_REDIRECTS {
+                return Outcome::fail(format!(
+                    "more than {MAX_REDIRECTS} redirects from {}",
+                    self.url
+                ))
+                .evidence("redirects", hops);
+            }
+            hops.push(next.to_string());
+            url = next;
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let (body, truncated) = match read_body_capped(response, self.max_body_size).await {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome::error(format!(
+                    "{url} answered {status} but the body could not be read: {}",
+                    describe_error(e)
+                ))
+            }
+        };
+        let latency = started.elapsed();
+        self.judge(&url, status, &headers, &body, latency)
+            .observed(latency.as_secs_f64())
+            .threshold_opt(self.max_latency.map(|d| d.as_secs_f64()))
+            .evidence("url", url.as_str())
+            .evidence("status", status)
+            .evidence("latency_seconds", latency.as_secs_f64())
+            .evidence("body_bytes_read", body.len())
+            .evidence("body_truncated", truncated)
+            .evidence("redirects", hops)
+    }
+
+    fn judge(
+        &self,
+        url: &reqwest::Url,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        latency: Duration,
+    ) -> Outcome {
+        let mut problems = Vec::new();
+        if !self.expected_status.iter().any(|m| m.matches(status)) {
+            let expected: Vec<String> =
+                self.expected_status.iter().map(|m| m.to_string()).collect();
+            problems.push(format!(
+                "status {status}, expected {}",
+                expected.join(" or ")
+            ));
+        }
+        let text = String::from_utf8_lossy(body);
+        if let Some(re) = &self.body_regex {
+            if !re.is_match(&text) {
+                problems.push(format!("body does not match /{}/", re.as_str()));
+            }
+        }
+        if let Some(re) = &self.body_not_regex {
+            if re.is_match(&text) {
+                problems.push(format!("body matches forbidden /{}/", re.as_str()));
+            }
+        }
+        let missing: Vec<&str> = self
+            .required_headers
+            .iter()
+            .filter(|h| !headers.contains_key(*h))
+            .map(HeaderName::as_str)
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!("missing header(s) {}", missing.join(", ")));
+        }
+        if let Some(max) = self.max_latency {
+            if latency > max {
+                problems.push(format!(
+                    "took {}ms, limit {}",
+                    latency.as_millis(),
+                    format_duration(max)
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Outcome::pass(format!(
+                "{url} answered {status} in {}ms",
+                latency.as_millis()
+            ))
+        } else {
+            Outcome::fail(format!("{url}: {}", problems.join("; ")))
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The check model: states, outcomes, the `Check` trait and the registry of kinds.
+//! A check only gathers evidence and judges it; it never touches the result store,
+//! metrics or the web layer (the engine does that).
+
+pub mod backup;
+pub mod command;
+pub mod env_secret;
+pub mod http;
+mod registry;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use registry::{
+    kind_names, lookup_kind, parse_params, BuildInput, KindInfo, ParamError, TargetNeed,
+};
+
+/// A boxed future, so that `Check` stays object safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The five states a check can be in. Only `Pass` certifies anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Evaluated, requirement met, with evidence.
+    Pass,
+    /// Evaluated, heuristic suspicion or soft threshold.
+    Warn,
+    /// Evaluated, requirement not met.
+    Fail,
+    /// Could not evaluate (unreachable, timeout, permission denied, parse failure).
+    Error,
+    /// Not evaluated yet, or not enough data.
+    Unknown,
+}
+
+impl State {
+    pub const ALL: [State; 5] = [
+        State::Pass,
+        State::Warn,
+        State::Fail,
+        State::Error,
+        State::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pass => "pass",
+            State::Warn => "warn",
+            State::Fail => "fail",
+            State::Error => "error",
+            State::Unknown => "unknown",
+        }
+    }
+
+    /// Whether this state counts towards a score (everything but `unknown`).
+    pub fn is_evaluated(self) -> bool {
+        self != State::Unknown
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Checklist categories. A fixed set keeps the `category` label's cardinality low.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Security,
+    Performance,
+    Operations,
+    Deployment,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [
+        Category::Security,
+        Category::Performance,
+        Category::Operations,
+        Category::Deployment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Security => "security",
+            Category::Performance => "performance",
+            Category::Operations => "operations",
+            Category::Deployment => "deployment",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How much a failing check matters; copied into alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    #[default]
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one evaluation found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub state: State,
+    /// The measured number (days left, count, ratio, seconds ...), when there is one.
+    pub observed: Option<f64>,
+    /// The limit `observed` was compared with.
+    pub threshold: Option<f64>,
+    /// One line for humans: why this state.
+    pub message: String,
+    /// Structured facts behind the state, shown on the status page and in the API.
+    pub evidence: Map<String, Value>,
+}
+
+impl Outcome {
+    pub fn new(state: State, message: impl Into<String>) -> Self {
+        Outcome {
+            state,
+            observed: None,
+            threshold: None,
+            message: message.into(),
+            evidence: Map::new(),
+        }
+    }
+
+    pub fn pass(message: impl Into<String>) -> Self {
+        Self::new(State::Pass, message)
+    }
+
+    pub fn warn(message: impl Into<String>) -> Self {
+        Self::new(State::Warn, message)
+    }
+
+    pub fn fail(message: impl Into<String>) -> Self {
+        Self::new(State::Fail, message)
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(State::Error, message)
+    }
+
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Self::new(State::Unknown, message)
+    }
+
+    pub fn observed(mut self, value: f64) -> Self {
+        self.observed = Some(value);
+        self
+    }
+
+    pub fn threshold(mut self, value: f64) -> Self {
+        self.threshold = Some(value);
+        self
+    }
+
+    pub fn threshold_opt(mut self, value: Option<f64>) -> Self {
+        self.threshold = value;
+        self
+    }
+
+    pub fn evidence(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.evidence.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+/// Per-evaluation context handed to a check: its name and a trace that
+/// `/probe?debug=true` shows.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub check: Arc<str>,
+    trace: Arc<Mutex<Vec<String>>>,
+}
+
+impl Context {
+    pub fn new(check: &str) -> Self {
+        Context {
+            check: Arc::from(check),
+            trace: Arc::default(),
+        }
+    }
+
+    /// Records one step of the evaluation (request sent, answer received ...).
+    pub fn trace(&self, line: impl Into<String>) {
+        let line = line.into();
+        tracing::debug!(check = %self.check, step = %line, "Check step.");
+        if let Ok(mut lines) = self.trace.lock() {
+            lines.push(line);
+        }
+    }
+
+    pub fn trace_lines(&self) -> Vec<String> {
+        self.trace.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// One configured check, built and validated from its params.
+pub trait Check: Send + Sync + fmt::Debug {
+    /// Gathers evidence from the live system and judges it. Must not panic on
+    /// anything a target answers; the engine enforces the timeout.
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome>;
+}

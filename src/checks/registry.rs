@@ -1,0 +1,89 @@
+//! The registry of check kinds: kind name -> metadata and builder.
+//! Adding a kind means adding its module and one line to `KINDS`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{backup, command, env_secret, http, Category, Check};
+use crate::config::{CheckSpec, TargetType};
+use crate::engine::targets::Target;
+
+/// Whether a kind reads a named target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetNeed {
+    None,
+    Optional(TargetType),
+    Required(TargetType),
+}
+
+/// What the builder of a kind gets: the validated check entry and its target.
+#[derive(Debug)]
+pub struct BuildInput<'a> {
+    pub spec: &'a CheckSpec,
+    pub target: Option<&'a Target>,
+    /// Client for checks that reach HTTP URLs without a named target.
+    pub http_client: &'a reqwest::Client,
+}
+
+/// A problem with a check's params: `(field path, message)`.
+pub type ParamError = (String, String);
+
+/// Static facts about a kind of check.
+pub struct KindInfo {
+    pub name: &'static str,
+    pub category: Category,
+    /// Unit of the observed value (`seconds`, `bytes`, `ratio`, `count` ...).
+    pub unit: &'static str,
+    /// One line on what it measures.
+    pub summary: &'static str,
+    pub target: TargetNeed,
+    pub build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
+}
+
+impl fmt::Debug for KindInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KindInfo")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl PartialEq for KindInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+static KINDS: &[&KindInfo] = &[
+    &http::endpoint::KIND,
+    &backup::KIND,
+    &env_secret::KIND,
+    &command::KIND,
+];
+
+pub fn lookup_kind(name: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().copied().find(|k| k.name == name)
+}
+
+/// Every kind name, sorted, for error messages.
+pub fn kind_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+    names.sort_unstable();
+    names
+}
+
+/// Deserializes a check's `params` into the kind's `Params` struct; errors
+/// carry the field path (`params.expected_status[1]`).
+pub fn parse_params<P: DeserializeOwned>(params: &Value) -> Result<P, ParamError> {
+    crate::config::from_value::<P>(params).map_err(|(path, message)| {
+        let field = if path.is_empty() {
+            "params".to_owned()
+        } else {
+            format!("params.{path}")
+        };
+        (field, message)
+    })
+}

@@ -1,0 +1,282 @@
+//! The engine owns the current plan, runs it on schedule and writes results
+//! to the store. Reload swaps the plan atomically; a bad config never replaces
+//! a running one. Nothing here renders output.
+
+pub mod plan;
+pub mod store;
+pub mod targets;
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn};
+
+use crate::checks::{Context, Outcome, State};
+use crate::config::{format_duration, ConfigErrors};
+use crate::redact::Redactor;
+pub use plan::{load_plan, Plan, PlannedCheck};
+pub use store::{CheckMeta, CheckRecord, Store};
+
+/// One finished evaluation, already redacted.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub outcome: Outcome,
+    pub duration: Duration,
+    pub finished: SystemTime,
+    /// Steps the check recorded (for `/probe?debug=true`).
+    pub trace: Vec<String>,
+}
+
+/// Runs one check under its timeout and the global concurrency limit. A hung
+/// check is abandoned at its timeout; a panicking check becomes `error`.
+pub async fn evaluate(
+    planned: &PlannedCheck,
+    semaphore: &Semaphore,
+    redactor: &Redactor,
+) -> Evaluation {
+    let _permit = semaphore.acquire().await;
+    let started = Instant::now();
+    let ctx = Context::new(&planned.spec.name);
+    let timeout = planned.spec.timeout;
+    let task = {
+        let check = planned.check.clone();
+        let ctx = ctx.clone();
+        tokio::spawn(async move { check.evaluate(&ctx).await })
+    };
+    let abort = task.abort_handle();
+    let mut outcome = match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(join_error)) => Outcome::error(format!(
+            "the check crashed ({}); this is a bug, please report it",
+            if join_error.is_panic() {
+                "panic"
+            } else {
+                "cancelled"
+            }
+        )),
+        Err(_) => {
+            abort.abort();
+            Outcome::error(format!("timed out after {}", format_duration(timeout)))
+        }
+    };
+    let duration = started.elapsed();
+    if outcome.observed.is_some_and(|v| !v.is_finite()) {
+        outcome.observed = None;
+    }
+    if outcome.threshold.is_some_and(|v| !v.is_finite()) {
+        outcome.threshold = None;
+    }
+    outcome.message = redactor.redact(&outcome.message);
+    for value in outcome.evidence.values_mut() {
+        redactor.redact_json(value);
+    }
+    Evaluation {
+        outcome,
+        duration,
+        finished: SystemTime::now(),
+        trace: ctx
+            .trace_lines()
+            .iter()
+            .map(|l| redactor.redact(l))
+            .collect(),
+    }
+}
+
+/// A random fraction in [0, 1) for jitter.
+fn random_fraction(seed: &str, round: u64) -> f64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write(seed.as_bytes());
+    hasher.write_u64(round);
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Evaluates one check forever on its interval (with +-5% jitter).
+async fn run_forever(planned: Arc<PlannedCheck>, plan: Arc<Plan>, store: Arc<Store>) {
+    let spec = &planned.spec;
+    // Spread the first round a little so checks do not all start at once.
+    let first_spread = spec.interval.min(Duration::from_secs(10)).mul_f64(0.1);
+    tokio::time::sleep(first_spread.mul_f64(random_fraction(&spec.name, 0))).await;
+    let mut round = 0u64;
+    loop {
+        round += 1;
+        let started = tokio::time::Instant::now();
+        let evaluation = evaluate(&planned, &plan.semaphore, &plan.redactor).await;
+        let state = evaluation.outcome.state;
+        debug!(check = %spec.name, state = %state, duration_ms = evaluation.duration.as_millis() as u64, "Check evaluated.");
+        let previous = store.record(&spec.name, &evaluation);
+        if previous != Some(state) {
+            let from = previous.map_or("none", State::as_str);
+            if matches!(state, State::Fail | State::Error) {
+                warn!(check = %spec.name, from, to = %state, reason = %evaluation.outcome.message, "Check state changed.");
+            } else {
+                info!(check = %spec.name, from, to = %state, reason = %evaluation.outcome.message, "Check state changed.");
+            }
+        }
+        let factor = 0.95 + 0.1 * random_fraction(&spec.name, round);
+        tokio::time::sleep_until(started + spec.interval.mul_f64(factor)).await;
+    }
+}
+
+/// Runs the checks of one plan; starting a new plan stops the old one's tasks.
+#[derive(Debug, Default)]
+pub struct Scheduler {
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Scheduler {
+    pub fn start(&self, plan: &Arc<Plan>, store: &Arc<Store>) {
+        let mut set = JoinSet::new();
+        for planned in &plan.checks {
+            set.spawn(run_forever(planned.clone(), plan.clone(), store.clone()));
+        }
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        // Dropping the old set aborts its tasks, including in-flight evaluations.
+        *tasks = set;
+    }
+
+    pub fn stop(&self) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.abort_all();
+    }
+}
+
+/// Outcome of the last reload attempt.
+#[derive(Debug, Default)]
+pub struct ReloadStatus {
+    successful: AtomicBool,
+    success_timestamp_bits: AtomicU64,
+}
+
+impl ReloadStatus {
+    fn mark(&self, ok: bool) {
+        self.successful.store(ok, Ordering::Relaxed);
+        if ok {
+            let now = unix_seconds(SystemTime::now());
+            self.success_timestamp_bits
+                .store(now.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    pub fn successful(&self) -> bool {
+        self.successful.load(Ordering::Relaxed)
+    }
+
+    pub fn success_timestamp(&self) -> f64 {
+        f64::from_bits(self.success_timestamp_bits.load(Ordering::Relaxed))
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_seconds(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// The running daemon's core: plan, scheduler, store and reload state.
+#[derive(Debug)]
+pub struct Engine {
+    config_file: PathBuf,
+    plan: RwLock<Arc<Plan>>,
+    pub store: Arc<Store>,
+    scheduler: Scheduler,
+    pub reload_status: ReloadStatus,
+    reload_lock: tokio::sync::Mutex<()>,
+}
+
+impl Engine {
+    pub fn new(config_file: &Path, plan: Plan) -> Arc<Engine> {
+        let store = Arc::new(Store::new());
+        store.set_checks(
+            plan.checks
+                .iter()
+                .map(|c| CheckMeta::from_spec(&c.spec))
+                .collect(),
+        );
+        let engine = Engine {
+            config_file: config_file.to_owned(),
+            plan: RwLock::new(Arc::new(plan)),
+            store,
+            scheduler: Scheduler::default(),
+            reload_status: ReloadStatus::default(),
+            reload_lock: tokio::sync::Mutex::new(()),
+        };
+        engine.reload_status.mark(true);
+        Arc::new(engine)
+    }
+
+    pub fn plan(&self) -> Arc<Plan> {
+        self.plan.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Starts evaluating the current plan.
+    pub fn start(&self) {
+        self.scheduler.start(&self.plan(), &self.store);
+    }
+
+    /// Stops every check task (in-flight evaluations are cancelled).
+    pub fn stop(&self) {
+        self.scheduler.stop();
+    }
+
+    /// Re-reads the config file. On error the running plan stays and the
+    /// reload status says so.
+    pub async fn reload(&self) -> Result<usize, ConfigErrors> {
+        let _guard = self.reload_lock.lock().await;
+        let file = self.config_file.clone();
+        let built = tokio::task::spawn_blocking(move || load_plan(&file))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ConfigErrors(vec![crate::config::ConfigError {
+                    file: self.config_file.display().to_string(),
+                    place: String::new(),
+                    field: String::new(),
+                    message: format!("loading the config failed: {e}"),
+                }]))
+            });
+        match built {
+            Ok(plan) => {
+                let count = plan.checks.len();
+                if plan.config.web.listen_address != self.plan().config.web.listen_address {
+                    warn!(
+                        listen_address = %plan.config.web.listen_address,
+                        "Changing web.listen_address needs a restart; keeping the current one."
+                    );
+                }
+                let plan = Arc::new(plan);
+                self.store.set_checks(
+                    plan.checks
+                        .iter()
+                        .map(|c| CheckMeta::from_spec(&c.spec))
+                        .collect(),
+                );
+                *self.plan.write().unwrap_or_else(|e| e.into_inner()) = plan.clone();
+                self.scheduler.start(&plan, &self.store);
+                self.reload_status.mark(true);
+                info!(checks = count, "Config reloaded.");
+                Ok(count)
+            }
+            Err(errors) => {
+                self.reload_status.mark(false);
+                for e in &errors.0 {
+                    warn!(error = %e, "Config reload rejected; keeping the running config.");
+                }
+                Err(errors)
+            }
+        }
+    }
+
+    /// Evaluates one configured check now, outside the schedule.
+    pub async fn probe(&self, name: &str) -> Option<(CheckMeta, Evaluation)> {
+        let plan = self.plan();
+        let planned = plan.check(name)?.clone();
+        let evaluation = evaluate(&planned, &plan.semaphore, &plan.redactor).await;
+        Some((CheckMeta::from_spec(&planned.spec), evaluation))
+    }
+}

@@ -1,0 +1,159 @@
+//! The result store: the last evaluation of every configured check. Written by
+//! the scheduler, read by every reader; a reader never waits on a live system,
+//! only on a short lock around memory.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
+use std::time::{Duration, SystemTime};
+
+use super::Evaluation;
+use crate::checks::{Category, Outcome, Severity, State};
+use crate::config::CheckSpec;
+
+/// Static facts about a configured check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckMeta {
+    pub name: String,
+    pub kind: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    /// Target name ("" when the check has none).
+    pub target: String,
+    pub unit: &'static str,
+    pub description: Option<String>,
+    pub interval: Duration,
+    pub index: usize,
+}
+
+impl CheckMeta {
+    pub fn from_spec(spec: &CheckSpec) -> Self {
+        CheckMeta {
+            name: spec.name.clone(),
+            kind: spec.kind.name,
+            category: spec.category,
+            severity: spec.severity,
+            target: spec.target.clone().unwrap_or_default(),
+            unit: spec.kind.unit,
+            description: spec.description.clone(),
+            interval: spec.interval,
+            index: spec.index,
+        }
+    }
+}
+
+/// A check with its latest result and counters.
+#[derive(Debug, Clone)]
+pub struct CheckRecord {
+    pub meta: CheckMeta,
+    /// `None` until the first evaluation ends.
+    pub outcome: Option<Outcome>,
+    pub last_run: Option<SystemTime>,
+    pub last_success: Option<SystemTime>,
+    pub duration: Duration,
+    pub runs: u64,
+    pub errors: u64,
+}
+
+impl CheckRecord {
+    fn new(meta: CheckMeta) -> Self {
+        CheckRecord {
+            meta,
+            outcome: None,
+            last_run: None,
+            last_success: None,
+            duration: Duration::ZERO,
+            runs: 0,
+            errors: 0,
+        }
+    }
+
+    pub fn state(&self) -> State {
+        self.outcome.as_ref().map_or(State::Unknown, |o| o.state)
+    }
+
+    /// Applies one evaluation.
+    pub fn apply(&mut self, evaluation: &Evaluation) {
+        self.runs += 1;
+        if evaluation.outcome.state == State::Error {
+            self.errors += 1;
+        }
+        if evaluation.outcome.state == State::Pass {
+            self.last_success = Some(evaluation.finished);
+        }
+        self.last_run = Some(evaluation.finished);
+        self.duration = evaluation.duration;
+        self.outcome = Some(evaluation.outcome.clone());
+    }
+}
+
+/// The latest results, keyed by check name.
+#[derive(Debug, Default)]
+pub struct Store {
+    records: RwLock<HashMap<String, CheckRecord>>,
+    first_round_done: AtomicBool,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the store hold exactly these checks: results of checks that stay
+    /// are kept, checks that were removed vanish at once.
+    pub fn set_checks(&self, metas: Vec<CheckMeta>) {
+        let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = HashMap::with_capacity(metas.len());
+        for meta in metas {
+            let record = match records.remove(&meta.name) {
+                Some(mut r) => {
+                    r.meta = meta;
+                    r
+                }
+                None => CheckRecord::new(meta),
+            };
+            next.insert(record.meta.name.clone(), record);
+        }
+        *records = next;
+        self.update_ready(&records);
+    }
+
+    /// Stores an evaluation of a configured check (ignored if it was removed).
+    pub fn record(&self, name: &str, evaluation: &Evaluation) -> Option<State> {
+        let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
+        let record = records.get_mut(name)?;
+        let previous = record.outcome.as_ref().map(|o| o.state);
+        record.apply(evaluation);
+        self.update_ready(&records);
+        previous
+    }
+
+    fn update_ready(&self, records: &HashMap<String, CheckRecord>) {
+        if !self.first_round_done.load(Ordering::Relaxed) && records.values().all(|r| r.runs > 0) {
+            self.first_round_done.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// True once every check of the first config has been evaluated once.
+    pub fn first_round_done(&self) -> bool {
+        self.first_round_done.load(Ordering::Relaxed)
+    }
+
+    /// Every record, in config order.
+    pub fn snapshot(&self) -> Vec<CheckRecord> {
+        self.map_sorted(CheckRecord::clone)
+    }
+
+    /// Applies `f` to every record in config order, under one short read lock.
+    pub fn map_sorted<T>(&self, f: impl Fn(&CheckRecord) -> T) -> Vec<T> {
+        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
+        let mut sorted: Vec<&CheckRecord> = records.values().collect();
+        sorted.sort_by_key(|r| r.meta.index);
+        sorted.into_iter().map(f).collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<CheckRecord> {
+        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
+        records.get(name).cloned()
+    }
+}

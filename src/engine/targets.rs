@@ -1,0 +1,213 @@
+//! Shared connections to named targets, built once per config and handed to
+//! every check that uses the target. Building never contacts a target.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::{HttpTargetSpec, TargetSpec, TargetType};
+use crate::redact::mask_url_passwords;
+
+/// A built target.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Http(Arc<HttpTarget>),
+    Path(PathBuf),
+    /// Targets whose clients the check kinds that use them build (databases ...).
+    Other(TargetType, Arc<TargetSpec>),
+}
+
+impl Target {
+    pub fn as_http(&self) -> Option<&Arc<HttpTarget>> {
+        match self {
+            Target::Http(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn as_path(&self) -> Option<&PathBuf> {
+        match self {
+            Target::Path(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// An HTTP service with its client, base URL and credentials.
+#[derive(Debug)]
+pub struct HttpTarget {
+    pub client: reqwest::Client,
+    pub base_url: reqwest::Url,
+    /// The base URL with any password masked, for messages.
+    pub display_url: String,
+    basic_auth: Option<(String, Option<String>)>,
+    bearer_token: Option<String>,
+}
+
+impl HttpTarget {
+    /// Resolves `url` against the base URL (an absolute URL is kept as is).
+    pub fn resolve(&self, url: &str) -> Result<reqwest::Url, String> {
+        self.base_url
+            .join(url)
+            .map_err(|e| format!("cannot resolve {url:?} against {}: {e}", self.display_url))
+    }
+
+    /// A request with the target's credentials applied.
+    pub fn request(&self, method: reqwest::Method, url: reqwest::Url) -> reqwest::RequestBuilder {
+        let mut req = self.client.request(method, url);
+        if let Some((user, password)) = &self.basic_auth {
+            req = req.basic_auth(user, password.as_deref());
+        }
+        if let Some(token) = &self.bearer_token {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+}
+
+/// Makes rustls use the ring provider; reqwest needs a process-wide default.
+fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Err only means another provider was installed first, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// The common client settings: no redirects followed implicitly, no proxies
+/// from the environment (only configured targets are ever contacted).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("prodready-exporter/", env!("CARGO_PKG_VERSION")))
+}
+
+/// The client for checks that use URLs without a named target.
+pub fn default_client() -> Result<reqwest::Client, String> {
+    client_builder()
+        .build()
+        .map_err(|e| format!("cannot build HTTP client: {e}"))
+}
+
+fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, String)> {
+    let display_url = mask_url_passwords(&spec.url);
+    let mut base_url = reqwest::Url::parse(&spec.url).map_err(|e| {
+        (
+            "url".to_owned(),
+            format!("invalid URL {display_url:?}: {e}"),
+        )
+    })?;
+    if !matches!(base_url.scheme(), "http" | "https") {
+        return Err((
+            "url".into(),
+            format!("URL {display_url:?} must start with http:// or https://"),
+        ));
+    }
+    // Credentials in the URL become basic auth, so that the URL itself can be shown.
+    let mut basic_auth = spec
+        .basic_auth
+        .as_ref()
+        .map(|a| (a.username.clone(), a.password.clone()));
+    if !base_url.username().is_empty() && basic_auth.is_none() {
+        basic_auth = Some((
+            base_url.username().to_owned(),
+            base_url.password().map(str::to_owned),
+        ));
+    }
+    let _ = base_url.set_username("");
+    let _ = base_url.set_password(None);
+    let mut headers = HeaderMap::new();
+    for (name, value) in &spec.headers {
+        let field = format!("headers.{name}");
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| (field.clone(), "invalid header name".to_owned()))?;
+        let mut value =
+            HeaderValue::from_str(value).map_err(|_| (field, "invalid header value".to_owned()))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    let mut builder = client_builder().default_headers(headers);
+    if let Some(ca_file) = &spec.tls.ca_file {
+        let pem = std::fs::read(ca_file).map_err(|e| {
+            (
+                "tls.ca_file".to_owned(),
+                format!("cannot read {}: {e}", ca_file.display()),
+            )
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            (
+                "tls.ca_file".to_owned(),
+                format!("{} is not a PEM certificate bundle: {e}", ca_file.display()),
+            )
+        })?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if spec.tls.insecure_skip_verify {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| (String::new(), format!("cannot build HTTP client: {e}")))?;
+    Ok(HttpTarget {
+        client,
+        base_url,
+        display_url,
+        basic_auth,
+        bearer_token: spec.bearer_token.clone(),
+    })
+}
+
+/// A target that could not be built: `(target name, field, message)`.
+pub type TargetError = (String, String, String);
+
+/// Builds every target, collecting the errors of those that cannot be built.
+pub fn build_targets(
+    specs: &BTreeMap<String, TargetSpec>,
+) -> (BTreeMap<String, Target>, Vec<TargetError>) {
+    let mut built = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, spec) in specs {
+        let target = match spec {
+            TargetSpec::Path(p) => Target::Path(p.clone()),
+            other => match other.as_http() {
+                Some(http) => match build_http(http) {
+                    Ok(t) => Target::Http(Arc::new(t)),
+                    Err((field, msg)) => {
+                        let prefix = other.target_type().as_str();
+                        let field = if field.is_empty() {
+                            prefix.to_owned()
+                        } else {
+                            format!("{prefix}.{field}")
+                        };
+                        errors.push((name.clone(), field, msg));
+                        continue;
+                    }
+                },
+                None => Target::Other(other.target_type(), Arc::new(other.clone())),
+            },
+        };
+        built.insert(name.clone(), target);
+    }
+    (built, errors)
+}
+
+impl HttpTarget {
+    /// A target made from a check's own absolute URL, without credentials.
+    pub fn standalone(client: reqwest::Client, url: reqwest::Url) -> HttpTarget {
+        HttpTarget {
+            display_url: url.to_string(),
+            client,
+            base_url: url,
+            basic_auth: None,
+            bearer_token: None,
+        }
+    }
+}

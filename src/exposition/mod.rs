@@ -1,0 +1,334 @@
+//! `/metrics` encoding: the metrics contract (DESIGN.md section 4), built at
+//! scrape time from a snapshot of the result store, so a check removed by a
+//! reload disappears at once. Labels are fixed and low-cardinality: check
+//! names, categories, severities and states only; messages never become labels.
+
+use std::fmt::Write as _;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+use crate::checks::{Category, State};
+use crate::engine::{unix_seconds, CheckMeta, CheckRecord, Engine, Evaluation};
+
+/// `Content-Type` of the Prometheus text format.
+pub const PROMETHEUS_CONTENT_TYPE: &str =
+    prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+/// `Content-Type` of the OpenMetrics text format.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Exposition format chosen from the scrape's `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Prometheus,
+    OpenMetrics,
+}
+
+impl Format {
+    pub fn from_accept(accept: Option<&str>) -> Format {
+        match accept {
+            Some(a) if a.contains("application/openmetrics-text") => Format::OpenMetrics,
+            _ => Format::Prometheus,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => PROMETHEUS_CONTENT_TYPE,
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+}
+
+/// What the metrics need of one check.
+#[derive(Debug, Clone)]
+struct Row {
+    meta: CheckMeta,
+    state: State,
+    observed: Option<f64>,
+    threshold: Option<f64>,
+    duration: Option<f64>,
+    last_run: Option<f64>,
+    last_success: f64,
+    runs: u64,
+    errors: u64,
+}
+
+impl Row {
+    fn from_record(r: &CheckRecord) -> Row {
+        Row {
+            meta: r.meta.clone(),
+            state: r.state(),
+            observed: r.outcome.as_ref().and_then(|o| o.observed),
+            threshold: r.outcome.as_ref().and_then(|o| o.threshold),
+            duration: r.last_run.map(|_| r.duration.as_secs_f64()),
+            last_run: r.last_run.map(unix_seconds),
+            last_success: r.last_success.map_or(0.0, unix_seconds),
+            runs: r.runs,
+            errors: r.errors,
+        }
+    }
+}
+
+/// Reads one optional number of a row.
+type RowValue = fn(&Row) -> Option<f64>;
+
+/// Everything one scrape encodes.
+#[derive(Debug)]
+struct Snapshot {
+    rows: Vec<Row>,
+    /// `None` for `/probe`, which encodes only the check families.
+    daemon: Option<DaemonFacts>,
+}
+
+#[derive(Debug)]
+struct DaemonFacts {
+    reload_successful: bool,
+    reload_success_timestamp: f64,
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let e = &mut encoder;
+        let check_labels = |r: &Row| {
+            vec![
+                ("check", r.meta.name.clone()),
+                ("category", r.meta.category.as_str().to_owned()),
+                ("severity", r.meta.severity.as_str().to_owned()),
+            ]
+        };
+        let only_check = |r: &Row| vec![("check", r.meta.name.clone())];
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_success",
+            "1 when the check's last state is pass, else 0",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            let labels = check_labels(r);
+            ConstGauge::new(i64::from(r.state == State::Pass)).encode(m.encode_family(&labels)?)?;
+        }
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_state",
+            "State of the check: 1 for the current state (pass, warn, fail, error, unknown), 0 for the others",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            for state in State::ALL {
+                let mut labels = check_labels(r);
+                labels.push(("state", state.as_str().to_owned()));
+                ConstGauge::new(i64::from(r.state == state)).encode(m.encode_family(&labels)?)?;
+            }
+        }
+
+        let optional_families: [(&str, &str, RowValue); 4] = [
+            (
+                "prodready_check_observed_value",
+                "The value the check measured (days left, count, ratio ...), in the unit of prodready_check_info",
+                |r| r.observed,
+            ),
+            (
+                "prodready_check_threshold_value",
+                "The limit the observed value was compared with",
+                |r| r.threshold,
+            ),
+            (
+                "prodready_check_duration_seconds",
+                "Duration of the check's last evaluation",
+                |r| r.duration,
+            ),
+            (
+                "prodready_check_last_run_timestamp_seconds",
+                "Unix time the check's last evaluation ended",
+                |r| r.last_run,
+            ),
+        ];
+        for (name, help, value) in optional_families {
+            if self.daemon.is_none() && name == "prodready_check_last_run_timestamp_seconds" {
+                continue;
+            }
+            let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for r in &self.rows {
+                if let Some(v) = value(r) {
+                    ConstGauge::new(v).encode(m.encode_family(&only_check(r))?)?;
+                }
+            }
+        }
+
+        let Some(daemon) = &self.daemon else {
+            return Ok(());
+        };
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_info",
+            "Static facts about each configured check; always 1",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            let labels = vec![
+                ("check", r.meta.name.clone()),
+                ("kind", r.meta.kind.to_owned()),
+                ("category", r.meta.category.as_str().to_owned()),
+                ("severity", r.meta.severity.as_str().to_owned()),
+                ("target", r.meta.target.clone()),
+                ("unit", r.meta.unit.to_owned()),
+            ];
+            ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
+        }
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_last_success_timestamp_seconds",
+            "Unix time the check last passed; 0 if it never did",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            ConstGauge::new(r.last_success).encode(m.encode_family(&only_check(r))?)?;
+        }
+
+        for (name, help, value) in [
+            (
+                "prodready_check_runs",
+                "Evaluations of the check since the exporter started",
+                (|r: &Row| r.runs) as fn(&Row) -> u64,
+            ),
+            (
+                "prodready_check_errors",
+                "Evaluations of the check that ended in the error state",
+                |r: &Row| r.errors,
+            ),
+        ] {
+            let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for r in &self.rows {
+                ConstCounter::new(value(r)).encode(m.encode_family(&only_check(r))?)?;
+            }
+        }
+
+        let mut m = e.encode_descriptor(
+            "prodready_category_score_ratio",
+            "Passing checks / evaluated checks (pass, warn, fail, error) per category",
+            None,
+            MetricType::Gauge,
+        )?;
+        for category in Category::ALL {
+            if let Some(score) = score(self.rows.iter().filter(|r| r.meta.category == category)) {
+                let labels = vec![("category", category.as_str().to_owned())];
+                ConstGauge::new(score).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        if let Some(overall) = score(self.rows.iter()) {
+            let m = e.encode_descriptor(
+                "prodready_score_ratio",
+                "Passing checks / evaluated checks (pass, warn, fail, error) over all categories",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(overall).encode(m)?;
+        }
+
+        let m = e.encode_descriptor(
+            "prodready_config_last_reload_successful",
+            "1 when the last config (re)load succeeded, else 0",
+            None,
+            MetricType::Gauge,
+        )?;
+        ConstGauge::new(i64::from(daemon.reload_successful)).encode(m)?;
+        let m = e.encode_descriptor(
+            "prodready_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful config (re)load",
+            None,
+            MetricType::Gauge,
+        )?;
+        ConstGauge::new(daemon.reload_success_timestamp).encode(m)?;
+
+        let mut m = e.encode_descriptor(
+            "prodready_build_info",
+            "Version of prodready-exporter; always 1",
+            None,
+            MetricType::Gauge,
+        )?;
+        let labels = vec![
+            ("version", env!("CARGO_PKG_VERSION").to_owned()),
+            ("revision", crate::build_info::REVISION.to_owned()),
+            ("rustc", crate::build_info::RUSTC.to_owned()),
+        ];
+        ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
+        Ok(())
+    }
+}
+
+/// pass / (pass + warn + fail + error); `None` when nothing was evaluated.
+fn score<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<f64> {
+    let (mut passed, mut evaluated) = (0u64, 0u64);
+    for r in rows {
+        if r.state.is_evaluated() {
+            evaluated += 1;
+            passed += u64::from(r.state == State::Pass);
+        }
+    }
+    (evaluated > 0).then(|| passed as f64 / evaluated as f64)
+}
+
+fn encode(snapshot: Snapshot, format: Format) -> String {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(snapshot));
+    let mut out = String::new();
+    let result = match format {
+        Format::Prometheus => {
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+        }
+        Format::OpenMetrics => prometheus_client::encoding::text::encode(&mut out, &registry),
+    };
+    if let Err(e) = result {
+        // Writing into a String cannot fail; keep the scrape valid regardless.
+        out.clear();
+        let _ = writeln!(out, "# encoding failed: {e}");
+    }
+    out
+}
+
+/// The full `/metrics` page.
+pub fn render_metrics(engine: &Engine, format: Format) -> String {
+    let rows = engine.store.map_sorted(Row::from_record);
+    encode(
+        Snapshot {
+            rows,
+            daemon: Some(DaemonFacts {
+                reload_successful: engine.reload_status.successful(),
+                reload_success_timestamp: engine.reload_status.success_timestamp(),
+            }),
+        },
+        format,
+    )
+}
+
+/// The metrics of one `/probe` evaluation.
+pub fn render_probe(meta: &CheckMeta, evaluation: &Evaluation, format: Format) -> String {
+    let row = Row {
+        meta: meta.clone(),
+        state: evaluation.outcome.state,
+        observed: evaluation.outcome.observed,
+        threshold: evaluation.outcome.threshold,
+        duration: Some(evaluation.duration.as_secs_f64()),
+        last_run: Some(unix_seconds(evaluation.finished)),
+        last_success: 0.0,
+        runs: 1,
+        errors: u64::from(evaluation.outcome.state == State::Error),
+    };
+    encode(
+        Snapshot {
+            rows: vec![row],
+            daemon: None,
+        },
+        format,
+    )
+}

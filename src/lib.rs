@@ -1,0 +1,17 @@
+//! prodready-exporter: evaluates a production-readiness checklist against live
+//! systems and exposes every check as Prometheus metrics.
+//!
+//! Data flows one way: config -> plan (checks built per kind) -> scheduler ->
+//! result store -> readers (metrics, status page, JSON API, CLI report).
+#![forbid(unsafe_code)]
+
+pub mod build_info;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod exposition;
+pub mod logging;
+pub mod redact;
+pub mod report;
+pub mod web;

@@ -1,0 +1,142 @@
+//! Keeps secrets out of everything the exporter says. Config loading registers
+//! every secret it reads (passwords, tokens, `*_file` contents, URL passwords);
+//! every outcome, error and log line built from outside input passes through
+//! `Redactor::redact` before anyone sees it. URLs are shown with passwords masked.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// What a removed secret is replaced with.
+pub const MASK: &str = "<redacted>";
+
+/// Secrets shorter than this are not searched for in free text (a one-letter
+/// password would mangle every message); URL masking still hides them.
+const MIN_SECRET_LEN: usize = 4;
+
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a secret value to be removed from all output.
+    pub fn add(&mut self, secret: &str) {
+        let secret = secret.trim();
+        if secret.len() >= MIN_SECRET_LEN && !self.secrets.iter().any(|s| s == secret) {
+            self.secrets.push(secret.to_owned());
+            // Longest first, so a secret containing another is removed whole.
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Registers the password inside a URL's userinfo, if any.
+    pub fn add_url_password(&mut self, url: &str) {
+        if let Some(password) = url_password(url) {
+            self.add(&password);
+        }
+    }
+
+    pub fn merge(&mut self, other: &Redactor) {
+        for s in &other.secrets {
+            self.add(s);
+        }
+    }
+
+    /// Removes every known secret and masks passwords in any URL.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = mask_url_passwords(text);
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), MASK);
+            }
+        }
+        out
+    }
+
+    /// Applies `redact` to every string inside a JSON value.
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => *s = self.redact(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            serde_json::Value::Object(map) => {
+                map.values_mut().for_each(|v| self.redact_json(v));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn userinfo_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        // scheme://user:password@  (password up to the last '@' before the host)
+        Regex::new(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<pw>[^\s/@]*)@")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+/// `postgres://app:hunter2@db/app` -> `postgres://app:xxxxx@db/app`.
+pub fn mask_url_passwords(text: &str) -> String {
+    userinfo_regex()
+        .replace_all(text, "${pre}xxxxx@")
+        .into_owned()
+}
+
+fn url_password(url: &str) -> Option<String> {
+    userinfo_regex()
+        .captures(url)
+        .and_then(|c| c.name("pw"))
+        .map(|m| m.as_str().to_owned())
+        .filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_url_passwords_anywhere_in_text() {
+        let text = "cannot reach postgres://app:s3cr%40t@db:5432/app (refused); see http://h/x";
+        assert_eq!(
+            mask_url_passwords(text),
+            "cannot reach postgres://app:xxxxx@db:5432/app (refused); see http://h/x"
+        );
+        assert_eq!(
+            mask_url_passwords("redis://:pw123@cache"),
+            "redis://:xxxxx@cache"
+        );
+        assert_eq!(mask_url_passwords("http://user@host/"), "http://user@host/");
+    }
+
+    #[test]
+    fn removes_registered_secrets_longest_first() {
+        let mut r = Redactor::new();
+        r.add("abc");
+        r.add("token-1234");
+        r.add("token-1234-extended");
+        r.add_url_password("postgres://u:Hunter2Pass@db/app");
+        let out = r.redact("got token-1234-extended and token-1234; pw=Hunter2Pass; abc stays");
+        assert_eq!(
+            out,
+            "got <redacted> and <redacted>; pw=<redacted>; abc stays"
+        );
+    }
+
+    #[test]
+    fn redacts_inside_json() {
+        let mut r = Redactor::new();
+        r.add("sekret-value");
+        let mut v =
+            serde_json::json!({"a": ["x sekret-value y"], "b": {"c": "sekret-value"}, "n": 1});
+        r.redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": ["x <redacted> y"], "b": {"c": "<redacted>"}, "n": 1})
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! JUnit XML for CI systems: one testcase per check; states that fail the gate
+//! become <failure> (or <error> for the error state), unknown becomes <skipped>.
+
+use crate::checks::State;
+use crate::engine::CheckRecord;
+
+use super::{FailOn, Summary};
+
+/// Escapes text for XML attributes and content; drops characters XML 1.0 forbids.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render_junit(records: &[CheckRecord], fail_on: FailOn) -> String {
+    let summary = Summary::of(records);
+    let failures = records
+        .iter()
+        .filter(|r| {
+            r.state() != State::Error && fail_on.fails(r.state()) && r.state() != State::Unknown
+        })
+        .count();
+    let errors = summary.error;
+    let skipped = records
+        .iter()
+        .filter(|r| r.state() == State::Unknown && !fail_on.fails(State::Unknown))
+        .count();
+    let unknown_failures = records
+        .iter()
+        .filter(|r| r.state() == State::Unknown && fail_on.fails(State::Unknown))
+        .count();
+    let total_time: f64 = records.iter().map(|r| r.duration.as_secs_f64()).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"prodready\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{total_time:.3}\">\n",
+        records.len(),
+        failures + unknown_failures,
+    ));
+    out.push_str(&format!(
+        "  <testsuite name=\"prodready\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{total_time:.3}\">\n",
+        records.len(),
+        failures + unknown_failures,
+    ));
+    for r in records {
+        let state = r.state();
+        let message = xml_escape(
+            r.outcome
+                .as_ref()
+                .map_or("not evaluated", |o| o.message.as_str()),
+        );
+        out.push_str(&format!(
+            "    <testcase name=\"{}\" classname=\"prodready.{}\" time=\"{:.3}\">",
+            xml_escape(&r.meta.name),
+            r.meta.category.as_str(),
+            r.duration.as_secs_f64()
+        ));
+        match state {
+            State::Error => out.push_str(&format!(
+                "\n      <error message=\"{message}\" type=\"error\">{message}</error>\n    "
+            )),
+            s if fail_on.fails(s) => out.push_str(&format!(
+                "\n      <failure message=\"{message}\" type=\"{s}\">{message}</failure>\n    "
+            )),
+            State::Unknown => {
+                out.push_str(&format!("\n      <skipped message=\"{message}\"/>\n    "))
+            }
+            s => out.push_str(&format!(
+                "\n      <system-out>{s}: {message}</system-out>\n    "
+            )),
+        }
+        out.push_str("</testcase>\n");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        assert_eq!(xml_escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;");
+    }
+}

@@ -1,0 +1,197 @@
+//! Renders results for people and tools: the JSON view shared by the API and
+//! the `check` command, the terminal table and JUnit XML. Renderers only read
+//! records; they never run checks.
+
+mod junit;
+mod table;
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::checks::State;
+use crate::engine::CheckRecord;
+pub use junit::render_junit;
+pub use table::render_table;
+
+/// One check as the JSON API and `check --format json` show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckView {
+    pub name: String,
+    pub kind: &'static str,
+    pub category: &'static str,
+    pub severity: &'static str,
+    pub target: String,
+    pub unit: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub state: State,
+    pub message: String,
+    pub observed: Option<f64>,
+    pub threshold: Option<f64>,
+    pub evidence: Map<String, Value>,
+    pub last_run: Option<String>,
+    pub last_success: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub runs: u64,
+    pub errors: u64,
+}
+
+impl CheckView {
+    pub fn from_record(r: &CheckRecord) -> CheckView {
+        let outcome = r.outcome.as_ref();
+        CheckView {
+            name: r.meta.name.clone(),
+            kind: r.meta.kind,
+            category: r.meta.category.as_str(),
+            severity: r.meta.severity.as_str(),
+            target: r.meta.target.clone(),
+            unit: r.meta.unit,
+            description: r.meta.description.clone(),
+            state: r.state(),
+            message: outcome.map_or_else(|| "not evaluated yet".to_owned(), |o| o.message.clone()),
+            observed: outcome.and_then(|o| o.observed),
+            threshold: outcome.and_then(|o| o.threshold),
+            evidence: outcome.map(|o| o.evidence.clone()).unwrap_or_default(),
+            last_run: r.last_run.map(rfc3339),
+            last_success: r.last_success.map(rfc3339),
+            duration_seconds: r.last_run.map(|_| r.duration.as_secs_f64()),
+            runs: r.runs,
+            errors: r.errors,
+        }
+    }
+}
+
+/// Counts of checks per state, in `State::ALL` order.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub unknown: usize,
+}
+
+impl Summary {
+    pub fn of(records: &[CheckRecord]) -> Summary {
+        let mut s = Summary::default();
+        for r in records {
+            match r.state() {
+                State::Pass => s.pass += 1,
+                State::Warn => s.warn += 1,
+                State::Fail => s.fail += 1,
+                State::Error => s.error += 1,
+                State::Unknown => s.unknown += 1,
+            }
+        }
+        s
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "{} pass, {} warn, {} fail, {} error, {} unknown",
+            self.pass, self.warn, self.fail, self.error, self.unknown
+        )
+    }
+}
+
+/// The lowest state that fails a gate run (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Warn,
+    Fail,
+    Error,
+}
+
+impl FailOn {
+    /// Whether a check in `state` fails the gate. Ranking: pass < warn = unknown
+    /// < fail < error; an `error` (nothing verified) fails every gate.
+    pub fn fails(self, state: State) -> bool {
+        let rank = |s: State| match s {
+            State::Pass => 0,
+            State::Warn | State::Unknown => 1,
+            State::Fail => 2,
+            State::Error => 3,
+        };
+        let floor = match self {
+            FailOn::Warn => 1,
+            FailOn::Fail => 2,
+            FailOn::Error => 3,
+        };
+        rank(state) >= floor
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Warn => "warn",
+            FailOn::Fail => "fail",
+            FailOn::Error => "error",
+        }
+    }
+}
+
+/// The `check --format json` document.
+pub fn render_json(records: &[CheckRecord], fail_on: FailOn) -> String {
+    let checks: Vec<CheckView> = records.iter().map(CheckView::from_record).collect();
+    let passed = !records.iter().any(|r| fail_on.fails(r.state()));
+    let doc = serde_json::json!({
+        "checks": checks,
+        "summary": Summary::of(records),
+        "gate": { "fail_on": fail_on, "passed": passed },
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// `2026-11-25T12:34:56Z` (UTC, seconds).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        let at = |s: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_611_296), "2026-11-25T12:54:56Z");
+    }
+
+    #[test]
+    fn fail_on_ladder() {
+        assert!(FailOn::Warn.fails(State::Warn));
+        assert!(FailOn::Warn.fails(State::Unknown));
+        assert!(!FailOn::Fail.fails(State::Warn));
+        assert!(FailOn::Fail.fails(State::Fail));
+        assert!(FailOn::Fail.fails(State::Error));
+        assert!(!FailOn::Error.fails(State::Fail));
+        assert!(FailOn::Error.fails(State::Error));
+        assert!(!FailOn::Warn.fails(State::Pass));
+    }
+}

@@ -1,0 +1,52 @@
+//! The terminal table of `check`: one line per check, state coloured on a TTY.
+
+use crate::checks::State;
+use crate::engine::CheckRecord;
+
+use super::Summary;
+
+fn colour(state: State) -> &'static str {
+    match state {
+        State::Pass => "\x1b[32m",
+        State::Warn => "\x1b[33m",
+        State::Fail => "\x1b[31m",
+        State::Error => "\x1b[35m",
+        State::Unknown => "\x1b[90m",
+    }
+}
+
+/// Renders the table; `colour_states` adds ANSI colours to the state column.
+pub fn render_table(records: &[CheckRecord], colour_states: bool) -> String {
+    let name_width = records
+        .iter()
+        .map(|r| r.meta.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = format!(
+        "{:<7}  {:<name_width$}  {:<11}  {:>8}  MESSAGE\n",
+        "STATE", "CHECK", "CATEGORY", "TIME"
+    );
+    for r in records {
+        let state = r.state();
+        let message = r
+            .outcome
+            .as_ref()
+            .map_or("not evaluated", |o| o.message.as_str())
+            .replace('\n', " ");
+        let state_text = format!("{:<7}", state.as_str().to_uppercase());
+        let state_cell = if colour_states {
+            format!("{}{state_text}\x1b[0m", colour(state))
+        } else {
+            state_text
+        };
+        out.push_str(&format!(
+            "{state_cell}  {:<name_width$}  {:<11}  {:>7}ms  {message}\n",
+            r.meta.name,
+            r.meta.category.as_str(),
+            r.duration.as_millis(),
+        ));
+    }
+    out.push_str(&format!("\n{}\n", Summary::of(records).line()));
+    out
+}

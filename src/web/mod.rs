@@ -1,0 +1,153 @@
+//! The HTTP server: status page, /metrics, the JSON API, /probe and the
+//! lifecycle endpoints. Handlers only read the store (except /probe, which
+//! evaluates one *configured* check by name, and /-/reload).
+
+mod status_page;
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::engine::Engine;
+use crate::exposition::{render_metrics, render_probe, Format};
+use crate::report::{CheckView, Summary};
+
+/// Builds the router over a running engine.
+pub fn router(engine: Arc<Engine>) -> Router {
+    Router::new()
+        .route("/", get(status))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/checks", get(api_checks))
+        .route("/probe", get(probe))
+        .route("/-/healthy", get(healthy))
+        .route("/-/ready", get(ready))
+        .route("/-/reload", post(reload))
+        .with_state(engine)
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+async fn status(State(engine): State<Arc<Engine>>) -> Html<String> {
+    Html(status_page::render(&engine))
+}
+
+fn format_of(headers: &HeaderMap) -> Format {
+    Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+}
+
+async fn metrics(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Response {
+    let format = format_of(&headers);
+    let body = render_metrics(&engine, format);
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+async fn api_checks(State(engine): State<Arc<Engine>>) -> Response {
+    let records = engine.store.snapshot();
+    let checks: Vec<CheckView> = records.iter().map(CheckView::from_record).collect();
+    Json(serde_json::json!({
+        "status": "success",
+        "data": {
+            "checks": checks,
+            "summary": Summary::of(&records),
+            "ready": engine.store.first_round_done(),
+            "config_reload_successful": engine.reload_status.successful(),
+        }
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct ProbeQuery {
+    check: Option<String>,
+    #[serde(default)]
+    debug: bool,
+}
+
+async fn probe(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    query: Result<Query<ProbeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "bad query; use /probe?check=NAME[&debug=true]\n",
+        );
+    };
+    let Some(name) = query.check.filter(|c| !c.is_empty()) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "missing parameter check; use /probe?check=NAME[&debug=true]\n",
+        );
+    };
+    let Some((meta, evaluation)) = engine.probe(&name).await else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "no configured check by that name; see /api/v1/checks\n",
+        );
+    };
+    if query.debug {
+        let mut out = format!(
+            "Check {} (kind {}, target {:?})\nState: {}\nMessage: {}\nDuration: {:.3}s\n\nTrace:\n",
+            meta.name,
+            meta.kind,
+            meta.target,
+            evaluation.outcome.state,
+            evaluation.outcome.message,
+            evaluation.duration.as_secs_f64()
+        );
+        for line in &evaluation.trace {
+            out.push_str(&format!("  {line}\n"));
+        }
+        out.push_str("\nEvidence:\n");
+        for (k, v) in &evaluation.outcome.evidence {
+            out.push_str(&format!("  {k}: {v}\n"));
+        }
+        out.push_str("\nMetrics:\n");
+        out.push_str(&render_probe(&meta, &evaluation, Format::Prometheus));
+        return text(StatusCode::OK, out);
+    }
+    let format = format_of(&headers);
+    (
+        [(header::CONTENT_TYPE, format.content_type())],
+        render_probe(&meta, &evaluation, format),
+    )
+        .into_response()
+}
+
+async fn healthy() -> Response {
+    text(StatusCode::OK, "Healthy.\n")
+}
+
+async fn ready(State(engine): State<Arc<Engine>>) -> Response {
+    if engine.store.first_round_done() {
+        text(StatusCode::OK, "Ready.\n")
+    } else {
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not ready: the first round of checks is still running.\n",
+        )
+    }
+}
+
+async fn reload(State(engine): State<Arc<Engine>>) -> Response {
+    match engine.reload().await {
+        Ok(count) => text(StatusCode::OK, format!("Reloaded: {count} checks.\n")),
+        Err(errors) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Reload rejected; the running config stays:\n{errors}\n"),
+        ),
+    }
+}

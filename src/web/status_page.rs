@@ -1,0 +1,118 @@
+//! The `/` status page: the checklist grouped by category, server-rendered,
+//! with inline styles only (no external assets).
+
+use std::fmt::Write as _;
+
+use crate::checks::{Category, State};
+use crate::engine::{CheckRecord, Engine};
+use crate::report::{rfc3339, Summary};
+
+/// Escapes text for HTML content and attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;width:100%;margin-bottom:2em}\
+th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #ddd;vertical-align:top}\
+th{background:#f4f4f4}.s{font-weight:bold;border-radius:3px;padding:.1em .5em;color:#fff}\
+.pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}\
+.error{background:#6a1b9a}.unknown{background:#757575}small{color:#666}\
+code{font-size:.9em}";
+
+fn score_text(records: &[&CheckRecord]) -> String {
+    let evaluated = records.iter().filter(|r| r.state().is_evaluated()).count();
+    if evaluated == 0 {
+        return "no evaluated checks".into();
+    }
+    let passed = records.iter().filter(|r| r.state() == State::Pass).count();
+    format!(
+        "{:.0}% ({passed} of {evaluated} evaluated checks pass)",
+        100.0 * passed as f64 / evaluated as f64
+    )
+}
+
+pub fn render(engine: &Engine) -> String {
+    let records = engine.store.snapshot();
+    let all: Vec<&CheckRecord> = records.iter().collect();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>prodready-exporter</title>\
+         <meta http-equiv=\"refresh\" content=\"30\"><style>{STYLE}</style></head><body>\
+         <h1>Production readiness</h1><p>Score: <b>{}</b> &middot; {} &middot; config reload: {}</p>\
+         <p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/api/v1/checks\">/api/v1/checks</a></p>",
+        score_text(&all),
+        Summary::of(&records).line(),
+        if engine.reload_status.successful() { "ok" } else { "<b>last reload failed</b>" },
+    );
+    if records.is_empty() {
+        out.push_str("<p>No checks are configured.</p>");
+    }
+    for category in Category::ALL {
+        let in_category: Vec<&CheckRecord> = records
+            .iter()
+            .filter(|r| r.meta.category == category)
+            .collect();
+        if in_category.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "<h2>{category}</h2><p><small>score {}</small></p><table><tr><th>State</th><th>Check</th>\
+             <th>Message</th><th>Last run</th><th>Duration</th></tr>",
+            score_text(&in_category)
+        );
+        for r in in_category {
+            let state = r.state();
+            let message = r
+                .outcome
+                .as_ref()
+                .map_or("not evaluated yet", |o| o.message.as_str());
+            let _ = write!(
+                out,
+                "<tr><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}</small></td>\
+                 <td>{}</td><td>{}</td><td>{}</td></tr>",
+                html_escape(&r.meta.name),
+                r.meta.kind,
+                r.meta.severity,
+                if r.meta.target.is_empty() {
+                    String::new()
+                } else {
+                    format!(" &middot; target <code>{}</code>", html_escape(&r.meta.target))
+                },
+                html_escape(message),
+                r.last_run.map_or_else(|| "never".to_owned(), rfc3339),
+                r.last_run
+                    .map_or_else(String::new, |_| format!("{} ms", r.duration.as_millis())),
+            );
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(
+            html_escape("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+        );
+    }
+}
