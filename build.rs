@@ -19,8 +19,8 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     let revision =
         output("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=PRODREADY_RUSTC_VERSION={rustc_version}");
-    println!("cargo:rustc-env=PRODREADY_REVISION={revision}");
+    println!("cargo:rustc-env=BUILD_RUSTC_VERSION={rustc_version}");
+    println!("cargo:rustc-env=BUILD_GIT_REVISION={revision}");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs/heads");
 }

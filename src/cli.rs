@@ -26,7 +26,7 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 #[derive(Debug, Parser)]
 #[command(
     name = "prodready-exporter",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (revision ", env!("PRODREADY_REVISION"), ", rustc ", env!("PRODREADY_RUSTC_VERSION"), ")"),
+    version = concat!(env!("CARGO_PKG_VERSION"), " (revision ", env!("BUILD_GIT_REVISION"), ", rustc ", env!("BUILD_RUSTC_VERSION"), ")"),
     about = "Evaluates a production-readiness checklist against live systems and exposes it as Prometheus metrics."
 )]
 pub struct Cli {

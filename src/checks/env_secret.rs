@@ -201,7 +201,27 @@ impl EnvSecret {
     }
 }
 
+impl EnvSecret {
+    /// The current value, if readable, without tracing.
+    fn read_value(&self) -> Option<String> {
+        match &self.env_file {
+            Some(file) => std::fs::read_to_string(file)
+                .ok()
+                .and_then(|text| parse_env_file(&text).remove(&self.variable)),
+            None => {
+                #[allow(clippy::disallowed_methods)]
+                let value = std::env::var_os(&self.variable);
+                value.map(|v| v.to_string_lossy().into_owned())
+            }
+        }
+    }
+}
+
 impl Check for EnvSecret {
+    fn secrets(&self) -> Vec<String> {
+        self.read_value().into_iter().collect()
+    }
+
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             let (value, origin) = match &self.env_file {
@@ -223,10 +243,7 @@ impl Check for EnvSecret {
                 }
                 None => {
                     ctx.trace(format!("reading {} from the environment", self.variable));
-                    #[allow(clippy::disallowed_methods)]
-                    let value =
-                        std::env::var_os(&self.variable).map(|v| v.to_string_lossy().into_owned());
-                    (value, "environment".to_owned())
+                    (self.read_value(), "environment".to_owned())
                 }
             };
             match value {

@@ -231,4 +231,10 @@ pub trait Check: Send + Sync + fmt::Debug {
     /// Gathers evidence from the live system and judges it. Must not panic on
     /// anything a target answers; the engine enforces the timeout.
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome>;
+
+    /// Secret values this check handles (read when it is built), which the
+    /// engine then removes from every output, including other checks'.
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

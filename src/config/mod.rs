@@ -19,9 +19,18 @@ use crate::checks::{kind_names, lookup_kind, Category, KindInfo, Severity, Targe
 use crate::redact::Redactor;
 pub use units::{format_duration, parse_duration, ByteSize, ConfigDuration};
 
-/// Environment variables with this prefix override config keys:
-/// `PRODREADY_GLOBAL__CONCURRENCY=4` sets `global.concurrency`.
+/// Environment variables with this prefix and a `__` section separator
+/// override config keys: `PRODREADY_GLOBAL__CONCURRENCY=4` sets
+/// `global.concurrency`. Variables without `__` are ignored.
 pub const ENV_PREFIX: &str = "PRODREADY";
+
+/// The process environment, read in this one place.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn process_env() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
 
 /// One problem in a config file, naming where it is and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,21 +383,26 @@ pub struct Config {
 impl Config {
     /// Reads, expands and validates `file`, with `PRODREADY_*` overrides from
     /// the process environment.
-    #[allow(clippy::disallowed_methods)]
     pub fn load(file: &Path) -> Result<Config, ConfigErrors> {
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        Self::load_with_env(file, &env)
+        Self::load_with_env(file, &process_env())
     }
 
     /// As `load`, with an explicit environment (for tests and reloads).
     pub fn load_with_env(file: &Path, env: &[(String, String)]) -> Result<Config, ConfigErrors> {
+        let (config, problems) = Self::load_partial(file, env);
+        let redactor = config.redactor.clone();
+        problems.into_result(config, &redactor)
+    }
+
+    /// Loads what can be loaded and returns it with every problem found, so
+    /// that later phases (building checks) can report their problems too.
+    pub(crate) fn load_partial(file: &Path, env: &[(String, String)]) -> (Config, Problems) {
         let mut problems = Problems::new(file);
-        let redactor = Redactor::new();
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
                 problems.push("", "", format!("cannot read config file: {e}"));
-                return problems.into_result(Config::empty(file), &redactor);
+                return (Config::empty(file), problems);
             }
         };
         let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
@@ -404,13 +418,13 @@ impl Config {
                         ),
                     );
                 }
-                return problems.into_result(Config::empty(file), &redactor);
+                return (Config::empty(file), problems);
             }
         };
         let prefix = format!("{ENV_PREFIX}_");
         let overrides: config::Map<String, String> = env
             .iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.starts_with(&prefix) && k.contains("__"))
             .cloned()
             .collect();
         let built = config::Config::builder()
@@ -433,11 +447,11 @@ impl Config {
                     "",
                     "the config must be a YAML mapping with global, web, targets and checks",
                 );
-                return problems.into_result(Config::empty(file), &redactor);
+                return (Config::empty(file), problems);
             }
             Err(e) => {
                 problems.push("", "", format!("invalid YAML: {e}"));
-                return problems.into_result(Config::empty(file), &redactor);
+                return (Config::empty(file), problems);
             }
         };
         let mut config = Config::empty(file);
@@ -512,8 +526,7 @@ impl Config {
             }
             Some(_) => problems.push("", "checks", "must be a list of checks"),
         }
-        let redactor = config.redactor.clone();
-        problems.into_result(config, &redactor)
+        (config, problems)
     }
 
     fn empty(file: &Path) -> Config {

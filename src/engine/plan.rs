@@ -32,7 +32,12 @@ pub struct Plan {
 impl Plan {
     /// Builds every target and check, collecting every error.
     pub fn build(config: Config) -> Result<Plan, ConfigErrors> {
-        let mut problems = Problems::new(&config.file);
+        let problems = Problems::new(&config.file);
+        Self::build_after(config, problems)
+    }
+
+    /// Builds what a partially valid config holds, adding to its problems.
+    fn build_after(config: Config, mut problems: Problems) -> Result<Plan, ConfigErrors> {
         let (targets, target_errors) = build_targets(&config.targets);
         for (name, field, message) in target_errors {
             problems.push(&format!("target {name:?}"), &field, message);
@@ -44,6 +49,7 @@ impl Plan {
                 return problems.into_result(Self::empty(config), &Redactor::new());
             }
         };
+        let mut redactor = config.redactor.clone();
         let mut checks = Vec::with_capacity(config.checks.len());
         for spec in &config.checks {
             let target = spec.target.as_ref().and_then(|t| targets.get(t));
@@ -57,17 +63,21 @@ impl Plan {
                 http_client: &http_client,
             };
             match (spec.kind.build)(&input) {
-                Ok(check) => checks.push(Arc::new(PlannedCheck {
-                    spec: spec.clone(),
-                    check,
-                })),
+                Ok(check) => {
+                    for secret in check.secrets() {
+                        redactor.add(&secret);
+                    }
+                    checks.push(Arc::new(PlannedCheck {
+                        spec: spec.clone(),
+                        check,
+                    }));
+                }
                 Err((field, message)) => problems.push(&spec.place(), &field, message),
             }
         }
-        let redactor = config.redactor.clone();
         let plan = Plan {
             semaphore: Arc::new(Semaphore::new(config.global.concurrency.max(1))),
-            redactor: config.redactor.clone(),
+            redactor: redactor.clone(),
             config,
             checks,
             targets,
@@ -90,7 +100,9 @@ impl Plan {
     }
 }
 
-/// Loads and builds a config file in one step.
+/// Loads and builds a config file in one step, reporting every problem of
+/// both phases together.
 pub fn load_plan(file: &std::path::Path) -> Result<Plan, ConfigErrors> {
-    Plan::build(Config::load(file)?)
+    let (config, problems) = Config::load_partial(file, &crate::config::process_env());
+    Plan::build_after(config, problems)
 }

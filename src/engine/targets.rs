@@ -49,10 +49,27 @@ pub struct HttpTarget {
 
 impl HttpTarget {
     /// Resolves `url` against the base URL (an absolute URL is kept as is).
+    /// Only the target's own origin may be reached through it.
     pub fn resolve(&self, url: &str) -> Result<reqwest::Url, String> {
-        self.base_url
-            .join(url)
-            .map_err(|e| format!("cannot resolve {url:?} against {}: {e}", self.display_url))
+        let joined = self.base_url.join(url).map_err(|e| {
+            format!(
+                "cannot resolve {:?} against {}: {e}",
+                mask_url_passwords(url),
+                self.display_url
+            )
+        })?;
+        if !joined.username().is_empty() || joined.password().is_some() {
+            return Err(
+                "put credentials in the target (basic_auth, bearer_token), not in the URL".into(),
+            );
+        }
+        if joined.origin() != self.base_url.origin() {
+            return Err(format!(
+                "{joined} is not on the target's origin {}; define a target for it",
+                self.display_url
+            ));
+        }
+        Ok(joined)
     }
 
     /// A request with the target's credentials applied.

@@ -1,0 +1,305 @@
+//! The `check` gate and `validate`: exit codes, report formats, messages.
+
+use crate::support::{run_cli, stderr, stdout, ConfigDir};
+
+fn check(dir: &ConfigDir, extra: &[&str]) -> std::process::Output {
+    let config = format!("--config.file={}", dir.config_path().display());
+    let mut args = vec!["check", config.as_str()];
+    args.extend_from_slice(extra);
+    run_cli(&args, &[])
+}
+
+const MIXED: &str = r#"
+checks:
+  - name: good
+    kind: command
+    params: { argv: ["true"] }
+  - name: bad
+    kind: command
+    category: security
+    params: { argv: ["sh", "-c", "echo 'oops <&> broke' >&2; exit 3"] }
+"#;
+
+#[test]
+fn check_exit_codes_follow_fail_on() {
+    let passing = ConfigDir::new(
+        "checks:\n  - name: good\n    kind: command\n    params: { argv: [\"true\"] }\n",
+    );
+    let out = check(&passing, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 pass, 0 warn, 0 fail"));
+
+    let mixed = ConfigDir::new(MIXED);
+    let out = check(&mixed, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = stdout(&out);
+    assert!(
+        table.contains("FAIL")
+            && table.contains("bad")
+            && table.contains("exited 3 (expected 0): oops <&> broke"),
+        "{table}"
+    );
+    // Not a TTY: no colour codes.
+    assert!(!table.contains('\x1b'));
+    // Only `good` selected: passes.
+    assert_eq!(check(&mixed, &["--check", "good"]).status.code(), Some(0));
+    // A fail does not fail a gate that only stops on errors.
+    assert_eq!(
+        check(&mixed, &["--fail-on", "error"]).status.code(),
+        Some(0)
+    );
+    // Category filter.
+    assert_eq!(
+        check(&mixed, &["--category", "security"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        check(&mixed, &["--category", "deployment"]).status.code(),
+        Some(0)
+    );
+
+    let unverifiable = ConfigDir::new("checks:\n  - name: gone\n    kind: command\n    params: { argv: [\"/nonexistent/tool\"] }\n");
+    let out = check(&unverifiable, &["--fail-on", "error"]);
+    assert_eq!(out.status.code(), Some(1), "an error must fail every gate");
+
+    let out = check(&mixed, &["--check", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no check named \"nope\""));
+
+    let broken = ConfigDir::new("checks:\n  - name: x\n    kind: nope\n");
+    assert_eq!(check(&broken, &[]).status.code(), Some(2));
+}
+
+#[test]
+fn junit_report_is_valid_xml_with_one_testcase_per_check() {
+    let mixed = ConfigDir::new(MIXED);
+    let out = check(&mixed, &["--format", "junit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = stdout(&out);
+    let doc =
+        roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("invalid XML: {e}\n{xml}"));
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("tests"), Some("2"));
+    assert_eq!(suite.attribute("failures"), Some("1"));
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].attribute("name"), Some("good"));
+    assert!(cases[0].children().all(|c| !c.has_tag_name("failure")));
+    let failure = cases[1]
+        .children()
+        .find(|c| c.has_tag_name("failure"))
+        .expect("failure element");
+    assert!(failure.text().unwrap().contains("oops <&> broke"));
+    assert_eq!(cases[1].attribute("classname"), Some("prodready.security"));
+}
+
+#[test]
+fn json_report_has_gate_and_summary() {
+    let mixed = ConfigDir::new(MIXED);
+    let out = check(&mixed, &["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["gate"]["passed"], false);
+    assert_eq!(doc["gate"]["fail_on"], "fail");
+    assert_eq!(doc["summary"]["pass"], 1);
+    assert_eq!(doc["summary"]["fail"], 1);
+    assert_eq!(doc["checks"][1]["state"], "fail");
+    assert_eq!(doc["checks"][1]["observed"], 3.0);
+}
+
+#[test]
+fn deployment_gate_runs_in_config_order_and_fails_fast() {
+    let dir = ConfigDir::new("");
+    let log = dir.path("order.log");
+    let step = |name: &str, code: i32| {
+        format!(
+            "  - name: {name}\n    kind: command\n    category: deployment\n    params: {{ argv: [\"sh\", \"-c\", \"sleep 0.1; echo {name} >> {}; exit {code}\"] }}\n",
+            log.display()
+        )
+    };
+    let config = format!(
+        "checks:\n{}{}{}{}",
+        step("tests_passed", 0),
+        step("migrations_applied", 0),
+        step("configs_valid", 1),
+        step("backup_taken", 0)
+    );
+    dir.write_config(&config);
+    let out = check(&dir, &["--category", "deployment", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "tests_passed\nmigrations_applied\nconfigs_valid\nbackup_taken\n"
+    );
+
+    std::fs::remove_file(&log).unwrap();
+    let out = check(
+        &dir,
+        &[
+            "--category",
+            "deployment",
+            "--fail-fast",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "tests_passed\nmigrations_applied\nconfigs_valid\n"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let states: Vec<&str> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["pass", "pass", "fail", "unknown"]);
+    assert!(doc["checks"][3]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--fail-fast"));
+}
+
+fn validate(config: &str, env: &[(&str, &str)]) -> (i32, String) {
+    let dir = ConfigDir::new(config);
+    let arg = format!("--config.file={}", dir.config_path().display());
+    let out = run_cli(&["validate", &arg], env);
+    (
+        out.status.code().unwrap(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+#[test]
+fn validate_accepts_a_good_config() {
+    let (code, out) = validate(
+        r#"
+global: { interval: 30s, timeout: 5s, concurrency: 4 }
+targets:
+  site: { http: { url: "https://127.0.0.1:8443", basic_auth: { username: u, password: p4ssword } } }
+  backups: { path: /var/backups }
+checks:
+  - { name: site_up, kind: http, target: site, params: { url: /health, expected_status: [200, "3xx"] } }
+  - { name: recent_backup, kind: backup_freshness, target: backups, params: { max_age: 1d } }
+"#,
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK (2 checks, 2 targets)"), "{out}");
+}
+
+#[test]
+fn validate_names_each_problem_with_file_check_and_field() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "checks:\n  - { name: a, kind: tls_certifcate }\n",
+            &["check \"a\" (checks[0]): field kind: unknown kind \"tls_certifcate\"; valid kinds:", "backup_freshness", "env_secret"],
+        ),
+        (
+            "checks:\n  - { name: a, kind: command, params: { argv: [\"true\"] } }\n  - { name: a, kind: command, params: { argv: [\"true\"] } }\n",
+            &["check \"a\" (checks[1]): field name: duplicate check name \"a\""],
+        ),
+        (
+            "targets:\n  web: { http: { url: \"http://127.0.0.1\" } }\nchecks:\n  - { name: a, kind: http, target: wbe }\n",
+            &["field target: unknown target \"wbe\"; defined targets: web"],
+        ),
+        (
+            "checks:\n  - { name: a, kind: command, interval: 5 minutes, params: { argv: [\"true\"] } }\n",
+            &["check \"a\" (checks[0]): field interval:", "invalid duration \"5 minutes\""],
+        ),
+        (
+            "global: { timeout: 10 }\n",
+            &["global: field timeout: duration 10 has no unit; write e.g. 10s"],
+        ),
+        (
+            "checks:\n  - { name: a, kind: backup_freshness, params: { dir: /tmp, max_age: 1d, max_agee: 2d } }\n",
+            &["field params.max_agee: unknown field `max_agee`"],
+        ),
+        (
+            "checks:\n  - { name: a, kind: http, params: { url: \"http://127.0.0.1\", body_regex: \"(\" } }\n",
+            &["field params.body_regex: invalid regex"],
+        ),
+        (
+            "checks:\n  - { name: Bad-Name, kind: command, params: { argv: [\"true\"] } }\n",
+            &["field name: must match [a-z][a-z0-9_]*"],
+        ),
+        (
+            "chekcs: []\n",
+            &["field chekcs: unknown top-level key"],
+        ),
+        (
+            "targets:\n  db: { postgres: { url: \"postgres://x@127.0.0.1/db\" } }\nchecks:\n  - { name: a, kind: http, target: db }\n",
+            &["target \"db\" is a postgres target, but kind http needs a http target"],
+        ),
+        (
+            "checks:\n  - { name: a, kind: command, params: { argv: [\"true\"] }, timeout: 2m, interval: 1m }\n",
+            &["field timeout: timeout 2m is longer than the interval 1m"],
+        ),
+        (
+            "targets:\n  s: { http: { url: \"http://127.0.0.1\", bearer_token_file: /nonexistent/token } }\n",
+            &["target \"s\": field bearer_token_file: cannot read secret file /nonexistent/token"],
+        ),
+        (
+            "checks:\n  - { name: a, kind: command, params: { argv: [\"${UNSET_FOR_TEST_XYZ}\"] } }\n",
+            &["line 2", "environment variable UNSET_FOR_TEST_XYZ is not set"],
+        ),
+        (
+            "checks: [ { name: a\n",
+            &["invalid YAML"],
+        ),
+    ];
+    for (config, expected) in cases {
+        let (code, out) = validate(config, &[]);
+        assert_eq!(code, 1, "config accepted:\n{config}\n{out}");
+        assert!(out.contains("config.yaml"), "file not named: {out}");
+        for e in *expected {
+            assert!(
+                out.contains(e),
+                "expected {e:?} in:\n{out}\nfor config:\n{config}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_reports_every_problem_at_once() {
+    let (code, out) = validate(
+        "global: { concurrency: 0 }\nchecks:\n  - { name: a, kind: nope }\n  - { name: b, kind: command, params: {} }\n  - { name: c, kind: http, target: missing }\n",
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("4 problem(s) found."), "{out}");
+    for e in [
+        "concurrency: must be at least 1",
+        "unknown kind \"nope\"",
+        "field params: missing field `argv`",
+        "unknown target \"missing\"",
+    ] {
+        assert!(out.contains(e), "missing {e:?} in {out}");
+    }
+}
+
+#[test]
+fn env_expansion_and_overrides_apply() {
+    let (code, out) = validate(
+        "checks:\n  - { name: a, kind: command, interval: \"${IVL}\", params: { argv: [\"true\"] } }\n",
+        &[("IVL", "90s"), ("PRODREADY_GLOBAL__CONCURRENCY", "0")],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("global: field concurrency: must be at least 1"),
+        "{out}"
+    );
+    let (code, out) = validate(
+        "checks:\n  - { name: a, kind: command, interval: \"${IVL}\", params: { argv: [\"true\"] } }\n",
+        &[("IVL", "90s")],
+    );
+    assert_eq!(code, 0, "{out}");
+}

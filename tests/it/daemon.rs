@@ -1,0 +1,263 @@
+//! The daemon: scheduling under timeouts, reload, readiness, endpoints, shutdown.
+
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+
+use crate::support::{sample, Exporter, HangingServer, TestApp};
+
+async fn healthy_app() -> TestApp {
+    TestApp::start(axum::Router::new().route("/health", get(|| async { "ok" }))).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hung_target_is_an_error_within_its_timeout_and_delays_nothing() {
+    let hanging = HangingServer::start().await;
+    let app = healthy_app().await;
+    let exporter = Exporter::start(&format!(
+        r#"
+global: {{ interval: 2s, timeout: 1s }}
+checks:
+  - name: hung
+    kind: http
+    params: {{ url: "http://{hung}/" }}
+  - name: healthy
+    kind: http
+    params: {{ url: "{healthy}" }}
+"#,
+        hung = hanging.addr,
+        healthy = app.url("/health"),
+    ));
+    let started = Instant::now();
+    let metrics = exporter
+        .wait_metrics(Duration::from_secs(5), |m| {
+            m.contains(r#"prodready_check_state{check="hung",category="operations",severity="warning",state="error"} 1"#)
+        })
+        .await;
+    // The error appears within the timeout plus the small first-round spread.
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        sample(&metrics, r#"prodready_check_success{check="healthy""#),
+        Some(1.0)
+    );
+    let (_, api) = exporter.get("/api/v1/checks").await;
+    assert!(api.contains("timed out after 1s"), "{api}");
+
+    // While the hung check keeps hanging, scrapes stay fast and the healthy
+    // check keeps passing.
+    for _ in 0..10 {
+        let t = Instant::now();
+        let m = exporter.metrics().await;
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "scrape took {:?}",
+            t.elapsed()
+        );
+        assert_eq!(
+            sample(&m, r#"prodready_check_success{check="healthy""#),
+            Some(1.0)
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let m = exporter.metrics().await;
+    assert!(sample(&m, r#"prodready_check_runs_total{check="healthy"}"#).unwrap() >= 2.0);
+    assert!(sample(&m, r#"prodready_check_errors_total{check="hung"}"#).unwrap() >= 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_adds_and_removes_checks_and_rejects_a_bad_config() {
+    let config = |names: &[&str]| {
+        let mut c = String::from("checks:\n");
+        for n in names {
+            c.push_str(&format!(
+                "  - name: {n}\n    kind: command\n    params: {{ argv: [\"true\"] }}\n"
+            ));
+        }
+        c
+    };
+    let exporter = Exporter::start(&config(&["alpha", "beta"]));
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let m = exporter.metrics().await;
+    assert!(m.contains(r#"check="alpha""#) && m.contains(r#"check="beta""#));
+
+    exporter.config.write_config(&config(&["beta", "gamma"]));
+    let (status, body) = exporter.post("/-/reload").await;
+    assert_eq!(status, 200, "{body}");
+    let m = exporter.metrics().await;
+    assert!(
+        !m.contains(r#"check="alpha""#),
+        "removed check still exported:\n{m}"
+    );
+    assert!(m.contains(r#"check="gamma""#));
+    assert_eq!(
+        sample(&m, "prodready_config_last_reload_successful "),
+        Some(1.0)
+    );
+    exporter
+        .wait_metrics(Duration::from_secs(5), |m| {
+            sample(m, r#"prodready_check_success{check="gamma""#) == Some(1.0)
+        })
+        .await;
+
+    exporter
+        .config
+        .write_config("checks:\n  - name: broken\n    kind: no_such_kind\n");
+    let (status, body) = exporter.post("/-/reload").await;
+    assert_eq!(status, 500);
+    assert!(body.contains("unknown kind \"no_such_kind\""), "{body}");
+    let m = exporter.metrics().await;
+    assert_eq!(
+        sample(&m, "prodready_config_last_reload_successful "),
+        Some(0.0)
+    );
+    assert!(m.contains(r#"check="beta""#) && m.contains(r#"check="gamma""#));
+    assert!(!m.contains(r#"check="broken""#));
+
+    // SIGHUP reloads too.
+    exporter.config.write_config(&config(&["delta"]));
+    exporter.signal("HUP");
+    let m = exporter
+        .wait_metrics(Duration::from_secs(5), |m| {
+            sample(m, "prodready_config_last_reload_successful ") == Some(1.0)
+        })
+        .await;
+    assert!(m.contains(r#"check="delta""#) && !m.contains(r#"check="beta""#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ready_only_after_the_first_round() {
+    let exporter = Exporter::start(
+        r#"
+checks:
+  - name: slow
+    kind: command
+    params: { argv: ["sleep", "2"] }
+"#,
+    );
+    let (status, body) = exporter.get("/-/ready").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(exporter.get("/-/healthy").await.0, 200);
+    let m = exporter.metrics().await;
+    assert_eq!(
+        sample(
+            &m,
+            r#"prodready_check_state{check="slow",category="deployment",severity="warning",state="unknown"}"#
+        ),
+        Some(1.0)
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_evaluates_only_configured_checks() {
+    let app = healthy_app().await;
+    let exporter = Exporter::start(&format!(
+        "checks:\n  - name: web\n    kind: http\n    interval: 1h\n    params: {{ url: \"{}\" }}\n",
+        app.url("/health")
+    ));
+    let (status, body) = exporter.get("/probe?check=web").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(
+            r#"prodready_check_success{check="web",category="operations",severity="warning"} 1"#
+        ),
+        "{body}"
+    );
+    assert!(!body.contains("prodready_build_info"));
+    let (status, body) = exporter.get("/probe?check=web&debug=true").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("State: pass") && body.contains("Trace:") && body.contains("GET http://"),
+        "{body}"
+    );
+    assert_eq!(exporter.get("/probe?check=nope").await.0, 404);
+    assert_eq!(exporter.get("/probe").await.0, 400);
+    assert_eq!(
+        exporter.get("/probe?target=http://127.0.0.1:1/").await.0,
+        400
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_groups_by_category_and_escapes() {
+    let app = healthy_app().await;
+    let exporter = Exporter::start(&format!(
+        r#"
+checks:
+  - name: web_health
+    kind: http
+    params: {{ url: "{}", body_regex: "<script>" }}
+  - name: deploy_step
+    kind: command
+    params: {{ argv: ["true"] }}
+"#,
+        app.url("/health")
+    ));
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let (status, page) = exporter.get("/").await;
+    assert_eq!(status, 200);
+    let ops = page
+        .find("<h2>operations</h2>")
+        .expect("operations section");
+    let dep = page
+        .find("<h2>deployment</h2>")
+        .expect("deployment section");
+    assert!(ops < dep);
+    assert!(page[ops..dep].contains("web_health") && page[dep..].contains("deploy_step"));
+    assert!(page.contains("&lt;script&gt;") && !page.contains("/<script>/"));
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "external asset"
+    );
+    assert!(page.contains("href=\"/metrics\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_shuts_down_cleanly_with_checks_in_flight() {
+    let hanging = HangingServer::start().await;
+    let mut exporter = Exporter::start(&format!(
+        "global: {{ timeout: 30s }}\nchecks:\n  - name: hung\n    kind: http\n    params: {{ url: \"http://{}/\" }}\n",
+        hanging.addr
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t = Instant::now();
+    exporter.signal("TERM");
+    let status = exporter.wait_exit(Duration::from_secs(12));
+    assert!(
+        status.success(),
+        "exit status {status:?}; logs:\n{}",
+        exporter.logs()
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
+    assert!(exporter.logs().contains("msg=Stopped."));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn openmetrics_on_request() {
+    let exporter = Exporter::start(
+        "checks:\n  - name: ok\n    kind: command\n    params: { argv: [\"true\"] }\n",
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let r = crate::support::client()
+        .get(exporter.url("/metrics"))
+        .header("Accept", "application/openmetrics-text; version=1.0.0")
+        .send()
+        .await
+        .unwrap();
+    let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+    let body = r.text().await.unwrap();
+    assert!(ct.starts_with("application/openmetrics-text"), "{ct}");
+    assert!(body.ends_with("# EOF\n"));
+    assert!(body.contains("# TYPE prodready_check_runs counter"));
+    let plain = exporter.metrics().await;
+    assert!(plain.contains("# TYPE prodready_check_runs_total counter"));
+    assert!(!plain.contains("# EOF"));
+}

@@ -1,0 +1,10 @@
+//! One integration test binary (links once on a 2-core machine), with a
+//! module per area. Tests start the real exporter binary and real servers on
+//! loopback ports.
+
+mod cli;
+mod daemon;
+mod kinds;
+mod metrics_lint;
+mod secrets;
+mod support;

@@ -1,0 +1,141 @@
+//! Secrets planted in a target URL, a secret file and an env secret never
+//! appear in any output: metrics, status page, JSON API, probe debug, the
+//! `check` reports, `validate` errors or the logs (at debug level).
+
+use std::time::Duration;
+
+use axum::routing::get;
+
+use crate::support::{run_cli, stderr, stdout, ConfigDir, Exporter, TestApp};
+
+const URL_PASSWORD: &str = "UrlPassw0rd-7d1f9c";
+const ENV_VALUE: &str = "EnvSecretValue-4be2a8-0123456789abcdef";
+const FILE_TOKEN: &str = "FileToken-93ab77e1c2";
+
+fn assert_clean(what: &str, text: &str) {
+    for secret in [URL_PASSWORD, ENV_VALUE, FILE_TOKEN] {
+        assert!(!text.contains(secret), "{what} leaks a secret:\n{text}");
+    }
+}
+
+fn config(app: &TestApp, token_file: &std::path::Path) -> String {
+    format!(
+        r#"
+targets:
+  app:
+    http: {{ url: "http://admin:{URL_PASSWORD}@{addr}", bearer_token_file: "{token}" }}
+  closed:
+    http: {{ url: "http://admin:{URL_PASSWORD}@127.0.0.1:1" }}
+checks:
+  - name: app_auth
+    kind: http
+    target: app
+    params: {{ url: /echo, body_regex: "^nothing$" }}
+  - name: closed_port
+    kind: http
+    target: closed
+  - name: app_secret
+    kind: env_secret
+    params: {{ variable: APP_SECRET_FOR_TEST, min_length: 64 }}
+  - name: shows_env
+    kind: command
+    params: {{ argv: ["sh", "-c", "echo $APP_SECRET_FOR_TEST >&2; exit 1"] }}
+"#,
+        addr = app.addr,
+        token = token_file.display(),
+    )
+}
+
+/// Echoes the request's credentials back, as a careless app might.
+async fn echo_app() -> TestApp {
+    TestApp::start(axum::Router::new().route(
+        "/echo",
+        get(|headers: axum::http::HeaderMap| async move {
+            format!("{:?}", headers.get("authorization"))
+        }),
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_never_reach_any_output() {
+    let app = echo_app().await;
+    let secrets_dir = tempfile::tempdir().unwrap();
+    let token_file = secrets_dir.path().join("token");
+    std::fs::write(&token_file, format!("{FILE_TOKEN}\n")).unwrap();
+    let config = config(&app, &token_file);
+    let env = [("APP_SECRET_FOR_TEST", ENV_VALUE)];
+
+    let exporter = Exporter::start_with(&config, &env, &["--log.level=debug"]);
+    exporter.wait_ready(Duration::from_secs(15)).await;
+    for path in [
+        "/metrics",
+        "/",
+        "/api/v1/checks",
+        "/probe?check=app_auth&debug=true",
+        "/probe?check=closed_port&debug=true",
+        "/probe?check=app_secret&debug=true",
+        "/probe?check=shows_env&debug=true",
+        "/probe?check=app_auth",
+    ] {
+        let (_, body) = exporter.get(path).await;
+        assert_clean(path, &body);
+    }
+    // The checks really ran against the secrets: the app saw the token, the
+    // closed port's error names the (masked) URL, the env secret was measured.
+    let (_, api) = exporter.get("/api/v1/checks").await;
+    assert!(
+        api.contains("<redacted>"),
+        "the echoed token should be redacted: {api}"
+    );
+    assert!(
+        api.contains("http://127.0.0.1:1/") && api.contains("connection failed"),
+        "{api}"
+    );
+    assert!(
+        api.contains(&format!("is {} characters long", ENV_VALUE.len())),
+        "{api}"
+    );
+    assert_clean("logs", &exporter.logs());
+    assert!(
+        exporter.logs().contains("level=debug"),
+        "debug logging was not on"
+    );
+
+    let dir = ConfigDir::new(&config);
+    let arg = format!("--config.file={}", dir.config_path().display());
+    for format in ["table", "json", "junit"] {
+        let out = run_cli(
+            &["check", &arg, "--format", format, "--log.level=debug"],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert_clean(format, &stdout(&out));
+        assert_clean(format, &stderr(&out));
+    }
+}
+
+#[test]
+fn config_errors_do_not_echo_secrets() {
+    let dir = ConfigDir::new(&format!(
+        r#"
+targets:
+  db: {{ postgres: {{ url: "postgres://app:{URL_PASSWORD}@127.0.0.1:5432/app" }} }}
+  web: {{ http: {{ url: "http://admin:{URL_PASSWORD}@127.0.0.1:80", headers: {{ Authorization: "Bearer {FILE_TOKEN}" }} }} }}
+checks:
+  - {{ name: a, kind: http, target: db }}
+  - {{ name: b, kind: http, target: web, params: {{ url: "http://u:{ENV_VALUE}@other" }} }}
+  - {{ name: c, kind: http, params: {{ url: "http://u:{ENV_VALUE}@127.0.0.1/" }} }}
+"#
+    ));
+    let arg = format!("--config.file={}", dir.config_path().display());
+    let out = run_cli(&["validate", &arg], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("needs a http target"), "{text}");
+    assert!(
+        text.contains("credentials in a named http target"),
+        "{text}"
+    );
+    assert_clean("validate", &text);
+}

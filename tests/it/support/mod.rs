@@ -1,0 +1,303 @@
+//! Shared helpers: start the real exporter binary on a free loopback port,
+//! small servers for behaviour no real server shows, and HTTP helpers.
+//! Every guard stops its process and removes its temp dir on drop.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_prodready-exporter");
+
+/// A temp dir holding a config file.
+pub struct ConfigDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl ConfigDir {
+    pub fn new(config: &str) -> ConfigDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.yaml"), config).unwrap();
+        ConfigDir { dir }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.yaml")
+    }
+
+    pub fn write_config(&self, config: &str) {
+        std::fs::write(self.config_path(), config).unwrap();
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Runs a one-shot subcommand (`check`, `validate`) and returns its output.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("RUST_LOG").stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A running exporter daemon.
+pub struct Exporter {
+    child: Child,
+    pub addr: String,
+    logs: Arc<Mutex<Vec<String>>>,
+    pub config: ConfigDir,
+}
+
+impl Exporter {
+    pub fn start(config: &str) -> Exporter {
+        Self::start_with(config, &[], &[])
+    }
+
+    /// Starts the daemon on 127.0.0.1:0 and learns its port from the log.
+    pub fn start_with(config: &str, env: &[(&str, &str)], extra_args: &[&str]) -> Exporter {
+        let config = ConfigDir::new(config);
+        let mut cmd = Command::new(BIN);
+        cmd.arg(format!("--config.file={}", config.config_path().display()))
+            .arg("--web.listen-address=127.0.0.1:0")
+            .args(extra_args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if line.contains("msg=Listening.") {
+                        if let Some(addr) = line
+                            .split_whitespace()
+                            .find_map(|f| f.strip_prefix("address="))
+                        {
+                            let _ = tx.send(addr.to_owned());
+                        }
+                    }
+                    logs.lock().unwrap().push(line);
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(a) => a,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "exporter did not start; logs:\n{}",
+                    logs.lock().unwrap().join("\n")
+                );
+            }
+        };
+        Exporter {
+            child,
+            addr,
+            logs,
+            config,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        get(&self.url(path)).await
+    }
+
+    pub async fn metrics(&self) -> String {
+        let (status, body) = self.get("/metrics").await;
+        assert_eq!(status, 200);
+        body
+    }
+
+    pub async fn post(&self, path: &str) -> (u16, String) {
+        let r = client().post(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    /// Waits until /-/ready answers 200.
+    pub async fn wait_ready(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            if self.get("/-/ready").await.0 == 200 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not ready within {within:?}; logs:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls /metrics until `pred` holds.
+    pub async fn wait_metrics(&self, within: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let m = self.metrics().await;
+            if pred(&m) {
+                return m;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "metrics condition not met within {within:?}:\n{m}\nlogs:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "exporter did not exit within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    prodready_exporter::engine::targets::client_builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+pub async fn get(url: &str) -> (u16, String) {
+    let r = client().get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+/// The value of the first sample line starting with `prefix` (name + labels).
+pub fn sample(metrics: &str, prefix: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// A TCP server that accepts connections and never answers; stops on drop.
+pub struct HangingServer {
+    pub addr: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HangingServer {
+    pub async fn start() -> HangingServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        HangingServer { addr, task }
+    }
+}
+
+impl Drop for HangingServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A small axum app on a free loopback port; stops on drop.
+pub struct TestApp {
+    pub addr: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn start(app: axum::Router) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        TestApp { addr, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Finds a binary on PATH or in well-known Debian locations; panics loudly if absent.
+pub fn require_binary(name: &str) -> PathBuf {
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for dir in candidates
+        .iter()
+        .map(PathBuf::as_path)
+        .chain([Path::new("/usr/bin"), Path::new("/usr/sbin")])
+    {
+        let path = dir.join(name);
+        if path.is_file() {
+            return path;
+        }
+    }
+    panic!("{name} is required for this test but is not installed; run scripts/test.sh, which installs it");
+}
