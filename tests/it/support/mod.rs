@@ -2,7 +2,7 @@
 //! small servers for behaviour no real server shows, and HTTP helpers.
 //! Every guard stops its process and removes its temp dir on drop.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::disallowed_methods)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
