@@ -33,6 +33,15 @@ pub struct Evaluation {
     pub trace: Vec<String>,
 }
 
+/// Aborts a spawned task when dropped: dropping a `JoinHandle` alone does not.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs one check under its timeout and the global concurrency limit. A hung
 /// check is abandoned at its timeout; a panicking check becomes `error`.
 pub async fn evaluate(
@@ -49,7 +58,8 @@ pub async fn evaluate(
         let ctx = ctx.clone();
         tokio::spawn(async move { check.evaluate(&ctx).await })
     };
-    let abort = task.abort_handle();
+    // Cancelling this evaluation (reload, shutdown) must stop the check too.
+    let _abort = AbortOnDrop(task.abort_handle());
     let mut outcome = match tokio::time::timeout(timeout, task).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(join_error)) => Outcome::error(format!(
@@ -60,10 +70,7 @@ pub async fn evaluate(
                 "cancelled"
             }
         )),
-        Err(_) => {
-            abort.abort();
-            Outcome::error(format!("timed out after {}", format_duration(timeout)))
-        }
+        Err(_) => Outcome::error(format!("timed out after {}", format_duration(timeout))),
     };
     let duration = started.elapsed();
     if outcome.observed.is_some_and(|v| !v.is_finite()) {

@@ -261,3 +261,29 @@ async fn openmetrics_on_request() {
     assert!(plain.contains("# TYPE prodready_check_runs_total counter"));
     assert!(!plain.contains("# EOF"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_cancels_in_flight_evaluations_of_removed_checks() {
+    use std::sync::atomic::Ordering;
+    let hanging = HangingServer::start().await;
+    let exporter = Exporter::start(&format!(
+        "global: {{ timeout: 50s, interval: 1m }}\nchecks:\n  - name: hung\n    kind: http\n    params: {{ url: \"http://{}/\" }}\n",
+        hanging.addr
+    ));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while hanging.accepted.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the check never connected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(hanging.closed.load(Ordering::SeqCst), 0);
+    exporter.config.write_config("checks: []\n");
+    assert_eq!(exporter.post("/-/reload").await.0, 200);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while hanging.closed.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the removed check's request is still open after the reload"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -231,23 +231,42 @@ pub fn sample(metrics: &str, prefix: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// A TCP server that accepts connections and never answers; stops on drop.
+/// A TCP server that accepts connections and never answers; it counts the
+/// connections it accepted and those the client closed. Stops on drop.
 pub struct HangingServer {
     pub addr: String,
+    pub accepted: Arc<std::sync::atomic::AtomicUsize>,
+    pub closed: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl HangingServer {
     pub async fn start() -> HangingServer {
+        use std::sync::atomic::Ordering;
+        use tokio::io::AsyncReadExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let closed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (a, c) = (accepted.clone(), closed.clone());
         let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
+            let mut held = tokio::task::JoinSet::new();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                a.fetch_add(1, Ordering::SeqCst);
+                let c = c.clone();
+                held.spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+                    c.fetch_add(1, Ordering::SeqCst);
+                });
             }
         });
-        HangingServer { addr, task }
+        HangingServer {
+            addr,
+            accepted,
+            closed,
+            task,
+        }
     }
 }
 
