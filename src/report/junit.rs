@@ -6,8 +6,9 @@ use crate::engine::CheckRecord;
 
 use super::{FailOn, Summary};
 
-/// Escapes text for XML attributes and content; drops characters XML 1.0 forbids.
-pub fn xml_escape(text: &str) -> String {
+/// Escapes text for XML and HTML content and attribute values; drops the
+/// control characters XML 1.0 forbids.
+pub fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -15,7 +16,7 @@ pub fn xml_escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
@@ -55,14 +56,14 @@ pub fn render_junit(records: &[CheckRecord], fail_on: FailOn) -> String {
     ));
     for r in records {
         let state = r.state();
-        let message = xml_escape(
+        let message = escape_markup(
             r.outcome
                 .as_ref()
                 .map_or("not evaluated", |o| o.message.as_str()),
         );
         out.push_str(&format!(
             "    <testcase name=\"{}\" classname=\"prodready.{}\" time=\"{:.3}\">",
-            xml_escape(&r.meta.name),
+            escape_markup(&r.meta.name),
             r.meta.category.as_str(),
             r.duration.as_secs_f64()
         ));
@@ -92,6 +93,9 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_control_characters() {
-        assert_eq!(xml_escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(
+            escape_markup("a<b>&\"c'\u{1}"),
+            "a&lt;b&gt;&amp;&quot;c&#39;"
+        );
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::checks::State;
 use crate::engine::CheckRecord;
-pub use junit::render_junit;
+pub use junit::{escape_markup, render_junit};
 pub use table::render_table;
 
 /// One check as the JSON API and `check --format json` show it.
