@@ -19,7 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "age and size of the newest backup file matching a pattern",
-    target: TargetNeed::Optional(TargetType::Path),
+    target: TargetNeed::Optional(&[TargetType::Path]),
     build,
 };
 

@@ -15,8 +15,10 @@ use crate::engine::targets::Target;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetNeed {
     None,
-    Optional(TargetType),
-    Required(TargetType),
+    /// May name a target of one of these types.
+    Optional(&'static [TargetType]),
+    /// Must name a target of one of these types.
+    Required(&'static [TargetType]),
 }
 
 /// What the builder of a kind gets: the validated check entry and its target.
@@ -59,6 +61,19 @@ impl PartialEq for KindInfo {
 
 static KINDS: &[&KindInfo] = &[
     &http::endpoint::KIND,
+    &http::redirect::KIND,
+    &http::tls::KIND,
+    &http::headers::KIND,
+    &http::cors::KIND,
+    &http::rate_limit::KIND,
+    &http::auth::AUTHENTICATION,
+    &http::auth::AUTHORIZATION,
+    &http::input_validation::KIND,
+    &http::sql_injection::KIND,
+    &http::compression::KIND,
+    &http::cache::KIND,
+    &http::cdn::KIND,
+    &http::assets::KIND,
     &backup::KIND,
     &env_secret::KIND,
     &command::KIND,

@@ -663,7 +663,7 @@ fn check_target(
                 format!(
                     "kind {} needs a {} target; add `target: <name>`",
                     kind.name,
-                    t.as_str()
+                    type_list(t)
                 ),
             );
             return;
@@ -688,18 +688,24 @@ fn check_target(
                 ),
             );
         }
-        Some(spec) if !spec.target_type().satisfies(wanted) => problems.push(
+        Some(spec) if !wanted.iter().any(|w| spec.target_type().satisfies(*w)) => problems.push(
             place,
             "target",
             format!(
                 "target {name:?} is a {} target, but kind {} needs a {} target",
                 spec.target_type().as_str(),
                 kind.name,
-                wanted.as_str()
+                type_list(wanted)
             ),
         ),
         Some(_) => {}
     }
+}
+
+/// `http`, `http or postgres` ...
+fn type_list(types: &[TargetType]) -> String {
+    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    names.join(" or ")
 }
 
 /// Reads `*_file` secrets into their fields and registers every secret with

@@ -45,6 +45,11 @@ pub struct HttpTarget {
     pub display_url: String,
     basic_auth: Option<(String, Option<String>)>,
     bearer_token: Option<String>,
+    /// Extra CA certificates this target trusts (`tls.ca_file`).
+    pub ca_file: Option<PathBuf>,
+    /// Configured headers; kept apart from the client so that anonymous
+    /// requests (authentication checks) can leave credentials out.
+    headers: HeaderMap,
 }
 
 impl HttpTarget {
@@ -74,7 +79,10 @@ impl HttpTarget {
 
     /// A request with the target's credentials applied.
     pub fn request(&self, method: reqwest::Method, url: reqwest::Url) -> reqwest::RequestBuilder {
-        let mut req = self.client.request(method, url);
+        let mut req = self
+            .client
+            .request(method, url)
+            .headers(self.headers.clone());
         if let Some((user, password)) = &self.basic_auth {
             req = req.basic_auth(user, password.as_deref());
         }
@@ -82,6 +90,20 @@ impl HttpTarget {
             req = req.bearer_auth(token);
         }
         req
+    }
+
+    /// A request without any configured header or credential.
+    pub fn request_anonymous(
+        &self,
+        method: reqwest::Method,
+        url: reqwest::Url,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Host of the base URL ("" if none).
+    pub fn host(&self) -> &str {
+        self.base_url.host_str().unwrap_or_default()
     }
 }
 
@@ -149,7 +171,7 @@ fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, String)> {
         value.set_sensitive(true);
         headers.insert(name, value);
     }
-    let mut builder = client_builder().default_headers(headers);
+    let mut builder = client_builder();
     if let Some(ca_file) = &spec.tls.ca_file {
         let pem = std::fs::read(ca_file).map_err(|e| {
             (
@@ -179,6 +201,8 @@ fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, String)> {
         display_url,
         basic_auth,
         bearer_token: spec.bearer_token.clone(),
+        ca_file: spec.tls.ca_file.clone(),
+        headers,
     })
 }
 
@@ -225,6 +249,8 @@ impl HttpTarget {
             base_url: url,
             basic_auth: None,
             bearer_token: None,
+            ca_file: None,
+            headers: HeaderMap::new(),
         }
     }
 }

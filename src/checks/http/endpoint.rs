@@ -24,7 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "HTTP request: expected status, body regex, required headers, latency",
-    target: TargetNeed::Optional(TargetType::Http),
+    target: TargetNeed::Optional(&[TargetType::Http]),
     build,
 };
 

@@ -1,11 +1,169 @@
 //! Checks over HTTP(S), and what they share: bounded body reads, error
 //! descriptions without URLs (which could carry credentials), status matchers.
 
+pub mod assets;
+pub mod auth;
+pub mod cache;
+pub mod cdn;
+pub mod compression;
+pub mod cors;
 pub mod endpoint;
+pub mod headers;
+pub mod input_validation;
+pub mod rate_limit;
+pub mod redirect;
+pub mod signatures;
+pub mod sql_injection;
+pub mod tls;
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use reqwest::header::HeaderMap;
 use serde::{de, Deserialize, Deserializer};
+
+use crate::checks::{BuildInput, Context, ParamError};
+use crate::engine::targets::HttpTarget;
+
+/// Body bytes a check reads unless it says otherwise.
+pub const DEFAULT_BODY_CAP: u64 = 1024 * 1024;
+
+/// One HTTP exchange with its body read up to a cap.
+#[derive(Debug)]
+pub struct Fetched {
+    pub method: reqwest::Method,
+    pub url: reqwest::Url,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub truncated: bool,
+    pub elapsed: Duration,
+}
+
+impl Fetched {
+    /// A header's value as text (first occurrence; "" for non-UTF-8).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default())
+    }
+
+    /// Every value of a header, joined with ", " as HTTP allows.
+    pub fn header_all(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+
+    pub fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+}
+
+/// Sends a request and reads at most `max_body` bytes of the answer. The
+/// error names the method and URL (never with credentials) and the cause.
+pub async fn fetch(
+    ctx: &Context,
+    request: reqwest::RequestBuilder,
+    max_body: u64,
+) -> Result<Fetched, String> {
+    let (client, request) = request.build_split();
+    let request =
+        request.map_err(|e| format!("cannot build the request: {}", describe_error(e)))?;
+    let method = request.method().clone();
+    let url = request.url().clone();
+    ctx.trace(format!("{method} {url}"));
+    let started = Instant::now();
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| format!("{method} {url} failed: {}", describe_error(e)))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let (body, truncated) = read_body_capped(response, max_body).await.map_err(|e| {
+        format!(
+            "{method} {url} answered {status} but the body could not be read: {}",
+            describe_error(e)
+        )
+    })?;
+    let elapsed = started.elapsed();
+    ctx.trace(format!(
+        "answered {status} with {} body bytes{} in {}ms",
+        body.len(),
+        if truncated { " (truncated)" } else { "" },
+        elapsed.as_millis()
+    ));
+    Ok(Fetched {
+        method,
+        url,
+        status,
+        headers,
+        body,
+        truncated,
+        elapsed,
+    })
+}
+
+/// The check's HTTP target (the config guarantees one for kinds that require it).
+pub fn http_target(input: &BuildInput<'_>) -> Result<Arc<HttpTarget>, ParamError> {
+    input
+        .target
+        .and_then(|t| t.as_http())
+        .cloned()
+        .ok_or_else(|| ("target".to_owned(), "needs an http target".to_owned()))
+}
+
+/// Resolves URLs against the target (same origin only); empty means the target's URL.
+pub fn resolve_urls(
+    target: &HttpTarget,
+    field: &str,
+    urls: &[String],
+) -> Result<Vec<reqwest::Url>, ParamError> {
+    if urls.is_empty() {
+        return Ok(vec![target.base_url.clone()]);
+    }
+    urls.iter()
+        .enumerate()
+        .map(|(i, u)| {
+            target
+                .resolve(u)
+                .map_err(|e| (format!("params.{field}[{i}]"), e))
+        })
+        .collect()
+}
+
+/// Splits a header value into lowercase directives: `max-age=10, public`
+/// -> [("max-age", "10"), ("public", "")]. Accepts `,` and `;` separators.
+pub fn directives(value: &str) -> Vec<(String, String)> {
+    value
+        .split([',', ';'])
+        .filter_map(|part| {
+            let part = part.trim();
+            if part.is_empty() {
+                return None;
+            }
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            Some((
+                k.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// `max-age` (or `s-maxage`) of a Cache-Control / HSTS value.
+pub fn max_age(value: &str, names: &[&str]) -> Option<u64> {
+    directives(value)
+        .into_iter()
+        .filter(|(k, _)| names.contains(&k.as_str()))
+        .find_map(|(_, v)| v.parse().ok())
+}
 
 /// Describes a reqwest error with its causes, without the URL.
 pub fn describe_error(error: reqwest::Error) -> String {

@@ -1,0 +1,335 @@
+//! Kinds `authentication` and `authorization`: protected URLs refuse
+//! anonymous requests (401/403, or a redirect to the login page), and
+//! privileged URLs refuse a low-privilege credential (403/404). A 2xx is a
+//! fail naming the URL.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::header::LOCATION;
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::{fetch, http_target, resolve_urls};
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    TargetNeed,
+};
+use crate::config::{is_sensitive_header, TargetType};
+use crate::engine::targets::HttpTarget;
+
+pub const AUTHENTICATION: KindInfo = KindInfo {
+    name: "authentication",
+    category: Category::Security,
+    unit: "count",
+    summary: "protected URLs answer 401/403 (or redirect to login) without credentials",
+    target: TargetNeed::Required(&[TargetType::Http]),
+    build: build_authentication,
+};
+
+pub const AUTHORIZATION: KindInfo = KindInfo {
+    name: "authorization",
+    category: Category::Security,
+    unit: "count",
+    summary: "privileged URLs answer 403/404 to a low-privilege credential",
+    target: TargetNeed::Required(&[TargetType::Http]),
+    build: build_authorization,
+};
+
+const ANSWER_CAP: u64 = 64 * 1024;
+
+/// Params of the `authentication` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthenticationParams {
+    /// Protected URLs, relative to the target.
+    pub urls: Vec<String>,
+    /// A redirect to this URL (relative to the target) also counts as refused.
+    #[serde(default)]
+    pub login_url: Option<String>,
+    /// Positive control: with the target's configured credentials each URL
+    /// must answer 2xx. Default false.
+    #[serde(default)]
+    pub check_with_credentials: bool,
+}
+
+/// A credential for `authorization`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    #[serde(default)]
+    pub bearer_token: Option<String>,
+    #[serde(default)]
+    pub bearer_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Extra headers (e.g. a session cookie).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Params of the `authorization` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationParams {
+    /// Privileged URLs, relative to the target.
+    pub urls: Vec<String>,
+    /// The low-privilege credential (used instead of the target's).
+    pub credential: Credential,
+}
+
+#[derive(Debug)]
+struct Authentication {
+    target: Arc<HttpTarget>,
+    urls: Vec<reqwest::Url>,
+    login_url: Option<reqwest::Url>,
+    check_with_credentials: bool,
+}
+
+fn build_authentication(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: AuthenticationParams = parse_params(&input.spec.params)?;
+    if params.urls.is_empty() {
+        return Err((
+            "params.urls".into(),
+            "list at least one protected URL".into(),
+        ));
+    }
+    let target = http_target(input)?;
+    let urls = resolve_urls(&target, "urls", &params.urls)?;
+    let login_url = params
+        .login_url
+        .as_deref()
+        .map(|u| {
+            target
+                .resolve(u)
+                .map_err(|e| ("params.login_url".to_owned(), e))
+        })
+        .transpose()?;
+    Ok(Arc::new(Authentication {
+        target,
+        urls,
+        login_url,
+        check_with_credentials: params.check_with_credentials,
+    }))
+}
+
+fn read_secret(
+    inline: Option<String>,
+    file: Option<PathBuf>,
+    field: &str,
+) -> Result<Option<String>, ParamError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err((
+            format!("params.credential.{field}_file"),
+            format!("set either {field} or {field}_file, not both"),
+        )),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map(|t| Some(t.trim_end_matches(['\r', '\n']).to_owned()))
+            .map_err(|e| {
+                (
+                    format!("params.credential.{field}_file"),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            }),
+        (None, None) => Ok(None),
+    }
+}
+
+#[derive(Debug)]
+struct Authorization {
+    target: Arc<HttpTarget>,
+    urls: Vec<reqwest::Url>,
+    bearer_token: Option<String>,
+    basic: Option<(String, Option<String>)>,
+    headers: Vec<(String, String)>,
+}
+
+fn build_authorization(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: AuthorizationParams = parse_params(&input.spec.params)?;
+    if params.urls.is_empty() {
+        return Err((
+            "params.urls".into(),
+            "list at least one privileged URL".into(),
+        ));
+    }
+    let target = http_target(input)?;
+    let urls = resolve_urls(&target, "urls", &params.urls)?;
+    let c = params.credential;
+    let bearer_token = read_secret(c.bearer_token, c.bearer_token_file, "bearer_token")?;
+    let password = read_secret(c.password, c.password_file, "password")?;
+    let basic = c.username.map(|u| (u, password));
+    if bearer_token.is_none() && basic.is_none() && c.headers.is_empty() {
+        return Err((
+            "params.credential".into(),
+            "set bearer_token(_file), username/password(_file) or headers".into(),
+        ));
+    }
+    Ok(Arc::new(Authorization {
+        target,
+        urls,
+        bearer_token,
+        basic,
+        headers: c.headers.into_iter().collect(),
+    }))
+}
+
+/// Whether an anonymous answer refuses access.
+fn refused(status: u16, location: Option<&reqwest::Url>, login: Option<&reqwest::Url>) -> bool {
+    match status {
+        401 | 403 => true,
+        301 | 302 | 303 | 307 | 308 => match (location, login) {
+            (Some(loc), Some(login)) => loc.path() == login.path(),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+impl Check for Authentication {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let mut open = Vec::new();
+            let mut odd = Vec::new();
+            let mut control_failed = Vec::new();
+            let mut answers = serde_json::Map::new();
+            for url in &self.urls {
+                let request = self.target.request_anonymous(Method::GET, url.clone());
+                let answer = match fetch(ctx, request, ANSWER_CAP).await {
+                    Ok(a) => a,
+                    Err(e) => return Outcome::error(e),
+                };
+                let location = answer
+                    .header(LOCATION.as_str())
+                    .and_then(|l| url.join(l).ok());
+                answers.insert(url.to_string(), answer.status.into());
+                if refused(answer.status, location.as_ref(), self.login_url.as_ref()) {
+                    // refused, as it should be
+                } else if (200..300).contains(&answer.status) {
+                    open.push(format!(
+                        "{url} answered {} without credentials",
+                        answer.status
+                    ));
+                } else {
+                    odd.push(format!("{url} answered {}", answer.status));
+                }
+                if self.check_with_credentials {
+                    let request = self.target.request(Method::GET, url.clone());
+                    match fetch(ctx, request, ANSWER_CAP).await {
+                        Ok(a) if (200..300).contains(&a.status) => {}
+                        Ok(a) => control_failed.push(format!(
+                            "{url} answered {} with the configured credentials",
+                            a.status
+                        )),
+                        Err(e) => return Outcome::error(e),
+                    }
+                }
+            }
+            let outcome = if !open.is_empty() {
+                Outcome::fail(open.join("; "))
+            } else if !odd.is_empty() {
+                Outcome::fail(format!(
+                    "expected 401/403{}: {}",
+                    if self.login_url.is_some() {
+                        " or a redirect to the login URL"
+                    } else {
+                        ""
+                    },
+                    odd.join("; ")
+                ))
+            } else if !control_failed.is_empty() {
+                Outcome::error(format!(
+                    "positive control failed, so the refusals prove nothing: {}",
+                    control_failed.join("; ")
+                ))
+            } else {
+                Outcome::pass(format!(
+                    "{} protected URL(s) refuse anonymous requests{}",
+                    self.urls.len(),
+                    if self.check_with_credentials {
+                        " and admit the configured credentials"
+                    } else {
+                        ""
+                    }
+                ))
+            };
+            outcome
+                .observed(open.len() as f64)
+                .threshold(0.0)
+                .evidence("anonymous_status", serde_json::Value::Object(answers))
+        })
+    }
+}
+
+impl Check for Authorization {
+    fn secrets(&self) -> Vec<String> {
+        let mut s: Vec<String> = self.bearer_token.iter().cloned().collect();
+        if let Some((_, Some(p))) = &self.basic {
+            s.push(p.clone());
+        }
+        for (name, value) in &self.headers {
+            if is_sensitive_header(name) {
+                s.push(value.clone());
+            }
+        }
+        s
+    }
+
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let mut allowed = Vec::new();
+            let mut odd = Vec::new();
+            let mut rejected_credential = Vec::new();
+            let mut answers = serde_json::Map::new();
+            for url in &self.urls {
+                let mut request = self.target.request_anonymous(Method::GET, url.clone());
+                if let Some(token) = &self.bearer_token {
+                    request = request.bearer_auth(token);
+                }
+                if let Some((user, password)) = &self.basic {
+                    request = request.basic_auth(user, password.as_deref());
+                }
+                for (name, value) in &self.headers {
+                    request = request.header(name.as_str(), value.as_str());
+                }
+                let answer = match fetch(ctx, request, ANSWER_CAP).await {
+                    Ok(a) => a,
+                    Err(e) => return Outcome::error(e),
+                };
+                answers.insert(url.to_string(), answer.status.into());
+                match answer.status {
+                    403 | 404 => {}
+                    401 => rejected_credential.push(url.to_string()),
+                    s if (200..300).contains(&s) => allowed.push(format!(
+                        "{url} answered {s} to the low-privilege credential"
+                    )),
+                    s => odd.push(format!("{url} answered {s}")),
+                }
+            }
+            let outcome = if !allowed.is_empty() {
+                Outcome::fail(allowed.join("; "))
+            } else if !rejected_credential.is_empty() {
+                Outcome::error(format!(
+                    "the low-privilege credential itself is rejected (401) at {}; fix it so the check can test authorization",
+                    rejected_credential.join(", ")
+                ))
+            } else if !odd.is_empty() {
+                Outcome::fail(format!("expected 403 or 404: {}", odd.join("; ")))
+            } else {
+                Outcome::pass(format!(
+                    "{} privileged URL(s) refuse the low-privilege credential",
+                    self.urls.len()
+                ))
+            };
+            outcome
+                .observed(allowed.len() as f64)
+                .threshold(0.0)
+                .evidence("status", serde_json::Value::Object(answers))
+        })
+    }
+}

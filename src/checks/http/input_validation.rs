@@ -1,0 +1,181 @@
+//! Kind `input_validation` (opt-in endpoints): sends malformed JSON, wrong
+//! types, invalid UTF-8 and an oversized body. Every answer must be 4xx,
+//! never 5xx or 2xx, and no body may hold a stack trace or debug page.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::signatures::error_pages;
+use super::{fetch, http_target, DEFAULT_BODY_CAP};
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    TargetNeed,
+};
+use crate::config::{ByteSize, TargetType};
+use crate::engine::targets::HttpTarget;
+
+pub const KIND: KindInfo = KindInfo {
+    name: "input_validation",
+    category: Category::Security,
+    unit: "count",
+    summary: "malformed, mistyped, invalid UTF-8 and oversized bodies get 4xx without stack traces",
+    target: TargetNeed::Required(&[TargetType::Http]),
+    build,
+};
+
+/// Largest oversized body we are willing to send.
+const MAX_OVERSIZED: u64 = 16 * 1024 * 1024;
+
+fn default_method() -> String {
+    "POST".into()
+}
+const fn default_oversized() -> ByteSize {
+    ByteSize(2 * 1024 * 1024)
+}
+
+/// One endpoint that accepts a JSON body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// URL relative to the target.
+    pub url: String,
+    /// Default POST.
+    #[serde(default = "default_method")]
+    pub method: String,
+}
+
+/// Params of the `input_validation` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Endpoints to probe (opt-in: nothing is sent to unlisted URLs).
+    pub endpoints: Vec<Endpoint>,
+    /// Size of the oversized body (at most 16MiB). Default 2MiB.
+    #[serde(default = "default_oversized")]
+    pub oversized_body: ByteSize,
+}
+
+#[derive(Debug)]
+struct InputValidation {
+    target: Arc<HttpTarget>,
+    endpoints: Vec<(Method, reqwest::Url)>,
+    oversized: usize,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    if params.endpoints.is_empty() {
+        return Err((
+            "params.endpoints".into(),
+            "list at least one endpoint".into(),
+        ));
+    }
+    if params.oversized_body.0 > MAX_OVERSIZED {
+        return Err((
+            "params.oversized_body".into(),
+            "must be at most 16MiB".into(),
+        ));
+    }
+    let target = http_target(input)?;
+    let mut endpoints = Vec::new();
+    for (i, e) in params.endpoints.iter().enumerate() {
+        let url = target
+            .resolve(&e.url)
+            .map_err(|m| (format!("params.endpoints[{i}].url"), m))?;
+        let method =
+            Method::from_bytes(e.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+                (
+                    format!("params.endpoints[{i}].method"),
+                    "invalid method".to_owned(),
+                )
+            })?;
+        endpoints.push((method, url));
+    }
+    Ok(Arc::new(InputValidation {
+        target,
+        endpoints,
+        oversized: params.oversized_body.0 as usize,
+    }))
+}
+
+/// The probes: (name, body).
+fn probes(oversized: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let mut big = Vec::with_capacity(oversized + 16);
+    big.extend_from_slice(b"{\"data\":\"");
+    big.resize(oversized.saturating_sub(2).max(big.len()), b'a');
+    big.extend_from_slice(b"\"}");
+    vec![
+        (
+            "malformed_json",
+            b"{\"name\": \"x\", \"items\": [1, 2".to_vec(),
+        ),
+        (
+            "wrong_types",
+            b"{\"id\": \"not-a-number\", \"count\": [], \"email\": 12345, \"active\": \"maybe\"}"
+                .to_vec(),
+        ),
+        (
+            "wrong_shape",
+            b"[null, \"two\", {\"nested\": [true]}]".to_vec(),
+        ),
+        ("invalid_utf8", b"{\"name\": \"\xff\xfe\xfd\"}".to_vec()),
+        ("oversized", big),
+    ]
+}
+
+impl Check for InputValidation {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let mut problems = Vec::new();
+            let mut results = Vec::new();
+            let probes = probes(self.oversized);
+            for (method, url) in &self.endpoints {
+                for (name, body) in &probes {
+                    let request = self
+                        .target
+                        .request(method.clone(), url.clone())
+                        .header("content-type", "application/json")
+                        .body(body.clone());
+                    let answer = match fetch(ctx, request, DEFAULT_BODY_CAP).await {
+                        Ok(a) => a,
+                        // Servers may cut off an oversized upload before answering.
+                        Err(_) if *name == "oversized" => {
+                            results.push(json!({"url": url.as_str(), "probe": name, "status": null, "note": "connection closed (rejected)"}));
+                            continue;
+                        }
+                        Err(e) => return Outcome::error(e),
+                    };
+                    let leak = error_pages().find(&answer.text());
+                    let status = answer.status;
+                    if status >= 500 {
+                        problems.push(format!("{method} {url} answered {status} to {name}"));
+                    } else if !(400..500).contains(&status) {
+                        problems.push(format!("{method} {url} accepted {name} with {status}"));
+                    }
+                    if let Some(sig) = leak {
+                        problems.push(format!("{method} {url} leaks a {sig} page for {name}"));
+                    }
+                    results.push(
+                        json!({"url": url.as_str(), "probe": name, "status": status, "leak": leak}),
+                    );
+                }
+            }
+            let outcome = if problems.is_empty() {
+                Outcome::pass(format!(
+                    "{} endpoint(s) reject {} bad inputs with 4xx and no stack trace",
+                    self.endpoints.len(),
+                    probes.len()
+                ))
+            } else {
+                Outcome::fail(problems.join("; "))
+            };
+            outcome
+                .observed(problems.len() as f64)
+                .threshold(0.0)
+                .evidence("probes", results)
+        })
+    }
+}
