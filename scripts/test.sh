@@ -10,6 +10,8 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)   # promtool check metrics
 command -v curl >/dev/null || missing+=(curl)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)         # HTTP/TLS kinds
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)  # STARTTLS, database kinds
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -6,42 +6,7 @@ use std::time::{Duration, SystemTime};
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use crate::support::{run_cli, stdout, ConfigDir, TestApp};
-
-/// Runs `check --format json` and returns each check's (state, message, doc).
-fn run(config: &str, env: &[(&str, &str)]) -> Vec<(String, String, serde_json::Value)> {
-    let dir = ConfigDir::new(config);
-    let arg = format!("--config.file={}", dir.config_path().display());
-    let out = run_cli(&["check", &arg, "--format", "json"], env);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "check failed to run: {}",
-        crate::support::stderr(&out)
-    );
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["state"].as_str().unwrap().to_owned(),
-                c["message"].as_str().unwrap().to_owned(),
-                c.clone(),
-            )
-        })
-        .collect()
-}
-
-fn assert_state(result: &(String, String, serde_json::Value), state: &str, fragment: &str) {
-    assert_eq!(result.0, state, "{}: {}", result.2["name"], result.1);
-    assert!(
-        result.1.contains(fragment),
-        "{}: expected {fragment:?} in {:?}",
-        result.2["name"],
-        result.1
-    );
-}
+use crate::support::{assert_state, run_checks as run, TestApp};
 
 async fn web_app() -> TestApp {
     TestApp::start(

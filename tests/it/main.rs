@@ -4,6 +4,7 @@
 
 mod cli;
 mod daemon;
+mod http_kinds;
 mod kinds;
 mod metrics_lint;
 mod secrets;

@@ -10,6 +10,10 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod certs;
+pub mod nginx;
+pub mod postgres;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_prodready-exporter");
 
 /// A temp dir holding a config file.
@@ -319,4 +323,39 @@ pub fn require_binary(name: &str) -> PathBuf {
         }
     }
     panic!("{name} is required for this test but is not installed; run scripts/test.sh, which installs it");
+}
+
+/// Runs `check --format json` and returns each check's (state, message, doc).
+pub fn run_checks(config: &str, env: &[(&str, &str)]) -> Vec<(String, String, serde_json::Value)> {
+    let dir = ConfigDir::new(config);
+    let arg = format!("--config.file={}", dir.config_path().display());
+    let out = run_cli(&["check", &arg, "--format", "json"], env);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "check failed to run: {}",
+        stderr(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["state"].as_str().unwrap().to_owned(),
+                c["message"].as_str().unwrap().to_owned(),
+                c.clone(),
+            )
+        })
+        .collect()
+}
+
+pub fn assert_state(result: &(String, String, serde_json::Value), state: &str, fragment: &str) {
+    assert_eq!(result.0, state, "{}: {}", result.2["name"], result.1);
+    assert!(
+        result.1.contains(fragment),
+        "{}: expected {fragment:?} in {:?}",
+        result.2["name"],
+        result.1
+    );
 }
