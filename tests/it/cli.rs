@@ -303,3 +303,33 @@ fn env_expansion_and_overrides_apply() {
     );
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn bundled_config_and_its_commented_examples_validate() {
+    let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/config.yaml");
+    let out = run_cli(&["validate", &format!("--config.file={bundled}")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let text = std::fs::read_to_string(bundled).unwrap();
+    let start = text
+        .find("# targets:")
+        .expect("commented examples in config.yaml");
+    let token = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token.path(), "low-privilege-token").unwrap();
+    let examples: String = text[start..]
+        .lines()
+        .map(|l| {
+            l.strip_prefix("# ")
+                .or_else(|| l.strip_prefix('#'))
+                .unwrap_or(l)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "/run/secrets/low_priv_token",
+            &token.path().display().to_string(),
+        );
+    let (code, out) = validate(&examples, &[]);
+    assert_eq!(code, 0, "{out}\n{examples}");
+    assert!(out.contains("OK (14 checks"), "{out}");
+}
