@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{describe_error, read_body_capped, StatusMatcher};
+use super::{fetch, StatusMatcher};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -210,7 +210,7 @@ impl HttpCheck {
         let started = Instant::now();
         let mut url = self.url.clone();
         let mut hops = Vec::new();
-        let response = loop {
+        let answer = loop {
             let mut request = self
                 .target
                 .request(self.method.clone(), url.clone())
@@ -218,34 +218,25 @@ impl HttpCheck {
             if let Some(body) = &self.body {
                 request = request.body(body.clone());
             }
-            ctx.trace(format!("{} {url}", self.method));
-            let response = match request.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    let reason = describe_error(e);
-                    return Outcome::error(format!("{} {url} failed: {reason}", self.method))
-                        .evidence("url", url.as_str());
-                }
+            let answer = match fetch(ctx, request, self.max_body_size).await {
+                Ok(a) => a,
+                Err(e) => return Outcome::error(e).evidence("url", url.as_str()),
             };
-            let status = response.status();
-            ctx.trace(format!("answered {status} after {:?}", started.elapsed()));
-            if !(self.follow_redirects && status.is_redirection()) {
-                break response;
+            if !(self.follow_redirects && (300..400).contains(&answer.status)) {
+                break answer;
             }
-            let Some(next) = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|l| l.to_str().ok())
+            let Some(next) = answer
+                .header(LOCATION.as_str())
                 .and_then(|l| url.join(l).ok())
             else {
-                break response;
+                break answer;
             };
             if next.host_str() != url.host_str() {
                 return Outcome::fail(format!(
                     "{url} redirects to another host ({next}); not followed"
                 ))
                 .evidence("url", url.as_str())
-                .evidence("status", status.as_u16());
+                .evidence("status", answer.status);
             }
             if hops.len() >= MAX_REDIRECTS {
                 return Outcome::fail(format!(
@@ -257,26 +248,15 @@ impl HttpCheck {
             hops.push(next.to_string());
             url = next;
         };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let (body, truncated) = match read_body_capped(response, self.max_body_size).await {
-            Ok(b) => b,
-            Err(e) => {
-                return Outcome::error(format!(
-                    "{url} answered {status} but the body could not be read: {}",
-                    describe_error(e)
-                ))
-            }
-        };
         let latency = started.elapsed();
-        self.judge(&url, status, &headers, &body, latency)
+        self.judge(&url, answer.status, &answer.headers, &answer.body, latency)
             .observed(latency.as_secs_f64())
             .threshold_opt(self.max_latency.map(|d| d.as_secs_f64()))
             .evidence("url", url.as_str())
-            .evidence("status", status)
+            .evidence("status", answer.status)
             .evidence("latency_seconds", latency.as_secs_f64())
-            .evidence("body_bytes_read", body.len())
-            .evidence("body_truncated", truncated)
+            .evidence("body_bytes_read", answer.body.len())
+            .evidence("body_truncated", answer.truncated)
             .evidence("redirects", hops)
     }
 
