@@ -6,6 +6,9 @@ pub mod backup;
 pub mod command;
 pub mod env_secret;
 pub mod http;
+pub mod mysql;
+pub mod postgres;
+pub mod redis;
 mod registry;
 
 use std::fmt;

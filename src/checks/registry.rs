@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{backup, command, env_secret, http, Category, Check};
+use super::{backup, command, env_secret, http, mysql, postgres, redis, Category, Check};
 use crate::config::{CheckSpec, TargetType};
 use crate::engine::targets::Target;
 
@@ -74,6 +74,22 @@ static KINDS: &[&KindInfo] = &[
     &http::cache::KIND,
     &http::cdn::KIND,
     &http::assets::KIND,
+    &postgres::indexes::KIND,
+    &postgres::slow_queries::KIND,
+    &postgres::n_plus_one::KIND,
+    &postgres::connections::KIND,
+    &postgres::cache_hit::KIND,
+    &postgres::replication::KIND,
+    &postgres::wal_archiving::KIND,
+    &postgres::migrations::KIND,
+    &mysql::CONNECTIONS,
+    &mysql::INDEXES,
+    &mysql::SLOW_QUERIES,
+    &mysql::REPLICATION,
+    &redis::PERSISTENCE,
+    &redis::REPLICATION,
+    &redis::HIT_RATIO,
+    &redis::MEMORY,
     &backup::KIND,
     &env_secret::KIND,
     &command::KIND,

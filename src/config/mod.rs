@@ -234,6 +234,12 @@ pub struct DatabaseTargetSpec {
     pub password: Option<String>,
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+    /// Connections the target's pool may hold open (PostgreSQL, MySQL). Default 2.
+    #[serde(default)]
+    pub pool_size: Option<u32>,
+    /// Server-side limit on each statement (PostgreSQL, MySQL). Default 5s.
+    #[serde(default)]
+    pub statement_timeout: Option<ConfigDuration>,
 }
 
 /// A named live system that checks refer to by name.

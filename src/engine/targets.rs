@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::config::{HttpTargetSpec, TargetSpec, TargetType};
+use super::databases::{MySqlTarget, PgTarget, RedisTarget};
+use crate::config::{HttpTargetSpec, TargetSpec};
 use crate::redact::mask_url_passwords;
 
 /// A built target.
@@ -16,14 +17,36 @@ use crate::redact::mask_url_passwords;
 pub enum Target {
     Http(Arc<HttpTarget>),
     Path(PathBuf),
-    /// Targets whose clients the check kinds that use them build (databases ...).
-    Other(TargetType, Arc<TargetSpec>),
+    Postgres(Arc<PgTarget>),
+    Mysql(Arc<MySqlTarget>),
+    Redis(Arc<RedisTarget>),
 }
 
 impl Target {
     pub fn as_http(&self) -> Option<&Arc<HttpTarget>> {
         match self {
             Target::Http(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn as_postgres(&self) -> Option<&Arc<PgTarget>> {
+        match self {
+            Target::Postgres(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn as_mysql(&self) -> Option<&Arc<MySqlTarget>> {
+        match self {
+            Target::Mysql(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_redis(&self) -> Option<&Arc<RedisTarget>> {
+        match self {
+            Target::Redis(r) => Some(r),
             _ => None,
         }
     }
@@ -232,7 +255,28 @@ pub fn build_targets(
                         continue;
                     }
                 },
-                None => Target::Other(other.target_type(), Arc::new(other.clone())),
+                None => {
+                    let built = match other {
+                        TargetSpec::Postgres(d) => {
+                            PgTarget::build(d).map(|t| Target::Postgres(Arc::new(t)))
+                        }
+                        TargetSpec::Mysql(d) => {
+                            MySqlTarget::build(d).map(|t| Target::Mysql(Arc::new(t)))
+                        }
+                        TargetSpec::Redis(d) => {
+                            RedisTarget::build(d).map(|t| Target::Redis(Arc::new(t)))
+                        }
+                        _ => Err((String::new(), "unsupported target".to_owned())),
+                    };
+                    match built {
+                        Ok(t) => t,
+                        Err((field, msg)) => {
+                            let prefix = other.target_type().as_str();
+                            errors.push((name.clone(), format!("{prefix}.{field}"), msg));
+                            continue;
+                        }
+                    }
+                }
             },
         };
         built.insert(name.clone(), target);

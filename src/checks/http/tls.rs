@@ -22,7 +22,7 @@ use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
 };
-use crate::config::{TargetSpec, TargetType};
+use crate::config::TargetType;
 use crate::engine::targets::Target;
 use crate::report::rfc3339;
 
@@ -110,10 +110,12 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     let (url, default_port, default_starttls, target_ca) = match input.target {
         Some(Target::Http(h)) => (h.base_url.to_string(), 443, None, h.ca_file.clone()),
-        Some(Target::Other(TargetType::Postgres, spec)) => match spec.as_ref() {
-            TargetSpec::Postgres(db) => (db.url.clone(), 5432, Some(Starttls::Postgres), None),
-            _ => return Err(("target".into(), "needs an http or postgres target".into())),
-        },
+        Some(Target::Postgres(pg)) => (
+            format!("postgres://{}:{}", bracket(&pg.host), pg.port),
+            5432,
+            Some(Starttls::Postgres),
+            None,
+        ),
         _ => return Err(("target".into(), "needs an http or postgres target".into())),
     };
     let parsed = reqwest::Url::parse(&url).map_err(|e| {
@@ -184,6 +186,15 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         verifier,
         provider,
     }))
+}
+
+/// `[::1]` for IPv6 literals in URLs.
+fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
 }
 
 /// DER certificates from a PEM bundle.

@@ -1,0 +1,133 @@
+//! Kind `postgres_cache_hit_ratio`: share of table and index block reads
+//! served from shared buffers (pg_statio_user_tables / _indexes). Too few
+//! block reads to judge is `unknown`.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{col, pg_target, rows};
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    TargetNeed,
+};
+use crate::config::TargetType;
+use crate::engine::databases::PgTarget;
+
+pub const KIND: KindInfo = KindInfo {
+    name: "postgres_cache_hit_ratio",
+    category: Category::Performance,
+    unit: "ratio",
+    summary: "heap and index block hit ratios from pg_statio",
+    target: TargetNeed::Required(&[TargetType::Postgres]),
+    build,
+};
+
+const fn default_min_ratio() -> f64 {
+    0.99
+}
+const fn default_min_blocks() -> i64 {
+    1_000
+}
+
+/// Params of the `postgres_cache_hit_ratio` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Lowest acceptable hit ratio for tables and for indexes. Default 0.99.
+    #[serde(default = "default_min_ratio")]
+    pub min_ratio: f64,
+    /// Fewer block accesses than this (hits + reads) is too little data. Default 1000.
+    #[serde(default = "default_min_blocks")]
+    pub min_blocks: i64,
+}
+
+#[derive(Debug)]
+struct CacheHit {
+    target: Arc<PgTarget>,
+    params: Params,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    if !(0.0..=1.0).contains(&params.min_ratio) {
+        return Err(("params.min_ratio".into(), "must be between 0 and 1".into()));
+    }
+    Ok(Arc::new(CacheHit {
+        target: pg_target(input)?,
+        params,
+    }))
+}
+
+const SQL: &str = "
+SELECT (SELECT coalesce(sum(heap_blks_hit), 0) FROM pg_statio_user_tables)::bigint AS heap_hit,
+       (SELECT coalesce(sum(heap_blks_read), 0) FROM pg_statio_user_tables)::bigint AS heap_read,
+       (SELECT coalesce(sum(idx_blks_hit), 0) FROM pg_statio_user_indexes)::bigint AS idx_hit,
+       (SELECT coalesce(sum(idx_blks_read), 0) FROM pg_statio_user_indexes)::bigint AS idx_read";
+
+impl Check for CacheHit {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            match self.run(ctx).await {
+                Ok(o) | Err(o) => o,
+            }
+        })
+    }
+}
+
+impl CacheHit {
+    async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
+        let pool = self.target.pool();
+        ctx.trace(format!("querying pg_statio on {}", self.target.display_url));
+        let r = rows(&pool, "pg_statio", sqlx::query(SQL)).await?;
+        let Some(r) = r.first() else {
+            return Err(Outcome::error("pg_statio returned no row"));
+        };
+        let (hh, hr, ih, ir): (i64, i64, i64, i64) = (
+            col(r, "heap_hit")?,
+            col(r, "heap_read")?,
+            col(r, "idx_hit")?,
+            col(r, "idx_read")?,
+        );
+        let ratio = |hit: i64, read: i64| {
+            (hit + read >= self.params.min_blocks).then(|| hit as f64 / (hit + read) as f64)
+        };
+        let heap = ratio(hh, hr);
+        let index = ratio(ih, ir);
+        let evidence = |o: Outcome| {
+            o.evidence("heap_blks_hit", hh)
+                .evidence("heap_blks_read", hr)
+                .evidence("idx_blks_hit", ih)
+                .evidence("idx_blks_read", ir)
+                .evidence("heap_ratio", heap)
+                .evidence("index_ratio", index)
+                .threshold(self.params.min_ratio)
+        };
+        let judged: Vec<(&str, f64)> = [("table", heap), ("index", index)]
+            .into_iter()
+            .filter_map(|(n, r)| r.map(|r| (n, r)))
+            .collect();
+        let Some(lowest) = judged.iter().map(|(_, r)| *r).reduce(f64::min) else {
+            return Ok(evidence(Outcome::unknown(format!(
+                "only {} table and {} index block accesses recorded (need {})",
+                hh + hr,
+                ih + ir,
+                self.params.min_blocks
+            ))));
+        };
+        let shown: Vec<String> = judged
+            .iter()
+            .map(|(n, r)| format!("{n} {:.2}%", r * 100.0))
+            .collect();
+        let outcome = if lowest >= self.params.min_ratio {
+            Outcome::pass(format!("cache hit ratio {}", shown.join(", ")))
+        } else {
+            Outcome::fail(format!(
+                "cache hit ratio {} is below {:.2}%",
+                shown.join(", "),
+                self.params.min_ratio * 100.0
+            ))
+        };
+        Ok(evidence(outcome.observed(lowest)))
+    }
+}

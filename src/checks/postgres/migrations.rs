@@ -1,0 +1,526 @@
+//! Kind `pending_migrations`: migration files in a directory against the
+//! history table of the tool that applies them: sqlx (`_sqlx_migrations`),
+//! Rails and Ecto (`schema_migrations`), Flyway (`flyway_schema_history`),
+//! Diesel (`__diesel_schema_migrations`), Alembic (`alembic_version`).
+//! Reports pending files, dirty/failed entries and checksum mismatches where
+//! the tool records checksums (sqlx: SHA-384, Flyway: CRC32 of lines).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use regex::Regex;
+use serde::Deserialize;
+
+use super::{col, pg_target, rows};
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    State, TargetNeed,
+};
+use crate::config::TargetType;
+use crate::engine::databases::PgTarget;
+
+pub const KIND: KindInfo = KindInfo {
+    name: "pending_migrations",
+    category: Category::Deployment,
+    unit: "count",
+    summary: "migration files vs the tool's history table: pending, dirty, checksum mismatch",
+    target: TargetNeed::Required(&[TargetType::Postgres]),
+    build,
+};
+
+/// The migration tools understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tool {
+    Sqlx,
+    Rails,
+    Ecto,
+    Flyway,
+    Diesel,
+    Alembic,
+}
+
+impl Tool {
+    fn table(self) -> &'static str {
+        match self {
+            Tool::Sqlx => "_sqlx_migrations",
+            Tool::Rails | Tool::Ecto => "schema_migrations",
+            Tool::Flyway => "flyway_schema_history",
+            Tool::Diesel => "__diesel_schema_migrations",
+            Tool::Alembic => "alembic_version",
+        }
+    }
+}
+
+/// Params of the `pending_migrations` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Directory holding the migration files (or, for Diesel, directories).
+    pub dir: PathBuf,
+    /// The tool: sqlx, rails, ecto, flyway, diesel or alembic.
+    pub tool: Tool,
+    /// History table, schema-qualified if needed. Default: the tool's.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Pending migrations tolerated. Default 0.
+    #[serde(default)]
+    pub allow_pending: usize,
+}
+
+#[derive(Debug)]
+struct PendingMigrations {
+    target: Arc<PgTarget>,
+    dir: PathBuf,
+    tool: Tool,
+    table: String,
+    allow_pending: usize,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    let table = params
+        .table
+        .unwrap_or_else(|| params.tool.table().to_owned());
+    if !table
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    {
+        return Err((
+            "params.table".into(),
+            "letters, digits, `_` and `.` only".into(),
+        ));
+    }
+    Ok(Arc::new(PendingMigrations {
+        target: pg_target(input)?,
+        dir: params.dir,
+        tool: params.tool,
+        table,
+        allow_pending: params.allow_pending,
+    }))
+}
+
+/// One migration file: its version and, where the tool keeps one, checksum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationFile {
+    pub version: String,
+    pub name: String,
+    pub checksum: Option<Vec<u8>>,
+    /// Alembic: the revisions this one follows.
+    pub parents: Vec<String>,
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| unreachable!("static regex: {e}")))
+}
+
+/// CRC-32 (IEEE), as Flyway uses.
+pub fn crc32(data: &[u8], mut crc: u32) -> u32 {
+    crc = !crc;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Flyway's checksum: CRC-32 over each line without its line break (BOM
+/// removed), as a signed 32-bit integer.
+pub fn flyway_checksum(text: &str) -> i32 {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut crc = 0u32;
+    for line in text.lines() {
+        crc = crc32(line.trim_end_matches('\r').as_bytes(), crc);
+    }
+    crc as i32
+}
+
+/// Reads the migration files of `tool` in `dir`, sorted by name.
+pub fn read_migrations(dir: &Path, tool: Tool) -> Result<Vec<MigrationFile>, String> {
+    static SQLX: OnceLock<Regex> = OnceLock::new();
+    static RAILS: OnceLock<Regex> = OnceLock::new();
+    static ECTO: OnceLock<Regex> = OnceLock::new();
+    static FLYWAY: OnceLock<Regex> = OnceLock::new();
+    static DIESEL: OnceLock<Regex> = OnceLock::new();
+    static REVISION: OnceLock<Regex> = OnceLock::new();
+    static DOWN: OnceLock<Regex> = OnceLock::new();
+    static QUOTED: OnceLock<Regex> = OnceLock::new();
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .map_err(|e| format!("cannot read {}: {e}", dir.join(name).display()))
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let file = |version: &str, checksum: Option<Vec<u8>>| MigrationFile {
+            version: version.to_owned(),
+            name: name.clone(),
+            checksum,
+            parents: Vec::new(),
+        };
+        match tool {
+            Tool::Sqlx => {
+                if name.ends_with(".down.sql") {
+                    continue;
+                }
+                if let Some(c) = regex(&SQLX, r"^(\d+)_.+?(\.up)?\.sql$").captures(&name) {
+                    let text = read(&name)?;
+                    let digest = ring::digest::digest(&ring::digest::SHA384, text.as_bytes());
+                    out.push(file(&c[1], Some(digest.as_ref().to_vec())));
+                }
+            }
+            Tool::Rails => {
+                if let Some(c) = regex(&RAILS, r"^(\d+)_\w+\.rb$").captures(&name) {
+                    out.push(file(&c[1], None));
+                }
+            }
+            Tool::Ecto => {
+                if let Some(c) = regex(&ECTO, r"^(\d+)_\w+\.exs$").captures(&name) {
+                    out.push(file(&c[1], None));
+                }
+            }
+            Tool::Flyway => {
+                if let Some(c) = regex(&FLYWAY, r"^V([0-9._]+)__.+\.sql$").captures(&name) {
+                    let checksum = flyway_checksum(&read(&name)?);
+                    out.push(file(
+                        &c[1].replace('_', "."),
+                        Some(checksum.to_be_bytes().to_vec()),
+                    ));
+                }
+            }
+            Tool::Diesel => {
+                if let Some(c) =
+                    regex(&DIESEL, r"^(\d{4}-\d{2}-\d{2}-\d{6}|\d+)_\w+$").captures(&name)
+                {
+                    if dir.join(&name).join("up.sql").is_file() {
+                        out.push(file(&c[1].replace('-', ""), None));
+                    }
+                }
+            }
+            Tool::Alembic => {
+                if !name.ends_with(".py") {
+                    continue;
+                }
+                let text = read(&name)?;
+                let Some(rev) = regex(
+                    &REVISION,
+                    r#"(?m)^revision\s*(?::\s*\w+\s*)?=\s*['"]([^'"]+)['"]"#,
+                )
+                .captures(&text) else {
+                    continue;
+                };
+                let parents = regex(&DOWN, r"(?m)^down_revision\s*(?::[^=\n]+)?=\s*(.+)$")
+                    .captures(&text)
+                    .map(|d| {
+                        regex(&QUOTED, r#"['"]([^'"]+)['"]"#)
+                            .captures_iter(&d[1])
+                            .map(|q| q[1].to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut f = file(&rev[1], None);
+                f.parents = parents;
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One row of a history table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub version: String,
+    pub success: bool,
+    pub checksum: Option<Vec<u8>>,
+}
+
+/// What comparing files with history found.
+#[derive(Debug, Default, PartialEq)]
+pub struct Comparison {
+    pub pending: Vec<String>,
+    pub failed: Vec<String>,
+    pub checksum_mismatch: Vec<String>,
+    pub unknown_applied: Vec<String>,
+}
+
+/// Compares files with history rows (Alembic: rows are the current heads).
+pub fn compare(files: &[MigrationFile], applied: &[Applied], tool: Tool) -> Comparison {
+    let mut c = Comparison::default();
+    if tool == Tool::Alembic {
+        let by_rev: HashMap<&str, &MigrationFile> =
+            files.iter().map(|f| (f.version.as_str(), f)).collect();
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        let mut stack: Vec<String> = Vec::new();
+        for head in applied {
+            if by_rev.contains_key(head.version.as_str()) {
+                stack.push(head.version.clone());
+            } else {
+                c.unknown_applied.push(head.version.clone());
+            }
+        }
+        while let Some(rev) = stack.pop() {
+            if done.insert(rev.clone()) {
+                if let Some(f) = by_rev.get(rev.as_str()) {
+                    stack.extend(f.parents.iter().cloned());
+                }
+            }
+        }
+        c.pending = files
+            .iter()
+            .filter(|f| !done.contains(&f.version))
+            .map(|f| f.name.clone())
+            .collect();
+        return c;
+    }
+    let rows: BTreeMap<&str, &Applied> = applied.iter().map(|a| (a.version.as_str(), a)).collect();
+    for f in files {
+        match rows.get(f.version.as_str()) {
+            None => c.pending.push(f.name.clone()),
+            Some(a) => {
+                if !a.success {
+                    c.failed.push(f.name.clone());
+                }
+                if let (Some(want), Some(got)) = (&f.checksum, &a.checksum) {
+                    if want != got {
+                        c.checksum_mismatch.push(f.name.clone());
+                    }
+                }
+            }
+        }
+    }
+    let known: BTreeSet<&str> = files.iter().map(|f| f.version.as_str()).collect();
+    for a in applied {
+        if !known.contains(a.version.as_str()) {
+            c.unknown_applied.push(a.version.clone());
+            if !a.success {
+                c.failed.push(a.version.clone());
+            }
+        }
+    }
+    c
+}
+
+impl Check for PendingMigrations {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            match self.run(ctx).await {
+                Ok(o) | Err(o) => o,
+            }
+        })
+    }
+}
+
+impl PendingMigrations {
+    fn history_sql(&self) -> String {
+        let t = &self.table;
+        match self.tool {
+            Tool::Sqlx => format!("SELECT version::text AS version, success, checksum FROM {t}"),
+            Tool::Flyway => format!(
+                "SELECT version::text AS version, success, int4send(coalesce(checksum, 0)) AS checksum FROM {t} WHERE version IS NOT NULL"
+            ),
+            Tool::Alembic => format!("SELECT version_num::text AS version, true AS success, NULL::bytea AS checksum FROM {t}"),
+            Tool::Rails | Tool::Ecto | Tool::Diesel => {
+                format!("SELECT version::text AS version, true AS success, NULL::bytea AS checksum FROM {t}")
+            }
+        }
+    }
+
+    async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
+        let dir = self.dir.clone();
+        let tool = self.tool;
+        ctx.trace(format!(
+            "reading {:?} migrations in {}",
+            tool,
+            dir.display()
+        ));
+        let files = tokio::task::spawn_blocking(move || read_migrations(&dir, tool))
+            .await
+            .map_err(|e| Outcome::error(format!("reading migrations failed: {e}")))?
+            .map_err(Outcome::error)?;
+        if files.is_empty() {
+            return Err(Outcome::error(format!(
+                "no {:?} migration files in {}; check `dir` and `tool`",
+                self.tool,
+                self.dir.display()
+            )));
+        }
+        let pool = self.target.pool();
+        let present = rows(
+            &pool,
+            "the history table",
+            sqlx::query("SELECT to_regclass($1) IS NOT NULL AS present").bind(&self.table),
+        )
+        .await?;
+        let present: bool = present.first().map_or(Ok(false), |r| col(r, "present"))?;
+        if !present {
+            return Ok(Outcome::fail(format!(
+                "table {} does not exist: none of the {} migration(s) in {} was applied",
+                self.table,
+                files.len(),
+                self.dir.display()
+            ))
+            .observed(files.len() as f64)
+            .threshold(self.allow_pending as f64));
+        }
+        let sql = sqlx::AssertSqlSafe(self.history_sql());
+        let mut applied = Vec::new();
+        for r in rows(&pool, &self.table, sqlx::query(sql)).await? {
+            applied.push(Applied {
+                version: col(&r, "version")?,
+                success: col::<Option<bool>>(&r, "success")?.unwrap_or(true),
+                checksum: col(&r, "checksum")?,
+            });
+        }
+        let c = compare(&files, &applied, self.tool);
+        let mut failures = Vec::new();
+        if c.pending.len() > self.allow_pending {
+            failures.push(format!(
+                "{} pending: {}",
+                c.pending.len(),
+                c.pending.join(", ")
+            ));
+        }
+        if !c.failed.is_empty() {
+            failures.push(format!("failed/dirty: {}", c.failed.join(", ")));
+        }
+        if !c.checksum_mismatch.is_empty() {
+            failures.push(format!(
+                "changed after being applied (checksum mismatch): {}",
+                c.checksum_mismatch.join(", ")
+            ));
+        }
+        let (state, message) = if !failures.is_empty() {
+            (State::Fail, failures.join("; "))
+        } else if !c.unknown_applied.is_empty() {
+            (
+                State::Warn,
+                format!(
+                    "applied but no file here: {} (wrong dir, or a deploy of older code?)",
+                    c.unknown_applied.join(", ")
+                ),
+            )
+        } else {
+            (
+                State::Pass,
+                format!(
+                    "all {} migration(s) in {} are applied{}",
+                    files.len(),
+                    self.dir.display(),
+                    if c.pending.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" except {} tolerated", c.pending.len())
+                    }
+                ),
+            )
+        };
+        Ok(Outcome::new(state, message)
+            .observed(c.pending.len() as f64)
+            .threshold(self.allow_pending as f64)
+            .evidence("tool", format!("{:?}", self.tool).to_lowercase())
+            .evidence("table", self.table.as_str())
+            .evidence("files", files.len())
+            .evidence("applied", applied.len())
+            .evidence("pending", c.pending)
+            .evidence("failed", c.failed)
+            .evidence("checksum_mismatch", c.checksum_mismatch)
+            .evidence("applied_without_file", c.unknown_applied))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789", 0), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn flyway_checksum_ignores_line_endings_and_bom() {
+        let unix = flyway_checksum("CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n");
+        let dos =
+            flyway_checksum("\u{feff}CREATE TABLE a (id int);\r\nINSERT INTO a VALUES (1);\r\n");
+        assert_eq!(unix, dos);
+        assert_ne!(unix, flyway_checksum("CREATE TABLE a (id bigint);\n"));
+    }
+
+    #[test]
+    fn reads_each_tools_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        for (name, body) in [
+            ("20240101000000_init.sql", "CREATE TABLE a ();"),
+            ("20240102000000_more.up.sql", "CREATE TABLE b ();"),
+            ("20240102000000_more.down.sql", "DROP TABLE b;"),
+            ("20240101120000_create_users.rb", ""),
+            ("20240101120000_create_users.exs", ""),
+            ("V1__init.sql", "x"),
+            ("V1_1__more.sql", "y"),
+            ("a1b2_first.py", "revision = 'a1b2'\ndown_revision = None\n"),
+            (
+                "c3d4_second.py",
+                "revision: str = \"c3d4\"\ndown_revision: Union[str, None] = 'a1b2'\n",
+            ),
+            ("README.md", ""),
+        ] {
+            std::fs::write(p.join(name), body).unwrap();
+        }
+        std::fs::create_dir(p.join("2024-01-01-120000_create_users")).unwrap();
+        std::fs::write(p.join("2024-01-01-120000_create_users/up.sql"), "").unwrap();
+        let versions = |tool| -> Vec<String> {
+            read_migrations(p, tool)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.version)
+                .collect()
+        };
+        assert_eq!(versions(Tool::Sqlx), ["20240101000000", "20240102000000"]);
+        assert_eq!(versions(Tool::Rails), ["20240101120000"]);
+        assert_eq!(versions(Tool::Ecto), ["20240101120000"]);
+        assert_eq!(versions(Tool::Flyway), ["1", "1.1"]);
+        assert_eq!(versions(Tool::Diesel), ["20240101120000"]);
+        let alembic = read_migrations(p, Tool::Alembic).unwrap();
+        assert_eq!(alembic[1].version, "c3d4");
+        assert_eq!(alembic[1].parents, ["a1b2"]);
+    }
+
+    #[test]
+    fn alembic_pending_follows_the_revision_graph() {
+        let f = |v: &str, parents: &[&str]| MigrationFile {
+            version: v.into(),
+            name: format!("{v}.py"),
+            checksum: None,
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+        };
+        let files = [f("a", &[]), f("b", &["a"]), f("c", &["b"])];
+        let head = |v: &str| Applied {
+            version: v.into(),
+            success: true,
+            checksum: None,
+        };
+        assert_eq!(
+            compare(&files, &[head("b")], Tool::Alembic).pending,
+            ["c.py"]
+        );
+        assert!(compare(&files, &[head("c")], Tool::Alembic)
+            .pending
+            .is_empty());
+        assert_eq!(compare(&files, &[], Tool::Alembic).pending.len(), 3);
+    }
+}

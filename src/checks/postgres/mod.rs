@@ -1,0 +1,133 @@
+//! PostgreSQL kinds. Each reads statistics views through the target's shared
+//! read-only pool (statement timeout on every session) and never writes.
+
+pub mod cache_hit;
+pub mod connections;
+pub mod indexes;
+pub mod migrations;
+pub mod n_plus_one;
+pub mod replication;
+pub mod slow_queries;
+pub mod wal_archiving;
+
+use std::sync::Arc;
+
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::Row;
+
+use crate::checks::{BuildInput, Outcome, ParamError};
+use crate::engine::databases::{describe_sql_error, PgTarget};
+
+/// The check's PostgreSQL target.
+pub fn pg_target(input: &BuildInput<'_>) -> Result<Arc<PgTarget>, ParamError> {
+    input
+        .target
+        .and_then(|t| t.as_postgres())
+        .cloned()
+        .ok_or_else(|| ("target".to_owned(), "needs a postgres target".to_owned()))
+}
+
+/// Runs a query, turning any failure into an `error` outcome that says what
+/// was being read.
+pub async fn rows(
+    pool: &PgPool,
+    what: &str,
+    query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+) -> Result<Vec<PgRow>, Outcome> {
+    query
+        .fetch_all(pool)
+        .await
+        .map_err(|e| Outcome::error(format!("reading {what} failed: {}", describe_sql_error(&e))))
+}
+
+/// One column of a row, or an `error` outcome naming it.
+pub fn col<'r, T>(row: &'r PgRow, name: &str) -> Result<T, Outcome>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    row.try_get::<T, _>(name)
+        .map_err(|e| Outcome::error(format!("unexpected result in column {name}: {e}")))
+}
+
+/// Fails with `error` unless pg_stat_statements is installed and loaded.
+pub async fn require_pg_stat_statements(pool: &PgPool) -> Result<(), Outcome> {
+    let found = rows(
+        pool,
+        "pg_extension",
+        sqlx::query(
+            "SELECT count(*)::bigint AS n FROM pg_extension WHERE extname = 'pg_stat_statements'",
+        ),
+    )
+    .await?;
+    let n: i64 = found.first().map_or(Ok(0), |r| col(r, "n"))?;
+    if n == 0 {
+        return Err(Outcome::error(
+            "pg_stat_statements is not installed in this database: add shared_preload_libraries = 'pg_stat_statements' to postgresql.conf, restart, then run CREATE EXTENSION pg_stat_statements",
+        ));
+    }
+    sqlx::query("SELECT 1 FROM pg_stat_statements LIMIT 1")
+        .fetch_all(pool)
+        .await
+        .map_err(|e| {
+            Outcome::error(format!(
+                "pg_stat_statements cannot be read: {} (is it in shared_preload_libraries, and does the role have pg_read_all_stats?)",
+                describe_sql_error(&e)
+            ))
+        })?;
+    Ok(())
+}
+
+/// Seconds since the statistics were last reset (or the server started).
+pub async fn stats_age_seconds(pool: &PgPool) -> Result<f64, Outcome> {
+    let r = rows(
+        pool,
+        "statistics age",
+        sqlx::query(
+            "SELECT extract(epoch FROM now() - coalesce(
+                (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()),
+                pg_postmaster_start_time()))::float8 AS age",
+        ),
+    )
+    .await?;
+    r.first().map_or(Ok(0.0), |row| col(row, "age"))
+}
+
+/// Masks string literals in SQL text so that values never reach output.
+pub fn mask_literals(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut in_string = false;
+    for c in sql.chars() {
+        match (c, in_string) {
+            ('\'', false) => {
+                in_string = true;
+                out.push_str("'?");
+            }
+            ('\'', true) => {
+                in_string = false;
+                out.push('\'');
+            }
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    let flat: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = flat.chars().take(120).collect();
+    if cut.len() < flat.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_masked_and_text_cut() {
+        assert_eq!(
+            mask_literals("ALTER USER app  PASSWORD 's3cret'\n WHERE x = 'a''b'"),
+            "ALTER USER app PASSWORD '?' WHERE x = '?''?'"
+        );
+        assert!(mask_literals(&"x ".repeat(200)).ends_with('…'));
+    }
+}

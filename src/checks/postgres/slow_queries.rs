@@ -1,0 +1,166 @@
+//! Kind `postgres_slow_queries`: statements whose mean time in
+//! pg_stat_statements is over a threshold (with enough calls), and
+//! statements running longer than a limit right now (pg_stat_activity).
+//! Without pg_stat_statements the check is `error` saying how to enable it.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{col, mask_literals, pg_target, require_pg_stat_statements, rows};
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    TargetNeed,
+};
+use crate::config::{format_duration, ConfigDuration, TargetType};
+use crate::engine::databases::PgTarget;
+
+pub const KIND: KindInfo = KindInfo {
+    name: "postgres_slow_queries",
+    category: Category::Performance,
+    unit: "count",
+    summary: "pg_stat_statements mean time over a threshold; long-running statements",
+    target: TargetNeed::Required(&[TargetType::Postgres]),
+    build,
+};
+
+const fn default_mean() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_millis(100))
+}
+const fn default_min_calls() -> i64 {
+    10
+}
+const fn default_long_running() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(60))
+}
+
+/// Params of the `postgres_slow_queries` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// A statement whose mean execution time reaches this is slow. Default 100ms.
+    #[serde(default = "default_mean")]
+    pub max_mean_time: ConfigDuration,
+    /// Only statements called at least this often. Default 10.
+    #[serde(default = "default_min_calls")]
+    pub min_calls: i64,
+    /// A statement active for longer than this right now fails. Default 60s.
+    #[serde(default = "default_long_running")]
+    pub max_running_time: ConfigDuration,
+}
+
+#[derive(Debug)]
+struct SlowQueries {
+    target: Arc<PgTarget>,
+    params: Params,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    Ok(Arc::new(SlowQueries {
+        target: pg_target(input)?,
+        params,
+    }))
+}
+
+const STATEMENTS_SQL: &str = "
+SELECT s.queryid::text AS id, s.query AS query, s.calls::bigint AS calls,
+       s.mean_exec_time::float8 AS mean_ms, s.total_exec_time::float8 AS total_ms
+FROM pg_stat_statements s
+WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND s.calls >= $1 AND s.mean_exec_time >= $2
+ORDER BY s.mean_exec_time DESC LIMIT 10";
+
+const RUNNING_SQL: &str = "
+SELECT pid::bigint AS pid, extract(epoch FROM now() - query_start)::float8 AS seconds,
+       coalesce(query, '') AS query
+FROM pg_stat_activity
+WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+  AND now() - query_start > make_interval(secs => $1)
+ORDER BY query_start LIMIT 10";
+
+impl Check for SlowQueries {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            match self.run(ctx).await {
+                Ok(o) | Err(o) => o,
+            }
+        })
+    }
+}
+
+impl SlowQueries {
+    async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
+        let pool = self.target.pool();
+        ctx.trace(format!(
+            "querying pg_stat_statements on {}",
+            self.target.display_url
+        ));
+        require_pg_stat_statements(&pool).await?;
+        let mean_ms = self.params.max_mean_time.0.as_secs_f64() * 1000.0;
+        let mut slow = Vec::new();
+        let mut evidence = Vec::new();
+        for r in rows(
+            &pool,
+            "pg_stat_statements",
+            sqlx::query(STATEMENTS_SQL)
+                .bind(self.params.min_calls)
+                .bind(mean_ms),
+        )
+        .await?
+        {
+            let query = mask_literals(&col::<String>(&r, "query")?);
+            let mean: f64 = col(&r, "mean_ms")?;
+            let calls: i64 = col(&r, "calls")?;
+            slow.push(format!("{query:?} mean {mean:.0}ms over {calls} calls"));
+            evidence.push(json!({"queryid": col::<String>(&r, "id")?, "query": query, "calls": calls, "mean_ms": mean, "total_ms": col::<f64>(&r, "total_ms")?}));
+        }
+        let mut running = Vec::new();
+        for r in rows(
+            &pool,
+            "pg_stat_activity",
+            sqlx::query(RUNNING_SQL).bind(self.params.max_running_time.0.as_secs_f64()),
+        )
+        .await?
+        {
+            let seconds: f64 = col(&r, "seconds")?;
+            running.push(json!({
+                "pid": col::<i64>(&r, "pid")?,
+                "seconds": seconds.round(),
+                "query": mask_literals(&col::<String>(&r, "query")?),
+            }));
+        }
+        let mut problems = Vec::new();
+        if !slow.is_empty() {
+            problems.push(format!(
+                "{} statement(s) with mean time >= {}: {}",
+                slow.len(),
+                format_duration(self.params.max_mean_time.0),
+                slow.join("; ")
+            ));
+        }
+        if !running.is_empty() {
+            problems.push(format!(
+                "{} statement(s) running longer than {}",
+                running.len(),
+                format_duration(self.params.max_running_time.0)
+            ));
+        }
+        let outcome = if problems.is_empty() {
+            Outcome::pass(format!(
+                "no statement with mean time >= {} (calls >= {}) and none running longer than {}",
+                format_duration(self.params.max_mean_time.0),
+                self.params.min_calls,
+                format_duration(self.params.max_running_time.0)
+            ))
+        } else {
+            Outcome::fail(problems.join("; "))
+        };
+        Ok(outcome
+            .observed((slow.len() + running.len()) as f64)
+            .threshold(0.0)
+            .evidence("slow_statements", evidence)
+            .evidence("long_running", running))
+    }
+}

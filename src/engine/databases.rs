@@ -1,0 +1,226 @@
+//! Connections to database and cache targets: one small lazily-connected
+//! pool (PostgreSQL, MySQL) or one connection manager (Redis) per target,
+//! shared by every check of that target. Building never contacts a server.
+
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Executor;
+
+use crate::config::DatabaseTargetSpec;
+use crate::redact::mask_url_passwords;
+
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+const DEFAULT_POOL_SIZE: u32 = 2;
+const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Describes a sqlx error for users, without connection strings.
+pub fn describe_sql_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => match db.code() {
+            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+            None => db.message().to_owned(),
+        },
+        sqlx::Error::PoolTimedOut => {
+            "no connection within 5s (server down or pool exhausted)".into()
+        }
+        sqlx::Error::Io(e) => format!("connection failed: {e}"),
+        sqlx::Error::Tls(e) => format!("TLS failed: {e}"),
+        sqlx::Error::Protocol(p) => format!("protocol error: {p}"),
+        other => other.to_string(),
+    }
+}
+
+/// A PostgreSQL target: connect options and its pool, made on first use.
+#[derive(Debug)]
+pub struct PgTarget {
+    pub display_url: String,
+    pub host: String,
+    pub port: u16,
+    options: PgConnectOptions,
+    pool_size: u32,
+    pool: OnceLock<PgPool>,
+}
+
+impl PgTarget {
+    pub fn build(spec: &DatabaseTargetSpec) -> Result<PgTarget, (String, String)> {
+        let display_url = mask_url_passwords(&spec.url);
+        let mut options = PgConnectOptions::from_str(&spec.url).map_err(|e| {
+            (
+                "url".to_owned(),
+                format!("invalid PostgreSQL URL {display_url:?}: {e}"),
+            )
+        })?;
+        if let Some(p) = &spec.password {
+            options = options.password(p);
+        }
+        let timeout = spec
+            .statement_timeout
+            .map_or(DEFAULT_STATEMENT_TIMEOUT, |d| d.0);
+        options = options.application_name("prodready-exporter").options([
+            ("statement_timeout", format!("{}", timeout.as_millis())),
+            ("default_transaction_read_only", "on".to_owned()),
+        ]);
+        Ok(PgTarget {
+            display_url,
+            host: options.get_host().to_owned(),
+            port: options.get_port(),
+            options,
+            pool_size: spec.pool_size.unwrap_or(DEFAULT_POOL_SIZE).max(1),
+            pool: OnceLock::new(),
+        })
+    }
+
+    /// The shared pool (at most `pool_size` connections, read-only sessions
+    /// with a statement timeout). Must be called inside the runtime.
+    pub fn pool(&self) -> PgPool {
+        self.pool
+            .get_or_init(|| {
+                PgPoolOptions::new()
+                    .max_connections(self.pool_size)
+                    .min_connections(0)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .idle_timeout(Some(IDLE_TIMEOUT))
+                    .connect_lazy_with(self.options.clone())
+            })
+            .clone()
+    }
+}
+
+/// A MySQL/MariaDB target.
+#[derive(Debug)]
+pub struct MySqlTarget {
+    pub display_url: String,
+    options: MySqlConnectOptions,
+    pool_size: u32,
+    statement_timeout: Duration,
+    pool: OnceLock<MySqlPool>,
+}
+
+impl MySqlTarget {
+    pub fn build(spec: &DatabaseTargetSpec) -> Result<MySqlTarget, (String, String)> {
+        let display_url = mask_url_passwords(&spec.url);
+        let mut options = MySqlConnectOptions::from_str(&spec.url).map_err(|e| {
+            (
+                "url".to_owned(),
+                format!("invalid MySQL URL {display_url:?}: {e}"),
+            )
+        })?;
+        if let Some(p) = &spec.password {
+            options = options.password(p);
+        }
+        Ok(MySqlTarget {
+            display_url,
+            options,
+            pool_size: spec.pool_size.unwrap_or(DEFAULT_POOL_SIZE).max(1),
+            statement_timeout: spec
+                .statement_timeout
+                .map_or(DEFAULT_STATEMENT_TIMEOUT, |d| d.0),
+            pool: OnceLock::new(),
+        })
+    }
+
+    /// The shared pool; sessions are read-only with a statement time limit
+    /// (`max_statement_time` on MariaDB, `max_execution_time` on MySQL).
+    pub fn pool(&self) -> MySqlPool {
+        let timeout = self.statement_timeout;
+        self.pool
+            .get_or_init(|| {
+                MySqlPoolOptions::new()
+                    .max_connections(self.pool_size)
+                    .min_connections(0)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .idle_timeout(Some(IDLE_TIMEOUT))
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+                            let mariadb = format!(
+                                "SET SESSION max_statement_time = {}",
+                                timeout.as_secs_f64()
+                            );
+                            if conn.execute(sqlx::AssertSqlSafe(mariadb)).await.is_err() {
+                                let mysql = format!(
+                                    "SET SESSION max_execution_time = {}",
+                                    timeout.as_millis()
+                                );
+                                let _ = conn.execute(sqlx::AssertSqlSafe(mysql)).await;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(self.options.clone())
+            })
+            .clone()
+    }
+}
+
+/// A Redis target: a client and a connection manager made on first use.
+#[derive(Debug)]
+pub struct RedisTarget {
+    pub display_url: String,
+    client: redis::Client,
+    manager: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
+}
+
+impl RedisTarget {
+    pub fn build(spec: &DatabaseTargetSpec) -> Result<RedisTarget, (String, String)> {
+        let display_url = mask_url_passwords(&spec.url);
+        let url_error = |e: redis::RedisError| {
+            (
+                "url".to_owned(),
+                format!(
+                    "invalid Redis URL {display_url:?}: {}",
+                    e.detail().unwrap_or("cannot parse")
+                ),
+            )
+        };
+        let mut info = redis::IntoConnectionInfo::into_connection_info(spec.url.as_str())
+            .map_err(url_error)?;
+        if let Some(p) = &spec.password {
+            let settings = info.redis_settings().clone().set_password(p);
+            info = info.set_redis_settings(settings);
+        }
+        let client = redis::Client::open(info).map_err(url_error)?;
+        Ok(RedisTarget {
+            display_url,
+            client,
+            manager: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The shared connection manager (reconnects by itself once made).
+    pub async fn connection(&self) -> Result<redis::aio::ConnectionManager, String> {
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(5)))
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_number_of_retries(1);
+        self.manager
+            .get_or_try_init(|| {
+                redis::aio::ConnectionManager::new_with_config(self.client.clone(), config)
+            })
+            .await
+            .cloned()
+            .map_err(|e| {
+                format!(
+                    "cannot connect to {}: {}",
+                    self.display_url,
+                    describe_redis_error(&e)
+                )
+            })
+    }
+}
+
+/// A Redis error without connection details.
+pub fn describe_redis_error(e: &redis::RedisError) -> String {
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("{code}: {detail}"),
+        _ => e.to_string(),
+    }
+}
+
+/// Shared handles for the database targets.
+pub type SharedPg = Arc<PgTarget>;
