@@ -237,7 +237,23 @@ pub fn read_migrations(dir: &Path, tool: Tool) -> Result<Vec<MigrationFile>, Str
             }
         }
     }
+    if tool != Tool::Alembic {
+        out.sort_by(|a, b| {
+            version_key(&a.version)
+                .cmp(&version_key(&b.version))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+    }
     Ok(out)
+}
+
+/// Numeric parts of a version (`1.10` after `1.9`).
+fn version_key(version: &str) -> Vec<u128> {
+    version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse().unwrap_or(u128::MAX))
+        .collect()
 }
 
 /// One row of a history table.
