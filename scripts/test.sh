@@ -12,6 +12,8 @@ command -v promtool >/dev/null || missing+=(prometheus)   # promtool check metri
 command -v curl >/dev/null || missing+=(curl)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)         # HTTP/TLS kinds
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)  # STARTTLS, database kinds
+[ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

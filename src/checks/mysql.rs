@@ -161,7 +161,7 @@ impl Check for Connections {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             outcome_of(async {
-                let pool = self.target.pool();
+                let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                 ctx.trace(format!("SHOW GLOBAL STATUS on {}", self.target.display_url));
                 let status = pairs(&show(&pool, "SHOW GLOBAL STATUS LIKE '%connect%'").await?);
                 let vars = pairs(&show(&pool, "SHOW GLOBAL VARIABLES LIKE 'max_connections'").await?);
@@ -220,14 +220,16 @@ fn build_indexes(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     }))
 }
 
+// information_schema.STATISTICS rather than TABLE_CONSTRAINTS: MariaDB shows
+// constraints only to users with more than SELECT, statistics to SELECT.
 const NO_PK_SQL: &str = "
 SELECT CONCAT(t.table_schema, '.', t.table_name) AS name
 FROM information_schema.tables t
-LEFT JOIN information_schema.table_constraints c
-  ON c.table_schema = t.table_schema AND c.table_name = t.table_name AND c.constraint_type = 'PRIMARY KEY'
 WHERE t.table_type = 'BASE TABLE'
   AND t.table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
-  AND c.constraint_name IS NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM information_schema.statistics s
+    WHERE s.table_schema = t.table_schema AND s.table_name = t.table_name AND s.index_name = 'PRIMARY')
 ORDER BY 1 LIMIT 50";
 
 const UNUSED_SQL: &str = "
@@ -239,7 +241,7 @@ impl Check for Indexes {
         Box::pin(async move {
             outcome_of(
                 async {
-                    let pool = self.target.pool();
+                    let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                     ctx.trace(format!(
                         "reading information_schema on {}",
                         self.target.display_url
@@ -352,7 +354,7 @@ impl Check for SlowQueries {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             outcome_of(async {
-                let pool = self.target.pool();
+                let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                 ctx.trace(format!("reading performance_schema on {}", self.target.display_url));
                 let enabled = show(&pool, "SHOW GLOBAL VARIABLES LIKE 'performance_schema'").await?;
                 let on = pairs(&enabled).iter().any(|(_, v)| v.eq_ignore_ascii_case("ON"));
@@ -430,7 +432,7 @@ impl Check for Replication {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             outcome_of(async {
-                let pool = self.target.pool();
+                let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                 ctx.trace(format!("SHOW REPLICA STATUS on {}", self.target.display_url));
                 let status = match sqlx::raw_sql("SHOW REPLICA STATUS").fetch_all(&pool).await {
                     Ok(rows) => rows,

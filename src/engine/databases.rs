@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::Executor;
+use sqlx::{Connection, Executor};
 
 use crate::config::DatabaseTargetSpec;
 use crate::redact::mask_url_passwords;
 
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 const DEFAULT_POOL_SIZE: u32 = 2;
 const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,6 +75,39 @@ impl PgTarget {
         })
     }
 
+    /// The shared pool, checked to hand out a connection. When it cannot,
+    /// one direct connection attempt says why (refused, auth, TLS ...).
+    pub async fn ready_pool(&self) -> Result<PgPool, String> {
+        let pool = self.pool();
+        match pool.acquire().await {
+            Ok(_) => Ok(pool),
+            Err(sqlx::Error::PoolTimedOut) => {
+                let direct = tokio::time::timeout(
+                    ACQUIRE_TIMEOUT,
+                    sqlx::PgConnection::connect_with(&self.options),
+                )
+                .await;
+                Err(match direct {
+                    Ok(Err(e)) => format!(
+                        "cannot connect to {}: {}",
+                        self.display_url,
+                        describe_sql_error(&e)
+                    ),
+                    Ok(Ok(_)) => format!(
+                        "no free connection to {} within 3s (pool of {} busy)",
+                        self.display_url, self.pool_size
+                    ),
+                    Err(_) => format!("cannot connect to {}: timed out", self.display_url),
+                })
+            }
+            Err(e) => Err(format!(
+                "cannot connect to {}: {}",
+                self.display_url,
+                describe_sql_error(&e)
+            )),
+        }
+    }
+
     /// The shared pool (at most `pool_size` connections, read-only sessions
     /// with a statement timeout). Must be called inside the runtime.
     pub fn pool(&self) -> PgPool {
@@ -122,6 +155,38 @@ impl MySqlTarget {
                 .map_or(DEFAULT_STATEMENT_TIMEOUT, |d| d.0),
             pool: OnceLock::new(),
         })
+    }
+
+    /// The shared pool, checked to hand out a connection (see `PgTarget::ready_pool`).
+    pub async fn ready_pool(&self) -> Result<MySqlPool, String> {
+        let pool = self.pool();
+        match pool.acquire().await {
+            Ok(_) => Ok(pool),
+            Err(sqlx::Error::PoolTimedOut) => {
+                let direct = tokio::time::timeout(
+                    ACQUIRE_TIMEOUT,
+                    sqlx::MySqlConnection::connect_with(&self.options),
+                )
+                .await;
+                Err(match direct {
+                    Ok(Err(e)) => format!(
+                        "cannot connect to {}: {}",
+                        self.display_url,
+                        describe_sql_error(&e)
+                    ),
+                    Ok(Ok(_)) => format!(
+                        "no free connection to {} within 3s (pool of {} busy)",
+                        self.display_url, self.pool_size
+                    ),
+                    Err(_) => format!("cannot connect to {}: timed out", self.display_url),
+                })
+            }
+            Err(e) => Err(format!(
+                "cannot connect to {}: {}",
+                self.display_url,
+                describe_sql_error(&e)
+            )),
+        }
     }
 
     /// The shared pool; sessions are read-only with a statement time limit

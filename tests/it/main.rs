@@ -4,6 +4,7 @@
 
 mod cli;
 mod daemon;
+mod db_kinds;
 mod http_kinds;
 mod kinds;
 mod metrics_lint;

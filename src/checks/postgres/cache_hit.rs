@@ -77,7 +77,7 @@ impl Check for CacheHit {
 
 impl CacheHit {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
-        let pool = self.target.pool();
+        let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
         ctx.trace(format!("querying pg_statio on {}", self.target.display_url));
         let r = rows(&pool, "pg_statio", sqlx::query(SQL)).await?;
         let Some(r) = r.first() else {

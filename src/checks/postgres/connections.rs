@@ -158,7 +158,7 @@ impl Connections {
     }
 
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
-        let pool = self.target.pool();
+        let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
         ctx.trace(format!(
             "querying pg_stat_activity on {}",
             self.target.display_url

@@ -140,7 +140,7 @@ impl Check for PostgresIndexes {
 
 impl PostgresIndexes {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
-        let pool = self.target.pool();
+        let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
         ctx.trace(format!("querying {}", self.target.display_url));
         let age = stats_age_seconds(&pool).await?;
         let min_age = self.params.min_stats_age.0;

@@ -374,7 +374,7 @@ impl PendingMigrations {
                 self.dir.display()
             )));
         }
-        let pool = self.target.pool();
+        let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
         let present = rows(
             &pool,
             "the history table",

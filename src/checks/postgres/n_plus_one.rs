@@ -89,7 +89,7 @@ impl Check for NPlusOne {
 
 impl NPlusOne {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
-        let pool = self.target.pool();
+        let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
         ctx.trace(format!(
             "querying pg_stat_statements on {}",
             self.target.display_url

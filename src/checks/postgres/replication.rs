@@ -83,7 +83,7 @@ impl Check for Replication {
 
 impl Replication {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
-        let pool = self.target.pool();
+        let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
         let max_lag = self.params.max_lag.0.as_secs_f64();
         let role = rows(&pool, "recovery state", sqlx::query(ROLE_SQL)).await?;
         let is_replica: bool = role.first().map_or(Ok(false), |r| col(r, "replica"))?;

@@ -73,7 +73,7 @@ impl Check for WalArchiving {
 
 impl WalArchiving {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
-        let pool = self.target.pool();
+        let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
         ctx.trace(format!(
             "querying pg_stat_archiver on {}",
             self.target.display_url

@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod certs;
+pub mod mariadb;
 pub mod nginx;
 pub mod postgres;
+pub mod redis;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_prodready-exporter");
 

@@ -1,6 +1,7 @@
 //! A real PostgreSQL (Debian's binaries) in a temp dir on a free loopback
-//! port, optionally with TLS. When the tests run as root, the server runs as
-//! the `postgres` user (initdb refuses root). Stopped and removed on drop.
+//! port, optionally with TLS, extra settings, a streaming replica. When the
+//! tests run as root, the server runs as the `postgres` user (initdb refuses
+//! root). Stopped and removed on drop.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -33,12 +34,18 @@ pub fn pg_bin_dir() -> PathBuf {
     })
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
         .map(|o| o.stdout.starts_with(b"0"))
         .unwrap_or(false)
+}
+
+fn new_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
 }
 
 impl Postgres {
@@ -68,19 +75,27 @@ impl Postgres {
         }
     }
 
+    fn data_dir(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
     /// Starts a server; with `tls`, `ssl = on` with that certificate.
     pub fn start(tls: Option<&CertFiles>) -> Postgres {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        Self::start_with(tls, "", "")
+    }
+
+    /// Starts a server with extra `postgresql.conf` lines and `pg_hba.conf`
+    /// lines placed before the default (trust) ones.
+    pub fn start_with(tls: Option<&CertFiles>, extra_conf: &str, hba_first: &str) -> Postgres {
         let pg = Postgres {
             port: free_ports(1)[0],
             bin: pg_bin_dir(),
             as_postgres: is_root(),
-            dir,
+            dir: new_dir(),
         };
         let data = pg.dir.path().join("data");
         pg.chown(pg.dir.path());
-        let data_s = data.display().to_string();
+        let data_s = pg.data_dir();
         let out = pg.run(
             "initdb",
             &[
@@ -100,7 +115,7 @@ impl Postgres {
             String::from_utf8_lossy(&out.stderr)
         );
         let mut conf = format!(
-            "listen_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\nfsync = off\nshared_buffers = 16MB\n",
+            "\nlisten_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\nfsync = off\nshared_buffers = 16MB\n",
             pg.port,
             pg.dir.path().display()
         );
@@ -114,14 +129,23 @@ impl Postgres {
             .unwrap();
             conf.push_str("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
         }
+        conf.push_str(extra_conf);
         let mut existing = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
         existing.push_str(&conf);
         std::fs::write(data.join("postgresql.conf"), existing).unwrap();
+        let hba = std::fs::read_to_string(data.join("pg_hba.conf")).unwrap();
+        std::fs::write(data.join("pg_hba.conf"), format!("{hba_first}\n{hba}")).unwrap();
         pg.chown(&data);
-        let log = pg.dir.path().join("server.log").display().to_string();
-        let out = pg.run(
+        pg.pg_ctl_start();
+        pg
+    }
+
+    fn pg_ctl_start(&self) {
+        let data = self.data_dir();
+        let log = self.dir.path().join("server.log").display().to_string();
+        let out = self.run(
             "pg_ctl",
-            &["-D", &data_s, "-l", &log, "-w", "-t", "30", "start"],
+            &["-D", &data, "-l", &log, "-w", "-t", "30", "start"],
         );
         assert!(
             out.status.success(),
@@ -130,17 +154,119 @@ impl Postgres {
             std::fs::read_to_string(&log).unwrap_or_default()
         );
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", pg.port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(Instant::now() < deadline, "PostgreSQL did not listen");
             std::thread::sleep(Duration::from_millis(50));
         }
-        pg
+    }
+
+    fn psql_output(&self, db: &str, sql: &str) -> Output {
+        let host = self.dir.path().display().to_string();
+        let port = self.port.to_string();
+        self.run(
+            "psql",
+            &[
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                &host,
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-c",
+                sql,
+            ],
+        )
+    }
+
+    /// Runs SQL as the superuser in `db` (psql over the socket); panics on error.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = self.psql_output(db, sql);
+        assert!(
+            out.status.success(),
+            "psql failed: {}\n{sql}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Runs SQL that is expected to fail; returns its error output.
+    pub fn psql_err(&self, db: &str, sql: &str) -> String {
+        let out = self.psql_output(db, sql);
+        assert!(!out.status.success(), "expected a failure: {sql}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// A streaming replica of this server, made with `pg_basebackup -R`.
+    pub fn replica(&self) -> Postgres {
+        let replica = Postgres {
+            port: free_ports(1)[0],
+            bin: self.bin.clone(),
+            as_postgres: self.as_postgres,
+            dir: new_dir(),
+        };
+        replica.chown(replica.dir.path());
+        let data = replica.data_dir();
+        let port = self.port.to_string();
+        let out = replica.run(
+            "pg_basebackup",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &data,
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "pg_basebackup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let conf = replica.dir.path().join("data/postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str(&format!(
+            "\nport = {}\nunix_socket_directories = '{}'\narchive_mode = off\n",
+            replica.port,
+            replica.dir.path().display()
+        ));
+        std::fs::write(&conf, text).unwrap();
+        replica.chown(replica.dir.path());
+        replica.pg_ctl_start();
+        replica
+    }
+
+    /// Stops the server now.
+    pub fn stop(&self) {
+        let data = self.data_dir();
+        let _ = self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
+    }
+
+    /// A directory inside the temp dir that the server can write to.
+    pub fn writable_dir(&self, name: &str) -> PathBuf {
+        let d = self.dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        self.chown(&d);
+        d
     }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let data = self.dir.path().join("data").display().to_string();
-        let _ = self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
+        self.stop();
     }
 }

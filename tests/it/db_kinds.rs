@@ -1,0 +1,637 @@
+//! The database and cache kinds against real PostgreSQL (with
+//! pg_stat_statements, WAL archiving and a streaming replica), MariaDB
+//! (performance_schema, a replica) and Redis (RDB, AOF, a replica), each
+//! started by the test in a temp dir on free loopback ports. Every kind is
+//! made to pass and to fail for real.
+
+use std::time::{Duration, Instant};
+
+use crate::support::mariadb::MariaDb;
+use crate::support::postgres::Postgres;
+use crate::support::redis::Redis;
+use crate::support::{assert_state, run_checks, Exporter};
+
+type Results = Vec<(String, String, serde_json::Value)>;
+
+fn by<'a>(r: &'a Results, name: &str) -> &'a (String, String, serde_json::Value) {
+    r.iter()
+        .find(|c| c.2["name"] == name)
+        .unwrap_or_else(|| panic!("no result for {name}"))
+}
+
+const PG_CONF: &str =
+    "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n";
+
+fn wait_until(what: &str, within: Duration, mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `dirty` holds every problem the index and statement checks look for;
+/// `clean` is its fixed counterpart.
+fn seed_postgres(pg: &Postgres) {
+    pg.psql("postgres", "CREATE DATABASE dirty");
+    pg.psql("postgres", "CREATE DATABASE clean");
+    for db in ["dirty", "clean"] {
+        pg.psql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    }
+    pg.psql(
+        "dirty",
+        "CREATE TABLE big (id int, v int); INSERT INTO big SELECT g, g % 100 FROM generate_series(1, 20000) g; ANALYZE big;
+         CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
+         CREATE TABLE dup (a int, b int); CREATE INDEX dup_a ON dup (a); CREATE INDEX dup_ab ON dup (a, b);
+         CREATE TABLE uniq (v int); INSERT INTO uniq VALUES (1), (1);
+         CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 3000) g;",
+    );
+    // A failed CREATE INDEX CONCURRENTLY leaves an invalid index behind.
+    let err = pg.psql_err(
+        "dirty",
+        "CREATE UNIQUE INDEX CONCURRENTLY uniq_v ON uniq (v)",
+    );
+    assert!(err.contains("could not create unique index"), "{err}");
+    // Sequential scans on a 20,000-row table without an index.
+    for _ in 0..20 {
+        pg.psql("dirty", "SELECT count(*) FROM big WHERE v = 7");
+    }
+    // Slow statements, and an N+1 loop fetching one row at a time.
+    pg.psql(
+        "dirty",
+        "DO $$ BEGIN FOR i IN 1..10 LOOP PERFORM pg_sleep(0.12); END LOOP; END $$",
+    );
+    pg.psql(
+        "dirty",
+        "DO $$ BEGIN FOR i IN 1..2500 LOOP PERFORM name FROM items WHERE id = i; END LOOP; END $$",
+    );
+    pg.psql(
+        "clean",
+        "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
+         CREATE INDEX child_parent ON child (parent_id); INSERT INTO parent SELECT generate_series(1, 100);
+         DO $$ BEGIN FOR i IN 1..30 LOOP PERFORM count(*) FROM parent; END LOOP; END $$;",
+    );
+}
+
+#[test]
+fn postgres_kinds_pass_and_fail_on_a_real_server() {
+    let pg = Postgres::start_with(None, PG_CONF, "host all app 127.0.0.1/32 scram-sha-256");
+    seed_postgres(&pg);
+    pg.psql(
+        "postgres",
+        "CREATE ROLE app LOGIN PASSWORD 'Right-Pass-5521'",
+    );
+    let url = |db: &str| format!("postgres://postgres@127.0.0.1:{}/{db}", pg.port);
+    let config = format!(
+        r#"
+targets:
+  dirty: {{ postgres: {{ url: "{dirty}" }} }}
+  clean: {{ postgres: {{ url: "{clean}" }} }}
+  wrong_password: {{ postgres: {{ url: "postgres://app:Wrong-Pass-9931@127.0.0.1:{port}/postgres" }} }}
+  down: {{ postgres: {{ url: "postgres://postgres@127.0.0.1:1/postgres" }} }}
+checks:
+  - {{ name: idx_dirty, kind: postgres_indexes, target: dirty, params: {{ min_stats_age: 0s }} }}
+  - {{ name: idx_clean, kind: postgres_indexes, target: clean, params: {{ min_stats_age: 0s, unused: false }} }}
+  - {{ name: idx_young_stats, kind: postgres_indexes, target: clean, params: {{ min_stats_age: 1d }} }}
+  - {{ name: slow_dirty, kind: postgres_slow_queries, target: dirty }}
+  - {{ name: slow_clean, kind: postgres_slow_queries, target: clean }}
+  - {{ name: n1_dirty, kind: postgres_n_plus_one, target: dirty, params: {{ min_calls: 1000 }} }}
+  - {{ name: n1_clean, kind: postgres_n_plus_one, target: clean, params: {{ min_calls: 1000, min_total_calls: 10 }} }}
+  - {{ name: n1_no_data, kind: postgres_n_plus_one, target: clean, params: {{ min_total_calls: 1000000 }} }}
+  - {{ name: conn_ok, kind: postgres_connections, target: clean }}
+  - {{ name: conn_full, kind: postgres_connections, target: clean, params: {{ max_ratio: 0.001 }} }}
+  - {{ name: cache_clean, kind: postgres_cache_hit_ratio, target: clean, params: {{ min_blocks: 10, min_ratio: 0.95 }} }}
+  - {{ name: cache_no_data, kind: postgres_cache_hit_ratio, target: clean, params: {{ min_blocks: 100000000 }} }}
+  - {{ name: bad_password, kind: postgres_connections, target: wrong_password }}
+  - {{ name: server_down, kind: postgres_indexes, target: down }}
+"#,
+        dirty = url("dirty"),
+        clean = url("clean"),
+        port = pg.port,
+    );
+    let r = run_checks(&config, &[]);
+    assert_state(
+        by(&r, "idx_dirty"),
+        "fail",
+        "missing index on public.big (20000 rows, 0% index use)",
+    );
+    let msg = &by(&r, "idx_dirty").1;
+    for part in [
+        "invalid index public.uniq_v",
+        "foreign key without index child_parent_id_fkey (public.child)",
+        "duplicate index public.dup_a (covered by public.dup_ab)",
+    ] {
+        assert!(msg.contains(part), "{part:?} not in {msg}");
+    }
+    assert_state(by(&r, "idx_clean"), "pass", "every foreign key is indexed");
+    assert_state(by(&r, "idx_young_stats"), "unknown", "statistics are");
+    assert_state(by(&r, "slow_dirty"), "fail", "pg_sleep");
+    assert_state(
+        by(&r, "slow_clean"),
+        "pass",
+        "no statement with mean time >= 100ms",
+    );
+    assert_state(by(&r, "n1_dirty"), "warn", "suspected N+1");
+    assert!(
+        by(&r, "n1_dirty").1.contains("items"),
+        "{}",
+        by(&r, "n1_dirty").1
+    );
+    assert_state(by(&r, "n1_clean"), "pass", "no SELECT called");
+    assert_state(by(&r, "n1_no_data"), "unknown", "statement calls recorded");
+    assert_state(by(&r, "conn_ok"), "pass", "usable connections in use");
+    assert_state(by(&r, "conn_full"), "fail", "limit 0%");
+    assert_state(by(&r, "cache_clean"), "pass", "cache hit ratio");
+    assert_state(
+        by(&r, "cache_no_data"),
+        "unknown",
+        "block accesses recorded",
+    );
+    assert_state(
+        by(&r, "bad_password"),
+        "error",
+        "password authentication failed for user \"app\"",
+    );
+    assert!(!by(&r, "bad_password").1.contains("Wrong-Pass-9931"));
+    assert_state(by(&r, "server_down"), "error", "connection failed");
+
+    // Without the extension: an error that says how to enable it.
+    pg.psql("clean", "DROP EXTENSION pg_stat_statements");
+    let r = run_checks(
+        &format!("targets:\n  clean: {{ postgres: {{ url: \"{}\" }} }}\nchecks:\n  - {{ name: s, kind: postgres_slow_queries, target: clean }}\n", url("clean")),
+        &[],
+    );
+    assert_state(&r[0], "error", "CREATE EXTENSION pg_stat_statements");
+}
+
+#[test]
+fn postgres_idle_in_transaction_and_cache_misses_fail() {
+    let pg = Postgres::start_with(None, "", "");
+    pg.psql("postgres", "CREATE TABLE wide AS SELECT g AS id, repeat('x', 600) AS pad FROM generate_series(1, 60000) g");
+    for _ in 0..3 {
+        pg.psql("postgres", "SELECT count(*) FROM wide");
+    }
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A session left idle inside a transaction.
+    let _idle = runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        conn.execute("BEGIN").await.unwrap();
+        conn.execute("SELECT 1").await.unwrap();
+        conn
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = run_checks(
+        &format!(
+            "targets:\n  db: {{ postgres: {{ url: \"{url}\" }} }}\nchecks:\n  - {{ name: idle, kind: postgres_connections, target: db, params: {{ idle_in_transaction_age: 1s }} }}\n  - {{ name: cache, kind: postgres_cache_hit_ratio, target: db }}\n"
+        ),
+        &[],
+    );
+    assert_state(
+        &r[0],
+        "fail",
+        "1 session(s) idle in a transaction for more than 1s",
+    );
+    assert_state(&r[1], "fail", "is below 99.00%");
+    assert!(r[1].2["observed"].as_f64().unwrap() < 0.99);
+}
+
+#[test]
+fn postgres_replication_and_wal_archiving() {
+    let archive_probe = tempfile::tempdir().unwrap();
+    let _ = archive_probe;
+    let primary = Postgres::start_with(None, "wal_level = replica\narchive_mode = on\n", "");
+    let archive = primary.writable_dir("archive");
+    primary.psql(
+        "postgres",
+        &format!(
+            "ALTER SYSTEM SET archive_command = 'cp %p {}/%f'",
+            archive.display()
+        ),
+    );
+    primary.psql("postgres", "SELECT pg_reload_conf()");
+    primary.psql(
+        "postgres",
+        "CREATE TABLE t (id int); INSERT INTO t VALUES (1)",
+    );
+    primary.psql("postgres", "SELECT pg_switch_wal()");
+    wait_until(
+        "a WAL segment to be archived",
+        Duration::from_secs(20),
+        || primary.psql("postgres", "SELECT archived_count FROM pg_stat_archiver") != "0",
+    );
+    let replica = primary.replica();
+    wait_until("the replica to stream", Duration::from_secs(20), || {
+        primary.psql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+        ) == "1"
+    });
+    let config = |extra: &str| {
+        format!(
+            "targets:\n  primary: {{ postgres: {{ url: \"postgres://postgres@127.0.0.1:{}/postgres\" }} }}\n  replica: {{ postgres: {{ url: \"postgres://postgres@127.0.0.1:{}/postgres\" }} }}\nchecks:\n  - {{ name: repl_primary, kind: postgres_replication, target: primary }}\n  - {{ name: repl_replica, kind: postgres_replication, target: replica }}\n  - {{ name: archiving, kind: postgres_wal_archiving, target: primary }}\n{extra}",
+            primary.port, replica.port
+        )
+    };
+    let r = run_checks(&config(""), &[]);
+    assert_state(by(&r, "repl_primary"), "pass", "1 streaming replica(s)");
+    assert_state(by(&r, "repl_replica"), "pass", "replica streaming");
+    assert_state(
+        by(&r, "archiving"),
+        "pass",
+        "archive_mode on; last WAL archived",
+    );
+
+    // Break both: stop the replica, make archiving fail.
+    replica.stop();
+    primary.psql("postgres", "ALTER SYSTEM SET archive_command = 'false'");
+    primary.psql("postgres", "SELECT pg_reload_conf()");
+    primary.psql("postgres", "INSERT INTO t VALUES (2)");
+    primary.psql("postgres", "SELECT pg_switch_wal()");
+    wait_until("an archive failure", Duration::from_secs(30), || {
+        primary.psql("postgres", "SELECT failed_count FROM pg_stat_archiver") != "0"
+    });
+    wait_until("the replica to disappear", Duration::from_secs(20), || {
+        primary.psql("postgres", "SELECT count(*) FROM pg_stat_replication") == "0"
+    });
+    let r = run_checks(&config(""), &[]);
+    assert_state(
+        by(&r, "repl_primary"),
+        "fail",
+        "0 healthy streaming replica(s), need 1",
+    );
+    assert_state(by(&r, "archiving"), "fail", "archiving is failing");
+
+    let off = Postgres::start(None);
+    let r = run_checks(
+        &format!("targets:\n  db: {{ postgres: {{ url: \"postgres://postgres@127.0.0.1:{}/postgres\" }} }}\nchecks:\n  - {{ name: a, kind: postgres_wal_archiving, target: db }}\n", off.port),
+        &[],
+    );
+    assert_state(&r[0], "fail", "archive_mode is off");
+}
+
+fn sha384(text: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA384, text.as_bytes());
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn pending_migrations_against_real_history_tables() {
+    let pg = Postgres::start(None);
+    let dirs = tempfile::tempdir().unwrap();
+    let write = |dir: &str, name: &str, body: &str| {
+        let d = dirs.path().join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(name), body).unwrap();
+    };
+    let m1 = "CREATE TABLE users (id bigint PRIMARY KEY);\n";
+    let m2 = "ALTER TABLE users ADD COLUMN email text;\n";
+    write("sqlx_ok", "20240101000000_users.sql", m1);
+    write("sqlx_pending", "20240101000000_users.sql", m1);
+    write("sqlx_pending", "20240201000000_email.sql", m2);
+    write(
+        "sqlx_changed",
+        "20240101000000_users.sql",
+        "CREATE TABLE users (id int PRIMARY KEY);\n",
+    );
+    write("flyway", "V1__users.sql", m1);
+    write("flyway", "V1_1__email.sql", m2);
+    write(
+        "rails",
+        "20240101000000_create_users.rb",
+        "class CreateUsers; end",
+    );
+    write(
+        "rails",
+        "20240201000000_add_email.rb",
+        "class AddEmail; end",
+    );
+    write(
+        "alembic",
+        "a1_users.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    write(
+        "alembic",
+        "b2_email.py",
+        "revision = 'b2'\ndown_revision = 'a1'\n",
+    );
+    pg.psql("postgres", &format!(
+        "CREATE TABLE _sqlx_migrations (version bigint PRIMARY KEY, description text, installed_on timestamptz DEFAULT now(), success boolean, checksum bytea, execution_time bigint);
+         INSERT INTO _sqlx_migrations VALUES (20240101000000, 'users', now(), true, '\\x{}', 1);
+         CREATE SCHEMA dirty;
+         CREATE TABLE dirty._sqlx_migrations (LIKE _sqlx_migrations);
+         INSERT INTO dirty._sqlx_migrations VALUES (20240101000000, 'users', now(), false, '\\x{}', 1);
+         CREATE TABLE flyway_schema_history (installed_rank int, version varchar(50), description varchar(200), type varchar(20), script varchar(1000), checksum int, installed_by varchar(100), installed_on timestamp DEFAULT now(), execution_time int, success boolean);
+         INSERT INTO flyway_schema_history VALUES (1, '1', 'users', 'SQL', 'V1__users.sql', {}, 'me', now(), 1, true), (2, '1.1', 'email', 'SQL', 'V1_1__email.sql', {}, 'me', now(), 1, true);
+         CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000');
+         CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('b2');
+         CREATE ROLE app LOGIN; CREATE TABLE private_history (version varchar);",
+        sha384(m1),
+        sha384(m1),
+        prodready_exporter::checks::postgres::migrations::flyway_checksum(m1),
+        prodready_exporter::checks::postgres::migrations::flyway_checksum(m2),
+    ));
+    let d = |n: &str| dirs.path().join(n).display().to_string();
+    let config = format!(
+        r#"
+targets:
+  db: {{ postgres: {{ url: "postgres://postgres@127.0.0.1:{port}/postgres" }} }}
+  app: {{ postgres: {{ url: "postgres://app@127.0.0.1:{port}/postgres" }} }}
+checks:
+  - {{ name: sqlx_ok, kind: pending_migrations, target: db, params: {{ tool: sqlx, dir: "{a}" }} }}
+  - {{ name: sqlx_pending, kind: pending_migrations, target: db, params: {{ tool: sqlx, dir: "{b}" }} }}
+  - {{ name: sqlx_tolerated, kind: pending_migrations, target: db, params: {{ tool: sqlx, dir: "{b}", allow_pending: 1 }} }}
+  - {{ name: sqlx_changed, kind: pending_migrations, target: db, params: {{ tool: sqlx, dir: "{c}" }} }}
+  - {{ name: sqlx_dirty, kind: pending_migrations, target: db, params: {{ tool: sqlx, dir: "{a}", table: dirty._sqlx_migrations }} }}
+  - {{ name: flyway_ok, kind: pending_migrations, target: db, params: {{ tool: flyway, dir: "{f}" }} }}
+  - {{ name: rails_pending, kind: pending_migrations, target: db, params: {{ tool: rails, dir: "{r}" }} }}
+  - {{ name: alembic_ok, kind: pending_migrations, target: db, params: {{ tool: alembic, dir: "{al}" }} }}
+  - {{ name: no_table, kind: pending_migrations, target: db, params: {{ tool: diesel, dir: "{a}" }} }}
+  - {{ name: no_files, kind: pending_migrations, target: db, params: {{ tool: ecto, dir: "{a}" }} }}
+  - {{ name: no_privilege, kind: pending_migrations, target: app, params: {{ tool: rails, dir: "{r}", table: private_history }} }}
+"#,
+        port = pg.port,
+        a = d("sqlx_ok"),
+        b = d("sqlx_pending"),
+        c = d("sqlx_changed"),
+        f = d("flyway"),
+        r = d("rails"),
+        al = d("alembic"),
+    );
+    let r = run_checks(&config, &[]);
+    assert_state(by(&r, "sqlx_ok"), "pass", "all 1 migration(s)");
+    assert_state(
+        by(&r, "sqlx_pending"),
+        "fail",
+        "1 pending: 20240201000000_email.sql",
+    );
+    assert_eq!(by(&r, "sqlx_pending").2["observed"], 1.0);
+    assert_state(by(&r, "sqlx_tolerated"), "pass", "except 1 tolerated");
+    assert_state(by(&r, "sqlx_changed"), "fail", "checksum mismatch");
+    assert_state(
+        by(&r, "sqlx_dirty"),
+        "fail",
+        "failed/dirty: 20240101000000_users.sql",
+    );
+    assert_state(by(&r, "flyway_ok"), "pass", "all 2 migration(s)");
+    assert_state(
+        by(&r, "rails_pending"),
+        "fail",
+        "20240201000000_add_email.rb",
+    );
+    assert_state(by(&r, "alembic_ok"), "pass", "all 2 migration(s)");
+    assert_state(by(&r, "no_table"), "error", "no Diesel migration files");
+    assert_state(by(&r, "no_files"), "error", "no Ecto migration files");
+    assert_state(
+        by(&r, "no_privilege"),
+        "error",
+        "permission denied for table private_history",
+    );
+}
+
+#[test]
+fn postgres_pool_holds_at_most_its_size_at_steady_state() {
+    let pg = Postgres::start_with(None, PG_CONF, "");
+    pg.psql("postgres", "CREATE EXTENSION pg_stat_statements");
+    let exporter = Exporter::start(&format!(
+        r#"
+global: {{ interval: 1s, timeout: 1s, concurrency: 8 }}
+targets:
+  db: {{ postgres: {{ url: "postgres://postgres@127.0.0.1:{}/postgres", pool_size: 2 }} }}
+checks:
+  - {{ name: a, kind: postgres_indexes, target: db, params: {{ min_stats_age: 0s }} }}
+  - {{ name: b, kind: postgres_slow_queries, target: db }}
+  - {{ name: c, kind: postgres_n_plus_one, target: db }}
+  - {{ name: d, kind: postgres_connections, target: db }}
+  - {{ name: e, kind: postgres_cache_hit_ratio, target: db }}
+  - {{ name: f, kind: postgres_replication, target: db }}
+"#,
+        pg.port
+    ));
+    let mut max_seen = 0;
+    for _ in 0..12 {
+        std::thread::sleep(Duration::from_millis(250));
+        let n: usize = pg
+            .psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'prodready-exporter'")
+            .parse()
+            .unwrap();
+        max_seen = max_seen.max(n);
+    }
+    assert!(
+        max_seen >= 1,
+        "the exporter never connected:\n{}",
+        exporter.logs()
+    );
+    assert!(max_seen <= 2, "{max_seen} connections open, pool size is 2");
+}
+
+#[test]
+fn mariadb_kinds_pass_and_fail_on_real_servers() {
+    let primary = MariaDb::start(&[
+        "--performance-schema=ON",
+        "--server-id=1",
+        "--log-bin=mysql-bin",
+    ]);
+    primary.sql("CREATE DATABASE shop; CREATE TABLE shop.orders (id int, total int); CREATE TABLE shop.customers (id int PRIMARY KEY);");
+    primary.sql("CREATE USER 'repl'@'%' IDENTIFIED BY 'Repl-Pass-3321'; GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';");
+    let replica = MariaDb::start(&["--server-id=2", "--read-only=ON"]);
+    replica.sql(&format!(
+        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', MASTER_PASSWORD='Repl-Pass-3321', MASTER_USE_GTID=slave_pos; START SLAVE;",
+        primary.port
+    ));
+    wait_until("replication to run", Duration::from_secs(20), || {
+        replica
+            .sql("SHOW SLAVE STATUS\\G")
+            .contains("Slave_SQL_Running: Yes")
+            && replica
+                .sql("SHOW SLAVE STATUS\\G")
+                .contains("Slave_IO_Running: Yes")
+    });
+    let no_ps = MariaDb::start(&["--performance-schema=OFF"]);
+    let config = || {
+        format!(
+            r#"
+targets:
+  primary: {{ mysql: {{ url: "{p}" }} }}
+  replica: {{ mysql: {{ url: "{r}" }} }}
+  no_ps: {{ mysql: {{ url: "{n}" }} }}
+  wrong: {{ mysql: {{ url: "mysql://monitor:Wrong-Pass-1187@127.0.0.1:{port}/mysql" }} }}
+checks:
+  - {{ name: conn_ok, kind: mysql_connections, target: primary }}
+  - {{ name: conn_full, kind: mysql_connections, target: primary, params: {{ max_ratio: 0.001 }} }}
+  - {{ name: idx, kind: mysql_indexes, target: primary, params: {{ unused: false }} }}
+  - {{ name: slow, kind: mysql_slow_queries, target: primary }}
+  - {{ name: slow_no_ps, kind: mysql_slow_queries, target: no_ps }}
+  - {{ name: repl_replica, kind: mysql_replication, target: replica }}
+  - {{ name: repl_primary, kind: mysql_replication, target: primary }}
+  - {{ name: bad_password, kind: mysql_connections, target: wrong }}
+"#,
+            p = primary.url(),
+            r = replica.url(),
+            n = no_ps.url(),
+            port = primary.port
+        )
+    };
+    let r = run_checks(&config(), &[]);
+    assert_state(by(&r, "conn_ok"), "pass", "connections in use");
+    assert_state(by(&r, "conn_full"), "fail", "limit 0%");
+    assert_state(
+        by(&r, "idx"),
+        "fail",
+        "1 table(s) without a primary key: shop.orders",
+    );
+    assert_state(by(&r, "slow"), "pass", "no statement digest");
+    assert_state(by(&r, "slow_no_ps"), "error", "performance_schema is OFF");
+    assert_state(
+        by(&r, "repl_replica"),
+        "pass",
+        "replica IO and SQL threads running",
+    );
+    assert_state(
+        by(&r, "repl_primary"),
+        "fail",
+        "not configured as a replica",
+    );
+    assert_state(
+        by(&r, "bad_password"),
+        "error",
+        "Access denied for user 'monitor'",
+    );
+    assert!(!by(&r, "bad_password").1.contains("Wrong-Pass-1187"));
+
+    // Now make it bad for real: slow statements, a stopped replica; fix the table.
+    for _ in 0..10 {
+        primary.sql("SELECT SLEEP(0.12)");
+    }
+    primary.sql("ALTER TABLE shop.orders ADD PRIMARY KEY (id)");
+    replica.sql("STOP SLAVE");
+    let r = run_checks(&config(), &[]);
+    assert_state(by(&r, "slow"), "fail", "SLEEP");
+    assert_state(by(&r, "idx"), "pass", "every table has a primary key");
+    assert_state(by(&r, "repl_replica"), "fail", "IO thread is \"No\"");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_kinds_pass_and_fail_on_real_servers() {
+    let nothing = Redis::start(&[]);
+    let rdb = Redis::start(&[
+        "--save",
+        "3600 1",
+        "--maxmemory",
+        "100mb",
+        "--maxmemory-policy",
+        "allkeys-lru",
+    ]);
+    let aof = Redis::start(&["--appendonly", "yes"]);
+    let mut replica = Redis::start(&["--replicaof", "127.0.0.1", &rdb.port.to_string()]);
+    let locked = Redis::start(&["--requirepass", "Right-Redis-Pass-77"]);
+    let rdb_cli = rdb.url();
+    // Traffic: 1,200 hits on rdb, 1,200 misses on aof.
+    let client = redis::Client::open(rdb_cli.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for _ in 0..1200 {
+        let _: Option<String> = redis::cmd("GET")
+            .arg("k")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let client = redis::Client::open(aof.url().as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    for _ in 0..1200 {
+        let _: Option<String> = redis::cmd("GET")
+            .arg("missing")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !replica
+        .cli(&["INFO", "replication"])
+        .contains("master_link_status:up")
+    {
+        assert!(Instant::now() < deadline, "replica never linked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let config = format!(
+        r#"
+targets:
+  nothing: {{ redis: {{ url: "{n}" }} }}
+  rdb: {{ redis: {{ url: "{r}" }} }}
+  aof: {{ redis: {{ url: "{a}" }} }}
+  replica: {{ redis: {{ url: "{rep}" }} }}
+  wrong: {{ redis: {{ url: "{l}", password: Wrong-Redis-Pass-31 }} }}
+  right: {{ redis: {{ url: "{l}", password: Right-Redis-Pass-77 }} }}
+checks:
+  - {{ name: persist_none, kind: redis_persistence, target: nothing }}
+  - {{ name: persist_rdb, kind: redis_persistence, target: rdb }}
+  - {{ name: persist_aof, kind: redis_persistence, target: aof }}
+  - {{ name: repl_primary, kind: redis_replication, target: rdb }}
+  - {{ name: repl_replica, kind: redis_replication, target: replica }}
+  - {{ name: repl_alone, kind: redis_replication, target: nothing }}
+  - {{ name: hits_good, kind: redis_hit_ratio, target: rdb }}
+  - {{ name: hits_bad, kind: redis_hit_ratio, target: aof }}
+  - {{ name: hits_unknown, kind: redis_hit_ratio, target: nothing }}
+  - {{ name: mem_ok, kind: redis_memory, target: rdb, params: {{ eviction_policies: [allkeys-lru] }} }}
+  - {{ name: mem_unbounded, kind: redis_memory, target: nothing }}
+  - {{ name: bad_password, kind: redis_hit_ratio, target: wrong }}
+  - {{ name: good_password, kind: redis_memory, target: right }}
+"#,
+        n = nothing.url(),
+        r = rdb.url(),
+        a = aof.url(),
+        rep = replica.url(),
+        l = locked.url(),
+    );
+    let r = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || run_checks(&config, &[])
+    })
+    .await
+    .unwrap();
+    assert_state(by(&r, "persist_none"), "fail", "nothing is persisted");
+    assert_state(by(&r, "persist_rdb"), "pass", "RDB snapshots on");
+    assert_state(by(&r, "persist_aof"), "pass", "AOF on and healthy");
+    assert_state(by(&r, "repl_primary"), "pass", "1 replica(s) online");
+    assert_state(by(&r, "repl_replica"), "pass", "replica link up");
+    assert_state(by(&r, "repl_alone"), "fail", "0 replica(s) online, need 1");
+    assert_state(by(&r, "hits_good"), "pass", "keyspace hit ratio 100.0%");
+    assert_state(
+        by(&r, "hits_bad"),
+        "fail",
+        "keyspace hit ratio 0.0% is below 80.0%",
+    );
+    assert_state(by(&r, "hits_unknown"), "unknown", "key lookups");
+    assert_state(by(&r, "mem_ok"), "pass", "policy allkeys-lru");
+    assert_state(by(&r, "mem_unbounded"), "fail", "maxmemory is not set");
+    assert_state(
+        by(&r, "bad_password"),
+        "error",
+        "Password authentication failed",
+    );
+    assert!(!by(&r, "bad_password").1.contains("Wrong-Redis-Pass-31"));
+    assert_state(by(&r, "good_password"), "fail", "maxmemory is not set");
+
+    replica.stop();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rdb.cli(&["INFO", "replication"]).contains("slave0:") {
+        assert!(
+            Instant::now() < deadline,
+            "primary never noticed the replica leaving"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
+        .await
+        .unwrap();
+    assert_state(by(&r, "repl_primary"), "fail", "0 replica(s) online");
+    assert_state(by(&r, "repl_replica"), "error", "cannot connect");
+}
