@@ -635,3 +635,97 @@ checks:
     assert_state(by(&r, "repl_primary"), "fail", "0 replica(s) online");
     assert_state(by(&r, "repl_replica"), "error", "cannot connect");
 }
+
+/// A real PgBouncer in front of `pg`, pool size 1, session pooling; runs as
+/// the `postgres` user when the tests run as root (PgBouncer refuses root).
+struct PgBouncer {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl PgBouncer {
+    fn start(pg: &Postgres) -> PgBouncer {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = crate::support::require_binary("pgbouncer");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let port = crate::support::nginx::free_ports(1)[0];
+        let d = dir.path().display();
+        std::fs::write(dir.path().join("users.txt"), "\"postgres\" \"\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("pgbouncer.ini"),
+            format!(
+                "[databases]\npostgres = host=127.0.0.1 port={} dbname=postgres\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {d}/users.txt\nadmin_users = postgres\npool_mode = session\ndefault_pool_size = 1\nmax_client_conn = 20\nignore_startup_parameters = extra_float_digits,options\nlogfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\n",
+                pg.port
+            ),
+        )
+        .unwrap();
+        for f in ["users.txt", "pgbouncer.ini"] {
+            std::fs::set_permissions(dir.path().join(f), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+        let mut cmd = if crate::support::postgres::is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin);
+            c
+        } else {
+            std::process::Command::new(bin)
+        };
+        let child = cmd
+            .arg(dir.path().join("pgbouncer.ini"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("pgbouncer to listen", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        PgBouncer {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn pgbouncer_waiting_clients_fail_the_connections_check() {
+    let pg = Postgres::start(None);
+    let bouncer = PgBouncer::start(&pg);
+    let config = format!(
+        "targets:\n  db: {{ postgres: {{ url: \"postgres://postgres@127.0.0.1:{}/postgres\" }} }}\nchecks:\n  - {{ name: c, kind: postgres_connections, target: db, params: {{ pgbouncer_admin_url: \"postgres://postgres@127.0.0.1:{}/pgbouncer\" }} }}\n",
+        pg.port, bouncer.port
+    );
+    let r = run_checks(&config, &[]);
+    assert_state(&r[0], "pass", "0 PgBouncer clients waiting");
+
+    // One client holds the only server connection; a second one waits for it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let through = format!("postgres://postgres@127.0.0.1:{}/postgres", bouncer.port);
+    let _holder = runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(&through).await.unwrap();
+        conn.execute("SELECT 1").await.unwrap();
+        conn
+    });
+    let waiter = runtime.spawn(async move {
+        use sqlx::{Connection, Executor};
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&through).await {
+            let _ = conn.execute("SELECT 1").await;
+        }
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    let r = run_checks(&config, &[]);
+    assert_state(&r[0], "fail", "1 PgBouncer client(s) waiting");
+    waiter.abort();
+}
