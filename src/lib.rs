@@ -8,6 +8,7 @@
 pub mod build_info;
 pub mod checks;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod exposition;

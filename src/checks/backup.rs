@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "age and size of the newest backup file matching a pattern",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
 };

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Deployment,
     unit: "exit_code",
     summary: "runs a program without a shell and checks its exit code",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::None,
     build,
 };

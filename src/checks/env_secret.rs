@@ -18,6 +18,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "characters",
     summary: "a secret environment variable is set, long, varied and not a placeholder",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::None,
     build,
 };

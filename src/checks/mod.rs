@@ -10,6 +10,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod redis;
 mod registry;
+pub mod source;
 
 use std::fmt;
 use std::future::Future;
@@ -20,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use registry::{
-    kind_names, lookup_kind, parse_params, BuildInput, KindInfo, ParamError, TargetNeed,
+    kind_names, lookup_kind, parse_params, BuildInput, EvidenceSource, KindInfo, ParamError,
+    TargetNeed,
 };
 
 /// A boxed future, so that `Check` stays object safe.

@@ -24,6 +24,7 @@ pub const CONNECTIONS: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "ratio",
     summary: "Threads_connected vs max_connections",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_connections,
 };
@@ -33,6 +34,7 @@ pub const INDEXES: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "count",
     summary: "tables without a primary key; unused indexes (performance_schema/sys)",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_indexes,
 };
@@ -42,6 +44,7 @@ pub const SLOW_QUERIES: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "count",
     summary: "statement digests whose mean time is over a threshold",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_slow_queries,
 };
@@ -51,6 +54,7 @@ pub const REPLICATION: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "replica IO and SQL threads running, seconds behind under the limit",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_replication,
 };

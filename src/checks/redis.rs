@@ -22,6 +22,7 @@ pub const PERSISTENCE: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "RDB snapshots recent and successful, or AOF on and healthy",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_persistence,
 };
@@ -31,6 +32,7 @@ pub const REPLICATION: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "count",
     summary: "replicas online (primary) or link up and fresh (replica)",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_replication,
 };
@@ -40,6 +42,7 @@ pub const HIT_RATIO: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "ratio",
     summary: "keyspace hits / lookups",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_hit_ratio,
 };
@@ -49,6 +52,7 @@ pub const MEMORY: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "ratio",
     summary: "maxmemory set, eviction policy, usage and fragmentation",
+    source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_memory,
 };

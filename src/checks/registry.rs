@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{backup, command, env_secret, http, mysql, postgres, redis, Category, Check};
+use super::{backup, command, env_secret, http, mysql, postgres, redis, source, Category, Check};
 use crate::config::{CheckSpec, TargetType};
 use crate::engine::targets::Target;
 
@@ -19,6 +19,25 @@ pub enum TargetNeed {
     Optional(&'static [TargetType]),
     /// Must name a target of one of these types.
     Required(&'static [TargetType]),
+}
+
+/// Where a kind's evidence comes from, shown in the JSON API and status page
+/// so that self-reported evidence is told apart from measured evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceSource {
+    /// Read off a live system by the check.
+    Measured,
+    /// A record people wrote about something they did (a drill).
+    Attestation,
+}
+
+impl EvidenceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceSource::Measured => "measured",
+            EvidenceSource::Attestation => "attestation",
+        }
+    }
 }
 
 /// What the builder of a kind gets: the validated check entry and its target.
@@ -41,6 +60,8 @@ pub struct KindInfo {
     pub unit: &'static str,
     /// One line on what it measures.
     pub summary: &'static str,
+    /// Measured from a live system, or self-reported by people.
+    pub source: EvidenceSource,
     pub target: TargetNeed,
     pub build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
 }
@@ -90,6 +111,13 @@ static KINDS: &[&KindInfo] = &[
     &redis::REPLICATION,
     &redis::HIT_RATIO,
     &redis::MEMORY,
+    &source::secrets::KIND,
+    &source::dependencies::KIND,
+    &source::documentation::KIND,
+    &source::attestation::KIND,
+    &source::config_schema::KIND,
+    &source::test_report::KIND,
+    &source::rollback::KIND,
     &backup::KIND,
     &env_secret::KIND,
     &command::KIND,

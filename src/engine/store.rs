@@ -21,6 +21,8 @@ pub struct CheckMeta {
     /// Target name ("" when the check has none).
     pub target: String,
     pub unit: &'static str,
+    /// `measured` or `attestation`.
+    pub source: &'static str,
     pub description: Option<String>,
     pub interval: Duration,
     pub index: usize,
@@ -35,6 +37,7 @@ impl CheckMeta {
             severity: spec.severity,
             target: spec.target.clone().unwrap_or_default(),
             unit: spec.kind.unit,
+            source: spec.kind.source.as_str(),
             description: spec.description.clone(),
             interval: spec.interval,
             index: spec.index,

@@ -5,12 +5,11 @@
 mod junit;
 mod table;
 
-use std::time::SystemTime;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::checks::State;
+pub use crate::clock::rfc3339;
 use crate::engine::CheckRecord;
 pub use junit::{escape_markup, render_junit};
 pub use table::render_table;
@@ -24,6 +23,8 @@ pub struct CheckView {
     pub severity: &'static str,
     pub target: String,
     pub unit: &'static str,
+    /// `measured` (read off a live system) or `attestation` (self-reported).
+    pub source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub state: State,
@@ -48,6 +49,7 @@ impl CheckView {
             severity: r.meta.severity.as_str(),
             target: r.meta.target.clone(),
             unit: r.meta.unit,
+            source: r.meta.source,
             description: r.meta.description.clone(),
             state: r.state(),
             message: outcome.map_or_else(|| "not evaluated yet".to_owned(), |o| o.message.clone()),
@@ -144,44 +146,9 @@ pub fn render_json(records: &[CheckRecord], fail_on: FailOn) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-/// `2026-11-25T12:34:56Z` (UTC, seconds).
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn rfc3339_matches_known_dates() {
-        let at = |s: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-        assert_eq!(at(0), "1970-01-01T00:00:00Z");
-        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(at(1_795_611_296), "2026-11-25T12:54:56Z");
-    }
 
     #[test]
     fn fail_on_ladder() {

@@ -69,7 +69,11 @@ pub fn render(engine: &Engine) -> String {
                 "<tr><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}</small></td>\
                  <td>{}</td><td>{}</td><td>{}</td></tr>",
                 html_escape(&r.meta.name),
-                r.meta.kind,
+                if r.meta.source == "attestation" {
+                    format!("{} (self-reported attestation)", r.meta.kind)
+                } else {
+                    r.meta.kind.to_owned()
+                },
                 r.meta.severity,
                 if r.meta.target.is_empty() {
                     String::new()

@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "count",
     summary: "page assets: compressed, minified, within budget, fingerprinted with long max-age",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

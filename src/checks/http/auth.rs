@@ -24,6 +24,7 @@ pub const AUTHENTICATION: KindInfo = KindInfo {
     category: Category::Security,
     unit: "count",
     summary: "protected URLs answer 401/403 (or redirect to login) without credentials",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authentication,
 };
@@ -33,6 +34,7 @@ pub const AUTHORIZATION: KindInfo = KindInfo {
     category: Category::Security,
     unit: "count",
     summary: "privileged URLs answer 403/404 to a low-privilege credential",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authorization,
 };

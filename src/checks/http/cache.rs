@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "count",
     summary: "assets have long max-age (or immutable) and a validator; HTML is not cached forever",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "boolean",
     summary: "CDN vendor headers present and a repeated request is a cache hit",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "ratio",
     summary: "text resources over 1 KiB are served compressed with Vary: Accept-Encoding",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "count",
     summary: "preflight with a foreign Origin: no reflected origin with credentials",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

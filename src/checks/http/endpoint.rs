@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "HTTP request: expected status, body regex, required headers, latency",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Http]),
     build,
 };

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "score",
     summary: "CSP, nosniff, frame options, Referrer-Policy, HSTS, cookie flags; score 0..100",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

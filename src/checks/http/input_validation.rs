@@ -22,6 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "count",
     summary: "malformed, mistyped, invalid UTF-8 and oversized bodies get 4xx without stack traces",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "count",
     summary: "rate-limit headers, or a bounded opt-in burst that meets a 429",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "seconds",
     summary: "http:// redirects permanently to https:// on the same host; HSTS max-age",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

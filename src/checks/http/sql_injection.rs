@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "count",
     summary: "probe strings in configured parameters: no 5xx, no DB error, no boolean difference",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
 };

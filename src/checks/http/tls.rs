@@ -31,6 +31,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Security,
     unit: "seconds",
     summary: "TLS chain verifies, host name matches, days left, protocol >= TLS 1.2",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Postgres]),
     build,
 };

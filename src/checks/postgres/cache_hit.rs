@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "ratio",
     summary: "heap and index block hit ratios from pg_statio",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "ratio",
     summary: "connections used vs max_connections, idle in transaction, PgBouncer waiting clients",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

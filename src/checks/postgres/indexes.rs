@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "count",
     summary: "missing, invalid, duplicate and unused indexes; foreign keys without an index",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

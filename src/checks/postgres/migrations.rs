@@ -25,6 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Deployment,
     unit: "count",
     summary: "migration files vs the tool's history table: pending, dirty, checksum mismatch",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "count",
     summary: "pg_stat_statements: the same SELECT called very often for about one row",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

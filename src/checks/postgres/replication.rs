@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "streaming replicas present with replay lag under the limit",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Performance,
     unit: "count",
     summary: "pg_stat_statements mean time over a threshold; long-running statements",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     category: Category::Operations,
     unit: "seconds",
     summary: "archive_mode on, last WAL archived recently, failures not growing",
+    source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
 };

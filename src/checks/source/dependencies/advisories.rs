@@ -1,0 +1,414 @@
+//! A local advisory database: OSV JSON files (one per advisory, or the
+//! per-ecosystem zip OSV publishes) and the RustSec advisory-db layout
+//! (`crates/<name>/RUSTSEC-*.md` with a TOML front block). Loading reads
+//! only local files; malformed advisories are reported, not skipped silently.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::lockfiles::Package;
+use super::versions::{compare, cvss3_base_score, Ecosystem};
+use crate::checks::source::{mtime, read_text};
+
+/// Severity buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Critical,
+    High,
+    Moderate,
+    Low,
+    Unknown,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Moderate,
+        Severity::Low,
+        Severity::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Moderate => "moderate",
+            Severity::Low => "low",
+            Severity::Unknown => "unknown",
+        }
+    }
+
+    fn from_label(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "critical" => Some(Severity::Critical),
+            "high" => Some(Severity::High),
+            "moderate" | "medium" => Some(Severity::Moderate),
+            "low" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    fn from_score(score: f64) -> Severity {
+        match score {
+            s if s >= 9.0 => Severity::Critical,
+            s if s >= 7.0 => Severity::High,
+            s if s >= 4.0 => Severity::Moderate,
+            s if s > 0.0 => Severity::Low,
+            _ => Severity::Unknown,
+        }
+    }
+}
+
+/// How an advisory decides whether a version is affected.
+#[derive(Debug, Clone)]
+enum Rule {
+    /// OSV `affected[]` entry: ranges (events) and explicit versions.
+    Osv {
+        ranges: Vec<Vec<(String, String)>>,
+        versions: Vec<String>,
+    },
+    /// RustSec: affected unless a `patched` or `unaffected` requirement matches.
+    RustSec { safe: Vec<semver::VersionReq> },
+}
+
+/// One advisory about one package.
+#[derive(Debug, Clone)]
+pub struct Advisory {
+    pub id: String,
+    pub severity: Severity,
+    rule: Rule,
+}
+
+/// Advisories by (ecosystem, normalized package name).
+#[derive(Debug, Default)]
+pub struct AdvisoryDb {
+    by_package: HashMap<(Ecosystem, String), Vec<Advisory>>,
+    pub files: usize,
+    pub advisories: usize,
+    /// Unix time of the newest advisory file.
+    pub newest: i64,
+}
+
+impl Advisory {
+    pub fn affects(&self, eco: Ecosystem, version: &str) -> bool {
+        match &self.rule {
+            Rule::Osv { ranges, versions } => {
+                versions.iter().any(|v| v == version)
+                    || ranges
+                        .iter()
+                        .any(|events| osv_range_affects(eco, events, version))
+            }
+            Rule::RustSec { safe } => match semver::Version::parse(version) {
+                Ok(v) => !safe.iter().any(|req| req.matches(&v)),
+                Err(_) => false,
+            },
+        }
+    }
+}
+
+/// OSV's algorithm: walk events in version order; introduced sets affected,
+/// fixed (at or below the version) and last_affected (below it) clear it.
+fn osv_range_affects(eco: Ecosystem, events: &[(String, String)], version: &str) -> bool {
+    let mut sorted: Vec<&(String, String)> = events.iter().collect();
+    sorted.sort_by(|a, b| {
+        if a.1 == "0" {
+            return std::cmp::Ordering::Less;
+        }
+        if b.1 == "0" {
+            return std::cmp::Ordering::Greater;
+        }
+        compare(eco, &a.1, &b.1).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut affected = false;
+    for (kind, at) in sorted {
+        let cmp = if at == "0" {
+            Some(std::cmp::Ordering::Greater)
+        } else {
+            compare(eco, version, at)
+        };
+        let Some(cmp) = cmp else { continue };
+        match kind.as_str() {
+            "introduced" if cmp != std::cmp::Ordering::Less => affected = true,
+            "fixed" if cmp != std::cmp::Ordering::Less => affected = false,
+            "last_affected" if cmp == std::cmp::Ordering::Greater => affected = false,
+            "limit" if cmp != std::cmp::Ordering::Less => affected = false,
+            _ => {}
+        }
+    }
+    affected
+}
+
+fn osv_severity(doc: &Value) -> Severity {
+    if let Some(s) = doc
+        .pointer("/database_specific/severity")
+        .and_then(Value::as_str)
+        .and_then(Severity::from_label)
+    {
+        return s;
+    }
+    doc.get("severity")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("score").and_then(Value::as_str))
+        .filter_map(cvss3_base_score)
+        .map(Severity::from_score)
+        .min()
+        .unwrap_or(Severity::Unknown)
+}
+
+impl AdvisoryDb {
+    /// Adds one OSV advisory document.
+    fn add_osv(&mut self, doc: &Value, origin: &str) -> Result<(), String> {
+        let id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{origin}: OSV advisory without an id"))?;
+        if doc.get("withdrawn").is_some_and(|w| !w.is_null()) {
+            return Ok(());
+        }
+        let severity = osv_severity(doc);
+        let affected = doc
+            .get("affected")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("{origin}: {id} has no affected list"))?;
+        for a in affected {
+            let Some(eco) = a
+                .pointer("/package/ecosystem")
+                .and_then(Value::as_str)
+                .and_then(Ecosystem::from_osv)
+            else {
+                continue;
+            };
+            let name = a
+                .pointer("/package/name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{origin}: {id} names no package"))?;
+            let mut ranges = Vec::new();
+            for r in a
+                .get("ranges")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if r.get("type").and_then(Value::as_str) == Some("GIT") {
+                    continue;
+                }
+                let events: Vec<(String, String)> =
+                    r.get("events")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| {
+                            e.as_object()?.iter().next().map(|(k, v)| {
+                                (k.clone(), v.as_str().unwrap_or_default().to_owned())
+                            })
+                        })
+                        .collect();
+                ranges.push(events);
+            }
+            let versions = a
+                .get("versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            self.by_package
+                .entry((eco, eco.normalize(name)))
+                .or_default()
+                .push(Advisory {
+                    id: id.to_owned(),
+                    severity,
+                    rule: Rule::Osv { ranges, versions },
+                });
+        }
+        self.advisories += 1;
+        Ok(())
+    }
+
+    /// Adds one RustSec advisory (Markdown with a ```toml block).
+    fn add_rustsec(&mut self, text: &str, origin: &str) -> Result<(), String> {
+        let start = text
+            .find("```toml")
+            .ok_or_else(|| format!("{origin}: no ```toml block"))?
+            + "```toml".len();
+        let end = text[start..]
+            .find("```")
+            .ok_or_else(|| format!("{origin}: unterminated ```toml block"))?
+            + start;
+        let doc: toml::Table = toml::from_str(&text[start..end])
+            .map_err(|e| format!("{origin}: invalid TOML: {}", e.message()))?;
+        let adv = doc
+            .get("advisory")
+            .and_then(|a| a.as_table())
+            .ok_or_else(|| format!("{origin}: no [advisory] table"))?;
+        let id = adv
+            .get("id")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| format!("{origin}: advisory without an id"))?;
+        let package = adv
+            .get("package")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| format!("{origin}: advisory without a package"))?;
+        if adv.get("informational").is_some() || adv.get("withdrawn").is_some() {
+            return Ok(());
+        }
+        let severity = adv
+            .get("cvss")
+            .and_then(|v| v.as_str())
+            .and_then(cvss3_base_score)
+            .map_or(Severity::Unknown, Severity::from_score);
+        let mut safe = Vec::new();
+        if let Some(versions) = doc.get("versions").and_then(|v| v.as_table()) {
+            for key in ["patched", "unaffected"] {
+                for req in versions
+                    .get(key)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    let text = req.as_str().unwrap_or_default();
+                    safe.push(
+                        semver::VersionReq::parse(text)
+                            .map_err(|e| format!("{origin}: {key} requirement {text:?}: {e}"))?,
+                    );
+                }
+            }
+        }
+        self.by_package
+            .entry((Ecosystem::CratesIo, package.to_owned()))
+            .or_default()
+            .push(Advisory {
+                id: id.to_owned(),
+                severity,
+                rule: Rule::RustSec { safe },
+            });
+        self.advisories += 1;
+        Ok(())
+    }
+
+    fn add_zip(&mut self, path: &Path) -> Result<(), String> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let mut zip = zip::ZipArchive::new(file)
+            .map_err(|e| format!("{}: not a zip archive: {e}", path.display()))?;
+        for i in 0..zip.len() {
+            let mut entry = zip
+                .by_index(i)
+                .map_err(|e| format!("{}: entry {i}: {e}", path.display()))?;
+            let entry_name = entry
+                .name()
+                .map(|n| n.into_owned())
+                .map_err(|e| format!("{}: entry {i}: {e}", path.display()))?;
+            if !entry_name.ends_with(".json") {
+                continue;
+            }
+            let origin = format!("{}!{entry_name}", path.display());
+            let mut text = String::new();
+            entry
+                .by_ref()
+                .take(16 * 1024 * 1024)
+                .read_to_string(&mut text)
+                .map_err(|e| format!("{origin}: {e}"))?;
+            let doc: Value =
+                serde_json::from_str(&text).map_err(|e| format!("{origin}: invalid JSON: {e}"))?;
+            self.add_osv(&doc, &origin)?;
+        }
+        Ok(())
+    }
+
+    /// Loads every advisory under `dir` (recursively).
+    pub fn load(dir: &Path) -> Result<AdvisoryDb, String> {
+        if !dir.is_dir() {
+            return Err(format!(
+                "advisory directory {} does not exist or is not a directory",
+                dir.display()
+            ));
+        }
+        let mut db = AdvisoryDb {
+            newest: i64::MIN,
+            ..Default::default()
+        };
+        let walker = ignore::WalkBuilder::new(dir)
+            .standard_filters(false)
+            .follow_links(false)
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| format!("walking {}: {e}", dir.display()))?;
+            let path = entry.path();
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let origin = path.display().to_string();
+            if name.ends_with(".json") {
+                let doc: Value = serde_json::from_str(&read_text(path, 16 * 1024 * 1024)?)
+                    .map_err(|e| format!("{origin}: invalid JSON: {e}"))?;
+                db.add_osv(&doc, &origin)?;
+            } else if name.ends_with(".zip") {
+                db.add_zip(path)?;
+            } else if name.starts_with("RUSTSEC-") && name.ends_with(".md") {
+                db.add_rustsec(&read_text(path, 1024 * 1024)?, &origin)?;
+            } else {
+                continue;
+            }
+            db.files += 1;
+            db.newest = db.newest.max(mtime(path)?);
+        }
+        if db.files == 0 {
+            return Err(format!(
+                "no advisories (OSV .json/.zip or RUSTSEC-*.md) under {}",
+                dir.display()
+            ));
+        }
+        Ok(db)
+    }
+
+    /// The advisories that affect a package version.
+    pub fn matching(&self, eco: Ecosystem, package: &Package) -> Vec<&Advisory> {
+        self.by_package
+            .get(&(eco, eco.normalize(&package.name)))
+            .into_iter()
+            .flatten()
+            .filter(|a| a.affects(eco, &package.version))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn osv_ranges_follow_the_spec() {
+        let r = ev(&[("introduced", "3.7.0"), ("fixed", "4.17.19")]);
+        assert!(osv_range_affects(Ecosystem::Npm, &r, "4.17.15"));
+        assert!(!osv_range_affects(Ecosystem::Npm, &r, "4.17.19"));
+        assert!(!osv_range_affects(Ecosystem::Npm, &r, "3.6.0"));
+        let r = ev(&[("introduced", "0"), ("last_affected", "1.2.0")]);
+        assert!(osv_range_affects(Ecosystem::PyPI, &r, "1.2.0"));
+        assert!(!osv_range_affects(Ecosystem::PyPI, &r, "1.2.1"));
+        let r = ev(&[
+            ("introduced", "1.0.0"),
+            ("fixed", "1.0.5"),
+            ("introduced", "2.0.0"),
+            ("fixed", "2.0.1"),
+        ]);
+        assert!(osv_range_affects(Ecosystem::CratesIo, &r, "2.0.0"));
+        assert!(!osv_range_affects(Ecosystem::CratesIo, &r, "1.5.0"));
+    }
+}

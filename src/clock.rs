@@ -1,0 +1,137 @@
+//! Dates as people write them (`2026-11-25`, RFC 3339) and as we print them.
+
+use std::time::{Duration, SystemTime};
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `2026-11-25T12:34:56Z` (UTC, seconds).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The date of a Unix timestamp (`2026-11-25`).
+pub fn date_of(unix: i64) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64);
+    rfc3339(t)[..10].to_owned()
+}
+
+/// Parses `2026-11-25`, `2026-11-25T10:00:00Z`, `2026-11-25 10:00:00`,
+/// `2026-11-25T10:00:00+02:00` (fractions ignored) into Unix seconds.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let t = text.trim().trim_matches(['"', '\'']);
+    let num = |s: &str| s.parse::<i64>().ok();
+    if t.len() < 10 || t.as_bytes().get(4) != Some(&b'-') || t.as_bytes().get(7) != Some(&b'-') {
+        return None;
+    }
+    let (y, m, d) = (num(&t[0..4])?, num(&t[5..7])?, num(&t[8..10])?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    let rest = &t[10..];
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    if rest.len() < 8 || rest.as_bytes()[2] != b':' || rest.as_bytes()[5] != b':' {
+        return None;
+    }
+    let (h, mi, s) = (num(&rest[0..2])?, num(&rest[3..5])?, num(&rest[6..8])?);
+    if h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    secs += h * 3600 + mi * 60 + s;
+    let mut zone = &rest[8..];
+    if let Some(frac) = zone.strip_prefix('.') {
+        zone = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    match zone {
+        "" | "Z" | "z" => Some(secs),
+        z if (z.starts_with('+') || z.starts_with('-'))
+            && z.len() == 6
+            && z.as_bytes()[3] == b':' =>
+        {
+            let offset = num(&z[1..3])? * 3600 + num(&z[4..6])? * 60;
+            Some(if z.starts_with('+') {
+                secs - offset
+            } else {
+                secs + offset
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        let at = |s: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_611_296), "2026-11-25T12:54:56Z");
+    }
+
+    #[test]
+    fn parses_what_it_prints_and_common_forms() {
+        assert_eq!(parse_timestamp("2026-11-25T12:54:56Z"), Some(1_795_611_296));
+        assert_eq!(parse_timestamp("2000-02-29"), Some(951_782_400));
+        assert_eq!(
+            parse_timestamp("2026-11-25 14:54:56+02:00"),
+            Some(1_795_611_296)
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-25T12:54:56.123Z"),
+            Some(1_795_611_296)
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-25T25:00:00Z",
+            "2026/11/25",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+        assert_eq!(date_of(1_795_611_296), "2026-11-25");
+    }
+}
