@@ -9,4 +9,5 @@ mod http_kinds;
 mod kinds;
 mod metrics_lint;
 mod secrets;
+mod source_kinds;
 mod support;

@@ -66,14 +66,15 @@ impl Check for Attestation {
                     "no attestation at {path}: the drill was never recorded"
                 ));
             }
-            let record =
-                match read_text(&self.file, 1024 * 1024).and_then(|t| parse_yaml(&t)) {
-                    Ok(serde_json::Value::Object(m)) => m,
-                    Ok(_) => return Outcome::fail(format!(
+            let record = match read_text(&self.file, 1024 * 1024).and_then(|t| parse_yaml(&t)) {
+                Ok(serde_json::Value::Object(m)) => m,
+                Ok(_) => {
+                    return Outcome::fail(format!(
                         "{path} is not a YAML mapping with performed_at, owner and evidence_url"
-                    )),
-                    Err(e) => return Outcome::fail(format!("{path} cannot be parsed: {e}")),
-                };
+                    ))
+                }
+                Err(e) => return Outcome::fail(format!("{path} cannot be parsed: {e}")),
+            };
             let text = |k: &str| {
                 record
                     .get(k)

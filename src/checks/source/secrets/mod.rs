@@ -62,6 +62,11 @@ impl Rule {
         })
     }
 
+    /// Generic rules (`generic-*`) yield to specific ones on the same secret.
+    fn is_generic(&self) -> bool {
+        self.id.starts_with("generic-")
+    }
+
     /// The secrets this rule finds in one line.
     pub fn secrets_in<'t>(&self, line: &'t str) -> Vec<&'t str> {
         self.regex
@@ -243,19 +248,34 @@ impl Scanner {
         let mut rules: Vec<usize> = candidates.into_iter().collect();
         rules.sort_unstable();
         for (n, line) in text.lines().enumerate() {
+            let mut hits: Vec<(&Rule, &str)> = Vec::new();
             for &i in &rules {
                 let rule = &self.rules[i];
-                for secret in rule.secrets_in(line) {
-                    if self.allow_lines.iter().any(|re| re.is_match(line)) {
-                        continue;
-                    }
-                    out.push(Finding {
-                        file: relative.to_owned(),
-                        line: n + 1,
-                        rule: rule.id.clone(),
-                        fingerprint: fingerprint(relative, &rule.id, secret),
-                    });
+                hits.extend(rule.secrets_in(line).into_iter().map(|s| (rule, s)));
+            }
+            if hits.is_empty() || self.allow_lines.iter().any(|re| re.is_match(line)) {
+                continue;
+            }
+            // A generic rule only reports what no specific rule already names.
+            let specific: Vec<&str> = hits
+                .iter()
+                .filter(|(r, _)| !r.is_generic())
+                .map(|(_, s)| *s)
+                .collect();
+            for (rule, secret) in hits {
+                if rule.is_generic()
+                    && specific
+                        .iter()
+                        .any(|s| s.contains(secret) || secret.contains(s))
+                {
+                    continue;
                 }
+                out.push(Finding {
+                    file: relative.to_owned(),
+                    line: n + 1,
+                    rule: rule.id.clone(),
+                    fingerprint: fingerprint(relative, &rule.id, secret),
+                });
             }
         }
     }

@@ -1,0 +1,487 @@
+//! The source and artifact kinds against trees built in temp dirs: secrets,
+//! lockfiles and a local advisory database (fixtures written from public
+//! advisories), docs, drill records, config schemas, JUnit reports, releases.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::support::{assert_state, run_checks};
+
+type Results = Vec<(String, String, serde_json::Value)>;
+
+fn by<'a>(r: &'a Results, name: &str) -> &'a (String, String, serde_json::Value) {
+    r.iter()
+        .find(|c| c.2["name"] == name)
+        .unwrap_or_else(|| panic!("no result for {name}"))
+}
+
+fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+fn age(path: &Path, by: Duration) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(SystemTime::now() - by).unwrap();
+}
+
+const STRIPE: &str = "sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs";
+const AWS_ID: &str = "AKIAZ2QWERTY7UIOPASD";
+const GITHUB: &str = "ghp_R4nd0mT0k3nV4lu3W1thThirtySixChars01";
+
+#[test]
+fn hardcoded_secrets_in_a_real_tree() {
+    let dirty = tempfile::tempdir().unwrap();
+    let d = dirty.path();
+    write(
+        d,
+        "src/payments.py",
+        format!("import stripe\nstripe.api_key = \"{STRIPE}\"\n"),
+    );
+    write(d, ".env", format!("AWS_ACCESS_KEY_ID={AWS_ID}\n"));
+    write(d, "deploy/key.pem", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n");
+    write(d, ".gitignore", "ignored/\n");
+    write(d, "ignored/secret.txt", format!("token: {GITHUB}\n"));
+    write(d, "fixtures/known.txt", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let mut binary = b"\x00\x01binary".to_vec();
+    binary.extend_from_slice(STRIPE.as_bytes());
+    write(d, "bin/blob.dat", binary);
+    write(d, "big/one-line.txt", "x".repeat(3 * 1024 * 1024));
+    std::os::unix::fs::symlink(d, d.join("src/loop")).unwrap();
+    write(
+        d,
+        "README.md",
+        "password = \"changeme\"\nDATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n",
+    );
+
+    let clean = tempfile::tempdir().unwrap();
+    write(
+        clean.path(),
+        "src/main.rs",
+        "fn main() { let token = std::env::var(\"TOKEN\"); }\n",
+    );
+    write(
+        clean.path(),
+        ".env.example",
+        "API_TOKEN=${API_TOKEN}\nSECRET=changeme\n",
+    );
+
+    let config = |extra: &str| {
+        format!(
+            "checks:\n  - {{ name: dirty, kind: hardcoded_secrets, params: {{ dir: \"{}\"{extra} }} }}\n  - {{ name: clean, kind: hardcoded_secrets, params: {{ dir: \"{}\" }} }}\n",
+            d.display(),
+            clean.path().display()
+        )
+    };
+    let r = run_checks(&config(""), &[]);
+    let dirty_result = by(&r, "dirty");
+    assert_state(dirty_result, "fail", "4 secret(s) found");
+    let findings: Vec<(String, String)> = dirty_result.2["evidence"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            (".env".to_owned(), "aws-access-key-id".to_owned()),
+            ("deploy/key.pem".to_owned(), "private-key".to_owned()),
+            ("fixtures/known.txt".to_owned(), "github-token".to_owned()),
+            ("src/payments.py".to_owned(), "stripe-key".to_owned()),
+        ]
+    );
+    assert_eq!(dirty_result.2["evidence"]["skipped_binary"], 1);
+    assert_eq!(dirty_result.2["evidence"]["skipped_too_large"], 1);
+    let text = dirty_result.2.to_string() + &dirty_result.1;
+    for secret in [STRIPE, AWS_ID, GITHUB] {
+        assert!(!text.contains(secret), "a finding leaks {secret}");
+    }
+    assert_state(by(&r, "clean"), "pass", "no secrets in 2 file(s)");
+
+    // Allowlist a path, and baseline the GitHub finding by its fingerprint.
+    let fingerprint = dirty_result.2["evidence"]["findings"][2]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let baseline = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(baseline.path(), format!("# accepted\n{fingerprint}\n")).unwrap();
+    let r = run_checks(
+        &config(&format!(
+            ", allowlist: {{ paths: ['^deploy/'], baseline: \"{}\" }}",
+            baseline.path().display()
+        )),
+        &[],
+    );
+    assert_state(by(&r, "dirty"), "fail", "2 secret(s) found");
+    assert_eq!(by(&r, "dirty").2["evidence"]["baselined"], 1);
+
+    // A custom rule, and a missing directory.
+    let r = run_checks(
+        &format!(
+            "checks:\n  - {{ name: custom, kind: hardcoded_secrets, params: {{ dir: \"{}\", disable_rules: [stripe-key, aws-access-key-id, private-key, github-token], rules: [{{ id: acme-key, regex: 'stripe\\.api_key = \"([^\"]+)\"', keywords: [api_key], secret_group: 1, examples: ['stripe.api_key = \"abc\"'] }}] }} }}\n  - {{ name: missing, kind: hardcoded_secrets, params: {{ dir: /nonexistent/tree }} }}\n",
+            d.display()
+        ),
+        &[],
+    );
+    assert_state(by(&r, "custom"), "fail", "src/payments.py:2 (acme-key)");
+    assert_state(by(&r, "missing"), "error", "cannot read /nonexistent/tree");
+}
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn dependency_vulnerabilities_against_a_local_advisory_db() {
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    write(p, "Cargo.lock", "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.1.45\"\n[[package]]\nname = \"serde\"\nversion = \"1.0.190\"\n");
+    write(
+        p,
+        "web/package-lock.json",
+        r#"{"lockfileVersion": 3, "packages": {"": {}, "node_modules/lodash": {"version": "4.17.15"}}}"#,
+    );
+    write(
+        p,
+        "api/requirements.txt",
+        "requests==2.25.1\nflask==2.3.3\n",
+    );
+    let safe = tempfile::tempdir().unwrap();
+    write(safe.path(), "Cargo.lock", "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.2.23\"\n[[package]]\nname = \"time\"\nversion = \"0.2.3\"\n");
+    write(
+        safe.path(),
+        "package-lock.json",
+        r#"{"lockfileVersion": 2, "packages": {"node_modules/lodash": {"version": "4.17.21"}}}"#,
+    );
+    let db = fixtures();
+    // The npm advisory again, as the per-ecosystem zip OSV publishes.
+    let zipped = tempfile::tempdir().unwrap();
+    {
+        let file = std::fs::File::create(zipped.path().join("all.zip")).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        zip.start_file(
+            "GHSA-p6mc-m468-83gw.json",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(
+            &mut zip,
+            &std::fs::read(db.join("osv/npm/GHSA-p6mc-m468-83gw.json")).unwrap(),
+        )
+        .unwrap();
+        zip.finish().unwrap();
+    }
+    let stale = tempfile::tempdir().unwrap();
+    copy_tree(&db, stale.path());
+    for f in [
+        "rustsec/crates/time/RUSTSEC-2020-0071.md",
+        "osv/npm/GHSA-p6mc-m468-83gw.json",
+        "osv/pypi/GHSA-j8r2-6x86-q33q.json",
+    ] {
+        age(&stale.path().join(f), Duration::from_secs(30 * 86_400));
+    }
+    let broken = tempfile::tempdir().unwrap();
+    write(
+        broken.path(),
+        "Cargo.lock",
+        "version = 3\n[[package]]\nname = \"time\"\nversi",
+    );
+    let binary = tempfile::tempdir().unwrap();
+    write(
+        binary.path(),
+        "Cargo.lock",
+        b"\x7fELF\x00\x00\xff\xfe binary",
+    );
+    let bad_db = tempfile::tempdir().unwrap();
+    write(
+        bad_db.path(),
+        "osv/bad.json",
+        "{\"id\": \"X\", \"affected\": [",
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+checks:
+  - {{ name: vulnerable, kind: dependency_vulnerabilities, params: {{ dir: "{p}", advisory_db: "{db}" }} }}
+  - {{ name: tolerant, kind: dependency_vulnerabilities, params: {{ dir: "{p}", advisory_db: "{db}", max: {{ critical: 0, high: 1 }} }} }}
+  - {{ name: patched, kind: dependency_vulnerabilities, params: {{ dir: "{safe}", advisory_db: "{db}" }} }}
+  - {{ name: zipped, kind: dependency_vulnerabilities, params: {{ dir: "{p}", lockfiles: [web/package-lock.json], advisory_db: "{zipped}" }} }}
+  - {{ name: stale_db, kind: dependency_vulnerabilities, params: {{ dir: "{safe}", advisory_db: "{stale}" }} }}
+  - {{ name: truncated, kind: dependency_vulnerabilities, params: {{ dir: "{broken}", advisory_db: "{db}" }} }}
+  - {{ name: binary, kind: dependency_vulnerabilities, params: {{ dir: "{binary}", advisory_db: "{db}" }} }}
+  - {{ name: bad_advisory, kind: dependency_vulnerabilities, params: {{ dir: "{safe}", advisory_db: "{bad_db}" }} }}
+  - {{ name: no_lockfile, kind: dependency_vulnerabilities, params: {{ dir: "{empty}", advisory_db: "{db}" }} }}
+"#,
+        p = p.display(),
+        db = db.display(),
+        safe = safe.path().display(),
+        zipped = zipped.path().display(),
+        stale = stale.path().display(),
+        broken = broken.path().display(),
+        binary = binary.path().display(),
+        bad_db = bad_db.path().display(),
+        empty = empty.path().display(),
+    );
+    let r = run_checks(&config, &[]);
+    let v = by(&r, "vulnerable");
+    assert_state(v, "fail", "1 high (limit 0)");
+    assert!(
+        v.1.contains("lodash@4.17.15 (GHSA-p6mc-m468-83gw, high)"),
+        "{}",
+        v.1
+    );
+    assert_eq!(
+        v.2["evidence"]["counts"]["moderate"], 2,
+        "time (RUSTSEC, CVSS 5.9) and requests (MODERATE)"
+    );
+    assert_eq!(v.2["observed"], 3.0);
+    assert_state(
+        by(&r, "tolerant"),
+        "pass",
+        "1 high, 2 moderate within limits",
+    );
+    assert_state(by(&r, "patched"), "pass", "none vulnerable");
+    assert_state(by(&r, "zipped"), "fail", "GHSA-p6mc-m468-83gw");
+    assert_state(by(&r, "stale_db"), "warn", "the advisory database is");
+    assert_state(by(&r, "truncated"), "error", "Cargo.lock: invalid TOML");
+    assert_state(by(&r, "binary"), "error", "not UTF-8 text");
+    assert_state(by(&r, "bad_advisory"), "error", "bad.json: invalid JSON");
+    assert_state(by(&r, "no_lockfile"), "error", "no lockfile found");
+}
+
+#[test]
+fn documentation_attestation_schema_reports_and_rollback() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let today = prodready_exporter::clock::date_of(prodready_exporter::clock::unix_now());
+    write(
+        d,
+        "README.md",
+        format!("---\nlast_reviewed: {today}\n---\n# Shop\n## Installation\n## Usage\n"),
+    );
+    write(d, "docs/runbooks/database.md", "# Database failover\n");
+    write(
+        d,
+        "docs/incident-response.md",
+        "---\nlast_reviewed: 2024-01-01\n---\n# Incident response\n## Escalation\n",
+    );
+    write(d, "drills/restore.yaml", format!("drill: restore_test\nperformed_at: {today}\nowner: alice\nevidence_url: https://wiki.example.com/drills/42\n"));
+    write(d, "drills/failover.yaml", "drill: failover_drill\nperformed_at: 2024-01-01\nowner: bob\nevidence_url: https://wiki.example.com/drills/7\n");
+    write(d, "drills/broken.yaml", "performed_at: [unclosed\n");
+    write(
+        d,
+        "drills/incomplete.yaml",
+        "drill: capacity_review\nperformed_at: 2026-01-01\n",
+    );
+    write(
+        d,
+        "config/app.yaml",
+        "port: 8080\ndatabase:\n  url: postgres://app:VerySecret-771@db/app\n",
+    );
+    write(
+        d,
+        "config/bad.json",
+        "{\"port\": \"eighty\", \"database\": {\"url\": \"VerySecret-771\"}}",
+    );
+    write(
+        d,
+        "config/app.toml",
+        "port = 8080\n[database]\nurl = \"x\"\n",
+    );
+    write(
+        d,
+        "config/schema.json",
+        r#"{"type": "object", "required": ["port", "database"], "properties": {"port": {"type": "integer"}, "database": {"type": "object", "required": ["url"]}}}"#,
+    );
+    write(
+        d,
+        "reports/unit.xml",
+        r#"<?xml version="1.0"?><testsuites><testsuite name="unit" tests="3"><testcase classname="cart" name="adds"/><testcase classname="cart" name="removes"/><testcase classname="cart" name="slow"><skipped/></testcase></testsuite></testsuites>"#,
+    );
+    write(
+        d,
+        "failing/junit.xml",
+        r#"<testsuite name="it" tests="2"><testcase classname="api" name="login"><failure message="401">expected 200</failure></testcase><testcase classname="api" name="logout"/></testsuite>"#,
+    );
+    write(d, "notxml/junit.xml", "this is not xml");
+    write(
+        d,
+        "stale/junit.xml",
+        r#"<testsuite tests="1"><testcase name="ok"/></testsuite>"#,
+    );
+    age(&d.join("stale/junit.xml"), Duration::from_secs(3 * 86_400));
+    for (rel, days) in [("releases/2026-11-01", 20), ("releases/2026-11-20", 5)] {
+        std::fs::create_dir_all(d.join(rel)).unwrap();
+        let f = std::fs::File::open(d.join(rel)).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(days * 86_400))
+            .unwrap();
+    }
+    std::fs::create_dir_all(d.join("one_release/v1")).unwrap();
+    write(
+        d,
+        "migrations/20240101000000_users.up.sql",
+        "CREATE TABLE users ();",
+    );
+    write(
+        d,
+        "migrations/20240101000000_users.down.sql",
+        "DROP TABLE users;",
+    );
+    write(
+        d,
+        "irreversible/20240101000000_users.sql",
+        "CREATE TABLE users ();",
+    );
+    let config = format!(
+        r#"
+targets:
+  repo: {{ path: "{d}" }}
+checks:
+  - {{ name: docs_ok, kind: documentation, target: repo, params: {{ required: [{{ path: README.md, headings: [Installation, usage] }}, {{ path: docs/runbooks }}] }} }}
+  - {{ name: docs_bad, kind: documentation, target: repo, params: {{ required: [{{ path: README.md, headings: [Rollback] }}, {{ path: docs/incident-response.md }}, {{ path: docs/capacity.md }}] }} }}
+  - {{ name: restore_drill, kind: attestation, target: repo, params: {{ file: drills/restore.yaml, max_age: 90d, drill: restore_test }} }}
+  - {{ name: failover_drill, kind: attestation, target: repo, params: {{ file: drills/failover.yaml, max_age: 90d }} }}
+  - {{ name: never_drilled, kind: attestation, target: repo, params: {{ file: drills/rollback.yaml, max_age: 90d }} }}
+  - {{ name: broken_record, kind: attestation, target: repo, params: {{ file: drills/broken.yaml, max_age: 90d }} }}
+  - {{ name: incomplete_record, kind: attestation, target: repo, params: {{ file: drills/incomplete.yaml, max_age: 900d }} }}
+  - {{ name: schema_ok, kind: config_schema, target: repo, params: {{ files: [{{ path: config/app.yaml, schema: config/schema.json }}, {{ path: config/app.toml, schema: config/schema.json }}], required_env: [PATH] }} }}
+  - {{ name: schema_bad, kind: config_schema, target: repo, params: {{ files: [{{ path: config/bad.json, schema: config/schema.json }}], required_env: [UNSET_VAR_FOR_TEST_8812] }} }}
+  - {{ name: tests_ok, kind: test_report, target: repo, params: {{ reports: ["reports/*.xml"], min_tests: 2 }} }}
+  - {{ name: tests_failing, kind: test_report, target: repo, params: {{ reports: [failing/junit.xml] }} }}
+  - {{ name: tests_missing, kind: test_report, target: repo, params: {{ reports: ["nowhere/*.xml"] }} }}
+  - {{ name: tests_garbage, kind: test_report, target: repo, params: {{ reports: [notxml/junit.xml] }} }}
+  - {{ name: tests_stale, kind: test_report, target: repo, params: {{ reports: [stale/junit.xml] }} }}
+  - {{ name: rollback_ok, kind: rollback_ready, target: repo, params: {{ releases_dir: releases, migrations: {{ dir: migrations, tool: sqlx }} }} }}
+  - {{ name: rollback_single, kind: rollback_ready, target: repo, params: {{ releases_dir: one_release }} }}
+  - {{ name: rollback_irreversible, kind: rollback_ready, target: repo, params: {{ releases_dir: releases, migrations: {{ dir: irreversible, tool: sqlx }} }} }}
+"#,
+        d = d.display()
+    );
+    let r = run_checks(&config, &[]);
+    assert_state(by(&r, "docs_ok"), "pass", "2 document(s) present");
+    let bad = &by(&r, "docs_bad").1;
+    assert_state(
+        by(&r, "docs_bad"),
+        "fail",
+        "README.md lacks heading(s) \"Rollback\"",
+    );
+    assert!(
+        bad.contains(
+            "docs/incident-response.md last reviewed 2024-01-01 (last_reviewed front matter)"
+        ),
+        "{bad}"
+    );
+    assert!(bad.contains("docs/capacity.md is missing"), "{bad}");
+    assert_state(by(&r, "restore_drill"), "pass", "restore_test performed");
+    assert_eq!(by(&r, "restore_drill").2["source"], "attestation");
+    assert_eq!(by(&r, "docs_ok").2["source"], "measured");
+    assert_state(
+        by(&r, "failover_drill"),
+        "fail",
+        "failover_drill last performed 2024-01-01 by bob",
+    );
+    assert_state(
+        by(&r, "never_drilled"),
+        "fail",
+        "the drill was never recorded",
+    );
+    assert_state(by(&r, "broken_record"), "fail", "cannot be parsed");
+    assert_state(
+        by(&r, "incomplete_record"),
+        "fail",
+        "lacks owner, evidence_url",
+    );
+    assert_state(by(&r, "schema_ok"), "pass", "2 file(s) valid");
+    let schema_bad = by(&r, "schema_bad");
+    assert_state(schema_bad, "fail", "/port: violates `type`");
+    assert!(
+        schema_bad.1.contains("UNSET_VAR_FOR_TEST_8812"),
+        "{}",
+        schema_bad.1
+    );
+    assert!(
+        !schema_bad.2.to_string().contains("VerySecret-771") && !schema_bad.1.contains("eighty")
+    );
+    assert_state(by(&r, "tests_ok"), "pass", "2 test(s) passed (1 skipped)");
+    assert_state(
+        by(&r, "tests_failing"),
+        "fail",
+        "1 failure(s) and 0 error(s): api::login",
+    );
+    assert_state(by(&r, "tests_missing"), "error", "no JUnit report matches");
+    assert_state(by(&r, "tests_garbage"), "error", "not XML");
+    assert_state(by(&r, "tests_stale"), "fail", "newest report is 3d old");
+    assert_state(
+        by(&r, "rollback_ok"),
+        "pass",
+        "2 release(s) present (newest 2026-11-20, previous 2026-11-01); newest migration",
+    );
+    assert_state(by(&r, "rollback_single"), "fail", "1 release(s)");
+    assert_state(
+        by(&r, "rollback_irreversible"),
+        "fail",
+        "has no down/revert migration",
+    );
+}
+
+#[test]
+fn documentation_falls_back_to_the_last_git_commit() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(d, "RUNBOOK.md", "# Runbook\n");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(d)
+            .args(args)
+            .env("GIT_AUTHOR_DATE", "2023-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2023-01-01T00:00:00Z")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "RUNBOOK.md"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "runbook",
+    ]);
+    let r = run_checks(
+        &format!("checks:\n  - {{ name: d, kind: documentation, params: {{ dir: \"{}\", required: [{{ path: RUNBOOK.md }}] }} }}\n", d.display()),
+        &[],
+    );
+    assert_state(
+        &r[0],
+        "fail",
+        "RUNBOOK.md last reviewed 2023-01-01 (last git commit)",
+    );
+}
