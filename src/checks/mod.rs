@@ -2,12 +2,15 @@
 //! A check only gathers evidence and judges it; it never touches the result store,
 //! metrics or the web layer (the engine does that).
 
+pub mod alertmanager;
 pub mod backup;
 pub mod command;
 pub mod env_secret;
 pub mod http;
+pub mod loki;
 pub mod mysql;
 pub mod postgres;
+pub mod prometheus;
 pub mod redis;
 mod registry;
 pub mod source;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{backup, command, env_secret, http, mysql, postgres, redis, source, Category, Check};
+use super::{
+    alertmanager, backup, command, env_secret, http, loki, mysql, postgres, prometheus, redis, source, Category, Check,
+};
 use crate::config::{CheckSpec, TargetType};
 use crate::engine::targets::Target;
 
@@ -118,6 +120,13 @@ static KINDS: &[&KindInfo] = &[
     &source::config_schema::KIND,
     &source::test_report::KIND,
     &source::rollback::KIND,
+    &prometheus::TARGETS,
+    &prometheus::RULES,
+    &prometheus::PROMQL,
+    &prometheus::MEMORY_GROWTH,
+    &prometheus::CAPACITY,
+    &alertmanager::KIND,
+    &loki::KIND,
     &backup::KIND,
     &env_secret::KIND,
     &command::KIND,
