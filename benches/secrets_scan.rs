@@ -9,7 +9,10 @@ use std::time::Instant;
 use prodready_exporter::checks::source::secrets::{compile_rules, Scanner};
 
 fn main() {
-    let files: usize = std::env::args().filter_map(|a| a.parse().ok()).next().unwrap_or(100_000);
+    let files: usize = std::env::args()
+        .filter_map(|a| a.parse().ok())
+        .next()
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let line = "    let value = compute(config.get(\"key\"), token_count, &password_policy); // harmless code\n";
@@ -18,15 +21,23 @@ fn main() {
         if i % 100 == 0 {
             std::fs::create_dir_all(&sub).unwrap();
         }
-        let mut f = std::io::BufWriter::new(std::fs::File::create(sub.join(format!("mod{i}.rs"))).unwrap());
+        let mut f =
+            std::io::BufWriter::new(std::fs::File::create(sub.join(format!("mod{i}.rs"))).unwrap());
         for _ in 0..(12 + i % 24) {
             f.write_all(line.as_bytes()).unwrap();
         }
         if i % 10_000 == 7 {
-            writeln!(f, "const STRIPE: &str = \"sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs{i:04}\";").unwrap();
+            writeln!(
+                f,
+                "const STRIPE: &str = \"sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs{i:04}\";"
+            )
+            .unwrap();
         }
     }
-    println!("generated {files} files in {:.1}s", started.elapsed().as_secs_f64());
+    println!(
+        "generated {files} files in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     let scanner = Scanner::new(compile_rules(&[], &[]).unwrap(), vec![], vec![], 1 << 20).unwrap();
     for run in 1..=3 {
         let t = Instant::now();

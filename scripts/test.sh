@@ -8,7 +8,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
 missing=()
-command -v promtool >/dev/null || missing+=(prometheus)   # promtool check metrics
+command -v promtool >/dev/null || missing+=(prometheus)   # promtool, Prometheus for the operations kinds
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v curl >/dev/null || missing+=(curl)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)         # HTTP/TLS kinds
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)  # STARTTLS, database kinds

@@ -45,7 +45,10 @@ struct Alertmanager {
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
-    Ok(Arc::new(Alertmanager { target: http_target(input)?, watchdog: params.watchdog_alert }))
+    Ok(Arc::new(Alertmanager {
+        target: http_target(input)?,
+        watchdog: params.watchdog_alert,
+    }))
 }
 
 /// Receivers the routing tree can reach (root route and every child).
@@ -55,7 +58,12 @@ pub fn routed_receivers(route: &Value, out: &mut Vec<String>) {
             out.push(r.to_owned());
         }
     }
-    for child in route.get("routes").and_then(Value::as_array).into_iter().flatten() {
+    for child in route
+        .get("routes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         routed_receivers(child, out);
     }
 }
@@ -69,7 +77,9 @@ pub fn receivers_without_integrations(config: &Value) -> Vec<String> {
         .flatten()
         .filter(|r| {
             !r.as_object().is_some_and(|m| {
-                m.iter().any(|(k, v)| k.ends_with("_configs") && v.as_array().is_some_and(|a| !a.is_empty()))
+                m.iter().any(|(k, v)| {
+                    k.ends_with("_configs") && v.as_array().is_some_and(|a| !a.is_empty())
+                })
             })
         })
         .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_owned))

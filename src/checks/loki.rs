@@ -55,12 +55,21 @@ struct LokiRecentLogs {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if !params.query.trim_start().starts_with('{') {
-        return Err(("params.query".into(), "must start with a stream selector like {app=\"shop\"}".into()));
+        return Err((
+            "params.query".into(),
+            "must start with a stream selector like {app=\"shop\"}".into(),
+        ));
     }
     if params.min_lines == 0 || params.min_lines > 5000 {
-        return Err(("params.min_lines".into(), "must be between 1 and 5000".into()));
+        return Err((
+            "params.min_lines".into(),
+            "must be between 1 and 5000".into(),
+        ));
     }
-    Ok(Arc::new(LokiRecentLogs { target: http_target(input)?, params }))
+    Ok(Arc::new(LokiRecentLogs {
+        target: http_target(input)?,
+        params,
+    }))
 }
 
 impl Check for LokiRecentLogs {
@@ -84,18 +93,34 @@ impl Check for LokiRecentLogs {
                 Err(o) => return o,
             };
             if doc.pointer("/data/resultType").and_then(Value::as_str) != Some("streams") {
-                return Outcome::error("the answer is not a streams result; use a log query, not a metric query");
+                return Outcome::error(
+                    "the answer is not a streams result; use a log query, not a metric query",
+                );
             }
-            let streams = doc.pointer("/data/result").and_then(Value::as_array).cloned().unwrap_or_default();
+            let streams = doc
+                .pointer("/data/result")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let lines: u64 = streams
                 .iter()
-                .map(|s| s.get("values").and_then(Value::as_array).map_or(0, |v| v.len() as u64))
+                .map(|s| {
+                    s.get("values")
+                        .and_then(Value::as_array)
+                        .map_or(0, |v| v.len() as u64)
+                })
                 .sum();
             let window = format_duration(p.window.0);
             let outcome = if lines >= p.min_lines {
-                Outcome::pass(format!("{lines} line(s) from {} stream(s) in the last {window}", streams.len()))
+                Outcome::pass(format!(
+                    "{lines} line(s) from {} stream(s) in the last {window}",
+                    streams.len()
+                ))
             } else {
-                Outcome::fail(format!("{lines} line(s) for {} in the last {window}, need {}", p.query, p.min_lines))
+                Outcome::fail(format!(
+                    "{lines} line(s) for {} in the last {window}, need {}",
+                    p.query, p.min_lines
+                ))
             };
             outcome
                 .observed(lines as f64)

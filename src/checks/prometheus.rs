@@ -31,7 +31,8 @@ pub async fn api_json(
 ) -> Result<Value, Outcome> {
     let mut url = target.resolve(path).map_err(Outcome::error)?;
     if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
     }
     let answer = fetch(ctx, target.request(Method::GET, url.clone()), API_BODY_CAP)
         .await
@@ -39,7 +40,10 @@ pub async fn api_json(
     let body = answer.text();
     let short: String = body.chars().take(300).collect();
     if answer.truncated {
-        return Err(Outcome::error(format!("{} answered more than {API_BODY_CAP} bytes", url.path())));
+        return Err(Outcome::error(format!(
+            "{} answered more than {API_BODY_CAP} bytes",
+            url.path()
+        )));
     }
     let parsed: Result<Value, _> = serde_json::from_str(&body);
     if !(200..300).contains(&answer.status) {
@@ -47,13 +51,25 @@ pub async fn api_json(
             .ok()
             .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or(short);
-        return Err(Outcome::error(format!("{} answered {}: {}", url.path(), answer.status, reason.trim())));
+        return Err(Outcome::error(format!(
+            "{} answered {}: {}",
+            url.path(),
+            answer.status,
+            reason.trim()
+        )));
     }
-    let doc = parsed.map_err(|e| Outcome::error(format!("{} answered invalid JSON: {e}", url.path())))?;
+    let doc =
+        parsed.map_err(|e| Outcome::error(format!("{} answered invalid JSON: {e}", url.path())))?;
     if let Some(status) = doc.get("status").and_then(Value::as_str) {
         if status != "success" {
-            let reason = doc.get("error").and_then(Value::as_str).unwrap_or("no reason given");
-            return Err(Outcome::error(format!("{} answered status {status}: {reason}", url.path())));
+            let reason = doc
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("no reason given");
+            return Err(Outcome::error(format!(
+                "{} answered status {status}: {reason}",
+                url.path()
+            )));
         }
     }
     Ok(doc)
@@ -61,9 +77,15 @@ pub async fn api_json(
 
 /// Runs an instant query; returns (labels, value) per series (a scalar as one
 /// series without labels).
-pub async fn instant_query(ctx: &Context, target: &HttpTarget, query: &str) -> Result<Vec<(BTreeMap<String, String>, f64)>, Outcome> {
+pub async fn instant_query(
+    ctx: &Context,
+    target: &HttpTarget,
+    query: &str,
+) -> Result<Vec<(BTreeMap<String, String>, f64)>, Outcome> {
     let doc = api_json(ctx, target, "/api/v1/query", &[("query", query.to_owned())]).await?;
-    let data = doc.get("data").ok_or_else(|| Outcome::error("query answer has no data"))?;
+    let data = doc
+        .get("data")
+        .ok_or_else(|| Outcome::error("query answer has no data"))?;
     let value_of = |pair: &Value| -> Option<f64> { pair.get(1)?.as_str()?.parse::<f64>().ok() };
     match data.get("resultType").and_then(Value::as_str) {
         Some("vector") => Ok(data
@@ -81,8 +103,14 @@ pub async fn instant_query(ctx: &Context, target: &HttpTarget, query: &str) -> R
                 Some((labels, value_of(s.get("value")?)?))
             })
             .collect()),
-        Some("scalar") => Ok(data.get("result").and_then(value_of).map(|v| vec![(BTreeMap::new(), v)]).unwrap_or_default()),
-        Some(other) => Err(Outcome::error(format!("query returned a {other}; use an expression that returns an instant vector or scalar"))),
+        Some("scalar") => Ok(data
+            .get("result")
+            .and_then(value_of)
+            .map(|v| vec![(BTreeMap::new(), v)])
+            .unwrap_or_default()),
+        Some(other) => Err(Outcome::error(format!(
+            "query returned a {other}; use an expression that returns an instant vector or scalar"
+        ))),
         None => Err(Outcome::error("query answer has no resultType")),
     }
 }
@@ -92,8 +120,13 @@ pub fn series_name(labels: &BTreeMap<String, String>) -> String {
     if labels.is_empty() {
         return "{}".into();
     }
-    let inner: Vec<String> = labels.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", inner.join(", "))
+    let inner: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    let name = labels.get("__name__").map_or("", String::as_str);
+    format!("{name}{{{}}}", inner.join(", "))
 }
 
 fn outcome_of(r: Result<Outcome, Outcome>) -> Outcome {
@@ -152,57 +185,96 @@ fn build_targets(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     if params.jobs.is_empty() {
         return Err(("params.jobs".into(), "list at least one job".into()));
     }
-    Ok(Arc::new(Targets { target: http_target(input)?, params }))
+    Ok(Arc::new(Targets {
+        target: http_target(input)?,
+        params,
+    }))
 }
 
 impl Check for Targets {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
-                let doc = api_json(ctx, &self.target, "/api/v1/targets", &[("state", "active".to_owned())]).await?;
-                let active = doc.pointer("/data/activeTargets").and_then(Value::as_array).cloned().unwrap_or_default();
-                let mut problems = Vec::new();
-                let mut worst = 1.0f64;
-                let mut down_list = Vec::new();
-                let mut per_job = serde_json::Map::new();
-                for expected in &self.params.jobs {
-                    let of_job: Vec<&Value> = active
-                        .iter()
-                        .filter(|t| {
-                            t.pointer("/labels/job").and_then(Value::as_str) == Some(expected.job.as_str())
-                                || t.get("scrapePool").and_then(Value::as_str) == Some(expected.job.as_str())
-                        })
-                        .collect();
-                    let up = of_job.iter().filter(|t| t.get("health").and_then(Value::as_str) == Some("up")).count();
-                    let ratio = if of_job.is_empty() { 0.0 } else { up as f64 / of_job.len() as f64 };
-                    worst = worst.min(ratio);
-                    for t in of_job.iter().filter(|t| t.get("health").and_then(Value::as_str) != Some("up")) {
-                        down_list.push(json!({
-                            "job": expected.job,
-                            "instance": t.pointer("/labels/instance"),
-                            "health": t.get("health"),
-                            "lastError": t.get("lastError"),
-                        }));
+            outcome_of(
+                async {
+                    let doc = api_json(
+                        ctx,
+                        &self.target,
+                        "/api/v1/targets",
+                        &[("state", "active".to_owned())],
+                    )
+                    .await?;
+                    let active = doc
+                        .pointer("/data/activeTargets")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    let mut problems = Vec::new();
+                    let mut worst = 1.0f64;
+                    let mut down_list = Vec::new();
+                    let mut per_job = serde_json::Map::new();
+                    for expected in &self.params.jobs {
+                        let of_job: Vec<&Value> = active
+                            .iter()
+                            .filter(|t| {
+                                t.pointer("/labels/job").and_then(Value::as_str)
+                                    == Some(expected.job.as_str())
+                                    || t.get("scrapePool").and_then(Value::as_str)
+                                        == Some(expected.job.as_str())
+                            })
+                            .collect();
+                        let up = of_job
+                            .iter()
+                            .filter(|t| t.get("health").and_then(Value::as_str) == Some("up"))
+                            .count();
+                        let ratio = if of_job.is_empty() {
+                            0.0
+                        } else {
+                            up as f64 / of_job.len() as f64
+                        };
+                        worst = worst.min(ratio);
+                        for t in of_job
+                            .iter()
+                            .filter(|t| t.get("health").and_then(Value::as_str) != Some("up"))
+                        {
+                            down_list.push(json!({
+                                "job": expected.job,
+                                "instance": t.pointer("/labels/instance"),
+                                "health": t.get("health"),
+                                "lastError": t.get("lastError"),
+                            }));
+                        }
+                        if of_job.len() < expected.min_targets {
+                            problems.push(format!(
+                                "job {:?} has {} active target(s), need {}",
+                                expected.job,
+                                of_job.len(),
+                                expected.min_targets
+                            ));
+                        } else if ratio < self.params.min_up_ratio {
+                            problems.push(format!(
+                                "job {:?}: {up} of {} target(s) up",
+                                expected.job,
+                                of_job.len()
+                            ));
+                        }
+                        per_job.insert(
+                            expected.job.clone(),
+                            json!({"targets": of_job.len(), "up": up}),
+                        );
                     }
-                    if of_job.len() < expected.min_targets {
-                        problems.push(format!("job {:?} has {} active target(s), need {}", expected.job, of_job.len(), expected.min_targets));
-                    } else if ratio < self.params.min_up_ratio {
-                        problems.push(format!("job {:?}: {up} of {} target(s) up", expected.job, of_job.len()));
-                    }
-                    per_job.insert(expected.job.clone(), json!({"targets": of_job.len(), "up": up}));
+                    let outcome = if problems.is_empty() {
+                        Outcome::pass(format!("{} job(s) present and up", self.params.jobs.len()))
+                    } else {
+                        Outcome::fail(problems.join("; "))
+                    };
+                    Ok(outcome
+                        .observed(worst)
+                        .threshold(self.params.min_up_ratio)
+                        .evidence("jobs", Value::Object(per_job))
+                        .evidence("down", down_list))
                 }
-                let outcome = if problems.is_empty() {
-                    Outcome::pass(format!("{} job(s) present and up", self.params.jobs.len()))
-                } else {
-                    Outcome::fail(problems.join("; "))
-                };
-                Ok(outcome
-                    .observed(worst)
-                    .threshold(self.params.min_up_ratio)
-                    .evidence("jobs", Value::Object(per_job))
-                    .evidence("down", down_list))
-            }
-            .await)
+                .await,
+            )
         })
     }
 }
@@ -253,95 +325,159 @@ struct Rules {
 
 fn build_rules(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: RulesParams = parse_params(&input.spec.params)?;
-    Ok(Arc::new(Rules { target: http_target(input)?, params, client: input.http_client.clone() }))
+    Ok(Arc::new(Rules {
+        target: http_target(input)?,
+        params,
+        client: input.http_client.clone(),
+    }))
 }
 
 impl Check for Rules {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
-                let doc = api_json(ctx, &self.target, "/api/v1/rules", &[("type", "alert".to_owned())]).await?;
-                let groups = doc.pointer("/data/groups").and_then(Value::as_array).cloned().unwrap_or_default();
-                let mut rules = 0usize;
-                let mut unhealthy = Vec::new();
-                let mut no_runbook = Vec::new();
-                let mut runbooks: Vec<String> = Vec::new();
-                for g in &groups {
-                    for r in g.get("rules").and_then(Value::as_array).into_iter().flatten() {
-                        if r.get("type").and_then(Value::as_str) != Some("alerting") {
-                            continue;
-                        }
-                        rules += 1;
-                        let name = r.get("name").and_then(Value::as_str).unwrap_or("?").to_owned();
-                        if r.get("health").and_then(Value::as_str) == Some("err") {
-                            let err = r.get("lastError").and_then(Value::as_str).unwrap_or_default();
-                            unhealthy.push(format!("{name}: {}", err.chars().take(160).collect::<String>()));
-                        }
-                        match r.pointer("/annotations/runbook_url").and_then(Value::as_str).filter(|u| !u.trim().is_empty()) {
-                            Some(u) => {
-                                if !runbooks.iter().any(|x| x == u) {
-                                    runbooks.push(u.to_owned());
-                                }
+            outcome_of(
+                async {
+                    let doc = api_json(
+                        ctx,
+                        &self.target,
+                        "/api/v1/rules",
+                        &[("type", "alert".to_owned())],
+                    )
+                    .await?;
+                    let groups = doc
+                        .pointer("/data/groups")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    let mut rules = 0usize;
+                    let mut unhealthy = Vec::new();
+                    let mut no_runbook = Vec::new();
+                    let mut runbooks: Vec<String> = Vec::new();
+                    for g in &groups {
+                        for r in g
+                            .get("rules")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                        {
+                            if r.get("type").and_then(Value::as_str) != Some("alerting") {
+                                continue;
                             }
-                            None => no_runbook.push(name),
+                            rules += 1;
+                            let name = r
+                                .get("name")
+                                .and_then(Value::as_str)
+                                .unwrap_or("?")
+                                .to_owned();
+                            if r.get("health").and_then(Value::as_str) == Some("err") {
+                                let err = r
+                                    .get("lastError")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default();
+                                unhealthy.push(format!(
+                                    "{name}: {}",
+                                    err.chars().take(160).collect::<String>()
+                                ));
+                            }
+                            match r
+                                .pointer("/annotations/runbook_url")
+                                .and_then(Value::as_str)
+                                .filter(|u| !u.trim().is_empty())
+                            {
+                                Some(u) => {
+                                    if !runbooks.iter().any(|x| x == u) {
+                                        runbooks.push(u.to_owned());
+                                    }
+                                }
+                                None => no_runbook.push(name),
+                            }
                         }
                     }
-                }
-                let loaded: Vec<&str> = groups.iter().filter_map(|g| g.get("name").and_then(Value::as_str)).collect();
-                let missing_groups: Vec<&String> = self.params.groups.iter().filter(|g| !loaded.contains(&g.as_str())).collect();
-                let mut problems = Vec::new();
-                if rules < self.params.min_rules {
-                    problems.push(format!("{rules} alerting rule(s) loaded, need {}", self.params.min_rules));
-                }
-                if !missing_groups.is_empty() {
-                    let names: Vec<String> = missing_groups.iter().map(|g| format!("{g:?}")).collect();
-                    problems.push(format!("rule group(s) not loaded: {}", names.join(", ")));
-                }
-                if !unhealthy.is_empty() {
-                    problems.push(format!("{} rule(s) failing to evaluate: {}", unhealthy.len(), unhealthy.join("; ")));
-                }
-                if self.params.require_runbook_url && !no_runbook.is_empty() {
-                    problems.push(format!("alert(s) without runbook_url: {}", no_runbook.join(", ")));
-                }
-                if self.params.check_runbook_urls {
-                    for url in runbooks.iter().take(20) {
-                        ctx.trace(format!("GET runbook {url}"));
-                        let ok = match self.client.get(url).send().await {
-                            Ok(r) => r.status().is_success(),
-                            Err(_) => false,
-                        };
-                        if !ok {
-                            problems.push(format!("runbook {url} does not answer 2xx"));
+                    let loaded: Vec<&str> = groups
+                        .iter()
+                        .filter_map(|g| g.get("name").and_then(Value::as_str))
+                        .collect();
+                    let missing_groups: Vec<&String> = self
+                        .params
+                        .groups
+                        .iter()
+                        .filter(|g| !loaded.contains(&g.as_str()))
+                        .collect();
+                    let mut problems = Vec::new();
+                    if rules < self.params.min_rules {
+                        problems.push(format!(
+                            "{rules} alerting rule(s) loaded, need {}",
+                            self.params.min_rules
+                        ));
+                    }
+                    if !missing_groups.is_empty() {
+                        let names: Vec<String> =
+                            missing_groups.iter().map(|g| format!("{g:?}")).collect();
+                        problems.push(format!("rule group(s) not loaded: {}", names.join(", ")));
+                    }
+                    if !unhealthy.is_empty() {
+                        problems.push(format!(
+                            "{} rule(s) failing to evaluate: {}",
+                            unhealthy.len(),
+                            unhealthy.join("; ")
+                        ));
+                    }
+                    if self.params.require_runbook_url && !no_runbook.is_empty() {
+                        problems.push(format!(
+                            "alert(s) without runbook_url: {}",
+                            no_runbook.join(", ")
+                        ));
+                    }
+                    if self.params.check_runbook_urls {
+                        for url in runbooks.iter().take(20) {
+                            ctx.trace(format!("GET runbook {url}"));
+                            let ok = match self.client.get(url).send().await {
+                                Ok(r) => r.status().is_success(),
+                                Err(_) => false,
+                            };
+                            if !ok {
+                                problems.push(format!("runbook {url} does not answer 2xx"));
+                            }
                         }
                     }
-                }
-                let mut alertmanagers = 0;
-                if self.params.require_alertmanager {
-                    let am = api_json(ctx, &self.target, "/api/v1/alertmanagers", &[]).await?;
-                    alertmanagers = am.pointer("/data/activeAlertmanagers").and_then(Value::as_array).map_or(0, Vec::len);
-                    if alertmanagers == 0 {
-                        problems.push("Prometheus has no active Alertmanager: alerts go nowhere".to_owned());
+                    let mut alertmanagers = 0;
+                    if self.params.require_alertmanager {
+                        let am = api_json(ctx, &self.target, "/api/v1/alertmanagers", &[]).await?;
+                        alertmanagers = am
+                            .pointer("/data/activeAlertmanagers")
+                            .and_then(Value::as_array)
+                            .map_or(0, Vec::len);
+                        if alertmanagers == 0 {
+                            problems.push(
+                                "Prometheus has no active Alertmanager: alerts go nowhere"
+                                    .to_owned(),
+                            );
+                        }
                     }
+                    let outcome = if problems.is_empty() {
+                        Outcome::pass(format!(
+                            "{rules} alerting rule(s) in {} group(s), all healthy with runbooks{}",
+                            groups.len(),
+                            if self.params.require_alertmanager {
+                                format!("; {alertmanagers} Alertmanager(s)")
+                            } else {
+                                String::new()
+                            }
+                        ))
+                    } else {
+                        Outcome::fail(problems.join("; "))
+                    };
+                    Ok(outcome
+                        .observed((unhealthy.len() + no_runbook.len()) as f64)
+                        .threshold(0.0)
+                        .evidence("alerting_rules", rules)
+                        .evidence("groups", loaded)
+                        .evidence("unhealthy", unhealthy)
+                        .evidence("without_runbook_url", no_runbook)
+                        .evidence("active_alertmanagers", alertmanagers))
                 }
-                let outcome = if problems.is_empty() {
-                    Outcome::pass(format!(
-                        "{rules} alerting rule(s) in {} group(s), all healthy with runbooks{}",
-                        groups.len(),
-                        if self.params.require_alertmanager { format!("; {alertmanagers} Alertmanager(s)") } else { String::new() }
-                    ))
-                } else {
-                    Outcome::fail(problems.join("; "))
-                };
-                Ok(outcome
-                    .observed((unhealthy.len() + no_runbook.len()) as f64)
-                    .threshold(0.0)
-                    .evidence("alerting_rules", rules)
-                    .evidence("groups", loaded)
-                    .evidence("unhealthy", unhealthy)
-                    .evidence("without_runbook_url", no_runbook)
-                    .evidence("active_alertmanagers", alertmanagers))
-            }
-            .await)
+                .await,
+            )
         })
     }
 }
@@ -434,44 +570,58 @@ fn build_promql(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     if params.query.trim().is_empty() {
         return Err(("params.query".into(), "must not be empty".into()));
     }
-    Ok(Arc::new(Promql { target: http_target(input)?, params }))
+    Ok(Arc::new(Promql {
+        target: http_target(input)?,
+        params,
+    }))
 }
 
 impl Check for Promql {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
-                let p = &self.params;
-                let series = instant_query(ctx, &self.target, &p.query).await?;
-                let requirement = format!("{} {}", p.op.symbol(), p.threshold);
-                if series.is_empty() {
-                    let message = format!("the query returned no data (requirement {requirement})");
-                    return Ok(match p.on_empty {
-                        OnEmpty::Error => Outcome::error(message),
-                        OnEmpty::Unknown => Outcome::unknown(message),
-                        OnEmpty::Pass => Outcome::pass(message),
-                        OnEmpty::Fail => Outcome::fail(message),
+            outcome_of(
+                async {
+                    let p = &self.params;
+                    let series = instant_query(ctx, &self.target, &p.query).await?;
+                    let requirement = format!("{} {}", p.op.symbol(), p.threshold);
+                    if series.is_empty() {
+                        let message =
+                            format!("the query returned no data (requirement {requirement})");
+                        return Ok(match p.on_empty {
+                            OnEmpty::Error => Outcome::error(message),
+                            OnEmpty::Unknown => Outcome::unknown(message),
+                            OnEmpty::Pass => Outcome::pass(message),
+                            OnEmpty::Fail => Outcome::fail(message),
+                        }
+                        .threshold(p.threshold));
                     }
-                    .threshold(p.threshold));
+                    let failing: Vec<String> = series
+                        .iter()
+                        .filter(|(_, v)| !p.op.holds(*v, p.threshold))
+                        .take(10)
+                        .map(|(l, v)| format!("{} = {v}", series_name(l)))
+                        .collect();
+                    let first = failing
+                        .first()
+                        .and_then(|_| series.iter().find(|(_, v)| !p.op.holds(*v, p.threshold)))
+                        .unwrap_or(&series[0]);
+                    let outcome = if failing.is_empty() {
+                        Outcome::pass(format!("{} series, all {requirement}", series.len()))
+                    } else {
+                        Outcome::fail(format!(
+                            "{} of {} series not {requirement}: {}",
+                            failing.len(),
+                            series.len(),
+                            failing.join(", ")
+                        ))
+                    };
+                    Ok(outcome
+                        .observed(first.1)
+                        .threshold(p.threshold)
+                        .evidence("series", series.len()))
                 }
-                let failing: Vec<String> = series
-                    .iter()
-                    .filter(|(_, v)| !p.op.holds(*v, p.threshold))
-                    .take(10)
-                    .map(|(l, v)| format!("{} = {v}", series_name(l)))
-                    .collect();
-                let first = failing
-                    .first()
-                    .and_then(|_| series.iter().find(|(_, v)| !p.op.holds(*v, p.threshold)))
-                    .unwrap_or(&series[0]);
-                let outcome = if failing.is_empty() {
-                    Outcome::pass(format!("{} series, all {requirement}", series.len()))
-                } else {
-                    Outcome::fail(format!("{} of {} series not {requirement}: {}", failing.len(), series.len(), failing.join(", ")))
-                };
-                Ok(outcome.observed(first.1).threshold(p.threshold).evidence("series", series.len()))
-            }
-            .await)
+                .await,
+            )
         })
     }
 }
@@ -532,11 +682,18 @@ struct MemoryGrowth {
 
 fn build_memory_growth(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: MemoryGrowthParams = parse_params(&input.spec.params)?;
-    let selector_ok = params.selector.is_empty() || (params.selector.starts_with('{') && params.selector.ends_with('}'));
+    let selector_ok = params.selector.is_empty()
+        || (params.selector.starts_with('{') && params.selector.ends_with('}'));
     if !selector_ok {
-        return Err(("params.selector".into(), "must be a label selector like {job=\"api\"}".into()));
+        return Err((
+            "params.selector".into(),
+            "must be a label selector like {job=\"api\"}".into(),
+        ));
     }
-    Ok(Arc::new(MemoryGrowth { target: http_target(input)?, params }))
+    Ok(Arc::new(MemoryGrowth {
+        target: http_target(input)?,
+        params,
+    }))
 }
 
 fn key(labels: &BTreeMap<String, String>) -> String {
@@ -664,7 +821,10 @@ struct Capacity {
 
 fn build_capacity(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: CapacityParams = parse_params(&input.spec.params)?;
-    Ok(Arc::new(Capacity { target: http_target(input)?, params }))
+    Ok(Arc::new(Capacity {
+        target: http_target(input)?,
+        params,
+    }))
 }
 
 impl Check for Capacity {
@@ -692,7 +852,11 @@ impl Check for Capacity {
                 let mut lines = Vec::new();
                 for (labels, used) in &usage {
                     let Some(limit) = limit_for(labels) else { continue };
-                    let slope = slopes.iter().find(|(l, _)| l == labels).map_or(0.0, |(_, s)| *s);
+                    // deriv() drops the metric name; match on the other labels.
+                    let same = |l: &BTreeMap<String, String>| {
+                        l.iter().filter(|(k, _)| *k != "__name__").eq(labels.iter().filter(|(k, _)| *k != "__name__"))
+                    };
+                    let slope = slopes.iter().find(|(l, _)| same(l)).map_or(0.0, |(_, s)| *s);
                     let left = limit - used;
                     let eta = if left <= 0.0 { 0.0 } else if slope > 0.0 { left / slope } else { f64::INFINITY };
                     lines.push(json!({"series": series_name(labels), "used": used, "limit": limit, "per_second": slope, "seconds_until_full": if eta.is_finite() { json!(eta) } else { Value::Null }}));

@@ -8,7 +8,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{
-    alertmanager, backup, command, env_secret, http, loki, mysql, postgres, prometheus, redis, source, Category, Check,
+    alertmanager, backup, command, env_secret, http, loki, mysql, postgres, prometheus, redis,
+    source, Category, Check,
 };
 use crate::config::{CheckSpec, TargetType};
 use crate::engine::targets::Target;

@@ -8,6 +8,7 @@ mod db_kinds;
 mod http_kinds;
 mod kinds;
 mod metrics_lint;
+mod ops_kinds;
 mod secrets;
 mod source_kinds;
 mod support;

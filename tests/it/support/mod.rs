@@ -14,6 +14,7 @@ pub mod certs;
 pub mod mariadb;
 pub mod nginx;
 pub mod postgres;
+pub mod prometheus;
 pub mod redis;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_prodready-exporter");
