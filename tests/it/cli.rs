@@ -331,5 +331,5 @@ fn bundled_config_and_its_commented_examples_validate() {
         );
     let (code, out) = validate(&examples, &[]);
     assert_eq!(code, 0, "{out}\n{examples}");
-    assert!(out.contains("OK (37 checks, 6 targets)"), "{out}");
+    assert!(out.contains("OK (44 checks, 9 targets)"), "{out}");
 }
