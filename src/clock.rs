@@ -46,10 +46,14 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// RFC 3339 of a Unix timestamp (times before 1970 print as the epoch).
+pub fn rfc3339_unix(unix: i64) -> String {
+    rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64))
+}
+
 /// The date of a Unix timestamp (`2026-11-25`).
 pub fn date_of(unix: i64) -> String {
-    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64);
-    rfc3339(t)[..10].to_owned()
+    rfc3339_unix(unix)[..10].to_owned()
 }
 
 /// Parses `2026-11-25`, `2026-11-25T10:00:00Z`, `2026-11-25 10:00:00`,

@@ -106,13 +106,6 @@ fn outcome_of(result: Result<Outcome, Outcome>) -> Outcome {
     }
 }
 
-fn now_unix() -> f64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 // === redis_persistence ===
 
 const fn default_max_age() -> ConfigDuration {
@@ -174,7 +167,7 @@ impl Check for Persistence {
                 };
                 let last_save = num(&i, "rdb_last_save_time")?;
                 let changes = num(&i, "rdb_changes_since_last_save")?;
-                let unsaved_for = now_unix() - last_save;
+                let unsaved_for = crate::engine::unix_seconds(SystemTime::now()) - last_save;
                 let mut problems = Vec::new();
                 let mut ok = Vec::new();
                 if rdb {

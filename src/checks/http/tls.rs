@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -22,9 +21,9 @@ use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
 };
+use crate::clock::{rfc3339_unix as date, unix_now};
 use crate::config::TargetType;
 use crate::engine::targets::Target;
-use crate::report::rfc3339;
 
 pub const KIND: KindInfo = KindInfo {
     name: "tls_certificate",
@@ -303,22 +302,6 @@ fn cert_facts(der: &CertificateDer<'_>) -> Option<CertFacts> {
         not_after: cert.validity().not_after.timestamp(),
         names,
     })
-}
-
-fn date(unix: i64) -> String {
-    let t = if unix >= 0 {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(unix.unsigned_abs())
-    } else {
-        SystemTime::UNIX_EPOCH
-    };
-    rfc3339(t)
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Explains why a chain does not verify, with dates where they matter.
