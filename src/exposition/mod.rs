@@ -186,6 +186,17 @@ impl Collector for Snapshot {
         }
 
         let mut m = e.encode_descriptor(
+            "prodready_check_interval_seconds",
+            "Configured time between two evaluations of the check",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            ConstGauge::new(r.meta.interval.as_secs_f64())
+                .encode(m.encode_family(&only_check(r))?)?;
+        }
+
+        let mut m = e.encode_descriptor(
             "prodready_check_last_success_timestamp_seconds",
             "Unix time the check last passed; 0 if it never did",
             None,

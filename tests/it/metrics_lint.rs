@@ -63,6 +63,7 @@ checks:
         "prodready_check_duration_seconds",
         "prodready_check_last_run_timestamp_seconds",
         "prodready_check_last_success_timestamp_seconds",
+        "prodready_check_interval_seconds",
         "prodready_check_runs_total",
         "prodready_check_errors_total",
         "prodready_category_score_ratio",
