@@ -2,6 +2,7 @@
 //! module per area. Tests start the real exporter binary and real servers on
 //! loopback ports.
 
+mod alerts;
 mod cli;
 mod daemon;
 mod db_kinds;

@@ -1,0 +1,99 @@
+//! The bundled alert rules: promtool finds them valid, their unit tests pass
+//! (and a wrong expectation fails), every runbook link points at a section
+//! of docs/runbooks.md that exists.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::require_binary;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn promtool(args: &[&str]) -> (bool, String) {
+    let out = Command::new(require_binary("promtool"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn rules_are_valid_and_their_unit_tests_pass() {
+    let (ok, out) = promtool(&["check", "rules", "alerts/prodready.rules.yml"]);
+    assert!(ok && out.contains("SUCCESS: 12 rules found"), "{out}");
+    let (ok, out) = promtool(&["test", "rules", "alerts/tests/prodready_test.yml"]);
+    assert!(ok && out.contains("SUCCESS"), "{out}");
+}
+
+#[test]
+fn a_wrong_expectation_makes_the_unit_tests_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("alerts/prodready.rules.yml"),
+        dir.path().join("prodready.rules.yml"),
+    )
+    .unwrap();
+    let tests = std::fs::read_to_string(root().join("alerts/tests/prodready_test.yml"))
+        .unwrap()
+        .replace("../prodready.rules.yml", "prodready.rules.yml")
+        .replacen("severity: critical", "severity: page", 1);
+    let file = dir.path().join("wrong_test.yml");
+    std::fs::write(&file, tests).unwrap();
+    let (ok, out) = promtool(&["test", "rules", &file.display().to_string()]);
+    assert!(!ok && out.contains("FAILED"), "{out}");
+}
+
+/// GitHub-style heading anchors of a Markdown file.
+fn anchors(markdown: &str) -> Vec<String> {
+    markdown
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| {
+            l.trim_start_matches('#')
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter_map(|c| match c {
+                    'a'..='z' | '0'..='9' | '-' | '_' => Some(c),
+                    ' ' => Some('-'),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_alert_links_an_existing_runbook_section() {
+    let rules = std::fs::read_to_string(root().join("alerts/prodready.rules.yml")).unwrap();
+    let runbooks = std::fs::read_to_string(root().join("docs/runbooks.md")).unwrap();
+    let known = anchors(&runbooks);
+    let mut alerts = 0;
+    for line in rules.lines() {
+        if line.trim_start().starts_with("- alert:") {
+            alerts += 1;
+        }
+        if let Some(url) = line.trim().strip_prefix("runbook_url: ") {
+            let anchor = url.trim_matches('"').rsplit('#').next().unwrap();
+            assert!(
+                known.iter().any(|a| a == anchor),
+                "runbook anchor #{anchor} is not a section of docs/runbooks.md ({known:?})"
+            );
+        }
+    }
+    assert_eq!(
+        rules.matches("runbook_url:").count(),
+        alerts,
+        "every alert needs a runbook_url"
+    );
+}
