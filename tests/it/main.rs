@@ -5,6 +5,7 @@
 mod alerts;
 mod cli;
 mod daemon;
+mod dashboards;
 mod db_kinds;
 mod http_kinds;
 mod kinds;

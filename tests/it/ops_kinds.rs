@@ -160,8 +160,8 @@ async fn prometheus_and_alertmanager_kinds_against_real_servers() {
                 },
             );
             // Deliver the Watchdog the way Prometheus' notifier does (POST
-            // /api/v2/alerts): this Prometheus build batches its first
-            // notifications for longer than a test should wait.
+            // /api/v2/alerts), so this test does not depend on notifier timing
+            // (the end-to-end test in dashboards.rs covers that path).
             let posted = std::process::Command::new("curl")
                 .args([
                     "-s",

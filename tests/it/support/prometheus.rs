@@ -82,6 +82,9 @@ pub fn start_prometheus(config: &str, rules: &[(&str, &str)]) -> Server {
             dir.path().join("data").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        // Re-send firing alerts every second: the first notification can be
+        // dropped before Alertmanager is discovered, and the default is 1m.
+        .arg("--rules.alert.resend-delay=1s")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

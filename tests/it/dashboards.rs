@@ -1,0 +1,314 @@
+//! The bundled Grafana dashboards and alert rules, end to end: a linter for
+//! the dashboards' JSON, and a run of the real exporter scraped by a real
+//! Prometheus (loading alerts/prodready.rules.yml with shortened `for:`)
+//! that routes through a real Alertmanager to a webhook served here. A check
+//! passes, breaks for real, the right alert arrives, and it resolves after
+//! the fix; every dashboard query returns data from that Prometheus.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use serde_json::Value;
+
+use crate::support::certs::{leaf_params, TestPki, LOCAL};
+use crate::support::nginx::Nginx;
+use crate::support::prometheus::{start_alertmanager, start_prometheus};
+use crate::support::{Exporter, TestApp};
+
+fn dashboards() -> Vec<(PathBuf, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("grafana/dashboards");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: invalid JSON: {e}", path.display()));
+            out.push((path, doc));
+        }
+    }
+    assert!(
+        out.len() >= 2,
+        "expected the overview and check detail dashboards"
+    );
+    out
+}
+
+/// Every PromQL expression of a dashboard, panels first, then variables.
+fn expressions(doc: &Value) -> Vec<String> {
+    doc["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["expr"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn dashboards_follow_the_house_rules() {
+    for (path, doc) in dashboards() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            doc["uid"].as_str().is_some_and(|u| !u.is_empty()),
+            "{name}: no uid"
+        );
+        assert!(
+            doc["schemaVersion"].as_u64().unwrap_or(0) >= 39,
+            "{name}: schemaVersion too old"
+        );
+        assert!(
+            doc["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{name}: no description"
+        );
+        let vars = doc["templating"]["list"].as_array().unwrap();
+        let var = |n: &str| vars.iter().find(|v| v["name"] == n);
+        let ds = var("datasource").unwrap_or_else(|| panic!("{name}: no datasource variable"));
+        assert_eq!(ds["type"], "datasource");
+        assert_eq!(ds["query"], "prometheus");
+        assert!(
+            var("job").is_some() && var("instance").is_some(),
+            "{name}: job/instance variables"
+        );
+        let text = doc.to_string();
+        assert!(
+            !text.contains("\"uid\":\"prometheus\"") && !text.contains("\"uid\":\"P"),
+            "{name}: hard-coded datasource uid"
+        );
+        let mut ids = std::collections::HashSet::new();
+        for p in doc["panels"].as_array().unwrap() {
+            let title = p["title"].as_str().unwrap_or("?");
+            assert!(
+                ids.insert(p["id"].as_u64().unwrap()),
+                "{name}: duplicate panel id in {title}"
+            );
+            assert!(
+                p["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name}: {title} has no description"
+            );
+            assert!(
+                p["fieldConfig"]["defaults"]["unit"]
+                    .as_str()
+                    .is_some_and(|u| !u.is_empty()),
+                "{name}: {title} has no unit"
+            );
+            assert_eq!(
+                p["datasource"]["uid"], "${datasource}",
+                "{name}: {title} datasource"
+            );
+            let g = &p["gridPos"];
+            let (x, w, h) = (
+                g["x"].as_u64().unwrap(),
+                g["w"].as_u64().unwrap(),
+                g["h"].as_u64().unwrap(),
+            );
+            assert!(w > 0 && h > 0 && x + w <= 24, "{name}: {title} gridPos {g}");
+            let targets = p["targets"].as_array().unwrap();
+            assert!(!targets.is_empty(), "{name}: {title} has no query");
+            for t in targets {
+                assert_eq!(
+                    t["datasource"]["uid"], "${datasource}",
+                    "{name}: {title} target datasource"
+                );
+                assert!(
+                    t["expr"].as_str().is_some_and(|e| !e.trim().is_empty()),
+                    "{name}: {title} empty expr"
+                );
+            }
+        }
+    }
+}
+
+/// Collects what Alertmanager posts to the webhook.
+async fn webhook() -> (TestApp, Arc<Mutex<Vec<Value>>>) {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let store = seen.clone();
+    let app = TestApp::start(axum::Router::new().route(
+        "/hook",
+        post(move |body: axum::Json<Value>| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push(body.0);
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    (app, seen)
+}
+
+fn has_alert(seen: &Arc<Mutex<Vec<Value>>>, name: &str, status: &str) -> Option<Value> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["alerts"].as_array().cloned().unwrap_or_default())
+        .find(|a| a["labels"]["alertname"] == name && a["status"] == status)
+}
+
+fn query(prom: &str, expr: &str) -> Value {
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-G",
+            &format!("{prom}/api/v1/query"),
+            "--data-urlencode",
+            &format!("query={expr}"),
+        ])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+async fn wait_until(what: &str, within: Duration, mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_fire_and_resolve_end_to_end_and_dashboards_return_data() {
+    let (hook, seen) = webhook().await;
+    let pki = TestPki::new();
+    let cert = pki.leaf("site", leaf_params(LOCAL, -1, 10));
+    let site = Nginx::start(1, |_, p| {
+        format!(
+            "server {{ listen 127.0.0.1:{} ssl; ssl_certificate {}; ssl_certificate_key {}; return 200; }}\n",
+            p[0],
+            cert.cert.display(),
+            cert.key.display()
+        )
+    });
+    let marker = tempfile::NamedTempFile::new().unwrap();
+    let marker_path = marker.path().to_owned();
+    let exporter = Exporter::start(&format!(
+        r#"
+global: {{ interval: 1s, timeout: 1s }}
+targets:
+  site: {{ http: {{ url: "https://127.0.0.1:{port}", tls: {{ ca_file: "{ca}" }} }} }}
+checks:
+  - {{ name: release_marker, kind: command, severity: critical, params: {{ argv: ["test", "-f", "{marker}"] }} }}
+  - {{ name: site_tls, kind: tls_certificate, target: site, severity: critical, params: {{ min_days_left: 3 }} }}
+"#,
+        port = site.port(0),
+        ca = pki.ca_file.display(),
+        marker = marker_path.display()
+    ));
+    let am = start_alertmanager(&format!(
+        "route: {{ receiver: hook, group_by: [alertname, check], group_wait: 1s, group_interval: 1s, repeat_interval: 1h }}\nreceivers:\n  - name: hook\n    webhook_configs: [{{ url: \"http://{}/hook\", send_resolved: true }}]\n",
+        hook.addr
+    ));
+    // The bundled rules with every `for:` shortened to 2s.
+    let rules: String = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("alerts/prodready.rules.yml"),
+    )
+    .unwrap()
+    .lines()
+    .map(|l| {
+        if l.trim_start().starts_with("for:") {
+            "        for: 2s".to_owned()
+        } else {
+            l.to_owned()
+        }
+    })
+    .collect::<Vec<_>>()
+    .join("\n");
+    let prom = start_prometheus(
+        &format!(
+            "global: {{ scrape_interval: 1s, evaluation_interval: 1s }}\nalerting:\n  alertmanagers:\n    - static_configs: [{{ targets: [\"127.0.0.1:{}\"] }}]\nrule_files: [\"{{dir}}/rules/*.yml\"]\nscrape_configs:\n  - job_name: prodready\n    static_configs: [{{ targets: [\"{}\"] }}]\n",
+            am.port, exporter.addr
+        ),
+        &[("prodready", rules.as_str())],
+    );
+    let prom_url = prom.url();
+    let success = |v: &Value| {
+        v.pointer("/data/result/0/value/1")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    wait_until(
+        "the check to pass in Prometheus",
+        Duration::from_secs(30),
+        || {
+            success(&query(
+                &prom_url,
+                "prodready_check_success{check=\"release_marker\"}",
+            ))
+            .as_deref()
+                == Some("1")
+        },
+    )
+    .await;
+    // Give the regression rule some history of passing, then break the target for real.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    std::fs::remove_file(&marker_path).unwrap();
+    wait_until(
+        "ProdreadyCheckFailingCritical at the webhook",
+        Duration::from_secs(60),
+        || has_alert(&seen, "ProdreadyCheckFailingCritical", "firing").is_some(),
+    )
+    .await;
+    let alert = has_alert(&seen, "ProdreadyCheckFailingCritical", "firing").unwrap();
+    assert_eq!(alert["labels"]["check"], "release_marker");
+    assert_eq!(alert["labels"]["severity"], "critical");
+    assert_eq!(alert["labels"]["category"], "deployment");
+    assert_eq!(alert["labels"]["job"], "prodready");
+    assert_eq!(
+        alert["annotations"]["summary"],
+        "Critical readiness check release_marker is failing"
+    );
+    assert!(alert["annotations"]["runbook_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("#check-failing"));
+    wait_until(
+        "ProdreadyCheckRegressed at the webhook",
+        Duration::from_secs(30),
+        || has_alert(&seen, "ProdreadyCheckRegressed", "firing").is_some(),
+    )
+    .await;
+    // The TLS check's certificate has 10 days left: the warning tier fires, not the critical one.
+    wait_until(
+        "ProdreadyTlsCertificateExpiringSoon",
+        Duration::from_secs(30),
+        || has_alert(&seen, "ProdreadyTlsCertificateExpiringSoon", "firing").is_some(),
+    )
+    .await;
+    let tls = has_alert(&seen, "ProdreadyTlsCertificateExpiringSoon", "firing").unwrap();
+    assert_eq!(tls["labels"]["target"], "site");
+    assert!(has_alert(&seen, "ProdreadyTlsCertificateExpiryCritical", "firing").is_none());
+
+    // While the check fails, every dashboard query must parse and return data.
+    for (path, doc) in dashboards() {
+        for expr in expressions(&doc) {
+            let resolved = expr
+                .replace("$job", "prodready")
+                .replace("$instance", ".+")
+                .replace("$check", "site_tls");
+            let answer = query(&prom_url, &resolved);
+            assert_eq!(
+                answer["status"],
+                "success",
+                "{}: {resolved}: {answer}",
+                path.display()
+            );
+            let empty = answer
+                .pointer("/data/result")
+                .and_then(Value::as_array)
+                .is_none_or(|r| r.is_empty());
+            assert!(!empty, "{}: no data for {resolved}", path.display());
+        }
+    }
+
+    // Fix the target: the alert resolves.
+    std::fs::write(&marker_path, "").unwrap();
+    wait_until(
+        "ProdreadyCheckFailingCritical to resolve",
+        Duration::from_secs(60),
+        || has_alert(&seen, "ProdreadyCheckFailingCritical", "resolved").is_some(),
+    )
+    .await;
+    drop(exporter);
+}
