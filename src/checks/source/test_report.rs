@@ -191,7 +191,7 @@ impl Check for TestReport {
             if age as u64 > self.max_age.as_secs() {
                 problems.push(format!(
                     "newest report is {} old, limit {}",
-                    format_duration(std::time::Duration::from_secs(age as u64)),
+                    format_duration(std::time::Duration::from_secs(age as u64 / 60 * 60)),
                     format_duration(self.max_age)
                 ));
             }
