@@ -31,4 +31,5 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked
+# Four tests at a time: each starts real servers, and the machine has 2 cores.
+cargo test --all-targets --locked -- --test-threads=4
