@@ -16,6 +16,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)  # 
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+command -v chromium >/dev/null || missing+=(chromium)                 # status page browser test
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

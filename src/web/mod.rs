@@ -53,8 +53,17 @@ async fn metrics(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Respo
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
-async fn api_checks(State(engine): State<Arc<Engine>>) -> Response {
-    let records = engine.store.snapshot();
+#[derive(Debug, Deserialize)]
+struct ChecksQuery {
+    /// Only this check.
+    check: Option<String>,
+}
+
+async fn api_checks(State(engine): State<Arc<Engine>>, Query(q): Query<ChecksQuery>) -> Response {
+    let mut records = engine.store.snapshot();
+    if let Some(name) = &q.check {
+        records.retain(|r| &r.meta.name == name);
+    }
     let checks: Vec<CheckView> = records.iter().map(CheckView::from_record).collect();
     Json(serde_json::json!({
         "status": "success",

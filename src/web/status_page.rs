@@ -13,7 +13,35 @@ th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #ddd;vertical-a
 th{background:#f4f4f4}.s{font-weight:bold;border-radius:3px;padding:.1em .5em;color:#fff}\
 .pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}\
 .error{background:#6a1b9a}.unknown{background:#757575}small{color:#666}\
-code{font-size:.9em}";
+code{font-size:.9em}details{margin-top:.3em}pre{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:.4em}";
+
+/// Order of states on the page: what needs attention first.
+fn attention(state: State) -> u8 {
+    match state {
+        State::Error => 0,
+        State::Fail => 1,
+        State::Warn => 2,
+        State::Unknown => 3,
+        State::Pass => 4,
+    }
+}
+
+/// The message, the evidence (collapsed) and a link to the check's JSON.
+fn message_cell(message: &str, r: &CheckRecord) -> String {
+    let mut cell = html_escape(message);
+    if let Some(o) = r.outcome.as_ref().filter(|o| !o.evidence.is_empty()) {
+        let json = serde_json::to_string_pretty(&o.evidence).unwrap_or_default();
+        cell.push_str(&format!(
+            "<details><summary>evidence</summary><pre>{}</pre></details>",
+            html_escape(&json)
+        ));
+    }
+    cell.push_str(&format!(
+        " <small><a href=\"/api/v1/checks?check={}\">json</a></small>",
+        html_escape(&r.meta.name)
+    ));
+    cell
+}
 
 fn score_text(records: &[&CheckRecord]) -> String {
     let evaluated = records.iter().filter(|r| r.state().is_evaluated()).count();
@@ -45,10 +73,12 @@ pub fn render(engine: &Engine) -> String {
         out.push_str("<p>No checks are configured.</p>");
     }
     for category in Category::ALL {
-        let in_category: Vec<&CheckRecord> = records
+        let mut in_category: Vec<&CheckRecord> = records
             .iter()
             .filter(|r| r.meta.category == category)
             .collect();
+        // Failing first: what needs attention is at the top of each category.
+        in_category.sort_by_key(|r| (attention(r.state()), r.meta.index));
         if in_category.is_empty() {
             continue;
         }
@@ -80,7 +110,7 @@ pub fn render(engine: &Engine) -> String {
                 } else {
                     format!(" &middot; target <code>{}</code>", html_escape(&r.meta.target))
                 },
-                html_escape(message),
+                message_cell(message, r),
                 r.last_run.map_or_else(|| "never".to_owned(), rfc3339),
                 r.last_run
                     .map_or_else(String::new, |_| format!("{} ms", r.duration.as_millis())),

@@ -3,6 +3,7 @@
 //! loopback ports.
 
 mod alerts;
+mod browser;
 mod cli;
 mod daemon;
 mod dashboards;

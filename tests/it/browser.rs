@@ -1,0 +1,96 @@
+//! The status page in a real headless Chromium (Debian `chromium`, no
+//! browser download): the rendered DOM shows the checklist grouped by
+//! category with failing checks first and states as text, and a screenshot
+//! is saved to target/status-page.png.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{require_binary, Exporter};
+
+fn chromium(args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    Command::new(require_binary("chromium"))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_renders_in_headless_chromium() {
+    let exporter = Exporter::start(
+        r#"
+checks:
+  - { name: deploy_tests_passed, kind: command, params: { argv: ["true"] } }
+  - { name: deploy_migrations_applied, kind: command, severity: critical, params: { argv: ["sh", "-c", "echo '2 pending migrations' >&2; exit 1"] } }
+  - { name: app_secret_key, kind: env_secret, severity: critical, params: { variable: UNSET_SECRET_FOR_BROWSER_TEST } }
+  - { name: backups_recent, kind: backup_freshness, params: { dir: /nonexistent/backups, max_age: 1d } }
+"#,
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let url = exporter.url("/");
+    let dom = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || chromium(&["--dump-dom", &url])
+    })
+    .await
+    .unwrap();
+    let html = String::from_utf8_lossy(&dom.stdout).into_owned();
+    assert!(
+        dom.status.success() && html.contains("Production readiness"),
+        "chromium failed: {}\n{html}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    for text in [
+        "security",
+        "operations",
+        "deployment",
+        "deploy_migrations_applied",
+        "2 pending migrations",
+        "not set",
+    ] {
+        assert!(html.contains(text), "{text:?} not rendered:\n{html}");
+    }
+    // Failing checks come first in their category; states are written out, not only coloured.
+    let failing = html.find("deploy_migrations_applied").unwrap();
+    let passing = html.find("deploy_tests_passed").unwrap();
+    assert!(failing < passing, "the failing check is not listed first");
+    assert!(
+        html.contains(">fail</span>")
+            && html.contains(">pass</span>")
+            && html.contains(">error</span>")
+    );
+
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/status-page.png");
+    let out = tokio::task::spawn_blocking({
+        let arg = format!("--screenshot={}", shot.display());
+        move || chromium(&[&arg, "--window-size=1280,900", &url])
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot is not a real PNG ({} bytes)",
+        png.len()
+    );
+    println!("status page screenshot: {}", shot.display());
+}
