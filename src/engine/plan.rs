@@ -75,6 +75,9 @@ impl Plan {
                 Err((field, message)) => problems.push(&spec.place(), &field, message),
             }
         }
+        // The planned checks own their specs; the config's copies are not needed.
+        let mut config = config;
+        config.checks = Vec::new();
         let plan = Plan {
             semaphore: Arc::new(Semaphore::new(config.global.concurrency.max(1))),
             redactor: redactor.clone(),

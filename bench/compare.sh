@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Side by side with blackbox_exporter, on loopback only:
+#   1. nginx with an HTTP vhost and an HTTPS vhost (RSA-2048 certificate);
+#   2. blackbox_exporter (Debian's prometheus-blackbox-exporter) with http_2xx
+#      modules, and prodready-exporter with equivalent `http` checks;
+#   3. the same wrk load (-c16, fixed duration) through each one's /probe;
+#      probes/s, share of successful probes, CPU ms per successful probe
+#      (utime+stime from /proc), peak RSS (VmHWM), and the ratios ours/blackbox;
+#   4. /metrics latency (wrk -c16 p50/p99) with 1,000 and 10,000 checks, 10% of
+#      them hanging on a listener that never answers, and idle RSS with
+#      0, 1,000 and 10,000 checks.
+# Figures are medians of RUNS runs. Usage: bench/compare.sh [SECONDS] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN=${1:-10}
+RUNS=${2:-3}
+OUT=${BENCH_OUT:-docs/benchmarks.md}
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+[ -x /usr/bin/prometheus-blackbox-exporter ] || missing+=(prometheus-blackbox-exporter)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+cargo build --release --locked -q
+OURS=$PWD/target/release/prodready-exporter
+LUA=$PWD/bench/probe-success.lua
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peak_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+TICK=$(getconf CLK_TCK)
+
+# --- certificates (RSA-2048, private CA) ---
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/ca.key" -out "$tmp/ca.crt" -days 30 -subj /CN=bench-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$tmp/leaf.key" -out "$tmp/leaf.csr" -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' > "$tmp/ext"
+openssl x509 -req -in "$tmp/leaf.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial -out "$tmp/leaf.crt" -days 30 -extfile "$tmp/ext" 2>/dev/null
+
+# --- nginx ---
+HTTP=$(free_port); HTTPS=$(free_port)
+mkdir -p "$tmp/nginx/logs"
+cat > "$tmp/nginx/nginx.conf" <<NGINX
+daemon off; master_process off; worker_processes 1; error_log $tmp/nginx/logs/error.log error; pid $tmp/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off; client_body_temp_path $tmp/nginx/cb; proxy_temp_path $tmp/nginx/p; fastcgi_temp_path $tmp/nginx/f; uwsgi_temp_path $tmp/nginx/u; scgi_temp_path $tmp/nginx/s;
+  server { listen 127.0.0.1:$HTTP; location / { return 200 "ok\n"; } }
+  server { listen 127.0.0.1:$HTTPS ssl; ssl_certificate $tmp/leaf.crt; ssl_certificate_key $tmp/leaf.key; location / { return 200 "ok\n"; } }
+}
+NGINX
+/usr/sbin/nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" & pids+=($!)
+wait_http "http://127.0.0.1:$HTTP/"
+
+# --- blackbox_exporter ---
+BB=$(free_port)
+cat > "$tmp/blackbox.yml" <<BBX
+modules:
+  http_2xx:
+    prober: http
+    timeout: 5s
+    http: { preferred_ip_protocol: ip4 }
+  https_2xx:
+    prober: http
+    timeout: 5s
+    http: { preferred_ip_protocol: ip4, tls_config: { ca_file: $tmp/ca.crt } }
+BBX
+/usr/bin/prometheus-blackbox-exporter --config.file="$tmp/blackbox.yml" --web.listen-address="127.0.0.1:$BB" --log.level=error >/dev/null 2>&1 & BB_PID=$!; pids+=($BB_PID)
+wait_http "http://127.0.0.1:$BB/metrics"
+
+# --- prodready-exporter ---
+PR=$(free_port)
+cat > "$tmp/prodready.yaml" <<PRC
+global: { interval: 1h, timeout: 5s, concurrency: 64 }
+targets:
+  web_http: { http: { url: "http://127.0.0.1:$HTTP" } }
+  web_https: { http: { url: "https://127.0.0.1:$HTTPS", tls: { ca_file: "$tmp/ca.crt" } } }
+checks:
+  - { name: web_http, kind: http, target: web_http }
+  - { name: web_https, kind: http, target: web_https }
+PRC
+"$OURS" --config.file="$tmp/prodready.yaml" --web.listen-address="127.0.0.1:$PR" --log.level=error 2>/dev/null & PR_PID=$!; pids+=($PR_PID)
+wait_http "http://127.0.0.1:$PR/-/ready"
+
+# run_load PID URL PATTERN -> "probes_per_s ok_share cpu_ms_per_ok"
+run_load() {
+  local pid=$1 url=$2 pattern=$3
+  local c0 c1 out ok bad
+  c0=$(cpu_ticks "$pid")
+  out=$(OK_PATTERN="$pattern" wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" -s "$LUA" "$url" 2>&1)
+  c1=$(cpu_ticks "$pid")
+  ok=$(echo "$out" | sed -n 's/^RESULT ok=\([0-9]*\) bad=.*/\1/p')
+  bad=$(echo "$out" | sed -n 's/^RESULT ok=[0-9]* bad=\([0-9]*\)/\1/p')
+  awk -v ok="$ok" -v bad="$bad" -v c="$((c1 - c0))" -v t="$TICK" -v s="$SECONDS_PER_RUN" \
+    'BEGIN { total = ok + bad; printf "%.1f %.4f %.4f\n", ok / s, (total ? ok / total : 0), (ok ? c * 1000 / t / ok : 0) }'
+}
+
+declare -A R
+for proto in http https; do
+  for tool in blackbox ours; do
+    for run in $(seq 1 "$RUNS"); do
+      if [ $tool = blackbox ]; then
+        port=$HTTP; [ $proto = https ] && port=$HTTPS
+        line=$(run_load "$BB_PID" "http://127.0.0.1:$BB/probe?module=${proto}_2xx&target=$proto://127.0.0.1:$port/" 'probe_success 1')
+      else
+        line=$(run_load "$PR_PID" "http://127.0.0.1:$PR/probe?check=web_$proto" 'prodready_check_success%b{} 1')
+      fi
+      R[$proto,$tool,rate]+="$(echo "$line" | cut -d' ' -f1) "
+      R[$proto,$tool,ok]+="$(echo "$line" | cut -d' ' -f2) "
+      R[$proto,$tool,cpu]+="$(echo "$line" | cut -d' ' -f3) "
+      echo "$proto $tool run $run: probes/s, success share, CPU ms/probe = $line" >&2
+    done
+  done
+done
+BB_PEAK=$(peak_kib "$BB_PID"); PR_PEAK=$(peak_kib "$PR_PID")
+med() { echo "$1" | tr ' ' '\n' | grep -v '^$' | median; }
+
+# --- /metrics at scale, idle RSS per check ---
+python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4096)
+print(s.getsockname()[1], flush=True)
+time.sleep(3600)' > "$tmp/hang.port" & pids+=($!)
+for _ in $(seq 1 50); do [ -s "$tmp/hang.port" ] && break; sleep 0.1; done
+HANG=$(cat "$tmp/hang.port")
+declare -A IDLE P50 P99
+for n in 0 1000 10000; do
+  {
+    echo "global: { interval: 5m, timeout: 10s, concurrency: 64 }"
+    echo "checks:"
+    [ "$n" = 0 ] && echo "  []"
+    for i in $(seq 1 "$n"); do
+      if [ $((i % 10)) = 0 ]; then
+        echo "  - { name: hang_$i, kind: http, params: { url: \"http://127.0.0.1:$HANG/\" } }"
+      else
+        echo "  - { name: secret_$i, kind: env_secret, params: { variable: BENCH_SECRET_$i } }"
+      fi
+    done
+  } > "$tmp/scale-$n.yaml"
+  port=$(free_port)
+  "$OURS" --config.file="$tmp/scale-$n.yaml" --web.listen-address="127.0.0.1:$port" --log.level=error 2>/dev/null & pid=$!; pids+=($pid)
+  wait_http "http://127.0.0.1:$port/-/healthy"
+  sleep 3
+  IDLE[$n]=$(rss_kib $pid)
+  if [ "$n" != 0 ]; then
+    # Hanging checks are still in flight (10s timeout) while this runs.
+    lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$port/metrics" 2>&1)
+    P50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
+    P99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
+  fi
+  kill $pid; wait $pid 2>/dev/null || true
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+{
+  echo "# Benchmarks"
+  echo
+  echo "Generated by \`bench/compare.sh $SECONDS_PER_RUN $RUNS\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/^Mem/ {print $2}') GiB."
+  echo "Versions: $("$OURS" --version), $(/usr/bin/prometheus-blackbox-exporter --version 2>&1 | head -1), nginx $(/usr/sbin/nginx -v 2>&1 | cut -d/ -f2), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2)."
+  echo
+  echo "## Probes through /probe (wrk -t2 -c16, ${SECONDS_PER_RUN}s, median of $RUNS runs)"
+  echo
+  echo "| | probes/s | successful | CPU ms per successful probe |"
+  echo "|---|---|---|---|"
+  for proto in http https; do
+    for tool in blackbox ours; do
+      echo "| $proto, $tool | $(med "${R[$proto,$tool,rate]}") | $(med "${R[$proto,$tool,ok]}") | $(med "${R[$proto,$tool,cpu]}") |"
+    done
+    echo "| **$proto, ours / blackbox** | **$(ratio "$(med "${R[$proto,ours,rate]}")" "$(med "${R[$proto,blackbox,rate]}")")x** | | **$(ratio "$(med "${R[$proto,ours,cpu]}")" "$(med "${R[$proto,blackbox,cpu]}")")x** |"
+  done
+  echo
+  echo "Peak RSS over all probe runs: blackbox_exporter $BB_PEAK KiB, prodready-exporter $PR_PEAK KiB (**$(ratio "$PR_PEAK" "$BB_PEAK")x**)."
+  echo
+  echo "## /metrics at scale (wrk -t2 -c16 --latency, ${SECONDS_PER_RUN}s; 10% of checks hang on a listener that never answers)"
+  echo
+  echo "| checks | idle RSS | /metrics p50 | /metrics p99 |"
+  echo "|---|---|---|---|"
+  for n in 0 1000 10000; do
+    echo "| $n | ${IDLE[$n]} KiB | ${P50[$n]:--} | ${P99[$n]:--} |"
+  done
+  echo
+  echo "Memory per configured check: $(awk -v a="${IDLE[10000]}" -v b="${IDLE[0]}" 'BEGIN { printf "%.2f", (a - b) / 10000 }') KiB (idle RSS with 10,000 checks minus with none, / 10,000)."
+} > "$OUT"
+cat "$OUT"
