@@ -3,7 +3,7 @@
 //! only on a short lock around memory.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 
@@ -95,6 +95,10 @@ impl CheckRecord {
 pub struct Store {
     records: RwLock<HashMap<String, CheckRecord>>,
     first_round_done: AtomicBool,
+    /// Bumped when the set of checks changes (reload).
+    structure_generation: AtomicU64,
+    /// Bumped on every stored evaluation.
+    results_generation: AtomicU64,
 }
 
 impl Store {
@@ -118,6 +122,7 @@ impl Store {
             next.insert(record.meta.name.clone(), record);
         }
         *records = next;
+        self.structure_generation.fetch_add(1, Ordering::SeqCst);
         self.update_ready(&records);
     }
 
@@ -127,6 +132,7 @@ impl Store {
         let record = records.get_mut(name)?;
         let previous = record.outcome.as_ref().map(|o| o.state);
         record.apply(evaluation);
+        self.results_generation.fetch_add(1, Ordering::SeqCst);
         self.update_ready(&records);
         previous
     }
@@ -135,6 +141,14 @@ impl Store {
         if !self.first_round_done.load(Ordering::Relaxed) && records.values().all(|r| r.runs > 0) {
             self.first_round_done.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// (structure, results) generations, for caches of rendered output.
+    pub fn generations(&self) -> (u64, u64) {
+        (
+            self.structure_generation.load(Ordering::SeqCst),
+            self.results_generation.load(Ordering::SeqCst),
+        )
     }
 
     /// True once every check of the first config has been evaluated once.

@@ -23,7 +23,7 @@ pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Exposition format chosen from the scrape's `Accept` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     Prometheus,
     OpenMetrics,
@@ -320,6 +320,57 @@ pub fn render_metrics(engine: &Engine, format: Format) -> String {
         },
         format,
     )
+}
+
+/// Rendered `/metrics` pages, reused for at most `MAX_AGE` while only
+/// results change; any change to the set of checks or the reload status
+/// renders anew at once (a check removed by a reload vanishes immediately).
+/// Keeps scrapes of 10,000 checks cheap when many arrive at once.
+#[derive(Debug, Default)]
+pub struct MetricsCache {
+    inner: tokio::sync::Mutex<Option<CachedPage>>,
+}
+
+#[derive(Debug)]
+struct CachedPage {
+    key: (u64, bool, u64, Format),
+    results: u64,
+    rendered_at: std::time::Instant,
+    body: axum::body::Bytes,
+}
+
+impl MetricsCache {
+    /// Longest time a page is served while newer results exist.
+    pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
+    pub async fn page(&self, engine: &std::sync::Arc<Engine>, format: Format) -> axum::body::Bytes {
+        let (structure, results) = engine.store.generations();
+        let key = (
+            structure,
+            engine.reload_status.successful(),
+            engine.reload_status.success_timestamp().to_bits(),
+            format,
+        );
+        let mut cached = self.inner.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if c.key == key && (c.results == results || c.rendered_at.elapsed() < Self::MAX_AGE) {
+                return c.body.clone();
+            }
+        }
+        let engine = engine.clone();
+        let body: axum::body::Bytes =
+            tokio::task::spawn_blocking(move || render_metrics(&engine, format))
+                .await
+                .unwrap_or_else(|e| format!("# rendering failed: {e}\n"))
+                .into();
+        *cached = Some(CachedPage {
+            key,
+            results,
+            rendered_at: std::time::Instant::now(),
+            body: body.clone(),
+        });
+        body
+    }
 }
 
 /// The metrics of one `/probe` evaluation.

@@ -14,14 +14,20 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::engine::Engine;
-use crate::exposition::{render_metrics, render_probe, Format};
+use crate::exposition::{render_probe, Format, MetricsCache};
 use crate::report::{CheckView, Summary};
 
 /// Builds the router over a running engine.
 pub fn router(engine: Arc<Engine>) -> Router {
+    let cache = Arc::new(MetricsCache::default());
     Router::new()
         .route("/", get(status))
-        .route("/metrics", get(metrics))
+        .route(
+            "/metrics",
+            get(move |state: State<Arc<Engine>>, headers: HeaderMap| {
+                metrics(state, headers, cache.clone())
+            }),
+        )
         .route("/api/v1/checks", get(api_checks))
         .route("/probe", get(probe))
         .route("/-/healthy", get(healthy))
@@ -47,9 +53,13 @@ fn format_of(headers: &HeaderMap) -> Format {
     Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
-async fn metrics(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Response {
+async fn metrics(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    cache: Arc<MetricsCache>,
+) -> Response {
     let format = format_of(&headers);
-    let body = render_metrics(&engine, format);
+    let body = cache.page(&engine, format).await;
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
