@@ -3,7 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -130,6 +135,112 @@ impl HttpTarget {
     }
 }
 
+/// The system's CA certificates, loaded once per process and shared by every
+/// HTTP client and TLS check.
+pub fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// Accepts any certificate chain while still checking handshake signatures:
+/// for `insecure_skip_verify` targets, and for the TLS check that records a
+/// chain before verifying it separately.
+#[derive(Debug)]
+pub struct AcceptAnyCertificate {
+    provider: Arc<CryptoProvider>,
+}
+
+impl AcceptAnyCertificate {
+    pub fn new(provider: Arc<CryptoProvider>) -> Arc<Self> {
+        Arc::new(AcceptAnyCertificate { provider })
+    }
+}
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A rustls client config trusting the system roots plus `extra` CAs (or
+/// nothing at all when `insecure`), for HTTP/1.1.
+pub fn client_tls_config(
+    extra: &[CertificateDer<'static>],
+    insecure: bool,
+) -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot configure TLS: {e}"))?;
+    let mut config = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(AcceptAnyCertificate::new(provider))
+            .with_no_client_auth()
+    } else {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(system_roots().iter().cloned());
+        roots.add_parsable_certificates(extra.iter().cloned());
+        if roots.is_empty() {
+            return Err(
+                "no trusted CA certificates: install ca-certificates or set tls.ca_file".into(),
+            );
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The config of clients without their own CA: built once, shared.
+fn shared_tls_config() -> Option<rustls::ClientConfig> {
+    static SHARED: OnceLock<Option<rustls::ClientConfig>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| client_tls_config(&[], false).ok())
+        .clone()
+}
+
 /// Makes rustls use the ring provider; reqwest needs a process-wide default.
 fn install_crypto_provider() {
     static ONCE: Once = Once::new();
@@ -143,7 +254,11 @@ fn install_crypto_provider() {
 /// from the environment (only configured targets are ever contacted).
 pub fn client_builder() -> reqwest::ClientBuilder {
     install_crypto_provider();
-    reqwest::Client::builder()
+    let builder = match shared_tls_config() {
+        Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),
+        None => reqwest::Client::builder(),
+    };
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .connect_timeout(Duration::from_secs(10))
@@ -195,25 +310,31 @@ fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, String)> {
         headers.insert(name, value);
     }
     let mut builder = client_builder();
-    if let Some(ca_file) = &spec.tls.ca_file {
-        let pem = std::fs::read(ca_file).map_err(|e| {
-            (
-                "tls.ca_file".to_owned(),
-                format!("cannot read {}: {e}", ca_file.display()),
-            )
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            (
-                "tls.ca_file".to_owned(),
-                format!("{} is not a PEM certificate bundle: {e}", ca_file.display()),
-            )
-        })?;
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
+    if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify {
+        let mut extra = Vec::new();
+        if let Some(ca_file) = &spec.tls.ca_file {
+            let field = || "tls.ca_file".to_owned();
+            let pem = std::fs::read(ca_file)
+                .map_err(|e| (field(), format!("cannot read {}: {e}", ca_file.display())))?;
+            use rustls::pki_types::pem::PemObject;
+            extra = CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    (
+                        field(),
+                        format!("{} is not a PEM certificate bundle: {e}", ca_file.display()),
+                    )
+                })?;
+            if extra.is_empty() {
+                return Err((
+                    field(),
+                    format!("{} holds no PEM certificate", ca_file.display()),
+                ));
+            }
         }
-    }
-    if spec.tls.insecure_skip_verify {
-        builder = builder.danger_accept_invalid_certs(true);
+        let tls = client_tls_config(&extra, spec.tls.insecure_skip_verify)
+            .map_err(|e| ("tls".to_owned(), e))?;
+        builder = builder.tls_backend_preconfigured(tls);
     }
     let client = builder
         .build()

@@ -5,13 +5,13 @@
 //! Works for HTTPS targets and, with STARTTLS, for PostgreSQL targets.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, ProtocolVersion, RootCertStore};
+use rustls::{CertificateError, ProtocolVersion, RootCertStore};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,7 +23,7 @@ use crate::checks::{
 };
 use crate::clock::{rfc3339_unix as date, unix_now};
 use crate::config::TargetType;
-use crate::engine::targets::Target;
+use crate::engine::targets::{system_roots, AcceptAnyCertificate, Target};
 
 pub const KIND: KindInfo = KindInfo {
     name: "tls_certificate",
@@ -98,12 +98,6 @@ struct TlsCertificate {
     min_protocol: MinProtocol,
     verifier: Arc<WebPkiServerVerifier>,
     provider: Arc<CryptoProvider>,
-}
-
-/// The system's CA certificates, loaded once per process.
-fn system_roots() -> &'static [CertificateDer<'static>] {
-    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
-    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
@@ -203,60 +197,6 @@ fn rustls_pemfile_ders(pem: &[u8]) -> Vec<CertificateDer<'static>> {
     CertificateDer::pem_slice_iter(pem)
         .filter_map(Result::ok)
         .collect()
-}
-
-/// Accepts any chain during the handshake so that it can be recorded; the
-/// chain is verified afterwards with the real verifier.
-#[derive(Debug)]
-struct RecordingVerifier {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 /// Facts about one certificate of the chain.
@@ -386,9 +326,9 @@ impl TlsCertificate {
             .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
             .map(|b| {
                 b.dangerous()
-                    .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
-                        provider: self.provider.clone(),
-                    }))
+                    .with_custom_certificate_verifier(AcceptAnyCertificate::new(
+                        self.provider.clone(),
+                    ))
                     .with_no_client_auth()
             });
         let config = match config {
