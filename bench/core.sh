@@ -35,7 +35,7 @@ $BIN --config.file=config.yaml --web.listen-address=127.0.0.1:9718 2>"$tmp/defau
 pids+=($!)
 wait_ready 127.0.0.1:9718
 sleep 2
-echo "idle RSS, default config ($(grep -c 'kind:' config.yaml) checks): $(rss_kib "${pids[-1]}") KiB"
+echo "idle RSS, default config ($($BIN validate --config.file=config.yaml | sed -n 's/.*OK (\([0-9]*\) checks.*/\1/p') checks): $(rss_kib "${pids[-1]}") KiB"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 # A listener that accepts at the TCP level (kernel backlog) and never answers.
