@@ -11,6 +11,7 @@ missing=()
 command -v promtool >/dev/null || missing+=(prometheus)   # promtool, Prometheus for the operations kinds
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v curl >/dev/null || missing+=(curl)
+command -v git >/dev/null || missing+=(git)                               # documentation review dates
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)         # HTTP/TLS kinds
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)  # STARTTLS, database kinds
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
