@@ -59,8 +59,31 @@ async fn metrics(
     cache: Arc<MetricsCache>,
 ) -> Response {
     let format = format_of(&headers);
-    let body = cache.page(&engine, format).await;
-    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+    let gzipped = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let body = cache.page(&engine, format, gzipped).await;
+    if gzipped {
+        (
+            [
+                (header::CONTENT_TYPE, format.content_type()),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::VARY, "Accept-Encoding"),
+            ],
+            body,
+        )
+            .into_response()
+    } else {
+        (
+            [
+                (header::CONTENT_TYPE, format.content_type()),
+                (header::VARY, "Accept-Encoding"),
+            ],
+            body,
+        )
+            .into_response()
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -260,6 +260,21 @@ async fn openmetrics_on_request() {
     let plain = exporter.metrics().await;
     assert!(plain.contains("# TYPE prodready_check_runs_total counter"));
     assert!(!plain.contains("# EOF"));
+
+    // Prometheus asks for gzip; the page comes compressed and decompresses to the text format.
+    let r = crate::support::client()
+        .get(exporter.url("/metrics"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let bytes = r.bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+        .unwrap();
+    assert!(text.contains("# TYPE prodready_check_runs_total counter") && !text.contains("# EOF"));
+    assert!(bytes.len() < text.len());
 }
 
 #[tokio::test(flavor = "multi_thread")]
