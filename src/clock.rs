@@ -64,12 +64,12 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     if t.len() < 10 || t.as_bytes().get(4) != Some(&b'-') || t.as_bytes().get(7) != Some(&b'-') {
         return None;
     }
-    let (y, m, d) = (num(&t[0..4])?, num(&t[5..7])?, num(&t[8..10])?);
+    let (y, m, d) = (num(t.get(0..4)?)?, num(t.get(5..7)?)?, num(t.get(8..10)?)?);
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
     let mut secs = days_from_civil(y, m, d) * 86_400;
-    let rest = &t[10..];
+    let rest = t.get(10..)?;
     if rest.is_empty() {
         return Some(secs);
     }
@@ -77,12 +77,16 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     if rest.len() < 8 || rest.as_bytes()[2] != b':' || rest.as_bytes()[5] != b':' {
         return None;
     }
-    let (h, mi, s) = (num(&rest[0..2])?, num(&rest[3..5])?, num(&rest[6..8])?);
+    let (h, mi, s) = (
+        num(rest.get(0..2)?)?,
+        num(rest.get(3..5)?)?,
+        num(rest.get(6..8)?)?,
+    );
     if h > 23 || mi > 59 || s > 60 {
         return None;
     }
     secs += h * 3600 + mi * 60 + s;
-    let mut zone = &rest[8..];
+    let mut zone = rest.get(8..)?;
     if let Some(frac) = zone.strip_prefix('.') {
         zone = frac.trim_start_matches(|c: char| c.is_ascii_digit());
     }
@@ -92,7 +96,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
             && z.len() == 6
             && z.as_bytes()[3] == b':' =>
         {
-            let offset = num(&z[1..3])? * 3600 + num(&z[4..6])? * 60;
+            let offset = num(z.get(1..3)?)? * 3600 + num(z.get(4..6)?)? * 60;
             Some(if z.starts_with('+') {
                 secs - offset
             } else {
