@@ -3,6 +3,9 @@
 //! an rcgen ECDSA P-256 certificate and HSTS). Prints figures; asserts
 //! nothing about speed. Run: `cargo bench --bench http_tls_cpu [-- N]`.
 
+mod support;
+use support::require_binary;
+
 #[allow(dead_code)]
 #[path = "../tests/it/support/certs.rs"]
 mod certs;
@@ -10,22 +13,10 @@ mod certs;
 #[path = "../tests/it/support/nginx.rs"]
 mod nginx;
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use prodready_exporter::config::Config;
 use prodready_exporter::engine::{evaluate, Plan};
-
-/// Finds a binary on PATH or in /usr/sbin; panics if absent.
-pub fn require_binary(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("{name} is required (apt-get install {name})");
-}
 
 /// utime + stime of this process in seconds (all threads).
 fn cpu_seconds() -> f64 {

@@ -4,6 +4,9 @@
 //! Prints figures; asserts nothing about speed.
 //! Run: `cargo bench --bench postgres_round [-- ROUNDS]`.
 
+mod support;
+use support::require_binary;
+
 #[allow(dead_code)]
 #[path = "../tests/it/support/certs.rs"]
 mod certs;
@@ -14,22 +17,10 @@ mod nginx;
 #[path = "../tests/it/support/postgres.rs"]
 mod postgres;
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use prodready_exporter::config::Config;
 use prodready_exporter::engine::{evaluate, Plan};
-
-/// Finds a binary in the usual places; panics if absent.
-pub fn require_binary(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("{name} is required");
-}
 
 fn main() {
     let rounds: usize = std::env::args()

@@ -150,9 +150,7 @@ impl Check for Alertmanager {
                     .evidence("receivers_without_integrations", empty))
             }
             .await;
-            match result {
-                Ok(o) | Err(o) => o,
-            }
+            crate::checks::settle(result)
         })
     }
 }

@@ -204,6 +204,14 @@ impl Outcome {
     }
 }
 
+/// Collapses a check's `Result<Outcome, Outcome>` (an early-return `error`
+/// outcome on the `Err` side) into the outcome.
+pub fn settle(result: Result<Outcome, Outcome>) -> Outcome {
+    match result {
+        Ok(o) | Err(o) => o,
+    }
+}
+
 /// Per-evaluation context handed to a check: its name and a trace that
 /// `/probe?debug=true` shows.
 #[derive(Debug, Clone)]

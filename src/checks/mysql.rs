@@ -123,12 +123,6 @@ fn value_of(pairs: &[(String, String)], name: &str) -> Option<f64> {
         .and_then(|(_, v)| v.parse().ok())
 }
 
-fn outcome_of(result: Result<Outcome, Outcome>) -> Outcome {
-    match result {
-        Ok(o) | Err(o) => o,
-    }
-}
-
 // === mysql_connections ===
 
 const fn default_max_ratio() -> f64 {
@@ -164,7 +158,7 @@ fn build_connections(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamErro
 impl Check for Connections {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                 ctx.trace(format!("SHOW GLOBAL STATUS on {}", self.target.display_url));
                 let status = pairs(&show(&pool, "SHOW GLOBAL STATUS LIKE '%connect%'").await?);
@@ -243,7 +237,7 @@ FROM sys.schema_unused_indexes ORDER BY 1 LIMIT 50";
 impl Check for Indexes {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(
+            crate::checks::settle(
                 async {
                     let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                     ctx.trace(format!(
@@ -357,7 +351,7 @@ ORDER BY AVG_TIMER_WAIT DESC LIMIT 10";
 impl Check for SlowQueries {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                 ctx.trace(format!("reading performance_schema on {}", self.target.display_url));
                 let enabled = show(&pool, "SHOW GLOBAL VARIABLES LIKE 'performance_schema'").await?;
@@ -435,7 +429,7 @@ fn either(row: &MySqlRow, new: &str, old: &str) -> Option<String> {
 impl Check for Replication {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
                 ctx.trace(format!("SHOW REPLICA STATUS on {}", self.target.display_url));
                 let status = match sqlx::raw_sql("SHOW REPLICA STATUS").fetch_all(&pool).await {

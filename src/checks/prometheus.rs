@@ -129,12 +129,6 @@ pub fn series_name(labels: &BTreeMap<String, String>) -> String {
     format!("{name}{{{}}}", inner.join(", "))
 }
 
-fn outcome_of(r: Result<Outcome, Outcome>) -> Outcome {
-    match r {
-        Ok(o) | Err(o) => o,
-    }
-}
-
 // === prometheus_targets ===
 
 pub const TARGETS: KindInfo = KindInfo {
@@ -194,7 +188,7 @@ fn build_targets(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
 impl Check for Targets {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(
+            crate::checks::settle(
                 async {
                     let doc = api_json(
                         ctx,
@@ -335,7 +329,7 @@ fn build_rules(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
 impl Check for Rules {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(
+            crate::checks::settle(
                 async {
                     let doc = api_json(
                         ctx,
@@ -579,7 +573,7 @@ fn build_promql(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
 impl Check for Promql {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(
+            crate::checks::settle(
                 async {
                     let p = &self.params;
                     let series = instant_query(ctx, &self.target, &p.query).await?;
@@ -703,7 +697,7 @@ fn key(labels: &BTreeMap<String, String>) -> String {
 impl Check for MemoryGrowth {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let p = &self.params;
                 let window = format_duration(p.window.0);
                 let series = format!("{}{}", p.metric, p.selector);
@@ -830,7 +824,7 @@ fn build_capacity(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> 
 impl Check for Capacity {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let p = &self.params;
                 let window = format_duration(p.window.0);
                 let usage = instant_query(ctx, &self.target, &p.usage).await?;

@@ -100,12 +100,6 @@ fn num(map: &HashMap<String, String>, key: &str) -> Result<f64, Outcome> {
         .ok_or_else(|| Outcome::error(format!("INFO has no numeric field {key}")))
 }
 
-fn outcome_of(result: Result<Outcome, Outcome>) -> Outcome {
-    match result {
-        Ok(o) | Err(o) => o,
-    }
-}
-
 // === redis_persistence ===
 
 const fn default_max_age() -> ConfigDuration {
@@ -152,7 +146,7 @@ impl Persistence {
 impl Check for Persistence {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let i = info(&self.target, ctx, "persistence").await?;
                 let aof = i.get("aof_enabled").is_some_and(|v| v == "1");
                 let save = self.save_policy().await;
@@ -251,7 +245,7 @@ fn build_replication(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamErro
 impl Check for Replication {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let i = info(&self.target, ctx, "replication").await?;
                 let max_lag = self.params.max_lag.0.as_secs_f64();
                 let role = i.get("role").cloned().unwrap_or_default();
@@ -347,7 +341,7 @@ fn build_hit_ratio(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>
 impl Check for HitRatio {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(async {
+            crate::checks::settle(async {
                 let i = info(&self.target, ctx, "stats").await?;
                 let hits = num(&i, "keyspace_hits")?;
                 let misses = num(&i, "keyspace_misses")?;
@@ -421,7 +415,7 @@ fn build_memory(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
 impl Check for Memory {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            outcome_of(
+            crate::checks::settle(
                 async {
                     let i = info(&self.target, ctx, "memory").await?;
                     let used = num(&i, "used_memory")?;

@@ -35,6 +35,40 @@ pub fn describe_sql_error(error: &sqlx::Error) -> String {
     }
 }
 
+/// Returns `pool` once it hands out a connection. When it cannot, one direct
+/// connection attempt (`connect`) says why: refused, authentication, TLS ...
+async fn checked_pool<DB, F, Fut>(
+    pool: sqlx::Pool<DB>,
+    display_url: &str,
+    pool_size: u32,
+    connect: F,
+) -> Result<sqlx::Pool<DB>, String>
+where
+    DB: sqlx::Database,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<DB::Connection, sqlx::Error>>,
+{
+    match pool.acquire().await {
+        Ok(_) => Ok(pool),
+        Err(sqlx::Error::PoolTimedOut) => Err(
+            match tokio::time::timeout(ACQUIRE_TIMEOUT, connect()).await {
+                Ok(Err(e)) => format!(
+                    "cannot connect to {display_url}: {}",
+                    describe_sql_error(&e)
+                ),
+                Ok(Ok(_)) => format!(
+                    "no free connection to {display_url} within 3s (pool of {pool_size} busy)"
+                ),
+                Err(_) => format!("cannot connect to {display_url}: timed out"),
+            },
+        ),
+        Err(e) => Err(format!(
+            "cannot connect to {display_url}: {}",
+            describe_sql_error(&e)
+        )),
+    }
+}
+
 /// A PostgreSQL target: connect options and its pool, made on first use.
 #[derive(Debug)]
 pub struct PgTarget {
@@ -75,37 +109,12 @@ impl PgTarget {
         })
     }
 
-    /// The shared pool, checked to hand out a connection. When it cannot,
-    /// one direct connection attempt says why (refused, auth, TLS ...).
+    /// The shared pool, checked to hand out a connection (see `checked_pool`).
     pub async fn ready_pool(&self) -> Result<PgPool, String> {
-        let pool = self.pool();
-        match pool.acquire().await {
-            Ok(_) => Ok(pool),
-            Err(sqlx::Error::PoolTimedOut) => {
-                let direct = tokio::time::timeout(
-                    ACQUIRE_TIMEOUT,
-                    sqlx::PgConnection::connect_with(&self.options),
-                )
-                .await;
-                Err(match direct {
-                    Ok(Err(e)) => format!(
-                        "cannot connect to {}: {}",
-                        self.display_url,
-                        describe_sql_error(&e)
-                    ),
-                    Ok(Ok(_)) => format!(
-                        "no free connection to {} within 3s (pool of {} busy)",
-                        self.display_url, self.pool_size
-                    ),
-                    Err(_) => format!("cannot connect to {}: timed out", self.display_url),
-                })
-            }
-            Err(e) => Err(format!(
-                "cannot connect to {}: {}",
-                self.display_url,
-                describe_sql_error(&e)
-            )),
-        }
+        checked_pool(self.pool(), &self.display_url, self.pool_size, || {
+            sqlx::PgConnection::connect_with(&self.options)
+        })
+        .await
     }
 
     /// The shared pool (at most `pool_size` connections, read-only sessions
@@ -157,36 +166,12 @@ impl MySqlTarget {
         })
     }
 
-    /// The shared pool, checked to hand out a connection (see `PgTarget::ready_pool`).
+    /// The shared pool, checked to hand out a connection (see `checked_pool`).
     pub async fn ready_pool(&self) -> Result<MySqlPool, String> {
-        let pool = self.pool();
-        match pool.acquire().await {
-            Ok(_) => Ok(pool),
-            Err(sqlx::Error::PoolTimedOut) => {
-                let direct = tokio::time::timeout(
-                    ACQUIRE_TIMEOUT,
-                    sqlx::MySqlConnection::connect_with(&self.options),
-                )
-                .await;
-                Err(match direct {
-                    Ok(Err(e)) => format!(
-                        "cannot connect to {}: {}",
-                        self.display_url,
-                        describe_sql_error(&e)
-                    ),
-                    Ok(Ok(_)) => format!(
-                        "no free connection to {} within 3s (pool of {} busy)",
-                        self.display_url, self.pool_size
-                    ),
-                    Err(_) => format!("cannot connect to {}: timed out", self.display_url),
-                })
-            }
-            Err(e) => Err(format!(
-                "cannot connect to {}: {}",
-                self.display_url,
-                describe_sql_error(&e)
-            )),
-        }
+        checked_pool(self.pool(), &self.display_url, self.pool_size, || {
+            sqlx::MySqlConnection::connect_with(&self.options)
+        })
+        .await
     }
 
     /// The shared pool; sessions are read-only with a statement time limit

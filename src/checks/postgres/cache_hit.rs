@@ -68,11 +68,7 @@ SELECT (SELECT coalesce(sum(heap_blks_hit), 0) FROM pg_statio_user_tables)::bigi
 
 impl Check for CacheHit {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            match self.run(ctx).await {
-                Ok(o) | Err(o) => o,
-            }
-        })
+        Box::pin(async move { crate::checks::settle(self.run(ctx).await) })
     }
 }
 

@@ -110,11 +110,7 @@ impl Check for Connections {
     }
 
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            match self.run(ctx).await {
-                Ok(o) | Err(o) => o,
-            }
-        })
+        Box::pin(async move { crate::checks::settle(self.run(ctx).await) })
     }
 }
 

@@ -333,11 +333,7 @@ pub fn compare(files: &[MigrationFile], applied: &[Applied], tool: Tool) -> Comp
 
 impl Check for PendingMigrations {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            match self.run(ctx).await {
-                Ok(o) | Err(o) => o,
-            }
-        })
+        Box::pin(async move { crate::checks::settle(self.run(ctx).await) })
     }
 }
 

@@ -80,11 +80,7 @@ ORDER BY calls DESC LIMIT 10";
 
 impl Check for NPlusOne {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            match self.run(ctx).await {
-                Ok(o) | Err(o) => o,
-            }
-        })
+        Box::pin(async move { crate::checks::settle(self.run(ctx).await) })
     }
 }
 

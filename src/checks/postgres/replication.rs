@@ -74,11 +74,7 @@ SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_repl
 
 impl Check for Replication {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            match self.run(ctx).await {
-                Ok(o) | Err(o) => o,
-            }
-        })
+        Box::pin(async move { crate::checks::settle(self.run(ctx).await) })
     }
 }
 

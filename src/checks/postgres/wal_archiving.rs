@@ -64,11 +64,7 @@ FROM pg_stat_archiver";
 
 impl Check for WalArchiving {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            match self.run(ctx).await {
-                Ok(o) | Err(o) => o,
-            }
-        })
+        Box::pin(async move { crate::checks::settle(self.run(ctx).await) })
     }
 }
 
