@@ -660,3 +660,41 @@ checks:
     assert_state(&r[1], "fail", "score");
     assert_state(&r[2], "unknown", "references no same-origin");
 }
+
+#[test]
+fn http_targets_verify_tls_unless_told_not_to() {
+    let pki = TestPki::new();
+    let own = pki.self_signed("own");
+    let nginx = Nginx::start(1, |_, p| {
+        format!(
+            "server {{ listen 127.0.0.1:{} ssl; ssl_certificate {}; ssl_certificate_key {}; return 200 \"ok\"; }}\n",
+            p[0],
+            own.cert.display(),
+            own.key.display()
+        )
+    });
+    let config = format!(
+        r#"
+targets:
+  strict: {{ http: {{ url: "https://127.0.0.1:{port}" }} }}
+  trusting_ca: {{ http: {{ url: "https://127.0.0.1:{port}", tls: {{ ca_file: "{ca}" }} }} }}
+  insecure: {{ http: {{ url: "https://127.0.0.1:{port}", tls: {{ insecure_skip_verify: true }} }} }}
+checks:
+  - {{ name: strict, kind: http, target: strict }}
+  - {{ name: other_ca, kind: http, target: trusting_ca }}
+  - {{ name: insecure, kind: http, target: insecure }}
+"#,
+        port = nginx.port(0),
+        ca = pki.ca_file.display()
+    );
+    let r = run_checks(&config, &[]);
+    for untrusted in &r[..2] {
+        assert_state(untrusted, "error", "failed");
+        assert!(
+            untrusted.1.contains("UnknownIssuer") || untrusted.1.contains("certificate"),
+            "{}",
+            untrusted.1
+        );
+    }
+    assert_state(&r[2], "pass", "answered 200");
+}
