@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use registry::{
-    kind_names, lookup_kind, parse_params, BuildInput, EvidenceSource, KindInfo, ParamError,
-    TargetNeed,
+    kind_names, lookup_kind, parse_params, require_ratio, BuildInput, EvidenceSource, KindInfo,
+    ParamError, TargetNeed,
 };
 
 /// A boxed future, so that `Check` stays object safe.

@@ -146,9 +146,7 @@ struct Connections {
 
 fn build_connections(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let p: ConnectionsParams = parse_params(&input.spec.params)?;
-    if !(0.0..=1.0).contains(&p.max_ratio) {
-        return Err(("params.max_ratio".into(), "must be between 0 and 1".into()));
-    }
+    crate::checks::require_ratio("max_ratio", p.max_ratio)?;
     Ok(Arc::new(Connections {
         target: mysql_target(input)?,
         max_ratio: p.max_ratio,

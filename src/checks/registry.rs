@@ -156,3 +156,12 @@ pub fn parse_params<P: DeserializeOwned>(params: &Value) -> Result<P, ParamError
         (field, message)
     })
 }
+
+/// Checks that a ratio param lies in 0..=1.
+pub fn require_ratio(field: &str, value: f64) -> Result<(), ParamError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err((format!("params.{field}"), "must be between 0 and 1".into()))
+    }
+}

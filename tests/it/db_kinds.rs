@@ -9,26 +9,10 @@ use std::time::{Duration, Instant};
 use crate::support::mariadb::MariaDb;
 use crate::support::postgres::Postgres;
 use crate::support::redis::Redis;
-use crate::support::{assert_state, run_checks, Exporter};
-
-type Results = Vec<(String, String, serde_json::Value)>;
-
-fn by<'a>(r: &'a Results, name: &str) -> &'a (String, String, serde_json::Value) {
-    r.iter()
-        .find(|c| c.2["name"] == name)
-        .unwrap_or_else(|| panic!("no result for {name}"))
-}
+use crate::support::{assert_state, by, run_checks, wait_until, Exporter};
 
 const PG_CONF: &str =
     "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n";
-
-fn wait_until(what: &str, within: Duration, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !pred() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// `dirty` holds every problem the index and statement checks look for;
 /// `clean` is its fixed counterpart.

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use crate::support::certs::{leaf_params, TestPki, LOCAL};
 use crate::support::nginx::Nginx;
 use crate::support::postgres::Postgres;
-use crate::support::{assert_state, run_checks, TestApp};
+use crate::support::{assert_state, by, run_checks, TestApp};
 
 /// Minified-looking JavaScript of about 3 KiB.
 fn minified_js() -> String {
@@ -209,74 +209,90 @@ checks:
         b_redirect = bad.port(2),
     );
     let r = run_checks(&config, &[]);
-    let by = |name: &str| {
-        r.iter()
-            .find(|c| c.2["name"] == name)
-            .unwrap_or_else(|| panic!("no {name}"))
-    };
-    assert_state(by("redirect_ok"), "pass", "HSTS max-age 31536000");
-    assert_eq!(by("redirect_ok").2["observed"], 31_536_000.0);
+    assert_state(by(&r, "redirect_ok"), "pass", "HSTS max-age 31536000");
+    assert_eq!(by(&r, "redirect_ok").2["observed"], 31_536_000.0);
     assert_state(
-        by("redirect_missing"),
+        by(&r, "redirect_missing"),
         "fail",
         "answers 200 instead of redirecting to HTTPS",
     );
     assert_state(
-        by("redirect_temporary"),
+        by(&r, "redirect_temporary"),
         "fail",
         "redirects with 302 (temporary)",
     );
     assert_state(
-        by("redirect_short_hsts"),
+        by(&r, "redirect_short_hsts"),
         "fail",
         "HSTS max-age is 300s, minimum 15552000s",
     );
-    assert_state(by("headers_ok"), "pass", "score 100/100");
-    assert_state(by("headers_bad"), "fail", "content-security-policy missing");
-    assert!(
-        by("headers_bad").1.contains("without HttpOnly: session"),
-        "{}",
-        by("headers_bad").1
-    );
-    assert!(by("headers_bad").2["observed"].as_f64().unwrap() < 50.0);
-    assert_state(by("cors_ok"), "pass", "no credentialed access");
-    assert_state(by("cors_wildcard_public"), "pass", "no credentialed access");
+    assert_state(by(&r, "headers_ok"), "pass", "score 100/100");
     assert_state(
-        by("cors_wildcard_private"),
+        by(&r, "headers_bad"),
+        "fail",
+        "content-security-policy missing",
+    );
+    assert!(
+        by(&r, "headers_bad")
+            .1
+            .contains("without HttpOnly: session"),
+        "{}",
+        by(&r, "headers_bad").1
+    );
+    assert!(by(&r, "headers_bad").2["observed"].as_f64().unwrap() < 50.0);
+    assert_state(by(&r, "cors_ok"), "pass", "no credentialed access");
+    assert_state(
+        by(&r, "cors_wildcard_public"),
+        "pass",
+        "no credentialed access",
+    );
+    assert_state(
+        by(&r, "cors_wildcard_private"),
         "fail",
         "is private but allows any origin",
     );
     assert_state(
-        by("cors_reflecting"),
+        by(&r, "cors_reflecting"),
         "fail",
         "allows origin https://attacker.invalid with credentials",
     );
-    assert_state(by("gzip_ok"), "pass", "2 resource(s) compressed");
-    assert!(by("gzip_ok").2["observed"].as_f64().unwrap() > 2.0);
-    assert_state(by("gzip_no_vary"), "fail", "lacks Vary: Accept-Encoding");
-    assert_state(by("gzip_missing"), "fail", "is not compressed");
-    assert_state(by("cache_ok"), "pass", "sound caching headers");
-    assert_state(by("cache_bad"), "fail", "no Cache-Control");
-    assert_state(by("cdn_ok"), "pass", "cache hit on the repeated request");
-    assert_state(by("cdn_missing"), "fail", "no CDN or cache headers");
-    assert_state(by("assets_ok"), "pass", "3 asset(s)");
-    assert_eq!(by("assets_ok").2["evidence"]["foreign_assets_skipped"], 1);
-    assert_state(by("assets_bad"), "fail", "2 of 2 asset(s) need work");
+    assert_state(by(&r, "gzip_ok"), "pass", "2 resource(s) compressed");
+    assert!(by(&r, "gzip_ok").2["observed"].as_f64().unwrap() > 2.0);
+    assert_state(
+        by(&r, "gzip_no_vary"),
+        "fail",
+        "lacks Vary: Accept-Encoding",
+    );
+    assert_state(by(&r, "gzip_missing"), "fail", "is not compressed");
+    assert_state(by(&r, "cache_ok"), "pass", "sound caching headers");
+    assert_state(by(&r, "cache_bad"), "fail", "no Cache-Control");
+    assert_state(
+        by(&r, "cdn_ok"),
+        "pass",
+        "cache hit on the repeated request",
+    );
+    assert_state(by(&r, "cdn_missing"), "fail", "no CDN or cache headers");
+    assert_state(by(&r, "assets_ok"), "pass", "3 asset(s)");
+    assert_eq!(
+        by(&r, "assets_ok").2["evidence"]["foreign_assets_skipped"],
+        1
+    );
+    assert_state(by(&r, "assets_bad"), "fail", "2 of 2 asset(s) need work");
     assert!(
-        by("assets_bad").1.contains("not minified")
-            && by("assets_bad").1.contains("not compressed"),
+        by(&r, "assets_bad").1.contains("not minified")
+            && by(&r, "assets_bad").1.contains("not compressed"),
         "{}",
-        by("assets_bad").1
+        by(&r, "assets_bad").1
     );
     assert!(
-        by("assets_bad").2["evidence"]["offenders"][0]["bytes"]
+        by(&r, "assets_bad").2["evidence"]["offenders"][0]["bytes"]
             .as_u64()
             .unwrap()
             > 1000
     );
-    assert_state(by("limit_ok"), "pass", "answered 429");
-    assert_state(by("limit_missing"), "fail", "none was limited");
-    assert_state(by("limit_passive"), "warn", "no rate-limit headers");
+    assert_state(by(&r, "limit_ok"), "pass", "answered 429");
+    assert_state(by(&r, "limit_missing"), "fail", "none was limited");
+    assert_state(by(&r, "limit_passive"), "warn", "no rate-limit headers");
 }
 
 #[test]
@@ -345,41 +361,44 @@ fn tls_certificate_judges_real_handshakes() {
 ",
     );
     let r = run_checks(&format!("{config}{checks}"), &[]);
-    let by = |name: &str| r.iter().find(|c| c.2["name"] == name).unwrap();
-    assert_state(by("tls_valid"), "pass", "chain verifies");
-    let left = by("tls_valid").2["observed"].as_f64().unwrap();
+    assert_state(by(&r, "tls_valid"), "pass", "chain verifies");
+    let left = by(&r, "tls_valid").2["observed"].as_f64().unwrap();
     assert!((88.0 * 86_400.0..91.0 * 86_400.0).contains(&left), "{left}");
-    assert_eq!(by("tls_valid").2["threshold"], 14.0 * 86_400.0);
-    assert_state(by("tls_expired"), "fail", "certificate expired on");
-    assert!(by("tls_expired").2["observed"].as_f64().unwrap() < 0.0);
-    assert!(by("tls_expired").2["evidence"]["chain"][0]["not_after"].is_string());
-    assert_state(by("tls_not_yet"), "fail", "certificate is not valid before");
+    assert_eq!(by(&r, "tls_valid").2["threshold"], 14.0 * 86_400.0);
+    assert_state(by(&r, "tls_expired"), "fail", "certificate expired on");
+    assert!(by(&r, "tls_expired").2["observed"].as_f64().unwrap() < 0.0);
+    assert!(by(&r, "tls_expired").2["evidence"]["chain"][0]["not_after"].is_string());
     assert_state(
-        by("tls_wrong_host"),
+        by(&r, "tls_not_yet"),
+        "fail",
+        "certificate is not valid before",
+    );
+    assert_state(
+        by(&r, "tls_wrong_host"),
         "fail",
         "not valid for 127.0.0.1 (it names shop.example.com)",
     );
-    assert_state(by("tls_self_signed"), "fail", "unknown issuer");
-    assert_state(by("tls_short_chain"), "fail", "missing intermediate");
-    assert_state(by("tls_full_chain"), "pass", "chain verifies");
+    assert_state(by(&r, "tls_self_signed"), "fail", "unknown issuer");
+    assert_state(by(&r, "tls_short_chain"), "fail", "missing intermediate");
+    assert_state(by(&r, "tls_full_chain"), "pass", "chain verifies");
     assert_eq!(
-        by("tls_full_chain").2["evidence"]["chain"]
+        by(&r, "tls_full_chain").2["evidence"]["chain"]
             .as_array()
             .unwrap()
             .len(),
         2
     );
-    assert_state(by("tls_expiring"), "fail", "minimum 14");
+    assert_state(by(&r, "tls_expiring"), "fail", "minimum 14");
     assert!(
-        by("tls_expiring").1.contains("expires in 4 days")
-            || by("tls_expiring").1.contains("expires in 5 days")
+        by(&r, "tls_expiring").1.contains("expires in 4 days")
+            || by(&r, "tls_expiring").1.contains("expires in 5 days")
     );
     assert_state(
-        by("tls_old_protocol"),
+        by(&r, "tls_old_protocol"),
         "fail",
         "no TLS 1.2 or 1.3 handshake",
     );
-    assert_state(by("tls_untrusted_by_system"), "fail", "unknown issuer");
+    assert_state(by(&r, "tls_untrusted_by_system"), "fail", "unknown issuer");
 }
 
 #[test]
@@ -543,52 +562,51 @@ checks:
     let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
         .await
         .unwrap();
-    let by = |name: &str| r.iter().find(|c| c.2["name"] == name).unwrap();
     assert_state(
-        by("authn_ok"),
+        by(&r, "authn_ok"),
         "pass",
         "3 protected URL(s) refuse anonymous requests and admit",
     );
     assert_state(
-        by("authn_open"),
+        by(&r, "authn_open"),
         "fail",
         "/public-report answered 200 without credentials",
     );
     assert_state(
-        by("authz_ok"),
+        by(&r, "authz_ok"),
         "pass",
         "refuse the low-privilege credential",
     );
     assert_state(
-        by("authz_broken"),
+        by(&r, "authz_broken"),
         "fail",
         "/admin/export answered 200 to the low-privilege credential",
     );
     assert_state(
-        by("authz_bad_credential"),
+        by(&r, "authz_bad_credential"),
         "error",
         "credential itself is rejected (401)",
     );
-    assert_state(by("input_ok"), "pass", "reject 5 bad inputs with 4xx");
+    assert_state(by(&r, "input_ok"), "pass", "reject 5 bad inputs with 4xx");
     assert_state(
-        by("input_fragile"),
+        by(&r, "input_fragile"),
         "fail",
         "answered 500 to malformed_json",
     );
     assert!(
-        by("input_fragile")
+        by(&r, "input_fragile")
             .1
             .contains("leaks a python-traceback page"),
         "{}",
-        by("input_fragile").1
+        by(&r, "input_fragile").1
     );
-    assert_state(by("sqli_safe"), "pass", "no sign of SQL injection");
+    assert_state(by(&r, "sqli_safe"), "pass", "no sign of SQL injection");
     assert_state(
-        by("sqli_error"),
+        by(&r, "sqli_error"),
         "fail",
         "postgresql error message in the body",
     );
-    assert_state(by("sqli_boolean"), "fail", "boolean injection");
+    assert_state(by(&r, "sqli_boolean"), "fail", "boolean injection");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,15 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 use crate::support::prometheus::{start_alertmanager, start_prometheus, Server};
-use crate::support::{assert_state, run_checks, TestApp};
-
-type Results = Vec<(String, String, serde_json::Value)>;
-
-fn by<'a>(r: &'a Results, name: &str) -> &'a (String, String, serde_json::Value) {
-    r.iter()
-        .find(|c| c.2["name"] == name)
-        .unwrap_or_else(|| panic!("no result for {name}"))
-}
+use crate::support::{assert_state, by, run_checks, wait_until, TestApp};
 
 /// Metrics that move: a leaking and a steady process, a filling disk, a flat pool.
 async fn app() -> TestApp {
@@ -90,14 +82,6 @@ fn prometheus_config(app: &str, alertmanager: Option<u16>) -> String {
     )
 }
 
-fn wait_for(what: &str, within: Duration, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !pred() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 fn api(server: &Server, path: &str) -> serde_json::Value {
     let out = std::process::Command::new("curl")
         .args(["-s", "-g", &format!("{}{path}", server.url())])
@@ -141,7 +125,7 @@ async fn prometheus_and_alertmanager_kinds_against_real_servers() {
                     .unwrap();
                 serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
             };
-            wait_for("8 scrapes", Duration::from_secs(30), || {
+            wait_until("8 scrapes", Duration::from_secs(30), || {
                 get(format!(
                     "{clean_url}/api/v1/query?query=count_over_time(disk_used_bytes[1m])"
                 ))
@@ -150,7 +134,7 @@ async fn prometheus_and_alertmanager_kinds_against_real_servers() {
                 .and_then(|v| v.parse::<f64>().ok())
                 .is_some_and(|n| n >= 8.0)
             });
-            wait_for(
+            wait_until(
                 "the broken rule to be evaluated",
                 Duration::from_secs(20),
                 || {
@@ -175,7 +159,7 @@ async fn prometheus_and_alertmanager_kinds_against_real_servers() {
                 .status()
                 .unwrap();
             assert!(posted.success());
-            wait_for(
+            wait_until(
                 "the Watchdog alert in Alertmanager",
                 Duration::from_secs(10),
                 || {

@@ -5,15 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::support::{assert_state, run_checks};
-
-type Results = Vec<(String, String, serde_json::Value)>;
-
-fn by<'a>(r: &'a Results, name: &str) -> &'a (String, String, serde_json::Value) {
-    r.iter()
-        .find(|c| c.2["name"] == name)
-        .unwrap_or_else(|| panic!("no result for {name}"))
-}
+use crate::support::{assert_state, by, run_checks};
 
 fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
     let p = root.join(rel);

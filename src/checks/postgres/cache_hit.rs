@@ -51,9 +51,7 @@ struct CacheHit {
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
-    if !(0.0..=1.0).contains(&params.min_ratio) {
-        return Err(("params.min_ratio".into(), "must be between 0 and 1".into()));
-    }
+    crate::checks::require_ratio("min_ratio", params.min_ratio)?;
     Ok(Arc::new(CacheHit {
         target: pg_target(input)?,
         params,

@@ -67,9 +67,7 @@ struct Connections {
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
-    if !(0.0..=1.0).contains(&params.max_ratio) {
-        return Err(("params.max_ratio".into(), "must be between 0 and 1".into()));
-    }
+    crate::checks::require_ratio("max_ratio", params.max_ratio)?;
     let pgbouncer = match &params.pgbouncer_admin_url {
         None => None,
         Some(url) => {

@@ -362,3 +362,22 @@ pub fn assert_state(result: &(String, String, serde_json::Value), state: &str, f
         result.1
     );
 }
+
+/// The results `run_checks` returns.
+pub type Results = Vec<(String, String, serde_json::Value)>;
+
+/// The result of the check named `name`.
+pub fn by<'a>(r: &'a Results, name: &str) -> &'a (String, String, serde_json::Value) {
+    r.iter()
+        .find(|c| c.2["name"] == name)
+        .unwrap_or_else(|| panic!("no result for {name}"))
+}
+
+/// Polls `pred` every 100ms until it holds; fails the test after `within`.
+pub fn wait_until(what: &str, within: Duration, mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
