@@ -41,12 +41,6 @@ impl Redactor {
         }
     }
 
-    pub fn merge(&mut self, other: &Redactor) {
-        for s in &other.secrets {
-            self.add(s);
-        }
-    }
-
     /// Removes every known secret and masks passwords in any URL.
     pub fn redact(&self, text: &str) -> String {
         let mut out = mask_url_passwords(text);

@@ -271,6 +271,3 @@ pub fn describe_redis_error(e: &redis::RedisError) -> String {
         _ => e.to_string(),
     }
 }
-
-/// Shared handles for the database targets.
-pub type SharedPg = Arc<PgTarget>;

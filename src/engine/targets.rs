@@ -128,11 +128,6 @@ impl HttpTarget {
     ) -> reqwest::RequestBuilder {
         self.client.request(method, url)
     }
-
-    /// Host of the base URL ("" if none).
-    pub fn host(&self) -> &str {
-        self.base_url.host_str().unwrap_or_default()
-    }
 }
 
 /// The system's CA certificates, loaded once per process and shared by every
