@@ -538,9 +538,11 @@ async fn redis_kinds_pass_and_fail_on_real_servers() {
             .unwrap();
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !replica
+    // Both sides must agree: the replica's link is up and the primary lists it online.
+    while !(replica
         .cli(&["INFO", "replication"])
         .contains("master_link_status:up")
+        && rdb.cli(&["INFO", "replication"]).contains("state=online"))
     {
         assert!(Instant::now() < deadline, "replica never linked");
         tokio::time::sleep(Duration::from_millis(100)).await;
