@@ -15,4 +15,5 @@ pub mod exposition;
 pub mod logging;
 pub mod redact;
 pub mod report;
+pub mod targets;
 pub mod web;

@@ -16,7 +16,7 @@ use crate::checks::{
     State, TargetNeed,
 };
 use crate::config::TargetType;
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "alertmanager",

@@ -13,7 +13,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::{format_duration, ConfigDuration, TargetType};
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "loki_recent_logs",

@@ -15,7 +15,7 @@ use crate::checks::{
     State, TargetNeed,
 };
 use crate::config::{format_duration, ConfigDuration, TargetType};
-use crate::engine::databases::{describe_sql_error, MySqlTarget};
+use crate::targets::{describe_sql_error, MySqlTarget};
 
 const NEED: TargetNeed = TargetNeed::Required(&[TargetType::Mysql]);
 

@@ -16,7 +16,7 @@ use crate::checks::{
     State, TargetNeed,
 };
 use crate::config::{format_duration, ConfigDuration, TargetType};
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 const NEED: TargetNeed = TargetNeed::Required(&[TargetType::Prometheus]);
 /// Largest API answer read.

@@ -13,7 +13,7 @@ use crate::checks::{
     State, TargetNeed,
 };
 use crate::config::{format_duration, ConfigDuration, TargetType};
-use crate::engine::databases::{describe_redis_error, RedisTarget};
+use crate::targets::{describe_redis_error, RedisTarget};
 
 const NEED: TargetNeed = TargetNeed::Required(&[TargetType::Redis]);
 

@@ -12,7 +12,7 @@ use super::{
     source, Category, Check,
 };
 use crate::config::{CheckSpec, TargetType};
-use crate::engine::targets::Target;
+use crate::targets::Target;
 
 /// Whether a kind reads a named target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

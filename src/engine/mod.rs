@@ -2,10 +2,8 @@
 //! to the store. Reload swaps the plan atomically; a bad config never replaces
 //! a running one. Nothing here renders output.
 
-pub mod databases;
 pub mod plan;
 pub mod store;
-pub mod targets;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use super::targets::{build_targets, default_client, Target};
 use crate::checks::{BuildInput, Check};
 use crate::config::{CheckSpec, Config, ConfigErrors, Problems};
 use crate::redact::Redactor;
+use crate::targets::{build_targets, default_client, Target};
 
 /// A check ready to run.
 #[derive(Debug)]

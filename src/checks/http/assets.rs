@@ -17,7 +17,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::{ByteSize, ConfigDuration, TargetType};
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "asset_optimization",

@@ -17,7 +17,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::{is_sensitive_header, TargetType};
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 pub const AUTHENTICATION: KindInfo = KindInfo {
     name: "authentication",

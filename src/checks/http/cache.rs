@@ -14,7 +14,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::{ConfigDuration, TargetType};
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "cache_headers",

@@ -12,7 +12,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::TargetType;
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "cdn",

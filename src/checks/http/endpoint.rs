@@ -16,8 +16,8 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::{format_duration, ByteSize, ConfigDuration, TargetType};
-use crate::engine::targets::HttpTarget;
 use crate::redact::mask_url_passwords;
+use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "http",

@@ -15,7 +15,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::{ByteSize, TargetType};
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "input_validation",

@@ -25,7 +25,7 @@ use reqwest::header::HeaderMap;
 use serde::{de, Deserialize, Deserializer};
 
 use crate::checks::{BuildInput, Context, ParamError};
-use crate::engine::targets::HttpTarget;
+use crate::targets::HttpTarget;
 
 /// Body bytes a check reads unless it says otherwise.
 pub const DEFAULT_BODY_CAP: u64 = 1024 * 1024;

@@ -23,7 +23,7 @@ use crate::checks::{
 };
 use crate::clock::{rfc3339_unix as date, unix_now};
 use crate::config::TargetType;
-use crate::engine::targets::{system_roots, AcceptAnyCertificate, Target};
+use crate::targets::{system_roots, AcceptAnyCertificate, Target};
 
 pub const KIND: KindInfo = KindInfo {
     name: "tls_certificate",

@@ -12,7 +12,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::TargetType;
-use crate::engine::databases::PgTarget;
+use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_cache_hit_ratio",

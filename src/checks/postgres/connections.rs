@@ -16,8 +16,8 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::{format_duration, ConfigDuration, TargetType};
-use crate::engine::databases::{describe_sql_error, PgTarget};
 use crate::redact::mask_url_passwords;
+use crate::targets::{describe_sql_error, PgTarget};
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_connections",

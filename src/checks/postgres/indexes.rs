@@ -14,7 +14,7 @@ use crate::checks::{
     State, TargetNeed,
 };
 use crate::config::{format_duration, ConfigDuration, TargetType};
-use crate::engine::databases::PgTarget;
+use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_indexes",

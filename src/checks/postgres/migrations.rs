@@ -18,7 +18,7 @@ use crate::checks::{
     State, TargetNeed,
 };
 use crate::config::TargetType;
-use crate::engine::databases::PgTarget;
+use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "pending_migrations",

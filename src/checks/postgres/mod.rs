@@ -16,7 +16,7 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::Row;
 
 use crate::checks::{BuildInput, Outcome, ParamError};
-use crate::engine::databases::{describe_sql_error, PgTarget};
+use crate::targets::{describe_sql_error, PgTarget};
 
 /// The check's PostgreSQL target.
 pub fn pg_target(input: &BuildInput<'_>) -> Result<Arc<PgTarget>, ParamError> {

@@ -14,7 +14,7 @@ use crate::checks::{
     TargetNeed,
 };
 use crate::config::TargetType;
-use crate::engine::databases::PgTarget;
+use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_n_plus_one",

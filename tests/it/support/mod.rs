@@ -217,7 +217,7 @@ impl Drop for Exporter {
 }
 
 pub fn client() -> reqwest::Client {
-    prodready_exporter::engine::targets::client_builder()
+    prodready_exporter::targets::client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()

@@ -1,0 +1,194 @@
+//! HTTP targets: one client per target (shared TLS config unless the target
+//! brings its own CA), its base URL and credentials. Requests built here only
+//! reach the target's own origin.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use rustls::pki_types::CertificateDer;
+
+use super::tls::{client_tls_config, install_crypto_provider, shared_tls_config};
+use crate::config::HttpTargetSpec;
+use crate::redact::mask_url_passwords;
+
+/// An HTTP service with its client, base URL and credentials.
+#[derive(Debug)]
+pub struct HttpTarget {
+    pub client: reqwest::Client,
+    pub base_url: reqwest::Url,
+    /// The base URL with any password masked, for messages.
+    pub display_url: String,
+    basic_auth: Option<(String, Option<String>)>,
+    bearer_token: Option<String>,
+    /// Extra CA certificates this target trusts (`tls.ca_file`).
+    pub ca_file: Option<PathBuf>,
+    /// Configured headers; kept apart from the client so that anonymous
+    /// requests (authentication checks) can leave credentials out.
+    headers: HeaderMap,
+}
+
+impl HttpTarget {
+    /// Resolves `url` against the base URL (an absolute URL is kept as is).
+    /// Only the target's own origin may be reached through it.
+    pub fn resolve(&self, url: &str) -> Result<reqwest::Url, String> {
+        let joined = self.base_url.join(url).map_err(|e| {
+            format!(
+                "cannot resolve {:?} against {}: {e}",
+                mask_url_passwords(url),
+                self.display_url
+            )
+        })?;
+        if !joined.username().is_empty() || joined.password().is_some() {
+            return Err(
+                "put credentials in the target (basic_auth, bearer_token), not in the URL".into(),
+            );
+        }
+        if joined.origin() != self.base_url.origin() {
+            return Err(format!(
+                "{joined} is not on the target's origin {}; define a target for it",
+                self.display_url
+            ));
+        }
+        Ok(joined)
+    }
+
+    /// A request with the target's credentials applied.
+    pub fn request(&self, method: reqwest::Method, url: reqwest::Url) -> reqwest::RequestBuilder {
+        let mut req = self
+            .client
+            .request(method, url)
+            .headers(self.headers.clone());
+        if let Some((user, password)) = &self.basic_auth {
+            req = req.basic_auth(user, password.as_deref());
+        }
+        if let Some(token) = &self.bearer_token {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+
+    /// A request without any configured header or credential.
+    pub fn request_anonymous(
+        &self,
+        method: reqwest::Method,
+        url: reqwest::Url,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+}
+
+/// The common client settings: no redirects followed implicitly, no proxies
+/// from the environment (only configured targets are ever contacted).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    install_crypto_provider();
+    let builder = match shared_tls_config() {
+        Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),
+        None => reqwest::Client::builder(),
+    };
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("prodready-exporter/", env!("CARGO_PKG_VERSION")))
+}
+
+/// The client for checks that use URLs without a named target.
+pub fn default_client() -> Result<reqwest::Client, String> {
+    client_builder()
+        .build()
+        .map_err(|e| format!("cannot build HTTP client: {e}"))
+}
+
+pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, String)> {
+    let display_url = mask_url_passwords(&spec.url);
+    let mut base_url = reqwest::Url::parse(&spec.url).map_err(|e| {
+        (
+            "url".to_owned(),
+            format!("invalid URL {display_url:?}: {e}"),
+        )
+    })?;
+    if !matches!(base_url.scheme(), "http" | "https") {
+        return Err((
+            "url".into(),
+            format!("URL {display_url:?} must start with http:// or https://"),
+        ));
+    }
+    // Credentials in the URL become basic auth, so that the URL itself can be shown.
+    let mut basic_auth = spec
+        .basic_auth
+        .as_ref()
+        .map(|a| (a.username.clone(), a.password.clone()));
+    if !base_url.username().is_empty() && basic_auth.is_none() {
+        basic_auth = Some((
+            base_url.username().to_owned(),
+            base_url.password().map(str::to_owned),
+        ));
+    }
+    let _ = base_url.set_username("");
+    let _ = base_url.set_password(None);
+    let mut headers = HeaderMap::new();
+    for (name, value) in &spec.headers {
+        let field = format!("headers.{name}");
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| (field.clone(), "invalid header name".to_owned()))?;
+        let mut value =
+            HeaderValue::from_str(value).map_err(|_| (field, "invalid header value".to_owned()))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    let mut builder = client_builder();
+    if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify {
+        let mut extra = Vec::new();
+        if let Some(ca_file) = &spec.tls.ca_file {
+            let field = || "tls.ca_file".to_owned();
+            let pem = std::fs::read(ca_file)
+                .map_err(|e| (field(), format!("cannot read {}: {e}", ca_file.display())))?;
+            use rustls::pki_types::pem::PemObject;
+            extra = CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    (
+                        field(),
+                        format!("{} is not a PEM certificate bundle: {e}", ca_file.display()),
+                    )
+                })?;
+            if extra.is_empty() {
+                return Err((
+                    field(),
+                    format!("{} holds no PEM certificate", ca_file.display()),
+                ));
+            }
+        }
+        let tls = client_tls_config(&extra, spec.tls.insecure_skip_verify)
+            .map_err(|e| ("tls".to_owned(), e))?;
+        builder = builder.tls_backend_preconfigured(tls);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| (String::new(), format!("cannot build HTTP client: {e}")))?;
+    Ok(HttpTarget {
+        client,
+        base_url,
+        display_url,
+        basic_auth,
+        bearer_token: spec.bearer_token.clone(),
+        ca_file: spec.tls.ca_file.clone(),
+        headers,
+    })
+}
+
+impl HttpTarget {
+    /// A target made from a check's own absolute URL, without credentials.
+    pub fn standalone(client: reqwest::Client, url: reqwest::Url) -> HttpTarget {
+        HttpTarget {
+            display_url: url.to_string(),
+            client,
+            base_url: url,
+            basic_auth: None,
+            bearer_token: None,
+            ca_file: None,
+            headers: HeaderMap::new(),
+        }
+    }
+}
