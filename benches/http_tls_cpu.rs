@@ -90,7 +90,7 @@ fn main() {
             total_cpu += cpu / n as f64;
             println!(
                 "{:<16} cpu {:.3} ms/evaluation, wall {:.3} ms/evaluation",
-                planned.spec.kind.name,
+                planned.kind.name,
                 cpu * 1000.0 / n as f64,
                 wall * 1000.0 / n as f64
             );

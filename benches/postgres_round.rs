@@ -107,7 +107,7 @@ async fn futures_join(plan: &Plan) -> Vec<(String, String, f64)> {
         tasks.spawn(async move {
             let e = evaluate(&planned, &semaphore, &redactor).await;
             (
-                planned.spec.kind.name.to_owned(),
+                planned.kind.name.to_owned(),
                 e.outcome.state.as_str().to_owned(),
                 e.duration.as_secs_f64() * 1000.0,
             )

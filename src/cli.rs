@@ -255,10 +255,7 @@ fn select_checks(plan: &Plan, args: &CheckArgs) -> Result<Vec<usize>, String> {
         .iter()
         .enumerate()
         .filter(|(_, c)| args.checks.is_empty() || args.checks.contains(&c.spec.name))
-        .filter(|(_, c)| {
-            args.category
-                .is_none_or(|cat| c.spec.category == cat.into())
-        })
+        .filter(|(_, c)| args.category.is_none_or(|cat| c.category == cat.into()))
         .map(|(i, _)| i)
         .collect())
 }
@@ -282,7 +279,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
     store.set_checks(
         selected
             .iter()
-            .map(|&i| CheckMeta::from_spec(&plan.checks[i].spec))
+            .map(|&i| CheckMeta::from_planned(&plan.checks[i]))
             .collect(),
     );
     // The deployment gate runs in the order the config lists its steps.

@@ -63,15 +63,15 @@ struct CommandCheck {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.argv.first().is_none_or(|p| p.is_empty()) {
-        return Err((
-            "params.argv".into(),
-            "needs at least the program to run".into(),
+        return Err(ParamError::new(
+            "params.argv",
+            "needs at least the program to run",
         ));
     }
     if params.expected_exit_codes.is_empty() {
-        return Err((
-            "params.expected_exit_codes".into(),
-            "needs at least one exit code".into(),
+        return Err(ParamError::new(
+            "params.expected_exit_codes",
+            "needs at least one exit code",
         ));
     }
     Ok(Arc::new(CommandCheck {

@@ -1,18 +1,19 @@
-//! The check model: states, outcomes, the `Check` trait and the registry of kinds.
-//! A check only gathers evidence and judges it; it never touches the result store,
-//! metrics or the web layer (the engine does that).
+//! The check model: states, outcomes, the `Check` trait, the kind-authoring
+//! API (`kind`) and one module per family with one file per kind. A check
+//! only gathers evidence from `targets` and judges it; it never touches the
+//! engine, the result store, metrics or the web layer.
 
 pub mod alertmanager;
-pub mod backup;
+pub mod api;
 pub mod command;
-pub mod env_secret;
 pub mod http;
-pub mod loki;
+mod kind;
+pub mod loki_recent_logs;
+pub mod migrations;
 pub mod mysql;
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;
-mod registry;
 pub mod source;
 
 use std::fmt;
@@ -23,9 +24,8 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use registry::{
-    kind_names, lookup_kind, parse_params, require_ratio, BuildInput, EvidenceSource, KindInfo,
-    ParamError, TargetNeed,
+pub use kind::{
+    parse_params, require_ratio, BuildInput, EvidenceSource, KindInfo, ParamError, TargetNeed,
 };
 
 /// A boxed future, so that `Check` stays object safe.

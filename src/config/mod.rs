@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::checks::{kind_names, lookup_kind, Category, KindInfo, Severity, TargetNeed};
+use crate::checks::{Category, Severity};
 use crate::redact::Redactor;
 pub use units::{format_duration, parse_duration, ByteSize, ConfigDuration};
 
@@ -321,14 +321,16 @@ impl TargetSpec {
     }
 }
 
-/// One validated check entry; its params are checked by the kind's builder.
+/// One check entry as the file states it. Its `kind` stays a name until the
+/// plan resolves it; the kind's builder checks its params.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckSpec {
     pub name: String,
-    pub kind: &'static KindInfo,
+    pub kind: String,
     pub target: Option<String>,
     pub severity: Severity,
-    pub category: Category,
+    /// The category written in the file; the plan defaults it from the kind.
+    pub category: Option<Category>,
     pub interval: Duration,
     pub timeout: Duration,
     pub description: Option<String>,
@@ -518,14 +520,9 @@ impl Config {
             Some(Value::Array(items)) => {
                 let mut seen = HashSet::new();
                 for (index, value) in items.iter().enumerate() {
-                    if let Some(spec) = validate_check(
-                        value,
-                        index,
-                        &config.global,
-                        &config.targets,
-                        &mut seen,
-                        &mut problems,
-                    ) {
+                    if let Some(spec) =
+                        validate_check(value, index, &config.global, &mut seen, &mut problems)
+                    {
                         config.checks.push(spec);
                     }
                 }
@@ -557,7 +554,6 @@ fn validate_check(
     value: &Value,
     index: usize,
     global: &Global,
-    targets: &BTreeMap<String, TargetSpec>,
     seen: &mut HashSet<String>,
     problems: &mut Problems,
 ) -> Option<CheckSpec> {
@@ -589,18 +585,6 @@ fn validate_check(
             format!("duplicate check name {:?}", raw.name),
         );
     }
-    let kind = lookup_kind(&raw.kind);
-    if kind.is_none() {
-        problems.push(
-            &place,
-            "kind",
-            format!(
-                "unknown kind {:?}; valid kinds: {}",
-                raw.kind,
-                kind_names().join(", ")
-            ),
-        );
-    }
     let interval = raw.interval.unwrap_or(global.interval).0;
     let timeout = raw.timeout.unwrap_or(global.timeout).0;
     if interval < Duration::from_secs(1) {
@@ -620,19 +604,15 @@ fn validate_check(
             ),
         );
     }
-    if let Some(kind) = kind {
-        check_target(kind, raw.target.as_deref(), targets, &place, problems);
-    }
     if problems.errors.len() > before {
         return None;
     }
-    let kind = kind?;
     Some(CheckSpec {
         name: raw.name,
-        kind,
+        kind: raw.kind,
         target: raw.target,
         severity: raw.severity.unwrap_or_default(),
-        category: raw.category.unwrap_or(kind.category),
+        category: raw.category,
         interval,
         timeout,
         description: raw.description,
@@ -643,75 +623,6 @@ fn validate_check(
         },
         index,
     })
-}
-
-fn check_target(
-    kind: &KindInfo,
-    target: Option<&str>,
-    targets: &BTreeMap<String, TargetSpec>,
-    place: &str,
-    problems: &mut Problems,
-) {
-    let wanted = match (kind.target, target) {
-        (TargetNeed::None, None) | (TargetNeed::Optional(_), None) => return,
-        (TargetNeed::None, Some(_)) => {
-            problems.push(
-                place,
-                "target",
-                format!("kind {} does not use a target; remove it", kind.name),
-            );
-            return;
-        }
-        (TargetNeed::Required(t), None) => {
-            problems.push(
-                place,
-                "target",
-                format!(
-                    "kind {} needs a {} target; add `target: <name>`",
-                    kind.name,
-                    type_list(t)
-                ),
-            );
-            return;
-        }
-        (TargetNeed::Optional(t) | TargetNeed::Required(t), Some(_)) => t,
-    };
-    let name = target.unwrap_or_default();
-    match targets.get(name) {
-        None => {
-            let mut known: Vec<&str> = targets.keys().map(String::as_str).collect();
-            known.sort_unstable();
-            problems.push(
-                place,
-                "target",
-                format!(
-                    "unknown target {name:?}; defined targets: {}",
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            );
-        }
-        Some(spec) if !wanted.iter().any(|w| spec.target_type().satisfies(*w)) => problems.push(
-            place,
-            "target",
-            format!(
-                "target {name:?} is a {} target, but kind {} needs a {} target",
-                spec.target_type().as_str(),
-                kind.name,
-                type_list(wanted)
-            ),
-        ),
-        Some(_) => {}
-    }
-}
-
-/// `http`, `http or postgres` ...
-fn type_list(types: &[TargetType]) -> String {
-    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-    names.join(" or ")
 }
 
 /// Reads `*_file` secrets into their fields and registers every secret with

@@ -2,6 +2,7 @@
 //! to the store. Reload swaps the plan atomically; a bad config never replaces
 //! a running one. Nothing here renders output.
 
+pub mod kinds;
 pub mod plan;
 pub mod store;
 
@@ -204,7 +205,7 @@ impl Engine {
         store.set_checks(
             plan.checks
                 .iter()
-                .map(|c| CheckMeta::from_spec(&c.spec))
+                .map(|c| CheckMeta::from_planned(c))
                 .collect(),
         );
         let engine = Engine {
@@ -261,7 +262,7 @@ impl Engine {
                 self.store.set_checks(
                     plan.checks
                         .iter()
-                        .map(|c| CheckMeta::from_spec(&c.spec))
+                        .map(|c| CheckMeta::from_planned(c))
                         .collect(),
                 );
                 *self.plan.write().unwrap_or_else(|e| e.into_inner()) = plan.clone();
@@ -285,6 +286,6 @@ impl Engine {
         let plan = self.plan();
         let planned = plan.check(name)?.clone();
         let evaluation = evaluate(&planned, &plan.semaphore, &plan.redactor).await;
-        Some((CheckMeta::from_spec(&planned.spec), evaluation))
+        Some((CheckMeta::from_planned(&planned), evaluation))
     }
 }

@@ -1,13 +1,16 @@
 //! A plan is a config turned into runnable checks: targets built once and
-//! shared, every check built (and its params validated) by its kind.
+//! shared, each check's kind resolved from the kind table (its target type
+//! matched, its category defaulted) and the check built (its params
+//! validated) by its kind.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use crate::checks::{BuildInput, Check};
-use crate::config::{CheckSpec, Config, ConfigErrors, Problems};
+use super::kinds::{kind_names, lookup_kind};
+use crate::checks::{BuildInput, Category, Check, KindInfo, ParamError, TargetNeed};
+use crate::config::{CheckSpec, Config, ConfigErrors, Problems, TargetSpec, TargetType};
 use crate::redact::Redactor;
 use crate::targets::{build_targets, default_client, Target};
 
@@ -15,6 +18,9 @@ use crate::targets::{build_targets, default_client, Target};
 #[derive(Debug)]
 pub struct PlannedCheck {
     pub spec: CheckSpec,
+    pub kind: &'static KindInfo,
+    /// The file's category, or the kind's default.
+    pub category: Category,
     pub check: Arc<dyn Check>,
 }
 
@@ -52,6 +58,9 @@ impl Plan {
         let mut redactor = config.redactor.clone();
         let mut checks = Vec::with_capacity(config.checks.len());
         for spec in &config.checks {
+            let Some(kind) = resolve_kind(spec, &config.targets, &mut problems) else {
+                continue;
+            };
             let target = spec.target.as_ref().and_then(|t| targets.get(t));
             if spec.target.is_some() && target.is_none() {
                 // The target itself failed to build; its error is reported above.
@@ -62,17 +71,19 @@ impl Plan {
                 target,
                 http_client: &http_client,
             };
-            match (spec.kind.build)(&input) {
+            match (kind.build)(&input) {
                 Ok(check) => {
                     for secret in check.secrets() {
                         redactor.add(&secret);
                     }
                     checks.push(Arc::new(PlannedCheck {
                         spec: spec.clone(),
+                        kind,
+                        category: spec.category.unwrap_or(kind.category),
                         check,
                     }));
                 }
-                Err((field, message)) => problems.push(&spec.place(), &field, message),
+                Err(ParamError { field, message }) => problems.push(&spec.place(), &field, message),
             }
         }
         // The planned checks own their specs; the config's copies are not needed.
@@ -101,6 +112,99 @@ impl Plan {
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {
         self.checks.iter().find(|c| c.spec.name == name)
     }
+}
+
+/// Finds a check's kind and matches its `target` with what the kind needs.
+fn resolve_kind(
+    spec: &CheckSpec,
+    targets: &BTreeMap<String, TargetSpec>,
+    problems: &mut Problems,
+) -> Option<&'static KindInfo> {
+    let place = spec.place();
+    let Some(kind) = lookup_kind(&spec.kind) else {
+        problems.push(
+            &place,
+            "kind",
+            format!(
+                "unknown kind {:?}; valid kinds: {}",
+                spec.kind,
+                kind_names().join(", ")
+            ),
+        );
+        return None;
+    };
+    let before = problems.errors.len();
+    check_target(kind, spec.target.as_deref(), targets, &place, problems);
+    (problems.errors.len() == before).then_some(kind)
+}
+
+fn check_target(
+    kind: &KindInfo,
+    target: Option<&str>,
+    targets: &BTreeMap<String, TargetSpec>,
+    place: &str,
+    problems: &mut Problems,
+) {
+    let wanted = match (kind.target, target) {
+        (TargetNeed::None, None) | (TargetNeed::Optional(_), None) => return,
+        (TargetNeed::None, Some(_)) => {
+            problems.push(
+                place,
+                "target",
+                format!("kind {} does not use a target; remove it", kind.name),
+            );
+            return;
+        }
+        (TargetNeed::Required(t), None) => {
+            problems.push(
+                place,
+                "target",
+                format!(
+                    "kind {} needs a {} target; add `target: <name>`",
+                    kind.name,
+                    type_list(t)
+                ),
+            );
+            return;
+        }
+        (TargetNeed::Optional(t) | TargetNeed::Required(t), Some(_)) => t,
+    };
+    let name = target.unwrap_or_default();
+    match targets.get(name) {
+        None => {
+            let mut known: Vec<&str> = targets.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            problems.push(
+                place,
+                "target",
+                format!(
+                    "unknown target {name:?}; defined targets: {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            );
+        }
+        Some(spec) if !wanted.iter().any(|w| spec.target_type().satisfies(*w)) => problems.push(
+            place,
+            "target",
+            format!(
+                "target {name:?} is a {} target, but kind {} needs a {} target",
+                spec.target_type().as_str(),
+                kind.name,
+                type_list(wanted)
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// `http`, `http or postgres` ...
+fn type_list(types: &[TargetType]) -> String {
+    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    names.join(" or ")
 }
 
 /// Loads and builds a config file in one step, reporting every problem of

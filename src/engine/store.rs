@@ -8,8 +8,8 @@ use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 
 use super::Evaluation;
+use super::PlannedCheck;
 use crate::checks::{Category, Outcome, Severity, State};
-use crate::config::CheckSpec;
 
 /// Static facts about a configured check.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,15 +29,16 @@ pub struct CheckMeta {
 }
 
 impl CheckMeta {
-    pub fn from_spec(spec: &CheckSpec) -> Self {
+    pub fn from_planned(planned: &PlannedCheck) -> Self {
+        let spec = &planned.spec;
         CheckMeta {
             name: spec.name.clone(),
-            kind: spec.kind.name,
-            category: spec.category,
+            kind: planned.kind.name,
+            category: planned.category,
             severity: spec.severity,
             target: spec.target.clone().unwrap_or_default(),
-            unit: spec.kind.unit,
-            source: spec.kind.source.as_str(),
+            unit: planned.kind.unit,
+            source: planned.kind.source.as_str(),
             description: spec.description.clone(),
             interval: spec.interval,
             index: spec.index,

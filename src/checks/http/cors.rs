@@ -65,13 +65,13 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let target = http_target(input)?;
     let urls = resolve_urls(&target, "urls", &params.urls)?;
     if reqwest::Url::parse(&params.origin).is_err() {
-        return Err((
-            "params.origin".into(),
-            "must be an origin like https://example.com".into(),
+        return Err(ParamError::new(
+            "params.origin",
+            "must be an origin like https://example.com",
         ));
     }
     Method::from_bytes(params.method.as_bytes())
-        .map_err(|_| ("params.method".to_owned(), "invalid method".to_owned()))?;
+        .map_err(|_| ParamError::new("params.method", "invalid method"))?;
     Ok(Arc::new(Cors {
         target,
         urls,

@@ -69,15 +69,15 @@ struct InputValidation {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.endpoints.is_empty() {
-        return Err((
-            "params.endpoints".into(),
-            "list at least one endpoint".into(),
+        return Err(ParamError::new(
+            "params.endpoints",
+            "list at least one endpoint",
         ));
     }
     if params.oversized_body.0 > MAX_OVERSIZED {
-        return Err((
-            "params.oversized_body".into(),
-            "must be at most 16MiB".into(),
+        return Err(ParamError::new(
+            "params.oversized_body",
+            "must be at most 16MiB",
         ));
     }
     let target = http_target(input)?;
@@ -85,10 +85,10 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     for (i, e) in params.endpoints.iter().enumerate() {
         let url = target
             .resolve(&e.url)
-            .map_err(|m| (format!("params.endpoints[{i}].url"), m))?;
+            .map_err(|m| ParamError::new(format!("params.endpoints[{i}].url"), m))?;
         let method =
             Method::from_bytes(e.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
-                (
+                ParamError::new(
                     format!("params.endpoints[{i}].method"),
                     "invalid method".to_owned(),
                 )

@@ -1,20 +1,22 @@
 //! Checks over HTTP(S), and what they share: bounded body reads, error
 //! descriptions without URLs (which could carry credentials), status matchers.
 
-pub mod assets;
-pub mod auth;
-pub mod cache;
+pub mod asset_optimization;
+pub mod authentication;
+pub mod authorization;
+pub mod cache_headers;
 pub mod cdn;
 pub mod compression;
 pub mod cors;
-pub mod endpoint;
-pub mod headers;
+#[allow(clippy::module_inception)]
+pub mod http;
+pub mod https_redirect;
 pub mod input_validation;
-pub mod rate_limit;
-pub mod redirect;
+pub mod rate_limiting;
+pub mod security_headers;
 pub mod signatures;
 pub mod sql_injection;
-pub mod tls;
+pub mod tls_certificate;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -28,6 +30,9 @@ use crate::checks::{BuildInput, Context, ParamError};
 use crate::targets::HttpTarget;
 
 /// Body bytes a check reads unless it says otherwise.
+/// How much of an answer the access-control kinds read.
+pub const ANSWER_CAP: u64 = 64 * 1024;
+
 pub const DEFAULT_BODY_CAP: u64 = 1024 * 1024;
 
 /// One HTTP exchange with its body read up to a cap.
@@ -116,7 +121,7 @@ pub fn http_target(input: &BuildInput<'_>) -> Result<Arc<HttpTarget>, ParamError
         .target
         .and_then(|t| t.as_http())
         .cloned()
-        .ok_or_else(|| ("target".to_owned(), "needs an http target".to_owned()))
+        .ok_or_else(|| ParamError::new("target", "needs an http target"))
 }
 
 /// Resolves URLs against the target (same origin only); empty means the target's URL.
@@ -133,7 +138,7 @@ pub fn resolve_urls(
         .map(|(i, u)| {
             target
                 .resolve(u)
-                .map_err(|e| (format!("params.{field}[{i}]"), e))
+                .map_err(|e| ParamError::new(format!("params.{field}[{i}]"), e))
         })
         .collect()
 }

@@ -62,18 +62,21 @@ struct SqlInjection {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.params.is_empty() {
-        return Err(("params.params".into(), "list at least one parameter".into()));
+        return Err(ParamError::new(
+            "params.params",
+            "list at least one parameter",
+        ));
     }
     let target = http_target(input)?;
     let mut list = Vec::new();
     for (i, p) in params.params.iter().enumerate() {
         let url = target
             .resolve(&p.url)
-            .map_err(|m| (format!("params.params[{i}].url"), m))?;
+            .map_err(|m| ParamError::new(format!("params.params[{i}].url"), m))?;
         if p.param.is_empty() {
-            return Err((
+            return Err(ParamError::new(
                 format!("params.params[{i}].param"),
-                "must not be empty".into(),
+                "must not be empty",
             ));
         }
         list.push((url, p.param.clone(), p.value.clone()));

@@ -73,7 +73,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         Some(url) => {
             let shown = mask_url_passwords(url);
             let options = PgConnectOptions::from_str(url).map_err(|e| {
-                (
+                ParamError::new(
                     "params.pgbouncer_admin_url".to_owned(),
                     format!("invalid URL {shown:?}: {e}"),
                 )

@@ -67,9 +67,9 @@ struct PostgresIndexes {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if !(0.0..=100.0).contains(&params.min_index_use_percent) {
-        return Err((
-            "params.min_index_use_percent".into(),
-            "must be between 0 and 100".into(),
+        return Err(ParamError::new(
+            "params.min_index_use_percent",
+            "must be between 0 and 100",
         ));
     }
     Ok(Arc::new(PostgresIndexes {

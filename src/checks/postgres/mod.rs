@@ -1,11 +1,11 @@
 //! PostgreSQL kinds. Each reads statistics views through the target's shared
 //! read-only pool (statement timeout on every session) and never writes.
 
-pub mod cache_hit;
+pub mod cache_hit_ratio;
 pub mod connections;
 pub mod indexes;
-pub mod migrations;
 pub mod n_plus_one;
+pub mod pending_migrations;
 pub mod replication;
 pub mod slow_queries;
 pub mod wal_archiving;
@@ -24,7 +24,7 @@ pub fn pg_target(input: &BuildInput<'_>) -> Result<Arc<PgTarget>, ParamError> {
         .target
         .and_then(|t| t.as_postgres())
         .cloned()
-        .ok_or_else(|| ("target".to_owned(), "needs a postgres target".to_owned()))
+        .ok_or_else(|| ParamError::new("target", "needs a postgres target"))
 }
 
 /// Runs a query, turning any failure into an `error` outcome that says what

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::env_secret::parse_env_file;
 use super::{parse_yaml, read_text, resolve_path};
-use crate::checks::env_secret::parse_env_file;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -61,7 +61,7 @@ struct ConfigSchema {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.files.is_empty() && params.required_env.is_empty() {
-        return Err(("params".into(), "set files and/or required_env".into()));
+        return Err(ParamError::new("params", "set files and/or required_env"));
     }
     let mut files = Vec::new();
     for f in &params.files {

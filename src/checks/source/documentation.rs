@@ -68,9 +68,9 @@ struct Documentation {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.required.is_empty() {
-        return Err((
-            "params.required".into(),
-            "list at least one document".into(),
+        return Err(ParamError::new(
+            "params.required",
+            "list at least one document",
         ));
     }
     Ok(Arc::new(Documentation {

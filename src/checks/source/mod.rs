@@ -4,10 +4,12 @@
 //! target when it has one.
 
 pub mod attestation;
+pub mod backup_freshness;
 pub mod config_schema;
 pub mod dependencies;
 pub mod documentation;
-pub mod rollback;
+pub mod env_secret;
+pub mod rollback_ready;
 pub mod secrets;
 pub mod test_report;
 
@@ -27,9 +29,9 @@ pub fn resolve_path(
         (Some(b), Some(p)) => Ok(b.join(p)),
         (None, Some(p)) => Ok(p.to_owned()),
         (Some(b), None) => Ok(b.clone()),
-        (None, None) => Err((
+        (None, None) => Err(ParamError::new(
             format!("params.{field}"),
-            "required when the check has no path target".into(),
+            "required when the check has no path target",
         )),
     }
 }

@@ -58,17 +58,18 @@ struct TestReport {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.reports.is_empty() {
-        return Err((
-            "params.reports".into(),
-            "list at least one report path or glob".into(),
+        return Err(ParamError::new(
+            "params.reports",
+            "list at least one report path or glob",
         ));
     }
     let mut patterns = Vec::new();
     for (i, r) in params.reports.iter().enumerate() {
         let full = resolve_path(input, Some(&PathBuf::from(r)), "reports")?;
         let text = full.display().to_string();
-        glob::Pattern::new(&text)
-            .map_err(|e| (format!("params.reports[{i}]"), format!("invalid glob: {e}")))?;
+        glob::Pattern::new(&text).map_err(|e| {
+            ParamError::new(format!("params.reports[{i}]"), format!("invalid glob: {e}"))
+        })?;
         patterns.push(text);
     }
     Ok(Arc::new(TestReport {

@@ -87,7 +87,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
             .into_iter()
             .find(|s| s.as_str() == k)
             .ok_or_else(|| {
-                (
+                ParamError::new(
                     "params.max".to_owned(),
                     format!("unknown severity {k:?}; use critical, high, moderate, low or unknown"),
                 )

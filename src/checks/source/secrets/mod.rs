@@ -372,14 +372,15 @@ struct HardcodedSecrets {
 pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<Rule>, ParamError> {
     let mut rules = Vec::new();
     for spec in RULES.iter().filter(|r| !disabled.iter().any(|d| d == r.id)) {
-        rules.push(Rule::compile(spec).map_err(|e| ("params".to_owned(), e))?);
+        rules.push(Rule::compile(spec).map_err(|e| ParamError::new("params", e))?);
     }
     for (i, c) in custom.iter().enumerate() {
         let field = format!("params.rules[{i}]");
-        let regex = Regex::new(&c.regex)
-            .map_err(|e| (format!("{field}.regex"), format!("invalid regex: {e}")))?;
+        let regex = Regex::new(&c.regex).map_err(|e| {
+            ParamError::new(format!("{field}.regex"), format!("invalid regex: {e}"))
+        })?;
         if c.secret_group > regex.captures_len() - 1 {
-            return Err((
+            return Err(ParamError::new(
                 format!("{field}.secret_group"),
                 format!("the regex has only {} group(s)", regex.captures_len() - 1),
             ));
@@ -394,7 +395,7 @@ pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<R
         };
         for e in &c.examples {
             if rule.secrets_in(e).is_empty() {
-                return Err((
+                return Err(ParamError::new(
                     format!("{field}.examples"),
                     format!("the rule does not find its example {e:?}"),
                 ));
@@ -402,7 +403,7 @@ pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<R
         }
         for n in &c.negative_examples {
             if !rule.secrets_in(n).is_empty() {
-                return Err((
+                return Err(ParamError::new(
                     format!("{field}.negative_examples"),
                     format!("the rule finds its negative example {n:?}"),
                 ));
@@ -412,8 +413,8 @@ pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<R
     }
     for d in disabled {
         if !RULES.iter().any(|r| r.id == d) {
-            return Err((
-                "params.disable_rules".into(),
+            return Err(ParamError::new(
+                "params.disable_rules",
                 format!("no built-in rule {d:?}"),
             ));
         }
@@ -429,7 +430,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
             .enumerate()
             .map(|(i, p)| {
                 Regex::new(p).map_err(|e| {
-                    (
+                    ParamError::new(
                         format!("params.allowlist.{field}[{i}]"),
                         format!("invalid regex: {e}"),
                     )
@@ -443,7 +444,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         compile_all("regexes", &params.allowlist.regexes)?,
         params.max_file_size.0,
     )
-    .map_err(|e| ("params".to_owned(), e))?;
+    .map_err(|e| ParamError::new("params", e))?;
     let baseline = params
         .allowlist
         .baseline
@@ -611,7 +612,7 @@ mod tests {
         )
         .is_ok());
         let err = compile_rules(&[rule(vec!["nothing here".into()], vec![])], &[]).unwrap_err();
-        assert!(err.1.contains("does not find its example"));
+        assert!(err.message.contains("does not find its example"));
         assert!(compile_rules(&[], &["no-such-rule".into()]).is_err());
     }
 }

@@ -110,23 +110,28 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
             Some(Starttls::Postgres),
             None,
         ),
-        _ => return Err(("target".into(), "needs an http or postgres target".into())),
+        _ => {
+            return Err(ParamError::new(
+                "target",
+                "needs an http or postgres target",
+            ))
+        }
     };
     let parsed = reqwest::Url::parse(&url).map_err(|e| {
-        (
+        ParamError::new(
             "target".to_owned(),
             format!("the target URL cannot be parsed: {e}"),
         )
     })?;
     let host = parsed
         .host_str()
-        .ok_or_else(|| ("target".to_owned(), "the target URL has no host".to_owned()))?
+        .ok_or_else(|| ParamError::new("target", "the target URL has no host"))?
         .trim_matches(['[', ']'])
         .to_owned();
     let port = params.port.or(parsed.port()).unwrap_or(default_port);
     let name = params.server_name.clone().unwrap_or_else(|| host.clone());
     let server_name = ServerName::try_from(name.clone()).map_err(|_| {
-        (
+        ParamError::new(
             "params.server_name".to_owned(),
             format!("{name:?} is not a valid server name"),
         )
@@ -139,16 +144,16 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     if let Some(ca_file) = params.ca_file.clone().or(target_ca) {
         let field = "params.ca_file".to_owned();
         let pem = std::fs::read(&ca_file).map_err(|e| {
-            (
+            ParamError::new(
                 field.clone(),
                 format!("cannot read {}: {e}", ca_file.display()),
             )
         })?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| (field.clone(), format!("{}: {e}", ca_file.display())))?;
+            .map_err(|e| ParamError::new(field.clone(), format!("{}: {e}", ca_file.display())))?;
         let ders = rustls_pemfile_ders(&pem);
         if certs.is_empty() || ders.is_empty() {
-            return Err((
+            return Err(ParamError::new(
                 field,
                 format!("{} holds no PEM certificate", ca_file.display()),
             ));
@@ -156,16 +161,16 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         roots.add_parsable_certificates(ders);
     }
     if roots.is_empty() {
-        return Err((
-            "params.ca_file".into(),
-            "no trusted CA certificates: set ca_file or keep system_roots".into(),
+        return Err(ParamError::new(
+            "params.ca_file",
+            "no trusted CA certificates: set ca_file or keep system_roots",
         ));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| {
-            (
+            ParamError::new(
                 "params.ca_file".to_owned(),
                 format!("cannot build a verifier: {e}"),
             )

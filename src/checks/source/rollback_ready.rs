@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{mtime, read_text, resolve_path};
-use crate::checks::postgres::migrations::{read_migrations, Tool};
+use crate::checks::migrations::{read_migrations, Tool};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -68,7 +68,7 @@ struct RollbackReady {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     let pattern = glob::Pattern::new(&params.pattern)
-        .map_err(|e| ("params.pattern".to_owned(), format!("invalid pattern: {e}")))?;
+        .map_err(|e| ParamError::new("params.pattern", format!("invalid pattern: {e}")))?;
     let migrations = params
         .migrations
         .map(|m| resolve_path(input, Some(&m.dir), "migrations.dir").map(|d| (d, m.tool)))

@@ -84,14 +84,14 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let burst = match params.burst {
         None => None,
         Some(b) if b.requests == 0 || b.requests > MAX_BURST => {
-            return Err((
-                "params.burst.requests".into(),
+            return Err(ParamError::new(
+                "params.burst.requests",
                 format!("must be between 1 and {MAX_BURST}"),
             ))
         }
         Some(b) if b.within.0 > input.spec.timeout => {
-            return Err((
-                "params.burst.within".into(),
+            return Err(ParamError::new(
+                "params.burst.within",
                 format!(
                     "must not exceed the check's timeout ({})",
                     format_duration(input.spec.timeout)

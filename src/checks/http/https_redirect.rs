@@ -78,7 +78,10 @@ struct HttpsRedirect {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.max_hops == 0 || params.max_hops > 10 {
-        return Err(("params.max_hops".into(), "must be between 1 and 10".into()));
+        return Err(ParamError::new(
+            "params.max_hops",
+            "must be between 1 and 10",
+        ));
     }
     let target = http_target(input)?;
     let mut start = target.base_url.clone();

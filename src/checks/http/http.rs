@@ -101,7 +101,9 @@ struct HttpCheck {
 fn compile(field: &str, pattern: Option<&String>) -> Result<Option<Regex>, ParamError> {
     pattern
         .map(|p| {
-            Regex::new(p).map_err(|e| (format!("params.{field}"), format!("invalid regex: {e}")))
+            Regex::new(p).map_err(|e| {
+                ParamError::new(format!("params.{field}"), format!("invalid regex: {e}"))
+            })
         })
         .transpose()
 }
@@ -112,7 +114,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         Some(t) => t.clone(),
         None => {
             let url = params.url.as_deref().ok_or_else(|| {
-                (
+                ParamError::new(
                     "params.url".to_owned(),
                     "required when the check has no target".to_owned(),
                 )
@@ -123,12 +125,12 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let url = match &params.url {
         Some(u) => target
             .resolve(u)
-            .map_err(|e| ("params.url".to_owned(), e))?,
+            .map_err(|e| ParamError::new("params.url", e))?,
         None => target.base_url.clone(),
     };
     let method =
         Method::from_bytes(params.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
-            (
+            ParamError::new(
                 "params.method".to_owned(),
                 format!("invalid method {:?}", params.method),
             )
@@ -137,9 +139,9 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     for (name, value) in &params.headers {
         let field = format!("params.headers.{name}");
         let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| (field.clone(), "invalid header name".to_owned()))?;
-        let mut value =
-            HeaderValue::from_str(value).map_err(|_| (field, "invalid header value".to_owned()))?;
+            .map_err(|_| ParamError::new(field.clone(), "invalid header name"))?;
+        let mut value = HeaderValue::from_str(value)
+            .map_err(|_| ParamError::new(field, "invalid header value"))?;
         value.set_sensitive(true);
         headers.insert(name, value);
     }
@@ -149,7 +151,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         .enumerate()
         .map(|(i, h)| {
             HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
-                (
+                ParamError::new(
                     format!("params.required_headers[{i}]"),
                     format!("invalid header name {h:?}"),
                 )
@@ -180,21 +182,21 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
 fn standalone_target(client: &reqwest::Client, url: &str) -> Result<HttpTarget, ParamError> {
     let field = || "params.url".to_owned();
     let parsed = reqwest::Url::parse(url).map_err(|e| {
-        (
+        ParamError::new(
             field(),
             format!("invalid URL {:?}: {e}", mask_url_passwords(url)),
         )
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err((
+        return Err(ParamError::new(
             field(),
-            "the URL must start with http:// or https://".into(),
+            "the URL must start with http:// or https://",
         ));
     }
     if !parsed.username().is_empty() {
-        return Err((
+        return Err(ParamError::new(
             field(),
-            "put credentials in a named http target (basic_auth), not in the URL".into(),
+            "put credentials in a named http target (basic_auth), not in the URL",
         ));
     }
     Ok(HttpTarget::standalone(client.clone(), parsed))

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::api::api_json;
 use super::http::http_target;
-use super::prometheus::api_json;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -55,15 +55,15 @@ struct LokiRecentLogs {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if !params.query.trim_start().starts_with('{') {
-        return Err((
-            "params.query".into(),
-            "must start with a stream selector like {app=\"shop\"}".into(),
+        return Err(ParamError::new(
+            "params.query",
+            "must start with a stream selector like {app=\"shop\"}",
         ));
     }
     if params.min_lines == 0 || params.min_lines > 5000 {
-        return Err((
-            "params.min_lines".into(),
-            "must be between 1 and 5000".into(),
+        return Err(ParamError::new(
+            "params.min_lines",
+            "must be between 1 and 5000",
         ));
     }
     Ok(Arc::new(LokiRecentLogs {

@@ -1,5 +1,6 @@
-//! The registry of check kinds: kind name -> metadata and builder.
-//! Adding a kind means adding its module and one line to `KINDS`.
+//! The kind-authoring API: what a kind declares about itself (`KindInfo`),
+//! what its builder receives (`BuildInput`) and how it reports bad params
+//! (`ParamError`). The table of every kind lives in `engine::kinds`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,10 +8,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{
-    alertmanager, backup, command, env_secret, http, loki, mysql, postgres, prometheus, redis,
-    source, Category, Check,
-};
+use super::{Category, Check};
 use crate::config::{CheckSpec, TargetType};
 use crate::targets::Target;
 
@@ -43,7 +41,8 @@ impl EvidenceSource {
     }
 }
 
-/// What the builder of a kind gets: the validated check entry and its target.
+/// What the builder of a kind gets: the check entry and its target, already
+/// matched with the kind's `TargetNeed` by the plan.
 #[derive(Debug)]
 pub struct BuildInput<'a> {
     pub spec: &'a CheckSpec,
@@ -52,8 +51,28 @@ pub struct BuildInput<'a> {
     pub http_client: &'a reqwest::Client,
 }
 
-/// A problem with a check's params: `(field path, message)`.
-pub type ParamError = (String, String);
+/// A problem with a check's params: the field it is in and what is wrong,
+/// without the offending value (which may be a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError {
+    /// `params.expected_status[1]`, `target` ...
+    pub field: String,
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ParamError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An error in `params.<path>`.
+    pub fn param(path: &str, message: impl Into<String>) -> Self {
+        Self::new(format!("params.{path}"), message)
+    }
+}
 
 /// Static facts about a kind of check.
 pub struct KindInfo {
@@ -83,77 +102,15 @@ impl PartialEq for KindInfo {
     }
 }
 
-static KINDS: &[&KindInfo] = &[
-    &http::endpoint::KIND,
-    &http::redirect::KIND,
-    &http::tls::KIND,
-    &http::headers::KIND,
-    &http::cors::KIND,
-    &http::rate_limit::KIND,
-    &http::auth::AUTHENTICATION,
-    &http::auth::AUTHORIZATION,
-    &http::input_validation::KIND,
-    &http::sql_injection::KIND,
-    &http::compression::KIND,
-    &http::cache::KIND,
-    &http::cdn::KIND,
-    &http::assets::KIND,
-    &postgres::indexes::KIND,
-    &postgres::slow_queries::KIND,
-    &postgres::n_plus_one::KIND,
-    &postgres::connections::KIND,
-    &postgres::cache_hit::KIND,
-    &postgres::replication::KIND,
-    &postgres::wal_archiving::KIND,
-    &postgres::migrations::KIND,
-    &mysql::CONNECTIONS,
-    &mysql::INDEXES,
-    &mysql::SLOW_QUERIES,
-    &mysql::REPLICATION,
-    &redis::PERSISTENCE,
-    &redis::REPLICATION,
-    &redis::HIT_RATIO,
-    &redis::MEMORY,
-    &source::secrets::KIND,
-    &source::dependencies::KIND,
-    &source::documentation::KIND,
-    &source::attestation::KIND,
-    &source::config_schema::KIND,
-    &source::test_report::KIND,
-    &source::rollback::KIND,
-    &prometheus::TARGETS,
-    &prometheus::RULES,
-    &prometheus::PROMQL,
-    &prometheus::MEMORY_GROWTH,
-    &prometheus::CAPACITY,
-    &alertmanager::KIND,
-    &loki::KIND,
-    &backup::KIND,
-    &env_secret::KIND,
-    &command::KIND,
-];
-
-pub fn lookup_kind(name: &str) -> Option<&'static KindInfo> {
-    KINDS.iter().copied().find(|k| k.name == name)
-}
-
-/// Every kind name, sorted, for error messages.
-pub fn kind_names() -> Vec<&'static str> {
-    let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
-    names.sort_unstable();
-    names
-}
-
 /// Deserializes a check's `params` into the kind's `Params` struct; errors
 /// carry the field path (`params.expected_status[1]`).
 pub fn parse_params<P: DeserializeOwned>(params: &Value) -> Result<P, ParamError> {
     crate::config::from_value::<P>(params).map_err(|(path, message)| {
-        let field = if path.is_empty() {
-            "params".to_owned()
+        if path.is_empty() {
+            ParamError::new("params", message)
         } else {
-            format!("params.{path}")
-        };
-        (field, message)
+            ParamError::param(&path, message)
+        }
     })
 }
 
@@ -162,6 +119,6 @@ pub fn require_ratio(field: &str, value: f64) -> Result<(), ParamError> {
     if (0.0..=1.0).contains(&value) {
         Ok(())
     } else {
-        Err((format!("params.{field}"), "must be between 0 and 1".into()))
+        Err(ParamError::param(field, "must be between 0 and 1"))
     }
 }

@@ -98,7 +98,10 @@ struct EnvSecret {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.variable.is_empty() || params.variable.contains(['=', '\0']) {
-        return Err(("params.variable".into(), "must be a variable name".into()));
+        return Err(ParamError::new(
+            "params.variable",
+            "must be a variable name",
+        ));
     }
     Ok(Arc::new(EnvSecret {
         variable: params.variable,

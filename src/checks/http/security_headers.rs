@@ -52,9 +52,9 @@ struct SecurityHeaders {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.min_score > 100 {
-        return Err((
-            "params.min_score".into(),
-            "must be between 0 and 100".into(),
+        return Err(ParamError::new(
+            "params.min_score",
+            "must be between 0 and 100",
         ));
     }
     let target = http_target(input)?;
@@ -167,7 +167,7 @@ pub fn score_headers(answer: &Fetched) -> (u32, Vec<Finding>) {
     if answer.url.scheme() == "https" {
         match answer
             .header("strict-transport-security")
-            .and_then(super::redirect::parse_hsts)
+            .and_then(super::https_redirect::parse_hsts)
         {
             Some(h) if h.max_age >= 15_552_000 => findings.push(finding(
                 "strict-transport-security",

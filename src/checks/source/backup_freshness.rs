@@ -65,14 +65,14 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         (None, Some(dir)) => dir,
         (Some(base), None) => base.clone(),
         (None, None) => {
-            return Err((
-                "params.dir".into(),
-                "required when the check has no path target".into(),
+            return Err(ParamError::new(
+                "params.dir",
+                "required when the check has no path target",
             ))
         }
     };
     let pattern = glob::Pattern::new(&params.pattern)
-        .map_err(|e| ("params.pattern".to_owned(), format!("invalid pattern: {e}")))?;
+        .map_err(|e| ParamError::new("params.pattern", format!("invalid pattern: {e}")))?;
     Ok(Arc::new(BackupFreshness {
         dir,
         pattern,

@@ -74,9 +74,9 @@ struct AssetOptimization {
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     if params.max_assets == 0 || params.max_assets > 100 {
-        return Err((
-            "params.max_assets".into(),
-            "must be between 1 and 100".into(),
+        return Err(ParamError::new(
+            "params.max_assets",
+            "must be between 1 and 100",
         ));
     }
     let target = http_target(input)?;

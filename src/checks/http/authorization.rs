@@ -1,13 +1,9 @@
-//! Kinds `authentication` and `authorization`: protected URLs refuse
-//! anonymous requests (401/403, or a redirect to the login page), and
-//! privileged URLs refuse a low-privilege credential (403/404). A 2xx is a
-//! fail naming the URL.
+//! Kind `authorization`: privileged URLs answer 403/404 to a low-privilege credential.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use reqwest::header::LOCATION;
 use reqwest::Method;
 use serde::Deserialize;
 
@@ -19,17 +15,9 @@ use crate::checks::{
 use crate::config::{is_sensitive_header, TargetType};
 use crate::targets::HttpTarget;
 
-pub const AUTHENTICATION: KindInfo = KindInfo {
-    name: "authentication",
-    category: Category::Security,
-    unit: "count",
-    summary: "protected URLs answer 401/403 (or redirect to login) without credentials",
-    source: crate::checks::EvidenceSource::Measured,
-    target: TargetNeed::Required(&[TargetType::Http]),
-    build: build_authentication,
-};
+use super::ANSWER_CAP;
 
-pub const AUTHORIZATION: KindInfo = KindInfo {
+pub const KIND: KindInfo = KindInfo {
     name: "authorization",
     category: Category::Security,
     unit: "count",
@@ -38,23 +26,6 @@ pub const AUTHORIZATION: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authorization,
 };
-
-const ANSWER_CAP: u64 = 64 * 1024;
-
-/// Params of the `authentication` kind.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthenticationParams {
-    /// Protected URLs, relative to the target.
-    pub urls: Vec<String>,
-    /// A redirect to this URL (relative to the target) also counts as refused.
-    #[serde(default)]
-    pub login_url: Option<String>,
-    /// Positive control: with the target's configured credentials each URL
-    /// must answer 2xx. Default false.
-    #[serde(default)]
-    pub check_with_credentials: bool,
-}
 
 /// A credential for `authorization`.
 #[derive(Debug, Deserialize)]
@@ -85,48 +56,13 @@ pub struct AuthorizationParams {
     pub credential: Credential,
 }
 
-#[derive(Debug)]
-struct Authentication {
-    target: Arc<HttpTarget>,
-    urls: Vec<reqwest::Url>,
-    login_url: Option<reqwest::Url>,
-    check_with_credentials: bool,
-}
-
-fn build_authentication(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
-    let params: AuthenticationParams = parse_params(&input.spec.params)?;
-    if params.urls.is_empty() {
-        return Err((
-            "params.urls".into(),
-            "list at least one protected URL".into(),
-        ));
-    }
-    let target = http_target(input)?;
-    let urls = resolve_urls(&target, "urls", &params.urls)?;
-    let login_url = params
-        .login_url
-        .as_deref()
-        .map(|u| {
-            target
-                .resolve(u)
-                .map_err(|e| ("params.login_url".to_owned(), e))
-        })
-        .transpose()?;
-    Ok(Arc::new(Authentication {
-        target,
-        urls,
-        login_url,
-        check_with_credentials: params.check_with_credentials,
-    }))
-}
-
 fn read_secret(
     inline: Option<String>,
     file: Option<PathBuf>,
     field: &str,
 ) -> Result<Option<String>, ParamError> {
     match (inline, file) {
-        (Some(_), Some(_)) => Err((
+        (Some(_), Some(_)) => Err(ParamError::new(
             format!("params.credential.{field}_file"),
             format!("set either {field} or {field}_file, not both"),
         )),
@@ -134,7 +70,7 @@ fn read_secret(
         (None, Some(path)) => std::fs::read_to_string(&path)
             .map(|t| Some(t.trim_end_matches(['\r', '\n']).to_owned()))
             .map_err(|e| {
-                (
+                ParamError::new(
                     format!("params.credential.{field}_file"),
                     format!("cannot read {}: {e}", path.display()),
                 )
@@ -155,9 +91,9 @@ struct Authorization {
 fn build_authorization(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: AuthorizationParams = parse_params(&input.spec.params)?;
     if params.urls.is_empty() {
-        return Err((
-            "params.urls".into(),
-            "list at least one privileged URL".into(),
+        return Err(ParamError::new(
+            "params.urls",
+            "list at least one privileged URL",
         ));
     }
     let target = http_target(input)?;
@@ -167,9 +103,9 @@ fn build_authorization(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamEr
     let password = read_secret(c.password, c.password_file, "password")?;
     let basic = c.username.map(|u| (u, password));
     if bearer_token.is_none() && basic.is_none() && c.headers.is_empty() {
-        return Err((
-            "params.credential".into(),
-            "set bearer_token(_file), username/password(_file) or headers".into(),
+        return Err(ParamError::new(
+            "params.credential",
+            "set bearer_token(_file), username/password(_file) or headers",
         ));
     }
     Ok(Arc::new(Authorization {
@@ -179,93 +115,6 @@ fn build_authorization(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamEr
         basic,
         headers: c.headers.into_iter().collect(),
     }))
-}
-
-/// Whether an anonymous answer refuses access.
-fn refused(status: u16, location: Option<&reqwest::Url>, login: Option<&reqwest::Url>) -> bool {
-    match status {
-        401 | 403 => true,
-        301 | 302 | 303 | 307 | 308 => match (location, login) {
-            (Some(loc), Some(login)) => loc.path() == login.path(),
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-impl Check for Authentication {
-    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            let mut open = Vec::new();
-            let mut odd = Vec::new();
-            let mut control_failed = Vec::new();
-            let mut answers = serde_json::Map::new();
-            for url in &self.urls {
-                let request = self.target.request_anonymous(Method::GET, url.clone());
-                let answer = match fetch(ctx, request, ANSWER_CAP).await {
-                    Ok(a) => a,
-                    Err(e) => return Outcome::error(e),
-                };
-                let location = answer
-                    .header(LOCATION.as_str())
-                    .and_then(|l| url.join(l).ok());
-                answers.insert(url.to_string(), answer.status.into());
-                if refused(answer.status, location.as_ref(), self.login_url.as_ref()) {
-                    // refused, as it should be
-                } else if (200..300).contains(&answer.status) {
-                    open.push(format!(
-                        "{url} answered {} without credentials",
-                        answer.status
-                    ));
-                } else {
-                    odd.push(format!("{url} answered {}", answer.status));
-                }
-                if self.check_with_credentials {
-                    let request = self.target.request(Method::GET, url.clone());
-                    match fetch(ctx, request, ANSWER_CAP).await {
-                        Ok(a) if (200..300).contains(&a.status) => {}
-                        Ok(a) => control_failed.push(format!(
-                            "{url} answered {} with the configured credentials",
-                            a.status
-                        )),
-                        Err(e) => return Outcome::error(e),
-                    }
-                }
-            }
-            let outcome = if !open.is_empty() {
-                Outcome::fail(open.join("; "))
-            } else if !odd.is_empty() {
-                Outcome::fail(format!(
-                    "expected 401/403{}: {}",
-                    if self.login_url.is_some() {
-                        " or a redirect to the login URL"
-                    } else {
-                        ""
-                    },
-                    odd.join("; ")
-                ))
-            } else if !control_failed.is_empty() {
-                Outcome::error(format!(
-                    "positive control failed, so the refusals prove nothing: {}",
-                    control_failed.join("; ")
-                ))
-            } else {
-                Outcome::pass(format!(
-                    "{} protected URL(s) refuse anonymous requests{}",
-                    self.urls.len(),
-                    if self.check_with_credentials {
-                        " and admit the configured credentials"
-                    } else {
-                        ""
-                    }
-                ))
-            };
-            outcome
-                .observed(open.len() as f64)
-                .threshold(0.0)
-                .evidence("anonymous_status", serde_json::Value::Object(answers))
-        })
-    }
 }
 
 impl Check for Authorization {

@@ -1,0 +1,138 @@
+//! Kind `mysql_indexes`: tables without a primary key; unused indexes (performance_schema/sys).
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    State,
+};
+use crate::targets::{describe_sql_error, MySqlTarget};
+
+use super::{mysql_target, show, text, NEED};
+
+pub const KIND: KindInfo = KindInfo {
+    name: "mysql_indexes",
+    category: Category::Performance,
+    unit: "count",
+    summary: "tables without a primary key; unused indexes (performance_schema/sys)",
+    source: crate::checks::EvidenceSource::Measured,
+    target: NEED,
+    build: build_indexes,
+};
+
+const fn default_true() -> bool {
+    true
+}
+
+/// Params of the `mysql_indexes` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexesParams {
+    /// Report unused indexes from sys.schema_unused_indexes (as `warn`). Default true.
+    #[serde(default = "default_true")]
+    pub unused: bool,
+}
+
+#[derive(Debug)]
+struct Indexes {
+    target: Arc<MySqlTarget>,
+    unused: bool,
+}
+
+fn build_indexes(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let p: IndexesParams = parse_params(&input.spec.params)?;
+    Ok(Arc::new(Indexes {
+        target: mysql_target(input)?,
+        unused: p.unused,
+    }))
+}
+
+// information_schema.STATISTICS rather than TABLE_CONSTRAINTS: MariaDB shows
+// constraints only to users with more than SELECT, statistics to SELECT.
+const NO_PK_SQL: &str = "
+SELECT CONCAT(t.table_schema, '.', t.table_name) AS name
+FROM information_schema.tables t
+WHERE t.table_type = 'BASE TABLE'
+  AND t.table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
+  AND NOT EXISTS (
+    SELECT 1 FROM information_schema.statistics s
+    WHERE s.table_schema = t.table_schema AND s.table_name = t.table_name AND s.index_name = 'PRIMARY')
+ORDER BY 1 LIMIT 50";
+
+const UNUSED_SQL: &str = "
+SELECT CONCAT(object_schema, '.', object_name, '.', index_name) AS name
+FROM sys.schema_unused_indexes ORDER BY 1 LIMIT 50";
+
+impl Check for Indexes {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            crate::checks::settle(
+                async {
+                    let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
+                    ctx.trace(format!(
+                        "reading information_schema on {}",
+                        self.target.display_url
+                    ));
+                    let no_pk: Vec<String> = show(&pool, NO_PK_SQL)
+                        .await?
+                        .iter()
+                        .filter_map(|r| text(r, "name"))
+                        .collect();
+                    let (unused, unused_note) = if self.unused {
+                        match sqlx::raw_sql(UNUSED_SQL).fetch_all(&pool).await {
+                            Ok(rows) => (
+                                rows.iter()
+                                    .filter_map(|r| text(r, "name"))
+                                    .collect::<Vec<_>>(),
+                                None,
+                            ),
+                            Err(e) => (
+                                Vec::new(),
+                                Some(format!(
+                                    "unused indexes not checked: {}",
+                                    describe_sql_error(&e)
+                                )),
+                            ),
+                        }
+                    } else {
+                        (Vec::new(), None)
+                    };
+                    let (state, message) = if !no_pk.is_empty() {
+                        (
+                            State::Fail,
+                            format!(
+                                "{} table(s) without a primary key: {}",
+                                no_pk.len(),
+                                no_pk.join(", ")
+                            ),
+                        )
+                    } else if !unused.is_empty() {
+                        (
+                            State::Warn,
+                            format!("unused index(es): {}", unused.join(", ")),
+                        )
+                    } else {
+                        (
+                            State::Pass,
+                            format!(
+                                "every table has a primary key{}",
+                                unused_note
+                                    .as_ref()
+                                    .map_or(", no unused index".to_owned(), |n| format!("; {n}"))
+                            ),
+                        )
+                    };
+                    Ok(Outcome::new(state, message)
+                        .observed(no_pk.len() as f64)
+                        .threshold(0.0)
+                        .evidence("tables_without_primary_key", no_pk)
+                        .evidence("unused_indexes", unused)
+                        .evidence("note", unused_note))
+                }
+                .await,
+            )
+        })
+    }
+}

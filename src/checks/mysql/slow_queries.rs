@@ -1,0 +1,109 @@
+//! Kind `mysql_slow_queries`: statement digests whose mean time is over a threshold.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+};
+use crate::config::{format_duration, ConfigDuration};
+use crate::targets::{describe_sql_error, MySqlTarget};
+
+use super::{mysql_target, pairs, show, text, NEED};
+
+pub const KIND: KindInfo = KindInfo {
+    name: "mysql_slow_queries",
+    category: Category::Performance,
+    unit: "count",
+    summary: "statement digests whose mean time is over a threshold",
+    source: crate::checks::EvidenceSource::Measured,
+    target: NEED,
+    build: build_slow_queries,
+};
+
+const fn default_mean() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_millis(100))
+}
+const fn default_min_calls() -> u64 {
+    10
+}
+
+/// Params of the `mysql_slow_queries` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowQueriesParams {
+    /// A digest whose mean time reaches this is slow. Default 100ms.
+    #[serde(default = "default_mean")]
+    pub max_mean_time: ConfigDuration,
+    /// Only digests executed at least this often. Default 10.
+    #[serde(default = "default_min_calls")]
+    pub min_calls: u64,
+}
+
+#[derive(Debug)]
+struct SlowQueries {
+    target: Arc<MySqlTarget>,
+    params: SlowQueriesParams,
+}
+
+fn build_slow_queries(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: SlowQueriesParams = parse_params(&input.spec.params)?;
+    Ok(Arc::new(SlowQueries {
+        target: mysql_target(input)?,
+        params,
+    }))
+}
+
+const DIGEST_SQL: &str = "
+SELECT DIGEST_TEXT AS query, COUNT_STAR AS calls, AVG_TIMER_WAIT AS avg_ps
+FROM performance_schema.events_statements_summary_by_digest
+WHERE COUNT_STAR >= ? AND AVG_TIMER_WAIT >= ?
+  AND (DIGEST_TEXT IS NULL OR DIGEST_TEXT NOT LIKE '%performance_schema%')
+ORDER BY AVG_TIMER_WAIT DESC LIMIT 10";
+
+impl Check for SlowQueries {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            crate::checks::settle(async {
+                let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
+                ctx.trace(format!("reading performance_schema on {}", self.target.display_url));
+                let enabled = show(&pool, "SHOW GLOBAL VARIABLES LIKE 'performance_schema'").await?;
+                let on = pairs(&enabled).iter().any(|(_, v)| v.eq_ignore_ascii_case("ON"));
+                if !on {
+                    return Err(Outcome::error(
+                        "performance_schema is OFF: set performance_schema=ON in the server config and restart to record statement digests",
+                    ));
+                }
+                let threshold_ps = (self.params.max_mean_time.0.as_secs_f64() * 1e12) as u64;
+                let found = sqlx::query(DIGEST_SQL)
+                    .bind(self.params.min_calls)
+                    .bind(threshold_ps)
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(|e| Outcome::error(format!("reading statement digests failed: {}", describe_sql_error(&e))))?;
+                let mut slow = Vec::new();
+                let mut evidence = Vec::new();
+                for r in &found {
+                    let query = crate::checks::postgres::mask_literals(&text(r, "query").unwrap_or_default());
+                    let calls = text(r, "calls").unwrap_or_default();
+                    let mean_ms = text(r, "avg_ps").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1e9;
+                    slow.push(format!("{query:?} mean {mean_ms:.0}ms over {calls} calls"));
+                    evidence.push(json!({"query": query, "calls": calls, "mean_ms": mean_ms}));
+                }
+                let outcome = if slow.is_empty() {
+                    Outcome::pass(format!(
+                        "no statement digest with mean time >= {} (calls >= {})",
+                        format_duration(self.params.max_mean_time.0),
+                        self.params.min_calls
+                    ))
+                } else {
+                    Outcome::fail(format!("{} slow statement(s): {}", slow.len(), slow.join("; ")))
+                };
+                Ok(outcome.observed(slow.len() as f64).threshold(0.0).evidence("slow_statements", evidence))
+            }
+            .await)
+        })
+    }
+}

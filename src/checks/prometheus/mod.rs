@@ -1,0 +1,75 @@
+//! Kinds that read Prometheus' HTTP API: `prometheus_targets`,
+//! `prometheus_rules`, `promql`, `memory_growth` and `capacity`. Every answer
+//! is untrusted: bad JSON, an error status, a huge body or a timeout is
+//! `error` with the reason, and bodies are read with a cap.
+
+pub mod capacity;
+pub mod memory_growth;
+pub mod promql;
+pub mod rules;
+pub mod targets;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::checks::api::api_json;
+use crate::checks::{Context, Outcome, TargetNeed};
+use crate::config::TargetType;
+use crate::targets::HttpTarget;
+
+pub(super) const NEED: TargetNeed = TargetNeed::Required(&[TargetType::Prometheus]);
+
+/// Runs an instant query; returns (labels, value) per series (a scalar as one
+/// series without labels).
+pub async fn instant_query(
+    ctx: &Context,
+    target: &HttpTarget,
+    query: &str,
+) -> Result<Vec<(BTreeMap<String, String>, f64)>, Outcome> {
+    let doc = api_json(ctx, target, "/api/v1/query", &[("query", query.to_owned())]).await?;
+    let data = doc
+        .get("data")
+        .ok_or_else(|| Outcome::error("query answer has no data"))?;
+    let value_of = |pair: &Value| -> Option<f64> { pair.get(1)?.as_str()?.parse::<f64>().ok() };
+    match data.get("resultType").and_then(Value::as_str) {
+        Some("vector") => Ok(data
+            .get("result")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                let labels = s
+                    .get("metric")?
+                    .as_object()?
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect();
+                Some((labels, value_of(s.get("value")?)?))
+            })
+            .collect()),
+        Some("scalar") => Ok(data
+            .get("result")
+            .and_then(value_of)
+            .map(|v| vec![(BTreeMap::new(), v)])
+            .unwrap_or_default()),
+        Some(other) => Err(Outcome::error(format!(
+            "query returned a {other}; use an expression that returns an instant vector or scalar"
+        ))),
+        None => Err(Outcome::error("query answer has no resultType")),
+    }
+}
+
+/// `{job="api", instance="x:9100"}` for messages.
+pub fn series_name(labels: &BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "{}".into();
+    }
+    let inner: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    let name = labels.get("__name__").map_or("", String::as_str);
+    format!("{name}{{{}}}", inner.join(", "))
+}

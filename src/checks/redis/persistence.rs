@@ -1,0 +1,129 @@
+//! Kind `redis_persistence`: RDB snapshots recent and successful, or AOF on and healthy.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Deserialize;
+
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+};
+use crate::config::{format_duration, ConfigDuration};
+use crate::targets::{describe_redis_error, RedisTarget};
+
+use super::{info, num, redis_target, NEED};
+
+pub const KIND: KindInfo = KindInfo {
+    name: "redis_persistence",
+    category: Category::Operations,
+    unit: "seconds",
+    summary: "RDB snapshots recent and successful, or AOF on and healthy",
+    source: crate::checks::EvidenceSource::Measured,
+    target: NEED,
+    build: build_persistence,
+};
+
+const fn default_max_age() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(26 * 3600))
+}
+
+/// Params of the `redis_persistence` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersistenceParams {
+    /// With RDB, unsaved changes older than this fail. Default 26h.
+    #[serde(default = "default_max_age")]
+    pub max_age: ConfigDuration,
+}
+
+#[derive(Debug)]
+struct Persistence {
+    target: Arc<RedisTarget>,
+    max_age: std::time::Duration,
+}
+
+fn build_persistence(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let p: PersistenceParams = parse_params(&input.spec.params)?;
+    Ok(Arc::new(Persistence {
+        target: redis_target(input)?,
+        max_age: p.max_age.0,
+    }))
+}
+
+impl Persistence {
+    /// The `save` policy ("" when RDB snapshots are off), if CONFIG is allowed.
+    async fn save_policy(&self) -> Result<String, String> {
+        let mut conn = self.target.connection().await?;
+        let reply: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("save")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| describe_redis_error(&e))?;
+        Ok(reply.get(1).cloned().unwrap_or_default())
+    }
+}
+
+impl Check for Persistence {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            crate::checks::settle(async {
+                let i = info(&self.target, ctx, "persistence").await?;
+                let aof = i.get("aof_enabled").is_some_and(|v| v == "1");
+                let save = self.save_policy().await;
+                let rdb = match &save {
+                    Ok(policy) => !policy.trim().is_empty(),
+                    Err(_) if aof => false,
+                    Err(e) => {
+                        return Err(Outcome::error(format!(
+                            "AOF is off and the RDB save policy cannot be read (CONFIG GET save: {e})"
+                        )))
+                    }
+                };
+                let last_save = num(&i, "rdb_last_save_time")?;
+                let changes = num(&i, "rdb_changes_since_last_save")?;
+                let unsaved_for = crate::engine::unix_seconds(SystemTime::now()) - last_save;
+                let mut problems = Vec::new();
+                let mut ok = Vec::new();
+                if rdb {
+                    if i.get("rdb_last_bgsave_status").is_some_and(|s| s != "ok") {
+                        problems.push("the last RDB snapshot failed".to_owned());
+                    } else if changes > 0.0 && unsaved_for > self.max_age.as_secs_f64() {
+                        problems.push(format!(
+                            "{changes} change(s) not snapshotted for {} (limit {})",
+                            format_duration(std::time::Duration::from_secs(unsaved_for as u64)),
+                            format_duration(self.max_age)
+                        ));
+                    } else {
+                        ok.push(format!("RDB snapshots on ({changes} unsaved change(s))"));
+                    }
+                }
+                if aof {
+                    let write = i.get("aof_last_write_status").map(String::as_str).unwrap_or("ok");
+                    let rewrite = i.get("aof_last_bgrewrite_status").map(String::as_str).unwrap_or("ok");
+                    if write != "ok" || rewrite != "ok" {
+                        problems.push(format!("AOF is failing (last write {write}, last rewrite {rewrite})"));
+                    } else {
+                        ok.push("AOF on and healthy".to_owned());
+                    }
+                }
+                let outcome = if !rdb && !aof {
+                    Outcome::fail("nothing is persisted: RDB snapshots are off (save \"\") and AOF is off")
+                } else if !problems.is_empty() {
+                    Outcome::fail(problems.join("; "))
+                } else {
+                    Outcome::pass(ok.join("; "))
+                };
+                let observed = if changes > 0.0 { unsaved_for } else { 0.0 };
+                Ok(outcome
+                    .observed(observed)
+                    .threshold(self.max_age.as_secs_f64())
+                    .evidence("rdb_enabled", rdb)
+                    .evidence("aof_enabled", aof)
+                    .evidence("rdb_changes_since_last_save", changes)
+                    .evidence("rdb_last_bgsave_status", i.get("rdb_last_bgsave_status").cloned()))
+            }
+            .await)
+        })
+    }
+}
