@@ -1,27 +1,23 @@
 //! Command line: `serve` (default), `check` (run once as a gate) and
-//! `validate`. Parses flags, sets up logging and hands over to the library.
+//! `validate`. Parses flags, sets up logging, hands over to the library
+//! (`daemon`, `engine::run_once`, `report`) and maps results to exit codes.
 
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tokio::sync::Semaphore;
-use tracing::{error, info, warn};
 
-use crate::checks::{Category, Outcome};
+use crate::checks::Category;
 use crate::config::ConfigErrors;
-use crate::engine::{evaluate, load_plan, CheckMeta, Engine, Evaluation, Plan, Store};
+use crate::daemon::ServeError;
+use crate::engine::{load_plan, run_once, Order, Plan};
 use crate::logging::{self, LogFormat, LogLevel};
 use crate::report::{render_json, render_junit, render_table, FailOn};
 
 /// Exit code for a bad config or bad usage.
 const EXIT_CONFIG: u8 = 2;
-/// How long in-flight HTTP requests may take to finish at shutdown.
-const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -153,94 +149,17 @@ fn validate(cli: &Cli) -> ExitCode {
 }
 
 async fn serve(cli: &Cli) -> ExitCode {
-    let plan = match load_plan(&cli.config_file) {
-        Ok(p) => p,
-        Err(errors) => {
-            for e in &errors.0 {
-                error!(error = %e, "Invalid config.");
-            }
+    match crate::daemon::serve(&cli.config_file, cli.listen_address.as_deref()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(ServeError::Config(errors)) => {
             print_config_errors(&errors);
-            return ExitCode::from(EXIT_CONFIG);
+            ExitCode::from(EXIT_CONFIG)
         }
-    };
-    let address = cli
-        .listen_address
-        .clone()
-        .unwrap_or_else(|| plan.config.web.listen_address.clone());
-    let listener = match tokio::net::TcpListener::bind(&address).await {
-        Ok(l) => l,
         Err(e) => {
-            error!(address = %address, error = %e, "Cannot listen.");
-            eprintln!("cannot listen on {address}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let bound = listener
-        .local_addr()
-        .map_or(address.clone(), |a: SocketAddr| a.to_string());
-    let engine = Engine::new(&cli.config_file, plan);
-    engine.start();
-    info!(
-        address = %bound,
-        checks = engine.plan().checks.len(),
-        config = %cli.config_file.display(),
-        version = crate::build_info::VERSION,
-        "Listening."
-    );
-
-    let (shutdown_tx, mut shutdown_rx) = tokio::sync::watch::channel(false);
-    let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
-    let app = crate::web::router(engine.clone());
-    let mut graceful_rx = shutdown_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = graceful_rx.wait_for(|stop| *stop).await;
-    });
-    let server = tokio::spawn(async move { server.await });
-    let _ = shutdown_rx.wait_for(|stop| *stop).await;
-    info!("Shutting down: cancelling checks and draining HTTP connections.");
-    engine.stop();
-    let exit = match tokio::time::timeout(DRAIN_DEADLINE, server).await {
-        Ok(Ok(Ok(()))) => ExitCode::SUCCESS,
-        Ok(Ok(Err(e))) => {
-            error!(error = %e, "HTTP server failed.");
+            eprintln!("{e}");
             ExitCode::FAILURE
-        }
-        Ok(Err(e)) => {
-            error!(error = %e, "HTTP server task failed.");
-            ExitCode::FAILURE
-        }
-        Err(_) => {
-            warn!("Connections still open after the drain deadline; closing them.");
-            ExitCode::SUCCESS
-        }
-    };
-    signals.abort();
-    info!("Stopped.");
-    exit
-}
-
-/// SIGTERM/SIGINT start a graceful shutdown; SIGHUP reloads the config.
-async fn handle_signals(engine: Arc<Engine>, shutdown: tokio::sync::watch::Sender<bool>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
-        error!("Cannot install signal handlers.");
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = term.recv() => { info!(signal = "SIGTERM", "Received signal."); break; }
-            _ = int.recv() => { info!(signal = "SIGINT", "Received signal."); break; }
-            _ = hup.recv() => {
-                info!(signal = "SIGHUP", "Received signal; reloading the config.");
-                let _ = engine.reload().await;
-            }
         }
     }
-    let _ = shutdown.send(true);
 }
 
 /// Chooses the checks a `check` run evaluates, in config order.
@@ -275,53 +194,15 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let store = Store::new();
-    store.set_checks(
-        selected
-            .iter()
-            .map(|&i| CheckMeta::from_planned(&plan.checks[i]))
-            .collect(),
-    );
     // The deployment gate runs in the order the config lists its steps.
-    let sequential = args.fail_fast || args.category == Some(CategoryArg::Deployment);
-    if sequential {
-        let mut stopped = false;
-        for &i in &selected {
-            let planned = &plan.checks[i];
-            if stopped {
-                let skipped = Evaluation {
-                    outcome: Outcome::unknown("skipped: an earlier check failed (--fail-fast)"),
-                    duration: Duration::ZERO,
-                    finished: std::time::SystemTime::now(),
-                    trace: Vec::new(),
-                };
-                store.record(&planned.spec.name, &skipped);
-                continue;
-            }
-            let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
-            if args.fail_fast && args.fail_on.fails(evaluation.outcome.state) {
-                stopped = true;
-            }
-            store.record(&planned.spec.name, &evaluation);
+    let order = if args.fail_fast || args.category == Some(CategoryArg::Deployment) {
+        Order::Sequential {
+            fail_fast: args.fail_fast,
         }
     } else {
-        let semaphore = Arc::new(Semaphore::new(plan.config.global.concurrency.max(1)));
-        let mut tasks = tokio::task::JoinSet::new();
-        for &i in &selected {
-            let plan = plan.clone();
-            let semaphore = semaphore.clone();
-            tasks.spawn(async move {
-                let planned = &plan.checks[i];
-                let evaluation = evaluate(planned, &semaphore, &plan.redactor).await;
-                (planned.spec.name.clone(), evaluation)
-            });
-        }
-        while let Some(joined) = tasks.join_next().await {
-            if let Ok((name, evaluation)) = joined {
-                store.record(&name, &evaluation);
-            }
-        }
-    }
+        Order::Concurrent
+    };
+    let store = run_once(&plan, &selected, order, |state| args.fail_on.fails(state)).await;
     let records = store.snapshot();
     let report = match args.format {
         ReportFormat::Table => render_table(&records, std::io::stdout().is_terminal()),

@@ -4,6 +4,7 @@
 
 pub mod kinds;
 pub mod plan;
+pub mod run_once;
 pub mod store;
 
 use std::collections::hash_map::RandomState;
@@ -21,6 +22,7 @@ use crate::checks::{Context, Outcome, State};
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
 pub use plan::{load_plan, Plan, PlannedCheck};
+pub use run_once::{run_once, Order};
 pub use store::{CheckMeta, CheckRecord, Store};
 
 /// One finished evaluation, already redacted.

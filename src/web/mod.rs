@@ -2,6 +2,7 @@
 //! lifecycle endpoints. Handlers only read the store (except /probe, which
 //! evaluates one *configured* check by name, and /-/reload).
 
+mod metrics_cache;
 mod status_page;
 
 use std::sync::Arc;
@@ -14,8 +15,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::engine::Engine;
-use crate::exposition::{render_probe, Format, MetricsCache};
+use crate::exposition::{render_probe, Format};
 use crate::report::{CheckView, Summary};
+use metrics_cache::MetricsCache;
 
 /// Builds the router over a running engine.
 pub fn router(engine: Arc<Engine>) -> Router {

@@ -1,0 +1,129 @@
+//! The long-running exporter: binds the listener, starts the engine, serves
+//! HTTP, handles signals in one place (SIGTERM/SIGINT drain and stop, SIGHUP
+//! reloads) and drains in-flight work with a deadline. No flag parsing here.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::config::ConfigErrors;
+use crate::engine::{load_plan, Engine};
+
+/// How long in-flight HTTP requests may take to finish at shutdown.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Why the daemon could not start or stopped badly.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The config is invalid; nothing was started.
+    Config(ConfigErrors),
+    /// The listen address cannot be bound.
+    Listen { address: String, reason: String },
+    /// The HTTP server failed while running.
+    Server(String),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::Config(errors) => write!(f, "{errors}"),
+            ServeError::Listen { address, reason } => {
+                write!(f, "cannot listen on {address}: {reason}")
+            }
+            ServeError::Server(reason) => write!(f, "HTTP server failed: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// Runs the exporter until SIGTERM or SIGINT. `listen_address` overrides
+/// `web.listen_address`.
+pub async fn serve(config_file: &Path, listen_address: Option<&str>) -> Result<(), ServeError> {
+    let plan = load_plan(config_file).map_err(|errors| {
+        for e in &errors.0 {
+            error!(error = %e, "Invalid config.");
+        }
+        ServeError::Config(errors)
+    })?;
+    let address = listen_address
+        .map(str::to_owned)
+        .unwrap_or_else(|| plan.config.web.listen_address.clone());
+    let listener = tokio::net::TcpListener::bind(&address).await.map_err(|e| {
+        error!(address = %address, error = %e, "Cannot listen.");
+        ServeError::Listen {
+            address: address.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    let bound = listener
+        .local_addr()
+        .map_or(address.clone(), |a: SocketAddr| a.to_string());
+    let engine = Engine::new(config_file, plan);
+    engine.start();
+    info!(
+        address = %bound,
+        checks = engine.plan().checks.len(),
+        config = %config_file.display(),
+        version = crate::build_info::VERSION,
+        "Listening."
+    );
+
+    let (shutdown_tx, mut shutdown_rx) = tokio::sync::watch::channel(false);
+    let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
+    let app = crate::web::router(engine.clone());
+    let mut graceful_rx = shutdown_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = graceful_rx.wait_for(|stop| *stop).await;
+    });
+    let server = tokio::spawn(async move { server.await });
+    let _ = shutdown_rx.wait_for(|stop| *stop).await;
+    info!("Shutting down: cancelling checks and draining HTTP connections.");
+    engine.stop();
+    let result = match tokio::time::timeout(DRAIN_DEADLINE, server).await {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(e))) => {
+            error!(error = %e, "HTTP server failed.");
+            Err(ServeError::Server(e.to_string()))
+        }
+        Ok(Err(e)) => {
+            error!(error = %e, "HTTP server task failed.");
+            Err(ServeError::Server(e.to_string()))
+        }
+        Err(_) => {
+            warn!("Connections still open after the drain deadline; closing them.");
+            Ok(())
+        }
+    };
+    signals.abort();
+    info!("Stopped.");
+    result
+}
+
+/// SIGTERM/SIGINT start a graceful shutdown; SIGHUP reloads the config.
+async fn handle_signals(engine: Arc<Engine>, shutdown: tokio::sync::watch::Sender<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        error!("Cannot install signal handlers.");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => { info!(signal = "SIGTERM", "Received signal."); break; }
+            _ = int.recv() => { info!(signal = "SIGINT", "Received signal."); break; }
+            _ = hup.recv() => {
+                info!(signal = "SIGHUP", "Received signal; reloading the config.");
+                let _ = engine.reload().await;
+            }
+        }
+    }
+    let _ = shutdown.send(true);
+}
