@@ -1,0 +1,285 @@
+//! Kind `dependency_vulnerabilities`: resolved dependencies from lockfiles,
+//! matched against a local advisory database (OSV and RustSec), with version
+//! ranges evaluated in each ecosystem's own ordering. Counts by severity and
+//! fails over the per-severity limits; a stale database is `warn`, no
+//! lockfile is `error`. Nothing is downloaded.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dependencies::advisories::{AdvisoryDb, Severity};
+use super::dependencies::lockfiles::{ecosystem_of, parse_lockfile};
+use super::resolve_path;
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    State, TargetNeed,
+};
+use crate::clock::{date_of, unix_now};
+use crate::config::{format_duration, ConfigDuration, TargetType};
+
+pub const KIND: KindInfo = KindInfo {
+    name: "dependency_vulnerabilities",
+    category: Category::Security,
+    unit: "count",
+    summary: "lockfiles against a local OSV/RustSec advisory database",
+    source: crate::checks::EvidenceSource::Measured,
+    target: TargetNeed::Optional(&[TargetType::Path]),
+    build,
+};
+
+const fn default_max_db_age() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(7 * 86_400))
+}
+fn default_limits() -> BTreeMap<String, u64> {
+    BTreeMap::from([("critical".to_owned(), 0), ("high".to_owned(), 0)])
+}
+const fn default_max_depth() -> usize {
+    6
+}
+
+/// Params of the `dependency_vulnerabilities` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Project root searched for lockfiles. Default: the path target.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Explicit lockfiles (relative to the root) instead of searching.
+    #[serde(default)]
+    pub lockfiles: Vec<PathBuf>,
+    /// Local advisory database (OSV JSON / zip files, RustSec layout).
+    pub advisory_db: PathBuf,
+    /// Most vulnerable packages allowed per severity (critical, high,
+    /// moderate, low, unknown). Default: critical 0, high 0, others unlimited.
+    #[serde(default = "default_limits")]
+    pub max: BTreeMap<String, u64>,
+    /// A database older than this is `warn`. Default 7d.
+    #[serde(default = "default_max_db_age")]
+    pub max_db_age: ConfigDuration,
+    /// How deep to search for lockfiles. Default 6.
+    #[serde(default = "default_max_depth")]
+    pub max_depth: usize,
+}
+
+#[derive(Debug)]
+struct DependencyVulnerabilities {
+    root: PathBuf,
+    lockfiles: Vec<PathBuf>,
+    advisory_db: PathBuf,
+    max: BTreeMap<Severity, u64>,
+    max_db_age: std::time::Duration,
+    max_depth: usize,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    let mut max = BTreeMap::new();
+    for (k, v) in &params.max {
+        let sev = Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == k)
+            .ok_or_else(|| {
+                ParamError::new(
+                    "params.max".to_owned(),
+                    format!("unknown severity {k:?}; use critical, high, moderate, low or unknown"),
+                )
+            })?;
+        max.insert(sev, *v);
+    }
+    let root = resolve_path(input, params.dir.as_deref(), "dir")?;
+    Ok(Arc::new(DependencyVulnerabilities {
+        lockfiles: params.lockfiles.iter().map(|l| root.join(l)).collect(),
+        advisory_db: resolve_path(input, Some(&params.advisory_db), "advisory_db")?,
+        root,
+        max,
+        max_db_age: params.max_db_age.0,
+        max_depth: params.max_depth,
+    }))
+}
+
+/// Finds lockfiles under `root` (honouring .gitignore, no symlinks).
+pub fn find_lockfiles(root: &Path, max_depth: usize) -> Result<Vec<PathBuf>, String> {
+    if !root.is_dir() {
+        return Err(format!("{} is not a readable directory", root.display()));
+    }
+    let mut found = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .require_git(false)
+        .follow_links(false)
+        .max_depth(Some(max_depth))
+        .filter_entry(|e| e.file_name() != "node_modules" && e.file_name() != "target")
+        .build();
+    for entry in walker.flatten() {
+        if entry.file_type().is_some_and(|t| t.is_file()) && ecosystem_of(entry.path()).is_some() {
+            found.push(entry.into_path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// One vulnerable package.
+#[derive(Debug)]
+struct Vulnerable {
+    lockfile: String,
+    ecosystem: &'static str,
+    package: String,
+    version: String,
+    advisories: Vec<String>,
+    severity: Severity,
+}
+
+fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
+    let lockfiles = if this.lockfiles.is_empty() {
+        find_lockfiles(&this.root, this.max_depth)?
+    } else {
+        this.lockfiles.clone()
+    };
+    if lockfiles.is_empty() {
+        return Err(format!(
+            "no lockfile found under {} (looked for {})",
+            this.root.display(),
+            super::dependencies::lockfiles::LOCKFILES
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let db = AdvisoryDb::load(&this.advisory_db)?;
+    let mut vulnerable = Vec::new();
+    let mut packages = 0usize;
+    for lockfile in &lockfiles {
+        let (eco, list) = parse_lockfile(lockfile)?;
+        packages += list.len();
+        let shown = lockfile
+            .strip_prefix(&this.root)
+            .unwrap_or(lockfile)
+            .display()
+            .to_string();
+        for p in &list {
+            let hits = db.matching(eco, p);
+            if let Some(severity) = hits.iter().map(|a| a.severity).min() {
+                vulnerable.push(Vulnerable {
+                    lockfile: shown.clone(),
+                    ecosystem: eco.osv_name(),
+                    package: p.name.clone(),
+                    version: p.version.clone(),
+                    advisories: hits.iter().map(|a| a.id.clone()).collect(),
+                    severity,
+                });
+            }
+        }
+    }
+    let mut counts: BTreeMap<Severity, u64> = Severity::ALL.into_iter().map(|s| (s, 0)).collect();
+    for v in &vulnerable {
+        *counts.entry(v.severity).or_default() += 1;
+    }
+    let over: Vec<String> = this
+        .max
+        .iter()
+        .filter(|(sev, limit)| counts.get(sev).copied().unwrap_or(0) > **limit)
+        .map(|(sev, limit)| {
+            format!(
+                "{} {} (limit {limit})",
+                counts.get(sev).copied().unwrap_or(0),
+                sev.as_str()
+            )
+        })
+        .collect();
+    let db_age = (unix_now() - db.newest).max(0) as u64;
+    let stale = db_age > this.max_db_age.as_secs();
+    let count_text: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    let listed: Vec<String> = vulnerable
+        .iter()
+        .take(10)
+        .map(|v| {
+            format!(
+                "{}@{} ({}, {})",
+                v.package,
+                v.version,
+                v.advisories.join(" "),
+                v.severity.as_str()
+            )
+        })
+        .collect();
+    let (state, message) = if !over.is_empty() {
+        (
+            State::Fail,
+            format!(
+                "vulnerable dependencies over the limits: {}: {}",
+                over.join(", "),
+                listed.join("; ")
+            ),
+        )
+    } else if stale {
+        (
+            State::Warn,
+            format!(
+                "the advisory database is {} old (newest file {}), limit {}; results may miss new advisories",
+                format_duration(std::time::Duration::from_secs(db_age / 3600 * 3600)),
+                date_of(db.newest),
+                format_duration(this.max_db_age)
+            ),
+        )
+    } else {
+        (
+            State::Pass,
+            format!(
+                "{packages} package(s) in {} lockfile(s) checked against {} advisories: {}",
+                lockfiles.len(),
+                db.advisories,
+                if count_text.is_empty() {
+                    "none vulnerable".to_owned()
+                } else {
+                    format!("{} within limits", count_text.join(", "))
+                }
+            ),
+        )
+    };
+    Ok(Outcome::new(state, message)
+        .observed(vulnerable.len() as f64)
+        .evidence("counts", counts.iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>())
+        .evidence("vulnerable", vulnerable.iter().map(|v| json!({
+            "lockfile": v.lockfile, "ecosystem": v.ecosystem, "package": v.package, "version": v.version,
+            "advisories": v.advisories, "severity": v.severity.as_str(),
+        })).collect::<Vec<_>>())
+        .evidence("lockfiles", lockfiles.iter().map(|l| l.display().to_string()).collect::<Vec<_>>())
+        .evidence("packages", packages)
+        .evidence("advisory_files", db.files)
+        .evidence("advisory_db_age_seconds", db_age))
+}
+
+impl Check for DependencyVulnerabilities {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            ctx.trace(format!(
+                "lockfiles under {}, advisories in {}",
+                self.root.display(),
+                self.advisory_db.display()
+            ));
+            let this = DependencyVulnerabilities {
+                root: self.root.clone(),
+                lockfiles: self.lockfiles.clone(),
+                advisory_db: self.advisory_db.clone(),
+                max: self.max.clone(),
+                max_db_age: self.max_db_age,
+                max_depth: self.max_depth,
+            };
+            match tokio::task::spawn_blocking(move || scan(&this)).await {
+                Ok(Ok(o)) => o,
+                Ok(Err(e)) => Outcome::error(e),
+                Err(e) => Outcome::error(format!("the scan failed: {e}")),
+            }
+        })
+    }
+}

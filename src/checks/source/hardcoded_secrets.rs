@@ -1,0 +1,199 @@
+//! Kind `hardcoded_secrets`: scans a source tree with the secret scanner
+//! (`source::secrets`). Findings report file, line, rule id and a
+//! fingerprint, never the secret itself.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    TargetNeed,
+};
+use crate::config::{ByteSize, TargetType};
+
+use super::resolve_path;
+use super::secrets::{compile_rules, CustomRule, Finding, Scanner};
+
+pub const KIND: KindInfo = KindInfo {
+    name: "hardcoded_secrets",
+    category: Category::Security,
+    unit: "count",
+    summary: "secrets committed in a source tree (gitleaks-style rules)",
+    source: crate::checks::EvidenceSource::Measured,
+    target: TargetNeed::Optional(&[TargetType::Path]),
+    build,
+};
+
+/// Findings listed in the evidence at most.
+const MAX_REPORTED: usize = 100;
+
+/// What to ignore.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    /// Regexes on the path relative to the scanned root.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes on the line holding the finding.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// A file of finding fingerprints (one per line, `#` comments) to accept.
+    #[serde(default)]
+    pub baseline: Option<PathBuf>,
+}
+
+const fn default_max_file_size() -> ByteSize {
+    ByteSize(1024 * 1024)
+}
+
+/// Params of the `hardcoded_secrets` kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Tree to scan. Default: the path target.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Files larger than this are skipped (and counted). Default 1MiB.
+    #[serde(default = "default_max_file_size")]
+    pub max_file_size: ByteSize,
+    /// More rules, added to the built-in ones.
+    #[serde(default)]
+    pub rules: Vec<CustomRule>,
+    /// Built-in rule ids to turn off.
+    #[serde(default)]
+    pub disable_rules: Vec<String>,
+    #[serde(default)]
+    pub allowlist: Allowlist,
+}
+
+/// One finding, without the secret.
+
+#[derive(Debug)]
+struct HardcodedSecrets {
+    root: PathBuf,
+    scanner: Arc<Scanner>,
+    baseline: Option<PathBuf>,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    let rules = compile_rules(&params.rules, &params.disable_rules)?;
+    let compile_all = |field: &str, list: &[String]| -> Result<Vec<Regex>, ParamError> {
+        list.iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Regex::new(p).map_err(|e| {
+                    ParamError::new(
+                        format!("params.allowlist.{field}[{i}]"),
+                        format!("invalid regex: {e}"),
+                    )
+                })
+            })
+            .collect()
+    };
+    let scanner = Scanner::new(
+        rules,
+        compile_all("paths", &params.allowlist.paths)?,
+        compile_all("regexes", &params.allowlist.regexes)?,
+        params.max_file_size.0,
+    )
+    .map_err(|e| ParamError::new("params", e))?;
+    let baseline = params
+        .allowlist
+        .baseline
+        .as_deref()
+        .map(|b| resolve_path(input, Some(b), "allowlist.baseline"))
+        .transpose()?;
+    Ok(Arc::new(HardcodedSecrets {
+        root: resolve_path(input, params.dir.as_deref(), "dir")?,
+        scanner: Arc::new(scanner),
+        baseline,
+    }))
+}
+
+impl Check for HardcodedSecrets {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let accepted: HashSet<String> = match &self.baseline {
+                None => HashSet::new(),
+                Some(b) => match super::read_text(b, 16 * 1024 * 1024) {
+                    Ok(text) => text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(str::to_owned)
+                        .collect(),
+                    Err(e) => return Outcome::error(format!("baseline: {e}")),
+                },
+            };
+            ctx.trace(format!("scanning {}", self.root.display()));
+            let scanner = self.scanner.clone();
+            let root = self.root.clone();
+            let started = std::time::Instant::now();
+            let scanned = tokio::task::spawn_blocking(move || scanner.scan_tree(&root)).await;
+            let (findings, stats) = match scanned {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => return Outcome::error(e),
+                Err(e) => return Outcome::error(format!("the scan failed: {e}")),
+            };
+            let total = findings.len();
+            let findings: Vec<Finding> = findings
+                .into_iter()
+                .filter(|f| !accepted.contains(&f.fingerprint))
+                .collect();
+            let baselined = total - findings.len();
+            let files = stats.files.load(Ordering::Relaxed);
+            let listed: Vec<serde_json::Value> = findings
+                .iter()
+                .take(MAX_REPORTED)
+                .map(|f| json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint}))
+                .collect();
+            let outcome = if findings.is_empty() {
+                Outcome::pass(format!(
+                    "no secrets in {files} file(s) under {}{}",
+                    self.root.display(),
+                    if baselined > 0 {
+                        format!(" ({baselined} baselined)")
+                    } else {
+                        String::new()
+                    }
+                ))
+            } else {
+                let shown: Vec<String> = findings
+                    .iter()
+                    .take(5)
+                    .map(|f| format!("{}:{} ({})", f.file, f.line, f.rule))
+                    .collect();
+                Outcome::fail(format!(
+                    "{} secret(s) found: {}{}",
+                    findings.len(),
+                    shown.join(", "),
+                    if findings.len() > 5 { ", ..." } else { "" }
+                ))
+            };
+            outcome
+                .observed(findings.len() as f64)
+                .threshold(0.0)
+                .evidence("findings", listed)
+                .evidence("files_scanned", files)
+                .evidence("bytes_scanned", stats.bytes.load(Ordering::Relaxed))
+                .evidence(
+                    "skipped_binary",
+                    stats.skipped_binary.load(Ordering::Relaxed),
+                )
+                .evidence(
+                    "skipped_too_large",
+                    stats.skipped_large.load(Ordering::Relaxed),
+                )
+                .evidence("unreadable", stats.errors.load(Ordering::Relaxed))
+                .evidence("baselined", baselined)
+                .evidence("scan_seconds", started.elapsed().as_secs_f64())
+        })
+    }
+}

@@ -1,0 +1,264 @@
+//! Loading a config file: `${VAR}` expansion, the `config` crate (YAML plus
+//! `PRODREADY_*` overrides), section by section deserialization and the
+//! structural validation of check entries. Collects every problem found.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::errors::{from_value, ConfigErrors, Problems};
+use super::schema::{check_place, CheckEntry, CheckSpec, Global, TargetSpec, Web};
+use super::secrets::resolve_target_secrets;
+use super::{expand, format_duration, process_env, ENV_PREFIX};
+use crate::redact::Redactor;
+
+/// A loaded, structurally valid configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: PathBuf,
+    pub global: Global,
+    pub web: Web,
+    pub targets: BTreeMap<String, TargetSpec>,
+    pub checks: Vec<CheckSpec>,
+    /// Every secret read while loading, to be kept out of all output.
+    pub redactor: Redactor,
+}
+
+impl Config {
+    /// Reads, expands and validates `file`, with `PRODREADY_*` overrides from
+    /// the process environment.
+    pub fn load(file: &Path) -> Result<Config, ConfigErrors> {
+        Self::load_with_env(file, &process_env())
+    }
+
+    /// As `load`, with an explicit environment (for tests and reloads).
+    pub fn load_with_env(file: &Path, env: &[(String, String)]) -> Result<Config, ConfigErrors> {
+        let (config, problems) = Self::load_partial(file, env);
+        let redactor = config.redactor.clone();
+        problems.into_result(config, &redactor)
+    }
+
+    /// Loads what can be loaded and returns it with every problem found, so
+    /// that later phases (building checks) can report their problems too.
+    pub(crate) fn load_partial(file: &Path, env: &[(String, String)]) -> (Config, Problems) {
+        let mut problems = Problems::new(file);
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push("", "", format!("cannot read config file: {e}"));
+                return (Config::empty(file), problems);
+            }
+        };
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let text = match expand::expand_env(&text, lookup) {
+            Ok(t) => t,
+            Err(missing) => {
+                for (line, name) in missing {
+                    problems.push(
+                        &format!("line {line}"),
+                        "",
+                        format!(
+                            "environment variable {name} is not set; set it or write ${{{name}:-default}}"
+                        ),
+                    );
+                }
+                return (Config::empty(file), problems);
+            }
+        };
+        let prefix = format!("{ENV_PREFIX}_");
+        let overrides: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix) && k.contains("__"))
+            .cloned()
+            .collect();
+        let built = config::Config::builder()
+            .add_source(config::File::from_str(&text, config::FileFormat::Yaml))
+            .add_source(
+                config::Environment::with_prefix(ENV_PREFIX)
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(overrides)),
+            )
+            .build()
+            .and_then(|c| c.try_deserialize::<Value>());
+        let tree = match built {
+            Ok(Value::Object(map)) => map,
+            Ok(Value::Null) => serde_json::Map::new(),
+            Ok(_) => {
+                problems.push(
+                    "",
+                    "",
+                    "the config must be a YAML mapping with global, web, targets and checks",
+                );
+                return (Config::empty(file), problems);
+            }
+            Err(e) => {
+                problems.push("", "", format!("invalid YAML: {e}"));
+                return (Config::empty(file), problems);
+            }
+        };
+        let mut config = Config::empty(file);
+        for key in tree.keys() {
+            if !matches!(key.as_str(), "global" | "web" | "targets" | "checks") {
+                problems.push(
+                    "",
+                    key,
+                    "unknown top-level key; expected one of global, web, targets, checks",
+                );
+            }
+        }
+        if let Some(v) = tree.get("global").filter(|v| !v.is_null()) {
+            match from_value::<Global>(v) {
+                Ok(g) => config.global = g,
+                Err((path, msg)) => problems.push("global", &path, msg),
+            }
+        }
+        if config.global.concurrency == 0 {
+            problems.push("global", "concurrency", "must be at least 1");
+        }
+        if let Some(v) = tree.get("web").filter(|v| !v.is_null()) {
+            match from_value::<Web>(v) {
+                Ok(w) => config.web = w,
+                Err((path, msg)) => problems.push("web", &path, msg),
+            }
+        }
+        if !config.web.config_file.is_empty() {
+            problems.push(
+                "web",
+                "config_file",
+                "a web config file (TLS, basic auth) is not supported yet; leave it empty and put a reverse proxy in front",
+            );
+        }
+        match tree.get("targets") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(targets)) => {
+                for (name, value) in targets {
+                    let place = format!("target {name:?}");
+                    match from_value::<TargetSpec>(value) {
+                        Ok(mut spec) => {
+                            resolve_target_secrets(
+                                &mut spec,
+                                &place,
+                                &mut problems,
+                                &mut config.redactor,
+                            );
+                            config.targets.insert(name.clone(), spec);
+                        }
+                        Err((path, msg)) => problems.push(&place, &path, msg),
+                    }
+                }
+            }
+            Some(_) => problems.push("", "targets", "must be a mapping of target name to target"),
+        }
+        match tree.get("checks") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                let mut seen = HashSet::new();
+                for (index, value) in items.iter().enumerate() {
+                    if let Some(spec) =
+                        validate_check(value, index, &config.global, &mut seen, &mut problems)
+                    {
+                        config.checks.push(spec);
+                    }
+                }
+            }
+            Some(_) => problems.push("", "checks", "must be a list of checks"),
+        }
+        (config, problems)
+    }
+
+    fn empty(file: &Path) -> Config {
+        Config {
+            file: file.to_owned(),
+            global: Global::default(),
+            web: Web::default(),
+            targets: BTreeMap::new(),
+            checks: Vec::new(),
+            redactor: Redactor::new(),
+        }
+    }
+}
+
+fn valid_check_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+fn validate_check(
+    value: &Value,
+    index: usize,
+    global: &Global,
+    seen: &mut HashSet<String>,
+    problems: &mut Problems,
+) -> Option<CheckSpec> {
+    let given_name = value
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let place = check_place(&given_name, index);
+    let raw = match from_value::<CheckEntry>(value) {
+        Ok(raw) => raw,
+        Err((path, msg)) => {
+            problems.push(&place, &path, msg);
+            return None;
+        }
+    };
+    let before = problems.errors.len();
+    if !valid_check_name(&raw.name) {
+        problems.push(
+            &place,
+            "name",
+            "must match [a-z][a-z0-9_]* (it becomes the `check` label)",
+        );
+    }
+    if !seen.insert(raw.name.clone()) {
+        problems.push(
+            &place,
+            "name",
+            format!("duplicate check name {:?}", raw.name),
+        );
+    }
+    let interval = raw.interval.unwrap_or(global.interval).0;
+    let timeout = raw.timeout.unwrap_or(global.timeout).0;
+    if interval < Duration::from_secs(1) {
+        problems.push(&place, "interval", "must be at least 1s");
+    }
+    if timeout.is_zero() {
+        problems.push(&place, "timeout", "must be longer than 0s");
+    }
+    if timeout > interval {
+        problems.push(
+            &place,
+            "timeout",
+            format!(
+                "timeout {} is longer than the interval {}; shorten it or raise the interval",
+                format_duration(timeout),
+                format_duration(interval)
+            ),
+        );
+    }
+    if problems.errors.len() > before {
+        return None;
+    }
+    Some(CheckSpec {
+        name: raw.name,
+        kind: raw.kind,
+        target: raw.target,
+        severity: raw.severity.unwrap_or_default(),
+        category: raw.category,
+        interval,
+        timeout,
+        description: raw.description,
+        params: if raw.params.is_null() {
+            Value::Object(serde_json::Map::new())
+        } else {
+            raw.params
+        },
+        index,
+    })
+}

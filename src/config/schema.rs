@@ -1,0 +1,272 @@
+//! The shape of `config.yaml`: typed sections with documented fields and
+//! defaults. Pure data: nothing here reads files or knows a check kind.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::ConfigDuration;
+use crate::checks::{Category, Severity};
+
+const fn default_interval() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(60))
+}
+const fn default_timeout() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(10))
+}
+const fn default_concurrency() -> usize {
+    16
+}
+fn default_listen_address() -> String {
+    "0.0.0.0:9718".into()
+}
+
+/// `global:` defaults for every check.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Global {
+    /// Default interval between two evaluations of a check.
+    #[serde(default = "default_interval")]
+    pub interval: ConfigDuration,
+    /// Default hard cap on one evaluation; past it the check is `error`.
+    #[serde(default = "default_timeout")]
+    pub timeout: ConfigDuration,
+    /// Most checks evaluated at the same time.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            interval: default_interval(),
+            timeout: default_timeout(),
+            concurrency: default_concurrency(),
+        }
+    }
+}
+
+/// `web:` the exporter's own HTTP server.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    #[serde(default = "default_listen_address")]
+    pub listen_address: String,
+    /// Reserved for an exporter-toolkit style web config (TLS, basic auth);
+    /// not supported yet, so it must stay empty.
+    #[serde(default)]
+    pub config_file: String,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            listen_address: default_listen_address(),
+            config_file: String::new(),
+        }
+    }
+}
+
+/// Basic auth credentials for an HTTP target.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Read the password from this file (trailing newline removed).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+}
+
+/// TLS settings for talking to an HTTP target.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSpec {
+    /// PEM file with extra CA certificates to trust.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate verification (never for production targets).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// An HTTP(S) service: a web app, Prometheus, Alertmanager, Loki.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTargetSpec {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub basic_auth: Option<BasicAuth>,
+    #[serde(default)]
+    pub bearer_token: Option<String>,
+    #[serde(default)]
+    pub bearer_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub tls: TlsSpec,
+}
+
+/// A database or cache reached by URL.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseTargetSpec {
+    pub url: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Connections the target's pool may hold open (PostgreSQL, MySQL). Default 2.
+    #[serde(default)]
+    pub pool_size: Option<u32>,
+    /// Server-side limit on each statement (PostgreSQL, MySQL). Default 5s.
+    #[serde(default)]
+    pub statement_timeout: Option<ConfigDuration>,
+}
+
+/// A named live system that checks refer to by name.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+pub enum TargetSpec {
+    Http(HttpTargetSpec),
+    Prometheus(HttpTargetSpec),
+    Alertmanager(HttpTargetSpec),
+    Loki(HttpTargetSpec),
+    Postgres(DatabaseTargetSpec),
+    Mysql(DatabaseTargetSpec),
+    Redis(DatabaseTargetSpec),
+    /// A directory on this machine (a source tree, a backup directory).
+    Path(PathBuf),
+}
+
+/// The kinds of target, for matching checks with targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetType {
+    Http,
+    Prometheus,
+    Alertmanager,
+    Loki,
+    Postgres,
+    Mysql,
+    Redis,
+    Path,
+}
+
+impl TargetType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetType::Http => "http",
+            TargetType::Prometheus => "prometheus",
+            TargetType::Alertmanager => "alertmanager",
+            TargetType::Loki => "loki",
+            TargetType::Postgres => "postgres",
+            TargetType::Mysql => "mysql",
+            TargetType::Redis => "redis",
+            TargetType::Path => "path",
+        }
+    }
+
+    /// Prometheus, Alertmanager and Loki targets are HTTP services too, so
+    /// generic HTTP checks may use them.
+    pub fn satisfies(self, wanted: TargetType) -> bool {
+        self == wanted
+            || (wanted == TargetType::Http
+                && matches!(
+                    self,
+                    TargetType::Prometheus | TargetType::Alertmanager | TargetType::Loki
+                ))
+    }
+}
+
+impl TargetSpec {
+    pub fn target_type(&self) -> TargetType {
+        match self {
+            TargetSpec::Http(_) => TargetType::Http,
+            TargetSpec::Prometheus(_) => TargetType::Prometheus,
+            TargetSpec::Alertmanager(_) => TargetType::Alertmanager,
+            TargetSpec::Loki(_) => TargetType::Loki,
+            TargetSpec::Postgres(_) => TargetType::Postgres,
+            TargetSpec::Mysql(_) => TargetType::Mysql,
+            TargetSpec::Redis(_) => TargetType::Redis,
+            TargetSpec::Path(_) => TargetType::Path,
+        }
+    }
+
+    pub fn as_http(&self) -> Option<&HttpTargetSpec> {
+        match self {
+            TargetSpec::Http(h)
+            | TargetSpec::Prometheus(h)
+            | TargetSpec::Alertmanager(h)
+            | TargetSpec::Loki(h) => Some(h),
+            _ => None,
+        }
+    }
+}
+
+/// One check entry as the file states it. Its `kind` stays a name until the
+/// plan resolves it; the kind's builder checks its params.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckSpec {
+    pub name: String,
+    pub kind: String,
+    pub target: Option<String>,
+    pub severity: Severity,
+    /// The category written in the file; the plan defaults it from the kind.
+    pub category: Option<Category>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub description: Option<String>,
+    pub params: Value,
+    /// Position in the config file (`checks[index]`), kept for ordered output.
+    pub index: usize,
+}
+
+impl CheckSpec {
+    /// How errors refer to this check.
+    pub fn place(&self) -> String {
+        check_place(&self.name, self.index)
+    }
+}
+
+pub(crate) fn check_place(name: &str, index: usize) -> String {
+    if name.is_empty() {
+        format!("checks[{index}]")
+    } else {
+        format!("check {name:?} (checks[{index}])")
+    }
+}
+
+/// One entry of `checks:` as written, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckEntry {
+    /// Unique name matching `[a-z][a-z0-9_]*`; it becomes the `check` label.
+    pub name: String,
+    /// The check kind (see docs/kinds.md).
+    pub kind: String,
+    /// The name of an entry of `targets:` the kind reads, when it needs one.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// `critical`, `warning` (default) or `info`; copied into alerts.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// Overrides the kind's default category.
+    #[serde(default)]
+    pub category: Option<Category>,
+    /// Time between evaluations. Default: `global.interval`.
+    #[serde(default)]
+    pub interval: Option<ConfigDuration>,
+    /// Hard cap on one evaluation, at most the interval. Default: `global.timeout`.
+    #[serde(default)]
+    pub timeout: Option<ConfigDuration>,
+    /// Free text shown on the status page.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The kind's own parameters (see docs/kinds.md).
+    #[serde(default)]
+    pub params: Value,
+}
