@@ -55,6 +55,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Validate the config file and exit 0 (valid) or 1 (invalid).
     Validate,
+    /// Print the catalogue of check kinds as Markdown (docs/kinds.md).
+    Kinds,
+    /// Print the JSON Schema of the config file (docs/config.schema.json).
+    Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,6 +124,14 @@ pub fn main() -> ExitCode {
         None | Some(Command::Serve) => runtime.block_on(serve(&cli)),
         Some(Command::Check(args)) => runtime.block_on(check_once(&cli, args)),
         Some(Command::Validate) => validate(&cli),
+        Some(Command::Kinds) => {
+            print!("{}", crate::docs::kinds_markdown());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Schema) => {
+            print!("{}", crate::docs::config_schema_text());
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod docs;
 pub mod engine;
 pub mod exposition;
 pub mod logging;

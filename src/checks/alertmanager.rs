@@ -26,10 +26,13 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Alertmanager]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `GET /api/v2/status` (cluster status and the running config's `original` YAML) and, with `watchdog_alert`, `GET /api/v2/alerts?active=true`.
+- **Passes** when the cluster is `ready` (or `disabled` on a single node), every receiver reachable from the routing tree has at least one `*_configs` integration, and the watchdog (if named) is active. **Fails** naming receivers without integrations (they silently drop alerts), a missing watchdog, or another cluster status; **warns** while the cluster is `settling`. Observed value: routed receivers without integrations."#,
 };
 
 /// Params of the `alertmanager` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Name of an always-firing alert that must be active (e.g. `Watchdog`).

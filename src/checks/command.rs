@@ -2,6 +2,10 @@
 //! Output is read with a cap, kept out of metrics, and only its last line,
 //! truncated, reaches the message. The engine's timeout kills the process.
 
+/// What every kind of this family shares, for docs/kinds.md.
+pub const FAMILY_DOC: &str =
+    "Run programs on the exporter's machine, for what no other kind covers.";
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -24,6 +28,20 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::None,
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"Runs a program without a shell.
+
+| param | default | |
+|---|---|---|
+| `argv` | required | program and arguments (searched in `PATH`) |
+| `expected_exit_codes` | `[0]` | |
+| `working_dir` | none | |
+| `env` | `{}` | extra environment variables |
+
+- **Reads:** the exit status; stdout/stderr are drained (their last 16 KiB kept) and only the last non-empty line, cut to 200 characters, reaches the message. Output never reaches metrics.
+- **Passes** when the exit code is expected. Observed value: the exit code.
+- **Fails** on another exit code (message quotes the last line of stderr, else stdout) or death by a signal.
+- **Errors** when the program cannot be started, or at the timeout (the process is killed)."#,
 };
 
 /// Bytes of each output stream kept (the tail).
@@ -36,7 +54,7 @@ fn default_exit_codes() -> Vec<i32> {
 }
 
 /// Params of the `command` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Program and arguments; no shell is involved.

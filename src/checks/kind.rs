@@ -82,10 +82,16 @@ pub struct KindInfo {
     pub unit: &'static str,
     /// One line on what it measures.
     pub summary: &'static str,
+    /// Markdown for docs/kinds.md: what it reads, when it passes, fails and
+    /// errors, and what it needs to be allowed to see.
+    pub doc: &'static str,
     /// Measured from a live system, or self-reported by people.
     pub source: EvidenceSource,
     pub target: TargetNeed,
     pub build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
+    /// JSON Schema of the kind's `params` (its `Params` struct), from which
+    /// docs/kinds.md and docs/config.schema.json are generated.
+    pub params: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }
 
 impl fmt::Debug for KindInfo {

@@ -23,6 +23,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Loki]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `GET /loki/api/v1/query_range?query=...&start=now-window&end=now&limit=min_lines&direction=backward`.
+- **Passes** with at least `min_lines` lines (observed value: lines found); **fails** with fewer; **errors** on Loki's error answers (its plain-text 400/500 bodies are quoted) or a non-`streams` result. Loki cannot be installed here, so its tests use a stand-in that answers with the shapes Loki documents."#,
 };
 
 const fn default_window() -> ConfigDuration {
@@ -33,7 +36,7 @@ const fn default_min_lines() -> u64 {
 }
 
 /// Params of the `loki_recent_logs` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// LogQL stream selector (with optional filters), e.g. `{app="shop"}`.

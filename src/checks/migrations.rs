@@ -12,7 +12,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 /// The migration tools understood.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Tool {
     Sqlx,

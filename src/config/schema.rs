@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -25,7 +26,7 @@ fn default_listen_address() -> String {
 }
 
 /// `global:` defaults for every check.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Global {
     /// Default interval between two evaluations of a check.
@@ -50,7 +51,7 @@ impl Default for Global {
 }
 
 /// `web:` the exporter's own HTTP server.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Web {
     #[serde(default = "default_listen_address")]
@@ -71,7 +72,7 @@ impl Default for Web {
 }
 
 /// Basic auth credentials for an HTTP target.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
     pub username: String,
@@ -83,7 +84,7 @@ pub struct BasicAuth {
 }
 
 /// TLS settings for talking to an HTTP target.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSpec {
     /// PEM file with extra CA certificates to trust.
@@ -95,7 +96,7 @@ pub struct TlsSpec {
 }
 
 /// An HTTP(S) service: a web app, Prometheus, Alertmanager, Loki.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpTargetSpec {
     pub url: String,
@@ -112,7 +113,7 @@ pub struct HttpTargetSpec {
 }
 
 /// A database or cache reached by URL.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseTargetSpec {
     pub url: String,
@@ -129,7 +130,7 @@ pub struct DatabaseTargetSpec {
 }
 
 /// A named live system that checks refer to by name.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "lowercase")]
 pub enum TargetSpec {
     Http(HttpTargetSpec),
@@ -241,7 +242,7 @@ pub(crate) fn check_place(name: &str, index: usize) -> String {
 }
 
 /// One entry of `checks:` as written, before validation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckEntry {
     /// Unique name matching `[a-z][a-z0-9_]*`; it becomes the `check` label.

@@ -8,6 +8,7 @@ mod cli;
 mod daemon;
 mod dashboards;
 mod db_kinds;
+mod docs;
 mod http_kinds;
 mod kinds;
 mod metrics_lint;

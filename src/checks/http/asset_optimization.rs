@@ -27,6 +27,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** the page, its `<script src>`, `<link rel=stylesheet href>` and `<img src>` on the same origin (others are counted and skipped), and each asset (identity, and with `br, gzip` for text).
+- **Passes** when every asset is within budget, text assets over 1 KiB are compressed and look minified (long lines or little whitespace), names carry a content hash, and fingerprinted assets have `max-age` >= `min_max_age` or `immutable`.
+- **Fails** listing each offender with its bytes and problems. **Unknown** when the page references no same-origin asset. **Errors** when the page itself does not answer 2xx."#,
 };
 
 const fn default_max_assets() -> usize {
@@ -40,7 +44,7 @@ const fn default_min_max_age() -> ConfigDuration {
 }
 
 /// Params of the `asset_optimization` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// The page, relative to the target. Default: the target's URL.

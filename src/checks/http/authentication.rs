@@ -24,10 +24,15 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authentication,
+    params: <AuthenticationParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** each URL without any configured header or credential; with the positive control, again with them.
+- **Passes** when every URL answers 401/403 (or redirects to `login_url`) and, with the control, 2xx with credentials. Observed value: URLs open to anonymous requests.
+- **Fails** on a 2xx without credentials (naming the URL) or any other unexpected status.
+- **Errors** when the positive control fails (the refusals then prove nothing)."#,
 };
 
 /// Params of the `authentication` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthenticationParams {
     /// Protected URLs, relative to the target.

@@ -25,10 +25,12 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authorization,
+    params: <AuthorizationParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Passes** when each URL answers 403 or 404 to the credential; **fails** on a 2xx (naming the URL) or another status; **errors** on 401 (the credential itself is rejected, so authorization was not tested)."#,
 };
 
 /// A credential for `authorization`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credential {
     #[serde(default)]
@@ -47,7 +49,7 @@ pub struct Credential {
 }
 
 /// Params of the `authorization` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizationParams {
     /// Privileged URLs, relative to the target.

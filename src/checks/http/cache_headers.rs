@@ -24,6 +24,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Passes** when every asset has `max-age`/`s-maxage` >= the floor (or `immutable`), no `no-store`/`no-cache`, and a validator (ETag or Last-Modified), and no HTML page is `immutable` or cacheable longer than `max_html_max_age`.
+- **Fails** listing each offending URL and reason. Observed value: offending URLs."#,
 };
 
 const fn default_min_asset_max_age() -> ConfigDuration {
@@ -34,7 +37,7 @@ const fn default_max_html_max_age() -> ConfigDuration {
 }
 
 /// Params of the `cache_headers` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Static asset URLs (CSS, JS, images, fonts), relative to the target.

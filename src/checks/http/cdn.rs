@@ -22,6 +22,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** two GETs. Vendor table (each entry with example values, tested): `CF-Cache-Status`, `CF-Ray` (Cloudflare), `X-Amz-Cf-Id`, `X-Amz-Cf-Pop` (CloudFront), `X-Served-By`, `X-Cache-Hits` (Fastly/Varnish), `X-Akamai-Transformed`, `X-Azure-Ref`, `X-Vercel-Cache`, `X-Nf-Request-Id`, `X-Goog-Cache-Status`, `X-Cache`, `X-Cache-Status`, `Via`; plus `Age`.
+- **Passes** when CDN/cache headers are present and the second answer is a hit (a hit value or `Age` > 0). Observed value: 1 for a hit.
+- **Fails** when no CDN header is seen, or the repeated request is not a hit."#,
 };
 
 /// A header that reveals a CDN or cache, and how it says "hit".
@@ -157,7 +161,7 @@ pub fn inspect(answer: &Fetched) -> (Vec<String>, bool) {
 }
 
 /// Params of the `cdn` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// URL of a cacheable resource, relative to the target. Default: the target's URL.

@@ -24,6 +24,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** each URL with `Accept-Encoding: identity` (size) and with `Accept-Encoding: br, gzip`.
+- **Passes** when every resource of at least `min_size` comes with `Content-Encoding` br/gzip/zstd/deflate and `Vary: Accept-Encoding`. Observed value: identity bytes / compressed bytes.
+- **Fails** on an uncompressed resource, a missing `Vary`, or a non-2xx answer. **Unknown** when no resource reaches `min_size`."#,
 };
 
 const fn default_min_size() -> ByteSize {
@@ -31,7 +35,7 @@ const fn default_min_size() -> ByteSize {
 }
 
 /// Params of the `compression` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Text resources (HTML, CSS, JS, JSON, SVG), relative to the target.

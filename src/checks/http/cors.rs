@@ -24,6 +24,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** a preflight `OPTIONS` with `Origin` and `Access-Control-Request-Method`, and a GET with `Origin`, per URL.
+- **Passes** when no URL grants the foreign origin credentialed access. Observed value: offending URLs.
+- **Fails** when the origin (or `null`, or `*`) is allowed together with `Access-Control-Allow-Credentials: true`, or when a `private` URL allows any origin."#,
 };
 
 fn default_origin() -> String {
@@ -34,7 +38,7 @@ fn default_method() -> String {
 }
 
 /// Params of the `cors` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// URLs to test, relative to the target. Default: the target's URL.

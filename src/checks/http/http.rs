@@ -27,6 +27,26 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"One request to a URL. The general tool for health checks and smoke tests.
+
+| param | default | |
+|---|---|---|
+| `url` | the target's URL | relative URLs resolve against the target; without a target it must be absolute (and hold no credentials) |
+| `method` | `GET` | |
+| `headers` | `{}` | extra request headers |
+| `body` | none | request body |
+| `expected_status` | `["2xx"]` | codes (`200`) or classes (`"3xx"`) |
+| `body_regex` / `body_not_regex` | none | the body must / must not match |
+| `required_headers` | `[]` | response header names that must be present |
+| `max_latency` | none | time for headers and body |
+| `follow_redirects` | `true` | same host only, at most 10 hops |
+| `max_body_size` | `1MiB` | bytes of body read; the rest is ignored |
+
+- **Reads:** the response status, headers and up to `max_body_size` of body.
+- **Passes** when every configured condition holds. Observed value: latency in seconds; threshold: `max_latency`.
+- **Fails** on an unexpected status, a body (not) matching, a missing header, latency over the limit, a redirect to another host (not followed) or more than 10 redirects; the message lists every problem.
+- **Errors** when the request cannot be made (connection refused, DNS, TLS, reset, body unreadable) or times out."#,
 };
 
 /// Most redirects followed before giving up.
@@ -43,7 +63,7 @@ const fn default_max_body_size() -> ByteSize {
 }
 
 /// Params of the `http` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// URL to request. Relative URLs resolve against the target's URL; without

@@ -24,6 +24,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `GET http://<host>:<http_port><path>`, then each `Location` hop on the same host, then the final HTTPS answer's `Strict-Transport-Security`.
+- **Passes** when the first answer is 301/308 (or 302/307 if accepted), every hop stays on the host, HTTPS is reached within `max_hops`, and HSTS has `max-age` >= the minimum (and `includeSubDomains` if required). Observed value: HSTS max-age.
+- **Fails** on a non-redirect answer over HTTP, a temporary redirect, a redirect to another host or back to HTTP, too many hops, missing or invalid HSTS, a short max-age."#,
 };
 
 /// Six months, the HSTS preload list's floor.
@@ -45,7 +49,7 @@ const fn default_min_max_age() -> u64 {
 
 /// Params of the `https_redirect` kind. The plain-HTTP URL is
 /// `http://<target host>:<http_port><path>`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Port of the plain-HTTP listener. Default 80.

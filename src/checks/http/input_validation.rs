@@ -25,6 +25,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Sends** to each endpoint, as `application/json`: malformed JSON, wrong types, a wrong top-level shape, invalid UTF-8, an oversized body.
+- **Passes** when every answer is 4xx and no body matches a stack-trace or debug-page signature (Python, Java, .NET, Node, Go, Rust, PHP, Django, Rails, Laravel/Symfony, Werkzeug, Spring, Express; each with examples and negative examples, tested). A connection closed on the oversized body counts as a refusal.
+- **Fails** on a 5xx, a 2xx/3xx (input accepted), or a leaked stack trace, naming endpoint and probe."#,
 };
 
 /// Largest oversized body we are willing to send.
@@ -38,7 +42,7 @@ const fn default_oversized() -> ByteSize {
 }
 
 /// One endpoint that accepts a JSON body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// URL relative to the target.
@@ -49,7 +53,7 @@ pub struct Endpoint {
 }
 
 /// Params of the `input_validation` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Endpoints to probe (opt-in: nothing is sent to unlisted URLs).

@@ -1,6 +1,15 @@
 //! Checks over HTTP(S), and what they share: bounded body reads, error
 //! descriptions without URLs (which could carry credentials), status matchers.
 
+/// What every kind of this family shares, for docs/kinds.md.
+pub const FAMILY_DOC: &str = r#"All of these need an `http` target and only contact its origin (scheme, host,
+port): URLs in params are relative to the target. They share one client per
+target (connection reuse, no proxies, redirects followed only where a kind says
+so), the check's hard timeout, and a cap on every body read (1 MiB unless a
+kind says otherwise), so a server that streams forever cannot grow memory.
+Any request that cannot be made (refused, reset, DNS, TLS failure, timeout)
+makes the check `error`, except where a row below says otherwise."#;
+
 pub mod asset_optimization;
 pub mod authentication;
 pub mod authorization;
@@ -235,6 +244,22 @@ impl fmt::Display for StatusMatcher {
             StatusMatcher::Exact(code) => write!(f, "{code}"),
             StatusMatcher::Class(class) => write!(f, "{class}xx"),
         }
+    }
+}
+
+impl schemars::JsonSchema for StatusMatcher {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StatusMatcher".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An HTTP status code (200) or a class (\"2xx\").",
+            "oneOf": [
+                { "type": "integer", "minimum": 100, "maximum": 599 },
+                { "type": "string", "pattern": "^[1-5]xx$" },
+            ],
+        })
     }
 }
 

@@ -26,6 +26,11 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** passive: `RateLimit-Policy`/`RateLimit` (IETF draft 07+), `RateLimit-Limit`/`-Remaining` (drafts 00-06), `X-RateLimit-*`, `X-Rate-Limit-*`, `Retry-After`. Active: the statuses of the burst.
+- **Passes** (passive) when a rate-limit header is present; (burst) when at least one 429 comes back. Observed value: headers found, or 429s seen.
+- **Warns** (passive) when no header is seen: nothing proves a limit exists, so this never passes.
+- **Fails** (burst) when every request of the burst was answered without a 429."#,
 };
 
 /// Hard cap on burst size, whatever the config says.
@@ -49,7 +54,7 @@ pub const RATE_LIMIT_HEADERS: &[(&str, &str)] = &[
 ];
 
 /// An opt-in burst.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Burst {
     /// Requests sent (at most 200).
@@ -59,7 +64,7 @@ pub struct Burst {
 }
 
 /// Params of the `rate_limiting` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// URL, relative to the target. Default: the target's URL.

@@ -24,6 +24,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** one GET's headers. Score starts at 100, Observatory-style deductions: no CSP -25 (scripts allowing `'unsafe-inline'`/`'unsafe-eval'` -20, no `script-src`/`default-src` -10); X-Content-Type-Options not `nosniff` -5; neither CSP `frame-ancestors` nor X-Frame-Options DENY/SAMEORIGIN -20; Referrer-Policy missing or leaking (`unsafe-url`, `no-referrer-when-downgrade`) -5; on HTTPS, HSTS missing -20 or under 180 days -10; cookies without `Secure` (HTTPS) -20, without `HttpOnly` -10, without `SameSite` -5.
+- **Passes** at `min_score` or more; **fails** below it, listing each deduction. Observed value: the score. Evidence: every header's verdict."#,
 };
 
 const fn default_min_score() -> u32 {
@@ -31,7 +34,7 @@ const fn default_min_score() -> u32 {
 }
 
 /// Params of the `security_headers` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// URL to fetch, relative to the target. Default: the target's URL.

@@ -26,6 +26,11 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Sends** GETs with the parameter set to: the benign value (baseline), quote-breaking probes (`'`, `"`, `')--`, backtick), and true/false boolean pairs in string and numeric form (`' AND '1'='1` / `' AND '1'='2`, `AND 1=1` / `AND 1=2`). No time-based probes.
+- **Passes** when no probe causes a 5xx or a database error message and no boolean pair behaves like an injectable query.
+- **Fails** on a 5xx, a database error signature in the body (PostgreSQL, MySQL/MariaDB, SQLite, MSSQL, Oracle; tested with examples), or when the true probe answers like the baseline (same status, body length within 5%) while the false one does not.
+- **Errors** when the baseline itself answers 5xx (nothing to compare with)."#,
 };
 
 fn default_value() -> String {
@@ -33,7 +38,7 @@ fn default_value() -> String {
 }
 
 /// One parameter to probe.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// URL relative to the target (its other query parameters are kept).
@@ -46,7 +51,7 @@ pub struct Target {
 }
 
 /// Params of the `sql_injection` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Parameters to probe (opt-in: nothing else is sent).

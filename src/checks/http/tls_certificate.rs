@@ -33,6 +33,11 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Postgres]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** its own TLS handshake (rustls, TLS 1.2/1.3), recording the peer's chain even when it does not verify; then verifies the chain and host name (webpki) and parses every certificate (x509-parser). Works on `http` and `postgres` targets.
+- **Passes** when the chain verifies, the name matches, the earliest expiry in the chain is at least `min_days_left` away and the protocol is at least `min_protocol`. Observed value: seconds until the earliest expiry (negative once expired); threshold: `min_days_left` in seconds. Evidence: each certificate's subject, issuer, validity dates and names; protocol and cipher suite.
+- **Fails** (never a missing series) on an expired certificate (with its dates), one not valid yet, an unknown issuer (self-signed, untrusted private CA, missing intermediate), a name mismatch (listing the names it has), too few days left, a server that only speaks TLS < 1.2, a PostgreSQL server with `ssl = off`.
+- **Errors** when the TCP connection or handshake fails for another reason."#,
 };
 
 const fn default_min_days_left() -> u32 {
@@ -43,7 +48,7 @@ const fn default_true() -> bool {
 }
 
 /// Lowest acceptable protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum MinProtocol {
     #[serde(rename = "1.2")]
     Tls12,
@@ -52,7 +57,7 @@ pub enum MinProtocol {
 }
 
 /// Protocols that upgrade a plain connection to TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Starttls {
     /// PostgreSQL's SSLRequest.
@@ -60,7 +65,7 @@ pub enum Starttls {
 }
 
 /// Params of the `tls_certificate` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Port to connect to. Default: the target URL's port (443 for https,

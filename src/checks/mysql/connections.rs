@@ -19,6 +19,11 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_connections,
+    params: <ConnectionsParams as schemars::JsonSchema>::json_schema,
+    doc: r#"MariaDB and MySQL. Privileges: `SELECT`, `PROCESS`, `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`).
+- **Reads:** `SHOW GLOBAL STATUS LIKE '%connect%'` (`Threads_connected`, `Max_used_connections`), `SHOW GLOBAL VARIABLES LIKE 'max_connections'`
+- **Passes** when ratio under `max_ratio` (observed)
+- **Fails / errors:** fails at or above"#,
 };
 
 const fn default_max_ratio() -> f64 {
@@ -26,7 +31,7 @@ const fn default_max_ratio() -> f64 {
 }
 
 /// Params of the `mysql_connections` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionsParams {
     /// Fail when Threads_connected / max_connections reaches this. Default 0.8.

@@ -20,6 +20,11 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_indexes,
+    params: <IndexesParams as schemars::JsonSchema>::json_schema,
+    doc: r#"MariaDB and MySQL. Privileges: `SELECT`, `PROCESS`, `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`).
+- **Reads:** base tables without an index named `PRIMARY` in `information_schema.STATISTICS` (system schemas excluded; STATISTICS because MariaDB hides TABLE_CONSTRAINTS from SELECT-only users); unused indexes from `sys.schema_unused_indexes` when available
+- **Passes** when every table has a primary key
+- **Fails / errors:** fails listing tables without one; warns on unused indexes; notes when sys/performance_schema is unavailable"#,
 };
 
 const fn default_true() -> bool {
@@ -27,7 +32,7 @@ const fn default_true() -> bool {
 }
 
 /// Params of the `mysql_indexes` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndexesParams {
     /// Report unused indexes from sys.schema_unused_indexes (as `warn`). Default true.

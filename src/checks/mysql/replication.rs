@@ -21,6 +21,11 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_replication,
+    params: <ReplicationParams as schemars::JsonSchema>::json_schema,
+    doc: r#"MariaDB and MySQL. Privileges: `SELECT`, `PROCESS`, `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`).
+- **Reads:** `SHOW REPLICA STATUS` (falls back to `SHOW SLAVE STATUS`): IO/SQL threads, `Seconds_Behind_Source/Master`, last errors
+- **Passes** when both threads `Yes` and lag within `max_lag` (observed)
+- **Fails / errors:** fails when a thread is not running (with its last error), lag is too high or NULL, or the server is not a replica"#,
 };
 
 const fn default_max_lag() -> ConfigDuration {
@@ -28,7 +33,7 @@ const fn default_max_lag() -> ConfigDuration {
 }
 
 /// Params of the `mysql_replication` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationParams {
     /// Largest acceptable Seconds_Behind_Master/Source. Default 30s.

@@ -21,6 +21,11 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_slow_queries,
+    params: <SlowQueriesParams as schemars::JsonSchema>::json_schema,
+    doc: r#"MariaDB and MySQL. Privileges: `SELECT`, `PROCESS`, `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`).
+- **Reads:** `performance_schema.events_statements_summary_by_digest` (`COUNT_STAR`, `AVG_TIMER_WAIT`)
+- **Passes** when no digest over the limit
+- **Fails / errors:** fails listing digests (literals masked); errors when `performance_schema` is OFF (with how to enable it)"#,
 };
 
 const fn default_mean() -> ConfigDuration {
@@ -31,7 +36,7 @@ const fn default_min_calls() -> u64 {
 }
 
 /// Params of the `mysql_slow_queries` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlowQueriesParams {
     /// A digest whose mean time reaches this is slow. Default 100ms.

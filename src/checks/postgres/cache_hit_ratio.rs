@@ -22,6 +22,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `sum(heap_blks_hit)`, `sum(heap_blks_read)` from `pg_statio_user_tables`; `sum(idx_blks_hit)`, `sum(idx_blks_read)` from `pg_statio_user_indexes`.
+- **Passes** when both judged ratios reach `min_ratio`. Observed value: the lower ratio. **Fails** below. **Unknown** when neither has `min_blocks` accesses."#,
 };
 
 const fn default_min_ratio() -> f64 {
@@ -32,7 +35,7 @@ const fn default_min_blocks() -> i64 {
 }
 
 /// Params of the `postgres_cache_hit_ratio` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Lowest acceptable hit ratio for tables and for indexes. Default 0.99.

@@ -27,6 +27,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `pg_stat_activity` (client backends; sessions `idle in transaction` longer than the age), `max_connections`, `superuser_reserved_connections`; with a PgBouncer URL, `SHOW POOLS` (`cl_waiting`) over the admin console (simple query protocol, one short connection per evaluation).
+- **Passes** under every limit. Observed value: the usage ratio. **Fails** at or above `max_ratio`, on too many idle-in-transaction sessions, or on waiting PgBouncer clients."#,
 };
 
 const fn default_max_ratio() -> f64 {
@@ -37,7 +40,7 @@ const fn default_idle_age() -> ConfigDuration {
 }
 
 /// Params of the `postgres_connections` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Fail when connections / (max_connections - reserved) reach this. Default 0.8.

@@ -1,6 +1,34 @@
 //! PostgreSQL kinds. Each reads statistics views through the target's shared
 //! read-only pool (statement timeout on every session) and never writes.
 
+/// What every kind of this family shares, for docs/kinds.md.
+pub const FAMILY_DOC: &str = r#"Each `postgres`/`mysql` target has **one small pool** shared by all its checks
+(`pool_size`, default 2 connections; made on first use, idle connections
+closed after 5 minutes). Every session is read-only
+(`default_transaction_read_only = on`; `SET SESSION TRANSACTION READ ONLY` on
+MySQL) with a server-side statement timeout (`statement_timeout` on the
+target, default 5s: PostgreSQL `statement_timeout`, MariaDB
+`max_statement_time`, MySQL `max_execution_time`). Each `redis` target has one
+connection manager (5s connect and response timeouts). A server that is down,
+a wrong password, a missing extension or a missing privilege is `error` with
+the server's own reason (e.g. `password authentication failed for user "app"`,
+`permission denied for table ...`); when the pool cannot hand out a
+connection, one direct connection attempt says why. Passwords come from the URL,
+`password` or `password_file`, and never appear in output.
+
+```yaml
+targets:
+  db:    { postgres: { url: "postgres://monitor@db:5432/app", password_file: /run/secrets/pg, pool_size: 2, statement_timeout: 5s } }
+  mysql: { mysql: { url: "mysql://monitor@mysql:3306/app", password_file: /run/secrets/mysql } }
+  cache: { redis: { url: "redis://cache:6379", password_file: /run/secrets/redis } }
+```
+
+**PostgreSQL privileges.** A role with `pg_monitor` (which includes
+`pg_read_all_stats` and `pg_read_all_settings`) and `CONNECT` on the database
+reads everything below; `pending_migrations` also needs `SELECT` on the history
+table. `pg_stat_statements` must be in `shared_preload_libraries` and created
+with `CREATE EXTENSION pg_stat_statements` in the monitored database."#;
+
 pub mod cache_hit_ratio;
 pub mod connections;
 pub mod indexes;

@@ -24,6 +24,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `pg_stat_statements`: SELECTs with `calls >= min_calls` and `rows / calls <= max_rows_per_call` (catalog queries excluded).
+- **Warns** ("suspected N+1") when one is found: it is a heuristic, never a certainty. **Passes** when none is found among at least `min_total_calls` recorded calls. **Unknown** below that, never `pass` on missing data. **Errors** without pg_stat_statements."#,
 };
 
 const fn default_min_calls() -> i64 {
@@ -37,7 +40,7 @@ const fn default_min_total_calls() -> i64 {
 }
 
 /// Params of the `postgres_n_plus_one` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// A SELECT called at least this often is a suspect. Default 10000.

@@ -24,6 +24,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `pg_is_in_recovery()`. On a primary: `pg_stat_replication` (`state`, `replay_lag`). On a replica: `now() - pg_last_xact_replay_timestamp()` (0 when everything received is replayed) and `pg_stat_wal_receiver.status`.
+- **Passes** on a primary with at least `min_replicas` streaming replicas within `max_lag`; on a replica that streams within `max_lag`. Observed value: worst (primary) or own (replica) replay lag in seconds.
+- **Fails** with too few healthy replicas, a replica that does not stream, or too much lag."#,
 };
 
 const fn default_min_replicas() -> i64 {
@@ -34,7 +38,7 @@ const fn default_max_lag() -> ConfigDuration {
 }
 
 /// Params of the `postgres_replication` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// On a primary: streaming replicas required. Default 1.

@@ -24,6 +24,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `pg_stat_statements` of the current database (`calls >= min_calls AND mean_exec_time >= max_mean_time`, top 10) and `pg_stat_activity` (`state = 'active'`, client backends, running longer than `max_running_time`). Query texts are shown with string literals masked and cut to 120 characters.
+- **Passes** when neither finds anything; **fails** listing the statements; **errors** when pg_stat_statements is not installed or not loaded (the message says how to enable it)."#,
 };
 
 const fn default_mean() -> ConfigDuration {
@@ -37,7 +40,7 @@ const fn default_long_running() -> ConfigDuration {
 }
 
 /// Params of the `postgres_slow_queries` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// A statement whose mean execution time reaches this is slow. Default 100ms.

@@ -22,6 +22,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `current_setting('archive_mode')` and `pg_stat_archiver` (`archived_count`, `failed_count`, `last_archived_time`, `last_failed_time`).
+- **Passes** when `archive_mode` is on, the last segment was archived within `max_age`, and archiving is not failing. Observed value: seconds since the last archived segment.
+- **Fails** when `archive_mode` is off, nothing was ever archived, the last archive is too old, the last failure is newer than the last success, or `failed_count` grew since the previous evaluation."#,
 };
 
 const fn default_max_age() -> ConfigDuration {
@@ -29,7 +33,7 @@ const fn default_max_age() -> ConfigDuration {
 }
 
 /// Params of the `postgres_wal_archiving` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// The last successful archive must be younger than this. Default 1h.

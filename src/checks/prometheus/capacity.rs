@@ -23,10 +23,13 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_capacity,
+    params: <CapacityParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** the `usage` query, `deriv((usage)[window:])`, and the `limit` (a number, or a query whose series match `usage` by labels).
+- **Passes** when nothing grows, or the soonest series is full later than the horizon; **fails** when a series will be full within the horizon at the current trend (or already is). Observed value: seconds until the soonest series is full. **Errors** when `usage` returns nothing or no series has a matching limit."#,
 };
 
 /// A limit: a number, or a PromQL expression with the same labels as `usage`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Limit {
     Number(f64),
@@ -38,7 +41,7 @@ const fn default_window() -> ConfigDuration {
 }
 
 /// Params of the `capacity` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityParams {
     /// PromQL of the used amount (a gauge), e.g. `node_filesystem_size_bytes - node_filesystem_avail_bytes`.

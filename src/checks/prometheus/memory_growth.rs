@@ -23,6 +23,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_memory_growth,
+    params: <MemoryGrowthParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `count_over_time(METRIC SELECTOR[window])`, `deriv(METRIC SELECTOR[window])`, `changes(process_start_time_seconds SELECTOR[window])`.
+- **Warns** ("suspect leak") when a series' slope times the horizon exceeds `max_growth`; **passes** otherwise (observed value: the largest projected growth). Series that restarted inside the window (their slope spans a restart) or have fewer than `min_samples` samples are left out; when none is left the state is **unknown** ("not enough data")."#,
 };
 
 fn default_metric() -> String {
@@ -39,7 +42,7 @@ const fn default_min_samples() -> u64 {
 }
 
 /// Params of the `memory_growth` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryGrowthParams {
     /// Series selector, e.g. `{job="api"}`.

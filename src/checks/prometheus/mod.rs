@@ -3,6 +3,13 @@
 //! is untrusted: bad JSON, an error status, a huge body or a timeout is
 //! `error` with the reason, and bodies are read with a cap.
 
+/// What every kind of this family shares, for docs/kinds.md.
+pub const FAMILY_DOC: &str = r#"Targets of type `prometheus`, `alertmanager` and `loki` (HTTP targets with
+the same options: headers, basic auth, bearer token, TLS). Every API answer is
+untrusted input: a non-2xx status (with the API's own `error` text), invalid
+JSON, `status != "success"`, a body over 16 MiB or a timeout is `error` with
+the reason. Tested against Prometheus 2.42 and Alertmanager 0.25 (Debian 12)."#;
+
 pub mod capacity;
 pub mod memory_growth;
 pub mod promql;

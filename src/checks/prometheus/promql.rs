@@ -20,10 +20,13 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_promql,
+    params: <PromqlParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `GET /api/v1/query?query=...` (instant vector or scalar).
+- **Passes** when every series satisfies `value op threshold`; **fails** listing the series that do not (observed value: the first failing, else the first series); an empty result is `error` by default; a query error (e.g. a syntax error, 400 `bad_data`) is `error` with Prometheus' message."#,
 };
 
 /// Comparison operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum Op {
     #[serde(rename = ">")]
     Gt,
@@ -64,7 +67,7 @@ impl Op {
 }
 
 /// What an empty result means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnEmpty {
     #[default]
@@ -75,12 +78,14 @@ pub enum OnEmpty {
 }
 
 /// Params of the `promql` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromqlParams {
+    /// An instant PromQL query (vector or scalar result).
     pub query: String,
     /// The requirement: every series' value `op` threshold.
     pub op: Op,
+    /// The number each value is compared with.
     pub threshold: f64,
     /// State when the query returns nothing. Default error.
     #[serde(default)]

@@ -22,6 +22,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_rules,
+    params: <RulesParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `GET /api/v1/rules?type=alert` and `GET /api/v1/alertmanagers`.
+- **Passes** when enough alerting rules are loaded, the groups are present, no rule has `health: err`, every alerting rule has a `runbook_url` annotation, and Prometheus has an active Alertmanager. **Fails** listing each problem (failing rules with their `lastError`). Observed value: unhealthy rules + rules without runbook."#,
 };
 
 const fn one() -> usize {
@@ -29,7 +32,7 @@ const fn one() -> usize {
 }
 
 /// Params of the `prometheus_rules` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesParams {
     /// Alerting rules required. Default 1.

@@ -22,6 +22,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_targets,
+    params: <TargetsParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `GET /api/v1/targets?state=active`; a target belongs to a job by its `job` label or scrape pool.
+- **Passes** when every job has at least `min_targets` active targets and the share with `health: up` reaches `min_up_ratio`. Observed value: the worst job's up ratio. **Fails** otherwise; the evidence lists each target that is not up with its `lastError`."#,
 };
 
 const fn one() -> usize {
@@ -32,7 +35,7 @@ const fn full() -> f64 {
 }
 
 /// One expected job.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedJob {
     pub job: String,
@@ -42,9 +45,10 @@ pub struct ExpectedJob {
 }
 
 /// Params of the `prometheus_targets` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetsParams {
+    /// Scrape jobs that must be present, each with its minimum target count.
     pub jobs: Vec<ExpectedJob>,
     /// Share of each job's targets that must be up. Default 1.0.
     #[serde(default = "full")]

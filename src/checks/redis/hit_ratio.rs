@@ -19,6 +19,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_hit_ratio,
+    params: <HitRatioParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `INFO stats` (`keyspace_hits`, `keyspace_misses`)
+- **Passes** when ratio at least `min_ratio` (observed)
+- **Fails / unknown / errors:** fails below; unknown under `min_lookups` lookups"#,
 };
 
 const fn default_min_ratio() -> f64 {
@@ -29,7 +33,7 @@ const fn default_min_lookups() -> f64 {
 }
 
 /// Params of the `redis_hit_ratio` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HitRatioParams {
     /// Lowest acceptable keyspace hit ratio. Default 0.8.

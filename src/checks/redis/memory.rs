@@ -20,6 +20,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_memory,
+    params: <MemoryParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `INFO memory`
+- **Passes** when `maxmemory` set, usage under the ratio (observed), policy accepted
+- **Fails / unknown / errors:** fails when `maxmemory` is 0 ("grows until the OOM killer"), usage too high, or policy not in `eviction_policies`; warns on fragmentation above the limit (judged only above 64 MiB RSS)"#,
 };
 
 const fn default_max_used_ratio() -> f64 {
@@ -33,7 +37,7 @@ fn default_policies() -> Vec<String> {
 }
 
 /// Params of the `redis_memory` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryParams {
     /// Fail when used_memory / maxmemory reaches this. Default 0.9.

@@ -21,6 +21,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_persistence,
+    params: <PersistenceParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `INFO persistence`, `CONFIG GET save`
+- **Passes** when RDB on (a `save` policy) with the last bgsave `ok` and no changes unsaved longer than `max_age`, and/or AOF on with last write and rewrite `ok`
+- **Fails / unknown / errors:** fails "nothing is persisted" when both are off, or on a failed bgsave/AOF or old unsaved changes; errors when AOF is off and `CONFIG` is denied"#,
 };
 
 const fn default_max_age() -> ConfigDuration {
@@ -28,7 +32,7 @@ const fn default_max_age() -> ConfigDuration {
 }
 
 /// Params of the `redis_persistence` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersistenceParams {
     /// With RDB, unsaved changes older than this fail. Default 26h.

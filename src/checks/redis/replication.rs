@@ -21,6 +21,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: NEED,
     build: build_replication,
+    params: <ReplicationParams as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** `INFO replication`
+- **Passes** when primary: `min_replicas` replicas `state=online` within `max_lag`; replica: `master_link_status:up`, last contact within `max_lag`
+- **Fails / unknown / errors:** fails otherwise"#,
 };
 
 const fn default_min_replicas() -> usize {
@@ -31,7 +35,7 @@ const fn default_max_link_age() -> ConfigDuration {
 }
 
 /// Params of the `redis_replication` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationParams {
     /// On a primary: online replicas required. Default 1.

@@ -25,10 +25,20 @@ pub const KIND: KindInfo = KindInfo {
     source: EvidenceSource::Attestation,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"A record of a human drill (restore test, failover drill, capacity review, rollback rehearsal):
+```yaml
+drill: restore_test
+performed_at: 2026-11-01T10:00:00Z      # or 2026-11-01
+owner: alice
+evidence_url: https://wiki.example.com/drills/42
+```
+- **Passes** when the record is complete and `performed_at` is within `max_age`. Observed value: its age in seconds. **Fails** when the file is missing, unparseable, lacks `performed_at`/`owner`/`evidence_url`, names another drill, is dated in the future, or is stale.
+- Its results carry `"source": "attestation"` in the JSON API and "self-reported attestation" on the status page, so self-reported evidence is told apart from measured evidence (every other kind is `measured`)."#,
 };
 
 /// Params of the `attestation` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// The record (YAML), relative to the path target.

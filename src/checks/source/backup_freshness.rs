@@ -22,6 +22,20 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"The newest file matching a pattern in a directory.
+
+| param | default | |
+|---|---|---|
+| `dir` | the `path` target | relative paths resolve against the target |
+| `pattern` | `*` | file-name glob (`*.sql.gz`) |
+| `max_age` | required | |
+| `min_size` | `1` | bytes or a size (`10MiB`) |
+
+- **Reads:** the directory listing and each matching regular file's size and modification time (not recursive).
+- **Passes** when the newest matching file is younger than `max_age` and at least `min_size`. Observed value: its age in seconds; threshold: `max_age`.
+- **Fails** when no file matches, or the newest is too old or too small.
+- **Errors** when the directory does not exist or cannot be read (nothing was verified)."#,
 };
 
 fn default_pattern() -> String {
@@ -32,7 +46,7 @@ const fn default_min_size() -> ByteSize {
 }
 
 /// Params of the `backup_freshness` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Directory holding the backups; relative paths resolve against the

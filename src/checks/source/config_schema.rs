@@ -25,10 +25,12 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Passes** when every file validates and every variable is set. **Fails** listing violations as `JSON pointer: violates <keyword>` (never the offending value: config files hold secrets) and missing variable names. **Errors** when a file or schema cannot be read or parsed."#,
 };
 
 /// A config file and its schema.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaFile {
     /// The config file (`.yaml`/`.yml`, `.json` or `.toml`), relative to the path target.
@@ -38,9 +40,10 @@ pub struct SchemaFile {
 }
 
 /// Params of the `config_schema` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
+    /// Files to validate, each with the JSON Schema it must satisfy.
     #[serde(default)]
     pub files: Vec<SchemaFile>,
     /// Environment variables that must be set (and not empty).

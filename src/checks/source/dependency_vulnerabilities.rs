@@ -29,6 +29,10 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `poetry.lock`, `requirements.txt` (pinned `==` lines), `go.sum`, `Gemfile.lock`, `mix.lock`.
+- **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db`, and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI, names normalized), RubyGems. Severity from `database_specific.severity`, else the CVSS v3 base score computed from the vector (RustSec `cvss`).
+- **Passes** when every severity count is within `max` and the database is fresh; **fails** over a limit, listing `name@version (advisory ids, severity)`; **warns** when the newest advisory file is older than `max_db_age`; **errors** when no lockfile is found, a lockfile or advisory cannot be parsed, or the database directory is missing. Observed value: vulnerable packages. Nothing is downloaded."#,
 };
 
 const fn default_max_db_age() -> ConfigDuration {
@@ -42,7 +46,7 @@ const fn default_max_depth() -> usize {
 }
 
 /// Params of the `dependency_vulnerabilities` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Project root searched for lockfiles. Default: the path target.

@@ -27,6 +27,9 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** each file's Markdown headings (ATX `#` and setext) and its review date: `last_reviewed:` in a leading `---` front matter block, else the file's last git commit (`git log -1 --format=%ct`), else its modification time; the message says which.
+- **Passes** when everything exists, has its headings (case-insensitive) and was reviewed within `max_age`. **Fails** naming missing files, missing headings and stale files. **Errors** when `dir` is not a directory."#,
 };
 
 const fn default_max_age() -> ConfigDuration {
@@ -34,7 +37,7 @@ const fn default_max_age() -> ConfigDuration {
 }
 
 /// One required document.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     /// File or directory, relative to `dir`.
@@ -45,7 +48,7 @@ pub struct Document {
 }
 
 /// Params of the `documentation` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Root the documents are relative to. Default: the path target.

@@ -21,6 +21,21 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::None,
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"A secret in an environment variable is really set.
+
+| param | default | |
+|---|---|---|
+| `variable` | required | variable name |
+| `env_file` | none | read `KEY=value` lines (optional `export`, quotes) from this file instead of the exporter's environment |
+| `min_length` | `16` | characters |
+| `min_distinct` | `8` | distinct characters |
+| `placeholders` | `[]` | more values to reject besides the built-in list (`changeme`, `secret`, `password`, `xxx`, `test`, `123456` ..., any value of one repeated character) |
+
+- **Reads:** the variable's value. Reports only its length, distinct characters and Shannon entropy in bits; never the value. The value is also registered as a secret, so no other check's output can leak it.
+- **Passes** when set, long enough, varied enough and not a placeholder. Observed value: length; threshold: `min_length`.
+- **Fails** when unset, too short, too uniform or a placeholder.
+- **Errors** when the env file cannot be read."#,
 };
 
 /// Values that mean "nobody set a real secret here" (compared case-insensitively).
@@ -66,7 +81,7 @@ const fn default_min_distinct() -> usize {
 }
 
 /// Params of the `env_secret` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Name of the variable.

@@ -28,13 +28,18 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate: honours `.gitignore` even outside git, scans hidden files such as `.env`, skips `.git`, never follows symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs per line, its `secret_group` is the secret, an entropy floor and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; a generic rule yields to a specific one on the same secret.
+- **Built-in rules** (each with examples and negative examples, run by a test): `aws-access-key-id`, `aws-secret-access-key`, `github-token` (classic and fine-grained), `gitlab-token`, `slack-token`, `slack-webhook`, `stripe-key`, `google-api-key`, `private-key` (RSA, EC, DSA, OpenSSH, PGP, PKCS#8 blocks), `jwt`, `generic-secret-assignment` (`password|secret|token|api_key... = "..."` with entropy >= 3.5), `database-url-password` (inline passwords in postgres/mysql/mongodb/redis/amqp/mssql URLs).
+- **Passes** with no finding outside the allowlist and baseline. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated SHA-256 of rule and secret) for baselines. The secret itself never appears. Observed value: findings.
+- **Errors** when `dir` is missing or not a directory; unreadable files are counted in the evidence."#,
 };
 
 /// Findings listed in the evidence at most.
 const MAX_REPORTED: usize = 100;
 
 /// What to ignore.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Allowlist {
     /// Regexes on the path relative to the scanned root.
@@ -53,7 +58,7 @@ const fn default_max_file_size() -> ByteSize {
 }
 
 /// Params of the `hardcoded_secrets` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Tree to scan. Default: the path target.

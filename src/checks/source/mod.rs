@@ -3,6 +3,13 @@
 //! never contact a network service. Paths resolve against the check's `path`
 //! target when it has one.
 
+/// What every kind of this family shares, for docs/kinds.md.
+pub const FAMILY_DOC: &str = r#"These read files on the exporter's machine only (a checkout, a release
+directory, reports); they never contact a network service. Paths are relative
+to the check's `path` target when it has one. Bad input (a truncated or binary
+lockfile, malformed advisory JSON, an unreadable directory) is `error` naming
+the file and the reason; never a panic, never a silent pass."#;
+
 pub mod attestation;
 pub mod backup_freshness;
 pub mod config_schema;

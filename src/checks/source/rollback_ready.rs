@@ -23,6 +23,8 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Passes** when at least `min_releases` releases are present and the newest migration can be reverted: sqlx `.down.sql` beside a `.up.sql`, Diesel non-empty `down.sql`, Flyway `U<version>__*.sql`, Rails/Ecto `def down`/`def change`, Alembic a `downgrade()` that does something. **Fails** otherwise. **Errors** when the releases directory cannot be read."#,
 };
 
 fn default_pattern() -> String {
@@ -33,7 +35,7 @@ const fn default_min_releases() -> usize {
 }
 
 /// Where the migrations are, to check the newest has a way back.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Migrations {
     pub dir: PathBuf,
@@ -41,7 +43,7 @@ pub struct Migrations {
 }
 
 /// Params of the `rollback_ready` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Directory of releases (directories or artifacts), relative to the path target.

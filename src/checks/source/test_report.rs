@@ -24,6 +24,8 @@ pub const KIND: KindInfo = KindInfo {
     source: crate::checks::EvidenceSource::Measured,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Passes** with no `<failure>`/`<error>` test case, at least `min_tests` cases, a fresh report. **Fails** naming the first failing cases, too few tests or a stale report. **Errors** when nothing matches or a file is not JUnit XML."#,
 };
 
 const fn default_min_tests() -> u64 {
@@ -34,7 +36,7 @@ const fn default_max_age() -> ConfigDuration {
 }
 
 /// Params of the `test_report` kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// Glob patterns of report files, relative to the path target

@@ -77,7 +77,7 @@ pub fn shannon_entropy(s: &str) -> f64 {
 }
 
 /// A user rule from config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomRule {
     pub id: String,
