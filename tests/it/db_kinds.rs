@@ -99,7 +99,7 @@ checks:
         "fail",
         "missing index on public.big (20000 rows, 0% index use)",
     );
-    let msg = &by(&r, "idx_dirty").1;
+    let msg = &by(&r, "idx_dirty").message;
     for part in [
         "invalid index public.uniq_v",
         "foreign key without index child_parent_id_fkey (public.child)",
@@ -107,36 +107,32 @@ checks:
     ] {
         assert!(msg.contains(part), "{part:?} not in {msg}");
     }
-    assert_state(by(&r, "idx_clean"), "pass", "every foreign key is indexed");
-    assert_state(by(&r, "idx_young_stats"), "unknown", "statistics are");
-    assert_state(by(&r, "slow_dirty"), "fail", "pg_sleep");
-    assert_state(
-        by(&r, "slow_clean"),
-        "pass",
-        "no statement with mean time >= 100ms",
-    );
-    assert_state(by(&r, "n1_dirty"), "warn", "suspected N+1");
+    r.expect_states(&[
+        ("idx_clean", "pass", "every foreign key is indexed"),
+        ("idx_young_stats", "unknown", "statistics are"),
+        ("slow_dirty", "fail", "pg_sleep"),
+        ("slow_clean", "pass", "no statement with mean time >= 100ms"),
+        ("n1_dirty", "warn", "suspected N+1"),
+    ]);
     assert!(
-        by(&r, "n1_dirty").1.contains("items"),
+        by(&r, "n1_dirty").message.contains("items"),
         "{}",
-        by(&r, "n1_dirty").1
+        by(&r, "n1_dirty").message
     );
-    assert_state(by(&r, "n1_clean"), "pass", "no SELECT called");
-    assert_state(by(&r, "n1_no_data"), "unknown", "statement calls recorded");
-    assert_state(by(&r, "conn_ok"), "pass", "usable connections in use");
-    assert_state(by(&r, "conn_full"), "fail", "limit 0%");
-    assert_state(by(&r, "cache_clean"), "pass", "cache hit ratio");
-    assert_state(
-        by(&r, "cache_no_data"),
-        "unknown",
-        "block accesses recorded",
-    );
-    assert_state(
-        by(&r, "bad_password"),
-        "error",
-        "password authentication failed for user \"app\"",
-    );
-    assert!(!by(&r, "bad_password").1.contains("Wrong-Pass-9931"));
+    r.expect_states(&[
+        ("n1_clean", "pass", "no SELECT called"),
+        ("n1_no_data", "unknown", "statement calls recorded"),
+        ("conn_ok", "pass", "usable connections in use"),
+        ("conn_full", "fail", "limit 0%"),
+        ("cache_clean", "pass", "cache hit ratio"),
+        ("cache_no_data", "unknown", "block accesses recorded"),
+        (
+            "bad_password",
+            "error",
+            "password authentication failed for user \"app\"",
+        ),
+    ]);
+    assert!(!by(&r, "bad_password").message.contains("Wrong-Pass-9931"));
     assert_state(by(&r, "server_down"), "error", "connection failed");
 
     // Without the extension: an error that says how to enable it.
@@ -145,7 +141,11 @@ checks:
         &format!("targets:\n  clean: {{ postgres: {{ url: \"{}\" }} }}\nchecks:\n  - {{ name: s, kind: postgres_slow_queries, target: clean }}\n", url("clean")),
         &[],
     );
-    assert_state(&r[0], "error", "CREATE EXTENSION pg_stat_statements");
+    assert_state(
+        by(&r, "idx_dirty"),
+        "error",
+        "CREATE EXTENSION pg_stat_statements",
+    );
 }
 
 #[test]
@@ -172,13 +172,15 @@ fn postgres_idle_in_transaction_and_cache_misses_fail() {
         ),
         &[],
     );
-    assert_state(
-        &r[0],
-        "fail",
-        "1 session(s) idle in a transaction for more than 1s",
-    );
-    assert_state(&r[1], "fail", "is below 99.00%");
-    assert!(r[1].2["observed"].as_f64().unwrap() < 0.99);
+    r.expect_states(&[
+        (
+            "idle",
+            "fail",
+            "1 session(s) idle in a transaction for more than 1s",
+        ),
+        ("cache", "fail", "is below 99.00%"),
+    ]);
+    assert!(by(&r, "cache").doc["observed"].as_f64().unwrap() < 0.99);
 }
 
 #[test]
@@ -219,13 +221,11 @@ fn postgres_replication_and_wal_archiving() {
         )
     };
     let r = run_checks(&config(""), &[]);
-    assert_state(by(&r, "repl_primary"), "pass", "1 streaming replica(s)");
-    assert_state(by(&r, "repl_replica"), "pass", "replica streaming");
-    assert_state(
-        by(&r, "archiving"),
-        "pass",
-        "archive_mode on; last WAL archived",
-    );
+    r.expect_states(&[
+        ("repl_primary", "pass", "1 streaming replica(s)"),
+        ("repl_replica", "pass", "replica streaming"),
+        ("archiving", "pass", "archive_mode on; last WAL archived"),
+    ]);
 
     // Break both: stop the replica, make archiving fail.
     replica.stop();
@@ -240,19 +240,21 @@ fn postgres_replication_and_wal_archiving() {
         primary.psql("postgres", "SELECT count(*) FROM pg_stat_replication") == "0"
     });
     let r = run_checks(&config(""), &[]);
-    assert_state(
-        by(&r, "repl_primary"),
-        "fail",
-        "0 healthy streaming replica(s), need 1",
-    );
-    assert_state(by(&r, "archiving"), "fail", "archiving is failing");
+    r.expect_states(&[
+        (
+            "repl_primary",
+            "fail",
+            "0 healthy streaming replica(s), need 1",
+        ),
+        ("archiving", "fail", "archiving is failing"),
+    ]);
 
     let off = Postgres::start(None);
     let r = run_checks(
         &format!("targets:\n  db: {{ postgres: {{ url: \"postgres://postgres@127.0.0.1:{}/postgres\" }} }}\nchecks:\n  - {{ name: a, kind: postgres_wal_archiving, target: db }}\n", off.port),
         &[],
     );
-    assert_state(&r[0], "fail", "archive_mode is off");
+    assert_state(by(&r, "repl_primary"), "fail", "archive_mode is off");
 }
 
 fn sha384(text: &str) -> String {
@@ -345,34 +347,34 @@ checks:
         al = d("alembic"),
     );
     let r = run_checks(&config, &[]);
-    assert_state(by(&r, "sqlx_ok"), "pass", "all 1 migration(s)");
-    assert_state(
-        by(&r, "sqlx_pending"),
-        "fail",
-        "1 pending: 20240201000000_email.sql",
-    );
-    assert_eq!(by(&r, "sqlx_pending").2["observed"], 1.0);
-    assert_state(by(&r, "sqlx_tolerated"), "pass", "except 1 tolerated");
-    assert_state(by(&r, "sqlx_changed"), "fail", "checksum mismatch");
-    assert_state(
-        by(&r, "sqlx_dirty"),
-        "fail",
-        "failed/dirty: 20240101000000_users.sql",
-    );
-    assert_state(by(&r, "flyway_ok"), "pass", "all 2 migration(s)");
-    assert_state(
-        by(&r, "rails_pending"),
-        "fail",
-        "20240201000000_add_email.rb",
-    );
-    assert_state(by(&r, "alembic_ok"), "pass", "all 2 migration(s)");
-    assert_state(by(&r, "no_table"), "error", "no Diesel migration files");
-    assert_state(by(&r, "no_files"), "error", "no Ecto migration files");
-    assert_state(
-        by(&r, "no_privilege"),
-        "error",
-        "permission denied for table private_history",
-    );
+    r.expect_states(&[
+        ("sqlx_ok", "pass", "all 1 migration(s)"),
+        (
+            "sqlx_pending",
+            "fail",
+            "1 pending: 20240201000000_email.sql",
+        ),
+    ]);
+    assert_eq!(by(&r, "sqlx_pending").doc["observed"], 1.0);
+    r.expect_states(&[
+        ("sqlx_tolerated", "pass", "except 1 tolerated"),
+        ("sqlx_changed", "fail", "checksum mismatch"),
+        (
+            "sqlx_dirty",
+            "fail",
+            "failed/dirty: 20240101000000_users.sql",
+        ),
+        ("flyway_ok", "pass", "all 2 migration(s)"),
+        ("rails_pending", "fail", "20240201000000_add_email.rb"),
+        ("alembic_ok", "pass", "all 2 migration(s)"),
+        ("no_table", "error", "no Diesel migration files"),
+        ("no_files", "error", "no Ecto migration files"),
+        (
+            "no_privilege",
+            "error",
+            "permission denied for table private_history",
+        ),
+    ]);
 }
 
 #[test]
@@ -459,31 +461,21 @@ checks:
         )
     };
     let r = run_checks(&config(), &[]);
-    assert_state(by(&r, "conn_ok"), "pass", "connections in use");
-    assert_state(by(&r, "conn_full"), "fail", "limit 0%");
-    assert_state(
-        by(&r, "idx"),
-        "fail",
-        "1 table(s) without a primary key: shop.orders",
-    );
-    assert_state(by(&r, "slow"), "pass", "no statement digest");
-    assert_state(by(&r, "slow_no_ps"), "error", "performance_schema is OFF");
-    assert_state(
-        by(&r, "repl_replica"),
-        "pass",
-        "replica IO and SQL threads running",
-    );
-    assert_state(
-        by(&r, "repl_primary"),
-        "fail",
-        "not configured as a replica",
-    );
-    assert_state(
-        by(&r, "bad_password"),
-        "error",
-        "Access denied for user 'monitor'",
-    );
-    assert!(!by(&r, "bad_password").1.contains("Wrong-Pass-1187"));
+    r.expect_states(&[
+        ("conn_ok", "pass", "connections in use"),
+        ("conn_full", "fail", "limit 0%"),
+        (
+            "idx",
+            "fail",
+            "1 table(s) without a primary key: shop.orders",
+        ),
+        ("slow", "pass", "no statement digest"),
+        ("slow_no_ps", "error", "performance_schema is OFF"),
+        ("repl_replica", "pass", "replica IO and SQL threads running"),
+        ("repl_primary", "fail", "not configured as a replica"),
+        ("bad_password", "error", "Access denied for user 'monitor'"),
+    ]);
+    assert!(!by(&r, "bad_password").message.contains("Wrong-Pass-1187"));
 
     // Now make it bad for real: slow statements, a stopped replica; fix the table.
     for _ in 0..10 {
@@ -492,9 +484,11 @@ checks:
     primary.sql("ALTER TABLE shop.orders ADD PRIMARY KEY (id)");
     replica.sql("STOP SLAVE");
     let r = run_checks(&config(), &[]);
-    assert_state(by(&r, "slow"), "fail", "SLEEP");
-    assert_state(by(&r, "idx"), "pass", "every table has a primary key");
-    assert_state(by(&r, "repl_replica"), "fail", "IO thread is \"No\"");
+    r.expect_states(&[
+        ("slow", "fail", "SLEEP"),
+        ("idx", "pass", "every table has a primary key"),
+        ("repl_replica", "fail", "IO thread is \"No\""),
+    ]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -583,27 +577,23 @@ checks:
     })
     .await
     .unwrap();
-    assert_state(by(&r, "persist_none"), "fail", "nothing is persisted");
-    assert_state(by(&r, "persist_rdb"), "pass", "RDB snapshots on");
-    assert_state(by(&r, "persist_aof"), "pass", "AOF on and healthy");
-    assert_state(by(&r, "repl_primary"), "pass", "1 replica(s) online");
-    assert_state(by(&r, "repl_replica"), "pass", "replica link up");
-    assert_state(by(&r, "repl_alone"), "fail", "0 replica(s) online, need 1");
-    assert_state(by(&r, "hits_good"), "pass", "keyspace hit ratio 100.0%");
-    assert_state(
-        by(&r, "hits_bad"),
-        "fail",
-        "keyspace hit ratio 0.0% is below 80.0%",
-    );
-    assert_state(by(&r, "hits_unknown"), "unknown", "key lookups");
-    assert_state(by(&r, "mem_ok"), "pass", "policy allkeys-lru");
-    assert_state(by(&r, "mem_unbounded"), "fail", "maxmemory is not set");
-    assert_state(
-        by(&r, "bad_password"),
-        "error",
-        "Password authentication failed",
-    );
-    assert!(!by(&r, "bad_password").1.contains("Wrong-Redis-Pass-31"));
+    r.expect_states(&[
+        ("persist_none", "fail", "nothing is persisted"),
+        ("persist_rdb", "pass", "RDB snapshots on"),
+        ("persist_aof", "pass", "AOF on and healthy"),
+        ("repl_primary", "pass", "1 replica(s) online"),
+        ("repl_replica", "pass", "replica link up"),
+        ("repl_alone", "fail", "0 replica(s) online, need 1"),
+        ("hits_good", "pass", "keyspace hit ratio 100.0%"),
+        ("hits_bad", "fail", "keyspace hit ratio 0.0% is below 80.0%"),
+        ("hits_unknown", "unknown", "key lookups"),
+        ("mem_ok", "pass", "policy allkeys-lru"),
+        ("mem_unbounded", "fail", "maxmemory is not set"),
+        ("bad_password", "error", "Password authentication failed"),
+    ]);
+    assert!(!by(&r, "bad_password")
+        .message
+        .contains("Wrong-Redis-Pass-31"));
     assert_state(by(&r, "good_password"), "fail", "maxmemory is not set");
 
     replica.stop();
@@ -618,8 +608,10 @@ checks:
     let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
         .await
         .unwrap();
-    assert_state(by(&r, "repl_primary"), "fail", "0 replica(s) online");
-    assert_state(by(&r, "repl_replica"), "error", "cannot connect");
+    r.expect_states(&[
+        ("repl_primary", "fail", "0 replica(s) online"),
+        ("repl_replica", "error", "cannot connect"),
+    ]);
 }
 
 /// A real PgBouncer in front of `pg`, pool size 1, session pooling; runs as
@@ -693,7 +685,7 @@ fn pgbouncer_waiting_clients_fail_the_connections_check() {
         pg.port, bouncer.port
     );
     let r = run_checks(&config, &[]);
-    assert_state(&r[0], "pass", "0 PgBouncer clients waiting");
+    assert_state(by(&r, "c"), "pass", "0 PgBouncer clients waiting");
 
     // One client holds the only server connection; a second one waits for it.
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -712,6 +704,6 @@ fn pgbouncer_waiting_clients_fail_the_connections_check() {
     });
     std::thread::sleep(Duration::from_millis(700));
     let r = run_checks(&config, &[]);
-    assert_state(&r[0], "fail", "1 PgBouncer client(s) waiting");
+    assert_state(by(&r, "c"), "fail", "1 PgBouncer client(s) waiting");
     waiter.abort();
 }

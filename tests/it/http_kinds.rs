@@ -210,89 +210,81 @@ checks:
     );
     let r = run_checks(&config, &[]);
     assert_state(by(&r, "redirect_ok"), "pass", "HSTS max-age 31536000");
-    assert_eq!(by(&r, "redirect_ok").2["observed"], 31_536_000.0);
-    assert_state(
-        by(&r, "redirect_missing"),
-        "fail",
-        "answers 200 instead of redirecting to HTTPS",
-    );
-    assert_state(
-        by(&r, "redirect_temporary"),
-        "fail",
-        "redirects with 302 (temporary)",
-    );
-    assert_state(
-        by(&r, "redirect_short_hsts"),
-        "fail",
-        "HSTS max-age is 300s, minimum 15552000s",
-    );
-    assert_state(by(&r, "headers_ok"), "pass", "score 100/100");
-    assert_state(
-        by(&r, "headers_bad"),
-        "fail",
-        "content-security-policy missing",
-    );
+    assert_eq!(by(&r, "redirect_ok").doc["observed"], 31_536_000.0);
+    r.expect_states(&[
+        (
+            "redirect_missing",
+            "fail",
+            "answers 200 instead of redirecting to HTTPS",
+        ),
+        (
+            "redirect_temporary",
+            "fail",
+            "redirects with 302 (temporary)",
+        ),
+        (
+            "redirect_short_hsts",
+            "fail",
+            "HSTS max-age is 300s, minimum 15552000s",
+        ),
+        ("headers_ok", "pass", "score 100/100"),
+        ("headers_bad", "fail", "content-security-policy missing"),
+    ]);
     assert!(
         by(&r, "headers_bad")
-            .1
+            .message
             .contains("without HttpOnly: session"),
         "{}",
-        by(&r, "headers_bad").1
+        by(&r, "headers_bad").message
     );
-    assert!(by(&r, "headers_bad").2["observed"].as_f64().unwrap() < 50.0);
-    assert_state(by(&r, "cors_ok"), "pass", "no credentialed access");
-    assert_state(
-        by(&r, "cors_wildcard_public"),
-        "pass",
-        "no credentialed access",
-    );
-    assert_state(
-        by(&r, "cors_wildcard_private"),
-        "fail",
-        "is private but allows any origin",
-    );
-    assert_state(
-        by(&r, "cors_reflecting"),
-        "fail",
-        "allows origin https://attacker.invalid with credentials",
-    );
-    assert_state(by(&r, "gzip_ok"), "pass", "2 resource(s) compressed");
-    assert!(by(&r, "gzip_ok").2["observed"].as_f64().unwrap() > 2.0);
-    assert_state(
-        by(&r, "gzip_no_vary"),
-        "fail",
-        "lacks Vary: Accept-Encoding",
-    );
-    assert_state(by(&r, "gzip_missing"), "fail", "is not compressed");
-    assert_state(by(&r, "cache_ok"), "pass", "sound caching headers");
-    assert_state(by(&r, "cache_bad"), "fail", "no Cache-Control");
-    assert_state(
-        by(&r, "cdn_ok"),
-        "pass",
-        "cache hit on the repeated request",
-    );
-    assert_state(by(&r, "cdn_missing"), "fail", "no CDN or cache headers");
-    assert_state(by(&r, "assets_ok"), "pass", "3 asset(s)");
+    assert!(by(&r, "headers_bad").doc["observed"].as_f64().unwrap() < 50.0);
+    r.expect_states(&[
+        ("cors_ok", "pass", "no credentialed access"),
+        ("cors_wildcard_public", "pass", "no credentialed access"),
+        (
+            "cors_wildcard_private",
+            "fail",
+            "is private but allows any origin",
+        ),
+        (
+            "cors_reflecting",
+            "fail",
+            "allows origin https://attacker.invalid with credentials",
+        ),
+        ("gzip_ok", "pass", "2 resource(s) compressed"),
+    ]);
+    assert!(by(&r, "gzip_ok").doc["observed"].as_f64().unwrap() > 2.0);
+    r.expect_states(&[
+        ("gzip_no_vary", "fail", "lacks Vary: Accept-Encoding"),
+        ("gzip_missing", "fail", "is not compressed"),
+        ("cache_ok", "pass", "sound caching headers"),
+        ("cache_bad", "fail", "no Cache-Control"),
+        ("cdn_ok", "pass", "cache hit on the repeated request"),
+        ("cdn_missing", "fail", "no CDN or cache headers"),
+        ("assets_ok", "pass", "3 asset(s)"),
+    ]);
     assert_eq!(
-        by(&r, "assets_ok").2["evidence"]["foreign_assets_skipped"],
+        by(&r, "assets_ok").doc["evidence"]["foreign_assets_skipped"],
         1
     );
     assert_state(by(&r, "assets_bad"), "fail", "2 of 2 asset(s) need work");
     assert!(
-        by(&r, "assets_bad").1.contains("not minified")
-            && by(&r, "assets_bad").1.contains("not compressed"),
+        by(&r, "assets_bad").message.contains("not minified")
+            && by(&r, "assets_bad").message.contains("not compressed"),
         "{}",
-        by(&r, "assets_bad").1
+        by(&r, "assets_bad").message
     );
     assert!(
-        by(&r, "assets_bad").2["evidence"]["offenders"][0]["bytes"]
+        by(&r, "assets_bad").doc["evidence"]["offenders"][0]["bytes"]
             .as_u64()
             .unwrap()
             > 1000
     );
-    assert_state(by(&r, "limit_ok"), "pass", "answered 429");
-    assert_state(by(&r, "limit_missing"), "fail", "none was limited");
-    assert_state(by(&r, "limit_passive"), "warn", "no rate-limit headers");
+    r.expect_states(&[
+        ("limit_ok", "pass", "answered 429"),
+        ("limit_missing", "fail", "none was limited"),
+        ("limit_passive", "warn", "no rate-limit headers"),
+    ]);
 }
 
 #[test]
@@ -362,27 +354,25 @@ fn tls_certificate_judges_real_handshakes() {
     );
     let r = run_checks(&format!("{config}{checks}"), &[]);
     assert_state(by(&r, "tls_valid"), "pass", "chain verifies");
-    let left = by(&r, "tls_valid").2["observed"].as_f64().unwrap();
+    let left = by(&r, "tls_valid").doc["observed"].as_f64().unwrap();
     assert!((88.0 * 86_400.0..91.0 * 86_400.0).contains(&left), "{left}");
-    assert_eq!(by(&r, "tls_valid").2["threshold"], 14.0 * 86_400.0);
+    assert_eq!(by(&r, "tls_valid").doc["threshold"], 14.0 * 86_400.0);
     assert_state(by(&r, "tls_expired"), "fail", "certificate expired on");
-    assert!(by(&r, "tls_expired").2["observed"].as_f64().unwrap() < 0.0);
-    assert!(by(&r, "tls_expired").2["evidence"]["chain"][0]["not_after"].is_string());
-    assert_state(
-        by(&r, "tls_not_yet"),
-        "fail",
-        "certificate is not valid before",
-    );
-    assert_state(
-        by(&r, "tls_wrong_host"),
-        "fail",
-        "not valid for 127.0.0.1 (it names shop.example.com)",
-    );
-    assert_state(by(&r, "tls_self_signed"), "fail", "unknown issuer");
-    assert_state(by(&r, "tls_short_chain"), "fail", "missing intermediate");
-    assert_state(by(&r, "tls_full_chain"), "pass", "chain verifies");
+    assert!(by(&r, "tls_expired").doc["observed"].as_f64().unwrap() < 0.0);
+    assert!(by(&r, "tls_expired").doc["evidence"]["chain"][0]["not_after"].is_string());
+    r.expect_states(&[
+        ("tls_not_yet", "fail", "certificate is not valid before"),
+        (
+            "tls_wrong_host",
+            "fail",
+            "not valid for 127.0.0.1 (it names shop.example.com)",
+        ),
+        ("tls_self_signed", "fail", "unknown issuer"),
+        ("tls_short_chain", "fail", "missing intermediate"),
+        ("tls_full_chain", "pass", "chain verifies"),
+    ]);
     assert_eq!(
-        by(&r, "tls_full_chain").2["evidence"]["chain"]
+        by(&r, "tls_full_chain").doc["evidence"]["chain"]
             .as_array()
             .unwrap()
             .len(),
@@ -390,15 +380,13 @@ fn tls_certificate_judges_real_handshakes() {
     );
     assert_state(by(&r, "tls_expiring"), "fail", "minimum 14");
     assert!(
-        by(&r, "tls_expiring").1.contains("expires in 4 days")
-            || by(&r, "tls_expiring").1.contains("expires in 5 days")
+        by(&r, "tls_expiring").message.contains("expires in 4 days")
+            || by(&r, "tls_expiring").message.contains("expires in 5 days")
     );
-    assert_state(
-        by(&r, "tls_old_protocol"),
-        "fail",
-        "no TLS 1.2 or 1.3 handshake",
-    );
-    assert_state(by(&r, "tls_untrusted_by_system"), "fail", "unknown issuer");
+    r.expect_states(&[
+        ("tls_old_protocol", "fail", "no TLS 1.2 or 1.3 handshake"),
+        ("tls_untrusted_by_system", "fail", "unknown issuer"),
+    ]);
 }
 
 #[test]
@@ -423,8 +411,10 @@ checks:
         ),
         &[],
     );
-    assert_state(&r[0], "pass", "chain verifies");
-    assert_state(&r[1], "fail", "does not offer TLS");
+    r.expect_states(&[
+        ("pg_tls", "pass", "chain verifies"),
+        ("pg_no_tls", "fail", "does not offer TLS"),
+    ]);
 }
 
 /// An app with a login, an admin area, a leaky page, JSON endpoints that
@@ -562,51 +552,43 @@ checks:
     let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
         .await
         .unwrap();
-    assert_state(
-        by(&r, "authn_ok"),
-        "pass",
-        "3 protected URL(s) refuse anonymous requests and admit",
-    );
-    assert_state(
-        by(&r, "authn_open"),
-        "fail",
-        "/public-report answered 200 without credentials",
-    );
-    assert_state(
-        by(&r, "authz_ok"),
-        "pass",
-        "refuse the low-privilege credential",
-    );
-    assert_state(
-        by(&r, "authz_broken"),
-        "fail",
-        "/admin/export answered 200 to the low-privilege credential",
-    );
-    assert_state(
-        by(&r, "authz_bad_credential"),
-        "error",
-        "credential itself is rejected (401)",
-    );
-    assert_state(by(&r, "input_ok"), "pass", "reject 5 bad inputs with 4xx");
-    assert_state(
-        by(&r, "input_fragile"),
-        "fail",
-        "answered 500 to malformed_json",
-    );
+    r.expect_states(&[
+        (
+            "authn_ok",
+            "pass",
+            "3 protected URL(s) refuse anonymous requests and admit",
+        ),
+        (
+            "authn_open",
+            "fail",
+            "/public-report answered 200 without credentials",
+        ),
+        ("authz_ok", "pass", "refuse the low-privilege credential"),
+        (
+            "authz_broken",
+            "fail",
+            "/admin/export answered 200 to the low-privilege credential",
+        ),
+        (
+            "authz_bad_credential",
+            "error",
+            "credential itself is rejected (401)",
+        ),
+        ("input_ok", "pass", "reject 5 bad inputs with 4xx"),
+        ("input_fragile", "fail", "answered 500 to malformed_json"),
+    ]);
     assert!(
         by(&r, "input_fragile")
-            .1
+            .message
             .contains("leaks a python-traceback page"),
         "{}",
-        by(&r, "input_fragile").1
+        by(&r, "input_fragile").message
     );
-    assert_state(by(&r, "sqli_safe"), "pass", "no sign of SQL injection");
-    assert_state(
-        by(&r, "sqli_error"),
-        "fail",
-        "postgresql error message in the body",
-    );
-    assert_state(by(&r, "sqli_boolean"), "fail", "boolean injection");
+    r.expect_states(&[
+        ("sqli_safe", "pass", "no sign of SQL injection"),
+        ("sqli_error", "fail", "postgresql error message in the body"),
+        ("sqli_boolean", "fail", "boolean injection"),
+    ]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -631,7 +613,7 @@ async fn rate_limit_headers_count_as_a_passive_signal() {
     let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
         .await
         .unwrap();
-    assert_state(&r[0], "pass", "IETF draft 07+ (RateLimit-Policy)");
+    assert_state(by(&r, "rl"), "pass", "IETF draft 07+ (RateLimit-Policy)");
 }
 
 /// A hostile server: answers 200 and then streams a body forever.
@@ -672,11 +654,16 @@ checks:
         .await
         .unwrap();
     server.abort();
-    assert_state(&r[0], "fail", "body does not match");
-    assert_eq!(r[0].2["evidence"]["body_truncated"], true);
-    assert_eq!(r[0].2["evidence"]["body_bytes_read"], 2 * 1024 * 1024);
-    assert_state(&r[1], "fail", "score");
-    assert_state(&r[2], "unknown", "references no same-origin");
+    assert_state(by(&r, "endless"), "fail", "body does not match");
+    assert_eq!(by(&r, "endless").doc["evidence"]["body_truncated"], true);
+    assert_eq!(
+        by(&r, "endless").doc["evidence"]["body_bytes_read"],
+        2 * 1024 * 1024
+    );
+    r.expect_states(&[
+        ("endless_headers", "fail", "score"),
+        ("endless_assets", "unknown", "references no same-origin"),
+    ]);
 }
 
 #[test]
@@ -706,13 +693,14 @@ checks:
         ca = pki.ca_file.display()
     );
     let r = run_checks(&config, &[]);
-    for untrusted in &r[..2] {
+    for untrusted in [by(&r, "strict"), by(&r, "other_ca")] {
         assert_state(untrusted, "error", "failed");
         assert!(
-            untrusted.1.contains("UnknownIssuer") || untrusted.1.contains("certificate"),
+            untrusted.message.contains("UnknownIssuer")
+                || untrusted.message.contains("certificate"),
             "{}",
-            untrusted.1
+            untrusted.message
         );
     }
-    assert_state(&r[2], "pass", "answered 200");
+    assert_state(by(&r, "insecure"), "pass", "answered 200");
 }

@@ -2,17 +2,17 @@
 //! module per area. Tests start the real exporter binary and real servers on
 //! loopback ports.
 
+mod alerting_e2e;
 mod alerts;
 mod browser;
 mod cli;
+mod core_kinds;
 mod daemon;
-mod dashboards;
 mod db_kinds;
 mod docs;
 mod http_kinds;
-mod kinds;
 mod metrics_lint;
 mod ops_kinds;
-mod secrets;
+mod redaction;
 mod source_kinds;
 mod support;

@@ -208,27 +208,29 @@ checks:
     let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
         .await
         .unwrap();
-    assert_state(by(&r, "targets_ok"), "pass", "1 job(s) present and up");
-    assert_state(
-        by(&r, "targets_down"),
-        "fail",
-        "job \"broken\": 0 of 1 target(s) up",
+    r.expect_states(&[
+        ("targets_ok", "pass", "1 job(s) present and up"),
+        (
+            "targets_down",
+            "fail",
+            "job \"broken\": 0 of 1 target(s) up",
+        ),
+    ]);
+    assert!(
+        by(&r, "targets_down").doc["evidence"]["down"][0]["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused")
     );
-    assert!(by(&r, "targets_down").2["evidence"]["down"][0]["lastError"]
-        .as_str()
-        .unwrap()
-        .contains("connection refused"));
-    assert_state(
-        by(&r, "targets_missing"),
-        "fail",
-        "job \"payments\" has 0 active target(s), need 2",
-    );
-    assert_state(
-        by(&r, "rules_ok"),
-        "pass",
-        "2 alerting rule(s) in 1 group(s)",
-    );
-    let bad = &by(&r, "rules_bad").1;
+    r.expect_states(&[
+        (
+            "targets_missing",
+            "fail",
+            "job \"payments\" has 0 active target(s), need 2",
+        ),
+        ("rules_ok", "pass", "2 alerting rule(s) in 1 group(s)"),
+    ]);
+    let bad = &by(&r, "rules_bad").message;
     assert_state(
         by(&r, "rules_bad"),
         "fail",
@@ -239,39 +241,35 @@ checks:
         "{bad}"
     );
     assert!(bad.contains("no active Alertmanager"), "{bad}");
-    assert_state(by(&r, "promql_ok"), "pass", "1 series, all == 1");
-    assert_state(
-        by(&r, "promql_fail"),
-        "fail",
-        "up{instance=\"127.0.0.1:1\", job=\"broken\"} = 0",
-    );
-    assert_state(
-        by(&r, "promql_empty"),
-        "error",
-        "the query returned no data",
-    );
-    assert_state(by(&r, "promql_empty_ok"), "pass", "no data");
-    assert_state(by(&r, "promql_syntax"), "error", "answered 400");
-    assert_state(by(&r, "leak"), "warn", "suspect leak");
-    assert!(by(&r, "leak").2["observed"].as_f64().unwrap() > 100.0 * 1048576.0);
-    assert_state(by(&r, "steady"), "pass", "largest projected growth 0.0 MiB");
-    assert_state(by(&r, "too_little"), "unknown", "not enough data");
-    assert_state(by(&r, "disk_full_soon"), "fail", "is full in");
-    let eta = by(&r, "disk_full_soon").2["observed"].as_f64().unwrap();
+    r.expect_states(&[
+        ("promql_ok", "pass", "1 series, all == 1"),
+        (
+            "promql_fail",
+            "fail",
+            "up{instance=\"127.0.0.1:1\", job=\"broken\"} = 0",
+        ),
+        ("promql_empty", "error", "the query returned no data"),
+        ("promql_empty_ok", "pass", "no data"),
+        ("promql_syntax", "error", "answered 400"),
+        ("leak", "warn", "suspect leak"),
+    ]);
+    assert!(by(&r, "leak").doc["observed"].as_f64().unwrap() > 100.0 * 1048576.0);
+    r.expect_states(&[
+        ("steady", "pass", "largest projected growth 0.0 MiB"),
+        ("too_little", "unknown", "not enough data"),
+        ("disk_full_soon", "fail", "is full in"),
+    ]);
+    let eta = by(&r, "disk_full_soon").doc["observed"].as_f64().unwrap();
     assert!((10.0..120.0).contains(&eta), "{eta}");
-    assert_state(by(&r, "pool_ok"), "pass", "not growing");
-    assert_state(by(&r, "am_ok"), "pass", "cluster disabled");
-    assert!(by(&r, "am_ok").1.contains("Watchdog firing"));
-    assert_state(
-        by(&r, "am_blackhole"),
-        "fail",
-        "silently drop alerts: blackhole",
-    );
-    assert_state(
-        by(&r, "am_no_watchdog"),
-        "fail",
-        "\"Watchdog\" is not active",
-    );
+    r.expect_states(&[
+        ("pool_ok", "pass", "not growing"),
+        ("am_ok", "pass", "cluster disabled"),
+    ]);
+    assert!(by(&r, "am_ok").message.contains("Watchdog firing"));
+    r.expect_states(&[
+        ("am_blackhole", "fail", "silently drop alerts: blackhole"),
+        ("am_no_watchdog", "fail", "\"Watchdog\" is not active"),
+    ]);
 }
 
 /// A stand-in for Loki (it cannot be installed here) that answers like
@@ -323,16 +321,14 @@ checks:
     let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
         .await
         .unwrap();
-    assert_state(by(&r, "shop_logs"), "pass", "2 line(s) from 1 stream(s)");
-    assert_state(by(&r, "silent"), "fail", "0 line(s)");
-    assert_state(
-        by(&r, "too_few"),
-        "fail",
-        "3 line(s) for {app=\"shop\"} in the last 5m, need 50",
-    );
-    assert_state(
-        by(&r, "broken"),
-        "error",
-        "answered 500: internal server error",
-    );
+    r.expect_states(&[
+        ("shop_logs", "pass", "2 line(s) from 1 stream(s)"),
+        ("silent", "fail", "0 line(s)"),
+        (
+            "too_few",
+            "fail",
+            "3 line(s) for {app=\"shop\"} in the last 5m, need 50",
+        ),
+        ("broken", "error", "answered 500: internal server error"),
+    ]);
 }

@@ -69,7 +69,7 @@ fn hardcoded_secrets_in_a_real_tree() {
     let r = run_checks(&config(""), &[]);
     let dirty_result = by(&r, "dirty");
     assert_state(dirty_result, "fail", "4 secret(s) found");
-    let findings: Vec<(String, String)> = dirty_result.2["evidence"]["findings"]
+    let findings: Vec<(String, String)> = dirty_result.doc["evidence"]["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -89,16 +89,16 @@ fn hardcoded_secrets_in_a_real_tree() {
             ("src/payments.py".to_owned(), "stripe-key".to_owned()),
         ]
     );
-    assert_eq!(dirty_result.2["evidence"]["skipped_binary"], 1);
-    assert_eq!(dirty_result.2["evidence"]["skipped_too_large"], 1);
-    let text = dirty_result.2.to_string() + &dirty_result.1;
+    assert_eq!(dirty_result.doc["evidence"]["skipped_binary"], 1);
+    assert_eq!(dirty_result.doc["evidence"]["skipped_too_large"], 1);
+    let text = dirty_result.doc.to_string() + &dirty_result.message;
     for secret in [STRIPE, AWS_ID, GITHUB] {
         assert!(!text.contains(secret), "a finding leaks {secret}");
     }
     assert_state(by(&r, "clean"), "pass", "no secrets in 2 file(s)");
 
     // Allowlist a path, and baseline the GitHub finding by its fingerprint.
-    let fingerprint = dirty_result.2["evidence"]["findings"][2]["fingerprint"]
+    let fingerprint = dirty_result.doc["evidence"]["findings"][2]["fingerprint"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -112,7 +112,7 @@ fn hardcoded_secrets_in_a_real_tree() {
         &[],
     );
     assert_state(by(&r, "dirty"), "fail", "2 secret(s) found");
-    assert_eq!(by(&r, "dirty").2["evidence"]["baselined"], 1);
+    assert_eq!(by(&r, "dirty").doc["evidence"]["baselined"], 1);
 
     // A custom rule, and a missing directory.
     let r = run_checks(
@@ -122,8 +122,10 @@ fn hardcoded_secrets_in_a_real_tree() {
         ),
         &[],
     );
-    assert_state(by(&r, "custom"), "fail", "src/payments.py:2 (acme-key)");
-    assert_state(by(&r, "missing"), "error", "cannot read /nonexistent/tree");
+    r.expect_states(&[
+        ("custom", "fail", "src/payments.py:2 (acme-key)"),
+        ("missing", "error", "cannot read /nonexistent/tree"),
+    ]);
 }
 
 fn fixtures() -> std::path::PathBuf {
@@ -238,27 +240,26 @@ checks:
     let v = by(&r, "vulnerable");
     assert_state(v, "fail", "1 high (limit 0)");
     assert!(
-        v.1.contains("lodash@4.17.15 (GHSA-p6mc-m468-83gw, high)"),
+        v.message
+            .contains("lodash@4.17.15 (GHSA-p6mc-m468-83gw, high)"),
         "{}",
-        v.1
+        v.message
     );
     assert_eq!(
-        v.2["evidence"]["counts"]["moderate"], 2,
+        v.doc["evidence"]["counts"]["moderate"], 2,
         "time (RUSTSEC, CVSS 5.9) and requests (MODERATE)"
     );
-    assert_eq!(v.2["observed"], 3.0);
-    assert_state(
-        by(&r, "tolerant"),
-        "pass",
-        "1 high, 2 moderate within limits",
-    );
-    assert_state(by(&r, "patched"), "pass", "none vulnerable");
-    assert_state(by(&r, "zipped"), "fail", "GHSA-p6mc-m468-83gw");
-    assert_state(by(&r, "stale_db"), "warn", "the advisory database is");
-    assert_state(by(&r, "truncated"), "error", "Cargo.lock: invalid TOML");
-    assert_state(by(&r, "binary"), "error", "not UTF-8 text");
-    assert_state(by(&r, "bad_advisory"), "error", "bad.json: invalid JSON");
-    assert_state(by(&r, "no_lockfile"), "error", "no lockfile found");
+    assert_eq!(v.doc["observed"], 3.0);
+    r.expect_states(&[
+        ("tolerant", "pass", "1 high, 2 moderate within limits"),
+        ("patched", "pass", "none vulnerable"),
+        ("zipped", "fail", "GHSA-p6mc-m468-83gw"),
+        ("stale_db", "warn", "the advisory database is"),
+        ("truncated", "error", "Cargo.lock: invalid TOML"),
+        ("binary", "error", "not UTF-8 text"),
+        ("bad_advisory", "error", "bad.json: invalid JSON"),
+        ("no_lockfile", "error", "no lockfile found"),
+    ]);
 }
 
 #[test]
@@ -371,7 +372,7 @@ checks:
     );
     let r = run_checks(&config, &[]);
     assert_state(by(&r, "docs_ok"), "pass", "2 document(s) present");
-    let bad = &by(&r, "docs_bad").1;
+    let bad = &by(&r, "docs_bad").message;
     assert_state(
         by(&r, "docs_bad"),
         "fail",
@@ -385,55 +386,52 @@ checks:
     );
     assert!(bad.contains("docs/capacity.md is missing"), "{bad}");
     assert_state(by(&r, "restore_drill"), "pass", "restore_test performed");
-    assert_eq!(by(&r, "restore_drill").2["source"], "attestation");
-    assert_eq!(by(&r, "docs_ok").2["source"], "measured");
-    assert_state(
-        by(&r, "failover_drill"),
-        "fail",
-        "failover_drill last performed 2024-01-01 by bob",
-    );
-    assert_state(
-        by(&r, "never_drilled"),
-        "fail",
-        "the drill was never recorded",
-    );
-    assert_state(by(&r, "broken_record"), "fail", "cannot be parsed");
-    assert_state(
-        by(&r, "incomplete_record"),
-        "fail",
-        "lacks owner, evidence_url",
-    );
-    assert_state(by(&r, "schema_ok"), "pass", "2 file(s) valid");
+    assert_eq!(by(&r, "restore_drill").doc["source"], "attestation");
+    assert_eq!(by(&r, "docs_ok").doc["source"], "measured");
+    r.expect_states(&[
+        (
+            "failover_drill",
+            "fail",
+            "failover_drill last performed 2024-01-01 by bob",
+        ),
+        ("never_drilled", "fail", "the drill was never recorded"),
+        ("broken_record", "fail", "cannot be parsed"),
+        ("incomplete_record", "fail", "lacks owner, evidence_url"),
+        ("schema_ok", "pass", "2 file(s) valid"),
+    ]);
     let schema_bad = by(&r, "schema_bad");
     assert_state(schema_bad, "fail", "/port: violates `type`");
     assert!(
-        schema_bad.1.contains("UNSET_VAR_FOR_TEST_8812"),
+        schema_bad.message.contains("UNSET_VAR_FOR_TEST_8812"),
         "{}",
-        schema_bad.1
+        schema_bad.message
     );
     assert!(
-        !schema_bad.2.to_string().contains("VerySecret-771") && !schema_bad.1.contains("eighty")
+        !schema_bad.doc.to_string().contains("VerySecret-771")
+            && !schema_bad.message.contains("eighty")
     );
-    assert_state(by(&r, "tests_ok"), "pass", "2 test(s) passed (1 skipped)");
-    assert_state(
-        by(&r, "tests_failing"),
-        "fail",
-        "1 failure(s) and 0 error(s): api::login",
-    );
-    assert_state(by(&r, "tests_missing"), "error", "no JUnit report matches");
-    assert_state(by(&r, "tests_garbage"), "error", "not XML");
-    assert_state(by(&r, "tests_stale"), "fail", "newest report is 3d old");
-    assert_state(
-        by(&r, "rollback_ok"),
-        "pass",
-        "2 release(s) present (newest 2026-11-20, previous 2026-11-01); newest migration",
-    );
-    assert_state(by(&r, "rollback_single"), "fail", "1 release(s)");
-    assert_state(
-        by(&r, "rollback_irreversible"),
-        "fail",
-        "has no down/revert migration",
-    );
+    r.expect_states(&[
+        ("tests_ok", "pass", "2 test(s) passed (1 skipped)"),
+        (
+            "tests_failing",
+            "fail",
+            "1 failure(s) and 0 error(s): api::login",
+        ),
+        ("tests_missing", "error", "no JUnit report matches"),
+        ("tests_garbage", "error", "not XML"),
+        ("tests_stale", "fail", "newest report is 3d old"),
+        (
+            "rollback_ok",
+            "pass",
+            "2 release(s) present (newest 2026-11-20, previous 2026-11-01); newest migration",
+        ),
+        ("rollback_single", "fail", "1 release(s)"),
+        (
+            "rollback_irreversible",
+            "fail",
+            "has no down/revert migration",
+        ),
+    ]);
 }
 
 #[test]
@@ -472,7 +470,7 @@ fn documentation_falls_back_to_the_last_git_commit() {
         &[],
     );
     assert_state(
-        &r[0],
+        by(&r, "d"),
         "fail",
         "RUNBOOK.md last reviewed 2023-01-01 (last git commit)",
     );

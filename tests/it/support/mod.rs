@@ -328,8 +328,54 @@ pub fn require_binary(name: &str) -> PathBuf {
     panic!("{name} is required for this test but is not installed; run scripts/test.sh, which installs it");
 }
 
-/// Runs `check --format json` and returns each check's (state, message, doc).
-pub fn run_checks(config: &str, env: &[(&str, &str)]) -> Vec<(String, String, serde_json::Value)> {
+/// One check's result from a `check --format json` run.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub name: String,
+    pub state: String,
+    pub message: String,
+    /// The whole JSON object of the check (evidence, observed, threshold ...).
+    pub doc: serde_json::Value,
+}
+
+/// The results of one `check` run, looked up by check name.
+#[derive(Debug)]
+pub struct Results(pub Vec<CheckResult>);
+
+impl Results {
+    /// The result of the check named `name`.
+    pub fn get(&self, name: &str) -> &CheckResult {
+        self.0
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no result for check {name:?}"))
+    }
+
+    /// Asserts each `(check, state, message fragment)`, reporting every
+    /// mismatch at once.
+    pub fn expect_states(&self, expected: &[(&str, &str, &str)]) {
+        let mismatches: Vec<String> = expected
+            .iter()
+            .filter_map(|(name, state, fragment)| {
+                let r = self.get(name);
+                (r.state != *state || !r.message.contains(fragment)).then(|| {
+                    format!(
+                        "{name}: expected {state} with {fragment:?}, got {}: {}",
+                        r.state, r.message
+                    )
+                })
+            })
+            .collect();
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &CheckResult> {
+        self.0.iter()
+    }
+}
+
+/// Runs `check --format json` on `config` and returns every check's result.
+pub fn run_checks(config: &str, env: &[(&str, &str)]) -> Results {
     let dir = ConfigDir::new(config);
     let arg = format!("--config.file={}", dir.config_path().display());
     let out = run_cli(&["check", &arg, "--format", "json"], env);
@@ -339,38 +385,34 @@ pub fn run_checks(config: &str, env: &[(&str, &str)]) -> Vec<(String, String, se
         stderr(&out)
     );
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["state"].as_str().unwrap().to_owned(),
-                c["message"].as_str().unwrap().to_owned(),
-                c.clone(),
-            )
-        })
-        .collect()
+    Results(
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| CheckResult {
+                name: c["name"].as_str().unwrap().to_owned(),
+                state: c["state"].as_str().unwrap().to_owned(),
+                message: c["message"].as_str().unwrap().to_owned(),
+                doc: c.clone(),
+            })
+            .collect(),
+    )
 }
 
-pub fn assert_state(result: &(String, String, serde_json::Value), state: &str, fragment: &str) {
-    assert_eq!(result.0, state, "{}: {}", result.2["name"], result.1);
+pub fn assert_state(result: &CheckResult, state: &str, fragment: &str) {
+    assert_eq!(result.state, state, "{}: {}", result.name, result.message);
     assert!(
-        result.1.contains(fragment),
+        result.message.contains(fragment),
         "{}: expected {fragment:?} in {:?}",
-        result.2["name"],
-        result.1
+        result.name,
+        result.message
     );
 }
 
-/// The results `run_checks` returns.
-pub type Results = Vec<(String, String, serde_json::Value)>;
-
 /// The result of the check named `name`.
-pub fn by<'a>(r: &'a Results, name: &str) -> &'a (String, String, serde_json::Value) {
-    r.iter()
-        .find(|c| c.2["name"] == name)
-        .unwrap_or_else(|| panic!("no result for {name}"))
+pub fn by<'a>(r: &'a Results, name: &str) -> &'a CheckResult {
+    r.get(name)
 }
 
 /// Polls `pred` every 100ms until it holds; fails the test after `within`.

@@ -1,4 +1,4 @@
-//! The first check kinds, each made to pass, fail and error against real
+//! The general kinds (http, backup_freshness, env_secret, command), each made to pass, fail and error against real
 //! servers, files and processes, through the `check` command's JSON report.
 
 use std::time::{Duration, SystemTime};
@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use crate::support::{assert_state, run_checks as run, TestApp};
+use crate::support::{assert_state, by, run_checks as run, TestApp};
 
 async fn web_app() -> TestApp {
     TestApp::start(
@@ -65,28 +65,32 @@ checks:
         ),
         &[],
     );
-    assert_state(&results[0], "pass", "answered 200");
-    assert!(results[0].2["observed"].as_f64().unwrap() > 0.0);
-    assert_eq!(results[0].2["threshold"], 2.0);
-    assert_state(&results[1], "fail", "status 500, expected 2xx");
-    assert_state(&results[2], "fail", "body does not match /^ready/");
-    assert_state(
-        &results[3],
-        "fail",
-        "missing header(s) strict-transport-security",
-    );
-    assert_state(&results[4], "fail", "limit 100ms");
-    assert_state(&results[5], "pass", "/health answered 200");
+    assert_state(by(&results, "ok"), "pass", "answered 200");
+    assert!(by(&results, "ok").doc["observed"].as_f64().unwrap() > 0.0);
+    assert_eq!(by(&results, "ok").doc["threshold"], 2.0);
+    results.expect_states(&[
+        ("status", "fail", "status 500, expected 2xx"),
+        ("body", "fail", "body does not match /^ready/"),
+        (
+            "header",
+            "fail",
+            "missing header(s) strict-transport-security",
+        ),
+        ("slow", "fail", "limit 100ms"),
+        ("redirect", "pass", "/health answered 200"),
+    ]);
     assert_eq!(
-        results[5].2["evidence"]["redirects"]
+        by(&results, "redirect").doc["evidence"]["redirects"]
             .as_array()
             .unwrap()
             .len(),
         1
     );
-    assert_state(&results[6], "fail", "redirects to another host");
-    assert_state(&results[7], "pass", "answered 500");
-    assert_state(&results[8], "error", "connection failed");
+    results.expect_states(&[
+        ("offsite", "fail", "redirects to another host"),
+        ("expected_500", "pass", "answered 500"),
+        ("refused", "error", "connection failed"),
+    ]);
 }
 
 fn touch(path: &std::path::Path, bytes: usize, age: Duration) {
@@ -149,19 +153,21 @@ checks:
         ),
         &[],
     );
-    assert_state(&results[0], "pass", "db-new.sql.gz is 1h old");
-    assert_eq!(results[0].2["evidence"]["matching_files"], 2);
-    let age = results[0].2["observed"].as_f64().unwrap();
+    assert_state(by(&results, "fresh"), "pass", "db-new.sql.gz is 1h old");
+    assert_eq!(by(&results, "fresh").doc["evidence"]["matching_files"], 2);
+    let age = by(&results, "fresh").doc["observed"].as_f64().unwrap();
     assert!((3590.0..3700.0).contains(&age), "{age}");
-    assert_state(&results[1], "fail", "is 3d old (limit 1d2h)");
-    assert_state(&results[2], "fail", "is 0 bytes (minimum 1024)");
-    assert_state(&results[3], "fail", "no file matching * in");
-    assert_state(
-        &results[4],
-        "error",
-        "cannot read directory /nonexistent/backups",
-    );
-    assert_state(&results[5], "error", "Not a directory");
+    results.expect_states(&[
+        ("stale", "fail", "is 3d old (limit 1d2h)"),
+        ("empty", "fail", "is 0 bytes (minimum 1024)"),
+        ("none", "fail", "no file matching * in"),
+        (
+            "missing",
+            "error",
+            "cannot read directory /nonexistent/backups",
+        ),
+        ("notdir", "error", "Not a directory"),
+    ]);
 }
 
 #[test]
@@ -191,17 +197,19 @@ checks:
             ("WEAK_FOR_TEST", "short"),
         ],
     );
-    assert_state(&results[0], "pass", "24 characters");
-    assert_eq!(results[0].2["observed"], 24.0);
-    assert_state(&results[1], "fail", "is 5 characters long, minimum 16");
-    assert_state(&results[2], "fail", "UNSET_FOR_TEST_4711 is not set");
-    assert_state(&results[3], "pass", "API_KEY (env file");
-    assert_state(&results[4], "fail", "well-known placeholder");
-    assert_state(
-        &results[5],
-        "error",
-        "cannot read env file /nonexistent/app.env",
-    );
+    assert_state(by(&results, "strong"), "pass", "24 characters");
+    assert_eq!(by(&results, "strong").doc["observed"], 24.0);
+    results.expect_states(&[
+        ("weak", "fail", "is 5 characters long, minimum 16"),
+        ("unset", "fail", "UNSET_FOR_TEST_4711 is not set"),
+        ("file_ok", "pass", "API_KEY (env file"),
+        ("file_placeholder", "fail", "well-known placeholder"),
+        (
+            "file_missing",
+            "error",
+            "cannot read env file /nonexistent/app.env",
+        ),
+    ]);
 }
 
 #[test]
@@ -218,17 +226,27 @@ checks:
 "#,
         &[],
     );
-    assert_state(&results[0], "pass", "true exited 0");
-    assert_state(&results[1], "pass", "exited 3");
-    assert_state(&results[2], "fail", "sh exited 2 (expected 0): last line");
-    assert_state(&results[3], "error", "cannot run /nonexistent/tool");
-    assert_state(&results[4], "error", "timed out after 1s");
-    assert!(results[4].2["duration_seconds"].as_f64().unwrap() < 5.0);
-    assert_state(&results[5], "fail", "exited 1");
+    results.expect_states(&[
+        ("ok", "pass", "true exited 0"),
+        ("accepted", "pass", "exited 3"),
+        ("failed", "fail", "sh exited 2 (expected 0): last line"),
+        ("missing", "error", "cannot run /nonexistent/tool"),
+        ("hangs", "error", "timed out after 1s"),
+    ]);
     assert!(
-        results[5].1.len() < 300,
-        "output must be truncated: {}",
-        results[5].1.len()
+        by(&results, "hangs").doc["duration_seconds"]
+            .as_f64()
+            .unwrap()
+            < 5.0
     );
-    assert_eq!(results[5].2["evidence"]["stdout_bytes"], 300_000);
+    assert_state(by(&results, "noisy"), "fail", "exited 1");
+    assert!(
+        by(&results, "noisy").message.len() < 300,
+        "output must be truncated: {}",
+        by(&results, "noisy").message.len()
+    );
+    assert_eq!(
+        by(&results, "noisy").doc["evidence"]["stdout_bytes"],
+        300_000
+    );
 }
