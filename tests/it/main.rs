@@ -14,5 +14,6 @@ mod http_kinds;
 mod metrics_lint;
 mod ops_kinds;
 mod redaction;
+mod snapshots;
 mod source_kinds;
 mod support;
