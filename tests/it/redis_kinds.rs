@@ -1,0 +1,176 @@
+//! The Redis kinds against real redis-server processes (RDB, AOF, a replica,
+//! a password) started by the tests in temp dirs on free loopback ports.
+//! One test per kind; each starts the servers it needs.
+
+use std::time::{Duration, Instant};
+
+use crate::support::redis::Redis;
+use crate::support::{assert_state, by, run_checks, Results};
+
+/// A `targets:` entry for a Redis server, with an optional password.
+fn target(name: &str, redis: &Redis, password: Option<&str>) -> String {
+    match password {
+        Some(p) => format!(
+            "  {name}: {{ redis: {{ url: \"{}\", password: {p} }} }}\n",
+            redis.url()
+        ),
+        None => format!("  {name}: {{ redis: {{ url: \"{}\" }} }}\n", redis.url()),
+    }
+}
+
+/// Runs `checks` (YAML lines) against `targets` (YAML lines), off the runtime.
+async fn run_on(targets: &[String], checks: &str) -> Results {
+    let config = format!("targets:\n{}checks:\n{checks}", targets.concat());
+    tokio::task::spawn_blocking(move || run_checks(&config, &[]))
+        .await
+        .unwrap()
+}
+
+/// Sends `count` GETs of `key` (after setting it when `set`).
+async fn lookups(redis: &Redis, key: &str, set: bool, count: usize) {
+    let client = redis::Client::open(redis.url().as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    if set {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg("v")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    for _ in 0..count {
+        let _: Option<String> = redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_persistence_needs_rdb_or_aof() {
+    let nothing = Redis::start(&[]);
+    let rdb = Redis::start(&["--save", "3600 1"]);
+    let aof = Redis::start(&["--appendonly", "yes"]);
+    let r = run_on(
+        &[
+            target("nothing", &nothing, None),
+            target("rdb", &rdb, None),
+            target("aof", &aof, None),
+        ],
+        "  - { name: persist_none, kind: redis_persistence, target: nothing }
+  - { name: persist_rdb, kind: redis_persistence, target: rdb }
+  - { name: persist_aof, kind: redis_persistence, target: aof }
+",
+    )
+    .await;
+    r.expect_states(&[
+        ("persist_none", "fail", "nothing is persisted"),
+        ("persist_rdb", "pass", "RDB snapshots on"),
+        ("persist_aof", "pass", "AOF on and healthy"),
+    ]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_replication_sees_replicas_come_and_go() {
+    let primary = Redis::start(&[]);
+    let alone = Redis::start(&[]);
+    let mut replica = Redis::start(&["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Both sides must agree: the replica's link is up and the primary lists it online.
+    while !(replica
+        .cli(&["INFO", "replication"])
+        .contains("master_link_status:up")
+        && primary
+            .cli(&["INFO", "replication"])
+            .contains("state=online"))
+    {
+        assert!(Instant::now() < deadline, "replica never linked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let targets = [
+        target("primary", &primary, None),
+        target("replica", &replica, None),
+        target("alone", &alone, None),
+    ];
+    let checks = "  - { name: repl_primary, kind: redis_replication, target: primary }
+  - { name: repl_replica, kind: redis_replication, target: replica }
+  - { name: repl_alone, kind: redis_replication, target: alone }
+";
+    run_on(&targets, checks).await.expect_states(&[
+        ("repl_primary", "pass", "1 replica(s) online"),
+        ("repl_replica", "pass", "replica link up"),
+        ("repl_alone", "fail", "0 replica(s) online, need 1"),
+    ]);
+
+    replica.stop();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while primary.cli(&["INFO", "replication"]).contains("slave0:") {
+        assert!(
+            Instant::now() < deadline,
+            "primary never noticed the replica leaving"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    run_on(&targets, checks).await.expect_states(&[
+        ("repl_primary", "fail", "0 replica(s) online"),
+        ("repl_replica", "error", "cannot connect"),
+    ]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_hit_ratio_judges_enough_lookups() {
+    let hits = Redis::start(&[]);
+    let misses = Redis::start(&[]);
+    let idle = Redis::start(&[]);
+    let locked = Redis::start(&["--requirepass", "Right-Redis-Pass-77"]);
+    lookups(&hits, "k", true, 1200).await;
+    lookups(&misses, "missing", false, 1200).await;
+    let r = run_on(
+        &[
+            target("hits", &hits, None),
+            target("misses", &misses, None),
+            target("idle", &idle, None),
+            target("wrong", &locked, Some("Wrong-Redis-Pass-31")),
+        ],
+        "  - { name: hits_good, kind: redis_hit_ratio, target: hits }
+  - { name: hits_bad, kind: redis_hit_ratio, target: misses }
+  - { name: hits_unknown, kind: redis_hit_ratio, target: idle }
+  - { name: bad_password, kind: redis_hit_ratio, target: wrong }
+",
+    )
+    .await;
+    r.expect_states(&[
+        ("hits_good", "pass", "keyspace hit ratio 100.0%"),
+        ("hits_bad", "fail", "keyspace hit ratio 0.0% is below 80.0%"),
+        ("hits_unknown", "unknown", "key lookups"),
+        ("bad_password", "error", "Password authentication failed"),
+    ]);
+    assert!(!by(&r, "bad_password")
+        .message
+        .contains("Wrong-Redis-Pass-31"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_memory_needs_a_limit_and_an_accepted_policy() {
+    let bounded = Redis::start(&["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"]);
+    let unbounded = Redis::start(&[]);
+    let locked = Redis::start(&["--requirepass", "Right-Redis-Pass-77"]);
+    let r = run_on(
+        &[
+            target("bounded", &bounded, None),
+            target("unbounded", &unbounded, None),
+            target("right", &locked, Some("Right-Redis-Pass-77")),
+        ],
+        "  - { name: mem_ok, kind: redis_memory, target: bounded, params: { eviction_policies: [allkeys-lru] } }
+  - { name: mem_unbounded, kind: redis_memory, target: unbounded }
+  - { name: good_password, kind: redis_memory, target: right }
+",
+    )
+    .await;
+    r.expect_states(&[
+        ("mem_ok", "pass", "policy allkeys-lru"),
+        ("mem_unbounded", "fail", "maxmemory is not set"),
+    ]);
+    assert_state(by(&r, "good_password"), "fail", "maxmemory is not set");
+}
