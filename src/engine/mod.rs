@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use crate::checks::{Context, Outcome, State};
+use crate::clock::unix_seconds;
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
 pub use plan::{load_plan, Plan, PlannedCheck};
@@ -181,13 +182,6 @@ impl ReloadStatus {
     pub fn success_timestamp(&self) -> f64 {
         f64::from_bits(self.success_timestamp_bits.load(Ordering::Relaxed))
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_seconds(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 /// The running daemon's core: plan, scheduler, store and reload state.

@@ -13,7 +13,8 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::checks::{Category, State};
-use crate::engine::{unix_seconds, CheckMeta, CheckRecord, Engine, Evaluation};
+use crate::clock::unix_seconds;
+use crate::engine::{CheckMeta, CheckRecord, Engine, Evaluation};
 
 /// `Content-Type` of the Prometheus text format.
 pub const PROMETHEUS_CONTENT_TYPE: &str =

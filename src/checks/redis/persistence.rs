@@ -86,7 +86,7 @@ impl Check for Persistence {
                 };
                 let last_save = num(&i, "rdb_last_save_time")?;
                 let changes = num(&i, "rdb_changes_since_last_save")?;
-                let unsaved_for = crate::engine::unix_seconds(SystemTime::now()) - last_save;
+                let unsaved_for = crate::clock::unix_seconds(SystemTime::now()) - last_save;
                 let mut problems = Vec::new();
                 let mut ok = Vec::new();
                 if rdb {
