@@ -14,7 +14,7 @@ use crate::config::ConfigErrors;
 use crate::daemon::ServeError;
 use crate::engine::{load_plan, run_once, Order, Plan};
 use crate::logging::{self, LogFormat, LogLevel};
-use crate::report::{render_json, render_junit, render_table, FailOn};
+use crate::report::{render_json, render_junit, render_table, FailOn, Gate};
 
 /// Exit code for a bad config or bad usage.
 const EXIT_CONFIG: u8 = 2;
@@ -51,7 +51,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the exporter (the default).
     Serve,
-    /// Run the checklist once, print a report and exit 0 (gate passed), 1 (failed) or 2 (bad config).
+    /// Run the checklist once, print a report and exit 0 (gate passed), 1 (failed) or 2 (bad config, nothing selected).
     Check(CheckArgs),
     /// Validate the config file and exit 0 (valid) or 1 (invalid).
     Validate,
@@ -82,6 +82,10 @@ pub struct CheckArgs {
     /// Lowest state that fails the gate (error always fails).
     #[arg(long = "fail-on", value_enum, default_value = "fail")]
     pub fail_on: FailOn,
+    /// Let `unknown` checks (not evaluated, not enough data) through the gate
+    /// like `warn`; by default they fail it, since nothing was verified.
+    #[arg(long = "allow-unknown")]
+    pub allow_unknown: bool,
     /// Run checks one by one in config order and stop at the first that fails the gate.
     #[arg(long = "fail-fast")]
     pub fail_fast: bool,
@@ -200,11 +204,19 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         }
     };
     let selected = match select_checks(&plan, args) {
+        Ok(s) if s.is_empty() => {
+            eprintln!("no checks selected: the config has no check matching the selection; a gate that checks nothing cannot pass");
+            return ExitCode::from(EXIT_CONFIG);
+        }
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
+    };
+    let gate = Gate {
+        fail_on: args.fail_on,
+        allow_unknown: args.allow_unknown,
     };
     // The deployment gate runs in the order the config lists its steps.
     let order = if args.fail_fast || args.category == Some(CategoryArg::Deployment) {
@@ -214,15 +226,15 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
     } else {
         Order::Concurrent
     };
-    let store = run_once(&plan, &selected, order, |state| args.fail_on.fails(state)).await;
+    let store = run_once(&plan, &selected, order, |state| gate.fails(state)).await;
     let records = store.snapshot();
     let report = match args.format {
         ReportFormat::Table => render_table(&records, std::io::stdout().is_terminal()),
-        ReportFormat::Json => render_json(&records, args.fail_on),
-        ReportFormat::Junit => render_junit(&records, args.fail_on),
+        ReportFormat::Json => render_json(&records, gate),
+        ReportFormat::Junit => render_junit(&records, gate),
     };
     print!("{report}");
-    if records.iter().any(|r| args.fail_on.fails(r.state())) {
+    if records.iter().any(|r| gate.fails(r.state())) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

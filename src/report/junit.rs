@@ -4,7 +4,7 @@
 use crate::checks::State;
 use crate::engine::CheckRecord;
 
-use super::{FailOn, Summary};
+use super::{Gate, Summary};
 
 /// Escapes text for XML and HTML content and attribute values; drops the
 /// control characters XML 1.0 forbids.
@@ -25,22 +25,22 @@ pub fn escape_markup(text: &str) -> String {
     out
 }
 
-pub fn render_junit(records: &[CheckRecord], fail_on: FailOn) -> String {
+pub fn render_junit(records: &[CheckRecord], gate: Gate) -> String {
     let summary = Summary::of(records);
     let failures = records
         .iter()
         .filter(|r| {
-            r.state() != State::Error && fail_on.fails(r.state()) && r.state() != State::Unknown
+            r.state() != State::Error && gate.fails(r.state()) && r.state() != State::Unknown
         })
         .count();
     let errors = summary.error;
     let skipped = records
         .iter()
-        .filter(|r| r.state() == State::Unknown && !fail_on.fails(State::Unknown))
+        .filter(|r| r.state() == State::Unknown && !gate.fails(State::Unknown))
         .count();
     let unknown_failures = records
         .iter()
-        .filter(|r| r.state() == State::Unknown && fail_on.fails(State::Unknown))
+        .filter(|r| r.state() == State::Unknown && gate.fails(State::Unknown))
         .count();
     let total_time: f64 = records.iter().map(|r| r.duration.as_secs_f64()).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -71,7 +71,7 @@ pub fn render_junit(records: &[CheckRecord], fail_on: FailOn) -> String {
             State::Error => out.push_str(&format!(
                 "\n      <error message=\"{message}\" type=\"error\">{message}</error>\n    "
             )),
-            s if fail_on.fails(s) => out.push_str(&format!(
+            s if gate.fails(s) => out.push_str(&format!(
                 "\n      <failure message=\"{message}\" type=\"{s}\">{message}</failure>\n    "
             )),
             State::Unknown => {

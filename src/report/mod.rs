@@ -108,9 +108,9 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    /// Whether a check in `state` fails the gate. Ranking: pass < warn = unknown
-    /// < fail < error; an `error` (nothing verified) fails every gate.
-    pub fn fails(self, state: State) -> bool {
+    /// Whether an evaluated state reaches this level. Ladder: pass < warn <
+    /// fail < error; an `error` (nothing verified) reaches every level.
+    fn reached_by(self, state: State) -> bool {
         let rank = |s: State| match s {
             State::Pass => 0,
             State::Warn | State::Unknown => 1,
@@ -134,14 +134,32 @@ impl FailOn {
     }
 }
 
+/// What makes a gate run fail: states at or above `fail_on`, and `unknown`
+/// (nothing verified: the seed's rule is every item `:ok`) unless allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    pub fail_on: FailOn,
+    /// `--allow-unknown`: an `unknown` check counts like a `warn`.
+    pub allow_unknown: bool,
+}
+
+impl Gate {
+    pub fn fails(self, state: State) -> bool {
+        if state == State::Unknown && !self.allow_unknown {
+            return true;
+        }
+        self.fail_on.reached_by(state)
+    }
+}
+
 /// The `check --format json` document.
-pub fn render_json(records: &[CheckRecord], fail_on: FailOn) -> String {
+pub fn render_json(records: &[CheckRecord], gate: Gate) -> String {
     let checks: Vec<CheckView> = records.iter().map(CheckView::from_record).collect();
-    let passed = !records.iter().any(|r| fail_on.fails(r.state()));
+    let passed = !records.iter().any(|r| gate.fails(r.state()));
     let doc = serde_json::json!({
         "checks": checks,
         "summary": Summary::of(records),
-        "gate": { "fail_on": fail_on, "passed": passed },
+        "gate": { "fail_on": gate.fail_on, "allow_unknown": gate.allow_unknown, "passed": passed },
     });
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
@@ -150,15 +168,34 @@ pub fn render_json(records: &[CheckRecord], fail_on: FailOn) -> String {
 mod tests {
     use super::*;
 
+    fn gate(fail_on: FailOn) -> Gate {
+        Gate {
+            fail_on,
+            allow_unknown: false,
+        }
+    }
+
     #[test]
     fn fail_on_ladder() {
-        assert!(FailOn::Warn.fails(State::Warn));
-        assert!(FailOn::Warn.fails(State::Unknown));
-        assert!(!FailOn::Fail.fails(State::Warn));
-        assert!(FailOn::Fail.fails(State::Fail));
-        assert!(FailOn::Fail.fails(State::Error));
-        assert!(!FailOn::Error.fails(State::Fail));
-        assert!(FailOn::Error.fails(State::Error));
-        assert!(!FailOn::Warn.fails(State::Pass));
+        assert!(gate(FailOn::Warn).fails(State::Warn));
+        assert!(!gate(FailOn::Fail).fails(State::Warn));
+        assert!(gate(FailOn::Fail).fails(State::Fail));
+        assert!(gate(FailOn::Fail).fails(State::Error));
+        assert!(!gate(FailOn::Error).fails(State::Fail));
+        assert!(gate(FailOn::Error).fails(State::Error));
+        assert!(!gate(FailOn::Warn).fails(State::Pass));
+    }
+
+    #[test]
+    fn unknown_blocks_every_gate_unless_allowed() {
+        for fail_on in [FailOn::Warn, FailOn::Fail, FailOn::Error] {
+            assert!(gate(fail_on).fails(State::Unknown));
+        }
+        let lenient = |fail_on| Gate {
+            fail_on,
+            allow_unknown: true,
+        };
+        assert!(!lenient(FailOn::Fail).fails(State::Unknown));
+        assert!(lenient(FailOn::Warn).fails(State::Unknown));
     }
 }

@@ -68,6 +68,52 @@ fn check_exit_codes_follow_fail_on() {
 
     let broken = ConfigDir::new("checks:\n  - name: x\n    kind: nope\n");
     assert_eq!(check(&broken, &[]).status.code(), Some(2));
+
+    // A selection that holds nothing cannot pass.
+    let out = check(&mixed, &["--category", "operations"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no checks selected"),
+        "{}",
+        stderr(&out)
+    );
+    let empty = ConfigDir::new("checks: []\n");
+    assert_eq!(check(&empty, &[]).status.code(), Some(2));
+}
+
+/// A page without assets: `asset_optimization` has nothing to judge and says
+/// `unknown`.
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_fails_the_gate_unless_allowed() {
+    let app = crate::support::TestApp::start(axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::response::Html("<html><body>hi</body></html>") }),
+    ))
+    .await;
+    let dir = ConfigDir::new(&format!(
+        "targets:\n  app: {{ http: {{ url: \"http://{}\" }} }}\nchecks:\n  - {{ name: assets, kind: asset_optimization, target: app }}\n",
+        app.addr
+    ));
+    let run = |extra: &'static [&'static str]| {
+        let dir = dir.config_path();
+        tokio::task::spawn_blocking(move || {
+            let config = format!("--config.file={}", dir.display());
+            let mut args = vec!["check", config.as_str(), "--format", "json"];
+            args.extend_from_slice(extra);
+            run_cli(&args, &[])
+        })
+    };
+    let out = run(&[]).await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["checks"][0]["state"], "unknown");
+    assert_eq!(doc["gate"]["passed"], false);
+    let out = run(&["--allow-unknown"]).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = run(&["--allow-unknown", "--fail-on", "warn"])
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
