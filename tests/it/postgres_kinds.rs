@@ -498,3 +498,107 @@ fn pgbouncer_waiting_clients_fail_the_connections_check() {
     assert_state(by(&r, "c"), "fail", "1 PgBouncer client(s) waiting");
     waiter.abort();
 }
+
+/// Every PostgreSQL kind that needs to see other roles' activity is run as a
+/// `monitor` role twice: without `pg_monitor` (each must be `error` naming
+/// the grant, never a verdict from the rows it could see) and with it (the
+/// real verdict on another role's idle transaction and long statement).
+#[test]
+fn postgres_kinds_under_a_least_privilege_role() {
+    let pg = Postgres::start_with(
+        None,
+        &format!(
+            "{PG_CONF}wal_level = replica\narchive_mode = on\narchive_command = '/bin/true'\n"
+        ),
+        "",
+    );
+    pg.psql(
+        "postgres",
+        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+         CREATE ROLE app LOGIN; CREATE ROLE monitor LOGIN; CREATE ROLE monitor_plain LOGIN;
+         GRANT pg_monitor TO monitor;
+         CREATE TABLE items (id int PRIMARY KEY, name text); GRANT SELECT ON items TO app;
+         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 3000) g;",
+    );
+    // The application role's N+1 loop, visible only to a role that reads all stats.
+    pg.psql(
+        "postgres",
+        "SET ROLE app; DO $$ BEGIN FOR i IN 1..2500 LOOP PERFORM name FROM items WHERE id = i; END LOOP; END $$",
+    );
+    pg.psql("postgres", "SELECT pg_switch_wal()");
+    let app_url = format!("postgres://app@127.0.0.1:{}/postgres", pg.port);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Another role's session idle inside a transaction, and one running a long statement.
+    let (_idle, _long) = runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut idle = sqlx::PgConnection::connect(&app_url).await.unwrap();
+        idle.execute("BEGIN").await.unwrap();
+        idle.execute("SELECT 1").await.unwrap();
+        let long = tokio::spawn({
+            let url = app_url.clone();
+            async move {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                let _ = c.execute("SELECT pg_sleep(60)").await;
+            }
+        });
+        (idle, long)
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    let checks = |role: &str| {
+        format!(
+            "  - {{ name: conn_{role}, kind: postgres_connections, target: {role}, params: {{ idle_in_transaction_age: 1s }} }}
+  - {{ name: slow_{role}, kind: postgres_slow_queries, target: {role}, params: {{ max_running_time: 2s }} }}
+  - {{ name: n1_{role}, kind: postgres_n_plus_one, target: {role}, params: {{ min_calls: 1000 }} }}
+  - {{ name: repl_{role}, kind: postgres_replication, target: {role} }}
+  - {{ name: wal_{role}, kind: postgres_wal_archiving, target: {role} }}
+"
+        )
+    };
+    let config = format!(
+        "targets:\n  plain: {{ postgres: {{ url: \"postgres://monitor_plain@127.0.0.1:{port}/postgres\" }} }}\n  mon: {{ postgres: {{ url: \"postgres://monitor@127.0.0.1:{port}/postgres\" }} }}\nchecks:\n{}{}",
+        checks("plain"),
+        checks("mon"),
+        port = pg.port
+    );
+    let r = run_checks(&config, &[]);
+    let grant = "role \"monitor_plain\" lacks pg_read_all_stats";
+    r.expect_states(&[
+        ("conn_plain", "error", grant),
+        ("slow_plain", "error", grant),
+        ("n1_plain", "error", grant),
+        ("repl_plain", "error", grant),
+        (
+            "wal_plain",
+            "error",
+            "role \"monitor_plain\" lacks pg_read_all_settings",
+        ),
+        (
+            "conn_mon",
+            "fail",
+            "1 session(s) idle in a transaction for more than 1s",
+        ),
+        ("slow_mon", "fail", "running longer than 2s"),
+        ("n1_mon", "warn", "items"),
+        ("repl_mon", "fail", "0 healthy streaming replica(s), need 1"),
+        (
+            "wal_mon",
+            "fail",
+            "archive_command \"/bin/true\" discards WAL",
+        ),
+    ]);
+    for name in [
+        "conn_plain",
+        "slow_plain",
+        "n1_plain",
+        "repl_plain",
+        "wal_plain",
+    ] {
+        assert!(
+            by(&r, name)
+                .message
+                .contains("GRANT pg_monitor TO \"monitor_plain\""),
+            "{name}: {}",
+            by(&r, name).message
+        );
+    }
+}

@@ -23,7 +23,8 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `sum(heap_blks_hit)`, `sum(heap_blks_read)` from `pg_statio_user_tables`; `sum(idx_blks_hit)`, `sum(idx_blks_read)` from `pg_statio_user_indexes`.
+    doc: r#"- **Needs:** `CONNECT` only: `pg_statio_*` views are visible to every role.
+- **Reads:** `sum(heap_blks_hit)`, `sum(heap_blks_read)` from `pg_statio_user_tables`; `sum(idx_blks_hit)`, `sum(idx_blks_read)` from `pg_statio_user_indexes`.
 - **Passes** when both judged ratios reach `min_ratio`. Observed value: the lower ratio. **Fails** below. **Unknown** when neither has `min_blocks` accesses."#,
 };
 

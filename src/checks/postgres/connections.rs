@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Row};
 
-use super::{col, pg_target, rows};
+use super::{col, pg_target, require_grant, rows, Grant};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -28,7 +28,8 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `pg_stat_activity` (client backends; sessions `idle in transaction` longer than the age), `max_connections`, `superuser_reserved_connections`; with a PgBouncer URL, `SHOW POOLS` (`cl_waiting`) over the admin console (simple query protocol, one short connection per evaluation).
+    doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' session states.
+- **Reads:** `pg_stat_activity` (client backends; sessions `idle in transaction` longer than the age), `max_connections`, `superuser_reserved_connections`; with a PgBouncer URL, `SHOW POOLS` (`cl_waiting`) over the admin console (simple query protocol, one short connection per evaluation).
 - **Passes** under every limit. Observed value: the usage ratio. **Fails** at or above `max_ratio`, on too many idle-in-transaction sessions, or on waiting PgBouncer clients."#,
 };
 
@@ -157,6 +158,12 @@ impl Connections {
 
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
         let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
+        require_grant(
+            &pool,
+            Grant::ReadAllStats,
+            "other roles' sessions would show no state and idle transactions would go unseen",
+        )
+        .await?;
         ctx.trace(format!(
             "querying pg_stat_activity on {}",
             self.target.display_url

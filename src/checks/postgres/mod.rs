@@ -23,10 +23,14 @@ targets:
   cache: { redis: { url: "redis://cache:6379", password_file: /run/secrets/redis } }
 ```
 
-**PostgreSQL privileges.** A role with `pg_monitor` (which includes
-`pg_read_all_stats` and `pg_read_all_settings`) and `CONNECT` on the database
-reads everything below; `pending_migrations` also needs `SELECT` on the history
-table. `pg_stat_statements` must be in `shared_preload_libraries` and created
+**PostgreSQL privileges.** Every kind needs `CONNECT` on the database. A
+role with `pg_monitor` covers every kind; the minimal grants are listed per
+kind under **Needs**. PostgreSQL hides other roles' sessions, statements and
+replication state from a role without `pg_read_all_stats` instead of refusing,
+so the kinds that judge them check the grant on every run and are `error`
+without it, naming the grant and the fix (`role "mon" lacks pg_read_all_stats,
+so ...: GRANT pg_monitor TO "mon"`), never a verdict from the rows they could
+see. `pg_stat_statements` must be in `shared_preload_libraries` and created
 with `CREATE EXTENSION pg_stat_statements` in the monitored database."#;
 
 pub mod cache_hit_ratio;
@@ -75,6 +79,59 @@ where
 {
     row.try_get::<T, _>(name)
         .map_err(|e| Outcome::error(format!("unexpected result in column {name}: {e}")))
+}
+
+/// A predefined role a kind needs to see what it judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// Other roles' sessions, statements and replication state.
+    ReadAllStats,
+    /// Superuser-only settings such as `archive_command`.
+    ReadAllSettings,
+}
+
+impl Grant {
+    fn role(self) -> &'static str {
+        match self {
+            Grant::ReadAllStats => "pg_read_all_stats",
+            Grant::ReadAllSettings => "pg_read_all_settings",
+        }
+    }
+}
+
+/// Fails with `error` unless the connected role is a superuser or a member
+/// of `grant`'s role; `why` says what would be invisible without it. Without
+/// this, PostgreSQL silently hides other roles' rows and columns, and a
+/// verdict would be computed from partial data.
+pub async fn require_grant(pool: &PgPool, grant: Grant, why: &str) -> Result<(), Outcome> {
+    let r = rows(
+        pool,
+        "the monitoring role's privileges",
+        sqlx::query(
+            "SELECT current_user::text AS me,
+                    coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS su,
+                    pg_has_role(current_user, $1, 'USAGE') AS has",
+        )
+        .bind(grant.role()),
+    )
+    .await?;
+    let Some(r) = r.first() else {
+        return Err(Outcome::error(
+            "reading the role's privileges returned no row",
+        ));
+    };
+    let me: String = col(r, "me")?;
+    let superuser: bool = col(r, "su")?;
+    let has: bool = col(r, "has")?;
+    if superuser || has {
+        return Ok(());
+    }
+    Err(Outcome::error(format!(
+        "role {me:?} lacks {}, so {why}: GRANT pg_monitor TO \"{me}\"",
+        grant.role()
+    ))
+    .evidence("role", me)
+    .evidence("missing_grant", grant.role()))
 }
 
 /// Fails with `error` unless pg_stat_statements is installed and loaded.

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{col, mask_literals, pg_target, require_pg_stat_statements, rows};
+use super::{
+    col, mask_literals, pg_target, require_grant, require_pg_stat_statements, rows, Grant,
+};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -25,7 +27,8 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `pg_stat_statements`: SELECTs with `calls >= min_calls` and `rows / calls <= max_rows_per_call` (catalog queries excluded).
+    doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' statements; the `pg_stat_statements` extension.
+- **Reads:** `pg_stat_statements`: SELECTs with `calls >= min_calls` and `rows / calls <= max_rows_per_call` (catalog queries excluded).
 - **Warns** ("suspected N+1") when one is found: it is a heuristic, never a certainty. **Passes** when none is found among at least `min_total_calls` recorded calls. **Unknown** below that, never `pass` on missing data. **Errors** without pg_stat_statements."#,
 };
 
@@ -95,6 +98,12 @@ impl NPlusOne {
             self.target.display_url
         ));
         require_pg_stat_statements(&pool).await?;
+        require_grant(
+            &pool,
+            Grant::ReadAllStats,
+            "other roles' statements would be hidden and the count would miss them",
+        )
+        .await?;
         let total: i64 = rows(&pool, "pg_stat_statements", sqlx::query(TOTAL_SQL))
             .await?
             .first()

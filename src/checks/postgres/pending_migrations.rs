@@ -28,7 +28,8 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Passes** when at most `allow_pending` files are not applied and nothing is failed or changed. Observed value: pending count.
+    doc: r#"- **Needs:** `SELECT` on the tool's history table.
+- **Passes** when at most `allow_pending` files are not applied and nothing is failed or changed. Observed value: pending count.
 - **Fails** on pending migrations (listed), failed/dirty entries (`success = false`), a file changed after it was applied (checksum mismatch), or a missing history table (nothing was ever applied). **Warns** when the database has applied versions without a file here.
 - **Errors** when the directory is unreadable or holds no migration of that tool, or the table cannot be read (e.g. `permission denied`)."#,
 };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{col, pg_target, rows};
+use super::{col, pg_target, require_grant, rows, Grant};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -25,7 +25,8 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `pg_is_in_recovery()`. On a primary: `pg_stat_replication` (`state`, `replay_lag`). On a replica: `now() - pg_last_xact_replay_timestamp()` (0 when everything received is replayed) and `pg_stat_wal_receiver.status`.
+    doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): replica state and lag in `pg_stat_replication`.
+- **Reads:** `pg_is_in_recovery()`. On a primary: `pg_stat_replication` (`state`, `replay_lag`). On a replica: `now() - pg_last_xact_replay_timestamp()` (0 when everything received is replayed) and `pg_stat_wal_receiver.status`.
 - **Passes** on a primary with at least `min_replicas` streaming replicas within `max_lag`; on a replica that streams within `max_lag`. Observed value: worst (primary) or own (replica) replay lag in seconds.
 - **Fails** with too few healthy replicas, a replica that does not stream, or too much lag."#,
 };
@@ -41,7 +42,7 @@ const fn default_max_lag() -> ConfigDuration {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    /// On a primary: streaming replicas required. Default 1.
+    /// On a primary: streaming replicas required (at least 1). Default 1.
     #[serde(default = "default_min_replicas")]
     pub min_replicas: i64,
     /// Largest acceptable replay lag. Default 30s.
@@ -57,6 +58,12 @@ struct Replication {
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
+    if params.min_replicas < 1 {
+        return Err(ParamError::param(
+            "min_replicas",
+            "must be at least 1: a primary without replicas has no failover to verify",
+        ));
+    }
     Ok(Arc::new(Replication {
         target: pg_target(input)?,
         params,
@@ -85,6 +92,12 @@ impl Check for Replication {
 impl Replication {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
         let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
+        require_grant(
+            &pool,
+            Grant::ReadAllStats,
+            "replicas' state and lag in pg_stat_replication would read as NULL",
+        )
+        .await?;
         let max_lag = self.params.max_lag.0.as_secs_f64();
         let role = rows(&pool, "recovery state", sqlx::query(ROLE_SQL)).await?;
         let is_replica: bool = role.first().map_or(Ok(false), |r| col(r, "replica"))?;

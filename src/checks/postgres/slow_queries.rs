@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{col, mask_literals, pg_target, require_pg_stat_statements, rows};
+use super::{
+    col, mask_literals, pg_target, require_grant, require_pg_stat_statements, rows, Grant,
+};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -25,7 +27,8 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `pg_stat_statements` of the current database (`calls >= min_calls AND mean_exec_time >= max_mean_time`, top 10) and `pg_stat_activity` (`state = 'active'`, client backends, running longer than `max_running_time`). Query texts are shown with string literals masked and cut to 120 characters.
+    doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' statements and running queries; the `pg_stat_statements` extension.
+- **Reads:** `pg_stat_statements` of the current database (`calls >= min_calls AND mean_exec_time >= max_mean_time`, top 10) and `pg_stat_activity` (`state = 'active'`, client backends, running longer than `max_running_time`). Query texts are shown with string literals masked and cut to 120 characters.
 - **Passes** when neither finds anything; **fails** listing the statements; **errors** when pg_stat_statements is not installed or not loaded (the message says how to enable it)."#,
 };
 
@@ -98,6 +101,12 @@ impl SlowQueries {
             self.target.display_url
         ));
         require_pg_stat_statements(&pool).await?;
+        require_grant(
+            &pool,
+            Grant::ReadAllStats,
+            "other roles' statements and running queries would be hidden",
+        )
+        .await?;
         let mean_ms = self.params.max_mean_time.0.as_secs_f64() * 1000.0;
         let mut slow = Vec::new();
         let mut evidence = Vec::new();

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::{col, pg_target, rows};
+use super::{col, pg_target, require_grant, rows, Grant};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -23,9 +23,11 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `current_setting('archive_mode')` and `pg_stat_archiver` (`archived_count`, `failed_count`, `last_archived_time`, `last_failed_time`).
+    doc: r#"- **Needs:** `pg_read_all_settings` (in `pg_monitor`): `archive_command`.
+- **Reads:** `current_setting('archive_mode')`, `archive_command`, `archive_library` and `pg_stat_archiver` (`archived_count`, `failed_count`, `last_archived_time`, `last_failed_time`).
 - **Passes** when `archive_mode` is on, the last segment was archived within `max_age`, and archiving is not failing. Observed value: seconds since the last archived segment.
-- **Fails** when `archive_mode` is off, nothing was ever archived, the last archive is too old, the last failure is newer than the last success, or `failed_count` grew since the previous evaluation."#,
+- **Errors** without `pg_read_all_settings`.
+- **Fails** when `archive_mode` is off, `archive_command` is a no-op that reports success without keeping anything (`/bin/true`, `exit 0`, `:`, anything writing to `/dev/null`), nothing was ever archived, the last archive is too old, the last failure is newer than the last success, or `failed_count` grew since the previous evaluation."#,
 };
 
 const fn default_max_age() -> ConfigDuration {
@@ -60,11 +62,25 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
 
 const SQL: &str = "
 SELECT current_setting('archive_mode') AS mode,
+       current_setting('archive_command') AS command,
+       coalesce(current_setting('archive_library', true), '') AS library,
        archived_count::bigint AS archived, failed_count::bigint AS failed,
        coalesce(last_archived_wal, '') AS last_wal,
        extract(epoch FROM now() - last_archived_time)::float8 AS archived_ago,
        (last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR last_failed_time > last_archived_time)) AS failing
 FROM pg_stat_archiver";
+
+/// Whether an `archive_command` reports success without keeping anything
+/// (PostgreSQL then recycles the segment as if it were archived).
+fn discards_wal(command: &str) -> bool {
+    let c = command.trim();
+    c.is_empty()
+        || matches!(
+            c,
+            "true" | "/bin/true" | "/usr/bin/true" | ":" | "exit 0" | "cd ." | "/bin/sh -c true"
+        )
+        || c.contains("/dev/null")
+}
 
 impl Check for WalArchiving {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
@@ -75,6 +91,12 @@ impl Check for WalArchiving {
 impl WalArchiving {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
         let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
+        require_grant(
+            &pool,
+            Grant::ReadAllSettings,
+            "archive_command cannot be read to tell real archiving from a no-op",
+        )
+        .await?;
         ctx.trace(format!(
             "querying pg_stat_archiver on {}",
             self.target.display_url
@@ -84,6 +106,8 @@ impl WalArchiving {
             return Err(Outcome::error("pg_stat_archiver returned no row"));
         };
         let mode: String = col(r, "mode")?;
+        let command: String = col(r, "command")?;
+        let library: String = col(r, "library")?;
         let archived: i64 = col(r, "archived")?;
         let failed: i64 = col(r, "failed")?;
         let ago: Option<f64> = col(r, "archived_ago")?;
@@ -97,6 +121,10 @@ impl WalArchiving {
         let mut problems = Vec::new();
         if mode == "off" {
             problems.push("archive_mode is off: WAL is not archived".to_owned());
+        } else if library.is_empty() && discards_wal(&command) {
+            problems.push(format!(
+                "archive_command {command:?} discards WAL: segments count as archived but none is kept"
+            ));
         } else {
             match ago {
                 None => problems.push("no WAL segment has ever been archived".to_owned()),
@@ -133,8 +161,28 @@ impl WalArchiving {
         Ok(outcome
             .threshold(max_age.as_secs_f64())
             .evidence("archive_mode", mode)
+            .evidence("archive_command", command)
+            .evidence("archive_library", library)
             .evidence("archived_count", archived)
             .evidence("failed_count", failed)
             .evidence("last_archived_wal", col::<String>(r, "last_wal")?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::discards_wal;
+
+    #[test]
+    fn no_op_archive_commands_are_recognised() {
+        for c in ["", "/bin/true", "true", " exit 0 ", ":", "cp %p /dev/null"] {
+            assert!(discards_wal(c), "{c:?}");
+        }
+        for c in [
+            "cp %p /mnt/archive/%f",
+            "pgbackrest --stanza=main archive-push %p",
+        ] {
+            assert!(!discards_wal(c), "{c:?}");
+        }
     }
 }
