@@ -180,6 +180,7 @@ targets:
   bad: {{ http: {{ url: "http://127.0.0.1:{b_plain}" }} }}
 checks:
   - {{ name: redirect_ok, kind: https_redirect, target: good, params: {{ http_port: {g_http}, path: /index.html }} }}
+  - {{ name: redirect_to_404, kind: https_redirect, target: good, params: {{ http_port: {g_http}, path: /no-such-page.html }} }}
   - {{ name: redirect_missing, kind: https_redirect, target: bad_https, params: {{ http_port: {b_plain} }} }}
   - {{ name: redirect_temporary, kind: https_redirect, target: bad_https, params: {{ http_port: {b_plain}, path: /temp }} }}
   - {{ name: redirect_short_hsts, kind: https_redirect, target: bad_https, params: {{ http_port: {b_redirect} }} }}
@@ -211,6 +212,11 @@ checks:
     let r = run_checks(&config, &[]);
     assert_state(by(&r, "redirect_ok"), "pass", "HSTS max-age 31536000");
     assert_eq!(by(&r, "redirect_ok").doc["observed"], 31_536_000.0);
+    assert_state(
+        by(&r, "redirect_to_404"),
+        "error",
+        "answered 404: cannot judge HSTS",
+    );
     r.expect_states(&[
         (
             "redirect_missing",
@@ -466,6 +472,22 @@ async fn app() -> TestApp {
             }),
         )
         .route("/public-report", get(|| async { "everyone can read this" }))
+        // Needs a credential the exporter's target does not have.
+        .route(
+            "/api/private",
+            post(|h: HeaderMap| async move {
+                match bearer(&h).as_deref() {
+                    Some("service-token") => (StatusCode::OK, "ok"),
+                    _ => (StatusCode::UNAUTHORIZED, "log in"),
+                }
+            })
+            .get(|h: HeaderMap| async move {
+                match bearer(&h).as_deref() {
+                    Some("service-token") => (StatusCode::OK, "ok"),
+                    _ => (StatusCode::UNAUTHORIZED, "log in"),
+                }
+            }),
+        )
         .route(
             "/api/strict",
             post(|body: axum::body::Bytes| async move {
@@ -545,6 +567,13 @@ checks:
   - {{ name: sqli_safe, kind: sql_injection, target: app, params: {{ params: [{{ url: /safe, param: id }}] }} }}
   - {{ name: sqli_error, kind: sql_injection, target: app, params: {{ params: [{{ url: /search, param: q, value: shoes }}] }} }}
   - {{ name: sqli_boolean, kind: sql_injection, target: app, params: {{ params: [{{ url: /item, param: id }}] }} }}
+  - {{ name: authz_wrong_url, kind: authorization, target: app, params: {{ urls: [/no-such-page], credential: {{ bearer_token_file: "{user}" }} }} }}
+  - {{ name: authz_unreachable, kind: authorization, target: app, params: {{ urls: [/api/private], credential: {{ bearer_token_file: "{user}" }} }} }}
+  - {{ name: input_wrong_url, kind: input_validation, target: app, params: {{ endpoints: [{{ url: /no-such-endpoint }}] }} }}
+  - {{ name: input_wrong_method, kind: input_validation, target: app, params: {{ endpoints: [{{ url: /public-report }}] }} }}
+  - {{ name: input_unauthorized, kind: input_validation, target: app, params: {{ endpoints: [{{ url: /api/private }}] }} }}
+  - {{ name: sqli_wrong_url, kind: sql_injection, target: app, params: {{ params: [{{ url: /no-such-search, param: q }}] }} }}
+  - {{ name: sqli_unauthorized, kind: sql_injection, target: app, params: {{ params: [{{ url: /api/private, param: q }}] }} }}
 "#,
         addr = app.addr,
         user = user_token.display()
@@ -574,7 +603,11 @@ checks:
             "error",
             "credential itself is rejected (401)",
         ),
-        ("input_ok", "pass", "reject 5 bad inputs with 4xx"),
+        (
+            "input_ok",
+            "pass",
+            "reject 5 bad inputs with 400/413/415/422",
+        ),
         ("input_fragile", "fail", "answered 500 to malformed_json"),
     ]);
     assert!(
@@ -588,32 +621,105 @@ checks:
         ("sqli_safe", "pass", "no sign of SQL injection"),
         ("sqli_error", "fail", "postgresql error message in the body"),
         ("sqli_boolean", "fail", "boolean injection"),
+        // Status-blind answers prove nothing: a wrong URL, method or credential is `error`.
+        ("authz_wrong_url", "error", "cannot tell: http://"),
+        (
+            "authz_unreachable",
+            "error",
+            "answered 401 to the target's own credentials",
+        ),
+        ("input_wrong_url", "error", "answered 404 to malformed_json"),
+        ("input_wrong_method", "error", "answered 405"),
+        ("input_unauthorized", "error", "answered 401"),
+        (
+            "sqli_wrong_url",
+            "error",
+            "answered 404 to the benign value",
+        ),
+        (
+            "sqli_unauthorized",
+            "error",
+            "answered 401 to the benign value",
+        ),
     ]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_headers_count_as_a_passive_signal() {
-    let app = TestApp::start(axum::Router::new().route(
-        "/",
-        get(|| async {
-            (
-                [
-                    ("RateLimit-Policy", "\"default\";q=100;w=60"),
-                    ("RateLimit", "\"default\";r=99;t=30"),
-                ],
-                "ok",
+    let app = TestApp::start(
+        axum::Router::new()
+            .route(
+                "/",
+                get(|| async {
+                    (
+                        [
+                            ("RateLimit-Policy", "\"default\";q=100;w=60"),
+                            ("RateLimit", "\"default\";r=99;t=30"),
+                        ],
+                        "ok",
+                    )
+                }),
             )
-        }),
-    ))
+            // Retry-After alone is what a 503 or a redirect also sends.
+            .route(
+                "/retry-only",
+                get(|| async { ([("Retry-After", "30")], "ok") }),
+            )
+            .route(
+                "/limited",
+                get(|| async {
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("Retry-After", "30")],
+                        "slow down",
+                    )
+                }),
+            )
+            .route(
+                "/gone",
+                get(|| async {
+                    (
+                        StatusCode::NOT_FOUND,
+                        [("RateLimit-Policy", "\"default\";q=100;w=60")],
+                        "not here",
+                    )
+                }),
+            ),
+    )
     .await;
     let config = format!(
-        "targets:\n  app: {{ http: {{ url: \"http://{}\" }} }}\nchecks:\n  - {{ name: rl, kind: rate_limiting, target: app }}\n",
+        "targets:\n  app: {{ http: {{ url: \"http://{}\" }} }}\nchecks:
+  - {{ name: rl, kind: rate_limiting, target: app }}
+  - {{ name: rl_retry_only, kind: rate_limiting, target: app, params: {{ url: /retry-only }} }}
+  - {{ name: rl_limited, kind: rate_limiting, target: app, params: {{ url: /limited }} }}
+  - {{ name: rl_404, kind: rate_limiting, target: app, params: {{ url: /gone }} }}
+  - {{ name: headers_404, kind: security_headers, target: app, params: {{ url: /gone }} }}
+  - {{ name: cors_404, kind: cors, target: app, params: {{ urls: [/gone] }} }}
+  - {{ name: cdn_404, kind: cdn, target: app, params: {{ url: /gone }} }}
+",
         app.addr
     );
     let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
         .await
         .unwrap();
-    assert_state(by(&r, "rl"), "pass", "IETF draft 07+ (RateLimit-Policy)");
+    r.expect_states(&[
+        ("rl", "pass", "IETF draft 07+ (RateLimit-Policy)"),
+        ("rl_retry_only", "warn", "a bare Retry-After does not count"),
+        ("rl_limited", "pass", "rate limit advertised"),
+        ("rl_404", "error", "answered 404"),
+        // Headers of an error page prove nothing about the site.
+        (
+            "headers_404",
+            "error",
+            "answered 404: cannot judge its security headers",
+        ),
+        (
+            "cors_404",
+            "error",
+            "answered 404: cannot judge its CORS policy",
+        ),
+        ("cdn_404", "error", "answered 404: cannot judge CDN caching"),
+    ]);
 }
 
 /// A hostile server: answers 200 and then streams a body forever.

@@ -26,7 +26,10 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authorization,
     params: <AuthorizationParams as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Passes** when each URL answers 403 or 404 to the credential; **fails** on a 2xx (naming the URL) or another status; **errors** on 401 (the credential itself is rejected, so authorization was not tested)."#,
+    doc: r#"- **Reads:** each URL twice: with the target's own (privileged) credentials as a positive control, then with the low-privilege credential of the params.
+- **Passes** when each URL answers 2xx to the target's credentials and 403 or 404 to the low-privilege one.
+- **Fails** on a 2xx to the low-privilege credential (naming the URL) or another status.
+- **Errors** on 401 (the low-privilege credential itself is rejected, so authorization was not tested), and when the positive control does not answer 2xx ("cannot tell": a wrong URL or a target without a privileged credential would otherwise pass on its 403/404)."#,
 };
 
 /// A credential for `authorization`.
@@ -138,8 +141,29 @@ impl Check for Authorization {
             let mut allowed = Vec::new();
             let mut odd = Vec::new();
             let mut rejected_credential = Vec::new();
+            let mut undetermined = Vec::new();
             let mut answers = serde_json::Map::new();
             for url in &self.urls {
+                // Positive control: with the target's own (privileged)
+                // credentials the URL must answer 2xx, else a 403/404 to the
+                // low-privilege credential proves nothing.
+                let baseline = match fetch(
+                    ctx,
+                    self.target.request(Method::GET, url.clone()),
+                    ANSWER_CAP,
+                )
+                .await
+                {
+                    Ok(a) => a.status,
+                    Err(e) => return Outcome::error(e),
+                };
+                if !(200..300).contains(&baseline) {
+                    undetermined.push(format!(
+                        "{url} answered {baseline} to the target's own credentials"
+                    ));
+                    answers.insert(url.to_string(), serde_json::json!({"baseline": baseline}));
+                    continue;
+                }
                 let mut request = self.target.request_anonymous(Method::GET, url.clone());
                 if let Some(token) = &self.bearer_token {
                     request = request.bearer_auth(token);
@@ -154,7 +178,10 @@ impl Check for Authorization {
                     Ok(a) => a,
                     Err(e) => return Outcome::error(e),
                 };
-                answers.insert(url.to_string(), answer.status.into());
+                answers.insert(
+                    url.to_string(),
+                    serde_json::json!({"baseline": baseline, "low_privilege": answer.status}),
+                );
                 match answer.status {
                     403 | 404 => {}
                     401 => rejected_credential.push(url.to_string()),
@@ -173,6 +200,11 @@ impl Check for Authorization {
                 ))
             } else if !odd.is_empty() {
                 Outcome::fail(format!("expected 403 or 404: {}", odd.join("; ")))
+            } else if !undetermined.is_empty() {
+                Outcome::error(format!(
+                    "cannot tell: {}; the baseline must answer 2xx (give the target a privileged credential and check the URLs)",
+                    undetermined.join("; ")
+                ))
             } else {
                 Outcome::pass(format!(
                     "{} privileged URL(s) refuse the low-privilege credential",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{fetch, http_target, resolve_urls, Fetched};
+use super::{fetch, http_target, require_success, resolve_urls, Fetched};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -23,7 +23,8 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** two GETs. Vendor table (each entry with example values, tested): `CF-Cache-Status`, `CF-Ray` (Cloudflare), `X-Amz-Cf-Id`, `X-Amz-Cf-Pop` (CloudFront), `X-Served-By`, `X-Cache-Hits` (Fastly/Varnish), `X-Akamai-Transformed`, `X-Azure-Ref`, `X-Vercel-Cache`, `X-Nf-Request-Id`, `X-Goog-Cache-Status`, `X-Cache`, `X-Cache-Status`, `Via`; plus `Age`.
+    doc: r#"- **Errors** unless both answers are 2xx.
+- **Reads:** two GETs. Vendor table (each entry with example values, tested): `CF-Cache-Status`, `CF-Ray` (Cloudflare), `X-Amz-Cf-Id`, `X-Amz-Cf-Pop` (CloudFront), `X-Served-By`, `X-Cache-Hits` (Fastly/Varnish), `X-Akamai-Transformed`, `X-Azure-Ref`, `X-Vercel-Cache`, `X-Nf-Request-Id`, `X-Goog-Cache-Status`, `X-Cache`, `X-Cache-Status`, `Via`; plus `Age`.
 - **Passes** when CDN/cache headers are present and the second answer is a hit (a hit value or `Age` > 0). Observed value: 1 for a hit.
 - **Fails** when no CDN header is seen, or the repeated request is not a hit."#,
 };
@@ -189,7 +190,12 @@ impl Check for Cdn {
             for _ in 0..2 {
                 let request = self.target.request(Method::GET, self.url.clone());
                 match fetch(ctx, request, 256 * 1024).await {
-                    Ok(a) => answers.push(a),
+                    Ok(a) => {
+                        if let Err(o) = require_success(&a, "CDN caching") {
+                            return o;
+                        }
+                        answers.push(a)
+                    }
                     Err(e) => return Outcome::error(e),
                 }
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{fetch, http_target, resolve_urls, Fetched};
+use super::{fetch, http_target, require_success, resolve_urls, Fetched};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -26,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** a preflight `OPTIONS` with `Origin` and `Access-Control-Request-Method`, and a GET with `Origin`, per URL.
+- **Errors** unless each URL answers 2xx to the GET with `Origin` (the preflight may be refused with any status).
 - **Passes** when no URL grants the foreign origin credentialed access. Observed value: offending URLs.
 - **Fails** when the origin (or `null`, or `*`) is allowed together with `Access-Control-Allow-Credentials: true`, or when a `private` URL allows any origin."#,
 };
@@ -136,11 +137,18 @@ impl Check for Cors {
                     .request(Method::GET, url.clone())
                     .header("origin", &self.origin);
                 let mut worst = CorsVerdict::Closed;
-                for request in [preflight, simple] {
+                for (is_simple, request) in [(false, preflight), (true, simple)] {
                     let answer = match fetch(ctx, request, 64 * 1024).await {
                         Ok(a) => a,
                         Err(e) => return Outcome::error(e),
                     };
+                    // A preflight may be refused with any status; the page
+                    // itself must answer, or its CORS headers prove nothing.
+                    if is_simple {
+                        if let Err(o) = require_success(&answer, "its CORS policy") {
+                            return o;
+                        }
+                    }
                     let verdict = judge_cors(&answer, &self.origin);
                     if rank(&verdict) > rank(&worst) {
                         worst = verdict;

@@ -8,7 +8,7 @@ use reqwest::header::LOCATION;
 use reqwest::{Method, Url};
 use serde::Deserialize;
 
-use super::{directives, fetch, http_target, Fetched};
+use super::{directives, fetch, http_target, require_success, Fetched};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -27,6 +27,7 @@ pub const KIND: KindInfo = KindInfo {
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET http://<host>:<http_port><path>`, then each `Location` hop on the same host, then the final HTTPS answer's `Strict-Transport-Security`.
 - **Passes** when the first answer is 301/308 (or 302/307 if accepted), every hop stays on the host, HTTPS is reached within `max_hops`, and HSTS has `max-age` >= the minimum (and `includeSubDomains` if required). Observed value: HSTS max-age.
+- **Errors** when the final HTTPS page does not answer 2xx (HSTS on an error page proves nothing).
 - **Fails** on a non-redirect answer over HTTP, a temporary redirect, a redirect to another host or back to HTTP, too many hops, missing or invalid HSTS, a short max-age."#,
 };
 
@@ -149,6 +150,7 @@ impl HttpsRedirect {
             let status = answer.status;
             let is_redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
             if url.scheme() == "https" && !is_redirect {
+                require_success(&answer, "HSTS")?;
                 return Ok((hops, answer));
             }
             if !is_redirect {

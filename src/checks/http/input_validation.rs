@@ -27,8 +27,9 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Sends** to each endpoint, as `application/json`: malformed JSON, wrong types, a wrong top-level shape, invalid UTF-8, an oversized body.
-- **Passes** when every answer is 4xx and no body matches a stack-trace or debug-page signature (Python, Java, .NET, Node, Go, Rust, PHP, Django, Rails, Laravel/Symfony, Werkzeug, Spring, Express; each with examples and negative examples, tested). A connection closed on the oversized body counts as a refusal.
-- **Fails** on a 5xx, a 2xx/3xx (input accepted), or a leaked stack trace, naming endpoint and probe."#,
+- **Passes** when every answer is 400, 413, 415 or 422 (statuses that prove the request reached input validation) and no body matches a stack-trace or debug-page signature (Python, Java, .NET, Node, Go, Rust, PHP, Django, Rails, Laravel/Symfony, Werkzeug, Spring, Express; each with examples and negative examples, tested). A connection closed on the oversized body counts as a refusal.
+- **Fails** on a 5xx, a 2xx/3xx (input accepted), or a leaked stack trace, naming endpoint and probe.
+- **Errors** when an answer is another 4xx (401, 403, 404, 405 ...): the request did not reach the code under test, so nothing was verified ("cannot tell"), or when a request cannot be made."#,
 };
 
 /// Largest oversized body we are willing to send.
@@ -131,10 +132,14 @@ fn probes(oversized: usize) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// Statuses that prove a malformed request reached input validation.
+const REJECTIONS: [u16; 4] = [400, 413, 415, 422];
+
 impl Check for InputValidation {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             let mut problems = Vec::new();
+            let mut undetermined = Vec::new();
             let mut results = Vec::new();
             let probes = probes(self.oversized);
             for (method, url) in &self.endpoints {
@@ -159,6 +164,10 @@ impl Check for InputValidation {
                         problems.push(format!("{method} {url} answered {status} to {name}"));
                     } else if !(400..500).contains(&status) {
                         problems.push(format!("{method} {url} accepted {name} with {status}"));
+                    } else if !REJECTIONS.contains(&status) {
+                        // 401/403/404/405 ...: the request never reached the
+                        // code that validates input, so nothing was tested.
+                        undetermined.push(format!("{method} {url} answered {status} to {name}"));
                     }
                     if let Some(sig) = leak {
                         problems.push(format!("{method} {url} leaks a {sig} page for {name}"));
@@ -168,14 +177,19 @@ impl Check for InputValidation {
                     );
                 }
             }
-            let outcome = if problems.is_empty() {
+            let outcome = if !problems.is_empty() {
+                Outcome::fail(problems.join("; "))
+            } else if !undetermined.is_empty() {
+                Outcome::error(format!(
+                    "cannot tell whether input is validated: {}; only 400, 413, 415 and 422 show that a request reached the code under test (check the URL, the method and the target's credentials)",
+                    undetermined.join("; ")
+                ))
+            } else {
                 Outcome::pass(format!(
-                    "{} endpoint(s) reject {} bad inputs with 4xx and no stack trace",
+                    "{} endpoint(s) reject {} bad inputs with 400/413/415/422 and no stack trace",
                     self.endpoints.len(),
                     probes.len()
                 ))
-            } else {
-                Outcome::fail(problems.join("; "))
             };
             outcome
                 .observed(problems.len() as f64)

@@ -35,10 +35,24 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderMap;
 use serde::{de, Deserialize, Deserializer};
 
-use crate::checks::{BuildInput, Context, ParamError};
+use crate::checks::{BuildInput, Context, Outcome, ParamError};
 use crate::targets::HttpTarget;
 
 /// Body bytes a check reads unless it says otherwise.
+/// An `error` unless `answer` is a 2xx: the headers of an error page (a
+/// wrong URL, a missing credential, a broken backend) say nothing about the
+/// page the check is meant to judge.
+pub fn require_success(answer: &Fetched, judged: &str) -> Result<(), Outcome> {
+    if (200..300).contains(&answer.status) {
+        return Ok(());
+    }
+    Err(Outcome::error(format!(
+        "{} answered {}: cannot judge {judged} on a non-2xx answer (check the URL and the target's credentials)",
+        answer.url, answer.status
+    ))
+    .evidence("status", answer.status))
+}
+
 /// How much of an answer the access-control kinds read.
 pub const ANSWER_CAP: u64 = 64 * 1024;
 

@@ -28,9 +28,10 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** passive: `RateLimit-Policy`/`RateLimit` (IETF draft 07+), `RateLimit-Limit`/`-Remaining` (drafts 00-06), `X-RateLimit-*`, `X-Rate-Limit-*`, `Retry-After`. Active: the statuses of the burst.
-- **Passes** (passive) when a rate-limit header is present; (burst) when at least one 429 comes back. Observed value: headers found, or 429s seen.
+- **Passes** (passive) when the 2xx answer carries a rate-limit header other than a bare `Retry-After` (which 503s and redirects also send), or the answer is a 429; (burst) when at least one 429 comes back. Observed value: headers found, or 429s seen.
 - **Warns** (passive) when no header is seen: nothing proves a limit exists, so this never passes.
-- **Fails** (burst) when every request of the burst was answered without a 429."#,
+- **Fails** (burst) when every request of the burst was answered without a 429.
+- **Errors** (passive) when the page answers neither 2xx nor 429: an error page's headers prove nothing."#,
 };
 
 /// Hard cap on burst size, whatever the config says.
@@ -134,9 +135,18 @@ impl Check for RateLimiting {
                 .map(|(h, scheme, v)| format!("{h}: {v} ({scheme})"))
                 .collect();
             let Some((requests, within)) = self.burst else {
-                let outcome = if headers.is_empty() && answer.status != 429 {
+                // Retry-After alone is also sent with 503s and redirects: it
+                // proves a limit only on a 429.
+                let advertised =
+                    answer.status == 429 || headers.iter().any(|(h, _, _)| h != "retry-after");
+                let outcome = if !(200..300).contains(&answer.status) && answer.status != 429 {
+                    Outcome::error(format!(
+                        "{} answered {}: cannot judge rate-limit headers on a non-2xx answer (check the URL and the target's credentials)",
+                        self.url, answer.status
+                    ))
+                } else if !advertised {
                     Outcome::warn(format!(
-                        "{}: no rate-limit headers seen; enable `burst` to test the limit",
+                        "{}: no rate-limit headers seen (a bare Retry-After does not count); enable `burst` to test the limit",
                         self.url
                     ))
                 } else {

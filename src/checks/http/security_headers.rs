@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{fetch, http_target, resolve_urls, Fetched, DEFAULT_BODY_CAP};
+use super::{fetch, http_target, require_success, resolve_urls, Fetched, DEFAULT_BODY_CAP};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -26,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** one GET's headers. Score starts at 100, Observatory-style deductions: no CSP -25 (scripts allowing `'unsafe-inline'`/`'unsafe-eval'` -20, no `script-src`/`default-src` -10); X-Content-Type-Options not `nosniff` -5; neither CSP `frame-ancestors` nor X-Frame-Options DENY/SAMEORIGIN -20; Referrer-Policy missing or leaking (`unsafe-url`, `no-referrer-when-downgrade`) -5; on HTTPS, HSTS missing -20 or under 180 days -10; cookies without `Secure` (HTTPS) -20, without `HttpOnly` -10, without `SameSite` -5.
+- **Errors** unless the page answers 2xx (an error page's headers prove nothing).
 - **Passes** at `min_score` or more; **fails** below it, listing each deduction. Observed value: the score. Evidence: every header's verdict."#,
 };
 
@@ -257,6 +258,9 @@ impl Check for SecurityHeaders {
                 Ok(a) => a,
                 Err(e) => return Outcome::error(e),
             };
+            if let Err(o) = require_success(&answer, "its security headers") {
+                return o;
+            }
             let (score, findings) = score_headers(&answer);
             let problems: Vec<String> = findings
                 .iter()

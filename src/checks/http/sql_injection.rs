@@ -30,7 +30,7 @@ pub const KIND: KindInfo = KindInfo {
     doc: r#"- **Sends** GETs with the parameter set to: the benign value (baseline), quote-breaking probes (`'`, `"`, `')--`, backtick), and true/false boolean pairs in string and numeric form (`' AND '1'='1` / `' AND '1'='2`, `AND 1=1` / `AND 1=2`). No time-based probes.
 - **Passes** when no probe causes a 5xx or a database error message and no boolean pair behaves like an injectable query.
 - **Fails** on a 5xx, a database error signature in the body (PostgreSQL, MySQL/MariaDB, SQLite, MSSQL, Oracle; tested with examples), or when the true probe answers like the baseline (same status, body length within 5%) while the false one does not.
-- **Errors** when the baseline itself answers 5xx (nothing to compare with)."#,
+- **Errors** when the baseline (the benign value) does not answer 2xx: a 401/403/404/5xx baseline means the probes would not reach the query, so nothing can be told."#,
 };
 
 fn default_value() -> String {
@@ -155,9 +155,9 @@ impl Check for SqlInjection {
                     Ok(a) => a,
                     Err(e) => return Outcome::error(e),
                 };
-                if baseline.status >= 500 {
+                if !(200..300).contains(&baseline.status) {
                     return Outcome::error(format!(
-                        "{url} answers {} to the benign value; no baseline to compare with",
+                        "{url} answered {} to the benign value {param}={value:?}: cannot tell, the probes would not reach the query (the baseline must answer 2xx; check the URL and the target's credentials)",
                         baseline.status
                     ));
                 }
