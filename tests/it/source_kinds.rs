@@ -22,6 +22,82 @@ const STRIPE: &str = "sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs";
 const AWS_ID: &str = "AKIAZ2QWERTY7UIOPASD";
 const GITHUB: &str = "ghp_R4nd0mT0k3nV4lu3W1thThirtySixChars01";
 
+fn git_init(dir: &Path) {
+    let out = std::process::Command::new(crate::support::require_binary("git"))
+        .args(["init", "-q"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Partial evidence never certifies: a tree whose only secret sits in a file
+/// that was skipped is at best `warn`, a tree where nothing was scanned is
+/// `error`; unquoted `.env`/YAML/properties secrets are found.
+#[test]
+fn hardcoded_secrets_never_pass_on_what_they_skipped() {
+    let skipped = tempfile::tempdir().unwrap();
+    write(skipped.path(), "src/app.py", "print('hello')\n");
+    write(
+        skipped.path(),
+        "dump/big.sql",
+        format!("{}\nstripe_key = \"{STRIPE}\"\n", "-- x\n".repeat(400_000)),
+    );
+    let only_binary = tempfile::tempdir().unwrap();
+    write(
+        only_binary.path(),
+        "logo.png",
+        b"\x89PNG\r\n\x1a\n\x00\x00".to_vec(),
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let unquoted = tempfile::tempdir().unwrap();
+    write(
+        unquoted.path(),
+        ".env",
+        "DB_HOST=db\nDB_PASSWORD=q7Zp2LwR4xKd9VmT\n",
+    );
+    write(
+        unquoted.path(),
+        "config/application.properties",
+        "spring.datasource.password=Zx8vQ2mL7pK3nR5t\n",
+    );
+    let r = run_checks(
+        &format!(
+            "checks:
+  - {{ name: skipped_warn, kind: hardcoded_secrets, params: {{ dir: \"{s}\" }} }}
+  - {{ name: skipped_strict, kind: hardcoded_secrets, params: {{ dir: \"{s}\", on_unscanned: error }} }}
+  - {{ name: skipped_excluded, kind: hardcoded_secrets, params: {{ dir: \"{s}\", allowlist: {{ paths: ['^dump/'] }} }} }}
+  - {{ name: binary_only, kind: hardcoded_secrets, params: {{ dir: \"{b}\" }} }}
+  - {{ name: empty, kind: hardcoded_secrets, params: {{ dir: \"{e}\" }} }}
+  - {{ name: unquoted, kind: hardcoded_secrets, params: {{ dir: \"{u}\" }} }}
+",
+            s = skipped.path().display(),
+            b = only_binary.path().display(),
+            e = empty.path().display(),
+            u = unquoted.path().display(),
+        ),
+        &[],
+    );
+    r.expect_states(&[
+        (
+            "skipped_warn",
+            "warn",
+            "1 file(s) were not scanned (1 over max_file_size",
+        ),
+        ("skipped_strict", "error", "1 file(s) were not scanned"),
+        ("skipped_excluded", "pass", "no secrets in 1 file(s)"),
+        ("binary_only", "error", "no file was scanned"),
+        ("empty", "error", "no file was scanned"),
+        ("unquoted", "fail", "2 secret(s) found"),
+    ]);
+    let text = by(&r, "unquoted").doc.to_string();
+    assert!(!text.contains("q7Zp2LwR4xKd9VmT") && !text.contains("Zx8vQ2mL7pK3nR5t"));
+}
+
 #[test]
 fn hardcoded_secrets_in_a_real_tree() {
     let dirty = tempfile::tempdir().unwrap();
@@ -46,6 +122,8 @@ fn hardcoded_secrets_in_a_real_tree() {
         "README.md",
         "password = \"changeme\"\nDATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n",
     );
+    // .gitignore rules count only inside a git work tree.
+    git_init(d);
 
     let clean = tempfile::tempdir().unwrap();
     write(
@@ -113,6 +191,14 @@ fn hardcoded_secrets_in_a_real_tree() {
     );
     assert_state(by(&r, "dirty"), "fail", "2 secret(s) found");
     assert_eq!(by(&r, "dirty").doc["evidence"]["baselined"], 1);
+
+    // Outside a git work tree a .gitignore hides nothing.
+    std::fs::remove_dir_all(d.join(".git")).unwrap();
+    let r = run_checks(&config(""), &[]);
+    assert_state(by(&r, "dirty"), "fail", "5 secret(s) found");
+    assert!(by(&r, "dirty").doc["evidence"]["findings"]
+        .to_string()
+        .contains("ignored/secret.txt"));
 
     // A custom rule, and a missing directory.
     let r = run_checks(

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
-    TargetNeed,
+    State, TargetNeed,
 };
 use crate::config::{ByteSize, TargetType};
 
@@ -29,10 +29,11 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate: honours `.gitignore` even outside git, scans hidden files such as `.env`, skips `.git`, never follows symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs per line, its `secret_group` is the secret, an entropy floor and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; a generic rule yields to a specific one on the same secret.
-- **Built-in rules** (each with examples and negative examples, run by a test): `aws-access-key-id`, `aws-secret-access-key`, `github-token` (classic and fine-grained), `gitlab-token`, `slack-token`, `slack-webhook`, `stripe-key`, `google-api-key`, `private-key` (RSA, EC, DSA, OpenSSH, PGP, PKCS#8 blocks), `jwt`, `generic-secret-assignment` (`password|secret|token|api_key... = "..."` with entropy >= 3.5), `database-url-password` (inline passwords in postgres/mysql/mongodb/redis/amqp/mssql URLs).
+    doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate: honours the tree's own `.gitignore` files only when `dir` is inside a git work tree, never parent directories' ones; scans hidden files such as `.env`, skips `.git`, never follows symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs per line, its `secret_group` is the secret, an entropy floor and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; a generic rule yields to a specific one on the same secret.
+- **Built-in rules** (each with examples and negative examples, run by a test): `aws-access-key-id`, `aws-secret-access-key`, `github-token` (classic and fine-grained), `gitlab-token`, `slack-token`, `slack-webhook`, `stripe-key`, `google-api-key`, `private-key` (RSA, EC, DSA, OpenSSH, PGP, PKCS#8 blocks), `jwt`, `generic-secret-assignment` (`password|secret|token|api_key... = "..."` with entropy >= 3.5), `generic-unquoted-secret-assignment` (`DB_PASSWORD=q7Zp...` in `.env`, YAML and `.properties` files: 12+ characters, entropy >= 3.5), `database-url-password` (inline passwords in postgres/mysql/mongodb/redis/amqp/mssql URLs).
 - **Passes** with no finding outside the allowlist and baseline. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated SHA-256 of rule and secret) for baselines. The secret itself never appears. Observed value: findings.
-- **Errors** when `dir` is missing or not a directory; unreadable files are counted in the evidence."#,
+- **Warns** (never passes) when nothing was found but some files were not scanned (over `max_file_size`, binary, unreadable): a secret there would go unseen; the counts are in the evidence. `on_unscanned: error` makes that an error; exclude intended files (images, dumps) with `allowlist.paths`.
+- **Errors** when `dir` is missing or not a directory, or no file at all was scanned."#,
 };
 
 /// Findings listed in the evidence at most.
@@ -75,15 +76,28 @@ pub struct Params {
     pub disable_rules: Vec<String>,
     #[serde(default)]
     pub allowlist: Allowlist,
+    /// State when no secret was found but some files were not scanned (over
+    /// `max_file_size`, binary, unreadable): `warn` (default) or `error`.
+    /// Never `pass`: a secret in those files would go unseen.
+    #[serde(default)]
+    pub on_unscanned: Unscanned,
 }
 
-/// One finding, without the secret.
+/// What partial evidence yields; only stricter than `warn` can be chosen.
+#[derive(Debug, Default, Clone, Copy, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Unscanned {
+    #[default]
+    Warn,
+    Error,
+}
 
 #[derive(Debug)]
 struct HardcodedSecrets {
     root: PathBuf,
     scanner: Arc<Scanner>,
     baseline: Option<PathBuf>,
+    on_unscanned: State,
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
@@ -119,6 +133,10 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         root: resolve_path(input, params.dir.as_deref(), "dir")?,
         scanner: Arc::new(scanner),
         baseline,
+        on_unscanned: match params.on_unscanned {
+            Unscanned::Warn => State::Warn,
+            Unscanned::Error => State::Error,
+        },
     }))
 }
 
@@ -159,17 +177,32 @@ impl Check for HardcodedSecrets {
                 .take(MAX_REPORTED)
                 .map(|f| json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint}))
                 .collect();
-            let outcome = if findings.is_empty() {
-                Outcome::pass(format!(
-                    "no secrets in {files} file(s) under {}{}",
-                    self.root.display(),
-                    if baselined > 0 {
-                        format!(" ({baselined} baselined)")
-                    } else {
-                        String::new()
-                    }
-                ))
-            } else {
+            let finished = started.elapsed().as_secs_f64();
+            let count = findings.len();
+            let finish = |outcome: Outcome| {
+                outcome
+                    .observed(count as f64)
+                    .threshold(0.0)
+                    .evidence("findings", listed.clone())
+                    .evidence("files_scanned", files)
+                    .evidence("bytes_scanned", stats.bytes.load(Ordering::Relaxed))
+                    .evidence(
+                        "skipped_binary",
+                        stats.skipped_binary.load(Ordering::Relaxed),
+                    )
+                    .evidence(
+                        "skipped_too_large",
+                        stats.skipped_large.load(Ordering::Relaxed),
+                    )
+                    .evidence("unreadable", stats.errors.load(Ordering::Relaxed))
+                    .evidence("baselined", baselined)
+                    .evidence("scan_seconds", finished)
+            };
+            let skipped_large = stats.skipped_large.load(Ordering::Relaxed);
+            let skipped_binary = stats.skipped_binary.load(Ordering::Relaxed);
+            let unreadable = stats.errors.load(Ordering::Relaxed);
+            let unscanned = skipped_large + skipped_binary + unreadable;
+            let outcome = if !findings.is_empty() {
                 let shown: Vec<String> = findings
                     .iter()
                     .take(5)
@@ -181,24 +214,31 @@ impl Check for HardcodedSecrets {
                     shown.join(", "),
                     if findings.len() > 5 { ", ..." } else { "" }
                 ))
+            } else if files == 0 {
+                Outcome::error(format!(
+                    "no file was scanned under {} ({unscanned} skipped or unreadable): nothing was verified",
+                    self.root.display()
+                ))
+            } else if unscanned > 0 {
+                let outcome = Outcome::new(
+                    self.on_unscanned,
+                    format!(
+                        "no secrets in {files} scanned file(s), but {unscanned} file(s) were not scanned ({skipped_large} over max_file_size, {skipped_binary} binary, {unreadable} unreadable): a secret there would go unseen; exclude them with allowlist.paths if that is intended"
+                    ),
+                );
+                return finish(outcome);
+            } else {
+                Outcome::pass(format!(
+                    "no secrets in {files} file(s) under {}{}",
+                    self.root.display(),
+                    if baselined > 0 {
+                        format!(" ({baselined} baselined)")
+                    } else {
+                        String::new()
+                    }
+                ))
             };
-            outcome
-                .observed(findings.len() as f64)
-                .threshold(0.0)
-                .evidence("findings", listed)
-                .evidence("files_scanned", files)
-                .evidence("bytes_scanned", stats.bytes.load(Ordering::Relaxed))
-                .evidence(
-                    "skipped_binary",
-                    stats.skipped_binary.load(Ordering::Relaxed),
-                )
-                .evidence(
-                    "skipped_too_large",
-                    stats.skipped_large.load(Ordering::Relaxed),
-                )
-                .evidence("unreadable", stats.errors.load(Ordering::Relaxed))
-                .evidence("baselined", baselined)
-                .evidence("scan_seconds", started.elapsed().as_secs_f64())
+            finish(outcome)
         })
     }
 }

@@ -231,12 +231,17 @@ impl Scanner {
         }
         let findings = Mutex::new(Vec::new());
         let stats = ScanStats::default();
+        // Ignore rules apply only inside a git work tree and only from the
+        // scanned tree itself: a stray .gitignore elsewhere (or in a parent
+        // directory) must not hide files from the scan.
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
+            .ignore(false)
+            .parents(false)
             .git_ignore(true)
             .git_exclude(false)
             .git_global(false)
-            .require_git(false)
+            .require_git(true)
             .follow_links(false)
             .filter_entry(|e| e.file_name() != ".git")
             .threads(

@@ -146,6 +146,17 @@ pub static RULES: &[RuleSpec] = &[
         negative_examples: &["password = \"changeme\"", "token = \"${API_TOKEN}\"", "password = \"aaaaaaaaaaaa\"", "secret: \"{{ vault_secret }}\"", "password_hint = \"your-password\""],
     },
     RuleSpec {
+        id: "generic-unquoted-secret-assignment",
+        description: "password/secret/token/api key assigned an unquoted high-entropy value (.env, YAML, .properties)",
+        regex: r#"(?i)^\s*(?:export\s+)?[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|client[_-]?secret|private[_-]?key)[A-Za-z0-9_.-]*\s*[:=]\s*([A-Za-z0-9+=_!@%^&*~-][A-Za-z0-9+/=_!@%^&*~-]{11,199})\s*(?:#.*)?$"#,
+        keywords: &["pass", "pwd", "secret", "token", "key"],
+        secret_group: 1,
+        entropy: Some(3.5),
+        ignore_values: Some(PLACEHOLDER),
+        examples: &["DB_PASSWORD=q7Zp2LwR4xKd9Vm", "export API_TOKEN=Hq7Zp2Lw9Rx4Ck1V", "api_key: f3A9kQ2zL8xW1vB7", "spring.datasource.password=Zx8vQ2mL7pK3nR5t"],
+        negative_examples: &["DB_PASSWORD=${DB_PASSWORD}", "password: changeme", "TOKEN_TTL=3600", "password_file: /run/secrets/pg", "token = get_token(request)", "SECRET_KEY=aaaaaaaaaaaaaaaa", "api_key: <your-api-key>"],
+    },
+    RuleSpec {
         id: "database-url-password",
         description: "database or broker URL with an inline password",
         regex: r#"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^:/\s@"']+:([^@/\s"']{3,})@[^\s"']+"#,
