@@ -48,11 +48,7 @@ fn hardcoded_secrets_never_pass_on_what_they_skipped() {
         format!("{}\nstripe_key = \"{STRIPE}\"\n", "-- x\n".repeat(400_000)),
     );
     let only_binary = tempfile::tempdir().unwrap();
-    write(
-        only_binary.path(),
-        "logo.png",
-        b"\x89PNG\r\n\x1a\n\x00\x00".to_vec(),
-    );
+    write(only_binary.path(), "logo.png", b"\x89PNG\r\n\x1a\n\x00\x00");
     let empty = tempfile::tempdir().unwrap();
     let unquoted = tempfile::tempdir().unwrap();
     write(
