@@ -299,7 +299,7 @@ fn dependency_vulnerabilities_against_a_local_advisory_db() {
         r#"
 checks:
   - {{ name: vulnerable, kind: dependency_vulnerabilities, params: {{ dir: "{p}", advisory_db: "{db}" }} }}
-  - {{ name: tolerant, kind: dependency_vulnerabilities, params: {{ dir: "{p}", advisory_db: "{db}", max: {{ critical: 0, high: 1 }} }} }}
+  - {{ name: tolerant, kind: dependency_vulnerabilities, params: {{ dir: "{p}", advisory_db: "{db}", max: {{ critical: 0, high: 1, moderate: 2 }} }} }}
   - {{ name: patched, kind: dependency_vulnerabilities, params: {{ dir: "{safe}", advisory_db: "{db}" }} }}
   - {{ name: zipped, kind: dependency_vulnerabilities, params: {{ dir: "{p}", lockfiles: [web/package-lock.json], advisory_db: "{zipped}" }} }}
   - {{ name: stale_db, kind: dependency_vulnerabilities, params: {{ dir: "{safe}", advisory_db: "{stale}" }} }}
@@ -357,6 +357,71 @@ fn run_on_repo(dir: &Path, checks: &str) -> Results {
 
 fn today() -> String {
     prodready_exporter::clock::date_of(prodready_exporter::clock::unix_now())
+}
+
+/// What the database cannot speak for is never "none vulnerable": another
+/// ecosystem's advisories, an unparsable version, a lockfile without
+/// packages; an unrated advisory fails under the default limits.
+#[test]
+fn dependency_vulnerabilities_never_pass_on_what_they_could_not_check() {
+    let db = fixtures();
+    let npm_only = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(npm_only.path().join("osv/npm")).unwrap();
+    copy_tree(&db.join("osv/npm"), &npm_only.path().join("osv/npm"));
+    let cargo = tempfile::tempdir().unwrap();
+    write(
+        cargo.path(),
+        "Cargo.lock",
+        "version = 3\n[[package]]\nname = \"serde\"\nversion = \"1.0.190\"\n",
+    );
+    let odd_version = tempfile::tempdir().unwrap();
+    write(odd_version.path(), "requirements.txt", "requests==latest\n");
+    let no_packages = tempfile::tempdir().unwrap();
+    write(
+        no_packages.path(),
+        "package-lock.json",
+        r#"{"lockfileVersion": 3, "packages": {"": {"name": "empty-app"}}}"#,
+    );
+    let unrated = tempfile::tempdir().unwrap();
+    write(
+        unrated.path(),
+        "osv/crates/UNRATED-1.json",
+        r#"{"id": "UNRATED-1", "modified": "2026-11-01T00:00:00Z", "affected": [{"package": {"ecosystem": "crates.io", "name": "serde"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.200"}]}]}]}"#,
+    );
+    let r = run_checks(
+        &format!(
+            r#"
+checks:
+  - {{ name: other_ecosystem, kind: dependency_vulnerabilities, params: {{ dir: "{cargo}", advisory_db: "{npm_only}" }} }}
+  - {{ name: odd_version, kind: dependency_vulnerabilities, params: {{ dir: "{odd}", advisory_db: "{db}" }} }}
+  - {{ name: no_packages, kind: dependency_vulnerabilities, params: {{ dir: "{none}", advisory_db: "{db}" }} }}
+  - {{ name: unrated, kind: dependency_vulnerabilities, params: {{ dir: "{cargo}", advisory_db: "{unrated}" }} }}
+  - {{ name: unrated_tolerated, kind: dependency_vulnerabilities, params: {{ dir: "{cargo}", advisory_db: "{unrated}", max: {{ unknown: 1 }} }} }}
+"#,
+            cargo = cargo.path().display(),
+            npm_only = npm_only.path().display(),
+            odd = odd_version.path().display(),
+            db = db.display(),
+            none = no_packages.path().display(),
+            unrated = unrated.path().display(),
+        ),
+        &[],
+    );
+    r.expect_states(&[
+        (
+            "other_ecosystem",
+            "error",
+            "no advisory for the ecosystem of Cargo.lock (crates.io)",
+        ),
+        (
+            "odd_version",
+            "warn",
+            "requests@latest (GHSA-j8r2-6x86-q33q)",
+        ),
+        ("no_packages", "error", "list no package"),
+        ("unrated", "fail", "1 unknown (limit 0)"),
+        ("unrated_tolerated", "pass", "1 unknown within limits"),
+    ]);
 }
 
 #[test]

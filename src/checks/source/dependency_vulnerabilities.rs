@@ -32,14 +32,17 @@ pub const KIND: KindInfo = KindInfo {
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `poetry.lock`, `requirements.txt` (pinned `==` lines), `go.sum`, `Gemfile.lock`, `mix.lock`.
 - **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db`, and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI, names normalized), RubyGems. Severity from `database_specific.severity`, else the CVSS v3 base score computed from the vector (RustSec `cvss`).
-- **Passes** when every severity count is within `max` and the database is fresh; **fails** over a limit, listing `name@version (advisory ids, severity)`; **warns** when the newest advisory file is older than `max_db_age`; **errors** when no lockfile is found, a lockfile or advisory cannot be parsed, or the database directory is missing. Observed value: vulnerable packages. Nothing is downloaded."#,
+- **Passes** when every severity count is within `max` (0 for every severity not listed, `unknown` included) and the database is fresh. Observed value: vulnerable packages. Nothing is downloaded.
+- **Fails** over a limit, listing `name@version (advisory ids, severity)`.
+- **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), or the newest advisory file is older than `max_db_age`.
+- **Errors** when no lockfile is found, the lockfiles list no package, the database holds no advisory for a lockfile's ecosystem (an npm-only database says nothing about `Cargo.lock`), a lockfile or advisory cannot be parsed, or the database directory is missing."#,
 };
 
 const fn default_max_db_age() -> ConfigDuration {
     ConfigDuration(std::time::Duration::from_secs(7 * 86_400))
 }
 fn default_limits() -> BTreeMap<String, u64> {
-    BTreeMap::from([("critical".to_owned(), 0), ("high".to_owned(), 0)])
+    BTreeMap::new()
 }
 const fn default_max_depth() -> usize {
     6
@@ -58,7 +61,9 @@ pub struct Params {
     /// Local advisory database (OSV JSON / zip files, RustSec layout).
     pub advisory_db: PathBuf,
     /// Most vulnerable packages allowed per severity (critical, high,
-    /// moderate, low, unknown). Default: critical 0, high 0, others unlimited.
+    /// moderate, low, unknown). Every severity not listed allows 0, so an
+    /// unrated (`unknown`) advisory fails like any other; raise a limit to
+    /// tolerate some.
     #[serde(default = "default_limits")]
     pub max: BTreeMap<String, u64>,
     /// A database older than this is `warn`. Default 7d.
@@ -81,7 +86,7 @@ struct DependencyVulnerabilities {
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
-    let mut max = BTreeMap::new();
+    let mut max: BTreeMap<Severity, u64> = Severity::ALL.into_iter().map(|s| (s, 0)).collect();
     for (k, v) in &params.max {
         let sev = Severity::ALL
             .into_iter()
@@ -157,6 +162,8 @@ fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
     }
     let db = AdvisoryDb::load(&this.advisory_db)?;
     let mut vulnerable = Vec::new();
+    let mut undecided: Vec<String> = Vec::new();
+    let mut uncovered: Vec<String> = Vec::new();
     let mut packages = 0usize;
     for lockfile in &lockfiles {
         let (eco, list) = parse_lockfile(lockfile)?;
@@ -166,8 +173,24 @@ fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
             .unwrap_or(lockfile)
             .display()
             .to_string();
+        if !list.is_empty() && !db.covers(eco) {
+            uncovered.push(format!("{shown} ({})", eco.osv_name()));
+            continue;
+        }
         for p in &list {
-            let hits = db.matching(eco, p);
+            let (hits, unknown) = db.judged(eco, p);
+            if hits.is_empty() && !unknown.is_empty() {
+                undecided.push(format!(
+                    "{}@{} ({})",
+                    p.name,
+                    p.version,
+                    unknown
+                        .iter()
+                        .map(|a| a.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
             if let Some(severity) = hits.iter().map(|a| a.severity).min() {
                 vulnerable.push(Vulnerable {
                     lockfile: shown.clone(),
@@ -216,6 +239,16 @@ fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
             )
         })
         .collect();
+    if packages == 0 {
+        return Err(format!(
+            "the lockfile(s) {} list no package: nothing was checked",
+            lockfiles
+                .iter()
+                .map(|l| l.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let (state, message) = if !over.is_empty() {
         (
             State::Fail,
@@ -223,6 +256,24 @@ fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
                 "vulnerable dependencies over the limits: {}: {}",
                 over.join(", "),
                 listed.join("; ")
+            ),
+        )
+    } else if !uncovered.is_empty() {
+        (
+            State::Error,
+            format!(
+                "the advisory database has no advisory for the ecosystem of {}: those packages were not checked (add that ecosystem's advisories to {})",
+                uncovered.join(", "),
+                this.advisory_db.display()
+            ),
+        )
+    } else if !undecided.is_empty() {
+        (
+            State::Warn,
+            format!(
+                "{} package version(s) cannot be compared with their advisories (unparsable in the ecosystem's version scheme), so they are not verified: {}",
+                undecided.len(),
+                undecided.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
             ),
         )
     } else if stale {
@@ -259,6 +310,8 @@ fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
         })).collect::<Vec<_>>())
         .evidence("lockfiles", lockfiles.iter().map(|l| l.display().to_string()).collect::<Vec<_>>())
         .evidence("packages", packages)
+        .evidence("undecidable", undecided)
+        .evidence("ecosystems_without_advisories", uncovered)
         .evidence("advisory_files", db.files)
         .evidence("advisory_db_age_seconds", db_age))
 }

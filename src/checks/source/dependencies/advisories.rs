@@ -93,26 +93,54 @@ pub struct AdvisoryDb {
     pub newest: i64,
 }
 
+/// Whether an advisory applies to a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Affected,
+    NotAffected,
+    /// The version cannot be ordered against the advisory's ranges in its
+    /// ecosystem's scheme: nothing can be said.
+    Undecidable,
+}
+
 impl Advisory {
-    pub fn affects(&self, eco: Ecosystem, version: &str) -> bool {
+    pub fn judge(&self, eco: Ecosystem, version: &str) -> Verdict {
         match &self.rule {
             Rule::Osv { ranges, versions } => {
-                versions.iter().any(|v| v == version)
-                    || ranges
-                        .iter()
-                        .any(|events| osv_range_affects(eco, events, version))
+                if versions.iter().any(|v| v == version) {
+                    return Verdict::Affected;
+                }
+                let mut undecidable = false;
+                for events in ranges {
+                    match osv_range_affects(eco, events, version) {
+                        Some(true) => return Verdict::Affected,
+                        Some(false) => {}
+                        None => undecidable = true,
+                    }
+                }
+                if undecidable {
+                    Verdict::Undecidable
+                } else {
+                    Verdict::NotAffected
+                }
             }
             Rule::RustSec { safe } => match semver::Version::parse(version) {
-                Ok(v) => !safe.iter().any(|req| req.matches(&v)),
-                Err(_) => false,
+                Ok(v) if safe.iter().any(|req| req.matches(&v)) => Verdict::NotAffected,
+                Ok(_) => Verdict::Affected,
+                Err(_) => Verdict::Undecidable,
             },
         }
+    }
+
+    pub fn affects(&self, eco: Ecosystem, version: &str) -> bool {
+        self.judge(eco, version) == Verdict::Affected
     }
 }
 
 /// OSV's algorithm: walk events in version order; introduced sets affected,
 /// fixed (at or below the version) and last_affected (below it) clear it.
-fn osv_range_affects(eco: Ecosystem, events: &[(String, String)], version: &str) -> bool {
+/// `None` when the version cannot be compared with an event.
+fn osv_range_affects(eco: Ecosystem, events: &[(String, String)], version: &str) -> Option<bool> {
     let mut sorted: Vec<&(String, String)> = events.iter().collect();
     sorted.sort_by(|a, b| {
         if a.1 == "0" {
@@ -130,7 +158,7 @@ fn osv_range_affects(eco: Ecosystem, events: &[(String, String)], version: &str)
         } else {
             compare(eco, version, at)
         };
-        let Some(cmp) = cmp else { continue };
+        let cmp = cmp?;
         match kind.as_str() {
             "introduced" if cmp != std::cmp::Ordering::Less => affected = true,
             "fixed" if cmp != std::cmp::Ordering::Less => affected = false,
@@ -139,7 +167,7 @@ fn osv_range_affects(eco: Ecosystem, events: &[(String, String)], version: &str)
             _ => {}
         }
     }
-    affected
+    Some(affected)
 }
 
 fn osv_severity(doc: &Value) -> Severity {
@@ -374,12 +402,32 @@ impl AdvisoryDb {
 
     /// The advisories that affect a package version.
     pub fn matching(&self, eco: Ecosystem, package: &Package) -> Vec<&Advisory> {
-        self.by_package
+        self.judged(eco, package).0
+    }
+
+    /// The advisories that affect a package version, and those its version
+    /// cannot be compared with (unparsable in the ecosystem's scheme).
+    pub fn judged(&self, eco: Ecosystem, package: &Package) -> (Vec<&Advisory>, Vec<&Advisory>) {
+        let mut affected = Vec::new();
+        let mut undecidable = Vec::new();
+        for a in self
+            .by_package
             .get(&(eco, eco.normalize(&package.name)))
             .into_iter()
             .flatten()
-            .filter(|a| a.affects(eco, &package.version))
-            .collect()
+        {
+            match a.judge(eco, &package.version) {
+                Verdict::Affected => affected.push(a),
+                Verdict::Undecidable => undecidable.push(a),
+                Verdict::NotAffected => {}
+            }
+        }
+        (affected, undecidable)
+    }
+
+    /// Whether the database holds any advisory for `eco`.
+    pub fn covers(&self, eco: Ecosystem) -> bool {
+        self.by_package.keys().any(|(e, _)| *e == eco)
     }
 }
 
@@ -396,19 +444,28 @@ mod tests {
     #[test]
     fn osv_ranges_follow_the_spec() {
         let r = ev(&[("introduced", "3.7.0"), ("fixed", "4.17.19")]);
-        assert!(osv_range_affects(Ecosystem::Npm, &r, "4.17.15"));
-        assert!(!osv_range_affects(Ecosystem::Npm, &r, "4.17.19"));
-        assert!(!osv_range_affects(Ecosystem::Npm, &r, "3.6.0"));
+        assert_eq!(osv_range_affects(Ecosystem::Npm, &r, "4.17.15"), Some(true));
+        assert_eq!(
+            osv_range_affects(Ecosystem::Npm, &r, "4.17.19"),
+            Some(false)
+        );
+        assert_eq!(osv_range_affects(Ecosystem::Npm, &r, "3.6.0"), Some(false));
         let r = ev(&[("introduced", "0"), ("last_affected", "1.2.0")]);
-        assert!(osv_range_affects(Ecosystem::PyPI, &r, "1.2.0"));
-        assert!(!osv_range_affects(Ecosystem::PyPI, &r, "1.2.1"));
+        assert_eq!(osv_range_affects(Ecosystem::PyPI, &r, "1.2.0"), Some(true));
+        assert_eq!(osv_range_affects(Ecosystem::PyPI, &r, "1.2.1"), Some(false));
         let r = ev(&[
             ("introduced", "1.0.0"),
             ("fixed", "1.0.5"),
             ("introduced", "2.0.0"),
             ("fixed", "2.0.1"),
         ]);
-        assert!(osv_range_affects(Ecosystem::CratesIo, &r, "2.0.0"));
-        assert!(!osv_range_affects(Ecosystem::CratesIo, &r, "1.5.0"));
+        assert_eq!(
+            osv_range_affects(Ecosystem::CratesIo, &r, "2.0.0"),
+            Some(true)
+        );
+        assert_eq!(
+            osv_range_affects(Ecosystem::CratesIo, &r, "1.5.0"),
+            Some(false)
+        );
     }
 }
