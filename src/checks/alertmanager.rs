@@ -28,7 +28,7 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /api/v2/status` (cluster status and the running config's `original` YAML) and, with `watchdog_alert`, `GET /api/v2/alerts?active=true`.
-- **Passes** when the cluster is `ready` (or `disabled` on a single node), every receiver reachable from the routing tree has at least one `*_configs` integration, and the watchdog (if named) is active. **Fails** naming receivers without integrations (they silently drop alerts), a missing watchdog, or another cluster status; **warns** while the cluster is `settling`. Observed value: routed receivers without integrations."#,
+- **Passes** when the cluster is `ready` (or `disabled` on a single node), every receiver reachable from the routing tree has at least one `*_configs` integration, and the watchdog (if named) is active. **Fails** when the running config has no route reaching a receiver, naming receivers without integrations (they silently drop alerts), a missing watchdog, or another cluster status; **warns** while the cluster is `settling`. Observed value: routed receivers without integrations."#,
 };
 
 /// Params of the `alertmanager` kind.
@@ -113,6 +113,9 @@ impl Check for Alertmanager {
                     "ready" | "disabled" => {}
                     "settling" => warnings.push("the cluster is still settling".to_owned()),
                     other => failures.push(format!("cluster status is {other:?}")),
+                }
+                if reachable.is_empty() {
+                    failures.push("the running config has no route with a receiver: no alert reaches anyone".to_owned());
                 }
                 if !silent.is_empty() {
                     failures.push(format!(

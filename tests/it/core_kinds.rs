@@ -131,6 +131,15 @@ fn backup_freshness_passes_fails_and_errors() {
     );
     let nothing = tempfile::tempdir().unwrap();
     let not_a_dir = fresh.path().join("notes.txt");
+    let future = tempfile::tempdir().unwrap();
+    let dump = future.path().join("db.sql.gz");
+    std::fs::write(&dump, vec![b'x'; 4096]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&dump)
+        .unwrap()
+        .set_modified(SystemTime::now() + Duration::from_secs(3 * 86_400))
+        .unwrap();
 
     let results = run(
         &format!(
@@ -144,12 +153,15 @@ checks:
   - {{ name: none, kind: backup_freshness, params: {{ dir: "{nothing}", max_age: 26h }} }}
   - {{ name: missing, kind: backup_freshness, params: {{ dir: /nonexistent/backups, max_age: 26h }} }}
   - {{ name: notdir, kind: backup_freshness, params: {{ dir: "{notdir}", max_age: 26h }} }}
+  - {{ name: future, kind: backup_freshness, params: {{ dir: "{future}", max_age: 26h }} }}
+  - {{ name: tiny, kind: backup_freshness, params: {{ dir: "{stale}", max_age: 30d }} }}
 "#,
             fresh = fresh.path().display(),
             stale = stale.path().display(),
             empty = empty_file.path().display(),
             nothing = nothing.path().display(),
             notdir = not_a_dir.display(),
+            future = future.path().display(),
         ),
         &[],
     );
@@ -167,6 +179,10 @@ checks:
             "cannot read directory /nonexistent/backups",
         ),
         ("notdir", "error", "Not a directory"),
+        // A date in the future is no evidence of a recent backup.
+        ("future", "fail", "in the future: its age cannot be trusted"),
+        // 100 bytes is below the default minimum of 1 KiB.
+        ("tiny", "fail", "is 100 bytes (minimum 1024)"),
     ]);
 }
 

@@ -189,13 +189,14 @@ checks:
   - {{ name: promql_ok, kind: promql, target: prom, params: {{ query: 'up{{job="app"}}', op: "==", threshold: 1 }} }}
   - {{ name: promql_fail, kind: promql, target: prom, params: {{ query: 'up{{job="broken"}}', op: "==", threshold: 1 }} }}
   - {{ name: promql_empty, kind: promql, target: prom, params: {{ query: 'no_such_series_xyz', op: ">", threshold: 0 }} }}
-  - {{ name: promql_empty_ok, kind: promql, target: prom, params: {{ query: 'no_such_series_xyz', op: ">", threshold: 0, on_empty: pass }} }}
+  - {{ name: promql_empty_unknown, kind: promql, target: prom, params: {{ query: 'no_such_series_xyz', op: ">", threshold: 0, on_empty: unknown }} }}
   - {{ name: promql_syntax, kind: promql, target: prom, params: {{ query: 'sum(', op: ">", threshold: 0 }} }}
   - {{ name: leak, kind: memory_growth, target: prom, params: {{ selector: '{{component="leaky"}}', window: 1m, horizon: 1d, max_growth: 100MiB, min_samples: 5 }} }}
   - {{ name: steady, kind: memory_growth, target: prom, params: {{ selector: '{{component="steady"}}', window: 1m, horizon: 1d, max_growth: 100MiB, min_samples: 5 }} }}
   - {{ name: too_little, kind: memory_growth, target: prom, params: {{ selector: '{{component="leaky"}}', window: 1m, max_growth: 100MiB, min_samples: 100000 }} }}
   - {{ name: disk_full_soon, kind: capacity, target: prom, params: {{ usage: 'disk_used_bytes{{volume="data"}}', limit: 'disk_size_bytes{{volume="data"}}', window: 1m, horizon: 1h }} }}
   - {{ name: pool_ok, kind: capacity, target: prom, params: {{ usage: 'pool_used{{pool="db"}}', limit: 100, window: 1m, horizon: 7d }} }}
+  - {{ name: pool_no_trend, kind: capacity, target: prom, params: {{ usage: 'pool_used{{pool="db"}}', limit: 100, window: 1s, horizon: 7d }} }}
   - {{ name: am_ok, kind: alertmanager, target: am, params: {{ watchdog_alert: Watchdog }} }}
   - {{ name: am_blackhole, kind: alertmanager, target: bad_am }}
   - {{ name: am_no_watchdog, kind: alertmanager, target: bad_am, params: {{ watchdog_alert: Watchdog }} }}
@@ -249,7 +250,7 @@ checks:
             "up{instance=\"127.0.0.1:1\", job=\"broken\"} = 0",
         ),
         ("promql_empty", "error", "the query returned no data"),
-        ("promql_empty_ok", "pass", "no data"),
+        ("promql_empty_unknown", "unknown", "no data"),
         ("promql_syntax", "error", "answered 400"),
         ("leak", "warn", "suspect leak"),
     ]);
@@ -263,6 +264,7 @@ checks:
     assert!((10.0..120.0).contains(&eta), "{eta}");
     r.expect_states(&[
         ("pool_ok", "pass", "not growing"),
+        ("pool_no_trend", "unknown", "no trend yet"),
         ("am_ok", "pass", "cluster disabled"),
     ]);
     assert!(by(&r, "am_ok").message.contains("Watchdog firing"));

@@ -567,6 +567,11 @@ fn test_report_reads_junit_files() {
     write(d, "notxml/junit.xml", "this is not xml");
     write(
         d,
+        "skipped/junit.xml",
+        r#"<testsuite tests="2"><testcase name="a"><skipped/></testcase><testcase name="b"><skipped/></testcase></testsuite>"#,
+    );
+    write(
+        d,
         "stale/junit.xml",
         r#"<testsuite tests="1"><testcase name="ok"/></testsuite>"#,
     );
@@ -579,6 +584,7 @@ fn test_report_reads_junit_files() {
   - { name: tests_missing, kind: test_report, target: repo, params: { reports: ["nowhere/*.xml"] } }
   - { name: tests_garbage, kind: test_report, target: repo, params: { reports: [notxml/junit.xml] } }
   - { name: tests_stale, kind: test_report, target: repo, params: { reports: [stale/junit.xml] } }
+  - { name: tests_all_skipped, kind: test_report, target: repo, params: { reports: [skipped/junit.xml] } }
 "#,
     );
     r.expect_states(&[
@@ -591,6 +597,11 @@ fn test_report_reads_junit_files() {
         ("tests_missing", "error", "no JUnit report matches"),
         ("tests_garbage", "error", "not XML"),
         ("tests_stale", "fail", "newest report is 3d old"),
+        (
+            "tests_all_skipped",
+            "fail",
+            "only 0 test(s) ran (2 skipped), minimum 1",
+        ),
     ]);
 }
 

@@ -25,7 +25,9 @@ pub const KIND: KindInfo = KindInfo {
     build: build_capacity,
     params: <CapacityParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** the `usage` query, `deriv((usage)[window:])`, and the `limit` (a number, or a query whose series match `usage` by labels).
-- **Passes** when nothing grows, or the soonest series is full later than the horizon; **fails** when a series will be full within the horizon at the current trend (or already is). Observed value: seconds until the soonest series is full. **Errors** when `usage` returns nothing or no series has a matching limit."#,
+- **Passes** when every series has a trend and nothing grows, or the soonest series is full later than the horizon; **fails** when a series will be full within the horizon at the current trend (or already is). Observed value: seconds until the soonest series is full.
+- **Unknown** when a series has no trend yet (too few samples in `window` for `deriv`): "not growing" cannot be told from "not measured".
+- **Errors** when `usage` returns nothing or no series has a matching limit."#,
 };
 
 /// A limit: a number, or a PromQL expression with the same labels as `usage`.
@@ -97,13 +99,20 @@ impl Check for Capacity {
                 };
                 let mut soonest: Option<(String, f64)> = None;
                 let mut lines = Vec::new();
+                let mut no_trend = Vec::new();
                 for (labels, used) in &usage {
                     let Some(limit) = limit_for(labels) else { continue };
                     // deriv() drops the metric name; match on the other labels.
                     let same = |l: &BTreeMap<String, String>| {
                         l.iter().filter(|(k, _)| *k != "__name__").eq(labels.iter().filter(|(k, _)| *k != "__name__"))
                     };
-                    let slope = slopes.iter().find(|(l, _)| same(l)).map_or(0.0, |(_, s)| *s);
+                    // A series without a slope (too few samples in the
+                    // window) has no known trend: it is not "not growing".
+                    let Some(slope) = slopes.iter().find(|(l, _)| same(l)).map(|(_, s)| *s) else {
+                        no_trend.push(series_name(labels));
+                        lines.push(json!({"series": series_name(labels), "used": used, "limit": limit, "per_second": Value::Null}));
+                        continue;
+                    };
                     let left = limit - used;
                     let eta = if left <= 0.0 { 0.0 } else if slope > 0.0 { left / slope } else { f64::INFINITY };
                     lines.push(json!({"series": series_name(labels), "used": used, "limit": limit, "per_second": slope, "seconds_until_full": if eta.is_finite() { json!(eta) } else { Value::Null }}));
@@ -112,17 +121,30 @@ impl Check for Capacity {
                     }
                 }
                 let Some((name, eta)) = soonest else {
+                    if !no_trend.is_empty() {
+                        return Ok(Outcome::unknown(format!(
+                            "no trend yet over {window} for {}: too few samples to tell whether it grows",
+                            no_trend.join(", ")
+                        ))
+                        .evidence("series", lines));
+                    }
                     return Err(Outcome::error("no usage series has a matching limit"));
                 };
                 let horizon = p.horizon.0.as_secs_f64();
-                let outcome = if eta.is_infinite() {
-                    Outcome::pass(format!("{} series not growing over {window}", usage.len()))
-                } else if eta < horizon {
+                let outcome = if eta < horizon {
                     Outcome::fail(format!(
                         "{name} is full in {} at the {window} trend, sooner than {}",
                         format_duration(std::time::Duration::from_secs(eta as u64)),
                         format_duration(p.horizon.0)
                     ))
+                } else if !no_trend.is_empty() {
+                    Outcome::unknown(format!(
+                        "no trend yet over {window} for {}; the others are not full within {}",
+                        no_trend.join(", "),
+                        format_duration(p.horizon.0)
+                    ))
+                } else if eta.is_infinite() {
+                    Outcome::pass(format!("{} series not growing over {window}", usage.len()))
                 } else {
                     Outcome::pass(format!(
                         "soonest full: {name} in {} (horizon {})",

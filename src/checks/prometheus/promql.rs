@@ -22,7 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     build: build_promql,
     params: <PromqlParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /api/v1/query?query=...` (instant vector or scalar).
-- **Passes** when every series satisfies `value op threshold`; **fails** listing the series that do not (observed value: the first failing, else the first series); an empty result is `error` by default; a query error (e.g. a syntax error, 400 `bad_data`) is `error` with Prometheus' message."#,
+- **Passes** when every series satisfies `value op threshold`; **fails** listing the series that do not (observed value: the first failing, else the first series); an empty result is `error` by default (`on_empty: unknown` or `fail` instead; never `pass`, since nothing was verified); a query error (e.g. a syntax error, 400 `bad_data`) is `error` with Prometheus' message."#,
 };
 
 /// Comparison operators.
@@ -73,7 +73,6 @@ pub enum OnEmpty {
     #[default]
     Error,
     Unknown,
-    Pass,
     Fail,
 }
 
@@ -87,7 +86,9 @@ pub struct PromqlParams {
     pub op: Op,
     /// The number each value is compared with.
     pub threshold: f64,
-    /// State when the query returns nothing. Default error.
+    /// State when the query returns nothing: `error` (default), `unknown` or
+    /// `fail`. Never `pass`: an empty result verifies nothing (write the
+    /// query so that absence yields a series, e.g. with `absent()`).
     #[serde(default)]
     pub on_empty: OnEmpty,
 }
@@ -123,7 +124,6 @@ impl Check for Promql {
                         return Ok(match p.on_empty {
                             OnEmpty::Error => Outcome::error(message),
                             OnEmpty::Unknown => Outcome::unknown(message),
-                            OnEmpty::Pass => Outcome::pass(message),
                             OnEmpty::Fail => Outcome::fail(message),
                         }
                         .threshold(p.threshold));

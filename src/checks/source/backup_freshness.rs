@@ -25,24 +25,21 @@ pub const KIND: KindInfo = KindInfo {
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"The newest file matching a pattern in a directory.
 
-| param | default | |
-|---|---|---|
-| `dir` | the `path` target | relative paths resolve against the target |
-| `pattern` | `*` | file-name glob (`*.sql.gz`) |
-| `max_age` | required | |
-| `min_size` | `1` | bytes or a size (`10MiB`) |
-
 - **Reads:** the directory listing and each matching regular file's size and modification time (not recursive).
 - **Passes** when the newest matching file is younger than `max_age` and at least `min_size`. Observed value: its age in seconds; threshold: `max_age`.
-- **Fails** when no file matches, or the newest is too old or too small.
+- **Fails** when no file matches, or the newest is too old, too small (default minimum 1 KiB: an empty or truncated dump is no backup), or dated more than a minute in the future (its age cannot be trusted: clock skew or a touched file).
 - **Errors** when the directory does not exist or cannot be read (nothing was verified)."#,
 };
+
+/// Clock skew tolerated before a modification time in the future is
+/// distrusted.
+const FUTURE_TOLERANCE: Duration = Duration::from_secs(60);
 
 fn default_pattern() -> String {
     "*".into()
 }
 const fn default_min_size() -> ByteSize {
-    ByteSize(1)
+    ByteSize(1024)
 }
 
 /// Params of the `backup_freshness` kind.
@@ -58,7 +55,7 @@ pub struct Params {
     pub pattern: String,
     /// The newest matching file must be younger than this.
     pub max_age: ConfigDuration,
-    /// The newest matching file must be at least this big. Default 1 byte.
+    /// The newest matching file must be at least this big. Default 1KiB.
     #[serde(default = "default_min_size")]
     pub min_size: ByteSize,
 }
@@ -166,11 +163,22 @@ impl Check for BackupFreshness {
                 .evidence("dir", self.dir.display().to_string())
                 .evidence("matching_files", 0);
             };
-            let age = SystemTime::now()
-                .duration_since(newest.modified)
-                .unwrap_or(Duration::ZERO);
-            let shown_age = format_duration(Duration::from_secs(age.as_secs()));
             let path = newest.path.display().to_string();
+            let age = match SystemTime::now().duration_since(newest.modified) {
+                Ok(age) => age,
+                Err(e) if e.duration() > FUTURE_TOLERANCE => {
+                    return Outcome::fail(format!(
+                        "newest backup {path} is dated {} in the future: its age cannot be trusted (clock skew or a touched file)",
+                        format_duration(Duration::from_secs(e.duration().as_secs()))
+                    ))
+                    .threshold(max_age)
+                    .evidence("dir", self.dir.display().to_string())
+                    .evidence("newest_file", path)
+                    .evidence("matching_files", matched);
+                }
+                Err(_) => Duration::ZERO,
+            };
+            let shown_age = format_duration(Duration::from_secs(age.as_secs()));
             let mut problems = Vec::new();
             if age > self.max_age {
                 problems.push(format!(

@@ -25,7 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Passes** with no `<failure>`/`<error>` test case, at least `min_tests` cases, a fresh report. **Fails** naming the first failing cases, too few tests or a stale report. **Errors** when nothing matches or a file is not JUnit XML."#,
+    doc: r#"- **Passes** with no `<failure>`/`<error>` test case, at least `min_tests` cases that ran (skipped cases verify nothing and do not count), a fresh report. **Fails** naming the first failing cases, too few tests run (an all-skipped report fails) or a stale report. **Errors** when nothing matches or a file is not JUnit XML."#,
 };
 
 const fn default_min_tests() -> u64 {
@@ -185,10 +185,12 @@ impl Check for TestReport {
                     t.failing.join(", ")
                 ));
             }
-            if t.tests < self.min_tests {
+            // Skipped tests verified nothing: only tests that ran count.
+            let ran = t.tests.saturating_sub(t.skipped);
+            if ran < self.min_tests {
                 problems.push(format!(
-                    "only {} test(s), minimum {}",
-                    t.tests, self.min_tests
+                    "only {ran} test(s) ran ({} skipped), minimum {}",
+                    t.skipped, self.min_tests
                 ));
             }
             if age as u64 > self.max_age.as_secs() {
