@@ -29,6 +29,10 @@ fn mariadb_kinds_pass_and_fail_on_real_servers() {
                 .contains("Slave_IO_Running: Yes")
     });
     let no_ps = MariaDb::start(&["--performance-schema=OFF"]);
+    // Enough calls of one fast statement for the digests to be judged.
+    for _ in 0..12 {
+        primary.sql("SELECT 1");
+    }
     let config = || {
         format!(
             r#"
@@ -82,4 +86,78 @@ checks:
         ("idx", "pass", "every table has a primary key"),
         ("repl_replica", "fail", "IO thread is \"No\""),
     ]);
+}
+
+/// The MySQL kinds under accounts that cannot see what they judge: no table
+/// visible, a schema without grants, sys/performance_schema not readable,
+/// statement digests off, no digest recorded yet. Each is `error`, `warn` or
+/// `unknown` with the grant or setting named, never a pass.
+#[test]
+fn mariadb_kinds_under_least_privilege_accounts() {
+    let db = MariaDb::start(&[
+        "--performance-schema=ON",
+        "--performance-schema-consumer-statements-digest=OFF",
+    ]);
+    let fresh = MariaDb::start(&["--performance-schema=ON"]);
+    db.sql(
+        "CREATE DATABASE shop; CREATE TABLE shop.customers (id int PRIMARY KEY);
+            CREATE DATABASE billing; CREATE TABLE billing.invoices (id int PRIMARY KEY);
+            CREATE USER 'blind'@'%' IDENTIFIED BY 'Blind-Pass-4471';
+            CREATE USER 'narrow'@'%' IDENTIFIED BY 'Narrow-Pass-4471';
+            GRANT SELECT ON shop.* TO 'narrow'@'%';",
+    );
+    let url = |user: &str, password: &str| {
+        format!(
+            "mysql://{user}:{password}@127.0.0.1:{}/information_schema",
+            db.port
+        )
+    };
+    let config = format!(
+        r#"
+targets:
+  blind: {{ mysql: {{ url: "{blind}" }} }}
+  narrow: {{ mysql: {{ url: "{narrow}" }} }}
+  monitor: {{ mysql: {{ url: "{monitor}" }} }}
+  fresh: {{ mysql: {{ url: "{fresh}" }} }}
+checks:
+  - {{ name: idx_blind, kind: mysql_indexes, target: blind }}
+  - {{ name: idx_missing_schema, kind: mysql_indexes, target: narrow, params: {{ schemas: [shop, billing], unused: false }} }}
+  - {{ name: idx_no_sys, kind: mysql_indexes, target: narrow, params: {{ schemas: [shop] }} }}
+  - {{ name: idx_monitor, kind: mysql_indexes, target: monitor, params: {{ schemas: [shop, billing], unused: false }} }}
+  - {{ name: slow_digests_off, kind: mysql_slow_queries, target: monitor }}
+  - {{ name: slow_nothing_recorded, kind: mysql_slow_queries, target: fresh, params: {{ min_calls: 1000 }} }}
+"#,
+        blind = url("blind", "Blind-Pass-4471"),
+        narrow = url("narrow", "Narrow-Pass-4471"),
+        monitor = db.url(),
+        fresh = fresh.url(),
+    );
+    let r = run_checks(&config, &[]);
+    r.expect_states(&[
+        (
+            "idx_blind",
+            "error",
+            "sees no table outside the system schemas",
+        ),
+        (
+            "idx_missing_schema",
+            "error",
+            "schema(s) billing show no table",
+        ),
+        ("idx_no_sys", "warn", "unused indexes not checked"),
+        ("idx_monitor", "pass", "every table has a primary key"),
+        (
+            "slow_digests_off",
+            "error",
+            "statements_digest consumer is off",
+        ),
+        (
+            "slow_nothing_recorded",
+            "unknown",
+            "no statement digest with at least 1000 calls",
+        ),
+    ]);
+    assert!(by(&r, "idx_missing_schema")
+        .message
+        .contains("GRANT SELECT ON billing.*"));
 }

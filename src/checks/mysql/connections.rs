@@ -20,10 +20,10 @@ pub const KIND: KindInfo = KindInfo {
     target: NEED,
     build: build_connections,
     params: <ConnectionsParams as schemars::JsonSchema>::json_schema,
-    doc: r#"MariaDB and MySQL. Privileges: `SELECT`, `PROCESS`, `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`).
-- **Reads:** `SHOW GLOBAL STATUS LIKE '%connect%'` (`Threads_connected`, `Max_used_connections`), `SHOW GLOBAL VARIABLES LIKE 'max_connections'`
-- **Passes** when ratio under `max_ratio` (observed)
-- **Fails / errors:** fails at or above"#,
+    doc: r#"MariaDB and MySQL.
+- **Needs:** a login only (global status and variables are visible to every account).
+- **Reads:** `SHOW GLOBAL STATUS LIKE '%connect%'` (`Threads_connected`, `Max_used_connections`), `SHOW GLOBAL VARIABLES LIKE 'max_connections'`.
+- **Passes** when the ratio is under `max_ratio` (observed); **fails** at or above it."#,
 };
 
 const fn default_max_ratio() -> f64 {

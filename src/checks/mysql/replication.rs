@@ -22,10 +22,11 @@ pub const KIND: KindInfo = KindInfo {
     target: NEED,
     build: build_replication,
     params: <ReplicationParams as schemars::JsonSchema>::json_schema,
-    doc: r#"MariaDB and MySQL. Privileges: `SELECT`, `PROCESS`, `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`).
-- **Reads:** `SHOW REPLICA STATUS` (falls back to `SHOW SLAVE STATUS`): IO/SQL threads, `Seconds_Behind_Source/Master`, last errors
-- **Passes** when both threads `Yes` and lag within `max_lag` (observed)
-- **Fails / errors:** fails when a thread is not running (with its last error), lag is too high or NULL, or the server is not a replica"#,
+    doc: r#"MariaDB and MySQL.
+- **Needs:** `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`); without it the server refuses and the check is `error` with its reason.
+- **Reads:** `SHOW REPLICA STATUS` (falls back to `SHOW SLAVE STATUS`): IO/SQL threads, `Seconds_Behind_Source/Master`, last errors.
+- **Passes** when both threads are `Yes` and lag is within `max_lag` (observed).
+- **Fails** when a thread is not running (with its last error), lag is too high or NULL, or the server is not a replica."#,
 };
 
 const fn default_max_lag() -> ConfigDuration {

@@ -22,10 +22,13 @@ pub const KIND: KindInfo = KindInfo {
     target: NEED,
     build: build_slow_queries,
     params: <SlowQueriesParams as schemars::JsonSchema>::json_schema,
-    doc: r#"MariaDB and MySQL. Privileges: `SELECT`, `PROCESS`, `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`).
-- **Reads:** `performance_schema.events_statements_summary_by_digest` (`COUNT_STAR`, `AVG_TIMER_WAIT`)
-- **Passes** when no digest over the limit
-- **Fails / errors:** fails listing digests (literals masked); errors when `performance_schema` is OFF (with how to enable it)"#,
+    doc: r#"MariaDB and MySQL.
+- **Needs:** `SELECT` on `performance_schema`; `performance_schema=ON` with the `statements_digest` consumer enabled.
+- **Reads:** `performance_schema.setup_consumers`, `performance_schema.events_statements_summary_by_digest` (`COUNT_STAR`, `AVG_TIMER_WAIT`).
+- **Passes** when digests with at least `min_calls` calls exist and none is over the limit.
+- **Fails** listing digests (literals masked).
+- **Unknown** while no digest has `min_calls` calls (fresh restart, truncated digests, no traffic): nothing to judge.
+- **Errors** when `performance_schema` is OFF or cannot be read, or the digest consumer is off (with how to enable it)."#,
 };
 
 const fn default_mean() -> ConfigDuration {
@@ -68,6 +71,14 @@ WHERE COUNT_STAR >= ? AND AVG_TIMER_WAIT >= ?
   AND (DIGEST_TEXT IS NULL OR DIGEST_TEXT NOT LIKE '%performance_schema%')
 ORDER BY AVG_TIMER_WAIT DESC LIMIT 10";
 
+const CONSUMER_SQL: &str =
+    "SELECT ENABLED AS enabled FROM performance_schema.setup_consumers WHERE NAME = 'statements_digest'";
+
+/// Digests with enough calls to be judged.
+const RECORDED_SQL: &str = "
+SELECT COUNT(*) AS n FROM performance_schema.events_statements_summary_by_digest
+WHERE COUNT_STAR >= ? AND (DIGEST_TEXT IS NULL OR DIGEST_TEXT NOT LIKE '%performance_schema%')";
+
 impl Check for SlowQueries {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
@@ -80,6 +91,30 @@ impl Check for SlowQueries {
                     return Err(Outcome::error(
                         "performance_schema is OFF: set performance_schema=ON in the server config and restart to record statement digests",
                     ));
+                }
+                let consumer = sqlx::raw_sql(CONSUMER_SQL).fetch_all(&pool).await.map_err(|e| {
+                    Outcome::error(format!(
+                        "performance_schema cannot be read: {} (GRANT SELECT ON performance_schema.* TO the monitoring user)",
+                        describe_sql_error(&e)
+                    ))
+                })?;
+                let digests_on = consumer.first().and_then(|r| text(r, "enabled")).is_some_and(|v| v.eq_ignore_ascii_case("YES"));
+                if !digests_on {
+                    return Err(Outcome::error(
+                        "the statements_digest consumer is off, so no statement is recorded: set performance-schema-consumer-statements-digest=ON (or UPDATE performance_schema.setup_consumers SET ENABLED='YES' WHERE NAME='statements_digest')",
+                    ));
+                }
+                let recorded = sqlx::query(RECORDED_SQL)
+                    .bind(self.params.min_calls)
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(|e| Outcome::error(format!("reading statement digests failed: {}", describe_sql_error(&e))))?;
+                let judged: i64 = recorded.first().and_then(|r| text(r, "n")).and_then(|v| v.parse().ok()).unwrap_or(0);
+                if judged == 0 {
+                    return Ok(Outcome::unknown(format!(
+                        "no statement digest with at least {} calls recorded yet (fresh restart, truncated digests or no traffic): nothing to judge",
+                        self.params.min_calls
+                    )));
                 }
                 let threshold_ps = (self.params.max_mean_time.0.as_secs_f64() * 1e12) as u64;
                 let found = sqlx::query(DIGEST_SQL)
@@ -99,7 +134,7 @@ impl Check for SlowQueries {
                 }
                 let outcome = if slow.is_empty() {
                     Outcome::pass(format!(
-                        "no statement digest with mean time >= {} (calls >= {})",
+                        "no statement digest of {judged} with mean time >= {} (calls >= {})",
                         format_duration(self.params.max_mean_time.0),
                         self.params.min_calls
                     ))
