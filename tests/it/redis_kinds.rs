@@ -174,3 +174,63 @@ async fn redis_memory_needs_a_limit_and_an_accepted_policy() {
     ]);
     assert_state(by(&r, "good_password"), "fail", "maxmemory is not set");
 }
+
+/// ACL users that may not run what a kind needs: each kind is `error`
+/// naming the ACL grant; with the grants the real verdict comes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_kinds_under_acl_users() {
+    let redis = Redis::start(&[
+        "--user",
+        "nothing",
+        "on",
+        ">Nothing-Pass-77",
+        "+ping",
+        "--user",
+        "infoonly",
+        "on",
+        ">Info-Pass-77",
+        "+ping",
+        "+info",
+        "--user",
+        "mon",
+        "on",
+        ">Mon-Pass-77",
+        "+ping",
+        "+info",
+        "+config|get",
+    ]);
+    let as_user = |name: &str, user: &str, password: &str| {
+        format!(
+            "  {name}: {{ redis: {{ url: \"redis://{user}@127.0.0.1:{}\", password: {password} }} }}\n",
+            redis.port
+        )
+    };
+    let r = run_on(
+        &[
+            as_user("nothing", "nothing", "Nothing-Pass-77"),
+            as_user("infoonly", "infoonly", "Info-Pass-77"),
+            as_user("mon", "mon", "Mon-Pass-77"),
+        ],
+        "  - { name: persist_no_info, kind: redis_persistence, target: nothing }
+  - { name: persist_no_config, kind: redis_persistence, target: infoonly }
+  - { name: persist_mon, kind: redis_persistence, target: mon }
+  - { name: memory_no_info, kind: redis_memory, target: nothing }
+  - { name: memory_mon, kind: redis_memory, target: mon }
+",
+    )
+    .await;
+    r.expect_states(&[
+        ("persist_no_info", "error", "ACL SETUSER <user> +info"),
+        (
+            "persist_no_config",
+            "error",
+            "ACL SETUSER <user> +config|get",
+        ),
+        ("persist_mon", "fail", "nothing is persisted"),
+        ("memory_no_info", "error", "ACL SETUSER <user> +info"),
+        ("memory_mon", "fail", "maxmemory is not set"),
+    ]);
+    for c in r.iter() {
+        assert!(!c.doc.to_string().contains("-Pass-77"), "{}", c.name);
+    }
+}

@@ -20,7 +20,8 @@ pub const KIND: KindInfo = KindInfo {
     target: NEED,
     build: build_hit_ratio,
     params: <HitRatioParams as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `INFO stats` (`keyspace_hits`, `keyspace_misses`)
+    doc: r#"- **Needs:** `INFO` (ACL `+info`). A refused command is `error` naming the ACL grant.
+- **Reads:** `INFO stats` (`keyspace_hits`, `keyspace_misses`)
 - **Passes** when ratio at least `min_ratio` (observed)
 - **Fails / unknown / errors:** fails below; unknown under `min_lookups` lookups"#,
 };

@@ -21,7 +21,8 @@ pub const KIND: KindInfo = KindInfo {
     target: NEED,
     build: build_memory,
     params: <MemoryParams as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `INFO memory`
+    doc: r#"- **Needs:** `INFO` (ACL `+info`). A refused command is `error` naming the ACL grant.
+- **Reads:** `INFO memory`
 - **Passes** when `maxmemory` set, usage under the ratio (observed), policy accepted
 - **Fails / unknown / errors:** fails when `maxmemory` is 0 ("grows until the OOM killer"), usage too high, or policy not in `eviction_policies`; warns on fragmentation above the limit (judged only above 64 MiB RSS)"#,
 };

@@ -46,11 +46,29 @@ pub(super) async fn info(
         .await
         .map_err(|e| {
             Outcome::error(format!(
-                "INFO {section} failed: {}",
-                describe_redis_error(&e)
+                "INFO {section} failed: {}{}",
+                describe_redis_error(&e),
+                acl_hint(&e, "+info")
             ))
         })?;
     Ok(parse_info(&text))
+}
+
+/// How to grant a command an ACL user was refused (`NOPERM`).
+pub(super) fn acl_hint(error: &redis::RedisError, grant: &str) -> String {
+    if error.to_string().contains("NOPERM") || error.code() == Some("NOPERM") {
+        format!(" (the ACL user lacks it: ACL SETUSER <user> {grant})")
+    } else {
+        String::new()
+    }
+}
+
+/// A field the check cannot judge without: its absence is an `error`, never
+/// a default.
+pub(super) fn field<'a>(map: &'a HashMap<String, String>, key: &str) -> Result<&'a str, Outcome> {
+    map.get(key)
+        .map(String::as_str)
+        .ok_or_else(|| Outcome::error(format!("INFO has no field {key}: cannot tell its state")))
 }
 
 pub(super) fn num(map: &HashMap<String, String>, key: &str) -> Result<f64, Outcome> {

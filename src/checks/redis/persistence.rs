@@ -11,7 +11,7 @@ use crate::checks::{
 use crate::config::{format_duration, ConfigDuration};
 use crate::targets::{describe_redis_error, RedisTarget};
 
-use super::{info, num, redis_target, NEED};
+use super::{acl_hint, field, info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "redis_persistence",
@@ -22,7 +22,8 @@ pub const KIND: KindInfo = KindInfo {
     target: NEED,
     build: build_persistence,
     params: <PersistenceParams as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `INFO persistence`, `CONFIG GET save`
+    doc: r#"- **Needs:** `INFO` (ACL `+info`); `CONFIG GET save` (ACL `+config|get`) unless AOF is on. Missing INFO fields are `error`, never assumed healthy. A refused command is `error` naming the ACL grant.
+- **Reads:** `INFO persistence`, `CONFIG GET save`
 - **Passes** when RDB on (a `save` policy) with the last bgsave `ok` and no changes unsaved longer than `max_age`, and/or AOF on with last write and rewrite `ok`
 - **Fails / unknown / errors:** fails "nothing is persisted" when both are off, or on a failed bgsave/AOF or old unsaved changes; errors when AOF is off and `CONFIG` is denied"#,
 };
@@ -63,7 +64,13 @@ impl Persistence {
             .arg("save")
             .query_async(&mut conn)
             .await
-            .map_err(|e| describe_redis_error(&e))?;
+            .map_err(|e| {
+                format!(
+                    "{}{}",
+                    describe_redis_error(&e),
+                    acl_hint(&e, "+config|get")
+                )
+            })?;
         Ok(reply.get(1).cloned().unwrap_or_default())
     }
 }
@@ -73,7 +80,7 @@ impl Check for Persistence {
         Box::pin(async move {
             crate::checks::settle(async {
                 let i = info(&self.target, ctx, "persistence").await?;
-                let aof = i.get("aof_enabled").is_some_and(|v| v == "1");
+                let aof = field(&i, "aof_enabled")? == "1";
                 let save = self.save_policy().await;
                 let rdb = match &save {
                     Ok(policy) => !policy.trim().is_empty(),
@@ -90,7 +97,7 @@ impl Check for Persistence {
                 let mut problems = Vec::new();
                 let mut ok = Vec::new();
                 if rdb {
-                    if i.get("rdb_last_bgsave_status").is_some_and(|s| s != "ok") {
+                    if field(&i, "rdb_last_bgsave_status")? != "ok" {
                         problems.push("the last RDB snapshot failed".to_owned());
                     } else if changes > 0.0 && unsaved_for > self.max_age.as_secs_f64() {
                         problems.push(format!(
@@ -103,8 +110,8 @@ impl Check for Persistence {
                     }
                 }
                 if aof {
-                    let write = i.get("aof_last_write_status").map(String::as_str).unwrap_or("ok");
-                    let rewrite = i.get("aof_last_bgrewrite_status").map(String::as_str).unwrap_or("ok");
+                    let write = field(&i, "aof_last_write_status")?;
+                    let rewrite = field(&i, "aof_last_bgrewrite_status")?;
                     if write != "ok" || rewrite != "ok" {
                         problems.push(format!("AOF is failing (last write {write}, last rewrite {rewrite})"));
                     } else {

@@ -22,7 +22,8 @@ pub const KIND: KindInfo = KindInfo {
     target: NEED,
     build: build_replication,
     params: <ReplicationParams as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `INFO replication`
+    doc: r#"- **Needs:** `INFO` (ACL `+info`). A refused command is `error` naming the ACL grant.
+- **Reads:** `INFO replication`
 - **Passes** when primary: `min_replicas` replicas `state=online` within `max_lag`; replica: `master_link_status:up`, last contact within `max_lag`
 - **Fails / unknown / errors:** fails otherwise"#,
 };
