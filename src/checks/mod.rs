@@ -15,6 +15,7 @@ pub mod postgres;
 pub mod prometheus;
 pub mod redis;
 pub mod source;
+pub mod window;
 
 use std::fmt;
 use std::future::Future;

@@ -118,14 +118,48 @@ async fn redis_replication_sees_replicas_come_and_go() {
     ]);
 }
 
+/// GETs `key` (set first when `set`) over and over for `for_how_long`.
+async fn traffic(url: String, key: &'static str, set: bool, for_how_long: Duration) {
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    if set {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg("v")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let until = Instant::now() + for_how_long;
+    while Instant::now() < until {
+        let _: Option<String> = redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// The hit ratio is judged on the lookups made during a window, not on the
+/// lifetime totals: a server with a perfect history and misses now fails.
 #[tokio::test(flavor = "multi_thread")]
-async fn redis_hit_ratio_judges_enough_lookups() {
+async fn redis_hit_ratio_judges_the_lookups_of_a_window() {
     let hits = Redis::start(&[]);
     let misses = Redis::start(&[]);
     let idle = Redis::start(&[]);
     let locked = Redis::start(&["--requirepass", "Right-Redis-Pass-77"]);
-    lookups(&hits, "k", true, 1200).await;
-    lookups(&misses, "missing", false, 1200).await;
+    // A long good history on `misses`, then only misses during the window.
+    lookups(&misses, "k", true, 5000).await;
+    let background = [
+        tokio::spawn(traffic(hits.url(), "k", true, Duration::from_secs(5))),
+        tokio::spawn(traffic(
+            misses.url(),
+            "missing",
+            false,
+            Duration::from_secs(5),
+        )),
+    ];
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let r = run_on(
         &[
             target("hits", &hits, None),
@@ -133,17 +167,26 @@ async fn redis_hit_ratio_judges_enough_lookups() {
             target("idle", &idle, None),
             target("wrong", &locked, Some("Wrong-Redis-Pass-31")),
         ],
-        "  - { name: hits_good, kind: redis_hit_ratio, target: hits }
-  - { name: hits_bad, kind: redis_hit_ratio, target: misses }
-  - { name: hits_unknown, kind: redis_hit_ratio, target: idle }
+        "  - { name: hits_good, kind: redis_hit_ratio, target: hits, params: { window: 2s } }
+  - { name: hits_bad, kind: redis_hit_ratio, target: misses, params: { window: 2s } }
+  - { name: hits_unknown, kind: redis_hit_ratio, target: idle, params: { window: 2s } }
+  - { name: hits_first_sample, kind: redis_hit_ratio, target: hits }
   - { name: bad_password, kind: redis_hit_ratio, target: wrong }
 ",
     )
     .await;
+    for t in background {
+        t.await.unwrap();
+    }
     r.expect_states(&[
         ("hits_good", "pass", "keyspace hit ratio 100.0%"),
         ("hits_bad", "fail", "keyspace hit ratio 0.0% is below 80.0%"),
-        ("hits_unknown", "unknown", "key lookups"),
+        (
+            "hits_unknown",
+            "unknown",
+            "only 0 key lookups over a 2s window",
+        ),
+        ("hits_first_sample", "unknown", "first sample taken"),
         ("bad_password", "error", "Password authentication failed"),
     ]);
     assert!(!by(&r, "bad_password")

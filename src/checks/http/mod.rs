@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
+use reqwest::Method;
 use serde::{de, Deserialize, Deserializer};
 
 use crate::checks::{BuildInput, Context, Outcome, ParamError};
@@ -108,10 +109,28 @@ pub async fn fetch(
     let url = request.url().clone();
     ctx.trace(format!("{method} {url}"));
     let started = Instant::now();
-    let response = client
-        .execute(request)
-        .await
-        .map_err(|e| format!("{method} {url} failed: {}", describe_error(e)))?;
+    // A pooled keep-alive connection the server closed just as it was reused
+    // fails before anything reached the server; an idempotent request is
+    // sent once more on a fresh connection instead of reporting a false error.
+    let retry = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        .then(|| request.try_clone())
+        .flatten();
+    let response = match client.execute(request).await {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = describe_error(e);
+            match retry {
+                Some(again) if reason.contains("connection closed before message completed") => {
+                    ctx.trace("the pooled connection was closed by the server; retrying once");
+                    client
+                        .execute(again)
+                        .await
+                        .map_err(|e| format!("{method} {url} failed: {}", describe_error(e)))?
+                }
+                _ => return Err(format!("{method} {url} failed: {reason}")),
+            }
+        }
+    };
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let (body, truncated) = read_body_capped(response, max_body).await.map_err(|e| {
