@@ -79,7 +79,7 @@ struct Lookups {
 
 impl Counters for Lookups {
     fn since(&self, earlier: &Self) -> Option<Self> {
-        (self.hits >= earlier.hits && self.misses >= earlier.misses).then(|| Lookups {
+        (self.hits >= earlier.hits && self.misses >= earlier.misses).then_some(Lookups {
             hits: self.hits - earlier.hits,
             misses: self.misses - earlier.misses,
         })
