@@ -7,6 +7,33 @@ use std::time::Duration;
 use crate::support::postgres::Postgres;
 use crate::support::{assert_state, by, run_checks, wait_until, Exporter};
 
+/// Runs each `(database, sql)` over and over on its own thread while `f`
+/// runs, so that windowed checks see traffic inside their window.
+fn with_traffic<T>(pg: &Postgres, work: &[(&str, &str)], f: impl FnOnce() -> T) -> T {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for (db, sql) in work {
+            let stop = &stop;
+            scope.spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    pg.psql(db, sql);
+                }
+            });
+        }
+        // Let the traffic start before the first sample.
+        std::thread::sleep(Duration::from_millis(300));
+        let out = f();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    })
+}
+
+const SLOW_LOOP: &str = "DO $$ BEGIN FOR i IN 1..10 LOOP PERFORM pg_sleep(0.12); END LOOP; END $$";
+const N_PLUS_ONE_LOOP: &str =
+    "DO $$ BEGIN FOR i IN 1..2500 LOOP PERFORM name FROM items WHERE id = i; END LOOP; END $$";
+const CLEAN_LOOP: &str =
+    "DO $$ BEGIN FOR i IN 1..30 LOOP PERFORM id FROM parent WHERE id <= 20; END LOOP; END $$";
+
 const PG_CONF: &str =
     "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n";
 
@@ -73,15 +100,16 @@ checks:
   - {{ name: idx_dirty, kind: postgres_indexes, target: dirty, params: {{ min_stats_age: 0s }} }}
   - {{ name: idx_clean, kind: postgres_indexes, target: clean, params: {{ min_stats_age: 0s, unused: false }} }}
   - {{ name: idx_young_stats, kind: postgres_indexes, target: clean, params: {{ min_stats_age: 1d }} }}
-  - {{ name: slow_dirty, kind: postgres_slow_queries, target: dirty }}
-  - {{ name: slow_clean, kind: postgres_slow_queries, target: clean }}
-  - {{ name: n1_dirty, kind: postgres_n_plus_one, target: dirty, params: {{ min_calls: 1000 }} }}
-  - {{ name: n1_clean, kind: postgres_n_plus_one, target: clean, params: {{ min_calls: 1000, min_total_calls: 10 }} }}
-  - {{ name: n1_no_data, kind: postgres_n_plus_one, target: clean, params: {{ min_total_calls: 1000000 }} }}
+  - {{ name: slow_dirty, kind: postgres_slow_queries, target: dirty, params: {{ window: 3s }} }}
+  - {{ name: slow_clean, kind: postgres_slow_queries, target: clean, params: {{ window: 3s }} }}
+  - {{ name: slow_first_sample, kind: postgres_slow_queries, target: clean }}
+  - {{ name: n1_dirty, kind: postgres_n_plus_one, target: dirty, params: {{ min_calls: 1000, window: 3s }} }}
+  - {{ name: n1_clean, kind: postgres_n_plus_one, target: clean, params: {{ min_calls: 1000, min_total_calls: 10, window: 3s }} }}
+  - {{ name: n1_no_data, kind: postgres_n_plus_one, target: clean, params: {{ min_total_calls: 1000000, window: 3s }} }}
   - {{ name: conn_ok, kind: postgres_connections, target: clean }}
   - {{ name: conn_full, kind: postgres_connections, target: clean, params: {{ max_ratio: 0.001 }} }}
-  - {{ name: cache_clean, kind: postgres_cache_hit_ratio, target: clean, params: {{ min_blocks: 10, min_ratio: 0.95 }} }}
-  - {{ name: cache_no_data, kind: postgres_cache_hit_ratio, target: clean, params: {{ min_blocks: 100000000 }} }}
+  - {{ name: cache_clean, kind: postgres_cache_hit_ratio, target: clean, params: {{ min_blocks: 10, min_ratio: 0.95, window: 3s }} }}
+  - {{ name: cache_no_data, kind: postgres_cache_hit_ratio, target: clean, params: {{ min_blocks: 100000000, window: 3s }} }}
   - {{ name: bad_password, kind: postgres_connections, target: wrong_password }}
   - {{ name: server_down, kind: postgres_indexes, target: down }}
 "#,
@@ -89,7 +117,15 @@ checks:
         clean = url("clean"),
         port = pg.port,
     );
-    let r = run_checks(&config, &[]);
+    let r = with_traffic(
+        &pg,
+        &[
+            ("dirty", SLOW_LOOP),
+            ("dirty", N_PLUS_ONE_LOOP),
+            ("clean", CLEAN_LOOP),
+        ],
+        || run_checks(&config, &[]),
+    );
     assert_state(
         by(&r, "idx_dirty"),
         "fail",
@@ -107,7 +143,12 @@ checks:
         ("idx_clean", "pass", "every foreign key is indexed"),
         ("idx_young_stats", "unknown", "statistics are"),
         ("slow_dirty", "fail", "pg_sleep"),
-        ("slow_clean", "pass", "no statement with mean time >= 100ms"),
+        (
+            "slow_clean",
+            "pass",
+            "with mean time >= 100ms (calls >= 10) over a 3s window",
+        ),
+        ("slow_first_sample", "unknown", "first sample taken"),
         ("n1_dirty", "warn", "suspected N+1"),
     ]);
     assert!(
@@ -117,11 +158,15 @@ checks:
     );
     r.expect_states(&[
         ("n1_clean", "pass", "no SELECT called"),
-        ("n1_no_data", "unknown", "statement calls recorded"),
+        ("n1_no_data", "unknown", "statement calls over a 3s window"),
         ("conn_ok", "pass", "usable connections in use"),
         ("conn_full", "fail", "limit 0%"),
         ("cache_clean", "pass", "cache hit ratio"),
-        ("cache_no_data", "unknown", "block accesses recorded"),
+        (
+            "cache_no_data",
+            "unknown",
+            "block accesses over a 3s window",
+        ),
         (
             "bad_password",
             "error",
@@ -158,12 +203,16 @@ fn postgres_idle_in_transaction_and_cache_misses_fail() {
         conn
     });
     std::thread::sleep(Duration::from_millis(1500));
-    let r = run_checks(
-        &format!(
-            "targets:\n  db: {{ postgres: {{ url: \"{url}\" }} }}\nchecks:\n  - {{ name: idle, kind: postgres_connections, target: db, params: {{ idle_in_transaction_age: 1s }} }}\n  - {{ name: cache, kind: postgres_cache_hit_ratio, target: db }}\n"
-        ),
-        &[],
-    );
+    // Sequential scans of a table larger than a quarter of shared_buffers go
+    // through a small ring buffer: most of their blocks are reads.
+    let r = with_traffic(&pg, &[("postgres", "SELECT count(*) FROM wide")], || {
+        run_checks(
+            &format!(
+                "targets:\n  db: {{ postgres: {{ url: \"{url}\" }} }}\nchecks:\n  - {{ name: idle, kind: postgres_connections, target: db, params: {{ idle_in_transaction_age: 1s }} }}\n  - {{ name: cache, kind: postgres_cache_hit_ratio, target: db, params: {{ window: 3s }} }}\n"
+            ),
+            &[],
+        )
+    });
     r.expect_states(&[
         (
             "idle",
@@ -548,7 +597,7 @@ fn postgres_kinds_under_a_least_privilege_role() {
         format!(
             "  - {{ name: conn_{role}, kind: postgres_connections, target: {role}, params: {{ idle_in_transaction_age: 1s }} }}
   - {{ name: slow_{role}, kind: postgres_slow_queries, target: {role}, params: {{ max_running_time: 2s }} }}
-  - {{ name: n1_{role}, kind: postgres_n_plus_one, target: {role}, params: {{ min_calls: 1000 }} }}
+  - {{ name: n1_{role}, kind: postgres_n_plus_one, target: {role}, params: {{ min_calls: 1000, window: 3s }} }}
   - {{ name: repl_{role}, kind: postgres_replication, target: {role} }}
   - {{ name: wal_{role}, kind: postgres_wal_archiving, target: {role} }}
 "
@@ -560,7 +609,14 @@ fn postgres_kinds_under_a_least_privilege_role() {
         checks("mon"),
         port = pg.port
     );
-    let r = run_checks(&config, &[]);
+    let r = with_traffic(
+        &pg,
+        &[(
+            "postgres",
+            "SET ROLE app; DO $$ BEGIN FOR i IN 1..2500 LOOP PERFORM name FROM items WHERE id = i; END LOOP; END $$",
+        )],
+        || run_checks(&config, &[]),
+    );
     let grant = "role \"monitor_plain\" lacks pg_read_all_stats";
     r.expect_states(&[
         ("conn_plain", "error", grant),

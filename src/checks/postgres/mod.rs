@@ -162,6 +162,57 @@ pub async fn require_pg_stat_statements(pool: &PgPool) -> Result<(), Outcome> {
     Ok(())
 }
 
+/// One statement's cumulative counters in pg_stat_statements.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub query: String,
+    pub calls: i64,
+    pub total_ms: f64,
+    pub rows: i64,
+}
+
+impl crate::checks::window::Counters for Statement {
+    fn since(&self, earlier: &Self) -> Option<Self> {
+        (self.calls >= earlier.calls).then(|| Statement {
+            query: self.query.clone(),
+            calls: self.calls - earlier.calls,
+            total_ms: (self.total_ms - earlier.total_ms).max(0.0),
+            rows: (self.rows - earlier.rows).max(0),
+        })
+    }
+}
+
+/// Every statement of the current database, by queryid.
+pub async fn statements(
+    pool: &PgPool,
+) -> Result<std::collections::BTreeMap<String, Statement>, Outcome> {
+    let found = rows(
+        pool,
+        "pg_stat_statements",
+        sqlx::query(
+            "SELECT queryid::text AS id, query, calls::bigint AS calls,
+                    total_exec_time::float8 AS total_ms, rows::bigint AS rows
+             FROM pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND queryid IS NOT NULL",
+        ),
+    )
+    .await?;
+    let mut out = std::collections::BTreeMap::new();
+    for r in &found {
+        out.insert(
+            col::<String>(r, "id")?,
+            Statement {
+                query: col(r, "query")?,
+                calls: col(r, "calls")?,
+                total_ms: col(r, "total_ms")?,
+                rows: col(r, "rows")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
 /// Seconds since the statistics were last reset (or the server started).
 pub async fn stats_age_seconds(pool: &PgPool) -> Result<f64, Outcome> {
     let r = rows(

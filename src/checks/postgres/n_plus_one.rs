@@ -9,12 +9,17 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    col, mask_literals, pg_target, require_grant, require_pg_stat_statements, rows, Grant,
+    mask_literals, pg_target, require_grant, require_pg_stat_statements, statements, Grant,
+    Statement,
 };
+use std::collections::BTreeMap;
+
+use crate::checks::window::{Sampled, Window};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
 };
+use crate::config::ConfigDuration;
 use crate::config::TargetType;
 use crate::targets::PgTarget;
 
@@ -28,8 +33,10 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' statements; the `pg_stat_statements` extension.
-- **Reads:** `pg_stat_statements`: SELECTs with `calls >= min_calls` and `rows / calls <= max_rows_per_call` (catalog queries excluded).
-- **Warns** ("suspected N+1") when one is found: it is a heuristic, never a certainty. **Passes** when none is found among at least `min_total_calls` recorded calls. **Unknown** below that, never `pass` on missing data. **Errors** without pg_stat_statements."#,
+- **Reads:** the change of each statement's `calls` and `rows` in `pg_stat_statements` since the previous evaluation, or over `window` within one run: SELECTs with `calls >= min_calls` and `rows / calls <= max_rows_per_call` in that window (catalog and monitoring queries excluded).
+- **Warns** ("suspected N+1") when one is found: it is a heuristic, never a certainty. **Passes** when none is found among at least `min_total_calls` calls in the window.
+- **Unknown** on the first evaluation (no window yet), after a statistics reset, and under `min_total_calls` calls in the window: never `pass` on missing data.
+- **Errors** without pg_stat_statements or without the grant."#,
 };
 
 const fn default_min_calls() -> i64 {
@@ -55,34 +62,37 @@ pub struct Params {
     /// Fewer recorded calls in total than this is too little data. Default 1000.
     #[serde(default = "default_min_total_calls")]
     pub min_total_calls: i64,
+    /// Judge the calls made during this long within one evaluation (for
+    /// one-shot `check` runs); at most half the timeout. Default: the calls
+    /// since the previous evaluation (the first one is `unknown`).
+    #[serde(default)]
+    pub window: Option<ConfigDuration>,
+}
+
+/// A SELECT of the application, not of monitoring or the catalog.
+fn is_user_select(query: &str) -> bool {
+    let q = query.trim_start().to_ascii_lowercase();
+    q.starts_with("select")
+        && !["pg_stat_statements", "pg_catalog", "pg_stat_"]
+            .iter()
+            .any(|m| q.contains(m))
 }
 
 #[derive(Debug)]
 struct NPlusOne {
     target: Arc<PgTarget>,
     params: Params,
+    window: Window<BTreeMap<String, Statement>>,
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     Ok(Arc::new(NPlusOne {
         target: pg_target(input)?,
+        window: Window::from_param(params.window, input.spec.timeout)?,
         params,
     }))
 }
-
-const TOTAL_SQL: &str = "
-SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements
-WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
-
-const SUSPECTS_SQL: &str = "
-SELECT queryid::text AS id, query, calls::bigint AS calls, (rows::float8 / calls) AS rows_per_call,
-       mean_exec_time::float8 AS mean_ms
-FROM pg_stat_statements
-WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND calls >= $1 AND rows::float8 / calls <= $2
-  AND query ~* '^\\s*select' AND query !~* 'pg_stat_statements|pg_catalog|pg_stat_'
-ORDER BY calls DESC LIMIT 10";
 
 impl Check for NPlusOne {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
@@ -104,43 +114,47 @@ impl NPlusOne {
             "other roles' statements would be hidden and the count would miss them",
         )
         .await?;
-        let total: i64 = rows(&pool, "pg_stat_statements", sqlx::query(TOTAL_SQL))
-            .await?
-            .first()
-            .map_or(Ok(0), |r| col(r, "calls"))?;
+        let sampled = self.window.sample(|| statements(&pool)).await?;
+        let (delta, over) = match sampled {
+            Sampled::Delta { delta, over } => (delta, over),
+            Sampled::NotYet(why) => return Ok(Outcome::unknown(why)),
+        };
+        let span = self.window.describe(over);
+        let total: i64 = delta.values().map(|s| s.calls).sum();
         if total < self.params.min_total_calls {
             return Ok(Outcome::unknown(format!(
-                "only {total} statement calls recorded (need {}) to judge N+1 patterns",
+                "only {total} statement calls {span} (need {}) to judge N+1 patterns",
                 self.params.min_total_calls
             ))
             .evidence("total_calls", total));
         }
+        let mut found: Vec<(&String, &Statement)> = delta
+            .iter()
+            .filter(|(_, s)| {
+                s.calls >= self.params.min_calls
+                    && s.rows as f64 / s.calls as f64 <= self.params.max_rows_per_call
+                    && is_user_select(&s.query)
+            })
+            .collect();
+        found.sort_by_key(|(_, s)| std::cmp::Reverse(s.calls));
         let mut suspects = Vec::new();
         let mut evidence = Vec::new();
-        for r in rows(
-            &pool,
-            "pg_stat_statements",
-            sqlx::query(SUSPECTS_SQL)
-                .bind(self.params.min_calls)
-                .bind(self.params.max_rows_per_call),
-        )
-        .await?
-        {
-            let query = mask_literals(&col::<String>(&r, "query")?);
-            let calls: i64 = col(&r, "calls")?;
-            let per_call: f64 = col(&r, "rows_per_call")?;
+        for (id, s) in found.into_iter().take(10) {
+            let query = mask_literals(&s.query);
+            let per_call = s.rows as f64 / s.calls as f64;
             suspects.push(format!(
-                "{query:?} called {calls} times, {per_call:.1} rows per call"
+                "{query:?} called {} times, {per_call:.1} rows per call",
+                s.calls
             ));
-            evidence.push(json!({"queryid": col::<String>(&r, "id")?, "query": query, "calls": calls, "rows_per_call": per_call, "mean_ms": col::<f64>(&r, "mean_ms")?}));
+            evidence.push(json!({"queryid": id, "query": query, "calls": s.calls, "rows_per_call": per_call, "mean_ms": s.total_ms / s.calls as f64}));
         }
         let outcome = if suspects.is_empty() {
             Outcome::pass(format!(
-                "no SELECT called >= {} times for <= {} rows per call ({total} calls recorded)",
+                "no SELECT called >= {} times for <= {} rows per call ({total} calls {span})",
                 self.params.min_calls, self.params.max_rows_per_call
             ))
         } else {
-            Outcome::warn(format!("suspected N+1: {}", suspects.join("; ")))
+            Outcome::warn(format!("suspected N+1 {span}: {}", suspects.join("; ")))
         };
         Ok(outcome
             .observed(suspects.len() as f64)

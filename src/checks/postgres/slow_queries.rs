@@ -9,8 +9,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    col, mask_literals, pg_target, require_grant, require_pg_stat_statements, rows, Grant,
+    col, mask_literals, pg_target, require_grant, require_pg_stat_statements, rows, statements,
+    Grant, Statement,
 };
+use std::collections::BTreeMap;
+
+use crate::checks::window::{Sampled, Window};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -28,8 +32,11 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' statements and running queries; the `pg_stat_statements` extension.
-- **Reads:** `pg_stat_statements` of the current database (`calls >= min_calls AND mean_exec_time >= max_mean_time`, top 10) and `pg_stat_activity` (`state = 'active'`, client backends, running longer than `max_running_time`). Query texts are shown with string literals masked and cut to 120 characters.
-- **Passes** when neither finds anything; **fails** listing the statements; **errors** when pg_stat_statements is not installed or not loaded (the message says how to enable it)."#,
+- **Reads:** the change of each statement's `calls` and `total_exec_time` in `pg_stat_statements` (current database) since the previous evaluation, or over `window` within one run; the mean over that window is judged, so a regression shows at once and a fixed query stops failing without a statistics reset. Also `pg_stat_activity` (`state = 'active'`, client backends, running longer than `max_running_time`). Query texts are shown with string literals masked.
+- **Passes** when statements with at least `min_calls` calls in the window exist and none has a mean of `max_mean_time` or more, and nothing runs too long.
+- **Fails** listing the slow statements or the long-running ones (those fail even on the first evaluation).
+- **Unknown** on the first evaluation (no window yet), after a statistics reset, or when no statement had `min_calls` calls in the window.
+- **Errors** when pg_stat_statements is not installed or not loaded (the message says how to enable it), or without the grant."#,
 };
 
 const fn default_mean() -> ConfigDuration {
@@ -55,29 +62,29 @@ pub struct Params {
     /// A statement active for longer than this right now fails. Default 60s.
     #[serde(default = "default_long_running")]
     pub max_running_time: ConfigDuration,
+    /// Judge the statements run during this long within one evaluation (for
+    /// one-shot `check` runs); at most half the timeout. Default: the calls
+    /// since the previous evaluation (the first one is `unknown` unless a
+    /// statement is running too long).
+    #[serde(default)]
+    pub window: Option<ConfigDuration>,
 }
 
 #[derive(Debug)]
 struct SlowQueries {
     target: Arc<PgTarget>,
     params: Params,
+    window: Window<BTreeMap<String, Statement>>,
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     Ok(Arc::new(SlowQueries {
         target: pg_target(input)?,
+        window: Window::from_param(params.window, input.spec.timeout)?,
         params,
     }))
 }
-
-const STATEMENTS_SQL: &str = "
-SELECT s.queryid::text AS id, s.query AS query, s.calls::bigint AS calls,
-       s.mean_exec_time::float8 AS mean_ms, s.total_exec_time::float8 AS total_ms
-FROM pg_stat_statements s
-WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND s.calls >= $1 AND s.mean_exec_time >= $2
-ORDER BY s.mean_exec_time DESC LIMIT 10";
 
 const RUNNING_SQL: &str = "
 SELECT pid::bigint AS pid, extract(epoch FROM now() - query_start)::float8 AS seconds,
@@ -108,23 +115,31 @@ impl SlowQueries {
         )
         .await?;
         let mean_ms = self.params.max_mean_time.0.as_secs_f64() * 1000.0;
+        let sampled = self.window.sample(|| statements(&pool)).await?;
         let mut slow = Vec::new();
         let mut evidence = Vec::new();
-        for r in rows(
-            &pool,
-            "pg_stat_statements",
-            sqlx::query(STATEMENTS_SQL)
-                .bind(self.params.min_calls)
-                .bind(mean_ms),
-        )
-        .await?
-        {
-            let query = mask_literals(&col::<String>(&r, "query")?);
-            let mean: f64 = col(&r, "mean_ms")?;
-            let calls: i64 = col(&r, "calls")?;
-            slow.push(format!("{query:?} mean {mean:.0}ms over {calls} calls"));
-            evidence.push(json!({"queryid": col::<String>(&r, "id")?, "query": query, "calls": calls, "mean_ms": mean, "total_ms": col::<f64>(&r, "total_ms")?}));
-        }
+        let (judged, span) = match &sampled {
+            Sampled::Delta { delta, over } => {
+                let mut busy: Vec<(&String, &Statement)> = delta
+                    .iter()
+                    .filter(|(_, s)| s.calls >= self.params.min_calls)
+                    .collect();
+                busy.sort_by(|a, b| {
+                    let mean = |s: &Statement| s.total_ms / s.calls as f64;
+                    mean(b.1).total_cmp(&mean(a.1))
+                });
+                for (id, s) in &busy {
+                    let mean = s.total_ms / s.calls as f64;
+                    if mean >= mean_ms && slow.len() < 10 {
+                        let query = mask_literals(&s.query);
+                        slow.push(format!("{query:?} mean {mean:.0}ms over {} calls", s.calls));
+                        evidence.push(json!({"queryid": id, "query": query, "calls": s.calls, "mean_ms": mean, "total_ms": s.total_ms}));
+                    }
+                }
+                (Some(busy.len()), self.window.describe(*over))
+            }
+            Sampled::NotYet(why) => (None, why.clone()),
+        };
         let mut running = Vec::new();
         for r in rows(
             &pool,
@@ -156,15 +171,26 @@ impl SlowQueries {
                 format_duration(self.params.max_running_time.0)
             ));
         }
-        let outcome = if problems.is_empty() {
-            Outcome::pass(format!(
-                "no statement with mean time >= {} (calls >= {}) and none running longer than {}",
-                format_duration(self.params.max_mean_time.0),
-                self.params.min_calls,
-                format_duration(self.params.max_running_time.0)
-            ))
-        } else {
+        let outcome = if !problems.is_empty() {
             Outcome::fail(problems.join("; "))
+        } else {
+            match judged {
+                None => Outcome::unknown(format!(
+                    "none running longer than {}; statement means: {span}",
+                    format_duration(self.params.max_running_time.0)
+                )),
+                Some(0) => Outcome::unknown(format!(
+                    "no statement called >= {} times {span}: nothing to judge; none running longer than {}",
+                    self.params.min_calls,
+                    format_duration(self.params.max_running_time.0)
+                )),
+                Some(n) => Outcome::pass(format!(
+                    "no statement of {n} with mean time >= {} (calls >= {}) {span}, and none running longer than {}",
+                    format_duration(self.params.max_mean_time.0),
+                    self.params.min_calls,
+                    format_duration(self.params.max_running_time.0)
+                )),
+            }
         };
         Ok(outcome
             .observed((slow.len() + running.len()) as f64)
