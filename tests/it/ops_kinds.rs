@@ -26,9 +26,11 @@ async fn app() -> TestApp {
                 "# TYPE process_resident_memory_bytes gauge\n\
                  process_resident_memory_bytes{{component=\"leaky\"}} {}\n\
                  process_resident_memory_bytes{{component=\"steady\"}} 50000000\n\
+                 process_resident_memory_bytes{{component=\"crashy\"}} {}\n\
                  # TYPE process_start_time_seconds gauge\n\
                  process_start_time_seconds{{component=\"leaky\"}} {start_unix}\n\
                  process_start_time_seconds{{component=\"steady\"}} {start_unix}\n\
+                 process_start_time_seconds{{component=\"crashy\"}} {}\n\
                  # TYPE disk_used_bytes gauge\n\
                  disk_used_bytes{{volume=\"data\"}} {}\n\
                  # TYPE disk_size_bytes gauge\n\
@@ -36,6 +38,9 @@ async fn app() -> TestApp {
                  # TYPE pool_used gauge\n\
                  pool_used{{pool=\"db\"}} 10\n",
                 100_000_000.0 + t * 1_000_000.0,
+                // Leaks 20 MB/s and is killed every 4 seconds.
+                100_000_000.0 + (t % 4.0) * 20_000_000.0,
+                start_unix + (t / 4.0).floor() as u64 * 4,
                 50_000_000.0 + t * 1_000_000.0,
             )
         }),
@@ -193,6 +198,7 @@ checks:
   - {{ name: promql_syntax, kind: promql, target: prom, params: {{ query: 'sum(', op: ">", threshold: 0 }} }}
   - {{ name: leak, kind: memory_growth, target: prom, params: {{ selector: '{{component="leaky"}}', window: 1m, horizon: 1d, max_growth: 100MiB, min_samples: 5 }} }}
   - {{ name: steady, kind: memory_growth, target: prom, params: {{ selector: '{{component="steady"}}', window: 1m, horizon: 1d, max_growth: 100MiB, min_samples: 5 }} }}
+  - {{ name: oom_loop, kind: memory_growth, target: prom, params: {{ selector: '{{component="crashy"}}', window: 1m, horizon: 1d, max_growth: 100MiB, min_samples: 3 }} }}
   - {{ name: too_little, kind: memory_growth, target: prom, params: {{ selector: '{{component="leaky"}}', window: 1m, max_growth: 100MiB, min_samples: 100000 }} }}
   - {{ name: disk_full_soon, kind: capacity, target: prom, params: {{ usage: 'disk_used_bytes{{volume="data"}}', limit: 'disk_size_bytes{{volume="data"}}', window: 1m, horizon: 1h }} }}
   - {{ name: pool_ok, kind: capacity, target: prom, params: {{ usage: 'pool_used{{pool="db"}}', limit: 100, window: 1m, horizon: 7d }} }}
@@ -258,6 +264,11 @@ checks:
     r.expect_states(&[
         ("steady", "pass", "largest projected growth 0.0 MiB"),
         ("too_little", "unknown", "not enough data"),
+        (
+            "oom_loop",
+            "fail",
+            "memory grows until the process restarts",
+        ),
         ("disk_full_soon", "fail", "is full in"),
     ]);
     let eta = by(&r, "disk_full_soon").doc["observed"].as_f64().unwrap();

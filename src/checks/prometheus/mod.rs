@@ -67,6 +67,62 @@ pub async fn instant_query(
     }
 }
 
+/// Raw samples of a range-vector selector (`metric{...}[6h]`): each
+/// series' labels (without the metric name) and its (unix time, value)
+/// pairs in time order.
+pub async fn range_samples(
+    ctx: &Context,
+    target: &HttpTarget,
+    query: &str,
+) -> Result<Vec<Series>, Outcome> {
+    let doc = api_json(ctx, target, "/api/v1/query", &[("query", query.to_owned())]).await?;
+    let data = doc
+        .get("data")
+        .ok_or_else(|| Outcome::error("query answer has no data"))?;
+    match data.get("resultType").and_then(Value::as_str) {
+        Some("matrix") => {}
+        Some(other) => {
+            return Err(Outcome::error(format!(
+                "query returned a {other}, expected a range vector"
+            )))
+        }
+        None => return Err(Outcome::error("query answer has no resultType")),
+    }
+    Ok(data
+        .get("result")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            let labels = s
+                .get("metric")?
+                .as_object()?
+                .iter()
+                .filter(|(k, _)| *k != "__name__")
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect();
+            let samples = s
+                .get("values")?
+                .as_array()?
+                .iter()
+                .filter_map(|pair| {
+                    let t = pair.get(0)?.as_f64()?;
+                    let v = pair.get(1)?.as_str()?.parse::<f64>().ok()?;
+                    v.is_finite().then_some((t, v))
+                })
+                .collect();
+            Some(Series { labels, samples })
+        })
+        .collect())
+}
+
+/// One series of a range query, without its metric name.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub labels: BTreeMap<String, String>,
+    pub samples: Vec<(f64, f64)>,
+}
+
 /// `{job="api", instance="x:9100"}` for messages.
 pub fn series_name(labels: &BTreeMap<String, String>) -> String {
     if labels.is_empty() {
