@@ -23,10 +23,15 @@ impl MariaDb {
         let server = require_binary("mariadbd");
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        // A private temp dir: servers installed side by side must not share
+        // (and delete) each other's temporary tables in /tmp.
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
         let user: &[&str] = if is_root() { &["--user=root"] } else { &[] };
         let out = Command::new(install)
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .args(user)
             .output()
@@ -40,6 +45,7 @@ impl MariaDb {
         let child = Command::new(server)
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!(
                 "--socket={}",
                 dir.path().join("mysqld.sock").display()
