@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::checklist::ITEMS;
 use crate::checks::Category;
 use crate::config::ConfigErrors;
 use crate::daemon::ServeError;
@@ -53,12 +54,20 @@ pub enum Command {
     Serve,
     /// Run the checklist once, print a report and exit 0 (gate passed), 1 (failed) or 2 (bad config, nothing selected).
     Check(CheckArgs),
-    /// Validate the config file and exit 0 (valid) or 1 (invalid).
-    Validate,
+    /// Validate the config file and exit 0 (valid) or 1 (invalid); reports
+    /// the checklist items no check covers.
+    Validate(ValidateArgs),
     /// Print the catalogue of check kinds as Markdown (docs/kinds.md).
     Kinds,
     /// Print the JSON Schema of the config file (docs/config.schema.json).
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Fail (exit 1) when a checklist item is covered by no check.
+    #[arg(long = "require-coverage")]
+    pub require_coverage: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,7 +136,7 @@ pub fn main() -> ExitCode {
     match &cli.command {
         None | Some(Command::Serve) => runtime.block_on(serve(&cli)),
         Some(Command::Check(args)) => runtime.block_on(check_once(&cli, args)),
-        Some(Command::Validate) => validate(&cli),
+        Some(Command::Validate(args)) => validate(&cli, args),
         Some(Command::Kinds) => {
             print!("{}", crate::docs::kinds_markdown());
             ExitCode::SUCCESS
@@ -146,7 +155,7 @@ fn print_config_errors(errors: &ConfigErrors) {
     eprintln!("{} problem(s) found.", errors.0.len());
 }
 
-fn validate(cli: &Cli) -> ExitCode {
+fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
     match load_plan(&cli.config_file) {
         Ok(plan) => {
             println!(
@@ -155,6 +164,23 @@ fn validate(cli: &Cli) -> ExitCode {
                 plan.checks.len(),
                 plan.targets.len()
             );
+            let uncovered = plan.uncovered_items();
+            println!(
+                "checklist: {} of {} items covered",
+                ITEMS.len() - uncovered.len(),
+                ITEMS.len()
+            );
+            if !uncovered.is_empty() {
+                let ids: Vec<&str> = uncovered.iter().map(|i| i.id).collect();
+                println!("uncovered items: {}", ids.join(", "));
+                if args.require_coverage {
+                    eprintln!(
+                        "{} checklist item(s) are covered by no check (--require-coverage); add checks for them or set `item:` on a check",
+                        uncovered.len()
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(errors) => {

@@ -226,17 +226,46 @@ pub fn kinds_markdown() -> String {
          Every kind: a timeout or a panic inside the check is `error`, and what a check could \
          not see is never `pass`. The `params` of each check are validated when the config \
          loads (`prodready-exporter validate`); unknown params are errors.\n\n\
-         | kind | category | unit | target | measures |\n|---|---|---|---|---|\n",
+         | kind | category | item | unit | target | measures |\n|---|---|---|---|---|---|\n",
     );
     for kind in all_kinds() {
         let _ = writeln!(
             out,
-            "| [`{0}`](#{0}) | {1} | `{2}` | {3} | {4} |",
+            "| [`{0}`](#{0}) | {1} | {2} | `{3}` | {4} | {5} |",
             kind.name,
             kind.category,
+            kind.item.map_or("-".to_owned(), |i| format!("`{i}`")),
             kind.unit,
             target_text(kind.target),
             cell(kind.summary)
+        );
+    }
+    out.push_str(
+        "\n## The checklist\n\nThe 41 items of the seed, in its order, and the kinds whose checks evidence \
+         each by default. Any check can evidence another item with `item:` (the general kinds \
+         `http`, `promql` and `command` evidence only what their check names). `validate` lists \
+         the items no check covers.\n\n| item | asks for | gate phase | kinds |\n|---|---|---|---|\n",
+    );
+    for item in crate::checklist::ITEMS.iter() {
+        let kinds: Vec<String> = all_kinds()
+            .filter(|k| k.item == Some(item.id))
+            .map(|k| format!("[`{0}`](#{0})", k.name))
+            .collect();
+        let phase = match item.phase {
+            Some(crate::checklist::Phase::PreDeploy) => "pre-deploy",
+            Some(crate::checklist::Phase::PostDeploy) => "post-deploy",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {phase} | {} |",
+            item.id,
+            cell(item.title),
+            if kinds.is_empty() {
+                "a check with `item:` (e.g. `http`, `command`)".to_owned()
+            } else {
+                kinds.join(", ")
+            }
         );
     }
     out.push('\n');
@@ -245,13 +274,14 @@ pub fn kinds_markdown() -> String {
         for kind in family.kinds {
             let _ = write!(
                 out,
-                "### `{}`\n\n{}. Category `{}`, unit `{}`, target: {}, evidence: {}.\n\n",
+                "### `{}`\n\n{}. Category `{}`, unit `{}`, target: {}, evidence: {}, checklist item: {}.\n\n",
                 kind.name,
                 kind.summary,
                 kind.category,
                 kind.unit,
                 target_text(kind.target),
-                kind.source.as_str()
+                kind.source.as_str(),
+                kind.item.map_or("none unless the check sets `item:`".to_owned(), |i| format!("`{i}`"))
             );
             params_table(kind, &mut generator, &mut out);
             let _ = write!(out, "{}\n\n", kind.doc.trim());

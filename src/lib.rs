@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod build_info;
+pub mod checklist;
 pub mod checks;
 pub mod cli;
 pub mod clock;

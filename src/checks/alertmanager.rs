@@ -20,6 +20,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "alertmanager",
+    item: Some("operations.alerting"),
     category: Category::Operations,
     unit: "count",
     summary: "cluster ready, every routed receiver has an integration, Watchdog firing",

@@ -22,6 +22,7 @@ use crate::checks::{
 
 pub const KIND: KindInfo = KindInfo {
     name: "command",
+    item: None,
     category: Category::Deployment,
     unit: "exit_code",
     summary: "runs a program without a shell and checks its exit code",

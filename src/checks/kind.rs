@@ -78,6 +78,10 @@ impl ParamError {
 pub struct KindInfo {
     pub name: &'static str,
     pub category: Category,
+    /// The checklist item (`checklist::ITEMS`) a check of this kind evidences
+    /// unless it names another with `item:`. `None` for general tools
+    /// (`http`, `promql`, `command`) that evidence what their check says.
+    pub item: Option<&'static str>,
     /// Unit of the observed value (`seconds`, `bytes`, `ratio`, `count` ...).
     pub unit: &'static str,
     /// One line on what it measures.

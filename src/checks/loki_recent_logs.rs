@@ -17,6 +17,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "loki_recent_logs",
+    item: Some("operations.logging"),
     category: Category::Operations,
     unit: "count",
     summary: "a LogQL selector returns recent log lines",

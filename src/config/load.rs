@@ -254,6 +254,7 @@ fn validate_check(
         interval,
         timeout,
         description: raw.description,
+        item: raw.item,
         params: if raw.params.is_null() {
             Value::Object(serde_json::Map::new())
         } else {

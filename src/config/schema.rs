@@ -218,6 +218,9 @@ pub struct CheckSpec {
     pub severity: Severity,
     /// The category written in the file; the plan defaults it from the kind.
     pub category: Option<Category>,
+    /// The checklist item written in the file; the plan defaults it from
+    /// the kind and validates it.
+    pub item: Option<String>,
     pub interval: Duration,
     pub timeout: Duration,
     pub description: Option<String>,
@@ -267,6 +270,11 @@ pub struct CheckEntry {
     /// Free text shown on the status page.
     #[serde(default)]
     pub description: Option<String>,
+    /// The checklist item this check evidences (`security.ssl_https`,
+    /// `step.smoke_tests` ...). Default: the kind's own item (see
+    /// docs/kinds.md); general kinds (`http`, `promql`, `command`) have none.
+    #[serde(default)]
+    pub item: Option<String>,
     /// The kind's own parameters (see docs/kinds.md).
     #[serde(default)]
     pub params: Value,

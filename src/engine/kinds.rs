@@ -122,4 +122,17 @@ mod tests {
         assert_eq!(names, deduped);
         assert_eq!(names.len(), 47);
     }
+
+    #[test]
+    fn every_default_item_is_in_the_checklist() {
+        for kind in all_kinds() {
+            if let Some(id) = kind.item {
+                assert!(
+                    crate::checklist::lookup_item(id).is_some(),
+                    "{}: {id}",
+                    kind.name
+                );
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use super::kinds::{kind_names, lookup_kind};
+use crate::checklist::{item_ids, lookup_item, Item};
 use crate::checks::{BuildInput, Category, Check, KindInfo, ParamError, TargetNeed};
 use crate::config::{CheckSpec, Config, ConfigErrors, Problems, TargetSpec, TargetType};
 use crate::redact::Redactor;
@@ -21,6 +22,8 @@ pub struct PlannedCheck {
     pub kind: &'static KindInfo,
     /// The file's category, or the kind's default.
     pub category: Category,
+    /// The checklist item the check evidences: the file's, or the kind's.
+    pub item: Option<&'static Item>,
     pub check: Arc<dyn Check>,
 }
 
@@ -61,6 +64,9 @@ impl Plan {
             let Some(kind) = resolve_kind(spec, &config.targets, &mut problems) else {
                 continue;
             };
+            let Ok(item) = resolve_item(spec, kind, &mut problems) else {
+                continue;
+            };
             let target = spec.target.as_ref().and_then(|t| targets.get(t));
             if spec.target.is_some() && target.is_none() {
                 // The target itself failed to build; its error is reported above.
@@ -80,6 +86,7 @@ impl Plan {
                         spec: spec.clone(),
                         kind,
                         category: spec.category.unwrap_or(kind.category),
+                        item,
                         check,
                     }));
                 }
@@ -109,8 +116,47 @@ impl Plan {
         }
     }
 
+    /// The checklist items no check of this plan evidences, in seed order.
+    pub fn uncovered_items(&self) -> Vec<&'static Item> {
+        crate::checklist::ITEMS
+            .iter()
+            .filter(|item| {
+                !self
+                    .checks
+                    .iter()
+                    .any(|c| c.item.is_some_and(|i| i.id == item.id))
+            })
+            .collect()
+    }
+
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {
         self.checks.iter().find(|c| c.spec.name == name)
+    }
+}
+
+/// The checklist item a check evidences: the one it names (which must
+/// exist), else its kind's.
+fn resolve_item(
+    spec: &CheckSpec,
+    kind: &KindInfo,
+    problems: &mut Problems,
+) -> Result<Option<&'static Item>, ()> {
+    match &spec.item {
+        Some(id) => match lookup_item(id) {
+            Some(item) => Ok(Some(item)),
+            None => {
+                problems.push(
+                    &spec.place(),
+                    "item",
+                    format!(
+                        "unknown checklist item {id:?}; valid items: {}",
+                        item_ids().join(", ")
+                    ),
+                );
+                Err(())
+            }
+        },
+        None => Ok(kind.item.and_then(lookup_item)),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct CheckMeta {
     pub unit: &'static str,
     /// `measured` or `attestation`.
     pub source: &'static str,
+    /// The checklist item it evidences ("" for none).
+    pub item: &'static str,
     pub description: Option<String>,
     pub interval: Duration,
     pub index: usize,
@@ -39,6 +41,7 @@ impl CheckMeta {
             target: spec.target.clone().unwrap_or_default(),
             unit: planned.kind.unit,
             source: planned.kind.source.as_str(),
+            item: planned.item.map_or("", |i| i.id),
             description: spec.description.clone(),
             interval: spec.interval,
             index: spec.index,

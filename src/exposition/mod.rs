@@ -12,6 +12,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use crate::checklist::{item_state, Item, ITEMS};
 use crate::checks::{Category, State};
 use crate::clock::unix_seconds;
 use crate::engine::{CheckMeta, CheckRecord, Engine, Evaluation};
@@ -182,6 +183,8 @@ impl Collector for Snapshot {
                 ("severity", r.meta.severity.as_str().to_owned()),
                 ("target", r.meta.target.clone()),
                 ("unit", r.meta.unit.to_owned()),
+                ("item", r.meta.item.to_owned()),
+                ("source", r.meta.source.to_owned()),
             ];
             ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
         }
@@ -247,6 +250,8 @@ impl Collector for Snapshot {
             ConstGauge::new(overall).encode(m)?;
         }
 
+        encode_checklist(e, &self.rows)?;
+
         let m = e.encode_descriptor(
             "prodready_config_last_reload_successful",
             "1 when the last config (re)load succeeded, else 0",
@@ -276,6 +281,71 @@ impl Collector for Snapshot {
         ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
         Ok(())
     }
+}
+
+/// The checklist families: every one of the 41 items always present, so a
+/// config that covers few items cannot show a perfect checklist score.
+fn encode_checklist(e: &mut DescriptorEncoder, rows: &[Row]) -> Result<(), std::fmt::Error> {
+    let mut by_item: std::collections::HashMap<&str, Vec<State>> = std::collections::HashMap::new();
+    for r in rows.iter().filter(|r| !r.meta.item.is_empty()) {
+        by_item.entry(r.meta.item).or_default().push(r.state);
+    }
+    let items: Vec<(&Item, bool, State)> = ITEMS
+        .iter()
+        .map(|item| {
+            let states = by_item.remove(item.id).unwrap_or_default();
+            (item, !states.is_empty(), item_state(states))
+        })
+        .collect();
+    let item_labels = |item: &Item| {
+        vec![
+            ("item", item.id.to_owned()),
+            ("category", item.category.as_str().to_owned()),
+        ]
+    };
+    let mut m = e.encode_descriptor(
+        "prodready_checklist_item_covered",
+        "1 when at least one configured check evidences the checklist item, else 0",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (item, covered, _) in &items {
+        ConstGauge::new(i64::from(*covered)).encode(m.encode_family(&item_labels(item))?)?;
+    }
+    let mut m = e.encode_descriptor(
+        "prodready_checklist_item_state",
+        "State of the checklist item: the worst state of its checks (unknown when uncovered); 1 for the current state, 0 for the other four",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (item, _, state) in &items {
+        for s in State::ALL {
+            let mut labels = item_labels(item);
+            labels.push(("state", s.as_str().to_owned()));
+            ConstGauge::new(i64::from(*state == s)).encode(m.encode_family(&labels)?)?;
+        }
+    }
+    let total = ITEMS.len() as f64;
+    let covered = items.iter().filter(|(_, c, _)| *c).count() as f64;
+    let passing = items
+        .iter()
+        .filter(|(_, c, s)| *c && *s == State::Pass)
+        .count() as f64;
+    let m = e.encode_descriptor(
+        "prodready_checklist_coverage_ratio",
+        "Checklist items evidenced by at least one check / all 41 items",
+        None,
+        MetricType::Gauge,
+    )?;
+    ConstGauge::new(covered / total).encode(m)?;
+    let m = e.encode_descriptor(
+        "prodready_checklist_score_ratio",
+        "Checklist items whose checks all pass / all 41 items (uncovered items count as not passing)",
+        None,
+        MetricType::Gauge,
+    )?;
+    ConstGauge::new(passing / total).encode(m)?;
+    Ok(())
 }
 
 /// pass / (pass + warn + fail + error); `None` when nothing was evaluated.

@@ -300,6 +300,10 @@ fn validate_names_each_problem_with_file_check_and_field() {
             "checks: [ { name: a\n",
             &["invalid YAML"],
         ),
+        (
+            "checks:\n  - { name: a, kind: command, item: security.ssl_http, params: { argv: [\"true\"] } }\n",
+            &["field item: unknown checklist item \"security.ssl_http\"; valid items: security.ssl_https,", "step.rollback_ready"],
+        ),
     ];
     for (config, expected) in cases {
         let (code, out) = validate(config, &[]);
@@ -378,4 +382,35 @@ fn bundled_config_and_its_commented_examples_validate() {
     let (code, out) = validate(&examples, &[]);
     assert_eq!(code, 0, "{out}\n{examples}");
     assert!(out.contains("OK (44 checks, 9 targets)"), "{out}");
+}
+
+#[test]
+fn validate_reports_checklist_coverage() {
+    let config = "checks:
+  - { name: tls, kind: env_secret, params: { variable: HOME } }
+  - { name: smoke, kind: command, item: step.smoke_tests, params: { argv: [\"true\"] } }
+  - { name: tool, kind: command, params: { argv: [\"true\"] } }
+";
+    let (code, out) = validate(config, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("checklist: 2 of 41 items covered"), "{out}");
+    assert!(
+        out.contains("uncovered items: security.ssl_https,"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("step.smoke_tests,") && !out.contains("security.secret_keys"),
+        "{out}"
+    );
+    let dir = ConfigDir::new(config);
+    let out = run_cli(
+        &[
+            "validate",
+            &format!("--config.file={}", dir.config_path().display()),
+            "--require-coverage",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("39 checklist item(s) are covered by no check"));
 }

@@ -21,6 +21,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "asset_optimization",
+    item: Some("performance.asset_optimization"),
     category: Category::Performance,
     unit: "count",
     summary: "page assets: compressed, minified, within budget, fingerprinted with long max-age",

@@ -18,6 +18,7 @@ use super::ANSWER_CAP;
 
 pub const KIND: KindInfo = KindInfo {
     name: "authentication",
+    item: Some("security.authentication"),
     category: Category::Security,
     unit: "count",
     summary: "protected URLs answer 401/403 (or redirect to login) without credentials",

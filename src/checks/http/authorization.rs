@@ -19,6 +19,7 @@ use super::ANSWER_CAP;
 
 pub const KIND: KindInfo = KindInfo {
     name: "authorization",
+    item: Some("security.authorization"),
     category: Category::Security,
     unit: "count",
     summary: "privileged URLs answer 403/404 to a low-privilege credential",

@@ -18,6 +18,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "cache_headers",
+    item: Some("performance.caching"),
     category: Category::Performance,
     unit: "count",
     summary: "assets have long max-age (or immutable) and a validator; HTML is not cached forever",

@@ -16,6 +16,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "cdn",
+    item: Some("performance.cdn"),
     category: Category::Performance,
     unit: "boolean",
     summary: "CDN vendor headers present and a repeated request is a cache hit",

@@ -18,6 +18,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "compression",
+    item: Some("performance.compression"),
     category: Category::Performance,
     unit: "ratio",
     summary: "text resources over 1 KiB are served compressed with Vary: Accept-Encoding",

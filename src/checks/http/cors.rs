@@ -18,6 +18,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "cors",
+    item: Some("security.cors"),
     category: Category::Security,
     unit: "count",
     summary: "preflight with a foreign Origin: no reflected origin with credentials",

@@ -21,6 +21,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "http",
+    item: None,
     category: Category::Operations,
     unit: "seconds",
     summary: "HTTP request: expected status, body regex, required headers, latency",

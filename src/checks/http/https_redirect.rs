@@ -18,6 +18,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "https_redirect",
+    item: Some("security.ssl_https"),
     category: Category::Security,
     unit: "seconds",
     summary: "http:// redirects permanently to https:// on the same host; HSTS max-age",

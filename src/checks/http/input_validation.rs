@@ -19,6 +19,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "input_validation",
+    item: Some("security.input_validation"),
     category: Category::Security,
     unit: "count",
     summary: "malformed, mistyped, invalid UTF-8 and oversized bodies get 4xx without stack traces",

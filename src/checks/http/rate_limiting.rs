@@ -20,6 +20,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "rate_limiting",
+    item: Some("security.rate_limiting"),
     category: Category::Security,
     unit: "count",
     summary: "rate-limit headers, or a bounded opt-in burst that meets a 429",

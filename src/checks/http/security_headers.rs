@@ -18,6 +18,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "security_headers",
+    item: Some("security.ssl_https"),
     category: Category::Security,
     unit: "score",
     summary: "CSP, nosniff, frame options, Referrer-Policy, HSTS, cookie flags; score 0..100",

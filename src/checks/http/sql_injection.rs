@@ -20,6 +20,7 @@ use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "sql_injection",
+    item: Some("security.sql_injection"),
     category: Category::Security,
     unit: "count",
     summary: "probe strings in configured parameters: no 5xx, no DB error, no boolean difference",

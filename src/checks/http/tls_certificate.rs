@@ -27,6 +27,7 @@ use crate::targets::{system_roots, AcceptAnyCertificate, Target};
 
 pub const KIND: KindInfo = KindInfo {
     name: "tls_certificate",
+    item: Some("security.ssl_https"),
     category: Category::Security,
     unit: "seconds",
     summary: "TLS chain verifies, host name matches, days left, protocol >= TLS 1.2",

@@ -13,6 +13,7 @@ use super::{mysql_target, pairs, show, value_of, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "mysql_connections",
+    item: Some("performance.database_pooling"),
     category: Category::Performance,
     unit: "ratio",
     summary: "Threads_connected vs max_connections",

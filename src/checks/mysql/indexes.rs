@@ -14,6 +14,7 @@ use super::{mysql_target, show, text, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "mysql_indexes",
+    item: Some("performance.database_indexes"),
     category: Category::Performance,
     unit: "count",
     summary: "tables without a primary key; unused indexes (performance_schema/sys)",

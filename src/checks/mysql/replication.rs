@@ -15,6 +15,7 @@ use super::{mysql_target, show, text, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "mysql_replication",
+    item: Some("operations.failover"),
     category: Category::Operations,
     unit: "seconds",
     summary: "replica IO and SQL threads running, seconds behind under the limit",

@@ -15,6 +15,7 @@ use super::{mysql_target, pairs, show, text, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "mysql_slow_queries",
+    item: Some("performance.slow_queries"),
     category: Category::Performance,
     unit: "count",
     summary: "statement digests whose mean time is over a threshold",

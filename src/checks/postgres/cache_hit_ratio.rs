@@ -18,6 +18,7 @@ use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_cache_hit_ratio",
+    item: Some("performance.caching"),
     category: Category::Performance,
     unit: "ratio",
     summary: "heap and index block hit ratios from pg_statio",

@@ -21,6 +21,7 @@ use crate::targets::{describe_sql_error, PgTarget};
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_connections",
+    item: Some("performance.database_pooling"),
     category: Category::Performance,
     unit: "ratio",
     summary: "connections used vs max_connections, idle in transaction, PgBouncer waiting clients",

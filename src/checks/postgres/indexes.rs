@@ -18,6 +18,7 @@ use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_indexes",
+    item: Some("performance.database_indexes"),
     category: Category::Performance,
     unit: "count",
     summary: "missing, invalid, duplicate and unused indexes; foreign keys without an index",

@@ -25,6 +25,7 @@ use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_n_plus_one",
+    item: Some("performance.n_plus_one"),
     category: Category::Performance,
     unit: "count",
     summary: "pg_stat_statements: the same SELECT called very often for about one row",

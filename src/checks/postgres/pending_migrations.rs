@@ -21,6 +21,7 @@ use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "pending_migrations",
+    item: Some("deployment.check_migrations"),
     category: Category::Deployment,
     unit: "count",
     summary: "migration files vs the tool's history table: pending, dirty, checksum mismatch",

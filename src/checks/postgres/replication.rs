@@ -18,6 +18,7 @@ use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_replication",
+    item: Some("operations.failover"),
     category: Category::Operations,
     unit: "seconds",
     summary: "streaming replicas present with replay lag under the limit",

@@ -24,6 +24,7 @@ use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_slow_queries",
+    item: Some("performance.slow_queries"),
     category: Category::Performance,
     unit: "count",
     summary: "pg_stat_statements mean time over a threshold; long-running statements",

@@ -16,6 +16,7 @@ use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
     name: "postgres_wal_archiving",
+    item: Some("operations.backup"),
     category: Category::Operations,
     unit: "seconds",
     summary: "archive_mode on, last WAL archived recently, failures not growing",

@@ -17,6 +17,7 @@ use super::{instant_query, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "capacity",
+    item: Some("operations.capacity_planning"),
     category: Category::Operations,
     unit: "seconds",
     summary: "time until a usage series reaches its limit (linear trend) vs a horizon",

@@ -17,6 +17,7 @@ use super::{range_samples, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "memory_growth",
+    item: Some("performance.memory_leaks"),
     category: Category::Performance,
     unit: "bytes",
     summary: "resident memory trend over a window, projected over a horizon (suspect leak)",

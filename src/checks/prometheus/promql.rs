@@ -14,6 +14,7 @@ use super::{instant_query, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "promql",
+    item: None,
     category: Category::Operations,
     unit: "value",
     summary: "any instant PromQL query compared with a threshold",

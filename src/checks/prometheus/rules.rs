@@ -16,6 +16,7 @@ use crate::checks::api::api_json;
 
 pub const KIND: KindInfo = KindInfo {
     name: "prometheus_rules",
+    item: Some("operations.alerting"),
     category: Category::Operations,
     unit: "count",
     summary: "alerting rules loaded, healthy, with runbook_url; an Alertmanager is connected",

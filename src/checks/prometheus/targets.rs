@@ -16,6 +16,7 @@ use crate::checks::api::api_json;
 
 pub const KIND: KindInfo = KindInfo {
     name: "prometheus_targets",
+    item: Some("operations.monitoring"),
     category: Category::Operations,
     unit: "ratio",
     summary: "expected scrape jobs have enough targets and enough of them are up",

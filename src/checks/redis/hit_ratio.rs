@@ -15,6 +15,7 @@ use super::{info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "redis_hit_ratio",
+    item: Some("performance.caching"),
     category: Category::Performance,
     unit: "ratio",
     summary: "keyspace hits / lookups",

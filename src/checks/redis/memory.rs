@@ -14,6 +14,7 @@ use super::{info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "redis_memory",
+    item: Some("operations.capacity_planning"),
     category: Category::Operations,
     unit: "ratio",
     summary: "maxmemory set, eviction policy, usage and fragmentation",

@@ -15,6 +15,7 @@ use super::{acl_hint, field, info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "redis_persistence",
+    item: Some("operations.backup"),
     category: Category::Operations,
     unit: "seconds",
     summary: "RDB snapshots recent and successful, or AOF on and healthy",

@@ -15,6 +15,7 @@ use super::{info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "redis_replication",
+    item: Some("operations.failover"),
     category: Category::Operations,
     unit: "count",
     summary: "replicas online (primary) or link up and fresh (replica)",

@@ -19,6 +19,7 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
     name: "attestation",
+    item: Some("operations.disaster_recovery"),
     category: Category::Operations,
     unit: "seconds",
     summary: "a recorded human drill (restore, failover, capacity review) is recent",

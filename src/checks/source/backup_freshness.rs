@@ -16,6 +16,7 @@ use crate::config::{format_duration, ByteSize, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
     name: "backup_freshness",
+    item: Some("operations.backup"),
     category: Category::Operations,
     unit: "seconds",
     summary: "age and size of the newest backup file matching a pattern",

@@ -19,6 +19,7 @@ use crate::config::TargetType;
 
 pub const KIND: KindInfo = KindInfo {
     name: "config_schema",
+    item: Some("deployment.verify_configs"),
     category: Category::Deployment,
     unit: "count",
     summary: "config files validate against a JSON Schema; required env variables set",

@@ -23,6 +23,7 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
     name: "dependency_vulnerabilities",
+    item: Some("security.dependencies"),
     category: Category::Security,
     unit: "count",
     summary: "lockfiles against a local OSV/RustSec advisory database",

@@ -21,6 +21,7 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
     name: "documentation",
+    item: Some("operations.documentation"),
     category: Category::Operations,
     unit: "count",
     summary: "required docs exist, have their headings and were reviewed recently",

@@ -15,6 +15,7 @@ use crate::checks::{
 
 pub const KIND: KindInfo = KindInfo {
     name: "env_secret",
+    item: Some("security.secret_keys"),
     category: Category::Security,
     unit: "characters",
     summary: "a secret environment variable is set, long, varied and not a placeholder",

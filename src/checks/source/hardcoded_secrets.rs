@@ -22,6 +22,7 @@ use super::secrets::{compile_rules, CustomRule, Finding, Scanner};
 
 pub const KIND: KindInfo = KindInfo {
     name: "hardcoded_secrets",
+    item: Some("security.secrets"),
     category: Category::Security,
     unit: "count",
     summary: "secrets committed in a source tree (gitleaks-style rules)",

@@ -17,6 +17,7 @@ use crate::config::TargetType;
 
 pub const KIND: KindInfo = KindInfo {
     name: "rollback_ready",
+    item: Some("deployment.verify_rollback_plan"),
     category: Category::Deployment,
     unit: "count",
     summary: "a previous release is kept, and the newest migration can be reverted",

@@ -18,6 +18,7 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
     name: "test_report",
+    item: Some("deployment.test_all_systems"),
     category: Category::Deployment,
     unit: "count",
     summary: "JUnit XML: no failures or errors, enough tests, recent",
