@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::checklist::ITEMS;
+use crate::checklist::{Phase, ITEMS};
 use crate::checks::Category;
 use crate::config::ConfigErrors;
 use crate::daemon::ServeError;
-use crate::engine::{load_plan, run_once, Order, Plan};
+use crate::engine::{load_plan, run_once, run_phase, Order, Plan};
 use crate::logging::{self, LogFormat, LogLevel};
-use crate::report::{render_json, render_junit, render_table, FailOn, Gate};
+use crate::report::{render_json, render_junit, render_table, FailOn, Gate, PhaseReport};
 
 /// Exit code for a bad config or bad usage.
 const EXIT_CONFIG: u8 = 2;
@@ -91,6 +91,13 @@ pub struct CheckArgs {
     /// Lowest state that fails the gate (error always fails).
     #[arg(long = "fail-on", value_enum, default_value = "fail")]
     pub fail_on: FailOn,
+    /// Run a gate phase: its checklist items in the seed's order, stopping at
+    /// the first item that does not pass. An item no check covers fails.
+    #[arg(long, value_enum, conflicts_with_all = ["category", "checks", "fail_fast"])]
+    pub phase: Option<PhaseArg>,
+    /// With --phase: let items no check covers through (as `unknown`).
+    #[arg(long = "allow-uncovered", requires = "phase")]
+    pub allow_uncovered: bool,
     /// Let `unknown` checks (not evaluated, not enough data) through the gate
     /// like `warn`; by default they fail it, since nothing was verified.
     #[arg(long = "allow-unknown")]
@@ -98,6 +105,30 @@ pub struct CheckArgs {
     /// Run checks one by one in config order and stop at the first that fails the gate.
     #[arg(long = "fail-fast")]
     pub fail_fast: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhaseArg {
+    PreDeploy,
+    PostDeploy,
+}
+
+impl PhaseArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            PhaseArg::PreDeploy => "pre-deploy",
+            PhaseArg::PostDeploy => "post-deploy",
+        }
+    }
+}
+
+impl From<PhaseArg> for Phase {
+    fn from(p: PhaseArg) -> Self {
+        match p {
+            PhaseArg::PreDeploy => Phase::PreDeploy,
+            PhaseArg::PostDeploy => Phase::PostDeploy,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -229,40 +260,57 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let selected = match select_checks(&plan, args) {
-        Ok(s) if s.is_empty() => {
-            eprintln!("no checks selected: the config has no check matching the selection; a gate that checks nothing cannot pass");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
     let gate = Gate {
         fail_on: args.fail_on,
         allow_unknown: args.allow_unknown,
     };
-    // The deployment gate runs in the order the config lists its steps.
-    let order = if args.fail_fast || args.category == Some(CategoryArg::Deployment) {
-        Order::Sequential {
-            fail_fast: args.fail_fast,
+    let (store, items) = if let Some(phase) = args.phase {
+        let (store, items) = run_phase(&plan, phase.into(), args.allow_uncovered).await;
+        if store.snapshot().is_empty() && items.iter().all(|i| !gate.fails(i.state)) {
+            eprintln!("no checks selected: no check covers an item of the {} phase; a gate that checks nothing cannot pass", phase.as_str());
+            return ExitCode::from(EXIT_CONFIG);
         }
+        (store, Some((phase.as_str(), items)))
     } else {
-        Order::Concurrent
+        let selected = match select_checks(&plan, args) {
+            Ok(s) if s.is_empty() => {
+                eprintln!("no checks selected: the config has no check matching the selection; a gate that checks nothing cannot pass");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        };
+        // The deployment gate runs in the order the config lists its steps.
+        let order = if args.fail_fast || args.category == Some(CategoryArg::Deployment) {
+            Order::Sequential {
+                fail_fast: args.fail_fast,
+            }
+        } else {
+            Order::Concurrent
+        };
+        (
+            run_once(&plan, &selected, order, |state| gate.fails(state)).await,
+            None,
+        )
     };
-    let store = run_once(&plan, &selected, order, |state| gate.fails(state)).await;
     let records = store.snapshot();
+    let phase = items
+        .as_ref()
+        .map(|(phase, items)| PhaseReport { phase, items });
     let report = match args.format {
-        ReportFormat::Table => render_table(&records, std::io::stdout().is_terminal()),
-        ReportFormat::Json => render_json(&records, gate),
-        ReportFormat::Junit => render_junit(&records, gate),
+        ReportFormat::Table => {
+            render_table(&records, std::io::stdout().is_terminal(), phase.as_ref())
+        }
+        ReportFormat::Json => render_json(&records, gate, phase.as_ref()),
+        ReportFormat::Junit => render_junit(&records, gate, phase.as_ref()),
     };
     print!("{report}");
-    if records.iter().any(|r| gate.fails(r.state())) {
-        ExitCode::FAILURE
-    } else {
+    if gate.passes(&records, phase.as_ref()) {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

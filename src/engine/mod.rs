@@ -23,7 +23,7 @@ use crate::clock::unix_seconds;
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
 pub use plan::{load_plan, Plan, PlannedCheck};
-pub use run_once::{run_once, Order};
+pub use run_once::{run_once, run_phase, ItemResult, Order};
 pub use store::{CheckMeta, CheckRecord, Store};
 
 /// One finished evaluation, already redacted.

@@ -1,11 +1,13 @@
 //! The one-shot runner behind `check`: evaluates a selection of a plan's
 //! checks once, concurrently under the plan's own semaphore or one by one in
-//! config order, and returns the results in a fresh store.
+//! config order, or a gate phase item by item in the seed's order, and
+//! returns the results in a fresh store.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{evaluate, CheckMeta, Evaluation, Plan, Store};
+use super::{evaluate, CheckMeta, Evaluation, Plan, PlannedCheck, Store};
+use crate::checklist::{item_state, phase_items, Phase};
 use crate::checks::{Outcome, State};
 
 /// How a one-shot run proceeds.
@@ -72,4 +74,115 @@ pub async fn run_once(
         }
     }
     store
+}
+
+/// What a phase run found for one checklist item.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ItemResult {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub state: State,
+    /// The checks that evidence the item, in config order.
+    pub checks: Vec<String>,
+    /// Why the item has this state when no check says it (uncovered, skipped).
+    pub note: Option<String>,
+}
+
+/// Runs a gate phase the seed's way: its items in order, each item's checks
+/// in config order, stopping at the first item that does not pass (its
+/// later items are `unknown`, their checks skipped). An item no check covers
+/// stops the run as a `fail` naming it, unless `allow_uncovered`.
+pub async fn run_phase(
+    plan: &Arc<Plan>,
+    phase: Phase,
+    allow_uncovered: bool,
+) -> (Store, Vec<ItemResult>) {
+    let store = Store::new();
+    let mut selected: Vec<&Arc<PlannedCheck>> = Vec::new();
+    let mut items = Vec::new();
+    for item in phase_items(phase) {
+        let checks: Vec<&Arc<PlannedCheck>> = plan
+            .checks
+            .iter()
+            .filter(|c| c.item.is_some_and(|i| i.id == item.id))
+            .collect();
+        selected.extend(checks.iter().copied());
+        items.push((item, checks));
+    }
+    store.set_checks(
+        selected
+            .iter()
+            .map(|c| CheckMeta::from_planned(c))
+            .collect(),
+    );
+    let mut results = Vec::new();
+    let mut stopped: Option<&'static str> = None;
+    for (item, checks) in items {
+        let names: Vec<String> = checks.iter().map(|c| c.spec.name.clone()).collect();
+        if let Some(at) = stopped {
+            for c in &checks {
+                store.record(
+                    &c.spec.name,
+                    &skipped(format!("skipped: item {at} did not pass")),
+                );
+            }
+            results.push(ItemResult {
+                id: item.id,
+                title: item.title,
+                state: State::Unknown,
+                checks: names,
+                note: Some(format!("not run: item {at} did not pass")),
+            });
+            continue;
+        }
+        if checks.is_empty() {
+            let (state, note) = if allow_uncovered {
+                (
+                    State::Unknown,
+                    "covered by no check (allowed by --allow-uncovered)",
+                )
+            } else {
+                stopped = Some(item.id);
+                (
+                    State::Fail,
+                    "covered by no check: add a check for it or set `item:` on one",
+                )
+            };
+            results.push(ItemResult {
+                id: item.id,
+                title: item.title,
+                state,
+                checks: names,
+                note: Some(note.to_owned()),
+            });
+            continue;
+        }
+        let mut states = Vec::new();
+        for c in &checks {
+            let evaluation = evaluate(c, &plan.semaphore, &plan.redactor).await;
+            states.push(evaluation.outcome.state);
+            store.record(&c.spec.name, &evaluation);
+        }
+        let state = item_state(states);
+        if state != State::Pass {
+            stopped = Some(item.id);
+        }
+        results.push(ItemResult {
+            id: item.id,
+            title: item.title,
+            state,
+            checks: names,
+            note: None,
+        });
+    }
+    (store, results)
+}
+
+fn skipped(why: String) -> Evaluation {
+    Evaluation {
+        outcome: Outcome::unknown(why),
+        duration: Duration::ZERO,
+        finished: SystemTime::now(),
+        trace: Vec::new(),
+    }
 }

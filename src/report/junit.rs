@@ -4,7 +4,7 @@
 use crate::checks::State;
 use crate::engine::CheckRecord;
 
-use super::{Gate, Summary};
+use super::{Gate, PhaseReport, Summary};
 
 /// Escapes text for XML and HTML content and attribute values; drops the
 /// control characters XML 1.0 forbids.
@@ -25,8 +25,18 @@ pub fn escape_markup(text: &str) -> String {
     out
 }
 
-pub fn render_junit(records: &[CheckRecord], gate: Gate) -> String {
+pub fn render_junit(
+    records: &[CheckRecord],
+    gate: Gate,
+    phase: Option<&PhaseReport<'_>>,
+) -> String {
     let summary = Summary::of(records);
+    // Items no check covers fail the phase: they appear as failed cases.
+    let uncovered: Vec<&crate::engine::ItemResult> = phase
+        .map_or(&[][..], |p| p.items)
+        .iter()
+        .filter(|i| i.checks.is_empty() && gate.fails(i.state))
+        .collect();
     let failures = records
         .iter()
         .filter(|r| {
@@ -46,13 +56,13 @@ pub fn render_junit(records: &[CheckRecord], gate: Gate) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
         "<testsuites name=\"prodready\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{total_time:.3}\">\n",
-        records.len(),
-        failures + unknown_failures,
+        records.len() + uncovered.len(),
+        failures + unknown_failures + uncovered.len(),
     ));
     out.push_str(&format!(
         "  <testsuite name=\"prodready\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{total_time:.3}\">\n",
-        records.len(),
-        failures + unknown_failures,
+        records.len() + uncovered.len(),
+        failures + unknown_failures + uncovered.len(),
     ));
     for r in records {
         let state = r.state();
@@ -82,6 +92,14 @@ pub fn render_junit(records: &[CheckRecord], gate: Gate) -> String {
             )),
         }
         out.push_str("</testcase>\n");
+    }
+    for i in uncovered {
+        let note = escape_markup(i.note.as_deref().unwrap_or("not covered"));
+        out.push_str(&format!(
+            "    <testcase name=\"item:{}\" classname=\"prodready.checklist\" time=\"0.000\">\n      <failure message=\"{note}\" type=\"uncovered\">{}: {note}</failure>\n    </testcase>\n",
+            escape_markup(i.id),
+            escape_markup(i.title),
+        ));
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out

@@ -14,6 +14,8 @@ use crate::engine::CheckRecord;
 pub use junit::{escape_markup, render_junit};
 pub use table::render_table;
 
+use crate::engine::ItemResult;
+
 /// One check as the JSON API and `check --format json` show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckView {
@@ -152,15 +154,41 @@ impl Gate {
     }
 }
 
+/// The items of a `check --phase` run, in the seed's order.
+#[derive(Debug, Clone, Copy)]
+pub struct PhaseReport<'a> {
+    /// `pre-deploy` or `post-deploy`.
+    pub phase: &'a str,
+    pub items: &'a [ItemResult],
+}
+
+impl Gate {
+    /// Whether a run with these records (and phase items) passes the gate.
+    pub fn passes(self, records: &[CheckRecord], phase: Option<&PhaseReport<'_>>) -> bool {
+        // An uncovered item let through by --allow-uncovered is `unknown`
+        // without checks: it does not count.
+        let counted = |i: &&ItemResult| !(i.checks.is_empty() && i.state == State::Unknown);
+        !records.iter().any(|r| self.fails(r.state()))
+            && !phase.is_some_and(|p| p.items.iter().filter(counted).any(|i| self.fails(i.state)))
+    }
+}
+
 /// The `check --format json` document.
-pub fn render_json(records: &[CheckRecord], gate: Gate) -> String {
+pub fn render_json(records: &[CheckRecord], gate: Gate, phase: Option<&PhaseReport<'_>>) -> String {
     let checks: Vec<CheckView> = records.iter().map(CheckView::from_record).collect();
-    let passed = !records.iter().any(|r| gate.fails(r.state()));
-    let doc = serde_json::json!({
+    let passed = gate.passes(records, phase);
+    let mut doc = serde_json::json!({
         "checks": checks,
         "summary": Summary::of(records),
         "gate": { "fail_on": gate.fail_on, "allow_unknown": gate.allow_unknown, "passed": passed },
     });
+    if let (Some(p), Some(map)) = (phase, doc.as_object_mut()) {
+        map.insert("phase".into(), p.phase.into());
+        map.insert(
+            "items".into(),
+            serde_json::to_value(p.items).unwrap_or_default(),
+        );
+    }
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 

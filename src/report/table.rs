@@ -3,7 +3,7 @@
 use crate::checks::State;
 use crate::engine::CheckRecord;
 
-use super::Summary;
+use super::{PhaseReport, Summary};
 
 fn colour(state: State) -> &'static str {
     match state {
@@ -16,17 +16,47 @@ fn colour(state: State) -> &'static str {
 }
 
 /// Renders the table; `colour_states` adds ANSI colours to the state column.
-pub fn render_table(records: &[CheckRecord], colour_states: bool) -> String {
+/// A phase run lists its items, in the seed's order, above the checks.
+pub fn render_table(
+    records: &[CheckRecord],
+    colour_states: bool,
+    phase: Option<&PhaseReport<'_>>,
+) -> String {
+    let paint = |state: State| {
+        let text = format!("{:<7}", state.as_str().to_uppercase());
+        if colour_states {
+            format!("{}{text}\x1b[0m", colour(state))
+        } else {
+            text
+        }
+    };
+    let mut head = String::new();
+    if let Some(p) = phase {
+        let width = p.items.iter().map(|i| i.id.len()).max().unwrap_or(4).max(4);
+        head.push_str(&format!(
+            "{:<7}  {:<width$}  CHECKS / NOTE\n",
+            "STATE", "ITEM"
+        ));
+        for i in p.items {
+            let detail = match &i.note {
+                Some(note) => note.clone(),
+                None => i.checks.join(", "),
+            };
+            head.push_str(&format!("{}  {:<width$}  {detail}\n", paint(i.state), i.id));
+        }
+        head.push('\n');
+    }
     let name_width = records
         .iter()
         .map(|r| r.meta.name.len())
         .max()
         .unwrap_or(5)
         .max(5);
-    let mut out = format!(
+    let mut out = head;
+    out.push_str(&format!(
         "{:<7}  {:<name_width$}  {:<11}  {:>8}  MESSAGE\n",
         "STATE", "CHECK", "CATEGORY", "TIME"
-    );
+    ));
     for r in records {
         let state = r.state();
         let message = r
@@ -34,12 +64,7 @@ pub fn render_table(records: &[CheckRecord], colour_states: bool) -> String {
             .as_ref()
             .map_or("not evaluated", |o| o.message.as_str())
             .replace('\n', " ");
-        let state_text = format!("{:<7}", state.as_str().to_uppercase());
-        let state_cell = if colour_states {
-            format!("{}{state_text}\x1b[0m", colour(state))
-        } else {
-            state_text
-        };
+        let state_cell = paint(state);
         out.push_str(&format!(
             "{state_cell}  {:<name_width$}  {:<11}  {:>7}ms  {message}\n",
             r.meta.name,

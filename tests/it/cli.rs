@@ -414,3 +414,111 @@ fn validate_reports_checklist_coverage() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("39 checklist item(s) are covered by no check"));
 }
+
+/// `check --phase`: the seed's items in order, stopping at the first item
+/// that does not pass; an uncovered item fails naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn gate_phases_run_the_seed_order_and_stop_at_the_first_failing_item() {
+    let app = crate::support::TestApp::start(
+        axum::Router::new()
+            .route("/healthz", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/api/products",
+                axum::routing::get(|| async { "[{\"id\": 1}]" }),
+            ),
+    )
+    .await;
+    let dir = ConfigDir::new("");
+    let log = dir.path("ran.log");
+    std::fs::create_dir_all(dir.path("reports")).unwrap();
+    std::fs::write(
+        dir.path("reports/junit.xml"),
+        r#"<testsuite tests="2"><testcase name="a"/><testcase name="b"/></testsuite>"#,
+    )
+    .unwrap();
+    let step = |name: &str, item: &str, code: i32| {
+        format!(
+            "  - {{ name: {name}, kind: command, item: {item}, params: {{ argv: [\"sh\", \"-c\", \"echo {name} >> {}; exit {code}\"] }} }}\n",
+            log.display()
+        )
+    };
+    let pre = |migrations_code: i32| {
+        format!(
+            "targets:\n  repo: {{ path: \"{}\" }}\n  app: {{ http: {{ url: \"http://{}\" }} }}\nchecks:\n  - {{ name: tests, kind: test_report, target: repo, params: {{ reports: [reports/junit.xml] }} }}\n{}{}{}{}  - {{ name: health, kind: http, target: app, item: step.healthcheck, params: {{ url: /healthz }} }}\n  - {{ name: smoke, kind: http, target: app, item: step.smoke_tests, params: {{ url: /api/products, body_regex: '\"id\"' }} }}\n",
+            dir.dir.path().display(),
+            app.addr,
+            step("migrations", "deployment.check_migrations", migrations_code),
+            step("configs", "deployment.verify_configs", 0),
+            step("backup", "deployment.backup_database", 0),
+            step("rollback_plan", "deployment.verify_rollback_plan", 0),
+        )
+    };
+    let run = |config: String, extra: &'static [&'static str]| {
+        let dir_path = dir.config_path();
+        std::fs::write(&dir_path, config).unwrap();
+        tokio::task::spawn_blocking(move || {
+            let arg = format!("--config.file={}", dir_path.display());
+            let mut args = vec!["check", arg.as_str(), "--format", "json"];
+            args.extend_from_slice(extra);
+            run_cli(&args, &[])
+        })
+    };
+    let items = |out: &std::process::Output| -> Vec<(String, String)> {
+        let doc: serde_json::Value = serde_json::from_str(&stdout(out)).unwrap();
+        doc["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap().to_owned(),
+                    i["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    // Migrations fail: the three later items do not run.
+    let out = run(pre(1), &["--phase", "pre-deploy"]).await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = items(&out);
+    let expected: Vec<(String, String)> = [
+        ("deployment.test_all_systems", "pass"),
+        ("deployment.check_migrations", "fail"),
+        ("deployment.verify_configs", "unknown"),
+        ("deployment.backup_database", "unknown"),
+        ("deployment.verify_rollback_plan", "unknown"),
+    ]
+    .iter()
+    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+    .collect();
+    assert_eq!(found, expected);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "migrations\n");
+
+    // All pass: every item in order, exit 0.
+    std::fs::remove_file(&log).unwrap();
+    let out = run(pre(0), &["--phase", "pre-deploy"]).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(items(&out).iter().all(|(_, s)| s == "pass"));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "migrations\nconfigs\nbackup\nrollback_plan\n"
+    );
+
+    // Post-deploy: step.rollback_ready has no check, so the gate fails naming it.
+    let out = run(pre(0), &["--phase", "post-deploy"]).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        items(&out),
+        [
+            ("step.healthcheck".to_owned(), "pass".to_owned()),
+            ("step.smoke_tests".to_owned(), "pass".to_owned()),
+            ("step.rollback_ready".to_owned(), "fail".to_owned()),
+        ]
+    );
+    assert!(stdout(&out).contains("covered by no check"));
+    let out = run(pre(0), &["--phase", "post-deploy", "--allow-uncovered"])
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

@@ -12,7 +12,7 @@ global: { interval: 1h, timeout: 10s }
 checks:
   - { name: secret_set, kind: env_secret, severity: critical, params: { variable: SNAPSHOT_SECRET } }
   - { name: secret_unset, kind: env_secret, params: { variable: SNAPSHOT_UNSET_4711 } }
-  - { name: tool_ok, kind: command, params: { argv: ["true"] } }
+  - { name: tool_ok, kind: command, item: step.healthcheck, params: { argv: ["true"] } }
   - { name: tool_fails, kind: command, severity: info, params: { argv: ["sh", "-c", "echo broken >&2; exit 2"] } }
   - { name: backups, kind: backup_freshness, params: { dir: /nonexistent/backups, max_age: 1d } }
 "#;
@@ -20,9 +20,15 @@ checks:
 const ENV: &[(&str, &str)] = &[("SNAPSHOT_SECRET", "k3J9-xQ2v-Lm8P-Zt4w-Rb7N")];
 
 fn report(format: &str) -> (i32, String) {
+    report_with(&["--format", format])
+}
+
+fn report_with(extra: &[&str]) -> (i32, String) {
     let dir = ConfigDir::new(CONFIG);
     let arg = format!("--config.file={}", dir.config_path().display());
-    let out = run_cli(&["check", &arg, "--format", format], ENV);
+    let mut args = vec!["check", arg.as_str()];
+    args.extend_from_slice(extra);
+    let out = run_cli(&args, ENV);
     (out.status.code().unwrap_or(-1), stdout(&out))
 }
 
@@ -75,6 +81,13 @@ fn check_junit_report() {
     let (code, text) = report("junit");
     assert_eq!(code, 1);
     redacted().bind(|| insta::assert_snapshot!("check_junit", text));
+}
+
+#[test]
+fn check_phase_table_report() {
+    let (code, text) = report_with(&["--phase", "post-deploy", "--format", "table"]);
+    assert_eq!(code, 1);
+    redacted().bind(|| insta::assert_snapshot!("check_phase_table", text));
 }
 
 #[tokio::test(flavor = "multi_thread")]
