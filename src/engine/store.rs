@@ -60,7 +60,12 @@ pub struct CheckRecord {
     pub duration: Duration,
     pub runs: u64,
     pub errors: u64,
+    /// The states of the last `HISTORY` evaluations, oldest first.
+    pub history: std::collections::VecDeque<State>,
 }
+
+/// Evaluations whose states each record keeps (status page, JSON API).
+pub const HISTORY: usize = 20;
 
 impl CheckRecord {
     fn new(meta: CheckMeta) -> Self {
@@ -72,6 +77,7 @@ impl CheckRecord {
             duration: Duration::ZERO,
             runs: 0,
             errors: 0,
+            history: std::collections::VecDeque::new(),
         }
     }
 
@@ -91,6 +97,10 @@ impl CheckRecord {
         self.last_run = Some(evaluation.finished);
         self.duration = evaluation.duration;
         self.outcome = Some(evaluation.outcome.clone());
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(evaluation.outcome.state);
     }
 }
 

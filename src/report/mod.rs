@@ -39,6 +39,10 @@ pub struct CheckView {
     pub duration_seconds: Option<f64>,
     pub runs: u64,
     pub errors: u64,
+    /// The checklist item the check evidences ("" for none).
+    pub item: &'static str,
+    /// States of the last evaluations, oldest first.
+    pub history: Vec<State>,
 }
 
 impl CheckView {
@@ -63,6 +67,8 @@ impl CheckView {
             duration_seconds: r.last_run.map(|_| r.duration.as_secs_f64()),
             runs: r.runs,
             errors: r.errors,
+            item: r.meta.item,
+            history: r.history.iter().copied().collect(),
         }
     }
 }

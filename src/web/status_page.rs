@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
+use crate::checklist::{item_state, Item, ITEMS};
 use crate::checks::{Category, State};
+use crate::engine::kinds::all_kinds;
 use crate::engine::{CheckRecord, Engine};
 use crate::report::{escape_markup as html_escape, rfc3339, Summary};
 
@@ -13,7 +15,8 @@ th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #ddd;vertical-a
 th{background:#f4f4f4}.s{font-weight:bold;border-radius:3px;padding:.1em .5em;color:#fff}\
 .pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}\
 .error{background:#6a1b9a}.unknown{background:#757575}small{color:#666}\
-code{font-size:.9em}details{margin-top:.3em}pre{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:.4em}";
+code{font-size:.9em}details{margin-top:.3em}pre{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:.4em}\
+tr.uncovered td{color:#999}.h{display:inline-block;width:.55em;height:.9em;margin-right:1px}";
 
 /// Order of states on the page: what needs attention first.
 fn attention(state: State) -> u8 {
@@ -55,6 +58,116 @@ fn score_text(records: &[&CheckRecord]) -> String {
     )
 }
 
+/// The recent states of a check as small coloured marks, oldest first.
+fn history_strip(r: &CheckRecord) -> String {
+    let marks: String = r
+        .history
+        .iter()
+        .map(|s| format!("<span class=\"h {s}\" title=\"{s}\"></span>"))
+        .collect();
+    if marks.is_empty() {
+        String::new()
+    } else {
+        format!("<br><small>recent:</small> {marks}")
+    }
+}
+
+/// How to cover an item: the kinds that evidence it, and a config line.
+fn coverage_hint(item: &Item) -> String {
+    let kinds: Vec<&str> = all_kinds()
+        .filter(|k| k.item == Some(item.id))
+        .map(|k| k.name)
+        .collect();
+    let (advice, kind) = match kinds.first() {
+        Some(first) => (
+            format!("add a check of kind {}", kinds.join(" or ")),
+            (*first).to_owned(),
+        ),
+        None => (
+            "add an http or command check with this item".to_owned(),
+            "http".to_owned(),
+        ),
+    };
+    let name = item.id.replace('.', "_");
+    format!(
+        "not covered &mdash; {advice}<br><code>- {{ name: {name}, kind: {kind}, target: &lt;target&gt;, item: {} }}</code>",
+        item.id
+    )
+}
+
+/// The 41 items grouped as the seed groups them, each with its state and
+/// the checks that evidence it; uncovered items greyed with how to cover them.
+fn render_checklist(out: &mut String, records: &[CheckRecord]) {
+    let states: Vec<Option<State>> = ITEMS
+        .iter()
+        .map(|i| {
+            let checks: Vec<State> = records
+                .iter()
+                .filter(|r| r.meta.item == i.id)
+                .map(CheckRecord::state)
+                .collect();
+            (!checks.is_empty()).then(|| item_state(checks))
+        })
+        .collect();
+    let covered = states.iter().flatten().count();
+    let passing = states
+        .iter()
+        .flatten()
+        .filter(|s| **s == State::Pass)
+        .count();
+    let _ = write!(
+        out,
+        "<h2>Checklist</h2><p><small>{passing} of {} items pass &middot; {covered} covered by a check</small></p>",
+        ITEMS.len()
+    );
+    let groups: [(&str, fn(&Item) -> bool); 5] = [
+        ("Security", |i| i.category == Category::Security),
+        ("Performance", |i| i.category == Category::Performance),
+        ("Operations", |i| i.category == Category::Operations),
+        ("Pre-deployment checks", |i| i.id.starts_with("deployment.")),
+        ("Deployment steps", |i| i.id.starts_with("step.")),
+    ];
+    for (title, member) in groups {
+        let _ = write!(
+            out,
+            "<h3>{title}</h3><table><tr><th>State</th><th>Item</th><th>Checks</th></tr>"
+        );
+        for item in ITEMS.iter().filter(|i| member(i)) {
+            let checks: Vec<&CheckRecord> =
+                records.iter().filter(|r| r.meta.item == item.id).collect();
+            if checks.is_empty() {
+                let _ = write!(
+                    out,
+                    "<tr class=\"uncovered\"><td><span class=\"s unknown\">unknown</span></td><td><b>{}</b><br><small>{}</small></td><td>{}</td></tr>",
+                    item.id,
+                    html_escape(item.title),
+                    coverage_hint(item)
+                );
+                continue;
+            }
+            let state = item_state(checks.iter().map(|r| r.state()));
+            let links: Vec<String> = checks
+                .iter()
+                .map(|r| {
+                    let name = html_escape(&r.meta.name);
+                    format!(
+                        "<a href=\"#check-{name}\">{name}</a> <span class=\"s {0}\">{0}</span>",
+                        r.state()
+                    )
+                })
+                .collect();
+            let _ = write!(
+                out,
+                "<tr><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{}</small></td><td>{}</td></tr>",
+                item.id,
+                html_escape(item.title),
+                links.join("<br>")
+            );
+        }
+        out.push_str("</table>");
+    }
+}
+
 pub fn render(engine: &Engine) -> String {
     let records = engine.store.snapshot();
     let all: Vec<&CheckRecord> = records.iter().collect();
@@ -69,6 +182,8 @@ pub fn render(engine: &Engine) -> String {
         Summary::of(&records).line(),
         if engine.reload_status.successful() { "ok" } else { "<b>last reload failed</b>" },
     );
+    render_checklist(&mut out, &records);
+    out.push_str("<h2>Checks</h2>");
     if records.is_empty() {
         out.push_str("<p>No checks are configured.</p>");
     }
@@ -84,7 +199,7 @@ pub fn render(engine: &Engine) -> String {
         }
         let _ = write!(
             out,
-            "<h2>{category}</h2><p><small>score {}</small></p><table><tr><th>State</th><th>Check</th>\
+            "<h3>{category}</h3><p><small>score {}</small></p><table><tr><th>State</th><th>Check</th>\
              <th>Message</th><th>Last run</th><th>Duration</th></tr>",
             score_text(&in_category)
         );
@@ -96,8 +211,9 @@ pub fn render(engine: &Engine) -> String {
                 .map_or("not evaluated yet", |o| o.message.as_str());
             let _ = write!(
                 out,
-                "<tr><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}</small></td>\
+                "<tr id=\"check-{}\"><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}{}</small>{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td></tr>",
+                html_escape(&r.meta.name),
                 html_escape(&r.meta.name),
                 if r.meta.source == "attestation" {
                     format!("{} (self-reported attestation)", r.meta.kind)
@@ -110,6 +226,12 @@ pub fn render(engine: &Engine) -> String {
                 } else {
                     format!(" &middot; target <code>{}</code>", html_escape(&r.meta.target))
                 },
+                if r.meta.item.is_empty() {
+                    String::new()
+                } else {
+                    format!(" &middot; item <code>{}</code>", r.meta.item)
+                },
+                history_strip(r),
                 message_cell(message, r),
                 r.last_run.map_or_else(|| "never".to_owned(), rfc3339),
                 r.last_run

@@ -34,8 +34,8 @@ async fn status_page_renders_in_headless_chromium() {
     let exporter = Exporter::start(
         r#"
 checks:
-  - { name: deploy_tests_passed, kind: command, params: { argv: ["true"] } }
-  - { name: deploy_migrations_applied, kind: command, severity: critical, params: { argv: ["sh", "-c", "echo '2 pending migrations' >&2; exit 1"] } }
+  - { name: deploy_tests_passed, kind: command, item: deployment.test_all_systems, params: { argv: ["true"] } }
+  - { name: deploy_migrations_applied, kind: command, item: deployment.check_migrations, severity: critical, params: { argv: ["sh", "-c", "echo '2 pending migrations' >&2; exit 1"] } }
   - { name: app_secret_key, kind: env_secret, severity: critical, params: { variable: UNSET_SECRET_FOR_BROWSER_TEST } }
   - { name: backups_recent, kind: backup_freshness, params: { dir: /nonexistent/backups, max_age: 1d } }
 "#,
@@ -64,9 +64,21 @@ checks:
     ] {
         assert!(html.contains(text), "{text:?} not rendered:\n{html}");
     }
-    // Failing checks come first in their category; states are written out, not only coloured.
-    let failing = html.find("deploy_migrations_applied").unwrap();
-    let passing = html.find("deploy_tests_passed").unwrap();
+    // The page is the checklist: all 41 items, uncovered ones with how to cover them.
+    for item in prodready_exporter::checklist::ITEMS.iter() {
+        assert!(html.contains(item.id), "item {} not shown", item.id);
+    }
+    assert!(
+        html.contains("not covered &mdash; add a check of kind https_redirect or tls_certificate")
+            || html.contains("not covered — add a check of kind https_redirect or tls_certificate"),
+        "{html}"
+    );
+    assert!(html.contains("recent:"), "no history strip");
+    // Below it, failing checks come first in their category; states are
+    // written out, not only coloured.
+    let checks = html.find("<h2>Checks</h2>").expect("checks section");
+    let failing = checks + html[checks..].find("deploy_migrations_applied").unwrap();
+    let passing = checks + html[checks..].find("deploy_tests_passed").unwrap();
     assert!(failing < passing, "the failing check is not listed first");
     assert!(
         html.contains(">fail</span>")
@@ -77,7 +89,7 @@ checks:
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/status-page.png");
     let out = tokio::task::spawn_blocking({
         let arg = format!("--screenshot={}", shot.display());
-        move || chromium(&[&arg, "--window-size=1280,900", &url])
+        move || chromium(&[&arg, "--window-size=1280,1400", &url])
     })
     .await
     .unwrap();

@@ -201,10 +201,10 @@ checks:
     let (status, page) = exporter.get("/").await;
     assert_eq!(status, 200);
     let ops = page
-        .find("<h2>operations</h2>")
+        .find("<h3>operations</h3>")
         .expect("operations section");
     let dep = page
-        .find("<h2>deployment</h2>")
+        .find("<h3>deployment</h3>")
         .expect("deployment section");
     assert!(ops < dep);
     assert!(page[ops..dep].contains("web_health") && page[dep..].contains("deploy_step"));
