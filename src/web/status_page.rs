@@ -95,6 +95,9 @@ fn coverage_hint(item: &Item) -> String {
     )
 }
 
+/// Which items a section of the checklist shows.
+type ItemFilter = fn(&Item) -> bool;
+
 /// The 41 items grouped as the seed groups them, each with its state and
 /// the checks that evidence it; uncovered items greyed with how to cover them.
 fn render_checklist(out: &mut String, records: &[CheckRecord]) {
@@ -120,7 +123,7 @@ fn render_checklist(out: &mut String, records: &[CheckRecord]) {
         "<h2>Checklist</h2><p><small>{passing} of {} items pass &middot; {covered} covered by a check</small></p>",
         ITEMS.len()
     );
-    let groups: [(&str, fn(&Item) -> bool); 5] = [
+    let groups: [(&str, ItemFilter); 5] = [
         ("Security", |i| i.category == Category::Security),
         ("Performance", |i| i.category == Category::Performance),
         ("Operations", |i| i.category == Category::Operations),
