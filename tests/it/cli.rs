@@ -522,3 +522,25 @@ async fn gate_phases_run_the_seed_order_and_stop_at_the_first_failing_item() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// examples/full.yaml covers every checklist item and validates as is.
+#[test]
+fn the_full_example_covers_all_41_items() {
+    let full = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/full.yaml");
+    let out = run_cli(
+        &[
+            "validate",
+            &format!("--config.file={full}"),
+            "--require-coverage",
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("checklist: 41 of 41 items covered"));
+}
