@@ -255,6 +255,7 @@ fn validate_check(
         timeout,
         description: raw.description,
         item: raw.item,
+        gate_only: raw.gate_only,
         params: if raw.params.is_null() {
             Value::Object(serde_json::Map::new())
         } else {

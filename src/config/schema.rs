@@ -221,6 +221,8 @@ pub struct CheckSpec {
     /// The checklist item written in the file; the plan defaults it from
     /// the kind and validates it.
     pub item: Option<String>,
+    /// Evaluated only by `check` (the gate), never by the daemon.
+    pub gate_only: bool,
     pub interval: Duration,
     pub timeout: Duration,
     pub description: Option<String>,
@@ -275,6 +277,12 @@ pub struct CheckEntry {
     /// docs/kinds.md); general kinds (`http`, `promql`, `command`) have none.
     #[serde(default)]
     pub item: Option<String>,
+    /// Evaluate only in `check` runs (the deployment gate), never in the
+    /// daemon: for checks meaningful only around a deploy (`test_report`,
+    /// a deployed version), so nothing alerts on them between deploys. The
+    /// daemon lists them as `unknown` with no runs.
+    #[serde(default)]
+    pub gate_only: bool,
     /// The kind's own parameters (see docs/kinds.md).
     #[serde(default)]
     pub params: Value,

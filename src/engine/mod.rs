@@ -144,7 +144,8 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn start(&self, plan: &Arc<Plan>, store: &Arc<Store>) {
         let mut set = JoinSet::new();
-        for planned in &plan.checks {
+        // Gate-only checks run in `check` runs, never on a schedule.
+        for planned in plan.checks.iter().filter(|c| !c.spec.gate_only) {
             set.spawn(run_forever(planned.clone(), plan.clone(), store.clone()));
         }
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());

@@ -25,6 +25,8 @@ pub struct CheckMeta {
     pub source: &'static str,
     /// The checklist item it evidences ("" for none).
     pub item: &'static str,
+    /// Evaluated only by `check` runs, never by the daemon.
+    pub gate_only: bool,
     pub description: Option<String>,
     pub interval: Duration,
     pub index: usize,
@@ -42,6 +44,7 @@ impl CheckMeta {
             unit: planned.kind.unit,
             source: planned.kind.source.as_str(),
             item: planned.item.map_or("", |i| i.id),
+            gate_only: spec.gate_only,
             description: spec.description.clone(),
             interval: spec.interval,
             index: spec.index,
@@ -152,7 +155,9 @@ impl Store {
     }
 
     fn update_ready(&self, records: &HashMap<String, CheckRecord>) {
-        if !self.first_round_done.load(Ordering::Relaxed) && records.values().all(|r| r.runs > 0) {
+        if !self.first_round_done.load(Ordering::Relaxed)
+            && records.values().all(|r| r.runs > 0 || r.meta.gate_only)
+        {
             self.first_round_done.store(true, Ordering::Relaxed);
         }
     }

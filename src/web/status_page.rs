@@ -208,10 +208,14 @@ pub fn render(engine: &Engine) -> String {
         );
         for r in in_category {
             let state = r.state();
-            let message = r
-                .outcome
-                .as_ref()
-                .map_or("not evaluated yet", |o| o.message.as_str());
+            let message = r.outcome.as_ref().map_or(
+                if r.meta.gate_only {
+                    "gate only: evaluated by `prodready-exporter check`, not by the daemon"
+                } else {
+                    "not evaluated yet"
+                },
+                |o| o.message.as_str(),
+            );
             let _ = write!(
                 out,
                 "<tr id=\"check-{}\"><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}{}</small>{}</td>\

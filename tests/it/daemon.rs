@@ -302,3 +302,36 @@ async fn reload_cancels_in_flight_evaluations_of_removed_checks() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A gate-only check never runs in the daemon (nothing can alert on it
+/// between deploys), does not hold up readiness, and still runs in `check`.
+#[tokio::test(flavor = "multi_thread")]
+async fn gate_only_checks_run_only_in_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let config = format!(
+        "checks:\n  - {{ name: always, kind: command, params: {{ argv: [\"true\"] }} }}\n  - {{ name: deploy_only, kind: command, gate_only: true, item: step.smoke_tests, params: {{ argv: [\"touch\", \"{}\"] }} }}\n",
+        marker.display()
+    );
+    let exporter = Exporter::start(&config);
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let metrics = exporter.metrics().await;
+    assert!(metrics.contains(
+        "prodready_check_state{check=\"deploy_only\",category=\"deployment\",severity=\"warning\",state=\"unknown\"} 1"
+    ));
+    assert!(metrics.contains("prodready_check_runs_total{check=\"deploy_only\"} 0"));
+    let (_, page) = exporter.get("/").await;
+    assert!(page.contains("gate only"));
+    assert!(!marker.exists(), "the daemon ran a gate-only check");
+    let out = crate::support::run_cli(
+        &[
+            "check",
+            &format!("--config.file={}", exporter.config.config_path().display()),
+            "--check",
+            "deploy_only",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(marker.exists(), "the gate did not run the gate-only check");
+}
