@@ -6,6 +6,7 @@
 pub mod alertmanager;
 pub mod api;
 pub mod command;
+pub mod deployment;
 pub mod http;
 mod kind;
 pub mod loki_recent_logs;

@@ -4,8 +4,8 @@
 //! `checks/` and one line below.
 
 use crate::checks::{
-    alertmanager, command, http, loki_recent_logs, mysql, postgres, prometheus, redis, source,
-    KindInfo,
+    alertmanager, command, deployment, http, loki_recent_logs, mysql, postgres, prometheus, redis,
+    source, KindInfo,
 };
 
 /// Kinds documented together, with what they share.
@@ -88,6 +88,14 @@ pub static FAMILIES: &[Family] = &[
         ],
     },
     Family {
+        title: "Deployment step kinds",
+        doc: deployment::FAMILY_DOC,
+        kinds: &[
+            &deployment::deployed_version::KIND,
+            &deployment::connections_drained::KIND,
+        ],
+    },
+    Family {
         title: "Process kinds",
         doc: command::FAMILY_DOC,
         kinds: &[&command::KIND],
@@ -120,7 +128,7 @@ mod tests {
         let mut deduped = names.clone();
         deduped.dedup();
         assert_eq!(names, deduped);
-        assert_eq!(names.len(), 47);
+        assert_eq!(names.len(), 49);
     }
 
     #[test]

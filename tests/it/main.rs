@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod core_kinds;
 mod daemon;
+mod deployment_kinds;
 mod docs;
 mod http_kinds;
 mod metrics_lint;

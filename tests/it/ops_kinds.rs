@@ -36,12 +36,18 @@ async fn app() -> TestApp {
                  # TYPE disk_size_bytes gauge\n\
                  disk_size_bytes{{volume=\"data\"}} 100000000\n\
                  # TYPE pool_used gauge\n\
-                 pool_used{{pool=\"db\"}} 10\n",
+                 pool_used{{pool=\"db\"}} 10\n\
+                 # TYPE shop_build_info gauge\n\
+                 shop_build_info{{replica=\"a\",version=\"1.4.2\"}} 1\n\
+                 shop_build_info{{replica=\"b\",version=\"1.4.1\"}} 1\n\
+                 # TYPE old_in_flight gauge\n\
+                 old_in_flight{{release=\"previous\"}} {}\n",
                 100_000_000.0 + t * 1_000_000.0,
                 // Leaks 20 MB/s and is killed every 4 seconds.
                 100_000_000.0 + (t % 4.0) * 20_000_000.0,
                 start_unix + (t / 4.0).floor() as u64 * 4,
                 50_000_000.0 + t * 1_000_000.0,
+                (4.0 - t).max(0.0).floor(),
             )
         }),
     ))
@@ -204,6 +210,11 @@ checks:
   - {{ name: pool_ok, kind: capacity, target: prom, params: {{ usage: 'pool_used{{pool="db"}}', limit: 100, window: 1m, horizon: 7d }} }}
   - {{ name: pool_no_trend, kind: capacity, target: prom, params: {{ usage: 'pool_used{{pool="db"}}', limit: 100, window: 1s, horizon: 7d }} }}
   - {{ name: am_ok, kind: alertmanager, target: am, params: {{ watchdog_alert: Watchdog }} }}
+  - {{ name: version_mixed, kind: deployed_version, target: prom, params: {{ expected: "1.4.2", query: shop_build_info }} }}
+  - {{ name: version_one, kind: deployed_version, target: prom, params: {{ expected: "1.4.2", query: 'shop_build_info{{replica="a"}}' }} }}
+  - {{ name: drained_prom, kind: connections_drained, target: prom, params: {{ query: 'sum(old_in_flight{{release="previous"}})', deadline: 5s }} }}
+  - {{ name: drain_nothing, kind: connections_drained, target: prom, params: {{ query: 'no_such_in_flight', deadline: 2s }} }}
+  - {{ name: drain_absent_ok, kind: connections_drained, target: prom, params: {{ query: 'no_such_in_flight', deadline: 2s, absent_means_drained: true }} }}
   - {{ name: am_blackhole, kind: alertmanager, target: bad_am }}
   - {{ name: am_no_watchdog, kind: alertmanager, target: bad_am, params: {{ watchdog_alert: Watchdog }} }}
 "#,
@@ -276,6 +287,11 @@ checks:
     r.expect_states(&[
         ("pool_ok", "pass", "not growing"),
         ("pool_no_trend", "unknown", "no trend yet"),
+        ("version_mixed", "fail", "1 of 2 replica(s) are not on 1.4.2"),
+        ("version_one", "pass", "all 1 replica(s) report 1.4.2"),
+        ("drained_prom", "pass", "drained: 0 in flight"),
+        ("drain_nothing", "error", "returned no series"),
+        ("drain_absent_ok", "pass", "drained"),
         ("am_ok", "pass", "cluster disabled"),
     ]);
     assert!(by(&r, "am_ok").message.contains("Watchdog firing"));
