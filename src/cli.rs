@@ -152,6 +152,8 @@ impl From<CategoryArg> for Category {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // A gate run's start is what "a backup taken before this deploy" means.
+    let _ = crate::clock::process_start();
     let cli = Cli::parse();
     logging::init(cli.log_level, cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -2,6 +2,12 @@
 
 use std::time::{Duration, SystemTime};
 
+/// When this process started (first asked for: the binary asks at once).
+pub fn process_start() -> SystemTime {
+    static START: std::sync::OnceLock<SystemTime> = std::sync::OnceLock::new();
+    *START.get_or_init(SystemTime::now)
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_seconds(t: SystemTime) -> f64 {
     t.duration_since(SystemTime::UNIX_EPOCH)

@@ -131,6 +131,12 @@ fn backup_freshness_passes_fails_and_errors() {
     );
     let nothing = tempfile::tempdir().unwrap();
     let not_a_dir = fresh.path().join("notes.txt");
+    let just_taken = tempfile::tempdir().unwrap();
+    touch(
+        &just_taken.path().join("predeploy.sql.gz"),
+        2048,
+        Duration::from_secs(1),
+    );
     let future = tempfile::tempdir().unwrap();
     let dump = future.path().join("db.sql.gz");
     std::fs::write(&dump, vec![b'x'; 4096]).unwrap();
@@ -155,6 +161,8 @@ checks:
   - {{ name: notdir, kind: backup_freshness, params: {{ dir: "{notdir}", max_age: 26h }} }}
   - {{ name: future, kind: backup_freshness, params: {{ dir: "{future}", max_age: 26h }} }}
   - {{ name: tiny, kind: backup_freshness, params: {{ dir: "{stale}", max_age: 30d }} }}
+  - {{ name: for_this_deploy, kind: backup_freshness, item: deployment.backup_database, params: {{ dir: "{just_taken}", max_age: 1h, newer_than_start: 5m }} }}
+  - {{ name: before_this_deploy, kind: backup_freshness, item: deployment.backup_database, params: {{ dir: "{fresh}", pattern: "*.sql.gz", max_age: 26h, min_size: 10, newer_than_start: 5m }} }}
 "#,
             fresh = fresh.path().display(),
             stale = stale.path().display(),
@@ -162,6 +170,7 @@ checks:
             nothing = nothing.path().display(),
             notdir = not_a_dir.display(),
             future = future.path().display(),
+            just_taken = just_taken.path().display(),
         ),
         &[],
     );
@@ -183,6 +192,13 @@ checks:
         ("future", "fail", "in the future: its age cannot be trusted"),
         // 100 bytes is below the default minimum of 1 KiB.
         ("tiny", "fail", "is 100 bytes (minimum 1024)"),
+        // The pre-deployment backup must be taken for this run.
+        ("for_this_deploy", "pass", "predeploy.sql.gz"),
+        (
+            "before_this_deploy",
+            "fail",
+            "was taken before this run started (margin 5m)",
+        ),
     ]);
 }
 

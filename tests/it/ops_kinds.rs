@@ -287,7 +287,11 @@ checks:
     r.expect_states(&[
         ("pool_ok", "pass", "not growing"),
         ("pool_no_trend", "unknown", "no trend yet"),
-        ("version_mixed", "fail", "1 of 2 replica(s) are not on 1.4.2"),
+        (
+            "version_mixed",
+            "fail",
+            "1 of 2 replica(s) are not on 1.4.2",
+        ),
         ("version_one", "pass", "all 1 replica(s) report 1.4.2"),
         ("drained_prom", "pass", "drained: 0 in flight"),
         ("drain_nothing", "error", "returned no series"),

@@ -28,7 +28,7 @@ pub const KIND: KindInfo = KindInfo {
 
 - **Reads:** the directory listing and each matching regular file's size and modification time (not recursive).
 - **Passes** when the newest matching file is younger than `max_age` and at least `min_size`. Observed value: its age in seconds; threshold: `max_age`.
-- **Fails** when no file matches, or the newest is too old, too small (default minimum 1 KiB: an empty or truncated dump is no backup), or dated more than a minute in the future (its age cannot be trusted: clock skew or a touched file).
+- **Fails** when no file matches, or the newest is older than the start of the run minus `newer_than_start` (set for the pre-deployment backup: it must be taken for this deploy), or too old, too small (default minimum 1 KiB: an empty or truncated dump is no backup), or dated more than a minute in the future (its age cannot be trusted: clock skew or a touched file).
 - **Errors** when the directory does not exist or cannot be read (nothing was verified)."#,
 };
 
@@ -59,6 +59,11 @@ pub struct Params {
     /// The newest matching file must be at least this big. Default 1KiB.
     #[serde(default = "default_min_size")]
     pub min_size: ByteSize,
+    /// For the pre-deployment backup: the newest file must also be newer
+    /// than the start of this run (a `check --phase pre-deploy` gate) minus
+    /// this margin, i.e. taken for this deploy. Unset: only `max_age` counts.
+    #[serde(default)]
+    pub newer_than_start: Option<ConfigDuration>,
 }
 
 #[derive(Debug)]
@@ -67,6 +72,7 @@ struct BackupFreshness {
     pattern: glob::Pattern,
     max_age: Duration,
     min_size: u64,
+    newer_than_start: Option<Duration>,
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
@@ -90,6 +96,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         pattern,
         max_age: params.max_age.0,
         min_size: params.min_size.0,
+        newer_than_start: params.newer_than_start.map(|m| m.0),
     }))
 }
 
@@ -186,6 +193,17 @@ impl Check for BackupFreshness {
                     "is {shown_age} old (limit {})",
                     format_duration(self.max_age)
                 ));
+            }
+            if let Some(margin) = self.newer_than_start {
+                let since = crate::clock::process_start()
+                    .checked_sub(margin)
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                if newest.modified < since {
+                    problems.push(format!(
+                        "was taken before this run started (margin {}): no backup for this deploy",
+                        format_duration(margin)
+                    ));
+                }
             }
             if newest.size < self.min_size {
                 problems.push(format!(
