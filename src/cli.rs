@@ -35,6 +35,12 @@ pub struct Cli {
     /// Address to listen on (overrides web.listen_address).
     #[arg(long = "web.listen-address", global = true)]
     pub listen_address: Option<String>,
+    /// Allow POST /-/reload (without it, only SIGHUP reloads the config).
+    #[arg(long = "web.enable-lifecycle", global = true)]
+    pub enable_lifecycle: bool,
+    /// Most /probe evaluations at once; more are answered with 429.
+    #[arg(long = "web.max-probes", global = true, default_value_t = 4)]
+    pub max_probes: usize,
     /// Log level (RUST_LOG overrides it).
     #[arg(long = "log.level", global = true, value_enum, default_value = "info")]
     pub log_level: LogLevel,
@@ -224,7 +230,11 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
 }
 
 async fn serve(cli: &Cli) -> ExitCode {
-    match crate::daemon::serve(&cli.config_file, cli.listen_address.as_deref()).await {
+    let web = crate::web::WebOptions {
+        enable_lifecycle: cli.enable_lifecycle,
+        max_probes: cli.max_probes,
+    };
+    match crate::daemon::serve(&cli.config_file, cli.listen_address.as_deref(), web).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(ServeError::Config(errors)) => {
             print_config_errors(&errors);

@@ -43,7 +43,11 @@ impl std::error::Error for ServeError {}
 
 /// Runs the exporter until SIGTERM or SIGINT. `listen_address` overrides
 /// `web.listen_address`.
-pub async fn serve(config_file: &Path, listen_address: Option<&str>) -> Result<(), ServeError> {
+pub async fn serve(
+    config_file: &Path,
+    listen_address: Option<&str>,
+    web: crate::web::WebOptions,
+) -> Result<(), ServeError> {
     let plan = load_plan(config_file).map_err(|errors| {
         for e in &errors.0 {
             error!(error = %e, "Invalid config.");
@@ -75,7 +79,7 @@ pub async fn serve(config_file: &Path, listen_address: Option<&str>) -> Result<(
 
     let (shutdown_tx, mut shutdown_rx) = tokio::sync::watch::channel(false);
     let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
-    let app = crate::web::router(engine.clone());
+    let app = crate::web::router(engine.clone(), web);
     let mut graceful_rx = shutdown_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = graceful_rx.wait_for(|stop| *stop).await;

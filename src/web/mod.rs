@@ -19,9 +19,29 @@ use crate::exposition::{render_probe, Format};
 use crate::report::{CheckView, Summary};
 use metrics_cache::MetricsCache;
 
+/// How the exporter's own endpoints behave.
+#[derive(Debug, Clone, Copy)]
+pub struct WebOptions {
+    /// `POST /-/reload` is allowed (Prometheus' `--web.enable-lifecycle`);
+    /// otherwise it answers 403 and only SIGHUP reloads.
+    pub enable_lifecycle: bool,
+    /// Most `/probe` evaluations at once; more answer 429.
+    pub max_probes: usize,
+}
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        WebOptions {
+            enable_lifecycle: false,
+            max_probes: 4,
+        }
+    }
+}
+
 /// Builds the router over a running engine.
-pub fn router(engine: Arc<Engine>) -> Router {
+pub fn router(engine: Arc<Engine>, options: WebOptions) -> Router {
     let cache = Arc::new(MetricsCache::default());
+    let probes = Arc::new(tokio::sync::Semaphore::new(options.max_probes.max(1)));
     Router::new()
         .route("/", get(status))
         .route(
@@ -31,10 +51,16 @@ pub fn router(engine: Arc<Engine>) -> Router {
             }),
         )
         .route("/api/v1/checks", get(api_checks))
-        .route("/probe", get(probe))
+        .route(
+            "/probe",
+            get(move |state, headers, query| probe(state, headers, query, probes.clone())),
+        )
         .route("/-/healthy", get(healthy))
         .route("/-/ready", get(ready))
-        .route("/-/reload", post(reload))
+        .route(
+            "/-/reload",
+            post(move |state| reload(state, options.enable_lifecycle)),
+        )
         .with_state(engine)
 }
 
@@ -123,7 +149,16 @@ async fn probe(
     State(engine): State<Arc<Engine>>,
     headers: HeaderMap,
     query: Result<Query<ProbeQuery>, axum::extract::rejection::QueryRejection>,
+    probes: Arc<tokio::sync::Semaphore>,
 ) -> Response {
+    // Probes run checks on demand (active probes, scans): bounded, so a
+    // flood of requests cannot multiply the load on targets.
+    let Ok(_permit) = probes.try_acquire() else {
+        return text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many probes in flight; retry later\n",
+        );
+    };
     let Ok(Query(query)) = query else {
         return text(
             StatusCode::BAD_REQUEST,
@@ -186,7 +221,13 @@ async fn ready(State(engine): State<Arc<Engine>>) -> Response {
     }
 }
 
-async fn reload(State(engine): State<Arc<Engine>>) -> Response {
+async fn reload(State(engine): State<Arc<Engine>>, enabled: bool) -> Response {
+    if !enabled {
+        return text(
+            StatusCode::FORBIDDEN,
+            "Lifecycle APIs are not enabled: start with --web.enable-lifecycle, or send SIGHUP.\n",
+        );
+    }
     match engine.reload().await {
         Ok(count) => text(StatusCode::OK, format!("Reloaded: {count} checks.\n")),
         Err(errors) => text(

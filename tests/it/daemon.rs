@@ -79,7 +79,11 @@ async fn reload_adds_and_removes_checks_and_rejects_a_bad_config() {
         }
         c
     };
-    let exporter = Exporter::start(&config(&["alpha", "beta"]));
+    let exporter = Exporter::start_with(
+        &config(&["alpha", "beta"]),
+        &[],
+        &["--web.enable-lifecycle"],
+    );
     exporter.wait_ready(Duration::from_secs(10)).await;
     let m = exporter.metrics().await;
     assert!(m.contains(r#"check="alpha""#) && m.contains(r#"check="beta""#));
@@ -281,10 +285,14 @@ async fn openmetrics_on_request() {
 async fn reload_cancels_in_flight_evaluations_of_removed_checks() {
     use std::sync::atomic::Ordering;
     let hanging = HangingServer::start().await;
-    let exporter = Exporter::start(&format!(
-        "global: {{ timeout: 50s, interval: 1m }}\nchecks:\n  - name: hung\n    kind: http\n    params: {{ url: \"http://{}/\" }}\n",
-        hanging.addr
-    ));
+    let exporter = Exporter::start_with(
+        &format!(
+            "global: {{ timeout: 50s, interval: 1m }}\nchecks:\n  - name: hung\n    kind: http\n    params: {{ url: \"http://{}/\" }}\n",
+            hanging.addr
+        ),
+        &[],
+        &["--web.enable-lifecycle"],
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while hanging.accepted.load(Ordering::SeqCst) == 0 {
         assert!(Instant::now() < deadline, "the check never connected");
@@ -334,4 +342,51 @@ async fn gate_only_checks_run_only_in_the_gate() {
     );
     assert_eq!(out.status.code(), Some(0));
     assert!(marker.exists(), "the gate did not run the gate-only check");
+}
+
+/// Like Prometheus: POST /-/reload only with --web.enable-lifecycle (403
+/// otherwise, the config unchanged); SIGHUP always reloads.
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_endpoint_needs_the_lifecycle_flag() {
+    let exporter = Exporter::start(
+        "checks:\n  - { name: alpha, kind: command, params: { argv: [\"true\"] } }\n",
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    exporter
+        .config
+        .write_config("checks:\n  - { name: beta, kind: command, params: { argv: [\"true\"] } }\n");
+    let (status, body) = exporter.post("/-/reload").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("--web.enable-lifecycle"));
+    assert!(exporter.metrics().await.contains(r#"check="alpha""#));
+    exporter.signal("HUP");
+    exporter
+        .wait_metrics(Duration::from_secs(10), |m| m.contains(r#"check="beta""#))
+        .await;
+}
+
+/// /probe runs checks on demand, so it is bounded: beyond --web.max-probes
+/// concurrent evaluations it answers 429, and /metrics keeps answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn probes_beyond_the_limit_get_429() {
+    let hanging = HangingServer::start().await;
+    let exporter = Exporter::start_with(
+        &format!(
+            "global: {{ timeout: 3s, interval: 1h }}\nchecks:\n  - {{ name: hung, kind: http, params: {{ url: \"http://{}/\" }} }}\n",
+            hanging.addr
+        ),
+        &[],
+        &["--web.max-probes=1"],
+    );
+    let first = tokio::spawn({
+        let url = exporter.url("/probe?check=hung");
+        async move { crate::support::get(&url).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = exporter.get("/probe?check=hung").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(exporter.get("/metrics").await.0, 200);
+    let (status, body) = first.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("prodready_check_state"));
 }
