@@ -34,10 +34,12 @@ impl Redactor {
         }
     }
 
-    /// Registers the password inside a URL's userinfo, if any.
+    /// Registers the credentials inside a URL: the userinfo password, an
+    /// HTTP(S) username that stands alone (`https://TOKEN@host`) and
+    /// credential-like query values (`?password=`, `sslpassword=`, `token=`).
     pub fn add_url_password(&mut self, url: &str) {
-        if let Some(password) = url_password(url) {
-            self.add(&password);
+        for secret in url_secrets(url) {
+            self.add(&secret);
         }
     }
 
@@ -74,19 +76,53 @@ fn userinfo_regex() -> &'static Regex {
     })
 }
 
-/// `postgres://app:hunter2@db/app` -> `postgres://app:xxxxx@db/app`.
+/// `https://TOKEN@host`: on HTTP a bare username is a credential.
+fn http_token_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)(?P<pre>https?://)(?P<tok>[^/\s:@]+)@")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+/// Query parameters that carry credentials (`?password=`, `&sslpassword=`,
+/// `token=`, `api_key=` ...).
+fn query_secret_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)(?P<pre>[?&;](?:[a-z0-9_.-]*pass(?:word)?|[a-z0-9_.-]*token|[a-z0-9_.-]*secret|api[_-]?key|access[_-]?key|sig|signature)=)(?P<val>[^&;\s#'\x22]+)")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+/// Masks every credential a URL can carry anywhere in `text`:
+/// `postgres://app:hunter2@db/app` -> `postgres://app:xxxxx@db/app`,
+/// `https://TOKEN@host` -> `https://xxxxx@host`, `?password=pw` -> `?password=xxxxx`.
 pub fn mask_url_passwords(text: &str) -> String {
-    userinfo_regex()
-        .replace_all(text, "${pre}xxxxx@")
+    let out = userinfo_regex().replace_all(text, "${pre}xxxxx@");
+    let out = http_token_regex().replace_all(&out, "${pre}xxxxx@");
+    query_secret_regex()
+        .replace_all(&out, "${pre}xxxxx")
         .into_owned()
 }
 
-fn url_password(url: &str) -> Option<String> {
-    userinfo_regex()
-        .captures(url)
-        .and_then(|c| c.name("pw"))
-        .map(|m| m.as_str().to_owned())
-        .filter(|p| !p.is_empty())
+fn url_secrets(url: &str) -> Vec<String> {
+    let mut out: Vec<String> = userinfo_regex()
+        .captures_iter(url)
+        .filter_map(|c| c.name("pw").map(|m| m.as_str().to_owned()))
+        .collect();
+    out.extend(
+        http_token_regex()
+            .captures_iter(url)
+            .filter_map(|c| c.name("tok").map(|m| m.as_str().to_owned())),
+    );
+    out.extend(
+        query_secret_regex()
+            .captures_iter(url)
+            .filter_map(|c| c.name("val").map(|m| m.as_str().to_owned())),
+    );
+    out.retain(|s| !s.is_empty() && s != "xxxxx");
+    out
 }
 
 #[cfg(test)]
@@ -104,7 +140,23 @@ mod tests {
             mask_url_passwords("redis://:pw123@cache"),
             "redis://:xxxxx@cache"
         );
-        assert_eq!(mask_url_passwords("http://user@host/"), "http://user@host/");
+        // On HTTP a bare username is a token; elsewhere it is only a name.
+        assert_eq!(
+            mask_url_passwords("https://ghp_Tok3n@api.example.com/x"),
+            "https://xxxxx@api.example.com/x"
+        );
+        assert_eq!(
+            mask_url_passwords("postgres://app@db/app"),
+            "postgres://app@db/app"
+        );
+        assert_eq!(
+            mask_url_passwords("postgres://db/app?sslmode=require&password=Pw-9913&user=app"),
+            "postgres://db/app?sslmode=require&password=xxxxx&user=app"
+        );
+        assert_eq!(
+            mask_url_passwords("mysql://h/db?sslpassword=K3y-77"),
+            "mysql://h/db?sslpassword=xxxxx"
+        );
     }
 
     #[test]
@@ -114,6 +166,12 @@ mod tests {
         r.add("token-1234");
         r.add("token-1234-extended");
         r.add_url_password("postgres://u:Hunter2Pass@db/app");
+        r.add_url_password("postgres://db/app?password=QueryPass-41");
+        r.add_url_password("https://TokenOnly-77@api.example.com/");
+        assert_eq!(
+            r.redact("QueryPass-41 TokenOnly-77"),
+            "<redacted> <redacted>"
+        );
         let out = r.redact("got token-1234-extended and token-1234; pw=Hunter2Pass; abc stays");
         assert_eq!(
             out,

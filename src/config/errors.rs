@@ -99,6 +99,41 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, (Strin
     serde_path_to_error::deserialize::<_, T>(value.clone()).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        (path, e.into_inner().to_string())
+        (path, without_values(&e.into_inner().to_string()))
     })
+}
+
+/// Serde's messages quote the offending value (`invalid type: integer
+/// `123456`, expected a string`); a value in the wrong field may be a
+/// secret, so errors keep only its type.
+fn without_values(message: &str) -> String {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?P<what>string|integer|unsigned integer|floating point|boolean|char|unknown variant|byte array) (?:"(?:[^"\\]|\\.)*"|`[^`]*`)"#,
+        )
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    });
+    re.replace_all(message, "$what").into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn serde_messages_lose_their_values() {
+        assert_eq!(
+            without_values("invalid type: integer `123456`, expected a string"),
+            "invalid type: integer, expected a string"
+        );
+        assert_eq!(
+            without_values("invalid type: string \"Hunter2\", expected u64"),
+            "invalid type: string, expected u64"
+        );
+        assert_eq!(
+            without_values("unknown variant `Hunter2`, expected one of `critical`, `warning`"),
+            "unknown variant, expected one of `critical`, `warning`"
+        );
+    }
 }

@@ -68,6 +68,22 @@ impl HttpTarget {
         req
     }
 
+    /// A request with the target's credentials only when `url` is on the
+    /// target's own origin (scheme, host and port): a redirect to plain HTTP
+    /// or to another port gets none, so credentials never travel in clear
+    /// or to a listener they were not configured for.
+    pub fn request_scoped(
+        &self,
+        method: reqwest::Method,
+        url: reqwest::Url,
+    ) -> reqwest::RequestBuilder {
+        if url.origin() == self.base_url.origin() {
+            self.request(method, url)
+        } else {
+            self.request_anonymous(method, url)
+        }
+    }
+
     /// A request without any configured header or credential.
     pub fn request_anonymous(
         &self,

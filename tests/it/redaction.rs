@@ -139,3 +139,77 @@ checks:
     );
     assert_clean("validate", &text);
 }
+
+/// Credentials go only to the target's own origin: a redirect to another
+/// port on the same host is followed without them, and the listener there
+/// never sees them (asserted on what it received).
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_do_not_follow_a_redirect_off_the_target_origin() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let other = TestApp::start(axum::Router::new().route(
+        "/landing",
+        get({
+            let seen = seen.clone();
+            move |headers: axum::http::HeaderMap| {
+                let seen = seen.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("none")
+                        .to_owned();
+                    seen.lock().unwrap().push(auth);
+                    "landed"
+                }
+            }
+        }),
+    ))
+    .await;
+    let target = format!("http://{}/landing", other.addr);
+    let app = TestApp::start(axum::Router::new().route(
+        "/hop",
+        get(move || {
+            let target = target.clone();
+            async move { (axum::http::StatusCode::FOUND, [("location", target)]) }
+        }),
+    ))
+    .await;
+    let config = format!(
+        "targets:\n  app: {{ http: {{ url: \"http://{}\", bearer_token: Redirect-Tok3n-55 }} }}\nchecks:\n  - {{ name: hop, kind: http, target: app, params: {{ url: /hop }} }}\n",
+        app.addr
+    );
+    let r = tokio::task::spawn_blocking(move || crate::support::run_checks(&config, &[]))
+        .await
+        .unwrap();
+    crate::support::assert_state(r.get("hop"), "pass", "answered 200");
+    assert_eq!(*seen.lock().unwrap(), ["none"]);
+}
+
+/// Type errors name the field and the types, never the value; `?password=`
+/// and token-only URLs are masked in every message.
+#[test]
+fn errors_name_types_not_values() {
+    let dir = ConfigDir::new(
+        "targets:\n  db: { postgres: { url: \"postgres://127.0.0.1:1/app?sslmode=disable&password=QueryPw-88\" } }\n  api: { http: { url: \"https://TokenUser-31@127.0.0.1:1\" } }\nchecks:\n  - { name: a, kind: env_secret, params: { variable: 918273645 } }\n  - { name: b, kind: postgres_connections, target: db }\n  - { name: c, kind: http, target: api }\n",
+    );
+    let arg = format!("--config.file={}", dir.config_path().display());
+    let out = run_cli(&["validate", &arg], &[]);
+    let text = stdout(&out) + &stderr(&out);
+    assert!(
+        text.contains("field params.variable: invalid type: integer, expected a string"),
+        "{text}"
+    );
+    assert!(!text.contains("918273645"), "{text}");
+    let out = run_cli(
+        &[
+            "check", &arg, "--format", "json", "--check", "b", "--check", "c",
+        ],
+        &[],
+    );
+    let text = stdout(&out) + &stderr(&out);
+    assert!(
+        !text.contains("QueryPw-88") && !text.contains("TokenUser-31"),
+        "{text}"
+    );
+}

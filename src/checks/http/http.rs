@@ -237,7 +237,7 @@ impl HttpCheck {
         let answer = loop {
             let mut request = self
                 .target
-                .request(self.method.clone(), url.clone())
+                .request_scoped(self.method.clone(), url.clone())
                 .headers(self.headers.clone());
             if let Some(body) = &self.body {
                 request = request.body(body.clone());

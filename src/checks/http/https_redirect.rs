@@ -135,8 +135,10 @@ impl Check for HttpsRedirect {
 }
 
 impl HttpsRedirect {
+    /// The plain-HTTP first hop (and any hop off the target's origin) goes
+    /// without the target's credentials.
     fn get(&self, url: &Url) -> reqwest::RequestBuilder {
-        self.target.request(Method::GET, url.clone())
+        self.target.request_scoped(Method::GET, url.clone())
     }
 
     /// Follows redirects from the plain-HTTP URL to the final HTTPS answer.
