@@ -178,8 +178,10 @@ targets:
   good: {{ http: {{ url: "https://127.0.0.1:{g_https}", tls: {{ ca_file: "{ca}" }} }} }}
   bad_https: {{ http: {{ url: "https://127.0.0.1:{b_https}", tls: {{ ca_file: "{ca}" }} }} }}
   bad: {{ http: {{ url: "http://127.0.0.1:{b_plain}" }} }}
+  good_plain: {{ http: {{ url: "http://127.0.0.1:{g_http}/index.html", tls: {{ ca_file: "{ca}" }} }} }}
 checks:
   - {{ name: redirect_ok, kind: https_redirect, target: good, params: {{ http_port: {g_http}, path: /index.html }} }}
+  - {{ name: redirect_plain_target, kind: https_redirect, target: good_plain, params: {{ path: /index.html }} }}
   - {{ name: redirect_to_404, kind: https_redirect, target: good, params: {{ http_port: {g_http}, path: /no-such-page.html }} }}
   - {{ name: redirect_missing, kind: https_redirect, target: bad_https, params: {{ http_port: {b_plain} }} }}
   - {{ name: redirect_temporary, kind: https_redirect, target: bad_https, params: {{ http_port: {b_plain}, path: /temp }} }}
@@ -212,6 +214,12 @@ checks:
     let r = run_checks(&config, &[]);
     assert_state(by(&r, "redirect_ok"), "pass", "HSTS max-age 31536000");
     assert_eq!(by(&r, "redirect_ok").doc["observed"], 31_536_000.0);
+    // An http:// target's own port is probed, not port 80.
+    assert_state(
+        by(&r, "redirect_plain_target"),
+        "pass",
+        "HSTS max-age 31536000",
+    );
     assert_state(
         by(&r, "redirect_to_404"),
         "error",

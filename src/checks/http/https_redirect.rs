@@ -26,7 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** `GET http://<host>:<http_port><path>`, then each `Location` hop on the same host, then the final HTTPS answer's `Strict-Transport-Security`.
+    doc: r#"- **Reads:** `GET http://<host>:<port><path>` (an `http://` target's own URL and port; for an `https://` target, port `http_port`, default 80), then each `Location` hop on the same host, then the final HTTPS answer's `Strict-Transport-Security`.
 - **Passes** when the first answer is 301/308 (or 302/307 if accepted), every hop stays on the host, HTTPS is reached within `max_hops`, and HSTS has `max-age` >= the minimum (and `includeSubDomains` if required). Observed value: HSTS max-age.
 - **Errors** when the final HTTPS page does not answer 2xx (HSTS on an error page proves nothing).
 - **Fails** on a non-redirect answer over HTTP, a temporary redirect, a redirect to another host or back to HTTP, too many hops, missing or invalid HSTS, a short max-age."#,
@@ -36,9 +36,6 @@ pub const KIND: KindInfo = KindInfo {
 const DEFAULT_MIN_HSTS: u64 = 15_552_000;
 const HOP_BODY_CAP: u64 = 64 * 1024;
 
-const fn default_http_port() -> u16 {
-    80
-}
 fn default_path() -> String {
     "/".into()
 }
@@ -49,14 +46,16 @@ const fn default_min_max_age() -> u64 {
     DEFAULT_MIN_HSTS
 }
 
-/// Params of the `https_redirect` kind. The plain-HTTP URL is
+/// Params of the `https_redirect` kind. The plain-HTTP URL is the target's
+/// own URL when it is `http://` (its port included), else
 /// `http://<target host>:<http_port><path>`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    /// Port of the plain-HTTP listener. Default 80.
-    #[serde(default = "default_http_port")]
-    pub http_port: u16,
+    /// Port of the plain-HTTP listener, for an `https://` target. Default 80.
+    /// An `http://` target's own port is used instead.
+    #[serde(default)]
+    pub http_port: Option<u16>,
     /// Path requested over plain HTTP. Default `/`.
     #[serde(default = "default_path")]
     pub path: String,
@@ -91,8 +90,17 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     }
     let target = http_target(input)?;
     let mut start = target.base_url.clone();
-    let _ = start.set_scheme("http");
-    let _ = start.set_port(Some(params.http_port).filter(|p| *p != 80));
+    if start.scheme() == "http" {
+        if params.http_port.is_some() {
+            return Err(ParamError::param(
+                "http_port",
+                "the target's URL is plain HTTP already and its port is probed; remove http_port (it is for https:// targets)",
+            ));
+        }
+    } else {
+        let _ = start.set_scheme("http");
+        let _ = start.set_port(params.http_port.filter(|p| *p != 80));
+    }
     start.set_path(&params.path);
     start.set_query(None);
     Ok(Arc::new(HttpsRedirect {
