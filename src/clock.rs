@@ -23,40 +23,34 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `2026-11-25T12:34:56Z` (UTC, seconds).
 pub fn rfc3339(t: SystemTime) -> String {
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let Ok(dt) = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(0))
+    else {
+        return "1970-01-01T00:00:00Z".to_owned();
+    };
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
     )
+}
+
+/// Unix seconds of midnight UTC of a calendar date, or `None` when the date
+/// does not exist (`2026-02-31`, month 13).
+fn midnight(y: i64, m: i64, d: i64) -> Option<i64> {
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp())
 }
 
 /// RFC 3339 of a Unix timestamp (times before 1970 print as the epoch).
@@ -78,10 +72,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
         return None;
     }
     let (y, m, d) = (num(t.get(0..4)?)?, num(t.get(5..7)?)?, num(t.get(8..10)?)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
+    let mut secs = midnight(y, m, d)?;
     let rest = t.get(10..)?;
     if rest.is_empty() {
         return Some(secs);
@@ -147,6 +138,9 @@ mod tests {
         for bad in [
             "",
             "yesterday",
+            "2026-02-31",
+            "2025-02-29",
+            "2026-04-31",
             "2026-13-01",
             "2026-11-25T25:00:00Z",
             "2026/11/25",
