@@ -29,8 +29,7 @@ pub fn rfc3339(t: SystemTime) -> String {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let Ok(dt) = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(0))
-    else {
+    let Ok(dt) = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(0)) else {
         return "1970-01-01T00:00:00Z".to_owned();
     };
     format!(
@@ -48,8 +47,8 @@ pub fn rfc3339(t: SystemTime) -> String {
 /// does not exist (`2026-02-31`, month 13).
 fn midnight(y: i64, m: i64, d: i64) -> Option<i64> {
     let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-    let date =
-        time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
+        .ok()?;
     Some(date.midnight().assume_utc().unix_timestamp())
 }
 

@@ -247,6 +247,16 @@ impl Engine {
                 }]))
             });
         match built {
+            Ok(plan) if plan.same_as(&self.plan()) => {
+                // Nothing changed (secret files included): keep every
+                // check's schedule, pools and results.
+                self.reload_status.mark(true);
+                info!(
+                    checks = plan.checks.len(),
+                    "Config unchanged; nothing restarted."
+                );
+                Ok(plan.checks.len())
+            }
             Ok(plan) => {
                 let count = plan.checks.len();
                 if plan.config.web.listen_address != self.plan().config.web.listen_address {

@@ -116,6 +116,20 @@ impl Plan {
         }
     }
 
+    /// Whether `other` was built from the same config: the same sections,
+    /// targets (with the secrets read from files) and check entries.
+    pub fn same_as(&self, other: &Plan) -> bool {
+        self.config.global == other.config.global
+            && self.config.web == other.config.web
+            && self.config.targets == other.config.targets
+            && self.checks.len() == other.checks.len()
+            && self
+                .checks
+                .iter()
+                .zip(&other.checks)
+                .all(|(a, b)| a.spec == b.spec)
+    }
+
     /// The checklist items no check of this plan evidences, in seed order.
     pub fn uncovered_items(&self) -> Vec<&'static Item> {
         crate::checklist::ITEMS

@@ -390,3 +390,32 @@ async fn probes_beyond_the_limit_get_429() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("prodready_check_state"));
 }
+
+/// Reloading an unchanged config restarts nothing: the checks keep their
+/// schedule and results (a restarted check would run again at once).
+#[tokio::test(flavor = "multi_thread")]
+async fn reloading_an_unchanged_config_restarts_nothing() {
+    let exporter = Exporter::start_with(
+        "global: { interval: 1h }\nchecks:\n  - { name: once, kind: command, params: { argv: [\"true\"] } }\n",
+        &[],
+        &["--web.enable-lifecycle"],
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let runs = |m: &str| crate::support::sample(m, "prodready_check_runs_total{check=\"once\"}");
+    assert_eq!(runs(&exporter.metrics().await), Some(1.0));
+    let (status, _) = exporter.post("/-/reload").await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(runs(&exporter.metrics().await), Some(1.0));
+    assert!(exporter
+        .logs()
+        .contains("Config unchanged; nothing restarted."));
+    // A real change restarts the checks, which run again.
+    exporter.config.write_config(
+        "global: { interval: 1h }\nchecks:\n  - { name: once, kind: command, timeout: 5s, params: { argv: [\"true\"] } }\n",
+    );
+    assert_eq!(exporter.post("/-/reload").await.0, 200);
+    exporter
+        .wait_metrics(Duration::from_secs(5), |m| runs(m) == Some(2.0))
+        .await;
+}
