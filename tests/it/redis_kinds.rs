@@ -26,27 +26,6 @@ async fn run_on(targets: &[String], checks: &str) -> Results {
         .unwrap()
 }
 
-/// Sends `count` GETs of `key` (after setting it when `set`).
-async fn lookups(redis: &Redis, key: &str, set: bool, count: usize) {
-    let client = redis::Client::open(redis.url().as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    if set {
-        let _: () = redis::cmd("SET")
-            .arg(key)
-            .arg("v")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
-    for _ in 0..count {
-        let _: Option<String> = redis::cmd("GET")
-            .arg(key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_persistence_needs_rdb_or_aof() {
     let nothing = Redis::start(&[]);
@@ -149,7 +128,7 @@ async fn redis_hit_ratio_judges_the_lookups_of_a_window() {
     let idle = Redis::start(&[]);
     let locked = Redis::start(&["--requirepass", "Right-Redis-Pass-77"]);
     // A long good history on `misses`, then only misses during the window.
-    lookups(&misses, "k", true, 5000).await;
+    traffic(misses.url(), "k", true, Duration::from_millis(500)).await;
     let background = [
         tokio::spawn(traffic(hits.url(), "k", true, Duration::from_secs(5))),
         tokio::spawn(traffic(

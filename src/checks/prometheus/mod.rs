@@ -34,26 +34,11 @@ pub async fn instant_query(
     target: &HttpTarget,
     query: &str,
 ) -> Result<Vec<(BTreeMap<String, String>, f64)>, Outcome> {
-    let doc = api_json(ctx, target, "/api/v1/query", &[("query", query.to_owned())]).await?;
-    let data = doc
-        .get("data")
-        .ok_or_else(|| Outcome::error("query answer has no data"))?;
+    let (kind, data) = query_data(ctx, target, query).await?;
     let value_of = |pair: &Value| -> Option<f64> { pair.get(1)?.as_str()?.parse::<f64>().ok() };
-    match data.get("resultType").and_then(Value::as_str) {
-        Some("vector") => Ok(data
-            .get("result")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|s| {
-                let labels = s
-                    .get("metric")?
-                    .as_object()?
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                    .collect();
-                Some((labels, value_of(s.get("value")?)?))
-            })
+    match kind.as_deref() {
+        Some("vector") => Ok(results(&data)
+            .filter_map(|s| Some((labels_of(s, true)?, value_of(s.get("value")?)?)))
             .collect()),
         Some("scalar") => Ok(data
             .get("result")
@@ -67,6 +52,45 @@ pub async fn instant_query(
     }
 }
 
+/// `GET /api/v1/query`: the result type and the `data` object.
+async fn query_data(
+    ctx: &Context,
+    target: &HttpTarget,
+    query: &str,
+) -> Result<(Option<String>, Value), Outcome> {
+    let mut doc = api_json(ctx, target, "/api/v1/query", &[("query", query.to_owned())]).await?;
+    let data = doc
+        .get_mut("data")
+        .map(Value::take)
+        .ok_or_else(|| Outcome::error("query answer has no data"))?;
+    let kind = data
+        .get("resultType")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok((kind, data))
+}
+
+/// The series of a query answer's `data.result`.
+fn results(data: &Value) -> impl Iterator<Item = &Value> {
+    data.get("result")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// A series' labels, with or without its metric name.
+fn labels_of(series: &Value, with_name: bool) -> Option<BTreeMap<String, String>> {
+    Some(
+        series
+            .get("metric")?
+            .as_object()?
+            .iter()
+            .filter(|(k, _)| with_name || *k != "__name__")
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect(),
+    )
+}
+
 /// Raw samples of a range-vector selector (`metric{...}[6h]`): each
 /// series' labels (without the metric name) and its (unix time, value)
 /// pairs in time order.
@@ -75,11 +99,8 @@ pub async fn range_samples(
     target: &HttpTarget,
     query: &str,
 ) -> Result<Vec<Series>, Outcome> {
-    let doc = api_json(ctx, target, "/api/v1/query", &[("query", query.to_owned())]).await?;
-    let data = doc
-        .get("data")
-        .ok_or_else(|| Outcome::error("query answer has no data"))?;
-    match data.get("resultType").and_then(Value::as_str) {
+    let (kind, data) = query_data(ctx, target, query).await?;
+    match kind.as_deref() {
         Some("matrix") => {}
         Some(other) => {
             return Err(Outcome::error(format!(
@@ -88,19 +109,9 @@ pub async fn range_samples(
         }
         None => return Err(Outcome::error("query answer has no resultType")),
     }
-    Ok(data
-        .get("result")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    Ok(results(&data)
         .filter_map(|s| {
-            let labels = s
-                .get("metric")?
-                .as_object()?
-                .iter()
-                .filter(|(k, _)| *k != "__name__")
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect();
+            let labels = labels_of(s, false)?;
             let samples = s
                 .get("values")?
                 .as_array()?
