@@ -13,7 +13,7 @@ use crate::checklist::{Phase, ITEMS};
 use crate::checks::Category;
 use crate::config::ConfigErrors;
 use crate::daemon::ServeError;
-use crate::engine::{load_plan, run_once, run_phase, Order, Plan};
+use crate::engine::{load_plan, run_once, run_phase, Order, Plan, Shard};
 use crate::logging::{self, LogFormat, LogLevel};
 use crate::report::{render_json, render_junit, render_table, FailOn, Gate, PhaseReport};
 
@@ -41,6 +41,14 @@ pub struct Cli {
     /// Most /probe evaluations at once; more are answered with 429.
     #[arg(long = "web.max-probes", global = true, default_value_t = 4)]
     pub max_probes: usize,
+    /// Split the checks across this many replicas (each evaluates only its
+    /// share; Prometheus scrapes them all).
+    #[arg(long = "shard.count", global = true)]
+    pub shard_count: Option<u32>,
+    /// This replica's shard, 0-based; `auto` takes the ordinal at the end of
+    /// the host name (a Kubernetes StatefulSet pod `prodready-2` is shard 2).
+    #[arg(long = "shard.index", global = true)]
+    pub shard_index: Option<String>,
     /// Log level (RUST_LOG overrides it).
     #[arg(long = "log.level", global = true, value_enum, default_value = "info")]
     pub log_level: LogLevel,
@@ -229,12 +237,54 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
     }
 }
 
+/// The shard from `--shard.count` and `--shard.index`.
+fn shard_of(cli: &Cli) -> Result<Option<Shard>, String> {
+    let (count, index) = match (cli.shard_count, cli.shard_index.as_deref()) {
+        (None, None) => return Ok(None),
+        (Some(c), Some(i)) => (c, i),
+        _ => return Err("set both --shard.count and --shard.index".into()),
+    };
+    if count == 0 {
+        return Err("--shard.count must be at least 1".into());
+    }
+    let index: u32 = if index == "auto" {
+        let host = crate::config::process_env()
+            .into_iter()
+            .find(|(k, _)| k == "HOSTNAME")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        host.rsplit('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| {
+                format!("--shard.index=auto: host name {host:?} does not end in -<ordinal>")
+            })?
+    } else {
+        index
+            .parse()
+            .map_err(|_| format!("--shard.index {index:?} is not a number or auto"))?
+    };
+    if index >= count {
+        return Err(format!(
+            "--shard.index {index} must be below --shard.count {count}"
+        ));
+    }
+    Ok(Some(Shard { count, index }))
+}
+
 async fn serve(cli: &Cli) -> ExitCode {
+    let shard = match shard_of(cli) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let web = crate::web::WebOptions {
         enable_lifecycle: cli.enable_lifecycle,
         max_probes: cli.max_probes,
     };
-    match crate::daemon::serve(&cli.config_file, cli.listen_address.as_deref(), web).await {
+    match crate::daemon::serve(&cli.config_file, cli.listen_address.as_deref(), web, shard).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(ServeError::Config(errors)) => {
             print_config_errors(&errors);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tracing::{error, info, warn};
 
 use crate::config::ConfigErrors;
-use crate::engine::{load_plan, Engine};
+use crate::engine::{load_plan, Engine, Shard};
 
 /// How long in-flight HTTP requests may take to finish at shutdown.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -47,6 +47,7 @@ pub async fn serve(
     config_file: &Path,
     listen_address: Option<&str>,
     web: crate::web::WebOptions,
+    shard: Option<Shard>,
 ) -> Result<(), ServeError> {
     let plan = load_plan(config_file).map_err(|errors| {
         for e in &errors.0 {
@@ -67,11 +68,12 @@ pub async fn serve(
     let bound = listener
         .local_addr()
         .map_or(address.clone(), |a: SocketAddr| a.to_string());
-    let engine = Engine::new(config_file, plan);
+    let engine = Engine::new(config_file, plan, shard);
     engine.start();
     info!(
         address = %bound,
         checks = engine.plan().checks.len(),
+        shard = %shard.map_or("none".to_owned(), |s| format!("{}/{}", s.index, s.count)),
         config = %config_file.display(),
         version = crate::build_info::VERSION,
         "Listening."

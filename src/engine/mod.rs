@@ -22,7 +22,7 @@ use crate::checks::{Context, Outcome, State};
 use crate::clock::unix_seconds;
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
-pub use plan::{load_plan, Plan, PlannedCheck};
+pub use plan::{load_plan, Plan, PlannedCheck, Shard};
 pub use run_once::{run_once, run_phase, ItemResult, Order};
 pub use store::{CheckMeta, CheckRecord, Store};
 
@@ -189,6 +189,8 @@ impl ReloadStatus {
 #[derive(Debug)]
 pub struct Engine {
     config_file: PathBuf,
+    /// This replica's share of the checks, when the fleet is sharded.
+    shard: Option<Shard>,
     plan: RwLock<Arc<Plan>>,
     pub store: Arc<Store>,
     scheduler: Scheduler,
@@ -197,7 +199,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(config_file: &Path, plan: Plan) -> Arc<Engine> {
+    pub fn new(config_file: &Path, mut plan: Plan, shard: Option<Shard>) -> Arc<Engine> {
+        if let Some(shard) = shard {
+            plan.retain_shard(shard);
+        }
         let store = Arc::new(Store::new());
         store.set_checks(
             plan.checks
@@ -207,6 +212,7 @@ impl Engine {
         );
         let engine = Engine {
             config_file: config_file.to_owned(),
+            shard,
             plan: RwLock::new(Arc::new(plan)),
             store,
             scheduler: Scheduler::default(),
@@ -246,6 +252,12 @@ impl Engine {
                     message: format!("loading the config failed: {e}"),
                 }]))
             });
+        let built = built.map(|mut plan| {
+            if let Some(shard) = self.shard {
+                plan.retain_shard(shard);
+            }
+            plan
+        });
         match built {
             Ok(plan) if plan.same_as(&self.plan()) => {
                 // Nothing changed (secret files included): keep every

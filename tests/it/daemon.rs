@@ -419,3 +419,51 @@ async fn reloading_an_unchanged_config_restarts_nothing() {
         .wait_metrics(Duration::from_secs(5), |m| runs(m) == Some(2.0))
         .await;
 }
+
+/// Three replicas with the same config and --shard.count 3: each evaluates
+/// only its share, and together they evaluate every check exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn three_shards_evaluate_every_check_exactly_once() {
+    let mut config = String::from("global: { interval: 1h }\nchecks:\n");
+    for i in 0..24 {
+        config.push_str(&format!(
+            "  - {{ name: check_{i}, kind: command, params: {{ argv: [\"true\"] }} }}\n"
+        ));
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for index in 0..3 {
+        let exporter = Exporter::start_with(
+            &config,
+            &[],
+            &["--shard.count=3", &format!("--shard.index={index}")],
+        );
+        exporter.wait_ready(Duration::from_secs(10)).await;
+        let metrics = exporter.metrics().await;
+        let mine: Vec<String> = metrics
+            .lines()
+            .filter(|l| l.starts_with("prodready_check_runs_total{"))
+            .filter(|l| l.ends_with(" 1"))
+            .filter_map(|l| l.split('"').nth(1).map(str::to_owned))
+            .collect();
+        assert!(
+            !mine.is_empty() && mine.len() < 24,
+            "shard {index}: {mine:?}"
+        );
+        seen.extend(mine);
+    }
+    seen.sort();
+    let mut all: Vec<String> = (0..24).map(|i| format!("check_{i}")).collect();
+    all.sort();
+    assert_eq!(seen, all);
+    // A wrong index is a usage error.
+    let out = crate::support::run_cli(
+        &[
+            "--shard.count=3",
+            "--shard.index=3",
+            "--config.file=/nonexistent",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(crate::support::stderr(&out).contains("must be below --shard.count 3"));
+}
