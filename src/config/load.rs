@@ -116,6 +116,16 @@ impl Config {
                 Err((path, msg)) => problems.push("global", &path, msg),
             }
         }
+        for name in config
+            .global
+            .labels
+            .keys()
+            .chain(config.global.series_labels.iter())
+        {
+            if let Err(why) = label_name_problem(name) {
+                problems.push("global", &format!("labels.{name}"), why);
+            }
+        }
         if config.global.concurrency == 0 {
             problems.push("global", "concurrency", "must be at least 1");
         }
@@ -182,6 +192,27 @@ impl Config {
     }
 }
 
+/// Why `name` cannot be a user label: not a Prometheus label name, or one
+/// the exporter sets itself.
+pub(crate) fn label_name_problem(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let valid = matches!(chars.next(), Some('a'..='z' | 'A'..='Z' | '_'))
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || name.starts_with("__") {
+        return Err("must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __".into());
+    }
+    const RESERVED: [&str; 13] = [
+        "check", "category", "severity", "state", "kind", "target", "unit", "item", "source",
+        "job", "instance", "le", "quantile",
+    ];
+    if RESERVED.contains(&name) {
+        return Err(format!(
+            "{name} is set by the exporter or Prometheus; choose another name"
+        ));
+    }
+    Ok(())
+}
+
 fn valid_check_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
@@ -223,6 +254,11 @@ fn validate_check(
             format!("duplicate check name {:?}", raw.name),
         );
     }
+    for name in raw.labels.keys() {
+        if let Err(why) = label_name_problem(name) {
+            problems.push(&place, &format!("labels.{name}"), why);
+        }
+    }
     let interval = raw.interval.unwrap_or(global.interval).0;
     let timeout = raw.timeout.unwrap_or(global.timeout).0;
     if interval < Duration::from_secs(1) {
@@ -256,6 +292,24 @@ fn validate_check(
         description: raw.description,
         item: raw.item,
         gate_only: raw.gate_only,
+        series_labels: global
+            .series_labels
+            .iter()
+            .map(|name| {
+                let value = raw
+                    .labels
+                    .get(name)
+                    .or_else(|| global.labels.get(name))
+                    .cloned()
+                    .unwrap_or_default();
+                (name.clone(), value)
+            })
+            .collect(),
+        labels: {
+            let mut labels = global.labels.clone();
+            labels.extend(raw.labels);
+            labels
+        },
         params: if raw.params.is_null() {
             Value::Object(serde_json::Map::new())
         } else {

@@ -38,6 +38,15 @@ pub struct Global {
     /// Most checks evaluated at the same time.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Labels of every check (`env: prod`, `team: platform`), shown on
+    /// `prodready_check_info`; a check's own `labels` override them.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Label names also put on `prodready_check_state` and
+    /// `prodready_check_success`, so Alertmanager can route by them without
+    /// joins (`[team]`). Keep the list short: each adds to every series.
+    #[serde(default)]
+    pub series_labels: Vec<String>,
 }
 
 impl Default for Global {
@@ -46,6 +55,8 @@ impl Default for Global {
             interval: default_interval(),
             timeout: default_timeout(),
             concurrency: default_concurrency(),
+            labels: BTreeMap::new(),
+            series_labels: Vec::new(),
         }
     }
 }
@@ -223,6 +234,11 @@ pub struct CheckSpec {
     pub item: Option<String>,
     /// Evaluated only by `check` (the gate), never by the daemon.
     pub gate_only: bool,
+    /// `global.labels` merged with the check's own.
+    pub labels: BTreeMap<String, String>,
+    /// The `global.series_labels` with this check's values ("" when unset),
+    /// in the allow-list's order.
+    pub series_labels: Vec<(String, String)>,
     pub interval: Duration,
     pub timeout: Duration,
     pub description: Option<String>,
@@ -283,6 +299,10 @@ pub struct CheckEntry {
     /// daemon lists them as `unknown` with no runs.
     #[serde(default)]
     pub gate_only: bool,
+    /// Labels for routing and grouping (`team: payments`), added to
+    /// `global.labels`; shown on `prodready_check_info`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     /// The kind's own parameters (see docs/kinds.md).
     #[serde(default)]
     pub params: Value,

@@ -27,6 +27,10 @@ pub struct CheckMeta {
     pub item: &'static str,
     /// Evaluated only by `check` runs, never by the daemon.
     pub gate_only: bool,
+    /// User labels, all on `prodready_check_info`.
+    pub labels: Vec<(String, String)>,
+    /// The allow-listed user labels, also on the state series.
+    pub series_labels: Vec<(String, String)>,
     pub description: Option<String>,
     pub interval: Duration,
     pub index: usize,
@@ -45,6 +49,8 @@ impl CheckMeta {
             source: planned.kind.source.as_str(),
             item: planned.item.map_or("", |i| i.id),
             gate_only: spec.gate_only,
+            labels: spec.labels.clone().into_iter().collect(),
+            series_labels: spec.series_labels.clone(),
             description: spec.description.clone(),
             interval: spec.interval,
             index: spec.index,

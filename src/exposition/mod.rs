@@ -98,11 +98,13 @@ impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let e = &mut encoder;
         let check_labels = |r: &Row| {
-            vec![
-                ("check", r.meta.name.clone()),
-                ("category", r.meta.category.as_str().to_owned()),
-                ("severity", r.meta.severity.as_str().to_owned()),
-            ]
+            let mut labels = vec![
+                ("check".to_owned(), r.meta.name.clone()),
+                ("category".to_owned(), r.meta.category.as_str().to_owned()),
+                ("severity".to_owned(), r.meta.severity.as_str().to_owned()),
+            ];
+            labels.extend(r.meta.series_labels.iter().cloned());
+            labels
         };
         let only_check = |r: &Row| vec![("check", r.meta.name.clone())];
 
@@ -126,7 +128,7 @@ impl Collector for Snapshot {
         for r in &self.rows {
             for state in State::ALL {
                 let mut labels = check_labels(r);
-                labels.push(("state", state.as_str().to_owned()));
+                labels.push(("state".to_owned(), state.as_str().to_owned()));
                 ConstGauge::new(i64::from(r.state == state)).encode(m.encode_family(&labels)?)?;
             }
         }
@@ -186,6 +188,9 @@ impl Collector for Snapshot {
                 ("item", r.meta.item.to_owned()),
                 ("source", r.meta.source.to_owned()),
             ];
+            let mut labels: Vec<(String, String)> =
+                labels.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            labels.extend(r.meta.labels.iter().cloned());
             ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
         }
 

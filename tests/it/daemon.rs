@@ -467,3 +467,60 @@ async fn three_shards_evaluate_every_check_exactly_once() {
     assert_eq!(out.status.code(), Some(2));
     assert!(crate::support::stderr(&out).contains("must be below --shard.count 3"));
 }
+
+/// Labels for routing: global and per-check labels on prodready_check_info,
+/// the allow-listed ones on the state series too; reserved names refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn labels_reach_info_and_allow_listed_state_series() {
+    let exporter = Exporter::start(
+        "global: { labels: { env: prod, team: platform }, series_labels: [team] }
+checks:
+  - { name: pay, kind: command, labels: { team: payments, service: checkout }, params: { argv: [\"true\"] } }
+  - { name: base, kind: command, params: { argv: [\"true\"] } }
+",
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let m = exporter.metrics().await;
+    let info = |check: &str| {
+        m.lines()
+            .find(|l| l.starts_with(&format!("prodready_check_info{{check=\"{check}\"")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        info("pay").contains(r#"env="prod",service="checkout",team="payments""#),
+        "{}",
+        info("pay")
+    );
+    assert!(
+        info("base").contains(r#"env="prod",team="platform""#),
+        "{}",
+        info("base")
+    );
+    assert!(m.contains(r#"prodready_check_state{check="pay",category="deployment",severity="warning",team="payments",state="pass"} 1"#), "{m}");
+    assert!(m.contains(r#"prodready_check_success{check="base",category="deployment",severity="warning",team="platform"} 1"#), "{m}");
+    assert!(!m.contains(
+        r#"prodready_check_state{check="pay",category="deployment",severity="warning",env="#
+    ));
+
+    let dir = crate::support::ConfigDir::new(
+        "global: { labels: { job: x } }\nchecks:\n  - { name: a, kind: command, labels: { \"bad-name\": y }, params: { argv: [\"true\"] } }\n",
+    );
+    let out = crate::support::run_cli(
+        &[
+            "validate",
+            &format!("--config.file={}", dir.config_path().display()),
+        ],
+        &[],
+    );
+    let err = crate::support::stderr(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("global: field labels.job: job is set by the exporter or Prometheus"),
+        "{err}"
+    );
+    assert!(
+        err.contains("field labels.bad-name: must match [a-zA-Z_][a-zA-Z0-9_]*"),
+        "{err}"
+    );
+}
