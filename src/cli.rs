@@ -84,6 +84,19 @@ pub struct ValidateArgs {
     pub require_coverage: bool,
 }
 
+/// `json=report.json` -> (Json, "report.json").
+fn parse_output(text: &str) -> Result<(ReportFormat, PathBuf), String> {
+    let (format, file) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: write FORMAT=FILE, e.g. junit=junit.xml"))?;
+    let format = ReportFormat::from_str(format, true)
+        .map_err(|_| format!("{format:?} is not a report format (table, json, junit)"))?;
+    if file.is_empty() {
+        return Err(format!("{text:?}: the file name is empty"));
+    }
+    Ok((format, PathBuf::from(file)))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Table,
@@ -102,6 +115,10 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
+    /// Also write a report to a file: `json=report.json`, `junit=junit.xml`,
+    /// `table=report.txt` (repeatable), so one run feeds several tools.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
+    pub outputs: Vec<(ReportFormat, PathBuf)>,
     /// Lowest state that fails the gate (error always fails).
     #[arg(long = "fail-on", value_enum, default_value = "fail")]
     pub fail_on: FailOn,
@@ -362,14 +379,18 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
     let phase = items
         .as_ref()
         .map(|(phase, items)| PhaseReport { phase, items });
-    let report = match args.format {
-        ReportFormat::Table => {
-            render_table(&records, std::io::stdout().is_terminal(), phase.as_ref())
-        }
+    let render = |format: ReportFormat, colour: bool| match format {
+        ReportFormat::Table => render_table(&records, colour, phase.as_ref()),
         ReportFormat::Json => render_json(&records, gate, phase.as_ref()),
         ReportFormat::Junit => render_junit(&records, gate, phase.as_ref()),
     };
-    print!("{report}");
+    print!("{}", render(args.format, std::io::stdout().is_terminal()));
+    for (format, file) in &args.outputs {
+        if let Err(e) = std::fs::write(file, render(*format, false)) {
+            eprintln!("cannot write {}: {e}", file.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
     if gate.passes(&records, phase.as_ref()) {
         ExitCode::SUCCESS
     } else {

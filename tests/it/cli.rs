@@ -544,3 +544,31 @@ fn the_full_example_covers_all_41_items() {
     );
     assert!(stdout(&out).contains("checklist: 41 of 41 items covered"));
 }
+
+/// One run writes several reports: the table to stdout, JSON and JUnit to files.
+#[test]
+fn one_run_writes_several_report_formats() {
+    let dir = ConfigDir::new(MIXED);
+    let json = dir.path("report.json");
+    let junit = dir.path("junit.xml");
+    let out = check(
+        &dir,
+        &[
+            "--output",
+            &format!("json={}", json.display()),
+            "--output",
+            &format!("junit={}", junit.display()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("STATE    CHECK"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["gate"]["passed"], false);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let parsed = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(parsed.root_element().attribute("tests"), Some("2"));
+    let bad = check(&dir, &["--output", "xml=report.xml"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("is not a report format"));
+}
