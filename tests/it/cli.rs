@@ -301,6 +301,10 @@ fn validate_names_each_problem_with_file_check_and_field() {
             &["invalid YAML"],
         ),
         (
+            "targets:\n  db: { postgres: { url: \"postgres://m@127.0.0.1:1/db\" } }\nchecks:\n  - { name: a, kind: postgres_replication, target: db, params: { min_replicas: 0 } }\n",
+            &["field params.min_replicas: must be at least 1"],
+        ),
+        (
             "checks:\n  - { name: a, kind: command, item: security.ssl_http, params: { argv: [\"true\"] } }\n",
             &["field item: unknown checklist item \"security.ssl_http\"; valid items: security.ssl_https,", "step.rollback_ready"],
         ),

@@ -365,3 +365,30 @@ checks:
         ("broken", "error", "answered 500: internal server error"),
     ]);
 }
+
+/// Alertmanager refuses to start without a route, so a stand-in replays the
+/// documented /api/v2/status shape of a config whose routing reaches no
+/// receiver: that is a fail, never "every routed receiver is fine".
+#[tokio::test(flavor = "multi_thread")]
+async fn alertmanager_without_a_route_fails() {
+    let am = TestApp::start(axum::Router::new().route(
+        "/api/v2/status",
+        get(|| async {
+            axum::Json(serde_json::json!({
+                "cluster": {"status": "ready", "peers": [{"name": "a", "address": "127.0.0.1:9094"}]},
+                "config": {"original": "global: {}\nreceivers:\n- name: nobody\n"},
+                "versionInfo": {"version": "0.25.0"},
+                "uptime": "2026-11-25T00:00:00Z"
+            }))
+        }),
+    ))
+    .await;
+    let config = format!(
+        "targets:\n  am: {{ alertmanager: {{ url: \"http://{}\" }} }}\nchecks:\n  - {{ name: am, kind: alertmanager, target: am }}\n",
+        am.addr
+    );
+    let r = tokio::task::spawn_blocking(move || run_checks(&config, &[]))
+        .await
+        .unwrap();
+    assert_state(by(&r, "am"), "fail", "no route with a receiver");
+}
