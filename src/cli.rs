@@ -41,6 +41,12 @@ pub struct Cli {
     /// Most /probe evaluations at once; more are answered with 429.
     #[arg(long = "web.max-probes", global = true, default_value_t = 4)]
     pub max_probes: usize,
+    /// Most open connections to the exporter; beyond, new ones are closed.
+    #[arg(long = "web.max-connections", global = true, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Time a client has to send its request headers (slow clients are cut off).
+    #[arg(long = "web.header-read-timeout", global = true, default_value = "10s", value_parser = parse_duration_arg)]
+    pub header_read_timeout: std::time::Duration,
     /// Split the checks across this many replicas (each evaluates only its
     /// share; Prometheus scrapes them all).
     #[arg(long = "shard.count", global = true)]
@@ -82,6 +88,10 @@ pub struct ValidateArgs {
     /// Fail (exit 1) when a checklist item is covered by no check.
     #[arg(long = "require-coverage")]
     pub require_coverage: bool,
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration(text)
 }
 
 /// `json=report.json` -> (Json, "report.json").
@@ -300,6 +310,8 @@ async fn serve(cli: &Cli) -> ExitCode {
     let web = crate::web::WebOptions {
         enable_lifecycle: cli.enable_lifecycle,
         max_probes: cli.max_probes,
+        max_connections: cli.max_connections,
+        header_read_timeout: cli.header_read_timeout,
     };
     match crate::daemon::serve(&cli.config_file, cli.listen_address.as_deref(), web, shard).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -79,35 +79,88 @@ pub async fn serve(
         "Listening."
     );
 
-    let (shutdown_tx, mut shutdown_rx) = tokio::sync::watch::channel(false);
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
     let app = crate::web::router(engine.clone(), web);
-    let mut graceful_rx = shutdown_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = graceful_rx.wait_for(|stop| *stop).await;
-    });
-    let server = tokio::spawn(async move { server.await });
-    let _ = shutdown_rx.wait_for(|stop| *stop).await;
+    let connections = accept_loop(listener, app, web, shutdown_rx).await;
     info!("Shutting down: cancelling checks and draining HTTP connections.");
     engine.stop();
-    let result = match tokio::time::timeout(DRAIN_DEADLINE, server).await {
-        Ok(Ok(Ok(()))) => Ok(()),
-        Ok(Ok(Err(e))) => {
-            error!(error = %e, "HTTP server failed.");
-            Err(ServeError::Server(e.to_string()))
-        }
-        Ok(Err(e)) => {
-            error!(error = %e, "HTTP server task failed.");
-            Err(ServeError::Server(e.to_string()))
-        }
-        Err(_) => {
-            warn!("Connections still open after the drain deadline; closing them.");
-            Ok(())
-        }
-    };
+    let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
+        let mut connections = connections;
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!("Connections still open after the drain deadline; closing them.");
+    }
     signals.abort();
     info!("Stopped.");
-    result
+    Ok(())
+}
+
+/// Accepts connections until shutdown is signalled, each served on its own
+/// task with a header-read timeout (a client trickling its headers is cut
+/// off) and under a cap on open connections (beyond it a new connection is
+/// closed at once). Returns the connection tasks, which finish their
+/// in-flight requests after shutdown.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    web: crate::web::WebOptions,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinSet<()> {
+    let open = Arc::new(tokio::sync::Semaphore::new(web.max_connections.max(1)));
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            stopped = shutdown.wait_for(|stop| *stop) => {
+                drop(stopped);
+                return connections;
+            }
+        };
+        // Reap finished connection tasks so the set does not grow.
+        while connections.try_join_next().is_some() {}
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: back off, keep serving.
+                warn!(error = %e, "Cannot accept a connection.");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            warn!(
+                limit = web.max_connections,
+                "Connection limit reached; closing a new connection."
+            );
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stop = shutdown.clone();
+        let header_timeout = web.header_read_timeout;
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let stopping = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = stopping => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
 }
 
 /// SIGTERM/SIGINT start a graceful shutdown; SIGHUP reloads the config.

@@ -27,6 +27,10 @@ pub struct WebOptions {
     pub enable_lifecycle: bool,
     /// Most `/probe` evaluations at once; more answer 429.
     pub max_probes: usize,
+    /// Most open connections; a new one beyond is closed at once.
+    pub max_connections: usize,
+    /// A client must send its request headers within this time.
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Default for WebOptions {
@@ -34,6 +38,8 @@ impl Default for WebOptions {
         WebOptions {
             enable_lifecycle: false,
             max_probes: 4,
+            max_connections: 1024,
+            header_read_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

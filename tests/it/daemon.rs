@@ -524,3 +524,50 @@ checks:
         "{err}"
     );
 }
+
+/// 400 connections that trickle half a request line and stop: /metrics keeps
+/// answering within a second, and the server cuts them off at the
+/// header-read timeout instead of holding them forever.
+#[tokio::test(flavor = "multi_thread")]
+async fn slowloris_connections_are_cut_off_and_metrics_keep_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exporter = Exporter::start_with(
+        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        &[],
+        &["--web.header-read-timeout=2s"],
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let mut held = Vec::new();
+    for _ in 0..400 {
+        let mut s = tokio::net::TcpStream::connect(&exporter.addr)
+            .await
+            .unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        held.push(s);
+    }
+    let started = Instant::now();
+    let (status, _) = exporter.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // After the timeout the server has closed them: a read sees EOF or an error.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut closed = 0;
+    for s in &mut held {
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_millis(200), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => closed += 1,
+            Ok(Ok(_)) => closed += 1, // an error answer (408) before closing also cuts it off
+            Err(_) => {}
+        }
+    }
+    assert_eq!(
+        closed, 400,
+        "connections still held open past the header timeout"
+    );
+}
