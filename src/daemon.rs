@@ -23,8 +23,6 @@ pub enum ServeError {
     Config(ConfigErrors),
     /// The listen address cannot be bound.
     Listen { address: String, reason: String },
-    /// The HTTP server failed while running.
-    Server(String),
 }
 
 impl fmt::Display for ServeError {
@@ -34,7 +32,6 @@ impl fmt::Display for ServeError {
             ServeError::Listen { address, reason } => {
                 write!(f, "cannot listen on {address}: {reason}")
             }
-            ServeError::Server(reason) => write!(f, "HTTP server failed: {reason}"),
         }
     }
 }
