@@ -18,6 +18,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)  # 
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v chromium >/dev/null || missing+=(chromium)                 # status page browser test
+command -v kubectl >/dev/null || missing+=(kubernetes-client)       # renders deploy/kubernetes (kubectl kustomize)
+command -v systemd-analyze >/dev/null || missing+=(systemd)         # verifies deploy/systemd
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

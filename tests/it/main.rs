@@ -14,6 +14,7 @@ mod http_kinds;
 mod metrics_lint;
 mod mysql_kinds;
 mod ops_kinds;
+mod packaging;
 mod postgres_kinds;
 mod redaction;
 mod redis_kinds;

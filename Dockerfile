@@ -1,0 +1,19 @@
+# Multi-stage build: a Rust builder, then a slim runtime with CA certificates
+# (TLS targets) and git (documentation review dates), running as a non-root
+# user. No HEALTHCHECK: orchestrators probe /-/healthy and /-/ready.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked && strip target/release/prodready-exporter
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates git \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 65532 --no-create-home --shell /usr/sbin/nologin prodready
+COPY --from=build /src/target/release/prodready-exporter /usr/local/bin/prodready-exporter
+COPY config.yaml /etc/prodready/config.yaml
+USER 65532:65532
+EXPOSE 9718
+ENTRYPOINT ["/usr/local/bin/prodready-exporter"]
+CMD ["--config.file=/etc/prodready/config.yaml"]

@@ -1,0 +1,166 @@
+//! Packaging: the Kubernetes base renders offline with kustomize into the
+//! objects a restricted cluster accepts, the PrometheusRule and dashboards in
+//! it match alerts/ and grafana/, and the systemd unit verifies.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::require_binary;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every object of `kubectl kustomize deploy/kubernetes`, as JSON.
+fn rendered() -> Vec<serde_json::Value> {
+    let out = Command::new(require_binary("kubectl"))
+        .args(["kustomize", "deploy/kubernetes"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split("\n---\n")
+        .map(|doc| prodready_exporter::checks::source::parse_yaml(doc).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_kubernetes_base_renders_restricted_objects() {
+    let objects = rendered();
+    let of = |kind: &str| {
+        objects
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} rendered"))
+    };
+    for kind in [
+        "StatefulSet",
+        "Service",
+        "ServiceAccount",
+        "NetworkPolicy",
+        "ServiceMonitor",
+        "PrometheusRule",
+    ] {
+        let o = of(kind);
+        assert_eq!(o["metadata"]["namespace"], "monitoring", "{kind}");
+        assert_eq!(
+            o["metadata"]["labels"]["app.kubernetes.io/name"], "prodready-exporter",
+            "{kind}"
+        );
+    }
+    let pod = &of("StatefulSet")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/-/healthy");
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/-/ready");
+    assert!(c["resources"]["limits"]["memory"].is_string());
+    assert!(c["args"].to_string().contains("--shard.index=auto"));
+    // The config ConfigMap holds a config the exporter accepts.
+    let config = objects
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["data"]["config.yaml"].is_string())
+        .expect("config ConfigMap");
+    let dir = crate::support::ConfigDir::new(config["data"]["config.yaml"].as_str().unwrap());
+    let out = crate::support::run_cli(
+        &[
+            "validate",
+            &format!("--config.file={}", dir.config_path().display()),
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&out)
+    );
+    let dashboards = objects
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["labels"]["grafana_dashboard"] == "1")
+        .expect("dashboards ConfigMap for the Grafana sidecar");
+    assert!(dashboards["data"]["overview.json"].is_string());
+    // The ServiceMonitor gives the job name the alert rules expect.
+    assert_eq!(
+        of("ServiceMonitor")["spec"]["jobLabel"],
+        "app.kubernetes.io/part-of"
+    );
+    assert_eq!(
+        of("Service")["metadata"]["labels"]["app.kubernetes.io/part-of"],
+        "prodready"
+    );
+}
+
+#[test]
+fn generated_kubernetes_files_match_alerts_and_dashboards() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(root().join("scripts/gen-kubernetes.sh"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "prometheusrule.yaml",
+        "dashboards/overview.json",
+        "dashboards/check-detail.json",
+    ] {
+        let fresh = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let checked_in =
+            std::fs::read_to_string(root().join("deploy/kubernetes").join(file)).unwrap();
+        assert!(
+            fresh == checked_in,
+            "deploy/kubernetes/{file} is stale: run scripts/gen-kubernetes.sh and commit it"
+        );
+    }
+    // The rule groups in the PrometheusRule are the ones promtool tests.
+    let rule = prodready_exporter::checks::source::parse_yaml(
+        &std::fs::read_to_string(root().join("deploy/kubernetes/prometheusrule.yaml")).unwrap(),
+    )
+    .unwrap();
+    let alerts = prodready_exporter::checks::source::parse_yaml(
+        &std::fs::read_to_string(root().join("alerts/prodready.rules.yml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rule["spec"]["groups"], alerts["groups"]);
+}
+
+#[test]
+fn the_systemd_unit_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = std::fs::read_to_string(root().join("deploy/systemd/prodready-exporter.service"))
+        .unwrap()
+        .replace("/usr/local/bin/prodready-exporter", crate::support::BIN);
+    let path = dir.path().join("prodready-exporter.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new(require_binary("systemd-analyze"))
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let problems: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("prodready-exporter.service"))
+        .collect();
+    assert!(out.status.success() && problems.is_empty(), "{text}");
+}
