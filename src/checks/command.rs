@@ -37,7 +37,7 @@ pub const KIND: KindInfo = KindInfo {
 | `argv` | required | program and arguments (searched in `PATH`) |
 | `expected_exit_codes` | `[0]` | |
 | `working_dir` | none | |
-| `env` | `{}` | extra environment variables |
+| `env` | `{}` | extra environment variables (their values are treated as secrets) |
 
 - **Reads:** the exit status; stdout/stderr are drained (their last 16 KiB kept) and only the last non-empty line, cut to 200 characters, reaches the message. Output never reaches metrics.
 - **Passes** when the exit code is expected. Observed value: the exit code.
@@ -139,6 +139,13 @@ fn last_line(output: &[u8]) -> Option<String> {
 }
 
 impl Check for CommandCheck {
+    /// Values given to the program's environment are often credentials
+    /// (`API_TOKEN=...`): they are kept out of every output, the program's
+    /// own output included.
+    fn secrets(&self) -> Vec<String> {
+        self.env.values().cloned().collect()
+    }
+
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             let program = &self.argv[0];

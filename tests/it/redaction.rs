@@ -213,3 +213,17 @@ fn errors_name_types_not_values() {
         "{text}"
     );
 }
+
+/// A command's environment values count as secrets: a program that prints
+/// its token does not leak it through the check's message.
+#[test]
+fn command_env_values_never_reach_output() {
+    let dir = ConfigDir::new(
+        "checks:\n  - { name: leaky, kind: command, params: { argv: [\"sh\", \"-c\", \"echo token is $API_TOKEN >&2; exit 1\"], env: { API_TOKEN: EnvCmdSecret-4242 } } }\n",
+    );
+    let arg = format!("--config.file={}", dir.config_path().display());
+    let out = run_cli(&["check", &arg, "--format", "json"], &[]);
+    let text = stdout(&out) + &stderr(&out);
+    assert!(text.contains("token is <redacted>"), "{text}");
+    assert!(!text.contains("EnvCmdSecret-4242"), "{text}");
+}
