@@ -71,7 +71,6 @@ pub struct Params {
     pub env: BTreeMap<String, String>,
 }
 
-#[derive(Debug)]
 struct CommandCheck {
     argv: Vec<String>,
     expected_exit_codes: Vec<i32>,
@@ -136,6 +135,16 @@ fn last_line(output: &[u8]) -> Option<String> {
         cut.push('…');
     }
     Some(cut)
+}
+
+/// Environment values are secrets: Debug shows their names only.
+impl std::fmt::Debug for CommandCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandCheck")
+            .field("argv", &self.argv)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Check for CommandCheck {

@@ -15,8 +15,8 @@ pub(crate) use errors::{from_value, Problems};
 pub use errors::{ConfigError, ConfigErrors};
 pub use load::Config;
 pub use schema::{
-    BasicAuth, CheckEntry, CheckSpec, DatabaseTargetSpec, Global, HttpTargetSpec, TargetSpec,
-    TargetType, TlsSpec, Web,
+    BasicAuth, CheckEntry, CheckSpec, DatabaseTargetSpec, Global, HttpTargetSpec, Secret,
+    TargetSpec, TargetType, TlsSpec, Web,
 };
 pub use secrets::is_sensitive_header;
 pub use units::{format_duration, parse_duration, ByteSize, ConfigDuration};

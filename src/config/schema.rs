@@ -82,13 +82,49 @@ impl Default for Web {
     }
 }
 
+/// A credential read from the config (a password, a token). Its `Debug`
+/// prints `[redacted]`, so no debug output of a config or target shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    /// The value, for the one place that sends it to its target.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A credential; prefer the matching *_file field or ${VAR}.",
+        })
+    }
+}
+
 /// Basic auth credentials for an HTTP target.
 #[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
     pub username: String,
     #[serde(default)]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Read the password from this file (trailing newline removed).
     #[serde(default)]
     pub password_file: Option<PathBuf>,
@@ -107,7 +143,7 @@ pub struct TlsSpec {
 }
 
 /// An HTTP(S) service: a web app, Prometheus, Alertmanager, Loki.
-#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
+#[derive(Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpTargetSpec {
     pub url: String,
@@ -116,7 +152,7 @@ pub struct HttpTargetSpec {
     #[serde(default)]
     pub basic_auth: Option<BasicAuth>,
     #[serde(default)]
-    pub bearer_token: Option<String>,
+    pub bearer_token: Option<Secret>,
     #[serde(default)]
     pub bearer_token_file: Option<PathBuf>,
     #[serde(default)]
@@ -124,12 +160,12 @@ pub struct HttpTargetSpec {
 }
 
 /// A database or cache reached by URL.
-#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
+#[derive(Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseTargetSpec {
     pub url: String,
     #[serde(default)]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     #[serde(default)]
     pub password_file: Option<PathBuf>,
     /// Connections the target's pool may hold open (PostgreSQL, MySQL). Default 2.
@@ -138,6 +174,33 @@ pub struct DatabaseTargetSpec {
     /// Server-side limit on each statement (PostgreSQL, MySQL). Default 5s.
     #[serde(default)]
     pub statement_timeout: Option<ConfigDuration>,
+}
+
+// URLs can carry credentials and headers can be credentials: Debug shows
+// the URL masked and header names only.
+impl std::fmt::Debug for HttpTargetSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTargetSpec")
+            .field("url", &crate::redact::mask_url_passwords(&self.url))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("basic_auth", &self.basic_auth)
+            .field("bearer_token", &self.bearer_token)
+            .field("bearer_token_file", &self.bearer_token_file)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DatabaseTargetSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseTargetSpec")
+            .field("url", &crate::redact::mask_url_passwords(&self.url))
+            .field("password", &self.password)
+            .field("password_file", &self.password_file)
+            .field("pool_size", &self.pool_size)
+            .field("statement_timeout", &self.statement_timeout)
+            .finish()
+    }
 }
 
 /// A named live system that checks refer to by name.
@@ -221,7 +284,7 @@ impl TargetSpec {
 
 /// One check entry as the file states it. Its `kind` stays a name until the
 /// plan resolves it; the kind's builder checks its params.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CheckSpec {
     pub name: String,
     pub kind: String,
@@ -245,6 +308,25 @@ pub struct CheckSpec {
     pub params: Value,
     /// Position in the config file (`checks[index]`), kept for ordered output.
     pub index: usize,
+}
+
+/// Params can hold credentials (an authorization check's token, a URL with
+/// a password): Debug names their keys only.
+impl std::fmt::Debug for CheckSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&String> = self
+            .params
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        f.debug_struct("CheckSpec")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("target", &self.target)
+            .field("index", &self.index)
+            .field("params", &keys)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CheckSpec {

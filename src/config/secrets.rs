@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::errors::Problems;
-use super::schema::TargetSpec;
+use super::schema::{Secret, TargetSpec};
 use crate::redact::Redactor;
 
 /// Reads `*_file` secrets into their fields and registers every secret with
@@ -30,7 +30,7 @@ pub(crate) fn resolve_target_secrets(
                     problems,
                 );
                 if let Some(p) = &auth.password {
-                    redactor.add(p);
+                    redactor.add(p.expose());
                 }
             }
             read_secret_file(
@@ -41,7 +41,7 @@ pub(crate) fn resolve_target_secrets(
                 problems,
             );
             if let Some(t) = &h.bearer_token {
-                redactor.add(t);
+                redactor.add(t.expose());
             }
             for (name, value) in &h.headers {
                 if is_sensitive_header(name) {
@@ -62,7 +62,7 @@ pub(crate) fn resolve_target_secrets(
                 problems,
             );
             if let Some(p) = &d.password {
-                redactor.add(p);
+                redactor.add(p.expose());
             }
         }
         TargetSpec::Path(_) => {}
@@ -81,7 +81,7 @@ pub fn is_sensitive_header(name: &str) -> bool {
 }
 
 fn read_secret_file(
-    slot: &mut Option<String>,
+    slot: &mut Option<Secret>,
     file: Option<&Path>,
     place: &str,
     field: &str,
@@ -98,7 +98,7 @@ fn read_secret_file(
         return;
     }
     match std::fs::read_to_string(file) {
-        Ok(text) => *slot = Some(text.trim_end_matches(['\r', '\n']).to_owned()),
+        Ok(text) => *slot = Some(Secret::new(text.trim_end_matches(['\r', '\n']).to_owned())),
         Err(e) => problems.push(
             place,
             field,

@@ -325,3 +325,52 @@ mod tests {
             .all(|n| Shard { count: 1, index: 0 }.contains(n)));
     }
 }
+
+#[cfg(test)]
+mod debug_tests {
+    /// No debug output of a plan (targets, checks, config) shows a secret:
+    /// secrets live in types whose Debug prints `[redacted]` or are left out.
+    #[test]
+    fn a_plans_debug_output_holds_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "FileTok-5521\n").unwrap();
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+targets:
+  web: {{ http: {{ url: "https://u:UrlPw-7731@127.0.0.1:1", bearer_token_file: "{}", headers: {{ X-Api-Key: HeaderKey-4410 }} }} }}
+  basic: {{ http: {{ url: "https://127.0.0.1:1", basic_auth: {{ username: u, password: BasicPw-2290 }} }} }}
+  db: {{ postgres: {{ url: "postgres://m@127.0.0.1:1/db", password: DbPw-8812 }} }}
+  my: {{ mysql: {{ url: "mysql://m:MyPw-1177@127.0.0.1:1/db" }} }}
+  cache: {{ redis: {{ url: "redis://127.0.0.1:1", password: RedisPw-6630 }} }}
+checks:
+  - {{ name: authz, kind: authorization, target: web, params: {{ urls: [/admin], credential: {{ bearer_token: LowTok-3391, username: low, password: LowPw-1143 }} }} }}
+  - {{ name: conn, kind: postgres_connections, target: db, params: {{ pgbouncer_admin_url: "postgres://pgb:BouncerPw-5512@127.0.0.1:6432/pgbouncer" }} }}
+  - {{ name: tool, kind: command, params: {{ argv: ["true"], env: {{ API_TOKEN: CmdTok-9904 }} }} }}
+"#,
+                token.display()
+            ),
+        )
+        .unwrap();
+        let plan = super::load_plan(&config).unwrap();
+        let debug = format!("{plan:?}");
+        for secret in [
+            "FileTok-5521",
+            "UrlPw-7731",
+            "BasicPw-2290",
+            "DbPw-8812",
+            "MyPw-1177",
+            "RedisPw-6630",
+            "LowTok-3391",
+            "LowPw-1143",
+            "BouncerPw-5512",
+            "HeaderKey-4410",
+            "CmdTok-9904",
+        ] {
+            assert!(!debug.contains(secret), "Debug shows {secret}");
+        }
+    }
+}

@@ -70,7 +70,6 @@ where
 }
 
 /// A PostgreSQL target: connect options and its pool, made on first use.
-#[derive(Debug)]
 pub struct PgTarget {
     pub display_url: String,
     pub host: String,
@@ -90,7 +89,7 @@ impl PgTarget {
             )
         })?;
         if let Some(p) = &spec.password {
-            options = options.password(p);
+            options = options.password(p.expose());
         }
         let timeout = spec
             .statement_timeout
@@ -134,7 +133,6 @@ impl PgTarget {
 }
 
 /// A MySQL/MariaDB target.
-#[derive(Debug)]
 pub struct MySqlTarget {
     pub display_url: String,
     options: MySqlConnectOptions,
@@ -153,7 +151,7 @@ impl MySqlTarget {
             )
         })?;
         if let Some(p) = &spec.password {
-            options = options.password(p);
+            options = options.password(p.expose());
         }
         Ok(MySqlTarget {
             display_url,
@@ -209,7 +207,6 @@ impl MySqlTarget {
 }
 
 /// A Redis target: a client and a connection manager made on first use.
-#[derive(Debug)]
 pub struct RedisTarget {
     pub display_url: String,
     client: redis::Client,
@@ -231,7 +228,7 @@ impl RedisTarget {
         let mut info = redis::IntoConnectionInfo::into_connection_info(spec.url.as_str())
             .map_err(url_error)?;
         if let Some(p) = &spec.password {
-            let settings = info.redis_settings().clone().set_password(p);
+            let settings = info.redis_settings().clone().set_password(p.expose());
             info = info.set_redis_settings(settings);
         }
         let client = redis::Client::open(info).map_err(url_error)?;
@@ -271,3 +268,18 @@ pub fn describe_redis_error(e: &redis::RedisError) -> String {
         _ => e.to_string(),
     }
 }
+
+// Connect options and clients hold the password: the targets' Debug shows
+// only what messages show.
+macro_rules! debug_as_display_url {
+    ($($target:ty),*) => {$(
+        impl std::fmt::Debug for $target {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($target))
+                    .field("display_url", &self.display_url)
+                    .finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+debug_as_display_url!(PgTarget, MySqlTarget, RedisTarget);

@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
 
 use super::tls::{client_tls_config, install_crypto_provider, shared_tls_config};
-use crate::config::HttpTargetSpec;
+use crate::config::{HttpTargetSpec, Secret};
 use crate::redact::mask_url_passwords;
 
 /// An HTTP service with its client, base URL and credentials.
@@ -19,8 +19,8 @@ pub struct HttpTarget {
     pub base_url: reqwest::Url,
     /// The base URL with any password masked, for messages.
     pub display_url: String,
-    basic_auth: Option<(String, Option<String>)>,
-    bearer_token: Option<String>,
+    basic_auth: Option<(String, Option<Secret>)>,
+    bearer_token: Option<Secret>,
     /// Extra CA certificates this target trusts (`tls.ca_file`).
     pub ca_file: Option<PathBuf>,
     /// Configured headers; kept apart from the client so that anonymous
@@ -60,10 +60,10 @@ impl HttpTarget {
             .request(method, url)
             .headers(self.headers.clone());
         if let Some((user, password)) = &self.basic_auth {
-            req = req.basic_auth(user, password.as_deref());
+            req = req.basic_auth(user, password.as_ref().map(Secret::expose));
         }
         if let Some(token) = &self.bearer_token {
-            req = req.bearer_auth(token);
+            req = req.bearer_auth(token.expose());
         }
         req
     }
@@ -138,7 +138,7 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
     if !base_url.username().is_empty() && basic_auth.is_none() {
         basic_auth = Some((
             base_url.username().to_owned(),
-            base_url.password().map(str::to_owned),
+            base_url.password().map(|p| Secret::new(p.to_owned())),
         ));
     }
     let _ = base_url.set_username("");

@@ -85,13 +85,22 @@ fn read_secret(
     }
 }
 
-#[derive(Debug)]
 struct Authorization {
     target: Arc<HttpTarget>,
     urls: Vec<reqwest::Url>,
     bearer_token: Option<String>,
     basic: Option<(String, Option<String>)>,
     headers: Vec<(String, String)>,
+}
+
+/// The credential is a secret: Debug names the URLs only.
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorization")
+            .field("target", &self.target.display_url)
+            .field("urls", &self.urls)
+            .finish_non_exhaustive()
+    }
 }
 
 fn build_authorization(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {

@@ -63,11 +63,23 @@ pub struct Params {
     pub max_waiting_clients: i64,
 }
 
-#[derive(Debug)]
 struct Connections {
     target: Arc<PgTarget>,
     params: Params,
     pgbouncer: Option<(PgConnectOptions, String)>,
+}
+
+/// The PgBouncer URL may hold a password: Debug shows it masked.
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections")
+            .field("target", &self.target.display_url)
+            .field(
+                "pgbouncer",
+                &self.pgbouncer.as_ref().map(|(_, shown)| shown),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
