@@ -146,6 +146,14 @@ fn has_alert(seen: &Arc<Mutex<Vec<Value>>>, name: &str, status: &str) -> Option<
         .find(|a| a["labels"]["alertname"] == name && a["status"] == status)
 }
 
+fn get_json(url: &str) -> Value {
+    let out = std::process::Command::new("curl")
+        .args(["-s", url])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
 fn query(prom: &str, expr: &str) -> Value {
     let out = std::process::Command::new("curl")
         .args([
@@ -181,10 +189,11 @@ async fn alerts_fire_and_resolve_end_to_end_and_dashboards_return_data() {
             cert.key.display()
         )
     });
-    let marker = tempfile::NamedTempFile::new().unwrap();
-    let marker_path = marker.path().to_owned();
-    let exporter = Exporter::start(&format!(
-        r#"
+    // Two instances with the same config and check names (prod and staging):
+    // the check breaks on prod only, staging keeps passing.
+    let config = |marker: &Path| {
+        format!(
+            r#"
 global: {{ interval: 1s, timeout: 1s }}
 targets:
   site: {{ http: {{ url: "https://127.0.0.1:{port}", tls: {{ ca_file: "{ca}" }} }} }}
@@ -192,10 +201,16 @@ checks:
   - {{ name: release_marker, kind: command, severity: critical, params: {{ argv: ["test", "-f", "{marker}"] }} }}
   - {{ name: site_tls, kind: tls_certificate, target: site, severity: critical, params: {{ min_days_left: 3 }} }}
 "#,
-        port = site.port(0),
-        ca = pki.ca_file.display(),
-        marker = marker_path.display()
-    ));
+            port = site.port(0),
+            ca = pki.ca_file.display(),
+            marker = marker.display()
+        )
+    };
+    let marker = tempfile::NamedTempFile::new().unwrap();
+    let marker_path = marker.path().to_owned();
+    let staging_marker = tempfile::NamedTempFile::new().unwrap();
+    let exporter = Exporter::start(&config(&marker_path));
+    let staging = Exporter::start(&config(staging_marker.path()));
     let am = start_alertmanager(&format!(
         "route: {{ receiver: hook, group_by: [alertname, check], group_wait: 1s, group_interval: 1s, repeat_interval: 1h }}\nreceivers:\n  - name: hook\n    webhook_configs: [{{ url: \"http://{}/hook\", send_resolved: true }}]\n",
         hook.addr
@@ -217,8 +232,8 @@ checks:
     .join("\n");
     let prom = start_prometheus(
         &format!(
-            "global: {{ scrape_interval: 1s, evaluation_interval: 1s }}\nalerting:\n  alertmanagers:\n    - static_configs: [{{ targets: [\"127.0.0.1:{}\"] }}]\nrule_files: [\"{{dir}}/rules/*.yml\"]\nscrape_configs:\n  - job_name: prodready\n    static_configs: [{{ targets: [\"{}\"] }}]\n",
-            am.port, exporter.addr
+            "global: {{ scrape_interval: 1s, evaluation_interval: 1s }}\nalerting:\n  alertmanagers:\n    - static_configs: [{{ targets: [\"127.0.0.1:{}\"] }}]\nrule_files: [\"{{dir}}/rules/*.yml\"]\nscrape_configs:\n  - job_name: prodready\n    static_configs: [{{ targets: [\"{}\", \"{}\"] }}]\n",
+            am.port, exporter.addr, staging.addr
         ),
         &[("prodready", rules.as_str())],
     );
@@ -252,6 +267,7 @@ checks:
     .await;
     let alert = has_alert(&seen, "ProdreadyCheckFailingCritical", "firing").unwrap();
     assert_eq!(alert["labels"]["check"], "release_marker");
+    assert_eq!(alert["labels"]["instance"], exporter.addr.as_str());
     assert_eq!(alert["labels"]["severity"], "critical");
     assert_eq!(alert["labels"]["category"], "deployment");
     assert_eq!(alert["labels"]["job"], "prodready");
@@ -279,6 +295,32 @@ checks:
     let tls = has_alert(&seen, "ProdreadyTlsCertificateExpiringSoon", "firing").unwrap();
     assert_eq!(tls["labels"]["target"], "site");
     assert!(has_alert(&seen, "ProdreadyTlsCertificateExpiryCritical", "firing").is_none());
+    // Staging never failed: no failing or regression alert names it.
+    let staging_alerts: Vec<Value> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["alerts"].as_array().cloned().unwrap_or_default())
+        .filter(|a| a["labels"]["instance"] == staging.addr.as_str())
+        .filter(|a| {
+            let name = a["labels"]["alertname"].as_str().unwrap_or_default();
+            name.starts_with("ProdreadyCheckFailing") || name == "ProdreadyCheckRegressed"
+        })
+        .collect();
+    assert!(staging_alerts.is_empty(), "{staging_alerts:?}");
+    // Every rule evaluates with two instances sharing check names (no
+    // many-to-many join errors).
+    let rules = get_json(&format!("{prom_url}/api/v1/rules"));
+    let all: Vec<Value> = rules
+        .pointer("/data/groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert!(all.len() >= 15, "{rules}");
+    let unhealthy: Vec<&Value> = all.iter().filter(|r| r["health"] != "ok").collect();
+    assert!(unhealthy.is_empty(), "{unhealthy:#?}");
 
     // While the check fails, every dashboard query must parse and return data.
     for (path, doc) in dashboards() {
