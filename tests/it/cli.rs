@@ -301,6 +301,10 @@ fn validate_names_each_problem_with_file_check_and_field() {
             &["invalid YAML"],
         ),
         (
+            "targets:\n  prom: { prometheus: { url: \"http://127.0.0.1:1\" } }\nchecks:\n  - { name: a, kind: promql, target: prom, params: { query: \"sum(\", op: \">\", threshold: 0 } }\n  - { name: b, kind: capacity, target: prom, params: { usage: \"disk_used\", limit: \"disk_size bytes\" } }\n",
+            &["check \"a\" (checks[0]): field params.query: invalid PromQL: unclosed left parenthesis", "check \"b\" (checks[1]): field params.limit: invalid PromQL"],
+        ),
+        (
             "targets:\n  db: { postgres: { url: \"postgres://m@127.0.0.1:1/db\" } }\nchecks:\n  - { name: a, kind: postgres_replication, target: db, params: { min_replicas: 0 } }\n",
             &["field params.min_replicas: must be at least 1"],
         ),

@@ -101,7 +101,10 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     }
     let target = http_target(input)?;
     let source = match (p.query, p.url) {
-        (Some(q), None) => Source::Query(q),
+        (Some(q), None) => {
+            crate::checks::prometheus::require_promql("query", &q)?;
+            Source::Query(q)
+        }
         (None, Some(u)) => Source::Endpoint {
             url: resolve_urls(&target, "url", &[u])?.remove(0),
             extract: Extract::from_params(p.json_pointer.as_deref(), p.regex.as_deref())?,

@@ -105,10 +105,13 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
                 "set query (a Prometheus target) or urls (version endpoints)",
             ))
         }
-        (Some(q), true) => Source::Query {
-            query: q.clone(),
-            label: p.label.clone(),
-        },
+        (Some(q), true) => {
+            crate::checks::prometheus::require_promql("query", q)?;
+            Source::Query {
+                query: q.clone(),
+                label: p.label.clone(),
+            }
+        }
         (None, false) => Source::Endpoints {
             urls: resolve_urls(&target, "urls", &p.urls)?,
             extract: Extract::from_params(p.json_pointer.as_deref(), p.regex.as_deref())?,

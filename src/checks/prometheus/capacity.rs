@@ -13,7 +13,7 @@ use crate::checks::{
 use crate::config::{format_duration, ConfigDuration};
 use crate::targets::HttpTarget;
 
-use super::{instant_query, series_name, NEED};
+use super::{instant_query, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "capacity",
@@ -71,6 +71,10 @@ struct Capacity {
 
 fn build_capacity(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: CapacityParams = parse_params(&input.spec.params)?;
+    require_promql("usage", &params.usage)?;
+    if let Limit::Query(q) = &params.limit {
+        require_promql("limit", q)?;
+    }
     Ok(Arc::new(Capacity {
         target: http_target(input)?,
         params,

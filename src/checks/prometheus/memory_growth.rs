@@ -13,7 +13,7 @@ use crate::checks::{
 use crate::config::{format_duration, ConfigDuration};
 use crate::targets::HttpTarget;
 
-use super::{range_samples, series_name, NEED};
+use super::{range_samples, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "memory_growth",
@@ -92,6 +92,7 @@ fn build_memory_growth(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamEr
             "must be a label selector like {job=\"api\"}",
         ));
     }
+    require_promql("selector", &format!("{}{}", params.metric, params.selector))?;
     Ok(Arc::new(MemoryGrowth {
         target: http_target(input)?,
         params,

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::checks::api::api_json;
-use crate::checks::{Context, Outcome, TargetNeed};
+use crate::checks::{Context, Outcome, ParamError, TargetNeed};
 use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
@@ -50,6 +50,14 @@ pub async fn instant_query(
         ))),
         None => Err(Outcome::error("query answer has no resultType")),
     }
+}
+
+/// Parses a PromQL expression offline, so a syntax error is a config error
+/// at load (`validate`) instead of an `error` state at run time.
+pub fn require_promql(field: &str, query: &str) -> Result<(), ParamError> {
+    promql_parser::parser::parse(query)
+        .map(|_| ())
+        .map_err(|e| ParamError::param(field, format!("invalid PromQL: {e}")))
 }
 
 /// `GET /api/v1/query`: the result type and the `data` object.

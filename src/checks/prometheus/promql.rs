@@ -10,7 +10,7 @@ use crate::checks::{
 };
 use crate::targets::HttpTarget;
 
-use super::{instant_query, series_name, NEED};
+use super::{instant_query, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "promql",
@@ -23,7 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     build: build_promql,
     params: <PromqlParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /api/v1/query?query=...` (instant vector or scalar).
-- **Passes** when every series satisfies `value op threshold`; **fails** listing the series that do not (observed value: the first failing, else the first series); an empty result is `error` by default (`on_empty: unknown` or `fail` instead; never `pass`, since nothing was verified); a query error (e.g. a syntax error, 400 `bad_data`) is `error` with Prometheus' message."#,
+- **Passes** when every series satisfies `value op threshold`; **fails** listing the series that do not (observed value: the first failing, else the first series); an empty result is `error` by default (`on_empty: unknown` or `fail` instead; never `pass`, since nothing was verified); a syntax error is rejected when the config loads (`validate` names the check and the field); a query error Prometheus reports (400 `bad_data`) is `error` with its message."#,
 };
 
 /// Comparison operators.
@@ -105,6 +105,7 @@ fn build_promql(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     if params.query.trim().is_empty() {
         return Err(ParamError::new("params.query", "must not be empty"));
     }
+    require_promql("query", &params.query)?;
     Ok(Arc::new(Promql {
         target: http_target(input)?,
         params,
