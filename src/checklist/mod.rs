@@ -238,6 +238,23 @@ pub fn item_state(states: impl IntoIterator<Item = State>) -> State {
         .unwrap_or(State::Unknown)
 }
 
+/// Every item, in seed order, with the state of its checks (`None` when no
+/// check covers it), from the (item id, state) of each check.
+pub fn item_states<'a>(
+    checks: impl IntoIterator<Item = (&'a str, State)>,
+) -> Vec<(&'static Item, Option<State>)> {
+    let mut by_item: std::collections::HashMap<&str, Vec<State>> = std::collections::HashMap::new();
+    for (item, state) in checks {
+        if !item.is_empty() {
+            by_item.entry(item).or_default().push(state);
+        }
+    }
+    ITEMS
+        .iter()
+        .map(|item| (item, by_item.remove(item.id).map(item_state)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

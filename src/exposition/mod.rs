@@ -12,7 +12,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::checklist::{item_state, Item, ITEMS};
+use crate::checklist::{item_states, Item, ITEMS};
 use crate::checks::{Category, State};
 use crate::clock::unix_seconds;
 use crate::engine::{CheckMeta, CheckRecord, Engine, Evaluation};
@@ -291,16 +291,9 @@ impl Collector for Snapshot {
 /// The checklist families: every one of the 41 items always present, so a
 /// config that covers few items cannot show a perfect checklist score.
 fn encode_checklist(e: &mut DescriptorEncoder, rows: &[Row]) -> Result<(), std::fmt::Error> {
-    let mut by_item: std::collections::HashMap<&str, Vec<State>> = std::collections::HashMap::new();
-    for r in rows.iter().filter(|r| !r.meta.item.is_empty()) {
-        by_item.entry(r.meta.item).or_default().push(r.state);
-    }
-    let items: Vec<(&Item, bool, State)> = ITEMS
-        .iter()
-        .map(|item| {
-            let states = by_item.remove(item.id).unwrap_or_default();
-            (item, !states.is_empty(), item_state(states))
-        })
+    let items: Vec<(&Item, bool, State)> = item_states(rows.iter().map(|r| (r.meta.item, r.state)))
+        .into_iter()
+        .map(|(item, state)| (item, state.is_some(), state.unwrap_or(State::Unknown)))
         .collect();
     let item_labels = |item: &Item| {
         vec![

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::checklist::{item_state, Item, ITEMS};
+use crate::checklist::{item_states, Item, ITEMS};
 use crate::checks::{Category, State};
 use crate::engine::kinds::all_kinds;
 use crate::engine::{CheckRecord, Engine};
@@ -101,22 +101,11 @@ type ItemFilter = fn(&Item) -> bool;
 /// The 41 items grouped as the seed groups them, each with its state and
 /// the checks that evidence it; uncovered items greyed with how to cover them.
 fn render_checklist(out: &mut String, records: &[CheckRecord]) {
-    let states: Vec<Option<State>> = ITEMS
-        .iter()
-        .map(|i| {
-            let checks: Vec<State> = records
-                .iter()
-                .filter(|r| r.meta.item == i.id)
-                .map(CheckRecord::state)
-                .collect();
-            (!checks.is_empty()).then(|| item_state(checks))
-        })
-        .collect();
-    let covered = states.iter().flatten().count();
+    let states = item_states(records.iter().map(|r| (r.meta.item, r.state())));
+    let covered = states.iter().filter(|(_, s)| s.is_some()).count();
     let passing = states
         .iter()
-        .flatten()
-        .filter(|s| **s == State::Pass)
+        .filter(|(_, s)| *s == Some(State::Pass))
         .count();
     let _ = write!(
         out,
@@ -135,10 +124,8 @@ fn render_checklist(out: &mut String, records: &[CheckRecord]) {
             out,
             "<h3>{title}</h3><table><tr><th>State</th><th>Item</th><th>Checks</th></tr>"
         );
-        for item in ITEMS.iter().filter(|i| member(i)) {
-            let checks: Vec<&CheckRecord> =
-                records.iter().filter(|r| r.meta.item == item.id).collect();
-            if checks.is_empty() {
+        for (item, state) in states.iter().filter(|(i, _)| member(i)) {
+            let Some(state) = state else {
                 let _ = write!(
                     out,
                     "<tr class=\"uncovered\"><td><span class=\"s unknown\">unknown</span></td><td><b>{}</b><br><small>{}</small></td><td>{}</td></tr>",
@@ -147,10 +134,10 @@ fn render_checklist(out: &mut String, records: &[CheckRecord]) {
                     coverage_hint(item)
                 );
                 continue;
-            }
-            let state = item_state(checks.iter().map(|r| r.state()));
-            let links: Vec<String> = checks
+            };
+            let links: Vec<String> = records
                 .iter()
+                .filter(|r| r.meta.item == item.id)
                 .map(|r| {
                     let name = html_escape(&r.meta.name);
                     format!(

@@ -2,19 +2,14 @@
 //! (and a wrong expectation fails), every runbook link points at a section
 //! of docs/runbooks.md that exists.
 
-use std::path::Path;
 use std::process::Command;
 
-use crate::support::require_binary;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{repo_root, require_binary};
 
 fn promtool(args: &[&str]) -> (bool, String) {
     let out = Command::new(require_binary("promtool"))
         .args(args)
-        .current_dir(root())
+        .current_dir(repo_root())
         .output()
         .unwrap();
     (
@@ -39,11 +34,11 @@ fn rules_are_valid_and_their_unit_tests_pass() {
 fn a_wrong_expectation_makes_the_unit_tests_fail() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
-        root().join("alerts/prodready.rules.yml"),
+        repo_root().join("alerts/prodready.rules.yml"),
         dir.path().join("prodready.rules.yml"),
     )
     .unwrap();
-    let tests = std::fs::read_to_string(root().join("alerts/tests/prodready_test.yml"))
+    let tests = std::fs::read_to_string(repo_root().join("alerts/tests/prodready_test.yml"))
         .unwrap()
         .replace("../prodready.rules.yml", "prodready.rules.yml")
         .replacen("severity: critical", "severity: page", 1);
@@ -75,8 +70,8 @@ fn anchors(markdown: &str) -> Vec<String> {
 
 #[test]
 fn every_alert_links_an_existing_runbook_section() {
-    let rules = std::fs::read_to_string(root().join("alerts/prodready.rules.yml")).unwrap();
-    let runbooks = std::fs::read_to_string(root().join("docs/runbooks.md")).unwrap();
+    let rules = std::fs::read_to_string(repo_root().join("alerts/prodready.rules.yml")).unwrap();
+    let runbooks = std::fs::read_to_string(repo_root().join("docs/runbooks.md")).unwrap();
     let known = anchors(&runbooks);
     let mut alerts = 0;
     for line in rules.lines() {

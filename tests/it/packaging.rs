@@ -2,20 +2,15 @@
 //! objects a restricted cluster accepts, the PrometheusRule and dashboards in
 //! it match alerts/ and grafana/, and the systemd unit verifies.
 
-use std::path::Path;
 use std::process::Command;
 
-use crate::support::require_binary;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{repo_root, require_binary};
 
 /// Every object of `kubectl kustomize deploy/kubernetes`, as JSON.
 fn rendered() -> Vec<serde_json::Value> {
     let out = Command::new(require_binary("kubectl"))
         .args(["kustomize", "deploy/kubernetes"])
-        .current_dir(root())
+        .current_dir(repo_root())
         .output()
         .unwrap();
     assert!(
@@ -106,7 +101,7 @@ fn the_kubernetes_base_renders_restricted_objects() {
 fn generated_kubernetes_files_match_alerts_and_dashboards() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("bash")
-        .arg(root().join("scripts/gen-kubernetes.sh"))
+        .arg(repo_root().join("scripts/gen-kubernetes.sh"))
         .arg(dir.path())
         .output()
         .unwrap();
@@ -122,7 +117,7 @@ fn generated_kubernetes_files_match_alerts_and_dashboards() {
     ] {
         let fresh = std::fs::read_to_string(dir.path().join(file)).unwrap();
         let checked_in =
-            std::fs::read_to_string(root().join("deploy/kubernetes").join(file)).unwrap();
+            std::fs::read_to_string(repo_root().join("deploy/kubernetes").join(file)).unwrap();
         assert!(
             fresh == checked_in,
             "deploy/kubernetes/{file} is stale: run scripts/gen-kubernetes.sh and commit it"
@@ -130,11 +125,12 @@ fn generated_kubernetes_files_match_alerts_and_dashboards() {
     }
     // The rule groups in the PrometheusRule are the ones promtool tests.
     let rule = prodready_exporter::checks::source::parse_yaml(
-        &std::fs::read_to_string(root().join("deploy/kubernetes/prometheusrule.yaml")).unwrap(),
+        &std::fs::read_to_string(repo_root().join("deploy/kubernetes/prometheusrule.yaml"))
+            .unwrap(),
     )
     .unwrap();
     let alerts = prodready_exporter::checks::source::parse_yaml(
-        &std::fs::read_to_string(root().join("alerts/prodready.rules.yml")).unwrap(),
+        &std::fs::read_to_string(repo_root().join("alerts/prodready.rules.yml")).unwrap(),
     )
     .unwrap();
     assert_eq!(rule["spec"]["groups"], alerts["groups"]);
@@ -143,9 +139,10 @@ fn generated_kubernetes_files_match_alerts_and_dashboards() {
 #[test]
 fn the_systemd_unit_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let unit = std::fs::read_to_string(root().join("deploy/systemd/prodready-exporter.service"))
-        .unwrap()
-        .replace("/usr/local/bin/prodready-exporter", crate::support::BIN);
+    let unit =
+        std::fs::read_to_string(repo_root().join("deploy/systemd/prodready-exporter.service"))
+            .unwrap()
+            .replace("/usr/local/bin/prodready-exporter", crate::support::BIN);
     let path = dir.path().join("prodready-exporter.service");
     std::fs::write(&path, unit).unwrap();
     let out = Command::new(require_binary("systemd-analyze"))

@@ -4,11 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde::Deserialize;
 
 use super::Extract;
-use crate::checks::http::{fetch, http_target, resolve_urls};
+use crate::checks::http::{http_target, resolve_urls};
 use crate::checks::prometheus::instant_query;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
@@ -134,17 +133,9 @@ impl ConnectionsDrained {
                 Ok((!series.is_empty()).then(|| series.iter().map(|(_, v)| *v).sum()))
             }
             Source::Endpoint { url, extract } => {
-                let answer = fetch(
-                    ctx,
-                    self.target.request(Method::GET, url.clone()),
-                    64 * 1024,
-                )
-                .await
-                .map_err(Outcome::error)?;
-                crate::checks::http::require_success(&answer, "the connection count")?;
                 let text = extract
-                    .value(&answer.text())
-                    .map_err(|e| Outcome::error(format!("{url}: {e}")))?;
+                    .read(ctx, &self.target, url, "the connection count")
+                    .await?;
                 text.trim()
                     .parse::<f64>()
                     .map(Some)

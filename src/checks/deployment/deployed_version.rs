@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::Extract;
-use crate::checks::http::{fetch, http_target, resolve_urls};
+use crate::checks::http::{http_target, resolve_urls};
 use crate::checks::prometheus::{instant_query, series_name};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
@@ -149,17 +148,9 @@ impl DeployedVersion {
             Source::Endpoints { urls, extract } => {
                 let mut out = Vec::new();
                 for url in urls {
-                    let answer = fetch(
-                        ctx,
-                        self.target.request(Method::GET, url.clone()),
-                        64 * 1024,
-                    )
-                    .await
-                    .map_err(Outcome::error)?;
-                    crate::checks::http::require_success(&answer, "the deployed version")?;
                     let version = extract
-                        .value(&answer.text())
-                        .map_err(|e| Outcome::error(format!("{url}: {e}")))?;
+                        .read(ctx, &self.target, url, "the deployed version")
+                        .await?;
                     out.push((url.to_string(), version));
                 }
                 Ok(out)

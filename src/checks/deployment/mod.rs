@@ -12,7 +12,12 @@ pub mod deployed_version;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::checks::ParamError;
+use crate::checks::http::{fetch, require_success};
+use crate::checks::{Context, Outcome, ParamError};
+use crate::targets::HttpTarget;
+
+/// Largest status-endpoint answer read.
+const ENDPOINT_BODY_CAP: u64 = 64 * 1024;
 
 /// How a value is picked out of a status endpoint's body.
 #[derive(Debug)]
@@ -42,6 +47,24 @@ impl Extract {
                 .map_err(|e| ParamError::param("regex", format!("invalid regex: {e}"))),
             (None, None) => Ok(Extract::Body),
         }
+    }
+
+    /// GETs a status endpoint of `target` and picks the value out of its
+    /// 2xx answer; any failure is an `error` outcome naming `what`.
+    pub async fn read(
+        &self,
+        ctx: &Context,
+        target: &HttpTarget,
+        url: &reqwest::Url,
+        what: &str,
+    ) -> Result<String, Outcome> {
+        let request = target.request(reqwest::Method::GET, url.clone());
+        let answer = fetch(ctx, request, ENDPOINT_BODY_CAP)
+            .await
+            .map_err(Outcome::error)?;
+        require_success(&answer, what)?;
+        self.value(&answer.text())
+            .map_err(|e| Outcome::error(format!("{url}: {e}")))
     }
 
     /// The value in `body`, or why there is none.

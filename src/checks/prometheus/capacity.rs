@@ -13,7 +13,7 @@ use crate::checks::{
 use crate::config::{format_duration, ConfigDuration};
 use crate::targets::HttpTarget;
 
-use super::{instant_query, require_promql, series_name, NEED};
+use super::{default_window, instant_query, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "capacity",
@@ -37,10 +37,6 @@ pub const KIND: KindInfo = KindInfo {
 pub enum Limit {
     Number(f64),
     Query(String),
-}
-
-const fn default_window() -> ConfigDuration {
-    ConfigDuration(std::time::Duration::from_secs(6 * 3600))
 }
 
 /// Params of the `capacity` kind.

@@ -13,7 +13,7 @@ use crate::checks::{
 use crate::config::{format_duration, ConfigDuration};
 use crate::targets::HttpTarget;
 
-use super::{range_samples, require_promql, series_name, NEED};
+use super::{default_window, range_samples, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
     name: "memory_growth",
@@ -33,9 +33,6 @@ pub const KIND: KindInfo = KindInfo {
 
 fn default_metric() -> String {
     "process_resident_memory_bytes".into()
-}
-const fn default_window() -> ConfigDuration {
-    ConfigDuration(std::time::Duration::from_secs(6 * 3600))
 }
 const fn default_horizon() -> ConfigDuration {
     ConfigDuration(std::time::Duration::from_secs(86_400))

@@ -52,6 +52,16 @@ pub async fn instant_query(
     }
 }
 
+/// Default count of one (required jobs' targets, required rules).
+pub(super) const fn one() -> usize {
+    1
+}
+
+/// Default trend window of the kinds that fit a slope. 6h.
+pub(super) const fn default_window() -> crate::config::ConfigDuration {
+    crate::config::ConfigDuration(std::time::Duration::from_secs(6 * 3600))
+}
+
 /// Parses a PromQL expression offline, so a syntax error is a config error
 /// at load (`validate`) instead of an `error` state at run time.
 pub fn require_promql(field: &str, query: &str) -> Result<(), ParamError> {

@@ -11,7 +11,7 @@ use crate::checks::{
 };
 use crate::targets::HttpTarget;
 
-use super::NEED;
+use super::{one, NEED};
 use crate::checks::api::api_json;
 
 pub const KIND: KindInfo = KindInfo {
@@ -27,10 +27,6 @@ pub const KIND: KindInfo = KindInfo {
     doc: r#"- **Reads:** `GET /api/v1/rules?type=alert` and `GET /api/v1/alertmanagers`.
 - **Passes** when enough alerting rules are loaded, the groups are present, no rule has `health: err`, every alerting rule has a `runbook_url` annotation, and Prometheus has an active Alertmanager. **Fails** listing each problem (failing rules with their `lastError`). Observed value: unhealthy rules + rules without runbook."#,
 };
-
-const fn one() -> usize {
-    1
-}
 
 /// Params of the `prometheus_rules` kind.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -11,7 +11,7 @@ use crate::checks::{
 };
 use crate::targets::HttpTarget;
 
-use super::NEED;
+use super::{one, NEED};
 use crate::checks::api::api_json;
 
 pub const KIND: KindInfo = KindInfo {
@@ -28,9 +28,6 @@ pub const KIND: KindInfo = KindInfo {
 - **Passes** when every job has at least `min_targets` active targets and the share with `health: up` reaches `min_up_ratio`. Observed value: the worst job's up ratio. **Fails** otherwise; the evidence lists each target that is not up with its `lastError`."#,
 };
 
-const fn one() -> usize {
-    1
-}
 const fn full() -> f64 {
     1.0
 }

@@ -19,6 +19,11 @@ pub mod redis;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_prodready-exporter");
 
+/// The repository's root (alerts/, deploy/, docs/ ... are read from it).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
 /// A temp dir holding a config file.
 pub struct ConfigDir {
     pub dir: tempfile::TempDir,
