@@ -87,6 +87,11 @@ checks:
     );
 
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/status-page.png");
+    // target/ is absent from a clean checkout built with CARGO_TARGET_DIR
+    // elsewhere, and Chromium does not create the screenshot's directory.
+    if let Some(dir) = shot.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
     let out = tokio::task::spawn_blocking({
         let arg = format!("--screenshot={}", shot.display());
         move || chromium(&[&arg, "--window-size=1280,1400", &url])

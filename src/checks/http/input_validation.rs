@@ -145,11 +145,18 @@ impl Check for InputValidation {
             let probes = probes(self.oversized);
             for (method, url) in &self.endpoints {
                 for (name, body) in &probes {
-                    let request = self
+                    let mut request = self
                         .target
                         .request(method.clone(), url.clone())
-                        .header("content-type", "application/json")
-                        .body(body.clone());
+                        .header("content-type", "application/json");
+                    if *name == "oversized" {
+                        // A server that refuses the upload may close the
+                        // connection while it is still being written; keep
+                        // it out of the pool so the next probe cannot be
+                        // sent on a socket the server is closing.
+                        request = request.header("connection", "close");
+                    }
+                    let request = request.body(body.clone());
                     let answer = match fetch(ctx, request, DEFAULT_BODY_CAP).await {
                         Ok(a) => a,
                         // Servers may cut off an oversized upload before answering.
