@@ -32,9 +32,14 @@ pub struct Cli {
     /// Config file.
     #[arg(long = "config.file", global = true, default_value = "config.yaml")]
     pub config_file: PathBuf,
-    /// Address to listen on (overrides web.listen_address).
+    /// Address to listen on (overrides web.listen_address); repeat it to
+    /// listen on several addresses.
     #[arg(long = "web.listen-address", global = true)]
-    pub listen_address: Option<String>,
+    pub listen_address: Vec<String>,
+    /// Exporter-toolkit web config file (TLS, client certificates, bcrypt
+    /// basic auth, response headers, rate limit); overrides web.config_file.
+    #[arg(long = "web.config.file", global = true)]
+    pub web_config_file: Option<PathBuf>,
     /// Allow POST /-/reload (without it, only SIGHUP reloads the config).
     #[arg(long = "web.enable-lifecycle", global = true)]
     pub enable_lifecycle: bool,
@@ -238,6 +243,25 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
                 plan.checks.len(),
                 plan.targets.len()
             );
+            let web_config = cli.web_config_file.clone().or_else(|| {
+                Some(&plan.config.web.config_file)
+                    .filter(|f| !f.is_empty())
+                    .map(PathBuf::from)
+            });
+            if let Some(path) = web_config {
+                match crate::web::web_config::load(&path) {
+                    Ok(web) => println!(
+                        "{}: OK (TLS {}, {} basic auth user(s))",
+                        path.display(),
+                        if web.tls.is_some() { "on" } else { "off" },
+                        web.users.len()
+                    ),
+                    Err(errors) => {
+                        print_config_errors(&errors);
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
             let uncovered = plan.uncovered_items();
             println!(
                 "checklist: {} of {} items covered",
@@ -313,7 +337,11 @@ async fn serve(cli: &Cli) -> ExitCode {
         max_connections: cli.max_connections,
         header_read_timeout: cli.header_read_timeout,
     };
-    match crate::daemon::serve(&cli.config_file, cli.listen_address.as_deref(), web, shard).await {
+    let listen = crate::daemon::Listen {
+        addresses: cli.listen_address.clone(),
+        web_config: cli.web_config_file.clone(),
+    };
+    match crate::daemon::serve(&cli.config_file, listen, web, shard).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(ServeError::Config(errors)) => {
             print_config_errors(&errors);

@@ -8,10 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::config::ConfigErrors;
 use crate::engine::{load_plan, Engine, Shard};
+use crate::web::web_config::client_san_allowed;
+use crate::web::Access;
 
 /// How long in-flight HTTP requests may take to finish at shutdown.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -38,11 +40,19 @@ impl fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-/// Runs the exporter until SIGTERM or SIGINT. `listen_address` overrides
-/// `web.listen_address`.
+/// Where and how to listen, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Listen {
+    /// `--web.listen-address`, repeatable; empty means `web.listen_address`.
+    pub addresses: Vec<String>,
+    /// `--web.config.file`; `None` means `web.config_file` (if set).
+    pub web_config: Option<std::path::PathBuf>,
+}
+
+/// Runs the exporter until SIGTERM or SIGINT.
 pub async fn serve(
     config_file: &Path,
-    listen_address: Option<&str>,
+    listen: Listen,
     web: crate::web::WebOptions,
     shard: Option<Shard>,
 ) -> Result<(), ServeError> {
@@ -52,39 +62,81 @@ pub async fn serve(
         }
         ServeError::Config(errors)
     })?;
-    let address = listen_address
-        .map(str::to_owned)
-        .unwrap_or_else(|| plan.config.web.listen_address.clone());
-    let listener = tokio::net::TcpListener::bind(&address).await.map_err(|e| {
-        error!(address = %address, error = %e, "Cannot listen.");
-        ServeError::Listen {
-            address: address.clone(),
-            reason: e.to_string(),
-        }
-    })?;
-    let bound = listener
-        .local_addr()
-        .map_or(address.clone(), |a: SocketAddr| a.to_string());
+    let web_config = listen.web_config.clone().or_else(|| {
+        Some(&plan.config.web.config_file)
+            .filter(|f| !f.is_empty())
+            .map(std::path::PathBuf::from)
+    });
+    let access = match &web_config {
+        None => Access::open_access(),
+        Some(path) => Access::load(path).map_err(|errors| {
+            for e in &errors.0 {
+                error!(error = %e, "Invalid web config.");
+            }
+            ServeError::Config(errors)
+        })?,
+    };
+    let addresses = if listen.addresses.is_empty() {
+        vec![plan.config.web.listen_address.clone()]
+    } else {
+        listen.addresses.clone()
+    };
+    let mut listeners = Vec::new();
+    for address in &addresses {
+        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            error!(address = %address, error = %e, "Cannot listen.");
+            ServeError::Listen {
+                address: address.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        listeners.push(listener);
+    }
     let engine = Engine::new(config_file, plan, shard);
     engine.start();
-    info!(
-        address = %bound,
-        checks = engine.plan().checks.len(),
-        shard = %shard.map_or("none".to_owned(), |s| format!("{}/{}", s.index, s.count)),
-        config = %config_file.display(),
-        version = crate::build_info::VERSION,
-        "Listening."
-    );
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
-    let app = crate::web::router(engine.clone(), web);
-    let connections = accept_loop(listener, app, web, shutdown_rx).await;
+    let app = crate::web::router(engine.clone(), web, access.clone());
+    let open = Arc::new(tokio::sync::Semaphore::new(web.max_connections.max(1)));
+    let mut loops = tokio::task::JoinSet::new();
+    for (listener, address) in listeners.into_iter().zip(&addresses) {
+        let bound = listener
+            .local_addr()
+            .map_or(address.clone(), |a: SocketAddr| a.to_string());
+        info!(
+            address = %bound,
+            tls = access.tls(),
+            checks = engine.plan().checks.len(),
+            shard = %shard.map_or("none".to_owned(), |s| format!("{}/{}", s.index, s.count)),
+            config = %config_file.display(),
+            version = crate::build_info::VERSION,
+            "Listening."
+        );
+        loops.spawn(accept_loop(
+            listener,
+            Server {
+                app: app.clone(),
+                access: access.clone(),
+                header_timeout: web.header_read_timeout,
+                max_connections: web.max_connections,
+                open: open.clone(),
+            },
+            shutdown_rx.clone(),
+        ));
+    }
+    let mut connections = Vec::new();
+    while let Some(done) = loops.join_next().await {
+        if let Ok(set) = done {
+            connections.push(set);
+        }
+    }
     info!("Shutting down: cancelling checks and draining HTTP connections.");
     engine.stop();
     let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
-        let mut connections = connections;
-        while connections.join_next().await.is_some() {}
+        for mut set in connections {
+            while set.join_next().await.is_some() {}
+        }
     })
     .await;
     if drained.is_err() {
@@ -95,18 +147,29 @@ pub async fn serve(
     Ok(())
 }
 
+/// What every accepted connection is served with.
+#[derive(Clone)]
+struct Server {
+    app: axum::Router,
+    access: Arc<Access>,
+    header_timeout: Duration,
+    max_connections: usize,
+    /// Open-connection permits, shared by all listeners.
+    open: Arc<tokio::sync::Semaphore>,
+}
+
 /// Accepts connections until shutdown is signalled, each served on its own
 /// task with a header-read timeout (a client trickling its headers is cut
 /// off) and under a cap on open connections (beyond it a new connection is
-/// closed at once). Returns the connection tasks, which finish their
+/// closed at once). With TLS, the handshake must finish within the same
+/// timeout and the client's certificate must carry an allowed SAN when the
+/// web config lists some. Returns the connection tasks, which finish their
 /// in-flight requests after shutdown.
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    app: axum::Router,
-    web: crate::web::WebOptions,
+    server: Server,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinSet<()> {
-    let open = Arc::new(tokio::sync::Semaphore::new(web.max_connections.max(1)));
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -118,8 +181,8 @@ async fn accept_loop(
         };
         // Reap finished connection tasks so the set does not grow.
         while connections.try_join_next().is_some() {}
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: back off, keep serving.
                 warn!(error = %e, "Cannot accept a connection.");
@@ -127,36 +190,82 @@ async fn accept_loop(
                 continue;
             }
         };
-        let Ok(permit) = open.clone().try_acquire_owned() else {
+        let Ok(permit) = server.open.clone().try_acquire_owned() else {
             warn!(
-                limit = web.max_connections,
+                limit = server.max_connections,
                 "Connection limit reached; closing a new connection."
             );
             drop(stream);
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let mut stop = shutdown.clone();
-        let header_timeout = web.header_read_timeout;
+        let server = server.clone();
+        let stop = shutdown.clone();
         connections.spawn(async move {
             let _permit = permit;
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            let stopping = async move {
-                let _ = stop.wait_for(|s| *s).await;
+            let service = hyper_util::service::TowerToHyperService::new(server.app.clone());
+            if !server.access.tls() {
+                serve_connection(stream, service, server.header_timeout, stop).await;
+                return;
+            }
+            let config = server.access.current();
+            let Some(tls) = &config.tls else {
+                return;
             };
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                () = stopping => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+            let handshake =
+                tokio::time::timeout(server.header_timeout, tls.acceptor.accept(stream)).await;
+            let stream = match handshake {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    debug!(peer = %peer, error = %e, "TLS handshake failed.");
+                    return;
+                }
+                Err(_) => {
+                    debug!(peer = %peer, "TLS handshake timed out.");
+                    return;
+                }
+            };
+            if !tls.allowed_sans.is_empty() {
+                let allowed = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|certs| certs.first())
+                    .is_some_and(|cert| client_san_allowed(cert, &tls.allowed_sans));
+                if !allowed {
+                    warn!(peer = %peer, "Client certificate has no allowed SAN; closing the connection.");
+                    return;
                 }
             }
+            serve_connection(stream, service, server.header_timeout, stop).await;
         });
+    }
+}
+
+/// Serves HTTP/1.1 on one connection until it closes or shutdown asks it to
+/// finish its in-flight request.
+async fn serve_connection<I>(
+    io: I,
+    service: hyper_util::service::TowerToHyperService<axum::Router>,
+    header_timeout: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let stopping = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        () = stopping => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }
 

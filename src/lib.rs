@@ -20,3 +20,4 @@ pub mod redact;
 pub mod report;
 pub mod targets;
 pub mod web;
+pub mod yaml;

@@ -135,13 +135,6 @@ impl Config {
                 Err((path, msg)) => problems.push("web", &path, msg),
             }
         }
-        if !config.web.config_file.is_empty() {
-            problems.push(
-                "web",
-                "config_file",
-                "a web config file (TLS, basic auth) is not supported yet; leave it empty and put a reverse proxy in front",
-            );
-        }
         match tree.get("targets") {
             None | Some(Value::Null) => {}
             Some(Value::Object(targets)) => {

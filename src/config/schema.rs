@@ -67,8 +67,9 @@ impl Default for Global {
 pub struct Web {
     #[serde(default = "default_listen_address")]
     pub listen_address: String,
-    /// Reserved for an exporter-toolkit style web config (TLS, basic auth);
-    /// not supported yet, so it must stay empty.
+    /// An exporter-toolkit web config file (TLS, client certificates, bcrypt
+    /// basic auth, response headers, rate limit), as for Prometheus'
+    /// exporters; `--web.config.file` overrides it. Empty: plain HTTP, open.
     #[serde(default)]
     pub config_file: String,
 }

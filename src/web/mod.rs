@@ -2,8 +2,12 @@
 //! lifecycle endpoints. Handlers only read the store (except /probe, which
 //! evaluates one *configured* check by name, and /-/reload).
 
+mod access;
 mod metrics_cache;
 mod status_page;
+pub mod web_config;
+
+pub use access::Access;
 
 use std::sync::Arc;
 
@@ -44,8 +48,9 @@ impl Default for WebOptions {
     }
 }
 
-/// Builds the router over a running engine.
-pub fn router(engine: Arc<Engine>, options: WebOptions) -> Router {
+/// Builds the router over a running engine; `access` (the web config) guards
+/// every endpoint.
+pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> Router {
     let cache = Arc::new(MetricsCache::default());
     let probes = Arc::new(tokio::sync::Semaphore::new(options.max_probes.max(1)));
     Router::new()
@@ -68,6 +73,7 @@ pub fn router(engine: Arc<Engine>, options: WebOptions) -> Router {
             post(move |state| reload(state, options.enable_lifecycle)),
         )
         .with_state(engine)
+        .layer(axum::middleware::from_fn_with_state(access, access::guard))
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {

@@ -21,3 +21,4 @@ mod redis_kinds;
 mod snapshots;
 mod source_kinds;
 mod support;
+mod web_security;

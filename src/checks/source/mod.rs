@@ -75,11 +75,7 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text (binary?)", path.display()))
 }
 
-/// Parses YAML text into JSON values (through the config crate's parser).
+/// Parses YAML text into JSON values, bounded (see `crate::yaml`).
 pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
-    config::Config::builder()
-        .add_source(config::File::from_str(text, config::FileFormat::Yaml))
-        .build()
-        .and_then(|c| c.try_deserialize::<serde_json::Value>())
-        .map_err(|e| e.to_string())
+    crate::yaml::from_str(text)
 }

@@ -1,0 +1,806 @@
+//! The exporter-toolkit web config file (`--web.config.file`), in the same
+//! format Prometheus' exporters read: `tls_server_config`,
+//! `http_server_config.headers`, `basic_auth_users` (bcrypt) and
+//! `rate_limit`. This module parses and validates the file and builds the
+//! rustls server config; it does not serve anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use serde::Deserialize;
+use tracing::warn;
+
+use crate::config::{parse_duration, ConfigError, ConfigErrors, Secret};
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebConfigFile {
+    #[serde(default)]
+    tls_server_config: Option<TlsServerConfig>,
+    #[serde(default)]
+    http_server_config: HttpServerConfig,
+    #[serde(default)]
+    basic_auth_users: BTreeMap<String, Secret>,
+    #[serde(default)]
+    rate_limit: Option<RateLimitConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsServerConfig {
+    #[serde(default)]
+    cert: String,
+    #[serde(default)]
+    key: Option<Secret>,
+    #[serde(default)]
+    client_ca: String,
+    #[serde(default)]
+    cert_file: String,
+    #[serde(default)]
+    key_file: String,
+    #[serde(default)]
+    client_auth_type: String,
+    #[serde(default)]
+    client_ca_file: String,
+    #[serde(default)]
+    client_allowed_sans: Vec<String>,
+    #[serde(default)]
+    min_version: String,
+    #[serde(default)]
+    max_version: String,
+    #[serde(default)]
+    cipher_suites: Vec<String>,
+    #[serde(default)]
+    prefer_server_cipher_suites: Option<bool>,
+    #[serde(default)]
+    curve_preferences: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpServerConfig {
+    /// Accepted for compatibility; this server speaks HTTP/1.1 only.
+    #[serde(default)]
+    #[allow(dead_code)]
+    http2: Option<bool>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitConfig {
+    #[serde(default)]
+    interval: Option<serde_json::Value>,
+    #[serde(default)]
+    burst: u32,
+}
+
+/// The headers the toolkit lets a web config add to every response.
+const ALLOWED_HEADERS: &[&str] = &[
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "X-XSS-Protection",
+    "Strict-Transport-Security",
+];
+
+/// A validated web config, ready to serve with.
+#[derive(Debug, Default)]
+pub struct WebConfig {
+    pub tls: Option<TlsSetup>,
+    /// User name to bcrypt hash; empty means no basic auth.
+    pub users: BTreeMap<String, Secret>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub rate_limit: Option<RateLimit>,
+    /// The files this config was read from (the web config itself and the
+    /// certificate, key and CA files it names), to notice changes.
+    pub files: Vec<PathBuf>,
+}
+
+/// Serving TLS: the acceptor and the client SANs allowed in.
+pub struct TlsSetup {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub allowed_sans: Vec<String>,
+}
+
+impl std::fmt::Debug for TlsSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSetup")
+            .field("allowed_sans", &self.allowed_sans)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token bucket: one request per `interval`, bursts of `burst`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub interval: Duration,
+    pub burst: u32,
+}
+
+/// Problems with one web config file, each naming the section and field.
+struct Problems {
+    file: String,
+    errors: Vec<ConfigError>,
+}
+
+impl Problems {
+    fn push(&mut self, place: &str, field: &str, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            place: place.to_owned(),
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Reads and validates the web config at `path`. Relative file names in it
+/// are resolved against the file's own directory, as the toolkit does.
+pub fn load(path: &Path) -> Result<WebConfig, ConfigErrors> {
+    let mut problems = Problems {
+        file: path.display().to_string(),
+        errors: Vec::new(),
+    };
+    let config = read(path, &mut problems);
+    if problems.errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(problems.errors))
+    }
+}
+
+fn read(path: &Path, problems: &mut Problems) -> WebConfig {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push("", "", format!("cannot read the web config: {e}"));
+            return WebConfig::default();
+        }
+    };
+    let file: WebConfigFile = if text.trim().is_empty() {
+        WebConfigFile::default()
+    } else {
+        match crate::yaml::from_str(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push("", "", format!("invalid web config: {e}"));
+                return WebConfig::default();
+            }
+        }
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut config = WebConfig {
+        files: vec![path.to_owned()],
+        ..WebConfig::default()
+    };
+    if let Some(tls) = &file.tls_server_config {
+        config.tls = tls_setup(tls, base, problems, &mut config.files);
+    }
+    for (name, value) in &file.http_server_config.headers {
+        let Some(allowed) = ALLOWED_HEADERS
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(name))
+        else {
+            problems.push(
+                "http_server_config",
+                &format!("headers.{name}"),
+                format!(
+                    "this header cannot be set; allowed: {}",
+                    ALLOWED_HEADERS.join(", ")
+                ),
+            );
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        match HeaderValue::from_str(value) {
+            Ok(v) => config
+                .headers
+                .push((HeaderName::from_static(lower(allowed)), v)),
+            Err(_) => problems.push(
+                "http_server_config",
+                &format!("headers.{name}"),
+                "not a valid header value",
+            ),
+        }
+    }
+    for (user, hash) in &file.basic_auth_users {
+        if bcrypt_cost(hash.expose()).is_none() {
+            problems.push(
+                "basic_auth_users",
+                user,
+                "not a bcrypt hash ($2a$, $2b$ or $2y$); make one with `htpasswd -nBC 10 \"\" | tr -d ':\\n'`",
+            );
+        }
+    }
+    config.users = file.basic_auth_users;
+    if let Some(limit) = &file.rate_limit {
+        config.rate_limit = rate_limit(limit, problems);
+    }
+    config
+}
+
+fn lower(header: &'static str) -> &'static str {
+    match header {
+        "Content-Security-Policy" => "content-security-policy",
+        "X-Frame-Options" => "x-frame-options",
+        "X-Content-Type-Options" => "x-content-type-options",
+        "X-XSS-Protection" => "x-xss-protection",
+        _ => "strict-transport-security",
+    }
+}
+
+/// The cost of a bcrypt hash, if it is one.
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    let mut parts = hash.split('$');
+    let (Some(""), Some(version), Some(cost), Some(rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    if !matches!(version, "2a" | "2b" | "2y" | "2x") || rest.len() != 53 {
+        return None;
+    }
+    cost.parse().ok().filter(|c| (4..=31).contains(c))
+}
+
+fn rate_limit(limit: &RateLimitConfig, problems: &mut Problems) -> Option<RateLimit> {
+    let interval = match &limit.interval {
+        None => Duration::ZERO,
+        Some(serde_json::Value::String(s)) if s == "0" => Duration::ZERO,
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(0) => Duration::ZERO,
+        Some(serde_json::Value::String(s)) => match parse_duration(s) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push("rate_limit", "interval", e);
+                return None;
+            }
+        },
+        Some(_) => {
+            problems.push(
+                "rate_limit",
+                "interval",
+                "must be a duration such as 100ms or 1s (0 disables)",
+            );
+            return None;
+        }
+    };
+    if interval.is_zero() {
+        return None;
+    }
+    if limit.burst == 0 {
+        problems.push(
+            "rate_limit",
+            "burst",
+            "must be at least 1 when an interval is set",
+        );
+        return None;
+    }
+    Some(RateLimit {
+        interval,
+        burst: limit.burst,
+    })
+}
+
+/// Inline PEM text, or the file it names (relative to `base`).
+fn pem_source(
+    inline: &str,
+    file: &str,
+    base: &Path,
+    fields: (&str, &str),
+    problems: &mut Problems,
+    files: &mut Vec<PathBuf>,
+) -> Option<Vec<u8>> {
+    match (inline.is_empty(), file.is_empty()) {
+        (false, false) => {
+            problems.push(
+                "tls_server_config",
+                fields.1,
+                format!("set either {} or {}, not both", fields.0, fields.1),
+            );
+            None
+        }
+        (false, true) => Some(inline.as_bytes().to_vec()),
+        (true, false) => {
+            let path = base.join(file);
+            files.push(path.clone());
+            match std::fs::read(&path) {
+                Ok(bytes) => Some(bytes),
+                Err(e) => {
+                    problems.push(
+                        "tls_server_config",
+                        fields.1,
+                        format!("cannot read {}: {e}", path.display()),
+                    );
+                    None
+                }
+            }
+        }
+        (true, true) => None,
+    }
+}
+
+fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not PEM certificates: {e}"))?;
+    if certs.is_empty() {
+        return Err("holds no PEM certificate".into());
+    }
+    Ok(certs)
+}
+
+/// How the server treats client certificates (Go's `tls.ClientAuthType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientAuth {
+    None,
+    Request,
+    RequireAny,
+    VerifyIfGiven,
+    RequireAndVerify,
+}
+
+fn client_auth(name: &str) -> Option<ClientAuth> {
+    Some(match name {
+        "" | "NoClientCert" => ClientAuth::None,
+        "RequestClientCert" => ClientAuth::Request,
+        "RequireAnyClientCert" | "RequireClientCert" => ClientAuth::RequireAny,
+        "VerifyClientCertIfGiven" => ClientAuth::VerifyIfGiven,
+        "RequireAndVerifyClientCert" => ClientAuth::RequireAndVerify,
+        _ => return None,
+    })
+}
+
+fn tls_setup(
+    tls: &TlsServerConfig,
+    base: &Path,
+    problems: &mut Problems,
+    files: &mut Vec<PathBuf>,
+) -> Option<TlsSetup> {
+    const PLACE: &str = "tls_server_config";
+    let before = problems.errors.len();
+    let cert_pem = pem_source(
+        &tls.cert,
+        &tls.cert_file,
+        base,
+        ("cert", "cert_file"),
+        problems,
+        files,
+    );
+    let key_inline = tls.key.as_ref().map_or("", Secret::expose);
+    let key_pem = pem_source(
+        key_inline,
+        &tls.key_file,
+        base,
+        ("key", "key_file"),
+        problems,
+        files,
+    );
+    let ca_pem = pem_source(
+        &tls.client_ca,
+        &tls.client_ca_file,
+        base,
+        ("client_ca", "client_ca_file"),
+        problems,
+        files,
+    );
+    if tls.cert.is_empty() && tls.cert_file.is_empty() {
+        problems.push(PLACE, "cert_file", "missing: set cert_file (or cert)");
+    }
+    if key_inline.is_empty() && tls.key_file.is_empty() {
+        problems.push(PLACE, "key_file", "missing: set key_file (or key)");
+    }
+    let certs = cert_pem.and_then(|pem| {
+        certificates(&pem)
+            .map_err(|e| problems.push(PLACE, "cert_file", format!("the certificate {e}")))
+            .ok()
+    });
+    let key = key_pem.and_then(|pem| {
+        PrivateKeyDer::from_pem_slice(&pem)
+            .map_err(|_| problems.push(PLACE, "key_file", "holds no PEM private key"))
+            .ok()
+    });
+    let Some(auth) = client_auth(&tls.client_auth_type) else {
+        problems.push(
+            PLACE,
+            "client_auth_type",
+            format!(
+                "unknown {:?}; use NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert",
+                tls.client_auth_type
+            ),
+        );
+        return None;
+    };
+    let roots = match (&ca_pem, auth) {
+        (Some(pem), _) => match certificates(pem) {
+            Ok(certs) => {
+                let mut roots = rustls::RootCertStore::empty();
+                let (_, bad) = roots.add_parsable_certificates(certs);
+                if bad > 0 || roots.is_empty() {
+                    problems.push(
+                        PLACE,
+                        "client_ca_file",
+                        "holds a certificate that cannot be a trust anchor",
+                    );
+                }
+                Some(Arc::new(roots))
+            }
+            Err(e) => {
+                problems.push(PLACE, "client_ca_file", format!("the client CA {e}"));
+                None
+            }
+        },
+        (None, ClientAuth::VerifyIfGiven | ClientAuth::RequireAndVerify) => {
+            problems.push(
+                PLACE,
+                "client_ca_file",
+                "required to verify client certificates; set client_ca_file (or client_ca)",
+            );
+            None
+        }
+        (None, _) => None,
+    };
+    if !tls.client_allowed_sans.is_empty()
+        && !matches!(auth, ClientAuth::RequireAny | ClientAuth::RequireAndVerify)
+    {
+        problems.push(
+            PLACE,
+            "client_allowed_sans",
+            "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert (otherwise a client may send no certificate)",
+        );
+    }
+    let versions = versions(&tls.min_version, &tls.max_version, problems);
+    let provider = Arc::new(provider(tls, problems));
+    if problems.errors.len() > before {
+        return None;
+    }
+    let (Some(certs), Some(key), Some(versions)) = (certs, key, versions) else {
+        return None;
+    };
+    let verifier: Arc<dyn ClientCertVerifier> = match (auth, roots) {
+        (ClientAuth::None, _) => Arc::new(NoClientAuth),
+        (ClientAuth::Request | ClientAuth::RequireAny, _) => Arc::new(AnyClientCert {
+            mandatory: auth == ClientAuth::RequireAny,
+            provider: provider.clone(),
+        }),
+        (_, Some(roots)) => {
+            let builder = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
+            let builder = if auth == ClientAuth::VerifyIfGiven {
+                builder.allow_unauthenticated()
+            } else {
+                builder
+            };
+            match builder.build() {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.push(PLACE, "client_ca_file", format!("unusable client CA: {e}"));
+                    return None;
+                }
+            }
+        }
+        (_, None) => return None,
+    };
+    let built = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            b.with_client_cert_verifier(verifier)
+                .with_single_cert(certs, key)
+                .map_err(|e| e.to_string())
+        });
+    let mut server = match built {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(
+                PLACE,
+                "key_file",
+                format!("the certificate and key do not make a TLS config: {e}"),
+            );
+            return None;
+        }
+    };
+    server.ignore_client_order = tls.prefer_server_cipher_suites.unwrap_or(true);
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Some(TlsSetup {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server)),
+        allowed_sans: tls.client_allowed_sans.clone(),
+    })
+}
+
+fn versions(
+    min: &str,
+    max: &str,
+    problems: &mut Problems,
+) -> Option<Vec<&'static rustls::SupportedProtocolVersion>> {
+    let rank = |name: &str, field: &str, default: u8, problems: &mut Problems| match name {
+        "" => Some(default),
+        "TLS12" => Some(12),
+        "TLS13" => Some(13),
+        "TLS10" | "TLS11" => {
+            problems.push(
+                "tls_server_config",
+                field,
+                format!("{name} is not supported (insecure, and not implemented by rustls); use TLS12 or TLS13"),
+            );
+            None
+        }
+        other => {
+            problems.push(
+                "tls_server_config",
+                field,
+                format!("unknown TLS version {other:?}; use TLS12 or TLS13"),
+            );
+            None
+        }
+    };
+    let min = rank(min, "min_version", 12, problems);
+    let max = rank(max, "max_version", 13, problems);
+    let (min, max) = (min?, max?);
+    if min > max {
+        problems.push("tls_server_config", "min_version", "is above max_version");
+        return None;
+    }
+    let mut out = Vec::new();
+    if min <= 12 {
+        out.push(&rustls::version::TLS12);
+    }
+    if max >= 13 {
+        out.push(&rustls::version::TLS13);
+    }
+    Some(out)
+}
+
+/// The ring provider restricted to the configured TLS 1.2 cipher suites and
+/// curves (Go's names). TLS 1.3 suites are not configurable, as in Go. Names
+/// Go knows but rustls does not implement (CBC suites, P-521) are skipped
+/// with a warning; a list with nothing usable is an error.
+fn provider(tls: &TlsServerConfig, problems: &mut Problems) -> CryptoProvider {
+    let mut provider = rustls::crypto::ring::default_provider();
+    if !tls.cipher_suites.is_empty() {
+        let mut chosen = Vec::new();
+        for name in &tls.cipher_suites {
+            let wanted = name.trim_end_matches("_SHA256").to_owned();
+            let found = provider.cipher_suites.iter().find(|s| {
+                let have = format!("{:?}", s.suite());
+                s.version() == &rustls::version::TLS12
+                    && (have == *name || have.trim_end_matches("_SHA256") == wanted)
+            });
+            match found {
+                Some(s) => chosen.push(*s),
+                None if name.starts_with("TLS_") => {
+                    warn!(cipher_suite = %name, "Web config: cipher suite not implemented here; skipped.");
+                }
+                None => problems.push(
+                    "tls_server_config",
+                    "cipher_suites",
+                    format!("unknown cipher suite {name:?}; use Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+                ),
+            }
+        }
+        if chosen.is_empty() {
+            problems.push(
+                "tls_server_config",
+                "cipher_suites",
+                "none of these TLS 1.2 cipher suites is implemented; use ECDHE with AES-GCM or ChaCha20-Poly1305",
+            );
+        }
+        provider
+            .cipher_suites
+            .retain(|s| s.version() == &rustls::version::TLS13);
+        provider.cipher_suites.extend(chosen);
+    }
+    if !tls.curve_preferences.is_empty() {
+        let mut chosen = Vec::new();
+        for name in &tls.curve_preferences {
+            let ours = match name.as_str() {
+                "X25519" => "X25519",
+                "CurveP256" | "P256" => "secp256r1",
+                "CurveP384" | "P384" => "secp384r1",
+                "CurveP521" | "P521" | "X25519MLKEM768" => {
+                    warn!(curve = %name, "Web config: curve not implemented here; skipped.");
+                    continue;
+                }
+                other => {
+                    problems.push(
+                        "tls_server_config",
+                        "curve_preferences",
+                        format!("unknown curve {other:?}; use X25519, CurveP256 or CurveP384"),
+                    );
+                    continue;
+                }
+            };
+            if let Some(g) = provider
+                .kx_groups
+                .iter()
+                .find(|g| format!("{:?}", g.name()) == ours)
+            {
+                chosen.push(*g);
+            }
+        }
+        if chosen.is_empty() {
+            problems.push(
+                "tls_server_config",
+                "curve_preferences",
+                "none of these curves is implemented; use X25519, CurveP256 or CurveP384",
+            );
+        } else {
+            provider.kx_groups = chosen;
+        }
+    }
+    provider
+}
+
+/// `NoClientCert`: no certificate is asked for.
+#[derive(Debug)]
+struct NoClientAuth;
+
+impl ClientCertVerifier for NoClientAuth {
+    fn offer_client_auth(&self) -> bool {
+        false
+    }
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+    fn verify_client_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Err(rustls::Error::General(
+            "no client certificate expected".into(),
+        ))
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(
+            "no client certificate expected".into(),
+        ))
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(
+            "no client certificate expected".into(),
+        ))
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        Vec::new()
+    }
+}
+
+/// `RequestClientCert` / `RequireAnyClientCert`: any certificate is taken
+/// without checking who issued it (the handshake signature still proves the
+/// client holds its key). Only useful with `client_allowed_sans`, as in Go.
+#[derive(Debug)]
+struct AnyClientCert {
+    mandatory: bool,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for AnyClientCert {
+    fn client_auth_mandatory(&self) -> bool {
+        self.mandatory
+    }
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+    fn verify_client_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Whether the client's certificate names one of `allowed` among its DNS,
+/// e-mail, IP or URI subject alternative names (exact match, as in Go).
+pub fn client_san_allowed(cert: &CertificateDer<'_>, allowed: &[String]) -> bool {
+    use x509_parser::extensions::GeneralName;
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
+        return false;
+    };
+    let Ok(Some(san)) = parsed.subject_alternative_name() else {
+        return false;
+    };
+    san.value.general_names.iter().any(|name| {
+        let text = match name {
+            GeneralName::DNSName(s) | GeneralName::RFC822Name(s) | GeneralName::URI(s) => {
+                (*s).to_owned()
+            }
+            GeneralName::IPAddress(bytes) => match bytes.len() {
+                4 => <[u8; 4]>::try_from(*bytes)
+                    .map(|b| std::net::IpAddr::from(b).to_string())
+                    .unwrap_or_default(),
+                16 => <[u8; 16]>::try_from(*bytes)
+                    .map(|b| std::net::IpAddr::from(b).to_string())
+                    .unwrap_or_default(),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        allowed.iter().any(|a| {
+            *a == text
+                || a.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.to_string() == text)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bcrypt_hashes_are_recognised() {
+        assert_eq!(
+            bcrypt_cost("$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG"),
+            Some(10)
+        );
+        assert_eq!(bcrypt_cost("plaintext"), None);
+        assert_eq!(bcrypt_cost("$1$10$abc"), None);
+    }
+
+    #[test]
+    fn go_auth_types_map() {
+        assert_eq!(client_auth(""), Some(ClientAuth::None));
+        assert_eq!(
+            client_auth("RequireAndVerifyClientCert"),
+            Some(ClientAuth::RequireAndVerify)
+        );
+        assert_eq!(client_auth("Verify"), None);
+    }
+}
