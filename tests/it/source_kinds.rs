@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::support::{assert_state, by, run_checks, Results};
+use crate::support::{assert_state, by, run_checks, run_cli, stderr, ConfigDir, Results};
 
 fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
     let p = root.join(rel);
@@ -178,13 +178,43 @@ fn hardcoded_secrets_in_a_real_tree() {
         .to_owned();
     let baseline = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(baseline.path(), format!("# accepted\n{fingerprint}\n")).unwrap();
-    let r = run_checks(
-        &config(&format!(
-            ", allowlist: {{ paths: ['^deploy/'], baseline: \"{}\" }}",
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), "k3y-for-fingerprints-0123456789\n").unwrap();
+    let with_baseline = |key_file: &str| {
+        config(&format!(
+            ", allowlist: {{ paths: ['^deploy/'], baseline: \"{}\" }}{key_file}",
             baseline.path().display()
-        )),
+        ))
+    };
+    // Fingerprints are keyed: without a key file each process draws its own
+    // key, so a baseline cannot be used.
+    let refused = ConfigDir::new(&with_baseline(""));
+    let out = run_cli(
+        &[
+            "validate",
+            &format!("--config.file={}", refused.config_path().display()),
+        ],
         &[],
     );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("field params.allowlist.baseline: needs params.fingerprint_key_file"),
+        "{}",
+        stderr(&out)
+    );
+    let other_run = by(&run_checks(&config(""), &[]), "dirty").doc["evidence"]["findings"][2]
+        ["fingerprint"]
+        .clone();
+    assert_ne!(other_run.as_str(), Some(fingerprint.as_str()));
+    // With a key file they are stable across processes: baseline one.
+    let keyed = format!(", fingerprint_key_file: \"{}\"", key.path().display());
+    let first = by(&run_checks(&config(&keyed), &[]), "dirty").doc["evidence"]["findings"][2]
+        ["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(baseline.path(), format!("# accepted\n{first}\n")).unwrap();
+    let r = run_checks(&with_baseline(&keyed), &[]);
     assert_state(by(&r, "dirty"), "fail", "2 secret(s) found");
     assert_eq!(by(&r, "dirty").doc["evidence"]["baselined"], 1);
 

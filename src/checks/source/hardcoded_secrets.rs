@@ -32,7 +32,7 @@ pub const KIND: KindInfo = KindInfo {
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate: honours the tree's own `.gitignore` files only when `dir` is inside a git work tree, never parent directories' ones; scans hidden files such as `.env`, skips `.git`, never follows symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs per line, its `secret_group` is the secret, an entropy floor and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; a generic rule yields to a specific one on the same secret.
 - **Built-in rules** (each with examples and negative examples, run by a test): `aws-access-key-id`, `aws-secret-access-key`, `github-token` (classic and fine-grained), `gitlab-token`, `slack-token`, `slack-webhook`, `stripe-key`, `google-api-key`, `private-key` (RSA, EC, DSA, OpenSSH, PGP, PKCS#8 blocks), `jwt`, `generic-secret-assignment` (`password|secret|token|api_key... = "..."` with entropy >= 3.5), `generic-unquoted-secret-assignment` (`DB_PASSWORD=q7Zp...` in `.env`, YAML and `.properties` files: 12+ characters, entropy >= 3.5), `database-url-password` (inline passwords in postgres/mysql/mongodb/redis/amqp/mssql URLs).
-- **Passes** with no finding outside the allowlist and baseline. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated SHA-256 of rule and secret) for baselines. The secret itself never appears. Observed value: findings.
+- **Passes** with no finding outside the allowlist and baseline. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated HMAC-SHA256 of rule and secret under a secret key, so a fingerprint cannot be used to test guesses of the secret) for baselines. The secret itself never appears. Fingerprints are stable across runs and processes when `fingerprint_key_file` is set (required with `allowlist.baseline`); without it each process draws a random key. Observed value: findings.
 - **Warns** (never passes) when nothing was found but some files were not scanned (over `max_file_size`, binary, unreadable): a secret there would go unseen; the counts are in the evidence. `on_unscanned: error` makes that an error; exclude intended files (images, dumps) with `allowlist.paths`.
 - **Errors** when `dir` is missing or not a directory, or no file at all was scanned."#,
 };
@@ -77,6 +77,12 @@ pub struct Params {
     pub disable_rules: Vec<String>,
     #[serde(default)]
     pub allowlist: Allowlist,
+    /// File holding the secret key fingerprints are keyed with (at least 16
+    /// bytes; keep it like a password, and give the gate and the daemon the
+    /// same file). Required with `allowlist.baseline`. Without it each
+    /// process draws a random key.
+    #[serde(default)]
+    pub fingerprint_key_file: Option<PathBuf>,
     /// State when no secret was found but some files were not scanned (over
     /// `max_file_size`, binary, unreadable): `warn` (default) or `error`.
     /// Never `pass`: a secret in those files would go unseen.
@@ -99,6 +105,25 @@ struct HardcodedSecrets {
     scanner: Arc<Scanner>,
     baseline: Option<PathBuf>,
     on_unscanned: State,
+}
+
+/// The fingerprint key from its file; errors never quote the file's content.
+fn read_key(file: &std::path::Path) -> Result<Vec<u8>, ParamError> {
+    let field = "params.fingerprint_key_file";
+    let bytes = std::fs::read(file)
+        .map_err(|e| ParamError::new(field, format!("cannot read {}: {e}", file.display())))?;
+    let key = bytes.trim_ascii().to_vec();
+    if key.len() < 16 {
+        return Err(ParamError::new(
+            field,
+            format!(
+                "{} holds {} byte(s); a key needs at least 16 (e.g. `head -c 32 /dev/urandom | base64`)",
+                file.display(),
+                key.len()
+            ),
+        ));
+    }
+    Ok(key)
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
@@ -130,6 +155,16 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         .as_deref()
         .map(|b| resolve_path(input, Some(b), "allowlist.baseline"))
         .transpose()?;
+    let scanner = match &params.fingerprint_key_file {
+        Some(file) => scanner.with_fingerprint_key(&read_key(file)?),
+        None if baseline.is_some() => {
+            return Err(ParamError::new(
+                "params.allowlist.baseline",
+                "needs params.fingerprint_key_file: fingerprints are keyed, and a baseline only matches fingerprints made with the key it was written with",
+            ))
+        }
+        None => scanner,
+    };
     Ok(Arc::new(HardcodedSecrets {
         root: resolve_path(input, params.dir.as_deref(), "dir")?,
         scanner: Arc::new(scanner),

@@ -125,14 +125,30 @@ pub struct Scanner {
     allow_paths: Vec<Regex>,
     allow_lines: Vec<Regex>,
     max_file_size: u64,
+    fingerprint_key: ring::hmac::Key,
 }
 
-fn fingerprint(relative: &str, rule: &str, secret: &str) -> String {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+/// A key drawn at random, for fingerprints that only need to be stable
+/// within one process.
+fn random_key() -> ring::hmac::Key {
+    let rng = ring::rand::SystemRandom::new();
+    ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| {
+        // No system randomness: fall back to a key from the clock and the
+        // process id, still unknown to whoever reads a fingerprint.
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, seed.as_bytes())
+    })
+}
+
+/// `path:rule:hash` where the hash is a truncated HMAC-SHA256 of rule and
+/// secret under a key only the exporter holds: it identifies a finding across
+/// runs, but nobody who reads it can test guesses of the secret offline.
+fn fingerprint(key: &ring::hmac::Key, relative: &str, rule: &str, secret: &str) -> String {
+    let mut ctx = ring::hmac::Context::with_key(key);
     ctx.update(rule.as_bytes());
     ctx.update(b"\0");
     ctx.update(secret.as_bytes());
-    let hex: String = ctx.finish().as_ref()[..8]
+    let hex: String = ctx.sign().as_ref()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -175,7 +191,15 @@ impl Scanner {
             allow_paths,
             allow_lines,
             max_file_size,
+            fingerprint_key: random_key(),
         })
+    }
+
+    /// Keys fingerprints with `key` (from a key file shared by every run that
+    /// reads or writes a baseline) instead of a per-process random key.
+    pub fn with_fingerprint_key(mut self, key: &[u8]) -> Scanner {
+        self.fingerprint_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+        self
     }
 
     /// Scans one file's text.
@@ -216,7 +240,7 @@ impl Scanner {
                     file: relative.to_owned(),
                     line: n + 1,
                     rule: rule.id.clone(),
-                    fingerprint: fingerprint(relative, &rule.id, secret),
+                    fingerprint: fingerprint(&self.fingerprint_key, relative, &rule.id, secret),
                 });
             }
         }
@@ -413,6 +437,18 @@ mod tests {
         assert_eq!(out[0].rule, "stripe-key");
         assert!(out[0].fingerprint.starts_with("app/.env:stripe-key:"));
         assert!(!format!("{out:?}").contains("sk_live_51Hq7"));
+        // Keyed: the same key gives the same fingerprint, another key another.
+        let text = "STRIPE_KEY=sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs\n";
+        let keyed = |key: &[u8]| {
+            let scanner = Scanner::new(compile_rules(&[], &[]).unwrap(), vec![], vec![], 1 << 20)
+                .unwrap()
+                .with_fingerprint_key(key);
+            let mut out = Vec::new();
+            scanner.scan_text("a", text, &mut out);
+            out[0].fingerprint.clone()
+        };
+        assert_eq!(keyed(b"0123456789abcdef"), keyed(b"0123456789abcdef"));
+        assert_ne!(keyed(b"0123456789abcdef"), keyed(b"fedcba9876543210"));
     }
 
     #[test]
