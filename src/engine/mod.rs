@@ -8,6 +8,7 @@ pub mod run_once;
 pub mod store;
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,14 +16,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use crate::checks::{Context, Outcome, State};
 use crate::clock::unix_seconds;
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
-pub use plan::{load_plan, Plan, PlannedCheck, Shard};
+pub use plan::{load_plan, load_plan_reusing, Plan, PlannedCheck, Shard};
 pub use run_once::{run_once, run_phase, ItemResult, Order};
 pub use store::{CheckMeta, CheckRecord, Store};
 
@@ -106,8 +106,17 @@ fn random_fraction(seed: &str, round: u64) -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// The plan in force, shared by the engine and every check task: tasks read
+/// the current plan's concurrency limit and redactor on each run, so a check
+/// kept across a reload follows the new ones.
+pub type PlanCell = Arc<RwLock<Arc<Plan>>>;
+
+fn current(cell: &PlanCell) -> Arc<Plan> {
+    cell.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
 /// Evaluates one check forever on its interval (with +-5% jitter).
-async fn run_forever(planned: Arc<PlannedCheck>, plan: Arc<Plan>, store: Arc<Store>) {
+async fn run_forever(planned: Arc<PlannedCheck>, cell: PlanCell, store: Arc<Store>) {
     let spec = &planned.spec;
     // Spread the first round a little so checks do not all start at once.
     let first_spread = spec.interval.min(Duration::from_secs(10)).mul_f64(0.1);
@@ -116,9 +125,11 @@ async fn run_forever(planned: Arc<PlannedCheck>, plan: Arc<Plan>, store: Arc<Sto
     loop {
         round += 1;
         let started = tokio::time::Instant::now();
+        let plan = current(&cell);
         // Boxed so that an idle check's task stays small: the evaluation's
         // state is allocated only while it runs.
         let evaluation = Box::pin(evaluate(&planned, &plan.semaphore, &plan.redactor)).await;
+        drop(plan);
         let state = evaluation.outcome.state;
         debug!(check = %spec.name, state = %state, duration_ms = evaluation.duration.as_millis() as u64, "Check evaluated.");
         let previous = store.record(&spec.name, &evaluation);
@@ -135,27 +146,75 @@ async fn run_forever(planned: Arc<PlannedCheck>, plan: Arc<Plan>, store: Arc<Sto
     }
 }
 
-/// Runs the checks of one plan; starting a new plan stops the old one's tasks.
+/// One scheduled check's task; dropping it aborts the task.
+#[derive(Debug)]
+struct Running {
+    planned: Arc<PlannedCheck>,
+    _task: AbortOnDrop,
+}
+
+impl std::fmt::Debug for AbortOnDrop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AbortOnDrop")
+    }
+}
+
+/// What `Scheduler::apply` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Checks whose task kept running (schedule, pools and results kept).
+    pub kept: usize,
+    /// Checks started, new or changed.
+    pub started: usize,
+    /// Checks stopped, removed or changed.
+    pub stopped: usize,
+}
+
+/// Runs one task per scheduled check. Applying a new plan starts only the
+/// checks that are new or changed and stops only those removed or changed.
 #[derive(Debug, Default)]
 pub struct Scheduler {
-    tasks: Mutex<JoinSet<()>>,
+    tasks: Mutex<HashMap<String, Running>>,
 }
 
 impl Scheduler {
-    pub fn start(&self, plan: &Arc<Plan>, store: &Arc<Store>) {
-        let mut set = JoinSet::new();
+    pub fn apply(&self, cell: &PlanCell, store: &Arc<Store>) -> Applied {
+        let plan = current(cell);
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut old = std::mem::take(&mut *tasks);
+        let mut applied = Applied::default();
         // Gate-only checks run in `check` runs, never on a schedule.
         for planned in plan.checks.iter().filter(|c| !c.spec.gate_only) {
-            set.spawn(run_forever(planned.clone(), plan.clone(), store.clone()));
+            let name = &planned.spec.name;
+            match old.remove(name) {
+                // The plan took this very check over from the previous one.
+                Some(running) if Arc::ptr_eq(&running.planned, planned) => {
+                    applied.kept += 1;
+                    tasks.insert(name.clone(), running);
+                }
+                other => {
+                    applied.stopped += usize::from(other.is_some());
+                    applied.started += 1;
+                    let handle =
+                        tokio::spawn(run_forever(planned.clone(), cell.clone(), store.clone()));
+                    tasks.insert(
+                        name.clone(),
+                        Running {
+                            planned: planned.clone(),
+                            _task: AbortOnDrop(handle.abort_handle()),
+                        },
+                    );
+                }
+            }
         }
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        // Dropping the old set aborts its tasks, including in-flight evaluations.
-        *tasks = set;
+        // What is left was removed; dropping it aborts the tasks, including
+        // in-flight evaluations.
+        applied.stopped += old.len();
+        applied
     }
 
     pub fn stop(&self) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        tasks.abort_all();
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 
@@ -191,11 +250,16 @@ pub struct Engine {
     config_file: PathBuf,
     /// This replica's share of the checks, when the fleet is sharded.
     shard: Option<Shard>,
-    plan: RwLock<Arc<Plan>>,
+    plan: PlanCell,
     pub store: Arc<Store>,
     scheduler: Scheduler,
     pub reload_status: ReloadStatus,
-    reload_lock: tokio::sync::Mutex<()>,
+    /// Held while a reload runs; holds the last reload's result, which
+    /// callers whose request it covered are given (coalescing).
+    reload_lock: tokio::sync::Mutex<Option<Result<usize, ConfigErrors>>>,
+    /// Reload requests so far, and the count a running reload covers.
+    reload_requests: AtomicU64,
+    reload_covered: AtomicU64,
 }
 
 impl Engine {
@@ -213,23 +277,25 @@ impl Engine {
         let engine = Engine {
             config_file: config_file.to_owned(),
             shard,
-            plan: RwLock::new(Arc::new(plan)),
+            plan: Arc::new(RwLock::new(Arc::new(plan))),
             store,
             scheduler: Scheduler::default(),
             reload_status: ReloadStatus::default(),
-            reload_lock: tokio::sync::Mutex::new(()),
+            reload_lock: tokio::sync::Mutex::new(None),
+            reload_requests: AtomicU64::new(0),
+            reload_covered: AtomicU64::new(0),
         };
         engine.reload_status.mark(true);
         Arc::new(engine)
     }
 
     pub fn plan(&self) -> Arc<Plan> {
-        self.plan.read().unwrap_or_else(|e| e.into_inner()).clone()
+        current(&self.plan)
     }
 
     /// Starts evaluating the current plan.
     pub fn start(&self) {
-        self.scheduler.start(&self.plan(), &self.store);
+        self.scheduler.apply(&self.plan, &self.store);
     }
 
     /// Stops every check task (in-flight evaluations are cancelled).
@@ -239,10 +305,31 @@ impl Engine {
 
     /// Re-reads the config file. On error the running plan stays and the
     /// reload status says so.
+    /// Requests that arrive while a reload runs are coalesced: the next
+    /// reload reads the file once for all of them.
     pub async fn reload(&self) -> Result<usize, ConfigErrors> {
-        let _guard = self.reload_lock.lock().await;
+        let request = self.reload_requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut last = self.reload_lock.lock().await;
+        if self.reload_covered.load(Ordering::SeqCst) >= request {
+            // A reload that started after this request read the file.
+            if let Some(result) = last.as_ref() {
+                debug!("Reload coalesced with one that just ran.");
+                return result.clone();
+            }
+        }
+        self.reload_covered.store(
+            self.reload_requests.load(Ordering::SeqCst),
+            Ordering::SeqCst,
+        );
+        let result = self.reload_now().await;
+        *last = Some(result.clone());
+        result
+    }
+
+    async fn reload_now(&self) -> Result<usize, ConfigErrors> {
         let file = self.config_file.clone();
-        let built = tokio::task::spawn_blocking(move || load_plan(&file))
+        let running = self.plan();
+        let built = tokio::task::spawn_blocking(move || load_plan_reusing(&file, Some(&running)))
             .await
             .unwrap_or_else(|e| {
                 Err(ConfigErrors(vec![crate::config::ConfigError {
@@ -284,10 +371,16 @@ impl Engine {
                         .map(|c| CheckMeta::from_planned(c))
                         .collect(),
                 );
-                *self.plan.write().unwrap_or_else(|e| e.into_inner()) = plan.clone();
-                self.scheduler.start(&plan, &self.store);
+                *self.plan.write().unwrap_or_else(|e| e.into_inner()) = plan;
+                let applied = self.scheduler.apply(&self.plan, &self.store);
                 self.reload_status.mark(true);
-                info!(checks = count, "Config reloaded.");
+                info!(
+                    checks = count,
+                    kept = applied.kept,
+                    started = applied.started,
+                    stopped = applied.stopped,
+                    "Config reloaded."
+                );
                 Ok(count)
             }
             Err(errors) => {

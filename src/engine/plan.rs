@@ -3,7 +3,7 @@
 //! matched, its category defaulted) and the check built (its params
 //! validated) by its kind.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -42,15 +42,43 @@ impl Plan {
     /// Builds every target and check, collecting every error.
     pub fn build(config: Config) -> Result<Plan, ConfigErrors> {
         let problems = Problems::new(&config.file);
-        Self::build_after(config, problems)
+        Self::build_after(config, problems, None)
     }
 
     /// Builds what a partially valid config holds, adding to its problems.
-    fn build_after(config: Config, mut problems: Problems) -> Result<Plan, ConfigErrors> {
-        let (targets, target_errors) = build_targets(&config.targets);
+    /// With a `previous` plan (a reload), targets whose spec is unchanged
+    /// keep their clients and pools, and checks whose entry and target are
+    /// unchanged are taken over as they are (same `Arc`), so the scheduler
+    /// keeps running them.
+    fn build_after(
+        config: Config,
+        mut problems: Problems,
+        previous: Option<&Plan>,
+    ) -> Result<Plan, ConfigErrors> {
+        let kept_target = |name: &str| -> Option<&Target> {
+            let previous = previous?;
+            (previous.config.targets.get(name)? == config.targets.get(name)?)
+                .then(|| previous.targets.get(name))
+                .flatten()
+        };
+        let changed: BTreeMap<String, TargetSpec> = config
+            .targets
+            .iter()
+            .filter(|(name, _)| kept_target(name).is_none())
+            .map(|(name, spec)| (name.clone(), spec.clone()))
+            .collect();
+        let (mut targets, target_errors) = build_targets(&changed);
         for (name, field, message) in target_errors {
             problems.push(&format!("target {name:?}"), &field, message);
         }
+        for name in config.targets.keys() {
+            if let Some(target) = kept_target(name) {
+                targets.insert(name.clone(), target.clone());
+            }
+        }
+        let previous_checks: HashMap<&str, &Arc<PlannedCheck>> = previous
+            .map(|p| p.checks.iter().map(|c| (c.spec.name.as_str(), c)).collect())
+            .unwrap_or_default();
         let http_client = match default_client() {
             Ok(c) => c,
             Err(e) => {
@@ -70,6 +98,21 @@ impl Plan {
             let target = spec.target.as_ref().and_then(|t| targets.get(t));
             if spec.target.is_some() && target.is_none() {
                 // The target itself failed to build; its error is reported above.
+                continue;
+            }
+            let unchanged = previous_checks
+                .get(spec.name.as_str())
+                .filter(|old| old.spec == *spec)
+                .filter(|_| {
+                    spec.target
+                        .as_deref()
+                        .is_none_or(|t| kept_target(t).is_some())
+                });
+            if let Some(old) = unchanged {
+                for secret in old.check.secrets() {
+                    redactor.add(&secret);
+                }
+                checks.push(Arc::clone(old));
                 continue;
             }
             let input = BuildInput {
@@ -297,8 +340,17 @@ impl Plan {
 /// Loads and builds a config file in one step, reporting every problem of
 /// both phases together.
 pub fn load_plan(file: &std::path::Path) -> Result<Plan, ConfigErrors> {
+    load_plan_reusing(file, None)
+}
+
+/// Loads the config for a reload: what is unchanged from `previous` is
+/// taken over rather than rebuilt (see `Plan::build_after`).
+pub fn load_plan_reusing(
+    file: &std::path::Path,
+    previous: Option<&Plan>,
+) -> Result<Plan, ConfigErrors> {
     let (config, problems) = Config::load_partial(file, &crate::config::process_env());
-    Plan::build_after(config, problems)
+    Plan::build_after(config, problems, previous)
 }
 
 #[cfg(test)]
@@ -323,6 +375,60 @@ mod tests {
         assert!(names
             .iter()
             .all(|n| Shard { count: 1, index: 0 }.contains(n)));
+    }
+}
+
+#[cfg(test)]
+mod reuse_tests {
+    use std::sync::Arc;
+
+    use crate::targets::Target;
+
+    /// A reload takes over unchanged targets (their clients and pools) and
+    /// unchanged checks (the very same check), and rebuilds the rest.
+    #[test]
+    fn a_reload_takes_over_what_did_not_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yaml");
+        let write = |web_timeout: &str, db_url: &str| {
+            std::fs::write(
+                &config,
+                format!(
+                    r#"
+targets:
+  web: {{ http: {{ url: "http://127.0.0.1:1" }} }}
+  db: {{ postgres: {{ url: "{db_url}" }} }}
+checks:
+  - {{ name: same, kind: http, target: web, params: {{ url: /a }} }}
+  - {{ name: edited, kind: http, target: web, timeout: {web_timeout}, params: {{ url: /b }} }}
+  - {{ name: on_db, kind: postgres_connections, target: db }}
+"#
+                ),
+            )
+            .unwrap();
+        };
+        write("5s", "postgres://m@127.0.0.1:1/a");
+        let first = super::load_plan(&config).unwrap();
+        write("6s", "postgres://m@127.0.0.1:1/b");
+        let second = super::load_plan_reusing(&config, Some(&first)).unwrap();
+        let http = |p: &super::Plan| match &p.targets["web"] {
+            Target::Http(h) => h.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(Arc::ptr_eq(&http(&first), &http(&second)));
+        assert!(Arc::ptr_eq(
+            first.check("same").unwrap(),
+            second.check("same").unwrap()
+        ));
+        assert!(!Arc::ptr_eq(
+            first.check("edited").unwrap(),
+            second.check("edited").unwrap()
+        ));
+        // Its target changed, so the check on it is rebuilt.
+        assert!(!Arc::ptr_eq(
+            first.check("on_db").unwrap(),
+            second.check("on_db").unwrap()
+        ));
     }
 }
 

@@ -420,6 +420,56 @@ async fn reloading_an_unchanged_config_restarts_nothing() {
         .await;
 }
 
+/// A reload restarts only the checks that changed: the others keep their
+/// schedule and results (a restarted check would run again at once), and
+/// concurrent reload requests are coalesced.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_restarts_only_what_changed() {
+    let config = |changed_timeout: &str, third: &str| {
+        format!(
+            "global: {{ interval: 1h }}\nchecks:\n  - {{ name: kept, kind: command, params: {{ argv: [\"true\"] }} }}\n  - {{ name: changed, kind: command, timeout: {changed_timeout}, params: {{ argv: [\"true\"] }} }}\n  - {{ name: {third}, kind: command, params: {{ argv: [\"true\"] }} }}\n"
+        )
+    };
+    let exporter = Exporter::start_with(&config("5s", "dropped"), &[], &["--web.enable-lifecycle"]);
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let runs = |m: &str, check: &str| {
+        sample(
+            m,
+            &format!("prodready_check_runs_total{{check=\"{check}\"}}"),
+        )
+    };
+    exporter.config.write_config(&config("6s", "added"));
+    // Ten reload requests at once read the file at most twice.
+    let mut posts = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let url = exporter.url("/-/reload");
+        posts.spawn(async move {
+            let r = crate::support::client().post(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        });
+    }
+    while let Some(done) = posts.join_next().await {
+        let (status, body) = done.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let m = exporter
+        .wait_metrics(Duration::from_secs(5), |m| {
+            runs(m, "changed") == Some(2.0) && runs(m, "added") == Some(1.0)
+        })
+        .await;
+    assert_eq!(runs(&m, "kept"), Some(1.0), "the unchanged check ran again");
+    assert_eq!(runs(&m, "dropped"), None);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(runs(&exporter.metrics().await, "kept"), Some(1.0));
+    let logs = exporter.logs();
+    let reloads: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("msg=\"Config reloaded.\""))
+        .collect();
+    assert!(!reloads.is_empty() && reloads.len() <= 2, "{logs}");
+    assert!(reloads[0].contains("kept=1 started=2 stopped=2"), "{logs}");
+}
+
 /// Three replicas with the same config and --shard.count 3: each evaluates
 /// only its share, and together they evaluate every check exactly once.
 #[tokio::test(flavor = "multi_thread")]
