@@ -41,7 +41,12 @@ fn main() {
     let scanner = Scanner::new(compile_rules(&[], &[]).unwrap(), vec![], vec![], 1 << 20).unwrap();
     for run in 1..=3 {
         let t = Instant::now();
-        let (findings, stats) = scanner.scan_tree(dir.path()).unwrap();
+        let (findings, stats) = scanner
+            .scan_tree(
+                dir.path(),
+                &prodready_exporter::checks::blocking::Cancel::never(),
+            )
+            .unwrap();
         let secs = t.elapsed().as_secs_f64();
         let scanned = stats.files.load(std::sync::atomic::Ordering::Relaxed);
         let bytes = stats.bytes.load(std::sync::atomic::Ordering::Relaxed);

@@ -5,6 +5,7 @@
 
 pub mod alertmanager;
 pub mod api;
+pub mod blocking;
 pub mod command;
 pub mod deployment;
 pub mod http;

@@ -725,3 +725,39 @@ fn documentation_falls_back_to_the_last_git_commit() {
         "RUNBOOK.md last reviewed 2023-01-01 (last git commit)",
     );
 }
+
+/// A scan that times out stops: the blocking walk sees that nobody waits any
+/// more and quits at its next file, so a gate run with a short timeout ends
+/// long before the full scan would have.
+#[test]
+fn a_timed_out_scan_stops_instead_of_running_on() {
+    let tree = tempfile::tempdir().unwrap();
+    let body = "password = \"x\"\napi_key = get()\ntoken = 1\n".repeat(40);
+    for d in 0..40 {
+        for f in 0..200 {
+            write(tree.path(), &format!("d{d}/f{f}.py"), &body);
+        }
+    }
+    let config = |timeout: &str| {
+        format!(
+            "checks:\n  - {{ name: scan, kind: hardcoded_secrets, timeout: {timeout}, params: {{ dir: \"{}\" }} }}\n",
+            tree.path().display()
+        )
+    };
+    let full = run_checks(&config("50s"), &[]);
+    let full_seconds = full.get("scan").doc["evidence"]["scan_seconds"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        full_seconds > 0.5,
+        "the tree scans too fast to tell: {full_seconds}s"
+    );
+    let started = std::time::Instant::now();
+    let cut = run_checks(&config("100ms"), &[]);
+    let wall = started.elapsed().as_secs_f64();
+    cut.expect_states(&[("scan", "error", "timed out after 100ms")]);
+    assert!(
+        wall < full_seconds / 2.0,
+        "the gate took {wall:.2}s with a 100ms timeout; the full scan takes {full_seconds:.2}s"
+    );
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+use crate::checks::blocking::{run_blocking, Cancel};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -111,12 +112,19 @@ struct NewestBackup {
 fn newest_backup(
     dir: &Path,
     pattern: &glob::Pattern,
+    cancel: &Cancel,
 ) -> Result<(Option<NewestBackup>, usize), String> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
     let mut newest: Option<NewestBackup> = None;
     let mut matched = 0;
     for entry in entries {
+        if cancel.is_cancelled() {
+            return Err(format!(
+                "listing {} was stopped: nobody waits for it any more",
+                dir.display()
+            ));
+        }
         let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
@@ -154,11 +162,10 @@ impl Check for BackupFreshness {
             ));
             let dir = self.dir.clone();
             let pattern = self.pattern.clone();
-            let listed = tokio::task::spawn_blocking(move || newest_backup(&dir, &pattern)).await;
+            let listed = run_blocking(move |cancel| newest_backup(&dir, &pattern, cancel)).await;
             let (newest, matched) = match listed {
                 Ok(Ok(found)) => found,
-                Ok(Err(reason)) => return Outcome::error(reason),
-                Err(e) => return Outcome::error(format!("listing the directory failed: {e}")),
+                Ok(Err(reason)) | Err(reason) => return Outcome::error(reason),
             };
             let max_age = self.max_age.as_secs_f64();
             let Some(newest) = newest else {

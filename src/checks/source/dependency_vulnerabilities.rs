@@ -14,6 +14,7 @@ use serde_json::json;
 use super::dependencies::advisories::{AdvisoryDb, Severity};
 use super::dependencies::lockfiles::{ecosystem_of, parse_lockfile};
 use super::resolve_path;
+use crate::checks::blocking::{run_blocking, Cancel};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     State, TargetNeed,
@@ -33,7 +34,7 @@ pub const KIND: KindInfo = KindInfo {
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `poetry.lock`, `requirements.txt` (pinned `==` lines), `go.sum`, `Gemfile.lock`, `mix.lock`.
 - **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db`, and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI, names normalized), RubyGems. Severity from `database_specific.severity`, else the CVSS v3 base score computed from the vector (RustSec `cvss`).
-- **Passes** when every severity count is within `max` (0 for every severity not listed, `unknown` included) and the database is fresh. Observed value: vulnerable packages. Nothing is downloaded.
+- **Passes** when every severity count is within `max` (0 for every severity not listed, `unknown` included) and the database is fresh. Observed value: vulnerable packages. Nothing is downloaded. The database is read once per process and again only when one of its files changes, is added or is removed (checks sharing a directory share one copy); a load or scan past the timeout stops at its next file.
 - **Fails** over a limit, listing `name@version (advisory ids, severity)`.
 - **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), or the newest advisory file is older than `max_db_age`.
 - **Errors** when no lockfile is found, the lockfiles list no package, the database holds no advisory for a lockfile's ecosystem (an npm-only database says nothing about `Cargo.lock`), a lockfile or advisory cannot be parsed, or the database directory is missing."#,
@@ -144,7 +145,7 @@ struct Vulnerable {
     severity: Severity,
 }
 
-fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
+fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, String> {
     let lockfiles = if this.lockfiles.is_empty() {
         find_lockfiles(&this.root, this.max_depth)?
     } else {
@@ -161,7 +162,7 @@ fn scan(this: &DependencyVulnerabilities) -> Result<Outcome, String> {
                 .join(", ")
         ));
     }
-    let db = AdvisoryDb::load(&this.advisory_db)?;
+    let db = AdvisoryDb::load_cached(&this.advisory_db, cancel)?;
     let mut vulnerable = Vec::new();
     let mut undecided: Vec<String> = Vec::new();
     let mut uncovered: Vec<String> = Vec::new();
@@ -333,10 +334,9 @@ impl Check for DependencyVulnerabilities {
                 max_db_age: self.max_db_age,
                 max_depth: self.max_depth,
             };
-            match tokio::task::spawn_blocking(move || scan(&this)).await {
+            match run_blocking(move |cancel| scan(&this, cancel)).await {
                 Ok(Ok(o)) => o,
-                Ok(Err(e)) => Outcome::error(e),
-                Err(e) => Outcome::error(format!("the scan failed: {e}")),
+                Ok(Err(e)) | Err(e) => Outcome::error(e),
             }
         })
     }

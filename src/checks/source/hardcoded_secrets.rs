@@ -11,6 +11,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::checks::blocking::run_blocking;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     State, TargetNeed,
@@ -195,11 +196,10 @@ impl Check for HardcodedSecrets {
             let scanner = self.scanner.clone();
             let root = self.root.clone();
             let started = std::time::Instant::now();
-            let scanned = tokio::task::spawn_blocking(move || scanner.scan_tree(&root)).await;
+            let scanned = run_blocking(move |cancel| scanner.scan_tree(&root, cancel)).await;
             let (findings, stats) = match scanned {
                 Ok(Ok(r)) => r,
-                Ok(Err(e)) => return Outcome::error(e),
-                Err(e) => return Outcome::error(format!("the scan failed: {e}")),
+                Ok(Err(e)) | Err(e) => return Outcome::error(e),
             };
             let total = findings.len();
             let findings: Vec<Finding> = findings

@@ -3,15 +3,55 @@
 //! (`crates/<name>/RUSTSEC-*.md` with a TOML front block). Loading reads
 //! only local files; malformed advisories are reported, not skipped silently.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use serde_json::Value;
 
 use super::lockfiles::Package;
 use super::versions::{compare, cvss3_base_score, Ecosystem};
+use crate::checks::blocking::Cancel;
 use crate::checks::source::{mtime, read_text};
+
+/// The advisory files of a directory with their modification times and
+/// sizes: when this is unchanged, so is the database.
+type FilesVersion = Vec<(PathBuf, Option<SystemTime>, u64)>;
+
+/// Databases already loaded, by directory. Shared by every check (and kept
+/// across reloads): a database is read once, and again only when one of its
+/// files changes, is added or is removed, never on every run.
+static LOADED: Mutex<BTreeMap<PathBuf, (FilesVersion, Arc<AdvisoryDb>)>> =
+    Mutex::new(BTreeMap::new());
+
+fn is_advisory_file(name: &str) -> bool {
+    name.ends_with(".json")
+        || name.ends_with(".zip")
+        || (name.starts_with("RUSTSEC-") && name.ends_with(".md"))
+}
+
+fn files_version(dir: &Path) -> FilesVersion {
+    let mut version: FilesVersion = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| e.file_name().to_str().is_some_and(is_advisory_file))
+        .map(|e| {
+            let meta = e.metadata().ok();
+            (
+                e.path().to_owned(),
+                meta.as_ref().and_then(|m| m.modified().ok()),
+                meta.map_or(0, |m| m.len()),
+            )
+        })
+        .collect();
+    version.sort();
+    version
+}
 
 /// Severity buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -350,8 +390,29 @@ impl AdvisoryDb {
         Ok(())
     }
 
-    /// Loads every advisory under `dir` (recursively).
-    pub fn load(dir: &Path) -> Result<AdvisoryDb, String> {
+    /// The database under `dir`, loaded once and reloaded only when its
+    /// files change (see `LOADED`).
+    pub fn load_cached(dir: &Path, cancel: &Cancel) -> Result<Arc<AdvisoryDb>, String> {
+        let version = files_version(dir);
+        let cached = LOADED
+            .lock()
+            .ok()
+            .and_then(|loaded| loaded.get(dir).cloned())
+            .filter(|(v, _)| *v == version)
+            .map(|(_, db)| db);
+        if let Some(db) = cached {
+            return Ok(db);
+        }
+        let db = Arc::new(Self::load(dir, cancel)?);
+        if let Ok(mut loaded) = LOADED.lock() {
+            loaded.insert(dir.to_owned(), (version, db.clone()));
+        }
+        Ok(db)
+    }
+
+    /// Loads every advisory under `dir` (recursively); stops with an error
+    /// when `cancel` says nobody waits any more.
+    pub fn load(dir: &Path, cancel: &Cancel) -> Result<AdvisoryDb, String> {
         if !dir.is_dir() {
             return Err(format!(
                 "advisory directory {} does not exist or is not a directory",
@@ -367,6 +428,12 @@ impl AdvisoryDb {
             .follow_links(false)
             .build();
         for entry in walker {
+            if cancel.is_cancelled() {
+                return Err(format!(
+                    "loading {} was stopped: nobody waits for it any more",
+                    dir.display()
+                ));
+            }
             let entry = entry.map_err(|e| format!("walking {}: {e}", dir.display()))?;
             let path = entry.path();
             if !entry.file_type().is_some_and(|t| t.is_file()) {
@@ -434,6 +501,30 @@ impl AdvisoryDb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database is read once and again only when its files change.
+    #[test]
+    fn databases_are_loaded_once_and_again_on_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories/osv/npm");
+        let first = std::fs::read_dir(&fixtures)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "json"))
+            .unwrap();
+        let copy = dir.path().join("a.json");
+        std::fs::copy(&first, &copy).unwrap();
+        let cancel = Cancel::never();
+        let a = AdvisoryDb::load_cached(dir.path(), &cancel).unwrap();
+        let b = AdvisoryDb::load_cached(dir.path(), &cancel).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "loaded twice without a change");
+        // A new file is a change.
+        std::fs::copy(&first, dir.path().join("b.json")).unwrap();
+        let c = AdvisoryDb::load_cached(dir.path(), &cancel).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(c.files, 2);
+    }
 
     fn ev(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

@@ -247,7 +247,12 @@ impl Scanner {
     }
 
     /// Walks `root` in parallel; returns findings (sorted) and counters.
-    pub fn scan_tree(&self, root: &Path) -> Result<(Vec<Finding>, ScanStats), String> {
+    /// Stops early, with an error, once `cancel` says nobody waits any more.
+    pub fn scan_tree(
+        &self,
+        root: &Path,
+        cancel: &crate::checks::blocking::Cancel,
+    ) -> Result<(Vec<Finding>, ScanStats), String> {
         let meta =
             std::fs::metadata(root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
         if !meta.is_dir() {
@@ -278,6 +283,9 @@ impl Scanner {
             let findings = &findings;
             let stats = &stats;
             Box::new(move |entry| {
+                if cancel.is_cancelled() {
+                    return ignore::WalkState::Quit;
+                }
                 let Ok(entry) = entry else {
                     stats.errors.fetch_add(1, Ordering::Relaxed);
                     return ignore::WalkState::Continue;
@@ -326,6 +334,12 @@ impl Scanner {
                 ignore::WalkState::Continue
             })
         });
+        if cancel.is_cancelled() {
+            return Err(
+                "the scan was stopped: nobody waits for it any more (timeout or cancellation)"
+                    .into(),
+            );
+        }
         let mut findings = findings.into_inner().unwrap_or_default();
         findings.sort();
         Ok((findings, stats))
