@@ -2,6 +2,7 @@
 //! to the store. Reload swaps the plan atomically; a bad config never replaces
 //! a running one. Nothing here renders output.
 
+pub mod inflight;
 pub mod kinds;
 pub mod plan;
 pub mod run_once;
@@ -22,6 +23,7 @@ use crate::checks::{Context, Outcome, State};
 use crate::clock::unix_seconds;
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
+pub use inflight::InFlight;
 pub use plan::{load_plan, load_plan_reusing, Plan, PlannedCheck, Shard};
 pub use run_once::{run_once, run_phase, ItemResult, Order};
 pub use store::{CheckMeta, CheckRecord, Store};
@@ -116,7 +118,12 @@ fn current(cell: &PlanCell) -> Arc<Plan> {
 }
 
 /// Evaluates one check forever on its interval (with +-5% jitter).
-async fn run_forever(planned: Arc<PlannedCheck>, cell: PlanCell, store: Arc<Store>) {
+async fn run_forever(
+    planned: Arc<PlannedCheck>,
+    cell: PlanCell,
+    store: Arc<Store>,
+    inflight: Arc<InFlight>,
+) {
     let spec = &planned.spec;
     // Spread the first round a little so checks do not all start at once.
     let first_spread = spec.interval.min(Duration::from_secs(10)).mul_f64(0.1);
@@ -126,9 +133,7 @@ async fn run_forever(planned: Arc<PlannedCheck>, cell: PlanCell, store: Arc<Stor
         round += 1;
         let started = tokio::time::Instant::now();
         let plan = current(&cell);
-        // Boxed so that an idle check's task stays small: the evaluation's
-        // state is allocated only while it runs.
-        let evaluation = Box::pin(evaluate(&planned, &plan.semaphore, &plan.redactor)).await;
+        let evaluation = inflight.evaluate(&planned, &plan).await;
         drop(plan);
         let state = evaluation.outcome.state;
         debug!(check = %spec.name, state = %state, duration_ms = evaluation.duration.as_millis() as u64, "Check evaluated.");
@@ -175,6 +180,8 @@ pub struct Applied {
 #[derive(Debug, Default)]
 pub struct Scheduler {
     tasks: Mutex<HashMap<String, Running>>,
+    /// Shared with `/probe`, so that a check never runs twice at once.
+    pub inflight: Arc<InFlight>,
 }
 
 impl Scheduler {
@@ -195,8 +202,12 @@ impl Scheduler {
                 other => {
                     applied.stopped += usize::from(other.is_some());
                     applied.started += 1;
-                    let handle =
-                        tokio::spawn(run_forever(planned.clone(), cell.clone(), store.clone()));
+                    let handle = tokio::spawn(run_forever(
+                        planned.clone(),
+                        cell.clone(),
+                        store.clone(),
+                        self.inflight.clone(),
+                    ));
                     tasks.insert(
                         name.clone(),
                         Running {
@@ -393,11 +404,32 @@ impl Engine {
         }
     }
 
-    /// Evaluates one configured check now, outside the schedule.
-    pub async fn probe(&self, name: &str) -> Option<(CheckMeta, Evaluation)> {
+    /// Evaluates one configured check now, outside the schedule, or shares
+    /// its evaluation already running. Past `deadline` (the scrape timeout)
+    /// the answer is an error.
+    pub async fn probe(
+        &self,
+        name: &str,
+        deadline: Option<Duration>,
+    ) -> Option<(CheckMeta, Evaluation)> {
         let plan = self.plan();
         let planned = plan.check(name)?.clone();
-        let evaluation = evaluate(&planned, &plan.semaphore, &plan.redactor).await;
+        let shared = self.scheduler.inflight.evaluate(&planned, &plan);
+        let evaluation = match deadline {
+            None => shared.await,
+            Some(limit) => match tokio::time::timeout(limit, shared).await {
+                Ok(evaluation) => evaluation,
+                Err(_) => Evaluation {
+                    outcome: Outcome::error(format!(
+                        "timed out after {} (the scrape timeout)",
+                        format_duration(limit)
+                    )),
+                    duration: limit,
+                    finished: SystemTime::now(),
+                    trace: Vec::new(),
+                },
+            },
+        };
         Some((CheckMeta::from_planned(&planned), evaluation))
     }
 }

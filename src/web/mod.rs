@@ -183,7 +183,7 @@ async fn probe(
             "missing parameter check; use /probe?check=NAME[&debug=true]\n",
         );
     };
-    let Some((meta, evaluation)) = engine.probe(&name).await else {
+    let Some((meta, evaluation)) = engine.probe(&name, scrape_deadline(&headers)).await else {
         return text(
             StatusCode::NOT_FOUND,
             "no configured check by that name; see /api/v1/checks\n",
@@ -216,6 +216,28 @@ async fn probe(
         render_probe(&meta, &evaluation, format),
     )
         .into_response()
+}
+
+/// How long a `/probe` may take: Prometheus' scrape timeout (its
+/// `X-Prometheus-Scrape-Timeout-Seconds` header) less half a second for the
+/// answer to travel, as blackbox_exporter does. No header: the check's own
+/// timeout.
+fn scrape_deadline(headers: &HeaderMap) -> Option<std::time::Duration> {
+    const OFFSET: f64 = 0.5;
+    let seconds: f64 = headers
+        .get("x-prometheus-scrape-timeout-seconds")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s > 0.0)?;
+    let usable = if seconds > 2.0 * OFFSET {
+        seconds - OFFSET
+    } else {
+        seconds
+    };
+    Some(std::time::Duration::from_secs_f64(usable.min(86_400.0)))
 }
 
 async fn healthy() -> Response {

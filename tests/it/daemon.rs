@@ -391,6 +391,84 @@ async fn probes_beyond_the_limit_get_429() {
     assert!(body.contains("prodready_check_state"));
 }
 
+/// A check never runs twice at once: concurrent /probe requests share one
+/// evaluation; and a probe honours Prometheus' scrape timeout header.
+#[tokio::test(flavor = "multi_thread")]
+async fn probes_share_one_evaluation_and_honour_the_scrape_timeout() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let app = TestApp::start(axum::Router::new().route(
+        "/slow",
+        get({
+            let hits = hits.clone();
+            move || async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let hanging = HangingServer::start().await;
+    let exporter = Exporter::start(&format!(
+        "global: {{ timeout: 20s, interval: 1h }}\nchecks:\n  - {{ name: slow, kind: http, params: {{ url: \"{}\" }} }}\n  - {{ name: hung, kind: http, params: {{ url: \"http://{}/\" }} }}\n",
+        app.url("/slow"),
+        hanging.addr
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while hits.load(Ordering::SeqCst) == 0
+        || exporter
+            .get("/api/v1/checks?check=slow")
+            .await
+            .1
+            .contains("\"state\":\"unknown\"")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = hits.load(Ordering::SeqCst);
+    let mut probes = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let url = exporter.url("/probe?check=slow");
+        probes.spawn(async move { crate::support::get(&url).await });
+    }
+    while let Some(done) = probes.join_next().await {
+        let (status, body) = done.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains("prodready_check_success{check=\"slow\",category=\"operations\",severity=\"warning\"} 1"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst) - before,
+        1,
+        "three probes evaluated the check more than once"
+    );
+
+    // A 2 s scrape timeout cuts the probe of a hanging check at 1.5 s, long
+    // before the check's own 20 s timeout.
+    let started = std::time::Instant::now();
+    let r = crate::support::client()
+        .get(exporter.url("/probe?check=hung&debug=true"))
+        .header("X-Prometheus-Scrape-Timeout-Seconds", "2")
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    let took = started.elapsed();
+    assert!(body.contains("State: error"), "{body}");
+    assert!(
+        body.contains("timed out after 1s500ms (the scrape timeout)"),
+        "{body}"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
 /// Reloading an unchanged config restarts nothing: the checks keep their
 /// schedule and results (a restarted check would run again at once).
 #[tokio::test(flavor = "multi_thread")]
