@@ -64,3 +64,18 @@ pub async fn api_json(
     }
     Ok(doc)
 }
+
+/// The list at `pointer` (`/data/groups`) of an API answer from `path`. A
+/// missing field or one of another type is an error naming it: an answer of
+/// the wrong shape (a proxy, another API) is not an empty list.
+pub fn list_at<'a>(doc: &'a Value, path: &str, pointer: &str) -> Result<&'a [Value], Outcome> {
+    doc.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .ok_or_else(|| {
+            Outcome::error(format!(
+                "{path} answered without a `{}` list; is the target the right API?",
+                pointer.trim_start_matches('/').replace('/', ".")
+            ))
+        })
+}

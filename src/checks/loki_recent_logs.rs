@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::api::api_json;
+use super::api::{api_json, list_at};
 use super::http::http_target;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
@@ -101,11 +101,10 @@ impl Check for LokiRecentLogs {
                     "the answer is not a streams result; use a log query, not a metric query",
                 );
             }
-            let streams = doc
-                .pointer("/data/result")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let streams = match list_at(&doc, "/loki/api/v1/query_range", "/data/result") {
+                Ok(streams) => streams,
+                Err(outcome) => return outcome,
+            };
             let lines: u64 = streams
                 .iter()
                 .map(|s| {

@@ -10,6 +10,7 @@ mod core_kinds;
 mod daemon;
 mod deployment_kinds;
 mod docs;
+mod fault_matrix;
 mod http_kinds;
 mod metrics_lint;
 mod mysql_kinds;

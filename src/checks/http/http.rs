@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{fetch, StatusMatcher};
+use super::{fetch, Fetched, StatusMatcher};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -42,12 +42,12 @@ pub const KIND: KindInfo = KindInfo {
 | `required_headers` | `[]` | response header names that must be present |
 | `max_latency` | none | time for headers and body |
 | `follow_redirects` | `true` | same host only, at most 10 hops |
-| `max_body_size` | `1MiB` | bytes of body read; the rest is ignored |
+| `max_body_size` | `1MiB` | bytes of body read; a body condition the read part cannot settle (no match in it for `body_regex`, none of the forbidden pattern for `body_not_regex`) is an `error` |
 
 - **Reads:** the response status, headers and up to `max_body_size` of body.
 - **Passes** when every configured condition holds. Observed value: latency in seconds; threshold: `max_latency`.
 - **Fails** on an unexpected status, a body (not) matching, a missing header, latency over the limit, a redirect to another host (not followed) or more than 10 redirects; the message lists every problem.
-- **Errors** when the request cannot be made (connection refused, DNS, TLS, reset, body unreadable) or times out."#,
+- **Errors** when the request cannot be made (connection refused, DNS, TLS, reset, body unreadable) or times out, and when the body is larger than `max_body_size` and a body condition cannot be settled on the part read."#,
 };
 
 /// Most redirects followed before giving up.
@@ -273,7 +273,7 @@ impl HttpCheck {
             url = next;
         };
         let latency = started.elapsed();
-        self.judge(&url, answer.status, &answer.headers, &answer.body, latency)
+        self.judge(&url, &answer, latency)
             .observed(latency.as_secs_f64())
             .threshold_opt(self.max_latency.map(|d| d.as_secs_f64()))
             .evidence("url", url.as_str())
@@ -284,15 +284,11 @@ impl HttpCheck {
             .evidence("redirects", hops)
     }
 
-    fn judge(
-        &self,
-        url: &reqwest::Url,
-        status: u16,
-        headers: &HeaderMap,
-        body: &[u8],
-        latency: Duration,
-    ) -> Outcome {
+    fn judge(&self, url: &reqwest::Url, answer: &Fetched, latency: Duration) -> Outcome {
+        let (status, headers, body) = (answer.status, &answer.headers, &answer.body);
         let mut problems = Vec::new();
+        // What the read part of a cut-off body cannot tell.
+        let mut unverified = Vec::new();
         if !self.expected_status.iter().any(|m| m.matches(status)) {
             let expected: Vec<String> =
                 self.expected_status.iter().map(|m| m.to_string()).collect();
@@ -304,12 +300,18 @@ impl HttpCheck {
         let text = String::from_utf8_lossy(body);
         if let Some(re) = &self.body_regex {
             if !re.is_match(&text) {
-                problems.push(format!("body does not match /{}/", re.as_str()));
+                if answer.truncated {
+                    unverified.push(format!("/{}/ is not in the part read", re.as_str()));
+                } else {
+                    problems.push(format!("body does not match /{}/", re.as_str()));
+                }
             }
         }
         if let Some(re) = &self.body_not_regex {
             if re.is_match(&text) {
                 problems.push(format!("body matches forbidden /{}/", re.as_str()));
+            } else if answer.truncated {
+                unverified.push(format!("forbidden /{}/ may be in the rest", re.as_str()));
             }
         }
         let missing: Vec<&str> = self
@@ -330,13 +332,19 @@ impl HttpCheck {
                 ));
             }
         }
-        if problems.is_empty() {
+        if !problems.is_empty() {
+            Outcome::fail(format!("{url}: {}", problems.join("; ")))
+        } else if !unverified.is_empty() {
+            Outcome::error(format!(
+                "{url}: the body is larger than max_body_size ({} bytes), so it cannot be judged: {}; raise max_body_size",
+                self.max_body_size,
+                unverified.join("; ")
+            ))
+        } else {
             Outcome::pass(format!(
                 "{url} answered {status} in {}ms",
                 latency.as_millis()
             ))
-        } else {
-            Outcome::fail(format!("{url}: {}", problems.join("; ")))
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::checks::{
 use crate::targets::HttpTarget;
 
 use super::{one, NEED};
-use crate::checks::api::api_json;
+use crate::checks::api::{api_json, list_at};
 
 pub const KIND: KindInfo = KindInfo {
     name: "prometheus_rules",
@@ -81,16 +81,12 @@ impl Check for Rules {
                         &[("type", "alert".to_owned())],
                     )
                     .await?;
-                    let groups = doc
-                        .pointer("/data/groups")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
+                    let groups = list_at(&doc, "/api/v1/rules", "/data/groups")?;
                     let mut rules = 0usize;
                     let mut unhealthy = Vec::new();
                     let mut no_runbook = Vec::new();
                     let mut runbooks: Vec<String> = Vec::new();
-                    for g in &groups {
+                    for g in groups {
                         for r in g
                             .get("rules")
                             .and_then(Value::as_array)
@@ -180,10 +176,9 @@ impl Check for Rules {
                     let mut alertmanagers = 0;
                     if self.params.require_alertmanager {
                         let am = api_json(ctx, &self.target, "/api/v1/alertmanagers", &[]).await?;
-                        alertmanagers = am
-                            .pointer("/data/activeAlertmanagers")
-                            .and_then(Value::as_array)
-                            .map_or(0, Vec::len);
+                        alertmanagers =
+                            list_at(&am, "/api/v1/alertmanagers", "/data/activeAlertmanagers")?
+                                .len();
                         if alertmanagers == 0 {
                             problems.push(
                                 "Prometheus has no active Alertmanager: alerts go nowhere"

@@ -12,7 +12,7 @@ use crate::checks::{
 use crate::targets::HttpTarget;
 
 use super::{one, NEED};
-use crate::checks::api::api_json;
+use crate::checks::api::{api_json, list_at};
 
 pub const KIND: KindInfo = KindInfo {
     name: "prometheus_targets",
@@ -82,11 +82,7 @@ impl Check for Targets {
                         &[("state", "active".to_owned())],
                     )
                     .await?;
-                    let active = doc
-                        .pointer("/data/activeTargets")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
+                    let active = list_at(&doc, "/api/v1/targets", "/data/activeTargets")?;
                     let mut problems = Vec::new();
                     let mut worst = 1.0f64;
                     let mut down_list = Vec::new();

@@ -251,6 +251,31 @@ impl Postgres {
     }
 
     /// Stops the server now.
+    /// Kills the server with SIGKILL (postmaster and backends), as a crash
+    /// or an OOM kill would; `restart` brings it back on the same port.
+    pub fn kill9(&self) {
+        let pid_file = Path::new(&self.data_dir()).join("postmaster.pid");
+        let pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_owned))
+            .unwrap();
+        let _ = Command::new("pkill").args(["-KILL", "-P", &pid]).status();
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL still answers after SIGKILL"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the server again after `kill9` (crash recovery runs first).
+    pub fn restart(&self) {
+        self.pg_ctl_start();
+    }
+
     pub fn stop(&self) {
         let data = self.data_dir();
         let _ = self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
