@@ -768,7 +768,11 @@ checks:
         .await
         .unwrap();
     server.abort();
-    assert_state(by(&r, "endless"), "error", "larger than max_body_size (2097152 bytes)");
+    assert_state(
+        by(&r, "endless"),
+        "error",
+        "larger than max_body_size (2097152 bytes)",
+    );
     assert_eq!(by(&r, "endless").doc["evidence"]["body_truncated"], true);
     assert_eq!(
         by(&r, "endless").doc["evidence"]["body_bytes_read"],
