@@ -38,3 +38,29 @@ cargo clippy --all-targets --locked -- -D warnings
 # Four tests at a time: each starts real servers, and the machine has 2 cores.
 # Benches are compiled by clippy above but not run: they measure, they do not test.
 cargo test --lib --bins --tests --locked -- --test-threads=4
+
+# Fuzzing (cargo-fuzz / libFuzzer, nightly): each target for FUZZ_SECONDS,
+# seeded with the bundled configs. No sanitizer: the crate forbids `unsafe`,
+# so what is looked for is panics, and the build is minutes shorter. A crash
+# is saved under fuzz/artifacts/ and fails the run. FUZZ_SECONDS=0 skips it.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  mkdir -p fuzz/corpus/config_files
+  cp config.yaml examples/*.yaml fuzz/corpus/config_files/
+  (
+    cd fuzz
+    for target in config_files lockfiles yaml; do
+      log="target/fuzz-$target.log"
+      mkdir -p target
+      if ! cargo +nightly fuzz run --sanitizer none "$target" -- \
+          -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 >"$log" 2>&1; then
+        tail -40 "$log" >&2
+        echo "fuzz target $target failed (crash inputs, if any, are in fuzz/artifacts/$target/)" >&2
+        exit 1
+      fi
+      echo "fuzz $target: $(grep -E '^Done' "$log" | tail -1)"
+    done
+  )
+fi

@@ -48,20 +48,27 @@ pub fn parse_lockfile(path: &Path) -> Result<(Ecosystem, Vec<Package>), String> 
     let eco = ecosystem_of(path)
         .ok_or_else(|| format!("{}: not a known lockfile name", path.display()))?;
     let text = read_text(path, MAX_LOCKFILE)?;
-    let err = |e: String| format!("{}: {e}", path.display());
+    let packages =
+        parse_lockfile_text(name, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((eco, packages))
+}
+
+/// Parses a lockfile's text by its file name (`Cargo.lock`, `yarn.lock` ...),
+/// sorted and without duplicates.
+pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Vec<Package>, String> {
     let mut packages = match name {
-        "Cargo.lock" | "poetry.lock" => toml_packages(&text).map_err(err)?,
-        "package-lock.json" => package_lock(&text).map_err(err)?,
-        "yarn.lock" => yarn_lock(&text).map_err(err)?,
-        "requirements.txt" => requirements(&text),
-        "go.sum" => go_sum(&text).map_err(err)?,
-        "Gemfile.lock" => gemfile_lock(&text).map_err(err)?,
-        "mix.lock" => mix_lock(&text).map_err(err)?,
-        _ => return Err(format!("{}: not a known lockfile name", path.display())),
+        "Cargo.lock" | "poetry.lock" => toml_packages(text)?,
+        "package-lock.json" => package_lock(text)?,
+        "yarn.lock" => yarn_lock(text)?,
+        "requirements.txt" => requirements(text),
+        "go.sum" => go_sum(text)?,
+        "Gemfile.lock" => gemfile_lock(text)?,
+        "mix.lock" => mix_lock(text)?,
+        _ => return Err("not a known lockfile name".into()),
     };
     packages.sort();
     packages.dedup();
-    Ok((eco, packages))
+    Ok(packages)
 }
 
 /// `[[package]]` tables with `name` and `version` (Cargo.lock, poetry.lock).

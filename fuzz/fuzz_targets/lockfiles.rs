@@ -1,0 +1,20 @@
+//! Any text as each kind of lockfile, and any two version strings compared in
+//! each ecosystem: packages or an error, never a panic, and comparisons that
+//! agree with their reverse.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use prodready_exporter::checks::source::dependencies::lockfiles::{parse_lockfile_text, LOCKFILES};
+use prodready_exporter::checks::source::dependencies::versions::compare;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let (name, eco) = LOCKFILES[usize::from(selector) % LOCKFILES.len()];
+    let _ = parse_lockfile_text(name, text);
+    if let Some((a, b)) = text.split_once('\n') {
+        let forward = compare(eco, a, b);
+        let backward = compare(eco, b, a);
+        assert_eq!(forward.map(|o| o.reverse()), backward, "{a:?} vs {b:?}");
+    }
+});
