@@ -26,6 +26,9 @@ pub struct HttpTarget {
     /// Configured headers; kept apart from the client so that anonymous
     /// requests (authentication checks) can leave credentials out.
     headers: HeaderMap,
+    /// The target's own TLS settings (`tls.ca_file`, `insecure_skip_verify`),
+    /// to build a second client from.
+    tls: Option<rustls::ClientConfig>,
 }
 
 impl HttpTarget {
@@ -154,6 +157,7 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
         headers.insert(name, value);
     }
     let mut builder = client_builder();
+    let mut tls_config = None;
     if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify {
         let mut extra = Vec::new();
         if let Some(ca_file) = &spec.tls.ca_file {
@@ -178,6 +182,7 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
         }
         let tls = client_tls_config(&extra, spec.tls.insecure_skip_verify)
             .map_err(|e| ("tls".to_owned(), e))?;
+        tls_config = Some(tls.clone());
         builder = builder.tls_backend_preconfigured(tls);
     }
     let client = builder
@@ -191,6 +196,7 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
         bearer_token: spec.bearer_token.clone(),
         ca_file: spec.tls.ca_file.clone(),
         headers,
+        tls: tls_config,
     })
 }
 
@@ -205,6 +211,30 @@ impl HttpTarget {
             bearer_token: None,
             ca_file: None,
             headers: HeaderMap::new(),
+            tls: None,
         }
+    }
+
+    /// The same target with a client that keeps no idle connection: every
+    /// request opens its own TCP connection (and TLS handshake), as
+    /// blackbox_exporter's probes do. Same origin, credentials and TLS trust.
+    pub fn with_fresh_connections(&self) -> Result<HttpTarget, String> {
+        let mut builder = client_builder().pool_max_idle_per_host(0);
+        if let Some(tls) = &self.tls {
+            builder = builder.tls_backend_preconfigured(tls.clone());
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+        Ok(HttpTarget {
+            client,
+            base_url: self.base_url.clone(),
+            display_url: self.display_url.clone(),
+            basic_auth: self.basic_auth.clone(),
+            bearer_token: self.bearer_token.clone(),
+            ca_file: self.ca_file.clone(),
+            headers: self.headers.clone(),
+            tls: self.tls.clone(),
+        })
     }
 }

@@ -822,3 +822,60 @@ checks:
     }
     assert_state(by(&r, "insecure"), "pass", "answered 200");
 }
+
+/// `fresh_connection` opens a new connection per evaluation (like
+/// blackbox_exporter); by default the target's keep-alive connection is
+/// reused.
+#[tokio::test(flavor = "multi_thread")]
+async fn fresh_connection_opens_a_connection_per_evaluation() {
+    use axum::serve::ListenerExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counted = {
+        let connections = connections.clone();
+        listener.tap_io(move |_| {
+            connections.fetch_add(1, Ordering::SeqCst);
+        })
+    };
+    let server = tokio::spawn(async move {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let _ = axum::serve(counted, app).await;
+    });
+    let exporter = crate::support::Exporter::start(&format!(
+        "global: {{ interval: 1h }}\ntargets:\n  app: {{ http: {{ url: \"http://{addr}/\" }} }}\nchecks:\n  - {{ name: pooled, kind: http, target: app }}\n  - {{ name: fresh, kind: http, target: app, params: {{ fresh_connection: true }} }}\n"
+    ));
+    exporter
+        .wait_ready(std::time::Duration::from_secs(10))
+        .await;
+    let opened = |check: &'static str| {
+        let exporter = &exporter;
+        let connections = connections.clone();
+        async move {
+            let before = connections.load(Ordering::SeqCst);
+            for _ in 0..3 {
+                let (status, body) = exporter.get(&format!("/probe?check={check}")).await;
+                assert_eq!(status, 200);
+                assert!(
+                    body.contains(&format!(
+                        "prodready_check_success{{check=\"{check}\",category=\"operations\",severity=\"warning\"}} 1"
+                    )),
+                    "{body}"
+                );
+            }
+            connections.load(Ordering::SeqCst) - before
+        }
+    };
+    assert_eq!(
+        opened("pooled").await,
+        0,
+        "the pooled check opened new connections"
+    );
+    assert_eq!(
+        opened("fresh").await,
+        3,
+        "the fresh check reused a connection"
+    );
+    server.abort();
+}
