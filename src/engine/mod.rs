@@ -122,19 +122,31 @@ async fn run_forever(
     planned: Arc<PlannedCheck>,
     cell: PlanCell,
     store: Arc<Store>,
-    inflight: Arc<InFlight>,
+    shared: Arc<SchedulerShared>,
+    first_spread: Duration,
 ) {
     let spec = &planned.spec;
-    // Spread the first round a little so checks do not all start at once.
-    let first_spread = spec.interval.min(Duration::from_secs(10)).mul_f64(0.1);
-    tokio::time::sleep(first_spread.mul_f64(random_fraction(&spec.name, 0))).await;
+    // Spread the first round so checks do not all start at once.
+    let mut due = tokio::time::Instant::now()
+        + first_spread
+            .min(spec.interval)
+            .mul_f64(random_fraction(&spec.name, 0));
+    tokio::time::sleep_until(due).await;
     let mut round = 0u64;
     loop {
         round += 1;
         let started = tokio::time::Instant::now();
         let plan = current(&cell);
-        let evaluation = inflight.evaluate(&planned, &plan).await;
+        let evaluation = shared.inflight.evaluate(&planned, &plan).await;
         drop(plan);
+        // How late the evaluation began (after waiting for a concurrency
+        // slot) against its schedule.
+        let began = tokio::time::Instant::now()
+            .checked_sub(evaluation.duration)
+            .unwrap_or(started);
+        shared
+            .lateness
+            .observe(began.saturating_duration_since(due).as_secs_f64());
         let state = evaluation.outcome.state;
         debug!(check = %spec.name, state = %state, duration_ms = evaluation.duration.as_millis() as u64, "Check evaluated.");
         let previous = store.record(&spec.name, &evaluation);
@@ -147,7 +159,8 @@ async fn run_forever(
             }
         }
         let factor = 0.95 + 0.1 * random_fraction(&spec.name, round);
-        tokio::time::sleep_until(started + spec.interval.mul_f64(factor)).await;
+        due = started + spec.interval.mul_f64(factor);
+        tokio::time::sleep_until(due).await;
     }
 }
 
@@ -180,8 +193,38 @@ pub struct Applied {
 #[derive(Debug, Default)]
 pub struct Scheduler {
     tasks: Mutex<HashMap<String, Running>>,
+    pub shared: Arc<SchedulerShared>,
+}
+
+/// What every check task shares.
+#[derive(Debug)]
+pub struct SchedulerShared {
     /// Shared with `/probe`, so that a check never runs twice at once.
-    pub inflight: Arc<InFlight>,
+    pub inflight: InFlight,
+    /// How late evaluations begin against their schedule, in seconds.
+    pub lateness: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl Default for SchedulerShared {
+    fn default() -> Self {
+        SchedulerShared {
+            inflight: InFlight::default(),
+            lateness: prometheus_client::metrics::histogram::Histogram::new(
+                LATENESS_BUCKETS.iter().copied(),
+            ),
+        }
+    }
+}
+
+/// Bucket bounds of `prodready_scheduler_lateness_seconds`.
+const LATENESS_BUCKETS: [f64; 10] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0];
+
+/// How long the first round of `checks` checks is spread over: about a
+/// thousand first evaluations a second (at least 0.1 s, at most 60 s, and
+/// never more than a check's own interval), so a large config or a reload
+/// that starts many checks causes no thundering herd.
+pub fn first_round_spread(checks: usize) -> Duration {
+    Duration::from_secs_f64((checks as f64 / 1000.0).clamp(0.1, 60.0))
 }
 
 impl Scheduler {
@@ -190,6 +233,16 @@ impl Scheduler {
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         let mut old = std::mem::take(&mut *tasks);
         let mut applied = Applied::default();
+        let starting = plan
+            .checks
+            .iter()
+            .filter(|c| !c.spec.gate_only)
+            .filter(|c| {
+                old.get(&c.spec.name)
+                    .is_none_or(|r| !Arc::ptr_eq(&r.planned, c))
+            })
+            .count();
+        let spread = first_round_spread(starting);
         // Gate-only checks run in `check` runs, never on a schedule.
         for planned in plan.checks.iter().filter(|c| !c.spec.gate_only) {
             let name = &planned.spec.name;
@@ -206,7 +259,8 @@ impl Scheduler {
                         planned.clone(),
                         cell.clone(),
                         store.clone(),
-                        self.inflight.clone(),
+                        self.shared.clone(),
+                        spread,
                     ));
                     tasks.insert(
                         name.clone(),
@@ -302,6 +356,11 @@ impl Engine {
 
     pub fn plan(&self) -> Arc<Plan> {
         current(&self.plan)
+    }
+
+    /// The scheduler's lateness histogram (`/metrics`).
+    pub fn lateness(&self) -> &prometheus_client::metrics::histogram::Histogram {
+        &self.scheduler.shared.lateness
     }
 
     /// Starts evaluating the current plan.
@@ -414,7 +473,7 @@ impl Engine {
     ) -> Option<(CheckMeta, Evaluation)> {
         let plan = self.plan();
         let planned = plan.check(name)?.clone();
-        let shared = self.scheduler.inflight.evaluate(&planned, &plan);
+        let shared = self.scheduler.shared.inflight.evaluate(&planned, &plan);
         let evaluation = match deadline {
             None => shared.await,
             Some(limit) => match tokio::time::timeout(limit, shared).await {

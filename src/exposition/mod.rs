@@ -92,6 +92,7 @@ struct Snapshot {
 struct DaemonFacts {
     reload_successful: bool,
     reload_success_timestamp: f64,
+    lateness: prometheus_client::metrics::histogram::Histogram,
 }
 
 impl Collector for Snapshot {
@@ -271,6 +272,13 @@ impl Collector for Snapshot {
             MetricType::Gauge,
         )?;
         ConstGauge::new(daemon.reload_success_timestamp).encode(m)?;
+        let m = e.encode_descriptor(
+            "prodready_scheduler_lateness_seconds",
+            "How late scheduled evaluations began against their schedule (waiting for a concurrency slot included)",
+            None,
+            MetricType::Histogram,
+        )?;
+        daemon.lateness.encode(m)?;
 
         let mut m = e.encode_descriptor(
             "prodready_build_info",
@@ -385,6 +393,7 @@ pub fn render_metrics(engine: &Engine, format: Format) -> String {
             daemon: Some(DaemonFacts {
                 reload_successful: engine.reload_status.successful(),
                 reload_success_timestamp: engine.reload_status.success_timestamp(),
+                lateness: engine.lateness().clone(),
             }),
         },
         format,

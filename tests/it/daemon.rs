@@ -391,6 +391,31 @@ async fn probes_beyond_the_limit_get_429() {
     assert!(body.contains("prodready_check_state"));
 }
 
+/// With one concurrency slot and three one-second checks, evaluations wait
+/// for each other: the lateness histogram shows it; the first round is
+/// spread, not started at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn lateness_is_measured_against_the_schedule() {
+    let exporter = Exporter::start(
+        "global: { interval: 1h, concurrency: 1 }\nchecks:\n  - { name: a, kind: command, params: { argv: [sleep, \"1\"] } }\n  - { name: b, kind: command, params: { argv: [sleep, \"1\"] } }\n  - { name: c, kind: command, params: { argv: [sleep, \"1\"] } }\n",
+    );
+    exporter.wait_ready(Duration::from_secs(15)).await;
+    let m = exporter.metrics().await;
+    let count = sample(&m, "prodready_scheduler_lateness_seconds_count").unwrap();
+    let within_half_second = sample(
+        &m,
+        "prodready_scheduler_lateness_seconds_bucket{le=\"0.5\"}",
+    )
+    .unwrap();
+    assert_eq!(count, 3.0, "{m}");
+    // At most one evaluation began on time; the others queued for the slot.
+    assert!(within_half_second <= 1.0, "{m}");
+    assert!(
+        sample(&m, "prodready_scheduler_lateness_seconds_sum").unwrap() > 1.0,
+        "{m}"
+    );
+}
+
 /// A check never runs twice at once: concurrent /probe requests share one
 /// evaluation; and a probe honours Prometheus' scrape timeout header.
 #[tokio::test(flavor = "multi_thread")]

@@ -53,6 +53,10 @@ fn redacted() -> insta::Settings {
             "$1 [timestamp]",
         ),
         (
+            r"(prodready_scheduler_lateness_seconds_(bucket|sum|count)(\{[^}]*\})?) \S+",
+            "$1 [n]",
+        ),
+        (
             r#"prodready_build_info\{[^}]*\}"#,
             "prodready_build_info{[build]}",
         ),
