@@ -6,10 +6,18 @@
 #   3. the same wrk load (-c16, fixed duration) through each one's /probe;
 #      probes/s, share of successful probes, CPU ms per successful probe
 #      (utime+stime from /proc), peak RSS (VmHWM), and the ratios ours/blackbox;
-#   4. /metrics latency (wrk -c16 p50/p99) with 1,000 and 10,000 checks, 10% of
-#      them hanging on a listener that never answers, and idle RSS with
-#      0, 1,000 and 10,000 checks.
+#      `http` rows reuse the target's pooled connection; `http_fresh` rows set
+#      `fresh_connection: true` (a new connection and handshake per probe, as
+#      blackbox does): the like-for-like comparison;
+#   4. at 10,000 and 100,000 configured checks (60 s intervals, 10% of them
+#      hanging on a listener that never answers): time to listen and to
+#      ready (first full round), idle RSS and memory per check, /metrics
+#      p50/p99 under wrk -c16 (plain and gzip), the scheduler's lateness p99
+#      (from prodready_scheduler_lateness_seconds), the daemon's CPU per 1,000
+#      checks at rest, and the time of a reload of the unchanged config.
 # Figures are medians of RUNS runs. Usage: bench/compare.sh [SECONDS] [RUNS]
+# SCALES="0 10000 100000" chooses the check counts of part 4 (concurrency 2048:
+# 10% hanging checks at 10 s each need about 1,700 slots at 100,000 checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
@@ -88,6 +96,8 @@ targets:
 checks:
   - { name: web_http, kind: http, target: web_http }
   - { name: web_https, kind: http, target: web_https }
+  - { name: web_http_fresh, kind: http, target: web_http, params: { fresh_connection: true } }
+  - { name: web_https_fresh, kind: http, target: web_https, params: { fresh_connection: true } }
   - { name: web_tls, kind: tls_certificate, target: web_https, params: { min_days_left: 1 } }
 PRC
 "$OURS" --config.file="$tmp/prodready.yaml" --web.listen-address="127.0.0.1:$PR" --log.level=error 2>/dev/null & PR_PID=$!; pids+=($PR_PID)
@@ -109,12 +119,13 @@ run_load() {
 declare -A R
 # "tls": blackbox's HTTPS probe (a fresh TCP + TLS handshake each time)
 # against our tls_certificate check, which also handshakes every time.
-for proto in http https tls; do
+ROWS="http_fresh https_fresh http https tls"
+for proto in $ROWS; do
   for tool in blackbox ours; do
     for run in $(seq 1 "$RUNS"); do
       if [ $tool = blackbox ]; then
         port=$HTTP; scheme=http; module=http_2xx
-        if [ $proto != http ]; then port=$HTTPS; scheme=https; module=https_2xx; fi
+        case $proto in http|http_fresh) ;; *) port=$HTTPS; scheme=https; module=https_2xx ;; esac
         line=$(run_load "$BB_PID" "http://127.0.0.1:$BB/probe?module=$module&target=$scheme://127.0.0.1:$port/" 'probe_success 1')
       else
         line=$(run_load "$PR_PID" "http://127.0.0.1:$PR/probe?check=web_$proto" 'prodready_check_success%b{} 1')
@@ -137,27 +148,39 @@ print(s.getsockname()[1], flush=True)
 time.sleep(3600)' > "$tmp/hang.port" & pids+=($!)
 for _ in $(seq 1 50); do [ -s "$tmp/hang.port" ] && break; sleep 0.1; done
 HANG=$(cat "$tmp/hang.port")
-declare -A IDLE P50 P99 G50 G99
-for n in 0 1000 10000; do
+declare -A IDLE P50 P99 G50 G99 LISTEN READY LATE CPU RELOAD RELOADCPU
+SCALES=${SCALES:-"0 10000 100000"}
+# p99 of a Prometheus histogram: the smallest bucket bound holding 99%.
+hist_p99() {
+  awk -v name="$1" '
+    index($0, name "_bucket{le=\"") == 1 { split($0, a, "\""); le[++n] = a[2]; c[n] = $NF }
+    index($0, name "_count ") == 1 { total = $NF }
+    END { for (i = 1; i <= n; i++) if (total > 0 && c[i] >= 0.99 * total) { print le[i] "s"; exit } print "-" }'
+}
+for n in $SCALES; do
   {
-    echo "global: { interval: 5m, timeout: 10s, concurrency: 64 }"
+    echo "global: { interval: 60s, timeout: 10s, concurrency: 2048 }"
     echo "checks:"
     [ "$n" = 0 ] && echo "  []"
-    for i in $(seq 1 "$n"); do
-      if [ $((i % 10)) = 0 ]; then
-        echo "  - { name: hang_$i, kind: http, params: { url: \"http://127.0.0.1:$HANG/\" } }"
-      else
-        echo "  - { name: secret_$i, kind: env_secret, params: { variable: BENCH_SECRET_$i } }"
-      fi
-    done
+    awk -v n="$n" -v hang="$HANG" 'BEGIN { for (i = 1; i <= n; i++)
+      if (i % 10 == 0) printf "  - { name: hang_%d, kind: http, params: { url: \"http://127.0.0.1:%s/\" } }\n", i, hang
+      else printf "  - { name: secret_%d, kind: env_secret, params: { variable: BENCH_SECRET_%d } }\n", i, i }'
   } > "$tmp/scale-$n.yaml"
   port=$(free_port)
-  "$OURS" --config.file="$tmp/scale-$n.yaml" --web.listen-address="127.0.0.1:$port" --log.level=error 2>/dev/null & pid=$!; pids+=($pid)
-  wait_http "http://127.0.0.1:$port/-/healthy"
+  t0=$(date +%s.%N)
+  "$OURS" --config.file="$tmp/scale-$n.yaml" --web.listen-address="127.0.0.1:$port" --web.enable-lifecycle --log.level=error 2>/dev/null & pid=$!; pids+=($pid)
+  until curl -fs "http://127.0.0.1:$port/-/healthy" >/dev/null 2>&1; do sleep 0.05; done
+  LISTEN[$n]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2fs", b - a }')
+  until curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1; do sleep 0.1; done
+  READY[$n]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2fs", b - a }')
   sleep 3
   IDLE[$n]=$(rss_kib $pid)
   if [ "$n" != 0 ]; then
-    # Hanging checks are still in flight (10s timeout) while this runs.
+    # At rest: CPU over 20 s of 60 s intervals (about a third of the checks
+    # evaluate), no scrapes.
+    c0=$(cpu_ticks $pid); sleep 20; c1=$(cpu_ticks $pid)
+    CPU[$n]=$(awk -v c="$((c1 - c0))" -v t="$TICK" -v n="$n" 'BEGIN { printf "%.2f", c * 1000 / t / 20 / (n / 1000) }')
+    # Hanging checks are in flight (10 s timeout) while this runs.
     lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$port/metrics" 2>&1)
     P50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
     P99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
@@ -165,6 +188,12 @@ for n in 0 1000 10000; do
     lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$port/metrics" 2>&1)
     G50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
     G99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
+    LATE[$n]=$(curl -fs "http://127.0.0.1:$port/metrics" | hist_p99 prodready_scheduler_lateness_seconds)
+    c0=$(cpu_ticks $pid)
+    t1=$(date +%s.%N)
+    curl -fs -X POST "http://127.0.0.1:$port/-/reload" >/dev/null
+    RELOAD[$n]=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0fms", (b - a) * 1000 }')
+    RELOADCPU[$n]=$(awk -v c="$(( $(cpu_ticks $pid) - c0 ))" -v t="$TICK" 'BEGIN { printf "%.0fms", c * 1000 / t }')
   fi
   kill $pid; wait $pid 2>/dev/null || true
 done
@@ -183,26 +212,28 @@ analysis=""
   echo
   echo "| | probes/s | successful | CPU ms per successful probe |"
   echo "|---|---|---|---|"
-  for proto in http https tls; do
+  for proto in $ROWS; do
     for tool in blackbox ours; do
       echo "| $proto, $tool | $(med "${R[$proto,$tool,rate]}") | $(med "${R[$proto,$tool,ok]}") | $(med "${R[$proto,$tool,cpu]}") |"
     done
     echo "| **$proto, ours / blackbox** | **$(ratio "$(med "${R[$proto,ours,rate]}")" "$(med "${R[$proto,blackbox,rate]}")")x** | | **$(ratio "$(med "${R[$proto,ours,cpu]}")" "$(med "${R[$proto,blackbox,cpu]}")")x** |"
   done
   echo
-  echo "Rows: \`http\` and \`https\` compare blackbox's \`http_2xx\` probe with our \`http\` check. Blackbox opens a new connection (and for HTTPS a new TLS handshake) per probe; ours reuses the target's pooled keep-alive connection, which is most of the difference. \`tls\` compares blackbox's HTTPS probe with our \`tls_certificate\` check, which does its own TCP connection, TLS handshake, chain verification and certificate parsing on every probe: the like-for-like handshake comparison."
+  echo "Rows: blackbox's \`http_2xx\` probe opens a new connection (and for HTTPS a new TLS handshake) per probe. \`http_fresh\` and \`https_fresh\` are our \`http\` check with \`fresh_connection: true\`, which does the same: **the like-for-like comparison**. \`http\` and \`https\` are our default, which reuses the target's pooled keep-alive connection. \`tls\` compares blackbox's HTTPS probe with our \`tls_certificate\` check, which does its own TCP connection, TLS handshake, chain verification and certificate parsing on every probe."
   echo
   echo "Peak RSS over all probe runs: blackbox_exporter $BB_PEAK KiB, prodready-exporter $PR_PEAK KiB (**$(ratio "$PR_PEAK" "$BB_PEAK")x**)."
   echo
-  echo "## /metrics at scale (wrk -t2 -c16 --latency, ${SECONDS_PER_RUN}s; 10% of checks hang on a listener that never answers)"
+  echo "## At scale (60 s intervals; 10% of checks hang on a listener that never answers, 10 s timeout)"
   echo
-  echo "| checks | idle RSS | /metrics p50 | /metrics p99 | gzip (as Prometheus asks) p50 | gzip p99 |"
-  echo "|---|---|---|---|---|---|"
-  for n in 0 1000 10000; do
-    echo "| $n | ${IDLE[$n]} KiB | ${P50[$n]:--} | ${P99[$n]:--} | ${G50[$n]:--} | ${G99[$n]:--} |"
+  echo "| checks | listening after | ready (first full round) after | idle RSS | memory per check | /metrics p50 | p99 | gzip p50 | gzip p99 | lateness p99 | CPU at rest per 1,000 checks | reload, unchanged config |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for n in $SCALES; do
+    per="-"
+    [ "$n" != 0 ] && per=$(awk -v a="${IDLE[$n]}" -v b="${IDLE[0]:-0}" -v n="$n" 'BEGIN { printf "%.2f KiB", (a - b) / n }')
+    echo "| $n | ${LISTEN[$n]} | ${READY[$n]} | ${IDLE[$n]} KiB | $per | ${P50[$n]:--} | ${P99[$n]:--} | ${G50[$n]:--} | ${G99[$n]:--} | ${LATE[$n]:--} | ${CPU[$n]:--} ms/s | ${RELOAD[$n]:--} (CPU ${RELOADCPU[$n]:--}) |"
   done
   echo
-  echo "Memory per configured check: $(awk -v a="${IDLE[10000]}" -v b="${IDLE[0]}" 'BEGIN { printf "%.2f", (a - b) / 10000 }') KiB (idle RSS with 10,000 checks minus with none, / 10,000)."
+  echo "Memory per check: idle RSS after the first full round with N checks minus with none, / N. Lateness: how late evaluations began against their schedule (p99 bucket bound of \`prodready_scheduler_lateness_seconds\`). CPU at rest: the daemon's utime+stime over 20 s without scrapes, per second and per 1,000 checks. Reload: \`POST /-/reload\` of the unchanged file, wall time and the daemon's CPU."
   if [ -n "$analysis" ]; then
     echo
     echo "$analysis"

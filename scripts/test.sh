@@ -20,11 +20,18 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)                 # status page browser test
 command -v kubectl >/dev/null || missing+=(kubernetes-client)       # renders deploy/kubernetes (kubectl kustomize)
 command -v systemd-analyze >/dev/null || missing+=(systemd)         # verifies deploy/systemd
+command -v npm >/dev/null || missing+=(nodejs npm)                  # Kubernetes schema validation
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Offline schema validation of the rendered Kubernetes objects (packaging test).
+if [ ! -d target/npm-kubernetes/node_modules/@kubernetes-models/prometheus-operator ]; then
+  npm install --prefix target/npm-kubernetes --no-audit --no-fund --silent \
+    kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0
 fi
 
 if ! command -v cargo >/dev/null; then

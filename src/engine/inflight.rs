@@ -59,9 +59,7 @@ impl InFlight {
                         inflight: self,
                         name,
                     };
-                    // Boxed so that an idle check's task stays small.
-                    let evaluation =
-                        Box::pin(evaluate(planned, &plan.semaphore, &plan.redactor)).await;
+                    let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
                     let _ = tx.send(Some(evaluation.clone()));
                     return evaluation;
                 }

@@ -137,7 +137,9 @@ async fn run_forever(
         round += 1;
         let started = tokio::time::Instant::now();
         let plan = current(&cell);
-        let evaluation = shared.inflight.evaluate(&planned, &plan).await;
+        // Boxed so that an idle check's task stays small: the evaluation's
+        // state is allocated only while it runs.
+        let evaluation = Box::pin(shared.inflight.evaluate(&planned, &plan)).await;
         drop(plan);
         // How late the evaluation began (after waiting for a concurrency
         // slot) against its schedule.

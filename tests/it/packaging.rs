@@ -161,3 +161,79 @@ fn the_systemd_unit_verifies() {
         .collect();
     assert!(out.status.success() && problems.is_empty(), "{text}");
 }
+
+/// Every rendered object validates against the Kubernetes and
+/// prometheus-operator schemas (npm `kubernetes-models` and
+/// `@kubernetes-models/prometheus-operator`, installed by scripts/test.sh),
+/// offline; and the validator does reject a broken object.
+#[test]
+fn rendered_objects_validate_against_the_kubernetes_schemas() {
+    let modules = repo_root().join("target/npm-kubernetes/node_modules");
+    assert!(
+        modules
+            .join("@kubernetes-models/prometheus-operator")
+            .is_dir(),
+        "{} is missing; run scripts/test.sh, which installs the schema packages",
+        modules.display()
+    );
+    let validate = |objects: &[serde_json::Value]| {
+        use std::io::Write;
+        let mut child = Command::new(require_binary("node"))
+            .arg(repo_root().join("scripts/validate-kubernetes.mjs"))
+            .arg(&modules)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(serde_json::to_string(objects).unwrap().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let objects = rendered();
+    let (ok, report) = validate(&objects);
+    assert!(ok, "{report}");
+    for kind in [
+        "StatefulSet",
+        "Service",
+        "ServiceAccount",
+        "NetworkPolicy",
+        "ConfigMap",
+        "ServiceMonitor",
+        "PrometheusRule",
+    ] {
+        assert!(
+            report.contains(&format!("valid {kind}/")),
+            "{kind}: {report}"
+        );
+    }
+    // A replica count that is not a number, and a rule without an expression.
+    let mut broken = objects.clone();
+    for o in &mut broken {
+        if o["kind"] == "StatefulSet" {
+            o["spec"]["replicas"] = serde_json::json!("three");
+        }
+        if o["kind"] == "PrometheusRule" {
+            o["spec"]["groups"][0]["rules"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("expr");
+        }
+    }
+    let (ok, report) = validate(&broken);
+    assert!(!ok, "{report}");
+    assert!(report.contains("INVALID StatefulSet/"), "{report}");
+    assert!(report.contains("INVALID PrometheusRule/"), "{report}");
+}
