@@ -94,21 +94,26 @@ targets:
   web_http: { http: { url: "http://127.0.0.1:$HTTP" } }
   web_https: { http: { url: "https://127.0.0.1:$HTTPS", tls: { ca_file: "$tmp/ca.crt" } } }
 checks:
-  - { name: web_http, kind: http, target: web_http }
-  - { name: web_https, kind: http, target: web_https }
-  - { name: web_http_fresh, kind: http, target: web_http, params: { fresh_connection: true } }
-  - { name: web_https_fresh, kind: http, target: web_https, params: { fresh_connection: true } }
-  - { name: web_tls, kind: tls_certificate, target: web_https, params: { min_days_left: 1 } }
 PRC
-"$OURS" --config.file="$tmp/prodready.yaml" --web.listen-address="127.0.0.1:$PR" --log.level=error 2>/dev/null & PR_PID=$!; pids+=($PR_PID)
+# 32 copies of each check: the load rotates over them (bench/probe-success.lua).
+for i in $(seq 1 32); do
+  cat >> "$tmp/prodready.yaml" <<PRC
+  - { name: web_http_$i, kind: http, target: web_http }
+  - { name: web_https_$i, kind: http, target: web_https }
+  - { name: web_http_fresh_$i, kind: http, target: web_http, params: { fresh_connection: true } }
+  - { name: web_https_fresh_$i, kind: http, target: web_https, params: { fresh_connection: true } }
+  - { name: web_tls_$i, kind: tls_certificate, target: web_https, params: { min_days_left: 1 } }
+PRC
+done
+"$OURS" --config.file="$tmp/prodready.yaml" --web.listen-address="127.0.0.1:$PR" --web.max-probes=64 --log.level=error 2>/dev/null & PR_PID=$!; pids+=($PR_PID)
 wait_http "http://127.0.0.1:$PR/-/ready"
 
-# run_load PID URL PATTERN -> "probes_per_s ok_share cpu_ms_per_ok"
+# run_load PID URL PATTERN [COPIES] -> "probes_per_s ok_share cpu_ms_per_ok"
 run_load() {
-  local pid=$1 url=$2 pattern=$3
+  local pid=$1 url=$2 pattern=$3 copies=${4:-1}
   local c0 c1 out ok bad
   c0=$(cpu_ticks "$pid")
-  out=$(OK_PATTERN="$pattern" wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" -s "$LUA" "$url" 2>&1)
+  out=$(OK_PATTERN="$pattern" COPIES="$copies" wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" -s "$LUA" "$url" 2>&1)
   c1=$(cpu_ticks "$pid")
   ok=$(echo "$out" | sed -n 's/^RESULT ok=\([0-9]*\) bad=.*/\1/p')
   bad=$(echo "$out" | sed -n 's/^RESULT ok=[0-9]* bad=\([0-9]*\)/\1/p')
@@ -128,7 +133,7 @@ for proto in $ROWS; do
         case $proto in http|http_fresh) ;; *) port=$HTTPS; scheme=https; module=https_2xx ;; esac
         line=$(run_load "$BB_PID" "http://127.0.0.1:$BB/probe?module=$module&target=$scheme://127.0.0.1:$port/" 'probe_success 1')
       else
-        line=$(run_load "$PR_PID" "http://127.0.0.1:$PR/probe?check=web_$proto" 'prodready_check_success%b{} 1')
+        line=$(run_load "$PR_PID" "http://127.0.0.1:$PR/probe?check=web_$proto" 'prodready_check_success%b{} 1' 32)
       fi
       R[$proto,$tool,rate]+="$(echo "$line" | cut -d' ' -f1) "
       R[$proto,$tool,ok]+="$(echo "$line" | cut -d' ' -f2) "

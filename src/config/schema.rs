@@ -141,6 +141,13 @@ pub struct TlsSpec {
     /// Skip certificate verification (never for production targets).
     #[serde(default)]
     pub insecure_skip_verify: bool,
+    /// PEM client certificate (chain) presented to the target, for targets
+    /// that require mutual TLS; needs `key_file`.
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key of `cert_file`.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
 }
 
 /// An HTTP(S) service: a web app, Prometheus, Alertmanager, Loki.

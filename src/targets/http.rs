@@ -8,8 +8,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
 
-use super::tls::{client_tls_config, install_crypto_provider, shared_tls_config};
-use crate::config::{HttpTargetSpec, Secret};
+use super::tls::{client_tls_config, install_crypto_provider, shared_tls_config, ClientIdentity};
+use crate::config::{HttpTargetSpec, Secret, TlsSpec};
 use crate::redact::mask_url_passwords;
 
 /// An HTTP service with its client, base URL and credentials.
@@ -119,6 +119,52 @@ pub fn default_client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build HTTP client: {e}"))
 }
 
+/// The client certificate and key of `tls.cert_file`/`tls.key_file`, if set.
+/// Errors name the field and file, never the content.
+fn client_identity(tls: &TlsSpec) -> Result<Option<ClientIdentity>, (String, String)> {
+    use rustls::pki_types::pem::PemObject;
+    let (cert_file, key_file) = match (&tls.cert_file, &tls.key_file) {
+        (None, None) => return Ok(None),
+        (Some(c), Some(k)) => (c, k),
+        (Some(_), None) => {
+            return Err(("tls.key_file".into(), "required with tls.cert_file".into()))
+        }
+        (None, Some(_)) => {
+            return Err(("tls.cert_file".into(), "required with tls.key_file".into()))
+        }
+    };
+    let chain = CertificateDer::pem_file_iter(cert_file)
+        .map_err(|e| {
+            (
+                "tls.cert_file".to_owned(),
+                format!("cannot read {}: {e}", cert_file.display()),
+            )
+        })?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            (
+                "tls.cert_file".to_owned(),
+                format!(
+                    "{} is not a PEM certificate chain: {e}",
+                    cert_file.display()
+                ),
+            )
+        })?;
+    if chain.is_empty() {
+        return Err((
+            "tls.cert_file".into(),
+            format!("{} holds no PEM certificate", cert_file.display()),
+        ));
+    }
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key_file).map_err(|_| {
+        (
+            "tls.key_file".to_owned(),
+            format!("{} cannot be read as a PEM private key", key_file.display()),
+        )
+    })?;
+    Ok(Some((chain, key)))
+}
+
 pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, String)> {
     let display_url = mask_url_passwords(&spec.url);
     let mut base_url = reqwest::Url::parse(&spec.url).map_err(|e| {
@@ -158,7 +204,8 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
     }
     let mut builder = client_builder();
     let mut tls_config = None;
-    if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify {
+    let identity = client_identity(&spec.tls)?;
+    if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify || identity.is_some() {
         let mut extra = Vec::new();
         if let Some(ca_file) = &spec.tls.ca_file {
             let field = || "tls.ca_file".to_owned();
@@ -180,7 +227,7 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
                 ));
             }
         }
-        let tls = client_tls_config(&extra, spec.tls.insecure_skip_verify)
+        let tls = client_tls_config(&extra, spec.tls.insecure_skip_verify, identity)
             .map_err(|e| ("tls".to_owned(), e))?;
         tls_config = Some(tls.clone());
         builder = builder.tls_backend_preconfigured(tls);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Once, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore};
 
 /// The system's CA certificates, loaded once per process and shared by every
@@ -79,19 +79,22 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
 /// A rustls client config trusting the system roots plus `extra` CAs (or
 /// nothing at all when `insecure`), for HTTP/1.1.
+/// A client certificate chain and its key, presented for mutual TLS.
+pub type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
 pub fn client_tls_config(
     extra: &[CertificateDer<'static>],
     insecure: bool,
+    identity: Option<ClientIdentity>,
 ) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("cannot configure TLS: {e}"))?;
-    let mut config = if insecure {
+    let builder = if insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(AcceptAnyCertificate::new(provider))
-            .with_no_client_auth()
     } else {
         let mut roots = RootCertStore::empty();
         roots.add_parsable_certificates(system_roots().iter().cloned());
@@ -101,7 +104,13 @@ pub fn client_tls_config(
                 "no trusted CA certificates: install ca-certificates or set tls.ca_file".into(),
             );
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        builder.with_root_certificates(roots)
+    };
+    let mut config = match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+            format!("the client certificate and key do not match or are unusable: {e}")
+        })?,
+        None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
@@ -111,7 +120,7 @@ pub fn client_tls_config(
 pub(crate) fn shared_tls_config() -> Option<rustls::ClientConfig> {
     static SHARED: OnceLock<Option<rustls::ClientConfig>> = OnceLock::new();
     SHARED
-        .get_or_init(|| client_tls_config(&[], false).ok())
+        .get_or_init(|| client_tls_config(&[], false, None).ok())
         .clone()
 }
 

@@ -823,6 +823,62 @@ checks:
     assert_state(by(&r, "insecure"), "pass", "answered 200");
 }
 
+/// A target that requires a client certificate (nginx `ssl_verify_client
+/// on`) answers only when the target presents one from the CA it trusts.
+#[test]
+fn http_targets_present_client_certificates() {
+    let pki = TestPki::new();
+    let server = pki.leaf("server", leaf_params(LOCAL, -1, 90));
+    let client = pki.leaf("client", leaf_params(&["prober.example"], -1, 90));
+    let nginx = Nginx::start(1, |_, p| {
+        format!(
+            "server {{ listen 127.0.0.1:{} ssl; ssl_certificate {}; ssl_certificate_key {}; ssl_client_certificate {}; ssl_verify_client on; return 200 \"client $ssl_client_s_dn\"; }}\n",
+            p[0],
+            server.cert.display(),
+            server.key.display(),
+            pki.ca_file.display()
+        )
+    });
+    let config = format!(
+        r#"
+targets:
+  with_cert: {{ http: {{ url: "https://127.0.0.1:{port}", tls: {{ ca_file: "{ca}", cert_file: "{cert}", key_file: "{key}" }} }} }}
+  without: {{ http: {{ url: "https://127.0.0.1:{port}", tls: {{ ca_file: "{ca}" }} }} }}
+checks:
+  - {{ name: mtls, kind: http, target: with_cert, params: {{ body_regex: "CN=prober.example" }} }}
+  - {{ name: no_cert, kind: http, target: without }}
+"#,
+        port = nginx.port(0),
+        ca = pki.ca_file.display(),
+        cert = client.cert.display(),
+        key = client.key.display(),
+    );
+    let r = run_checks(&config, &[]);
+    r.expect_states(&[
+        ("mtls", "pass", "answered 200"),
+        ("no_cert", "fail", "status 400"),
+    ]);
+    // A certificate without its key is a config error naming the field.
+    let dir = crate::support::ConfigDir::new(&format!(
+        "targets:\n  half: {{ http: {{ url: \"https://127.0.0.1:1\", tls: {{ cert_file: \"{}\" }} }} }}\nchecks: []\n",
+        client.cert.display()
+    ));
+    let out = crate::support::run_cli(
+        &[
+            "validate",
+            &format!("--config.file={}", dir.config_path().display()),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        crate::support::stderr(&out)
+            .contains("field http.tls.key_file: required with tls.cert_file"),
+        "{}",
+        crate::support::stderr(&out)
+    );
+}
+
 /// `fresh_connection` opens a new connection per evaluation (like
 /// blackbox_exporter); by default the target's keep-alive connection is
 /// reused.
