@@ -262,14 +262,23 @@ impl HttpTarget {
         }
     }
 
-    /// The same target with a client that keeps no idle connection: every
-    /// request opens its own TCP connection (and TLS handshake), as
-    /// blackbox_exporter's probes do. Same origin, credentials and TLS trust.
+    /// The same target with a client that keeps no idle connection and no
+    /// TLS session: every request opens its own TCP connection and does a
+    /// full TLS handshake, as blackbox_exporter's probes do. Same origin,
+    /// credentials and TLS trust.
     pub fn with_fresh_connections(&self) -> Result<HttpTarget, String> {
-        let mut builder = client_builder().pool_max_idle_per_host(0);
-        if let Some(tls) = &self.tls {
-            builder = builder.tls_backend_preconfigured(tls.clone());
-        }
+        let mut tls = match &self.tls {
+            Some(tls) => tls.clone(),
+            None => {
+                shared_tls_config().ok_or("no TLS configuration (no trusted CA certificates)")?
+            }
+        };
+        // A full handshake every time, as a new client would do: no TLS
+        // session resumption (which would also skip verifying the chain).
+        tls.resumption = rustls::client::Resumption::disabled();
+        let builder = client_builder()
+            .pool_max_idle_per_host(0)
+            .tls_backend_preconfigured(tls);
         let client = builder
             .build()
             .map_err(|e| format!("cannot build HTTP client: {e}"))?;

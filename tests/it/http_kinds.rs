@@ -879,6 +879,35 @@ checks:
     );
 }
 
+/// With `fresh_connection`, every evaluation does a full TLS handshake: no
+/// session is resumed (nginx reports `$ssl_session_reused`), as a new client
+/// would connect.
+#[tokio::test(flavor = "multi_thread")]
+async fn fresh_connections_do_full_tls_handshakes() {
+    let pki = TestPki::new();
+    let server = pki.leaf("server", leaf_params(LOCAL, -1, 90));
+    let nginx = Nginx::start(1, |_, p| {
+        format!(
+            "server {{ listen 127.0.0.1:{} ssl; ssl_certificate {}; ssl_certificate_key {}; ssl_session_cache shared:probe:1m; ssl_session_tickets on; return 200 \"reused=$ssl_session_reused\"; }}\n",
+            p[0],
+            server.cert.display(),
+            server.key.display(),
+        )
+    });
+    let exporter = crate::support::Exporter::start(&format!(
+        "global: {{ interval: 1h }}\ntargets:\n  tls: {{ http: {{ url: \"https://127.0.0.1:{}/\", tls: {{ ca_file: \"{}\" }} }} }}\nchecks:\n  - {{ name: fresh, kind: http, target: tls, params: {{ fresh_connection: true, body_regex: \"^reused=\\\\.$\" }} }}\n",
+        nginx.port(0),
+        pki.ca_file.display()
+    ));
+    exporter
+        .wait_ready(std::time::Duration::from_secs(10))
+        .await;
+    for _ in 0..3 {
+        let (_, body) = exporter.get("/probe?check=fresh&debug=true").await;
+        assert!(body.contains("State: pass"), "{body}");
+    }
+}
+
 /// `fresh_connection` opens a new connection per evaluation (like
 /// blackbox_exporter); by default the target's keep-alive connection is
 /// reused.

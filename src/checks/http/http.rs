@@ -42,7 +42,7 @@ pub const KIND: KindInfo = KindInfo {
 | `required_headers` | `[]` | response header names that must be present |
 | `max_latency` | none | time for headers and body |
 | `follow_redirects` | `true` | same host only, at most 10 hops |
-| `fresh_connection` | `false` | a new TCP connection (and TLS handshake) per evaluation, as blackbox_exporter does; latency then includes connect and handshake |
+| `fresh_connection` | `false` | a new TCP connection and a full TLS handshake (no session resumption) per evaluation, as blackbox_exporter does; latency then includes connect and handshake |
 | `max_body_size` | `1MiB` | bytes of body read; a body condition the read part cannot settle (no match in it for `body_regex`, none of the forbidden pattern for `body_not_regex`) is an `error` |
 
 - **Reads:** the response status, headers and up to `max_body_size` of body.
@@ -102,10 +102,10 @@ pub struct Params {
     /// Read at most this much of the body. Default 1MiB.
     #[serde(default = "default_max_body_size")]
     pub max_body_size: ByteSize,
-    /// Open a new connection (and TLS handshake) for every evaluation, as
-    /// blackbox_exporter does, instead of reusing the target's pooled
-    /// keep-alive connection. Measures connect and handshake time too.
-    /// Default false.
+    /// Open a new connection and do a full TLS handshake (no session
+    /// resumption) for every evaluation, as blackbox_exporter does, instead
+    /// of reusing the target's pooled keep-alive connection. Measures connect
+    /// and handshake time too. Default false.
     #[serde(default)]
     pub fresh_connection: bool,
 }
