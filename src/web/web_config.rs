@@ -471,7 +471,7 @@ fn tls_setup(
         return None;
     };
     let verifier: Arc<dyn ClientCertVerifier> = match (auth, roots) {
-        (ClientAuth::None, _) => Arc::new(NoClientAuth),
+        (ClientAuth::None, _) => Arc::new(rustls::server::NoClientAuth),
         (ClientAuth::Request | ClientAuth::RequireAny, _) => Arc::new(AnyClientCert {
             mandatory: auth == ClientAuth::RequireAny,
             provider: provider.clone(),
@@ -641,52 +641,6 @@ fn provider(tls: &TlsServerConfig, problems: &mut Problems) -> CryptoProvider {
         }
     }
     provider
-}
-
-/// `NoClientCert`: no certificate is asked for.
-#[derive(Debug)]
-struct NoClientAuth;
-
-impl ClientCertVerifier for NoClientAuth {
-    fn offer_client_auth(&self) -> bool {
-        false
-    }
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-    fn verify_client_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        Err(rustls::Error::General(
-            "no client certificate expected".into(),
-        ))
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(
-            "no client certificate expected".into(),
-        ))
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(
-            "no client certificate expected".into(),
-        ))
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        Vec::new()
-    }
 }
 
 /// `RequestClientCert` / `RequireAnyClientCert`: any certificate is taken
