@@ -24,6 +24,78 @@ pub struct Config {
     pub checks: Vec<CheckSpec>,
     /// Every secret read while loading, to be kept out of all output.
     pub redactor: Redactor,
+    /// What the config was read from, to tell cheaply whether a reload
+    /// would read anything new.
+    pub inputs: Inputs,
+}
+
+/// The config file's content digest and the version (modification time and
+/// size) of every file the config names in a `*_file` key (secrets, CA
+/// files, keys, baselines). The process environment does not change while
+/// the daemon runs, so equal inputs load to an equal config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    digest: Vec<u8>,
+    files: Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>,
+}
+
+impl Inputs {
+    fn digest(text: &[u8]) -> Vec<u8> {
+        ring::digest::digest(&ring::digest::SHA256, text)
+            .as_ref()
+            .to_vec()
+    }
+
+    fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    }
+
+    fn of(digest: Vec<u8>, tree: &serde_json::Map<String, Value>) -> Inputs {
+        fn walk(value: &Value, out: &mut Vec<PathBuf>) {
+            match value {
+                Value::Object(map) => {
+                    for (key, v) in map {
+                        match v {
+                            Value::String(path) if key.ends_with("_file") && !path.is_empty() => {
+                                out.push(PathBuf::from(path));
+                            }
+                            other => walk(other, out),
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+                _ => {}
+            }
+        }
+        let mut paths = Vec::new();
+        for value in tree.values() {
+            walk(value, &mut paths);
+        }
+        paths.sort();
+        paths.dedup();
+        Inputs {
+            digest,
+            files: paths
+                .into_iter()
+                .map(|p| {
+                    let stamp = Self::stamp(&p);
+                    (p, stamp)
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `file` and the files named in it are still what was loaded.
+    /// False when nothing was recorded (a config that failed to load).
+    pub fn unchanged(&self, file: &Path) -> bool {
+        !self.digest.is_empty()
+            && std::fs::read(file).is_ok_and(|text| Self::digest(&text) == self.digest)
+            && self
+                .files
+                .iter()
+                .all(|(path, stamp)| Self::stamp(path) == *stamp)
+    }
 }
 
 impl Config {
@@ -51,6 +123,7 @@ impl Config {
                 return (Config::empty(file), problems);
             }
         };
+        let raw_digest = Inputs::digest(text.as_bytes());
         let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let text = match expand::expand_env(&text, lookup) {
             Ok(t) => t,
@@ -101,6 +174,7 @@ impl Config {
             }
         };
         let mut config = Config::empty(file);
+        config.inputs = Inputs::of(raw_digest, &tree);
         for key in tree.keys() {
             if !matches!(key.as_str(), "global" | "web" | "targets" | "checks") {
                 problems.push(
@@ -181,6 +255,7 @@ impl Config {
             targets: BTreeMap::new(),
             checks: Vec::new(),
             redactor: Redactor::new(),
+            inputs: Inputs::default(),
         }
     }
 }

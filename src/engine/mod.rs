@@ -401,6 +401,21 @@ impl Engine {
     async fn reload_now(&self) -> Result<usize, ConfigErrors> {
         let file = self.config_file.clone();
         let running = self.plan();
+        // The file and every file it names are what the running plan was
+        // built from (the environment cannot change): nothing to read.
+        let inputs = running.config.inputs.clone();
+        let same_file = file.clone();
+        let unchanged = tokio::task::spawn_blocking(move || inputs.unchanged(&same_file))
+            .await
+            .unwrap_or(false);
+        if unchanged {
+            self.reload_status.mark(true);
+            info!(
+                checks = running.checks.len(),
+                "Config unchanged; nothing restarted."
+            );
+            return Ok(running.checks.len());
+        }
         let built = tokio::task::spawn_blocking(move || load_plan_reusing(&file, Some(&running)))
             .await
             .unwrap_or_else(|e| {

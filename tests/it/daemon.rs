@@ -573,6 +573,65 @@ async fn a_reload_restarts_only_what_changed() {
     assert!(reloads[0].contains("kept=1 started=2 stopped=2"), "{logs}");
 }
 
+/// An unchanged file is recognised without loading it, but a secret file it
+/// names counts: a rotated token is picked up by the reload and sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_secret_file_is_a_change_even_when_the_config_is_not() {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let app = TestApp::start(axum::Router::new().route(
+        "/",
+        get({
+            let seen = seen.clone();
+            move |headers: axum::http::HeaderMap| async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                seen.lock().unwrap().push(auth);
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "first-token\n").unwrap();
+    let exporter = Exporter::start_with(
+        &format!(
+            "global: {{ interval: 1h }}\ntargets:\n  app: {{ http: {{ url: \"{}\", bearer_token_file: \"{}\" }} }}\nchecks:\n  - {{ name: app, kind: http, target: app }}\n",
+            app.url("/"),
+            token.display()
+        ),
+        &[],
+        &["--web.enable-lifecycle"],
+    );
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    assert_eq!(exporter.post("/-/reload").await.0, 200);
+    assert!(exporter
+        .logs()
+        .contains("Config unchanged; nothing restarted."));
+    std::fs::write(&token, "second-token-rotated\n").unwrap();
+    assert_eq!(exporter.post("/-/reload").await.0, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|a| a == "Bearer second-token-rotated")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}\n{}",
+            seen.lock().unwrap(),
+            exporter.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(exporter.logs().contains("Config reloaded."));
+}
+
 /// Three replicas with the same config and --shard.count 3: each evaluates
 /// only its share, and together they evaluate every check exactly once.
 #[tokio::test(flavor = "multi_thread")]
