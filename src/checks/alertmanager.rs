@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::api::api_json;
+use super::blocking::run_blocking;
 use super::http::http_target;
 use super::source::parse_yaml;
 use crate::checks::{
@@ -101,7 +102,13 @@ impl Check for Alertmanager {
                     .pointer("/config/original")
                     .and_then(Value::as_str)
                     .ok_or_else(|| Outcome::error("/api/v2/status has no config.original"))?;
-                let config = parse_yaml(original).map_err(|e| Outcome::error(format!("the running config cannot be parsed: {e}")))?;
+                // Parsed off the async threads: a large or hostile document
+                // costs CPU up to the YAML budget, and scrapes must not wait.
+                let text = original.to_owned();
+                let config = run_blocking(move |_| parse_yaml(&text))
+                    .await
+                    .and_then(|parsed| parsed)
+                    .map_err(|e| Outcome::error(format!("the running config cannot be parsed: {e}")))?;
                 let mut reachable = Vec::new();
                 if let Some(route) = config.get("route") {
                     routed_receivers(route, &mut reachable);

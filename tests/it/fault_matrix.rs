@@ -223,6 +223,7 @@ checks:
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (scrapes, slowest) = scraper.await.unwrap();
+    eprintln!("fault matrix: {scrapes} scrapes, slowest {slowest:?}, peak RSS {peak_rss} KiB");
     assert!(scrapes > 30, "only {scrapes} scrapes");
     assert!(
         slowest < Duration::from_secs(1),
