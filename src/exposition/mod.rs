@@ -3,6 +3,8 @@
 //! reload disappears at once. Labels are fixed and low-cardinality: check
 //! names, categories, severities and states only; messages never become labels.
 
+mod process;
+
 use std::fmt::Write as _;
 
 use prometheus_client::collector::Collector;
@@ -93,6 +95,7 @@ struct DaemonFacts {
     reload_successful: bool,
     reload_success_timestamp: f64,
     lateness: prometheus_client::metrics::histogram::Histogram,
+    process: process::ProcessFacts,
 }
 
 impl Collector for Snapshot {
@@ -292,6 +295,7 @@ impl Collector for Snapshot {
             ("rustc", crate::build_info::RUSTC.to_owned()),
         ];
         ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
+        daemon.process.encode(e)?;
         Ok(())
     }
 }
@@ -394,6 +398,7 @@ pub fn render_metrics(engine: &Engine, format: Format) -> String {
                 reload_successful: engine.reload_status.successful(),
                 reload_success_timestamp: engine.reload_status.success_timestamp(),
                 lateness: engine.lateness().clone(),
+                process: process::ProcessFacts::read(),
             }),
         },
         format,

@@ -414,6 +414,19 @@ async fn lateness_is_measured_against_the_schedule() {
         sample(&m, "prodready_scheduler_lateness_seconds_sum").unwrap() > 1.0,
         "{m}"
     );
+    // The exporter's own process metrics, as Prometheus' client libraries name them.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = sample(&m, "process_start_time_seconds").unwrap();
+    assert!(
+        started <= now + 1.0 && started > now - 60.0,
+        "{started} vs {now}"
+    );
+    assert!(sample(&m, "process_resident_memory_bytes").unwrap() > 1e6);
+    assert!(sample(&m, "process_open_fds").unwrap() >= 3.0);
+    assert!(sample(&m, "process_cpu_seconds_total").unwrap() > 0.0);
 }
 
 /// A check never runs twice at once: concurrent /probe requests share one

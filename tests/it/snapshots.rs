@@ -56,6 +56,7 @@ fn redacted() -> insta::Settings {
             r"(prodready_scheduler_lateness_seconds_(bucket|sum|count)(\{[^}]*\})?) \S+",
             "$1 [n]",
         ),
+        (r"(?m)^(process_[a-z_]+) \S+$", "$1 [n]"),
         (
             r#"prodready_build_info\{[^}]*\}"#,
             "prodready_build_info{[build]}",
