@@ -165,6 +165,15 @@ pub struct HttpTargetSpec {
     pub bearer_token_file: Option<PathBuf>,
     #[serde(default)]
     pub tls: TlsSpec,
+    /// Send this target's requests through an HTTP proxy
+    /// (`http://[user:password@]proxy:3128`). Off by default: only the
+    /// target itself is contacted.
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    /// Use the proxy that HTTP_PROXY / HTTPS_PROXY / NO_PROXY in the
+    /// exporter's environment name. Off by default.
+    #[serde(default)]
+    pub proxy_from_environment: bool,
 }
 
 /// A database or cache reached by URL.
@@ -195,6 +204,14 @@ impl std::fmt::Debug for HttpTargetSpec {
             .field("bearer_token", &self.bearer_token)
             .field("bearer_token_file", &self.bearer_token_file)
             .field("tls", &self.tls)
+            .field(
+                "proxy_url",
+                &self
+                    .proxy_url
+                    .as_deref()
+                    .map(crate::redact::mask_url_passwords),
+            )
+            .field("proxy_from_environment", &self.proxy_from_environment)
             .finish()
     }
 }

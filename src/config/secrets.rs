@@ -21,6 +21,9 @@ pub(crate) fn resolve_target_secrets(
         | TargetSpec::Alertmanager(h)
         | TargetSpec::Loki(h) => {
             redactor.add_url_password(&h.url);
+            if let Some(proxy) = &h.proxy_url {
+                redactor.add_url_password(proxy);
+            }
             if let Some(auth) = &mut h.basic_auth {
                 read_secret_file(
                     &mut auth.password,

@@ -29,6 +29,8 @@ pub struct HttpTarget {
     /// The target's own TLS settings (`tls.ca_file`, `insecure_skip_verify`),
     /// to build a second client from.
     tls: Option<rustls::ClientConfig>,
+    /// Direct or through a proxy, for a second client too.
+    route: Route,
 }
 
 impl HttpTarget {
@@ -100,16 +102,44 @@ impl HttpTarget {
 /// The common client settings: no redirects followed implicitly, no proxies
 /// from the environment (only configured targets are ever contacted).
 pub fn client_builder() -> reqwest::ClientBuilder {
+    routed_client_builder(&Route::Direct)
+}
+
+/// How a target's requests travel: straight to it (the default), through a
+/// configured proxy, or through the proxy the environment names (opt-in).
+#[derive(Clone)]
+pub enum Route {
+    Direct,
+    Proxy(Box<reqwest::Proxy>),
+    EnvironmentProxy,
+}
+
+/// Without the proxy's URL, which may hold credentials.
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Route::Direct => "Direct",
+            Route::Proxy(_) => "Proxy([configured])",
+            Route::EnvironmentProxy => "EnvironmentProxy",
+        })
+    }
+}
+
+fn routed_client_builder(route: &Route) -> reqwest::ClientBuilder {
     install_crypto_provider();
     let builder = match shared_tls_config() {
         Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),
         None => reqwest::Client::builder(),
     };
-    builder
+    let builder = builder
         .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
         .connect_timeout(Duration::from_secs(10))
-        .user_agent(concat!("prodready-exporter/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("prodready-exporter/", env!("CARGO_PKG_VERSION")));
+    match route {
+        Route::Direct => builder.no_proxy(),
+        Route::Proxy(proxy) => builder.no_proxy().proxy(reqwest::Proxy::clone(proxy)),
+        Route::EnvironmentProxy => builder,
+    }
 }
 
 /// The client for checks that use URLs without a named target.
@@ -202,7 +232,23 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
         value.set_sensitive(true);
         headers.insert(name, value);
     }
-    let mut builder = client_builder();
+    let route = match (&spec.proxy_url, spec.proxy_from_environment) {
+        (Some(_), true) => {
+            return Err((
+                "proxy_url".into(),
+                "set proxy_url or proxy_from_environment, not both".into(),
+            ))
+        }
+        (Some(url), false) => Route::Proxy(Box::new(reqwest::Proxy::all(url).map_err(|e| {
+            (
+                "proxy_url".to_owned(),
+                format!("invalid proxy URL {:?}: {e}", mask_url_passwords(url)),
+            )
+        })?)),
+        (None, true) => Route::EnvironmentProxy,
+        (None, false) => Route::Direct,
+    };
+    let mut builder = routed_client_builder(&route);
     let mut tls_config = None;
     let identity = client_identity(&spec.tls)?;
     if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify || identity.is_some() {
@@ -244,6 +290,7 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
         ca_file: spec.tls.ca_file.clone(),
         headers,
         tls: tls_config,
+        route,
     })
 }
 
@@ -259,6 +306,7 @@ impl HttpTarget {
             ca_file: None,
             headers: HeaderMap::new(),
             tls: None,
+            route: Route::Direct,
         }
     }
 
@@ -276,7 +324,7 @@ impl HttpTarget {
         // A full handshake every time, as a new client would do: no TLS
         // session resumption (which would also skip verifying the chain).
         tls.resumption = rustls::client::Resumption::disabled();
-        let builder = client_builder()
+        let builder = routed_client_builder(&self.route)
             .pool_max_idle_per_host(0)
             .tls_backend_preconfigured(tls);
         let client = builder
@@ -291,6 +339,7 @@ impl HttpTarget {
             ca_file: self.ca_file.clone(),
             headers: self.headers.clone(),
             tls: self.tls.clone(),
+            route: self.route.clone(),
         })
     }
 }

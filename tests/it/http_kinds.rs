@@ -879,6 +879,73 @@ checks:
     );
 }
 
+/// `proxy_url` (and, opt-in, the environment's HTTP_PROXY) route a target's
+/// requests through a proxy; without either nothing but the target is
+/// contacted. The proxy's password never shows.
+#[tokio::test(flavor = "multi_thread")]
+async fn targets_go_through_a_proxy_only_when_told() {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    // A forward proxy answering in the target's place: it sees the
+    // absolute-form request line of a plain-HTTP request.
+    let proxy = TestApp::start(axum::Router::new().fallback({
+        let seen = seen.clone();
+        move |uri: axum::http::Uri, headers: HeaderMap| async move {
+            let auth = headers
+                .get("proxy-authorization")
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .unwrap_or_default();
+            seen.lock().unwrap().push(format!("{uri} {auth}"));
+            "via-proxy"
+        }
+    }))
+    .await;
+    // Nothing listens on the target's own port.
+    let target = "http://127.0.0.1:9/health";
+    let config = format!(
+        r#"
+targets:
+  proxied: {{ http: {{ url: "{target}", proxy_url: "http://probe:Proxy-Pass-5521@{proxy}" }} }}
+  from_env: {{ http: {{ url: "{target}", proxy_from_environment: true }} }}
+  direct: {{ http: {{ url: "{target}" }} }}
+checks:
+  - {{ name: proxied, kind: http, target: proxied, params: {{ body_regex: via-proxy }} }}
+  - {{ name: from_env, kind: http, target: from_env, params: {{ body_regex: via-proxy }} }}
+  - {{ name: direct, kind: http, target: direct }}
+"#,
+        proxy = proxy.addr
+    );
+    let env_proxy = format!("http://{}", proxy.addr);
+    let r = tokio::task::spawn_blocking(move || {
+        run_checks(
+            &config,
+            &[("HTTP_PROXY", &env_proxy), ("http_proxy", &env_proxy)],
+        )
+    })
+    .await
+    .unwrap();
+    r.expect_states(&[
+        ("proxied", "pass", "answered 200"),
+        ("from_env", "pass", "answered 200"),
+        ("direct", "error", "failed"),
+    ]);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|s| s.starts_with("http://127.0.0.1:9/health")),
+        "{seen:?}"
+    );
+    // The configured proxy's credentials go to the proxy, as basic auth.
+    assert!(
+        seen.iter()
+            .any(|s| s.ends_with("Basic cHJvYmU6UHJveHktUGFzcy01NTIx")),
+        "{seen:?}"
+    );
+    let text = r.iter().map(|c| c.doc.to_string()).collect::<String>();
+    assert!(!text.contains("Proxy-Pass-5521"));
+}
+
 /// With `fresh_connection`, every evaluation does a full TLS handshake: no
 /// session is resumed (nginx reports `$ssl_session_reused`), as a new client
 /// would connect.
