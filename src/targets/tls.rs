@@ -21,12 +21,14 @@ pub fn system_roots() -> &'static [CertificateDer<'static>] {
 /// chain before verifying it separately.
 #[derive(Debug)]
 pub struct AcceptAnyCertificate {
-    provider: Arc<CryptoProvider>,
+    signatures: HandshakeSignatures,
 }
 
 impl AcceptAnyCertificate {
     pub fn new(provider: Arc<CryptoProvider>) -> Arc<Self> {
-        Arc::new(AcceptAnyCertificate { provider })
+        Arc::new(AcceptAnyCertificate {
+            signatures: HandshakeSignatures(provider),
+        })
     }
 }
 
@@ -48,12 +50,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.verify(false, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -62,18 +59,38 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.verify(true, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
+    }
+}
+
+/// Checks handshake signatures with a provider's algorithms: what a verifier
+/// that accepts any certificate must still do, so that the peer proves it
+/// holds the certificate's key.
+#[derive(Debug)]
+pub struct HandshakeSignatures(pub Arc<CryptoProvider>);
+
+impl HandshakeSignatures {
+    pub fn verify(
+        &self,
+        tls13: bool,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        if tls13 {
+            rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+        } else {
+            rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+        }
+    }
+
+    pub fn schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use tracing::warn;
 
 use crate::config::{parse_duration, ConfigError, ConfigErrors, Secret};
+use crate::targets::tls::HandshakeSignatures;
 
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
@@ -474,7 +475,7 @@ fn tls_setup(
         (ClientAuth::None, _) => Arc::new(rustls::server::NoClientAuth),
         (ClientAuth::Request | ClientAuth::RequireAny, _) => Arc::new(AnyClientCert {
             mandatory: auth == ClientAuth::RequireAny,
-            provider: provider.clone(),
+            signatures: HandshakeSignatures(provider.clone()),
         }),
         (_, Some(roots)) => {
             let builder = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
@@ -649,7 +650,7 @@ fn provider(tls: &TlsServerConfig, problems: &mut Problems) -> CryptoProvider {
 #[derive(Debug)]
 struct AnyClientCert {
     mandatory: bool,
-    provider: Arc<CryptoProvider>,
+    signatures: HandshakeSignatures,
 }
 
 impl ClientCertVerifier for AnyClientCert {
@@ -673,12 +674,7 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.verify(false, message, cert, dss)
     }
     fn verify_tls13_signature(
         &self,
@@ -686,17 +682,10 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.verify(true, message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 

@@ -1,33 +1,14 @@
 //! `promtool check metrics` on a live scrape covering every state and family.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{require_binary, sample, Exporter};
+use crate::support::{require_binary, run_with_stdin, sample, Exporter};
 
 fn promtool_check(metrics: &str) -> (bool, String) {
-    let promtool = require_binary("promtool");
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(metrics.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let mut promtool = Command::new(require_binary("promtool"));
+    promtool.args(["check", "metrics"]);
+    run_with_stdin(promtool, metrics.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread")]

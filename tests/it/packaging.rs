@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{repo_root, require_binary};
+use crate::support::{repo_root, require_binary, run_with_stdin};
 
 /// Every object of `kubectl kustomize deploy/kubernetes`, as JSON.
 fn rendered() -> Vec<serde_json::Value> {
@@ -177,30 +177,10 @@ fn rendered_objects_validate_against_the_kubernetes_schemas() {
         modules.display()
     );
     let validate = |objects: &[serde_json::Value]| {
-        use std::io::Write;
-        let mut child = Command::new(require_binary("node"))
-            .arg(repo_root().join("scripts/validate-kubernetes.mjs"))
-            .arg(&modules)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(serde_json::to_string(objects).unwrap().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
+        let mut node = Command::new(require_binary("node"));
+        node.arg(repo_root().join("scripts/validate-kubernetes.mjs"))
+            .arg(&modules);
+        run_with_stdin(node, serde_json::to_string(objects).unwrap().as_bytes())
     };
     let objects = rendered();
     let (ok, report) = validate(&objects);

@@ -325,6 +325,28 @@ impl Drop for TestApp {
     }
 }
 
+/// Runs `cmd` with `input` on its stdin; returns whether it succeeded and
+/// its stdout and stderr together.
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> (bool, String) {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// Finds a binary on PATH or in well-known Debian locations; panics loudly if absent.
 pub fn require_binary(name: &str) -> PathBuf {
     let candidates = std::env::var_os("PATH")
