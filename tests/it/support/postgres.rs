@@ -141,23 +141,33 @@ impl Postgres {
     }
 
     fn pg_ctl_start(&self) {
+        if let Err(e) = self.try_pg_ctl_start() {
+            panic!("{e}");
+        }
+    }
+
+    fn try_pg_ctl_start(&self) -> Result<(), String> {
         let data = self.data_dir();
         let log = self.dir.path().join("server.log").display().to_string();
         let out = self.run(
             "pg_ctl",
             &["-D", &data, "-l", &log, "-w", "-t", "30", "start"],
         );
-        assert!(
-            out.status.success(),
-            "pg_ctl start failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
+        if !out.status.success() {
+            return Err(format!(
+                "pg_ctl start failed: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            ));
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "PostgreSQL did not listen");
+            if Instant::now() > deadline {
+                return Err("PostgreSQL did not listen".into());
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
+        Ok(())
     }
 
     fn psql_output(&self, db: &str, sql: &str) -> Output {
@@ -251,29 +261,57 @@ impl Postgres {
     }
 
     /// Stops the server now.
-    /// Kills the server with SIGKILL (postmaster and backends), as a crash
-    /// or an OOM kill would; `restart` brings it back on the same port.
+    /// Kills the server with SIGKILL (postmaster first, then its children),
+    /// as a crash or an OOM kill would; `restart` brings it back on the
+    /// same port.
     pub fn kill9(&self) {
         let pid_file = Path::new(&self.data_dir()).join("postmaster.pid");
         let pid = std::fs::read_to_string(&pid_file)
             .ok()
             .and_then(|t| t.lines().next().map(str::to_owned))
             .unwrap();
-        let _ = Command::new("pkill").args(["-KILL", "-P", &pid]).status();
+        let children: Vec<String> = Command::new("pgrep")
+            .args(["-P", &pid])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The postmaster first: killed children first would make it start
+        // crash recovery and fork new ones.
         let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        for child in &children {
+            let _ = Command::new("kill").args(["-KILL", child]).status();
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            || std::iter::once(&pid)
+                .chain(&children)
+                .any(|p| Path::new(&format!("/proc/{p}")).exists())
+        {
             assert!(
                 Instant::now() < deadline,
-                "PostgreSQL still answers after SIGKILL"
+                "PostgreSQL still runs after SIGKILL"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    /// Starts the server again after `kill9` (crash recovery runs first).
+    /// Starts the server again after `kill9` (crash recovery runs first). A
+    /// child forked just before the kill may hold the shared memory for a
+    /// moment: retried for a few seconds.
     pub fn restart(&self) {
-        self.pg_ctl_start();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match self.try_pg_ctl_start() {
+                Ok(()) => return,
+                Err(e) if Instant::now() > deadline => panic!("{e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(500)),
+            }
+        }
     }
 
     pub fn stop(&self) {
