@@ -243,11 +243,8 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
                 plan.checks.len(),
                 plan.targets.len()
             );
-            let web_config = cli.web_config_file.clone().or_else(|| {
-                Some(&plan.config.web.config_file)
-                    .filter(|f| !f.is_empty())
-                    .map(PathBuf::from)
-            });
+            let web_config =
+                crate::web::web_config::chosen_file(cli.web_config_file.as_deref(), &plan.config);
             if let Some(path) = web_config {
                 match crate::web::web_config::load(&path) {
                     Ok(web) => println!(

@@ -12,7 +12,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::config::ConfigErrors;
 use crate::engine::{load_plan, Engine, Shard};
-use crate::web::web_config::client_san_allowed;
+use crate::web::web_config::{self, client_san_allowed};
 use crate::web::Access;
 
 /// How long in-flight HTTP requests may take to finish at shutdown.
@@ -62,11 +62,7 @@ pub async fn serve(
         }
         ServeError::Config(errors)
     })?;
-    let web_config = listen.web_config.clone().or_else(|| {
-        Some(&plan.config.web.config_file)
-            .filter(|f| !f.is_empty())
-            .map(std::path::PathBuf::from)
-    });
+    let web_config = web_config::chosen_file(listen.web_config.as_deref(), &plan.config);
     let access = match &web_config {
         None => Access::open_access(),
         Some(path) => Access::load(path).map_err(|errors| {

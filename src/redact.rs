@@ -134,6 +134,18 @@ fn url_secrets(url: &str) -> Vec<String> {
     out
 }
 
+/// An HMAC-SHA256 key drawn at random for this process: what the exporter
+/// keys with (secret fingerprints, its auth cache) is then unknown to anyone
+/// who reads the results. Without system randomness, a key from the clock
+/// and the process id is still unknown to them.
+pub fn random_hmac_key() -> ring::hmac::Key {
+    let rng = ring::rand::SystemRandom::new();
+    ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| {
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, seed.as_bytes())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

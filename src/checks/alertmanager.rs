@@ -11,7 +11,6 @@ use serde_json::Value;
 use super::api::api_json;
 use super::blocking::run_blocking;
 use super::http::http_target;
-use super::source::parse_yaml;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     State, TargetNeed,
@@ -105,7 +104,7 @@ impl Check for Alertmanager {
                 // Parsed off the async threads: a large or hostile document
                 // costs CPU up to the YAML budget, and scrapes must not wait.
                 let text = original.to_owned();
-                let config = run_blocking(move |_| parse_yaml(&text))
+                let config = run_blocking(move |_| crate::yaml::from_str::<Value>(&text))
                     .await
                     .and_then(|parsed| parsed)
                     .map_err(|e| Outcome::error(format!("the running config cannot be parsed: {e}")))?;

@@ -29,6 +29,14 @@ pub struct Config {
     pub inputs: Inputs,
 }
 
+/// A file's version as the file system tells it: modification time and
+/// size (`None` when it cannot be read). Used wherever a file is re-read
+/// only when it changed.
+pub fn file_version(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
 /// The config file's content digest and the version (modification time and
 /// size) of every file the config names in a `*_file` key (secrets, CA
 /// files, keys, baselines). The process environment does not change while
@@ -44,11 +52,6 @@ impl Inputs {
         ring::digest::digest(&ring::digest::SHA256, text)
             .as_ref()
             .to_vec()
-    }
-
-    fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
-        let meta = std::fs::metadata(path).ok()?;
-        Some((meta.modified().ok()?, meta.len()))
     }
 
     fn of(digest: Vec<u8>, tree: &serde_json::Map<String, Value>) -> Inputs {
@@ -79,7 +82,7 @@ impl Inputs {
             files: paths
                 .into_iter()
                 .map(|p| {
-                    let stamp = Self::stamp(&p);
+                    let stamp = file_version(&p);
                     (p, stamp)
                 })
                 .collect(),
@@ -94,7 +97,7 @@ impl Inputs {
             && self
                 .files
                 .iter()
-                .all(|(path, stamp)| Self::stamp(path) == *stamp)
+                .all(|(path, stamp)| file_version(path) == *stamp)
     }
 }
 

@@ -13,7 +13,7 @@ pub mod units;
 
 pub(crate) use errors::{from_value, Problems};
 pub use errors::{ConfigError, ConfigErrors};
-pub use load::Config;
+pub use load::{file_version, Config};
 pub use schema::{
     BasicAuth, CheckEntry, CheckSpec, DatabaseTargetSpec, Global, HttpTargetSpec, Secret,
     TargetSpec, TargetType, TlsSpec, Web,

@@ -74,12 +74,4 @@ impl InFlight {
             }
         }
     }
-
-    /// Whether `name` is being evaluated right now.
-    pub fn is_running(&self, name: &str) -> bool {
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(name)
-    }
 }

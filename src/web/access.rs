@@ -17,7 +17,7 @@ use base64::Engine as _;
 use tracing::{error, info, warn};
 
 use super::web_config::{self, WebConfig};
-use crate::config::ConfigErrors;
+use crate::config::{file_version, ConfigErrors};
 
 /// How often the files are looked at for changes.
 const RECHECK: Duration = Duration::from_secs(1);
@@ -30,14 +30,7 @@ const BCRYPT_SLOTS: usize = 2;
 type Stamp = Vec<Option<(SystemTime, u64)>>;
 
 fn stamp(files: &[PathBuf]) -> Stamp {
-    files
-        .iter()
-        .map(|f| {
-            std::fs::metadata(f)
-                .ok()
-                .and_then(|m| Some((m.modified().ok()?, m.len())))
-        })
-        .collect()
+    files.iter().map(|f| file_version(f)).collect()
 }
 
 struct Watch {
@@ -78,9 +71,6 @@ impl Access {
     }
 
     fn with(path: Option<PathBuf>, config: WebConfig) -> Arc<Access> {
-        let rng = ring::rand::SystemRandom::new();
-        let cache_key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
-            .unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"prodready"));
         Arc::new(Access {
             path,
             tls: config.tls.is_some(),
@@ -95,7 +85,7 @@ impl Access {
             }),
             verified: Mutex::new(HashMap::new()),
             bcrypt_slots: tokio::sync::Semaphore::new(BCRYPT_SLOTS),
-            cache_key,
+            cache_key: crate::redact::random_hmac_key(),
         })
     }
 
@@ -109,6 +99,11 @@ impl Access {
         if let Some(path) = &self.path {
             self.recheck(path);
         }
+        self.loaded()
+    }
+
+    /// The web config in force, as last loaded.
+    fn loaded(&self) -> Arc<WebConfig> {
         self.current
             .read()
             .map(|c| c.clone())
@@ -123,8 +118,7 @@ impl Access {
             return;
         }
         watch.checked = Instant::now();
-        let files = self.current().files.clone();
-        let now = stamp(&files);
+        let now = stamp(&self.loaded().files);
         if now == watch.stamp {
             return;
         }

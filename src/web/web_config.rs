@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
@@ -19,7 +19,7 @@ use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use serde::Deserialize;
 use tracing::warn;
 
-use crate::config::{parse_duration, ConfigError, ConfigErrors, Secret};
+use crate::config::{parse_duration, ConfigErrors, Problems, Secret};
 use crate::targets::tls::HandshakeSignatures;
 
 /// The file as written.
@@ -88,12 +88,15 @@ struct RateLimitConfig {
 }
 
 /// The headers the toolkit lets a web config add to every response.
-const ALLOWED_HEADERS: &[&str] = &[
-    "Content-Security-Policy",
-    "X-Frame-Options",
-    "X-Content-Type-Options",
-    "X-XSS-Protection",
-    "Strict-Transport-Security",
+const ALLOWED_HEADERS: [(&str, HeaderName); 5] = [
+    ("Content-Security-Policy", header::CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", header::X_FRAME_OPTIONS),
+    ("X-Content-Type-Options", header::X_CONTENT_TYPE_OPTIONS),
+    ("X-XSS-Protection", header::X_XSS_PROTECTION),
+    (
+        "Strict-Transport-Security",
+        header::STRICT_TRANSPORT_SECURITY,
+    ),
 ];
 
 /// A validated web config, ready to serve with.
@@ -130,30 +133,20 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
-/// Problems with one web config file, each naming the section and field.
-struct Problems {
-    file: String,
-    errors: Vec<ConfigError>,
-}
-
-impl Problems {
-    fn push(&mut self, place: &str, field: &str, message: impl Into<String>) {
-        self.errors.push(ConfigError {
-            file: self.file.clone(),
-            place: place.to_owned(),
-            field: field.to_owned(),
-            message: message.into(),
-        });
-    }
+/// The web config file in force: `--web.config.file` if given, else
+/// `web.config_file` from the config, else none.
+pub fn chosen_file(flag: Option<&Path>, config: &crate::config::Config) -> Option<PathBuf> {
+    flag.map(Path::to_owned).or_else(|| {
+        Some(&config.web.config_file)
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from)
+    })
 }
 
 /// Reads and validates the web config at `path`. Relative file names in it
 /// are resolved against the file's own directory, as the toolkit does.
 pub fn load(path: &Path) -> Result<WebConfig, ConfigErrors> {
-    let mut problems = Problems {
-        file: path.display().to_string(),
-        errors: Vec::new(),
-    };
+    let mut problems = Problems::new(path);
     let config = read(path, &mut problems);
     if problems.errors.is_empty() {
         Ok(config)
@@ -190,16 +183,16 @@ fn read(path: &Path, problems: &mut Problems) -> WebConfig {
         config.tls = tls_setup(tls, base, problems, &mut config.files);
     }
     for (name, value) in &file.http_server_config.headers {
-        let Some(allowed) = ALLOWED_HEADERS
+        let Some((_, header_name)) = ALLOWED_HEADERS
             .iter()
-            .find(|a| a.eq_ignore_ascii_case(name))
+            .find(|(allowed, _)| allowed.eq_ignore_ascii_case(name))
         else {
             problems.push(
                 "http_server_config",
                 &format!("headers.{name}"),
                 format!(
                     "this header cannot be set; allowed: {}",
-                    ALLOWED_HEADERS.join(", ")
+                    ALLOWED_HEADERS.map(|(allowed, _)| allowed).join(", ")
                 ),
             );
             continue;
@@ -208,9 +201,7 @@ fn read(path: &Path, problems: &mut Problems) -> WebConfig {
             continue;
         }
         match HeaderValue::from_str(value) {
-            Ok(v) => config
-                .headers
-                .push((HeaderName::from_static(lower(allowed)), v)),
+            Ok(v) => config.headers.push((header_name.clone(), v)),
             Err(_) => problems.push(
                 "http_server_config",
                 &format!("headers.{name}"),
@@ -232,16 +223,6 @@ fn read(path: &Path, problems: &mut Problems) -> WebConfig {
         config.rate_limit = rate_limit(limit, problems);
     }
     config
-}
-
-fn lower(header: &'static str) -> &'static str {
-    match header {
-        "Content-Security-Policy" => "content-security-policy",
-        "X-Frame-Options" => "x-frame-options",
-        "X-Content-Type-Options" => "x-content-type-options",
-        "X-XSS-Protection" => "x-xss-protection",
-        _ => "strict-transport-security",
-    }
 }
 
 /// The cost of a bcrypt hash, if it is one.

@@ -48,7 +48,7 @@ fn validator() -> jsonschema::Validator {
 }
 
 fn schema_errors(yaml: &str) -> Vec<String> {
-    let doc = prodready_exporter::checks::source::parse_yaml(yaml).unwrap();
+    let doc = prodready_exporter::yaml::from_str::<serde_json::Value>(yaml).unwrap();
     validator()
         .iter_errors(&doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))

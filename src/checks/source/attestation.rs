@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{parse_yaml, read_text, resolve_path};
+use super::{read_text, resolve_path};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, EvidenceSource, KindInfo,
     Outcome, ParamError, TargetNeed,
@@ -77,7 +77,9 @@ impl Check for Attestation {
                     "no attestation at {path}: the drill was never recorded"
                 ));
             }
-            let record = match read_text(&self.file, 1024 * 1024).and_then(|t| parse_yaml(&t)) {
+            let record = match read_text(&self.file, 1024 * 1024)
+                .and_then(|t| crate::yaml::from_str::<serde_json::Value>(&t))
+            {
                 Ok(serde_json::Value::Object(m)) => m,
                 Ok(_) => {
                     return Outcome::fail(format!(

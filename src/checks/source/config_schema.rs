@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::env_secret::parse_env_file;
-use super::{parse_yaml, read_text, resolve_path};
+use super::{read_text, resolve_path};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -105,7 +105,9 @@ pub fn load_document(path: &Path) -> Result<Value, String> {
         "toml" => {
             toml::from_str::<Value>(&text).map_err(|e| format!("invalid TOML: {}", e.message()))
         }
-        "yaml" | "yml" => parse_yaml(&text).map_err(|e| format!("invalid YAML: {e}")),
+        "yaml" | "yml" => {
+            crate::yaml::from_str::<Value>(&text).map_err(|e| format!("invalid YAML: {e}"))
+        }
         other => {
             return Err(format!(
                 "{}: unknown format {other:?} (use .json, .yaml, .yml or .toml)",

@@ -74,8 +74,3 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text (binary?)", path.display()))
 }
-
-/// Parses YAML text into JSON values, bounded (see `crate::yaml`).
-pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
-    crate::yaml::from_str(text)
-}

@@ -15,10 +15,11 @@ use super::lockfiles::Package;
 use super::versions::{compare, cvss3_base_score, Ecosystem};
 use crate::checks::blocking::Cancel;
 use crate::checks::source::{mtime, read_text};
+use crate::config::file_version;
 
 /// The advisory files of a directory with their modification times and
 /// sizes: when this is unchanged, so is the database.
-type FilesVersion = Vec<(PathBuf, Option<SystemTime>, u64)>;
+type FilesVersion = Vec<(PathBuf, Option<(SystemTime, u64)>)>;
 
 /// Databases already loaded, by directory. Shared by every check (and kept
 /// across reloads): a database is read once, and again only when one of its
@@ -40,14 +41,7 @@ fn files_version(dir: &Path) -> FilesVersion {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .filter(|e| e.file_name().to_str().is_some_and(is_advisory_file))
-        .map(|e| {
-            let meta = e.metadata().ok();
-            (
-                e.path().to_owned(),
-                meta.as_ref().and_then(|m| m.modified().ok()),
-                meta.map_or(0, |m| m.len()),
-            )
-        })
+        .map(|e| (e.path().to_owned(), file_version(e.path())))
         .collect();
     version.sort();
     version

@@ -128,18 +128,6 @@ pub struct Scanner {
     fingerprint_key: ring::hmac::Key,
 }
 
-/// A key drawn at random, for fingerprints that only need to be stable
-/// within one process.
-fn random_key() -> ring::hmac::Key {
-    let rng = ring::rand::SystemRandom::new();
-    ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| {
-        // No system randomness: fall back to a key from the clock and the
-        // process id, still unknown to whoever reads a fingerprint.
-        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
-        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, seed.as_bytes())
-    })
-}
-
 /// `path:rule:hash` where the hash is a truncated HMAC-SHA256 of rule and
 /// secret under a key only the exporter holds: it identifies a finding across
 /// runs, but nobody who reads it can test guesses of the secret offline.
@@ -191,7 +179,7 @@ impl Scanner {
             allow_paths,
             allow_lines,
             max_file_size,
-            fingerprint_key: random_key(),
+            fingerprint_key: crate::redact::random_hmac_key(),
         })
     }
 
