@@ -4,23 +4,18 @@
 
 use std::process::Command;
 
-use crate::support::{repo_root, require_binary, run_with_stdin};
+use crate::support::{repo_root, require_binary, run_ok, run_with_stdin};
 
 /// Every object of `kubectl kustomize deploy/kubernetes`, as JSON.
 fn rendered() -> Vec<serde_json::Value> {
-    let out = Command::new(require_binary("kubectl"))
-        .args(["kustomize", "deploy/kubernetes"])
-        .current_dir(repo_root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new(require_binary("kubectl"))
+            .args(["kustomize", "deploy/kubernetes"])
+            .current_dir(repo_root()),
     );
     String::from_utf8_lossy(&out.stdout)
         .split("\n---\n")
-        .map(|doc| prodready_exporter::checks::source::parse_yaml(doc).unwrap())
+        .map(|doc| prodready_exporter::yaml::from_str::<serde_json::Value>(doc).unwrap())
         .collect()
 }
 
@@ -100,15 +95,10 @@ fn the_kubernetes_base_renders_restricted_objects() {
 #[test]
 fn generated_kubernetes_files_match_alerts_and_dashboards() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/gen-kubernetes.sh"))
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new("bash")
+            .arg(repo_root().join("scripts/gen-kubernetes.sh"))
+            .arg(dir.path()),
     );
     for file in [
         "prometheusrule.yaml",
@@ -124,12 +114,12 @@ fn generated_kubernetes_files_match_alerts_and_dashboards() {
         );
     }
     // The rule groups in the PrometheusRule are the ones promtool tests.
-    let rule = prodready_exporter::checks::source::parse_yaml(
+    let rule = prodready_exporter::yaml::from_str::<serde_json::Value>(
         &std::fs::read_to_string(repo_root().join("deploy/kubernetes/prometheusrule.yaml"))
             .unwrap(),
     )
     .unwrap();
-    let alerts = prodready_exporter::checks::source::parse_yaml(
+    let alerts = prodready_exporter::yaml::from_str::<serde_json::Value>(
         &std::fs::read_to_string(repo_root().join("alerts/prodready.rules.yml")).unwrap(),
     )
     .unwrap();

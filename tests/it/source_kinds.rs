@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::support::{assert_state, by, run_checks, run_cli, stderr, ConfigDir, Results};
+use crate::support::{assert_state, by, run_checks, run_cli, run_ok, stderr, ConfigDir, Results};
 
 fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
     let p = root.join(rel);
@@ -23,15 +23,10 @@ const AWS_ID: &str = "AKIAZ2QWERTY7UIOPASD";
 const GITHUB: &str = "ghp_R4nd0mT0k3nV4lu3W1thThirtySixChars01";
 
 fn git_init(dir: &Path) {
-    let out = std::process::Command::new(crate::support::require_binary("git"))
-        .args(["init", "-q"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        std::process::Command::new(crate::support::require_binary("git"))
+            .args(["init", "-q"])
+            .arg(dir),
     );
 }
 
@@ -690,17 +685,12 @@ fn documentation_falls_back_to_the_last_git_commit() {
     let d = t.path();
     write(d, "RUNBOOK.md", "# Runbook\n");
     let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .current_dir(d)
-            .args(args)
-            .env("GIT_AUTHOR_DATE", "2023-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2023-01-01T00:00:00Z")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            std::process::Command::new("git")
+                .current_dir(d)
+                .args(args)
+                .env("GIT_AUTHOR_DATE", "2023-01-01T00:00:00Z")
+                .env("GIT_COMMITTER_DATE", "2023-01-01T00:00:00Z"),
         );
     };
     git(&["init", "-q"]);

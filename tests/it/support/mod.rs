@@ -325,6 +325,18 @@ impl Drop for TestApp {
     }
 }
 
+/// Runs `cmd` to completion and asserts that it succeeded, naming the
+/// command and quoting its stderr otherwise.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Runs `cmd` with `input` on its stdin; returns whether it succeeded and
 /// its stdout and stderr together.
 pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> (bool, String) {
