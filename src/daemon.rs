@@ -90,6 +90,7 @@ pub async fn serve(
     }
     let engine = Engine::new(config_file, plan, shard);
     engine.start();
+    let watcher = tokio::spawn(engine.clone().watch_target_files());
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
@@ -128,6 +129,7 @@ pub async fn serve(
         }
     }
     info!("Shutting down: cancelling checks and draining HTTP connections.");
+    watcher.abort();
     engine.stop();
     let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
         for mut set in connections {

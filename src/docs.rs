@@ -10,7 +10,7 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Value};
 
 use crate::checks::{KindInfo, TargetNeed};
-use crate::config::{CheckEntry, Global, TargetSpec, Web};
+use crate::config::{CheckEntry, FileSdConfig, Global, TargetSpec, Web};
 use crate::engine::kinds::{all_kinds, FAMILIES};
 
 /// Where the generated files live in the repository.
@@ -88,7 +88,12 @@ pub fn config_schema() -> Value {
             "targets": {
                 "description": "Named live systems that checks refer to by name.",
                 "type": ["object", "null"],
-                "additionalProperties": schema_value::<TargetSpec>(&mut generator),
+                "additionalProperties": target_entry_schema(&mut generator),
+            },
+            "file_sd_configs": {
+                "description": "More targets, listed in files of Prometheus' file_sd format.",
+                "type": ["array", "null"],
+                "items": schema_value::<FileSdConfig>(&mut generator),
             },
             "checks": {
                 "description": "The checks to evaluate.",
@@ -97,6 +102,26 @@ pub fn config_schema() -> Value {
             },
         },
     })
+}
+
+/// An entry of `targets:`: one target type's settings and, beside them,
+/// optional `labels` (what `target_selector` matches, merged into the
+/// labels of the checks on the target).
+fn target_entry_schema(generator: &mut SchemaGenerator) -> Value {
+    let mut value = schema_value::<TargetSpec>(generator);
+    let labels = json!({
+        "description": "Labels of the target: matched by `target_selector`, added to its checks' labels.",
+        "type": "object",
+        "additionalProperties": { "type": "string" },
+    });
+    if let Some(variants) = value.get_mut("oneOf").and_then(Value::as_array_mut) {
+        for variant in variants {
+            if let Some(props) = variant.get_mut("properties").and_then(Value::as_object_mut) {
+                props.insert("labels".into(), labels.clone());
+            }
+        }
+    }
+    value
 }
 
 /// A schema's type in a few words: `string`, `list of string`, `duration` ...

@@ -106,7 +106,7 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, (Strin
 /// Serde's messages quote the offending value (`invalid type: integer
 /// `123456`, expected a string`); a value in the wrong field may be a
 /// secret, so errors keep only its type.
-fn without_values(message: &str) -> String {
+pub(crate) fn without_values(message: &str) -> String {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(

@@ -9,7 +9,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::errors::{from_value, ConfigErrors, Problems};
-use super::schema::{check_place, CheckEntry, CheckSpec, Global, TargetSpec, Web};
+use super::file_sd::{load_file_sd, matched_files, Discovered, FileStamp};
+use super::schema::{
+    check_place, CheckEntry, CheckSpec, FileSdConfig, Global, TargetSelection, TargetSpec, Web,
+};
 use super::secrets::resolve_target_secrets;
 use super::{expand, format_duration, process_env, ENV_PREFIX};
 use crate::redact::Redactor;
@@ -21,6 +24,10 @@ pub struct Config {
     pub global: Global,
     pub web: Web,
     pub targets: BTreeMap<String, TargetSpec>,
+    /// Each target's `labels` (from `targets:` or `file_sd_configs`).
+    pub target_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// Where more targets come from; their files are watched.
+    pub file_sd: Vec<FileSdConfig>,
     pub checks: Vec<CheckSpec>,
     /// Every secret read while loading, to be kept out of all output.
     pub redactor: Redactor,
@@ -44,7 +51,10 @@ pub fn file_version(path: &Path) -> Option<(std::time::SystemTime, u64)> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inputs {
     digest: Vec<u8>,
-    files: Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>,
+    files: Vec<FileStamp>,
+    /// The `file_sd_configs` patterns and the files they matched.
+    target_patterns: Vec<PathBuf>,
+    target_files: Vec<FileStamp>,
 }
 
 impl Inputs {
@@ -86,7 +96,19 @@ impl Inputs {
                     (p, stamp)
                 })
                 .collect(),
+            target_patterns: Vec::new(),
+            target_files: Vec::new(),
         }
+    }
+
+    /// The target files (`file_sd_configs`) as they are now, when they
+    /// differ from those loaded: matched files added, removed or changed.
+    pub fn target_files_changed(&self) -> Option<Vec<FileStamp>> {
+        if self.target_patterns.is_empty() {
+            return None;
+        }
+        let now = matched_files(&self.target_patterns);
+        (now != self.target_files).then_some(now)
     }
 
     /// Whether `file` and the files named in it are still what was loaded.
@@ -98,6 +120,7 @@ impl Inputs {
                 .files
                 .iter()
                 .all(|(path, stamp)| file_version(path) == *stamp)
+            && self.target_files_changed().is_none()
     }
 }
 
@@ -179,11 +202,14 @@ impl Config {
         let mut config = Config::empty(file);
         config.inputs = Inputs::of(raw_digest, &tree);
         for key in tree.keys() {
-            if !matches!(key.as_str(), "global" | "web" | "targets" | "checks") {
+            if !matches!(
+                key.as_str(),
+                "global" | "web" | "targets" | "file_sd_configs" | "checks"
+            ) {
                 problems.push(
                     "",
                     key,
-                    "unknown top-level key; expected one of global, web, targets, checks",
+                    "unknown top-level key; expected one of global, web, targets, file_sd_configs, checks",
                 );
             }
         }
@@ -217,7 +243,28 @@ impl Config {
             Some(Value::Object(targets)) => {
                 for (name, value) in targets {
                     let place = format!("target {name:?}");
-                    match from_value::<TargetSpec>(value) {
+                    let mut value = value.clone();
+                    if let Some(labels) = value.as_object_mut().and_then(|m| m.remove("labels")) {
+                        match from_value::<BTreeMap<String, String>>(&labels) {
+                            Ok(labels) => {
+                                for label in labels.keys() {
+                                    if let Err(why) = label_name_problem(label) {
+                                        problems.push(&place, &format!("labels.{label}"), why);
+                                    }
+                                }
+                                config.target_labels.insert(name.clone(), labels);
+                            }
+                            Err((path, msg)) => {
+                                let field = if path.is_empty() {
+                                    "labels".to_owned()
+                                } else {
+                                    format!("labels.{path}")
+                                };
+                                problems.push(&place, &field, msg);
+                            }
+                        }
+                    }
+                    match from_value::<TargetSpec>(&value) {
                         Ok(mut spec) => {
                             resolve_target_secrets(
                                 &mut spec,
@@ -232,6 +279,36 @@ impl Config {
                 }
             }
             Some(_) => problems.push("", "targets", "must be a mapping of target name to target"),
+        }
+        match tree.get("file_sd_configs") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                let base = file.parent().unwrap_or(Path::new("."));
+                let mut discovered = Discovered {
+                    targets: &mut config.targets,
+                    labels: &mut config.target_labels,
+                    problems: &mut problems,
+                    redactor: &mut config.redactor,
+                };
+                for (index, value) in items.iter().enumerate() {
+                    match from_value::<FileSdConfig>(value) {
+                        Ok(sd) => {
+                            let (patterns, files) = load_file_sd(base, index, &sd, &mut discovered);
+                            config.inputs.target_patterns.extend(patterns);
+                            config.inputs.target_files.extend(files);
+                            config.file_sd.push(sd);
+                        }
+                        Err((path, msg)) => discovered.problems.push(
+                            &format!("file_sd_configs[{index}]"),
+                            &path,
+                            msg,
+                        ),
+                    }
+                }
+                config.inputs.target_files.sort();
+                config.inputs.target_files.dedup();
+            }
+            Some(_) => problems.push("", "file_sd_configs", "must be a list"),
         }
         match tree.get("checks") {
             None | Some(Value::Null) => {}
@@ -256,6 +333,8 @@ impl Config {
             global: Global::default(),
             web: Web::default(),
             targets: BTreeMap::new(),
+            target_labels: BTreeMap::new(),
+            file_sd: Vec::new(),
             checks: Vec::new(),
             redactor: Redactor::new(),
             inputs: Inputs::default(),
@@ -282,6 +361,27 @@ pub(crate) fn label_name_problem(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A check's labels: `global.labels`, then its target's labels, then its
+/// own, each overriding the one before; and the values of the
+/// allow-listed `global.series_labels` among them ("" when unset).
+pub fn check_labels(
+    global: &Global,
+    target: Option<&BTreeMap<String, String>>,
+    own: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<(String, String)>) {
+    let mut labels = global.labels.clone();
+    if let Some(target) = target {
+        labels.extend(target.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    labels.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let series = global
+        .series_labels
+        .iter()
+        .map(|name| (name.clone(), labels.get(name).cloned().unwrap_or_default()))
+        .collect();
+    (labels, series)
 }
 
 fn valid_check_name(name: &str) -> bool {
@@ -349,13 +449,57 @@ fn validate_check(
             ),
         );
     }
+    let selection = match (
+        &raw.target,
+        raw.targets.clone(),
+        raw.target_selector.clone(),
+    ) {
+        (_, None, None) => None,
+        (None, Some(names), None) => {
+            if names.is_empty() {
+                problems.push(&place, "targets", "list at least one target");
+            }
+            let mut listed = HashSet::new();
+            for (i, name) in names.iter().enumerate() {
+                if !listed.insert(name) {
+                    problems.push(
+                        &place,
+                        &format!("targets[{i}]"),
+                        format!("target {name:?} is listed twice"),
+                    );
+                }
+            }
+            Some(TargetSelection::Names(names))
+        }
+        (None, None, Some(selector)) => {
+            if selector.is_empty() {
+                problems.push(
+                    &place,
+                    "target_selector",
+                    "name at least one label (env: prod)",
+                );
+            }
+            Some(TargetSelection::Labels(selector))
+        }
+        _ => {
+            problems.push(
+                &place,
+                "target",
+                "set one of target, targets and target_selector",
+            );
+            None
+        }
+    };
     if problems.errors.len() > before {
         return None;
     }
+    let (labels, series_labels) = check_labels(global, None, &raw.labels);
     Some(CheckSpec {
         name: raw.name,
         kind: raw.kind,
         target: raw.target,
+        selection,
+        own_labels: raw.labels,
         severity: raw.severity.unwrap_or_default(),
         category: raw.category,
         interval,
@@ -363,24 +507,8 @@ fn validate_check(
         description: raw.description,
         item: raw.item,
         gate_only: raw.gate_only,
-        series_labels: global
-            .series_labels
-            .iter()
-            .map(|name| {
-                let value = raw
-                    .labels
-                    .get(name)
-                    .or_else(|| global.labels.get(name))
-                    .cloned()
-                    .unwrap_or_default();
-                (name.clone(), value)
-            })
-            .collect(),
-        labels: {
-            let mut labels = global.labels.clone();
-            labels.extend(raw.labels);
-            labels
-        },
+        series_labels,
+        labels,
         params: if raw.params.is_null() {
             Value::Object(serde_json::Map::new())
         } else {

@@ -6,6 +6,7 @@
 
 mod errors;
 mod expand;
+mod file_sd;
 mod load;
 mod schema;
 mod secrets;
@@ -13,10 +14,10 @@ pub mod units;
 
 pub(crate) use errors::{from_value, Problems};
 pub use errors::{ConfigError, ConfigErrors};
-pub use load::{file_version, Config};
+pub use load::{check_labels, file_version, Config};
 pub use schema::{
-    BasicAuth, CheckEntry, CheckSpec, DatabaseTargetSpec, Global, HttpTargetSpec, Secret,
-    TargetSpec, TargetType, TlsSpec, Web,
+    BasicAuth, CheckEntry, CheckSpec, DatabaseTargetSpec, FileSdConfig, Global, HttpTargetSpec,
+    Secret, TargetSelection, TargetSpec, TargetType, TlsSpec, Web,
 };
 pub use secrets::is_sensitive_header;
 pub use units::{format_duration, parse_duration, ByteSize, ConfigDuration};

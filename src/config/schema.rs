@@ -307,6 +307,81 @@ impl TargetSpec {
     }
 }
 
+impl TargetSpec {
+    /// This spec with `{address}` replaced by `address` in its URL (or
+    /// path): the target a `file_sd_configs` template makes of one address.
+    /// `None` when the template has no `{address}`.
+    pub fn with_address(&self, address: &str) -> Option<TargetSpec> {
+        let mut spec = self.clone();
+        let place = match &mut spec {
+            TargetSpec::Http(h)
+            | TargetSpec::Prometheus(h)
+            | TargetSpec::Alertmanager(h)
+            | TargetSpec::Loki(h) => &mut h.url,
+            TargetSpec::Postgres(d) | TargetSpec::Mysql(d) | TargetSpec::Redis(d) => &mut d.url,
+            TargetSpec::Path(p) => {
+                let text = p.to_str()?;
+                if !text.contains(ADDRESS_PLACEHOLDER) {
+                    return None;
+                }
+                *p = PathBuf::from(text.replace(ADDRESS_PLACEHOLDER, address));
+                return Some(spec);
+            }
+        };
+        if !place.contains(ADDRESS_PLACEHOLDER) {
+            return None;
+        }
+        *place = place.replace(ADDRESS_PLACEHOLDER, address);
+        Some(spec)
+    }
+}
+
+/// Where a `file_sd_configs` template takes the address.
+pub const ADDRESS_PLACEHOLDER: &str = "{address}";
+
+const fn default_refresh_interval() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(10))
+}
+
+/// `file_sd_configs:` targets listed in files of Prometheus' `file_sd`
+/// format, so inventory tooling can generate them. Each address becomes a
+/// target named after it, made from `target` with the address in place of
+/// `{address}`, labelled with `labels` and its group's labels; checks pick
+/// them with `target_selector`. The files are re-read when they change.
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSdConfig {
+    /// Files in Prometheus' file_sd format: a list of
+    /// `{targets: [host:port ...], labels: {name: value}}`, JSON (`.json`)
+    /// or YAML (`.yml`, `.yaml`). `*` and `?` in the file name (not in
+    /// directories) match several files. Relative to the config file.
+    pub files: Vec<String>,
+    /// The target each address becomes, written as an entry of `targets:`
+    /// with `{address}` where the address goes:
+    /// `{ http: { url: "https://{address}/" } }`. Its credentials go to
+    /// every address of these files.
+    pub target: TargetSpec,
+    /// Labels of every target from these files; a group's own labels
+    /// override them.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// How often the files are looked at for changes (their modification
+    /// time and size); a change reloads the config. Default 10s.
+    #[serde(default = "default_refresh_interval")]
+    pub refresh_interval: ConfigDuration,
+}
+
+/// A check's targets when it names more than one: each becomes a check of
+/// its own, named `<check>:<target>`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetSelection {
+    /// `targets: [a, b]`, in this order.
+    Names(Vec<String>),
+    /// `target_selector: {env: prod}`: every target with these labels whose
+    /// type the kind reads, in name order.
+    Labels(BTreeMap<String, String>),
+}
+
 /// One check entry as the file states it. Its `kind` stays a name until the
 /// plan resolves it; the kind's builder checks its params.
 #[derive(Clone, PartialEq)]
@@ -314,6 +389,12 @@ pub struct CheckSpec {
     pub name: String,
     pub kind: String,
     pub target: Option<String>,
+    /// Several targets (`targets`, `target_selector`); the plan turns the
+    /// entry into one check per target. `None` for one or no target.
+    pub selection: Option<TargetSelection>,
+    /// The check's own `labels`, before `global.labels` and its target's
+    /// labels are merged in (`labels`).
+    pub own_labels: BTreeMap<String, String>,
     pub severity: Severity,
     /// The category written in the file; the plan defaults it from the kind.
     pub category: Option<Category>,
@@ -380,6 +461,16 @@ pub struct CheckEntry {
     /// The name of an entry of `targets:` the kind reads, when it needs one.
     #[serde(default)]
     pub target: Option<String>,
+    /// Several targets by name, instead of `target`: the check is evaluated
+    /// once per target, each a check of its own named `<name>:<target>`.
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
+    /// Instead of `target`: every target (from `targets:` or
+    /// `file_sd_configs`) whose labels include all of these and whose type
+    /// the kind reads, each a check of its own named `<name>:<target>`.
+    /// When none matches, the check is `error`.
+    #[serde(default)]
+    pub target_selector: Option<BTreeMap<String, String>>,
     /// `critical`, `warning` (default) or `info`; copied into alerts.
     #[serde(default)]
     pub severity: Option<Severity>,

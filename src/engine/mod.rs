@@ -480,6 +480,37 @@ impl Engine {
         }
     }
 
+    /// Reloads the config when a `file_sd_configs` file is added, removed or
+    /// changed, looking every `refresh_interval` (the shortest of the
+    /// entries). A change that fails to load is logged once (by the reload)
+    /// and the running config stays until the files change again.
+    pub async fn watch_target_files(self: Arc<Self>) {
+        let mut attempted = None;
+        loop {
+            let every = self
+                .plan()
+                .config
+                .file_sd
+                .iter()
+                .map(|sd| sd.refresh_interval.0)
+                .min();
+            // Without target files, look again later: a reload may add some.
+            tokio::time::sleep(every.unwrap_or(Duration::from_secs(10))).await;
+            let inputs = self.plan().config.inputs.clone();
+            let Ok(Some(now)) =
+                tokio::task::spawn_blocking(move || inputs.target_files_changed()).await
+            else {
+                continue;
+            };
+            if attempted.as_ref() == Some(&now) {
+                continue;
+            }
+            attempted = Some(now);
+            info!("Target files changed; reloading the config.");
+            let _ = self.reload().await;
+        }
+    }
+
     /// Evaluates one configured check now, outside the schedule, or shares
     /// its evaluation already running. Past `deadline` (the scrape timeout)
     /// the answer is an error.

@@ -10,8 +10,13 @@ use tokio::sync::Semaphore;
 
 use super::kinds::{kind_names, lookup_kind};
 use crate::checklist::{item_ids, lookup_item, Item};
-use crate::checks::{BuildInput, Category, Check, KindInfo, ParamError, TargetNeed};
-use crate::config::{CheckSpec, Config, ConfigErrors, Problems, TargetSpec, TargetType};
+use crate::checks::{
+    BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError, TargetNeed,
+};
+use crate::config::{
+    check_labels, CheckSpec, Config, ConfigErrors, Problems, TargetSelection, TargetSpec,
+    TargetType,
+};
 use crate::redact::Redactor;
 use crate::targets::{build_targets, default_client, Target};
 
@@ -92,54 +97,65 @@ impl Plan {
         // many checks a copy doubles the start-up peak, which the allocator
         // then keeps).
         let specs = std::mem::take(&mut config.checks);
-        for owned in specs {
-            let spec = &owned;
-            let Some(kind) = resolve_kind(spec, &config.targets, &mut problems) else {
-                continue;
-            };
-            let Ok(item) = resolve_item(spec, kind, &mut problems) else {
-                continue;
-            };
-            let target = spec.target.as_ref().and_then(|t| targets.get(t));
-            if spec.target.is_some() && target.is_none() {
-                // The target itself failed to build; its error is reported above.
-                continue;
-            }
-            let unchanged = previous_checks
-                .get(spec.name.as_str())
-                .filter(|old| old.spec == *spec)
-                .filter(|_| {
-                    spec.target
-                        .as_deref()
-                        .is_none_or(|t| kept_target(t).is_some())
-                });
-            if let Some(old) = unchanged {
-                for secret in old.check.secrets() {
-                    redactor.add(&secret);
+        for spec in specs {
+            for owned in per_target(spec, &config, &mut problems) {
+                let spec = &owned;
+                if let Some(selection) = &spec.selection {
+                    // A selector that matched nothing: the check stands, in error.
+                    if let Some(planned) = no_target_check(&owned, selection, &mut problems) {
+                        checks.push(Arc::new(planned));
+                    }
+                    continue;
                 }
-                checks.push(Arc::clone(old));
-                continue;
-            }
-            let input = BuildInput {
-                spec,
-                target,
-                http_client: &http_client,
-            };
-            match (kind.build)(&input) {
-                Ok(check) => {
-                    for secret in check.secrets() {
+                let Some(kind) = resolve_kind(spec, &config.targets, &mut problems) else {
+                    continue;
+                };
+                let Ok(item) = resolve_item(spec, kind, &mut problems) else {
+                    continue;
+                };
+                let target = spec.target.as_ref().and_then(|t| targets.get(t));
+                if spec.target.is_some() && target.is_none() {
+                    // The target itself failed to build; its error is reported above.
+                    continue;
+                }
+                let unchanged = previous_checks
+                    .get(spec.name.as_str())
+                    .filter(|old| old.spec == *spec)
+                    .filter(|_| {
+                        spec.target
+                            .as_deref()
+                            .is_none_or(|t| kept_target(t).is_some())
+                    });
+                if let Some(old) = unchanged {
+                    for secret in old.check.secrets() {
                         redactor.add(&secret);
                     }
-                    let category = spec.category.unwrap_or(kind.category);
-                    checks.push(Arc::new(PlannedCheck {
-                        spec: owned,
-                        kind,
-                        category,
-                        item,
-                        check,
-                    }));
+                    checks.push(Arc::clone(old));
+                    continue;
                 }
-                Err(ParamError { field, message }) => problems.push(&spec.place(), &field, message),
+                let input = BuildInput {
+                    spec,
+                    target,
+                    http_client: &http_client,
+                };
+                match (kind.build)(&input) {
+                    Ok(check) => {
+                        for secret in check.secrets() {
+                            redactor.add(&secret);
+                        }
+                        let category = spec.category.unwrap_or(kind.category);
+                        checks.push(Arc::new(PlannedCheck {
+                            spec: owned,
+                            kind,
+                            category,
+                            item,
+                            check,
+                        }));
+                    }
+                    Err(ParamError { field, message }) => {
+                        problems.push(&spec.place(), &field, message)
+                    }
+                }
             }
         }
         let plan = Plan {
@@ -194,6 +210,130 @@ impl Plan {
     }
 }
 
+/// The checks an entry stands for: itself when it has one target or none
+/// (its labels merged with its target's), else one per target it names or
+/// selects, named `<check>:<target>`. A selector that matches no target
+/// the kind reads leaves the entry as it is (`selection` set), to be
+/// reported as `error`.
+fn per_target(mut spec: CheckSpec, config: &Config, problems: &mut Problems) -> Vec<CheckSpec> {
+    let Some(selection) = spec.selection.take() else {
+        if let Some(target) = &spec.target {
+            (spec.labels, spec.series_labels) = check_labels(
+                &config.global,
+                config.target_labels.get(target),
+                &spec.own_labels,
+            );
+        }
+        return vec![spec];
+    };
+    let place = spec.place();
+    let Some(kind) = lookup_kind(&spec.kind) else {
+        // Reported with the valid kinds by `resolve_kind`.
+        return vec![spec];
+    };
+    let names: Vec<&String> = match &selection {
+        TargetSelection::Names(names) => names
+            .iter()
+            .enumerate()
+            .filter(|(i, name)| {
+                let before = problems.errors.len();
+                let field = format!("targets[{i}]");
+                check_target(kind, Some(name), &config.targets, &place, &field, problems);
+                problems.errors.len() == before
+            })
+            .map(|(_, name)| name)
+            .collect(),
+        TargetSelection::Labels(wanted) => {
+            let (TargetNeed::Optional(types) | TargetNeed::Required(types)) = kind.target else {
+                problems.push(
+                    &place,
+                    "target_selector",
+                    format!("kind {} does not use a target; remove it", kind.name),
+                );
+                return Vec::new();
+            };
+            config
+                .targets
+                .iter()
+                .filter(|(_, target)| types.iter().any(|t| target.target_type().satisfies(*t)))
+                .filter(|(name, _)| {
+                    config
+                        .target_labels
+                        .get(*name)
+                        .is_some_and(|labels| wanted.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                })
+                .map(|(name, _)| name)
+                .collect()
+        }
+    };
+    if names.is_empty() {
+        if matches!(selection, TargetSelection::Labels(_)) {
+            spec.selection = Some(selection);
+            return vec![spec];
+        }
+        return Vec::new();
+    }
+    names
+        .into_iter()
+        .map(|target| {
+            let (labels, series_labels) = check_labels(
+                &config.global,
+                config.target_labels.get(target),
+                &spec.own_labels,
+            );
+            CheckSpec {
+                name: format!("{}:{target}", spec.name),
+                target: Some(target.clone()),
+                labels,
+                series_labels,
+                ..spec.clone()
+            }
+        })
+        .collect()
+}
+
+/// A check whose `target_selector` matches no target: planned so that it
+/// shows (and alerts) as `error` rather than vanishing.
+fn no_target_check(
+    spec: &CheckSpec,
+    selection: &TargetSelection,
+    problems: &mut Problems,
+) -> Option<PlannedCheck> {
+    let kind = lookup_kind(&spec.kind)?;
+    let item = resolve_item(spec, kind, problems).ok()?;
+    let wanted = match selection {
+        TargetSelection::Labels(labels) => labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        TargetSelection::Names(names) => names.join(", "),
+    };
+    let types = match kind.target {
+        TargetNeed::Optional(t) | TargetNeed::Required(t) => type_list(t),
+        TargetNeed::None => String::new(),
+    };
+    Some(PlannedCheck {
+        spec: spec.clone(),
+        kind,
+        category: spec.category.unwrap_or(kind.category),
+        item,
+        check: Arc::new(NoTarget(format!(
+            "target_selector {{{wanted}}} matches no {types} target; nothing was evaluated"
+        ))),
+    })
+}
+
+/// The check of an entry whose selector matched no target.
+#[derive(Debug)]
+struct NoTarget(String);
+
+impl Check for NoTarget {
+    fn evaluate<'a>(&'a self, _ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move { Outcome::error(self.0.clone()) })
+    }
+}
+
 /// The checklist item a check evidences: the one it names (which must
 /// exist), else its kind's.
 fn resolve_item(
@@ -240,7 +380,14 @@ fn resolve_kind(
         return None;
     };
     let before = problems.errors.len();
-    check_target(kind, spec.target.as_deref(), targets, &place, problems);
+    check_target(
+        kind,
+        spec.target.as_deref(),
+        targets,
+        &place,
+        "target",
+        problems,
+    );
     (problems.errors.len() == before).then_some(kind)
 }
 
@@ -249,6 +396,7 @@ fn check_target(
     target: Option<&str>,
     targets: &BTreeMap<String, TargetSpec>,
     place: &str,
+    field: &str,
     problems: &mut Problems,
 ) {
     let wanted = match (kind.target, target) {
@@ -256,7 +404,7 @@ fn check_target(
         (TargetNeed::None, Some(_)) => {
             problems.push(
                 place,
-                "target",
+                field,
                 format!("kind {} does not use a target; remove it", kind.name),
             );
             return;
@@ -264,7 +412,7 @@ fn check_target(
         (TargetNeed::Required(t), None) => {
             problems.push(
                 place,
-                "target",
+                field,
                 format!(
                     "kind {} needs a {} target; add `target: <name>`",
                     kind.name,
@@ -282,7 +430,7 @@ fn check_target(
             known.sort_unstable();
             problems.push(
                 place,
-                "target",
+                field,
                 format!(
                     "unknown target {name:?}; defined targets: {}",
                     if known.is_empty() {
@@ -295,7 +443,7 @@ fn check_target(
         }
         Some(spec) if !wanted.iter().any(|w| spec.target_type().satisfies(*w)) => problems.push(
             place,
-            "target",
+            field,
             format!(
                 "target {name:?} is a {} target, but kind {} needs a {} target",
                 spec.target_type().as_str(),

@@ -41,9 +41,23 @@ fn message_cell(message: &str, r: &CheckRecord) -> String {
     }
     cell.push_str(&format!(
         " <small><a href=\"/api/v1/checks?check={}\">json</a></small>",
-        html_escape(&r.meta.name)
+        html_escape(&query_escape(&r.meta.name))
     ));
     cell
+}
+
+/// Percent-encodes a query value (check names of checks over several
+/// targets hold the target's name: `tls:[::1]:443`).
+fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b':') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn score_text(records: &[&CheckRecord]) -> String {

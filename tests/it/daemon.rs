@@ -622,9 +622,12 @@ async fn a_rotated_secret_file_is_a_change_even_when_the_config_is_not() {
     );
     exporter.wait_ready(Duration::from_secs(10)).await;
     assert_eq!(exporter.post("/-/reload").await.0, 200);
-    assert!(exporter
-        .logs()
-        .contains("Config unchanged; nothing restarted."));
+    exporter
+        .wait_log(
+            Duration::from_secs(5),
+            "Config unchanged; nothing restarted.",
+        )
+        .await;
     std::fs::write(&token, "second-token-rotated\n").unwrap();
     assert_eq!(exporter.post("/-/reload").await.0, 200);
     let deadline = Instant::now() + Duration::from_secs(10);

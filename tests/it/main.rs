@@ -22,4 +22,5 @@ mod redis_kinds;
 mod snapshots;
 mod source_kinds;
 mod support;
+mod targets;
 mod web_security;

@@ -31,7 +31,12 @@ pub struct ConfigDir {
 
 impl ConfigDir {
     pub fn new(config: &str) -> ConfigDir {
-        let dir = tempfile::tempdir().unwrap();
+        Self::new_in(&std::env::temp_dir(), config)
+    }
+
+    /// A config dir under `parent`.
+    pub fn new_in(parent: &Path, config: &str) -> ConfigDir {
+        let dir = tempfile::tempdir_in(parent).unwrap();
         std::fs::write(dir.path().join("config.yaml"), config).unwrap();
         ConfigDir { dir }
     }
@@ -84,16 +89,30 @@ impl Exporter {
     pub fn start_with(config: &str, env: &[(&str, &str)], extra_args: &[&str]) -> Exporter {
         let config = ConfigDir::new(config);
         let mut cmd = Command::new(BIN);
-        cmd.arg(format!("--config.file={}", config.config_path().display()))
-            .arg("--web.listen-address=127.0.0.1:0")
-            .args(extra_args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args(Self::args(&config, extra_args));
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Self::spawn(cmd, config)
+    }
+
+    /// The daemon's arguments: the config of `config`, a free loopback port.
+    pub fn args(config: &ConfigDir, extra_args: &[&str]) -> Vec<String> {
+        let mut args = vec![
+            format!("--config.file={}", config.config_path().display()),
+            "--web.listen-address=127.0.0.1:0".to_owned(),
+        ];
+        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
+        args
+    }
+
+    /// Runs `cmd` (the daemon, perhaps behind a wrapper that ends by
+    /// executing it) and learns its port from the log.
+    pub fn spawn(mut cmd: Command, config: ConfigDir) -> Exporter {
+        cmd.env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let logs = Arc::new(Mutex::new(Vec::new()));
@@ -132,6 +151,10 @@ impl Exporter {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -148,6 +171,23 @@ impl Exporter {
 
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
+    }
+
+    /// Waits until the log (read by another thread) holds `fragment`;
+    /// returns the log.
+    pub async fn wait_log(&self, within: Duration, fragment: &str) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let logs = self.logs();
+            if logs.contains(fragment) {
+                return logs;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {fragment:?} in the log:\n{logs}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
