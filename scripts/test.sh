@@ -20,6 +20,7 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)                 # status page browser test
 command -v kubectl >/dev/null || missing+=(kubernetes-client)       # renders deploy/kubernetes (kubectl kustomize)
 command -v systemd-analyze >/dev/null || missing+=(systemd)         # verifies deploy/systemd
+{ command -v unshare && command -v setpriv; } >/dev/null || missing+=(util-linux)  # runs the binary under the unit's sandboxing
 command -v npm >/dev/null || missing+=(nodejs npm)                  # Kubernetes schema validation
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"

@@ -1,6 +1,7 @@
 //! Packaging: the Kubernetes base renders offline with kustomize into the
 //! objects a restricted cluster accepts, the PrometheusRule and dashboards in
-//! it match alerts/ and grafana/, and the systemd unit verifies.
+//! it match alerts/ and grafana/, the systemd unit verifies, and the binary
+//! runs under the unit's sandboxing.
 
 use std::process::Command;
 
@@ -206,4 +207,108 @@ fn rendered_objects_validate_against_the_kubernetes_schemas() {
     assert!(!ok, "{report}");
     assert!(report.contains("INVALID StatefulSet/"), "{report}");
     assert!(report.contains("INVALID PrometheusRule/"), "{report}");
+}
+
+/// The binary under the systemd unit's sandboxing, emulated where systemd
+/// cannot run it here (it is not PID 1 on the development machines): a
+/// user with no passwd entry and no groups (`DynamicUser`), a read-only
+/// file system (`ProtectSystem=strict`, `ProtectHome=read-only`), fresh
+/// `/tmp` and `/var/tmp` (`PrivateTmp`), no new privileges, no capabilities
+/// and `UMask=0077`. It must start, evaluate, serve and reload without
+/// writing anywhere. The system-call filter and `MemoryDenyWriteExecute`
+/// are not emulated.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_runs_under_the_units_sandboxing() {
+    use crate::support::{ConfigDir, Exporter, TestApp, BIN};
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Duration;
+
+    let unit =
+        std::fs::read_to_string(repo_root().join("deploy/systemd/prodready-exporter.service"))
+            .unwrap();
+    for line in [
+        "DynamicUser=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=read-only",
+        "PrivateTmp=yes",
+        "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=\n",
+        "AmbientCapabilities=\n",
+        "UMask=0077",
+    ] {
+        assert!(unit.contains(line), "the unit no longer has {line:?}");
+    }
+    let app =
+        TestApp::start(axum::Router::new().route("/health", axum::routing::get(|| async { "ok" })))
+            .await;
+    let config = ConfigDir::new(&format!(
+        r#"
+global: {{ interval: 1s, timeout: 1s }}
+targets:
+  app: {{ http: {{ url: "{}" }} }}
+checks:
+  - {{ name: app_health, kind: http, target: app, params: {{ url: /health }} }}
+"#,
+        app.url("")
+    ));
+    std::fs::set_permissions(config.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    // The binary and the config may live under /tmp, which the sandbox
+    // replaces: they are bound read-only under /mnt first.
+    let script = format!(
+        "set -e
+mount -t tmpfs -o mode=0755 tmpfs /mnt
+mkdir /mnt/bin /mnt/etc
+mount --bind '{bin_dir}' /mnt/bin && mount -o remount,bind,ro /mnt/bin
+mount --bind '{config_dir}' /mnt/etc && mount -o remount,bind,ro /mnt/etc
+mount -o remount,ro /mnt
+mount -o remount,bind,ro /
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+umask 0077
+exec setpriv --reuid=61234 --regid=61234 --clear-groups --no-new-privs \
+  --bounding-set=-all --inh-caps=-all --ambient-caps=-all -- \
+  /mnt/bin/{exe} --config.file=/mnt/etc/config.yaml --web.listen-address=127.0.0.1:0 --web.enable-lifecycle",
+        bin_dir = bin_dir.display(),
+        config_dir = config.dir.path().display(),
+        exe = std::path::Path::new(BIN).file_name().unwrap().to_string_lossy(),
+    );
+    let mut cmd = Command::new(require_binary("unshare"));
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    let exporter = Exporter::spawn(cmd, config);
+
+    let status = std::fs::read_to_string(format!("/proc/{}/status", exporter.pid())).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(field("Uid:").starts_with("61234"), "{status}");
+    assert_eq!(field("Groups:"), "", "{status}");
+    assert_eq!(field("NoNewPrivs:"), "1", "{status}");
+    assert_eq!(field("CapBnd:"), "0000000000000000", "{status}");
+    assert_eq!(field("CapEff:"), "0000000000000000", "{status}");
+    let mounts = std::fs::read_to_string(format!("/proc/{}/mounts", exporter.pid())).unwrap();
+    assert!(
+        mounts
+            .lines()
+            .any(|l| l.split(' ').nth(1) == Some("/") && l.contains(" ro,")),
+        "{mounts}"
+    );
+
+    let metrics = exporter
+        .wait_metrics(Duration::from_secs(15), |m| {
+            m.contains(r#"prodready_check_success{check="app_health",category="operations",severity="warning"} 1"#)
+        })
+        .await;
+    assert!(metrics.contains("process_open_fds "), "{metrics}");
+    let (code, body) = exporter.post("/-/reload").await;
+    assert_eq!(code, 200, "{body}");
+    let logs = exporter.logs();
+    for bad in ["Read-only file system", "Permission denied", "panicked"] {
+        assert!(!logs.contains(bad), "{bad}: {logs}");
+    }
 }
