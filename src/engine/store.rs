@@ -181,7 +181,7 @@ impl Store {
         self.first_round_done.load(Ordering::Relaxed)
     }
 
-    /// Every record, in config order.
+    /// Every record, in config order (then by name).
     pub fn snapshot(&self) -> Vec<CheckRecord> {
         self.map_sorted(CheckRecord::clone)
     }
@@ -190,7 +190,8 @@ impl Store {
     pub fn map_sorted<T>(&self, f: impl Fn(&CheckRecord) -> T) -> Vec<T> {
         let records = self.records.read().unwrap_or_else(|e| e.into_inner());
         let mut sorted: Vec<&CheckRecord> = records.values().collect();
-        sorted.sort_by_key(|r| r.meta.index);
+        // The checks one entry makes over several targets share its index.
+        sorted.sort_by(|a, b| (a.meta.index, &a.meta.name).cmp(&(b.meta.index, &b.meta.name)));
         sorted.into_iter().map(f).collect()
     }
 
