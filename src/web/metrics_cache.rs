@@ -23,8 +23,11 @@ use crate::exposition::{render_metrics, Format};
 pub struct MetricsCache {
     pages: std::sync::Mutex<HashMap<(Format, bool), CachedPage>>,
     /// Held by the one scrape rendering a variant.
-    rendering: std::sync::Mutex<HashMap<(Format, bool), Arc<tokio::sync::Mutex<()>>>>,
+    rendering: std::sync::Mutex<HashMap<(Format, bool), RenderLock>>,
 }
+
+/// Held while one variant renders.
+type RenderLock = Arc<tokio::sync::Mutex<()>>;
 
 #[derive(Debug, Clone)]
 struct CachedPage {
