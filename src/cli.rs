@@ -86,6 +86,53 @@ pub enum Command {
     Kinds,
     /// Print the JSON Schema of the config file (docs/config.schema.json).
     Schema,
+    /// The local advisory database of `dependency_vulnerabilities`.
+    Advisories(AdvisoriesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesArgs {
+    #[command(subcommand)]
+    pub command: AdvisoriesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// Download OSV's per-ecosystem all.zip files, verify them and swap
+    /// them into the database directory atomically (a failed download
+    /// keeps the old file). Without --dir: every advisory_db of the
+    /// config's dependency_vulnerabilities checks, with the ecosystems of
+    /// the lockfiles they scan. Exit 0 when every ecosystem synced, 1 when
+    /// one failed, 2 on bad usage.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Database directory (default: the config's advisory_db directories).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// OSV ecosystem to download (repeatable): crates.io, npm, PyPI, Go,
+    /// RubyGems, Hex. Default: those of the lockfiles the config scans.
+    #[arg(long = "ecosystem", value_name = "NAME")]
+    pub ecosystems: Vec<String>,
+    /// Where to download from: OSV's bucket, or a mirror with its layout
+    /// (<url>/<ecosystem>/all.zip).
+    #[arg(long = "source-url", default_value = crate::checks::source::dependencies::sync::DEFAULT_SOURCE)]
+    pub source_url: String,
+    /// Largest archive accepted.
+    #[arg(long = "max-size", default_value = "2GiB", value_parser = parse_size_arg)]
+    pub max_size: u64,
+    /// Longest time one download may take.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub timeout: std::time::Duration,
+    /// Use the proxy that HTTP_PROXY / HTTPS_PROXY / NO_PROXY name (off by default).
+    #[arg(long = "proxy-from-environment")]
+    pub proxy_from_environment: bool,
+}
+
+fn parse_size_arg(text: &str) -> Result<u64, String> {
+    crate::config::units::parse_size(text)
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +271,112 @@ pub fn main() -> ExitCode {
             print!("{}", crate::docs::config_schema_text());
             ExitCode::SUCCESS
         }
+        Some(Command::Advisories(AdvisoriesArgs {
+            command: AdvisoriesCommand::Sync(args),
+        })) => runtime.block_on(advisories_sync(&cli, args)),
+    }
+}
+
+/// `advisories sync`: which directories and ecosystems, then each download.
+async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
+    use crate::checks::source::dependencies::sync::{ecosystem_name, sync_ecosystem};
+    let mut wanted = Vec::new();
+    for name in &args.ecosystems {
+        match ecosystem_name(name) {
+            Ok(n) => wanted.push(n),
+            Err(e) => {
+                eprintln!("--ecosystem: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        }
+    }
+    // (directory, ecosystems) from the flags or the config's checks.
+    let mut jobs: Vec<(PathBuf, Vec<&'static str>)> = Vec::new();
+    if let (Some(dir), false) = (&args.dir, wanted.is_empty()) {
+        jobs.push((dir.clone(), wanted.clone()));
+    } else {
+        let plan = match load_plan(&cli.config_file) {
+            Ok(p) => p,
+            Err(errors) => {
+                print_config_errors(&errors);
+                eprintln!("advisories sync reads the config for its directories and ecosystems; or give --dir and --ecosystem");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        };
+        for needs in plan.checks.iter().filter_map(|c| c.check.advisory_needs()) {
+            let (dir, ecosystems) = match &args.dir {
+                Some(dir) => (dir.clone(), needs.1),
+                None => needs,
+            };
+            let ecosystems = if wanted.is_empty() {
+                ecosystems
+            } else {
+                wanted.clone()
+            };
+            match jobs.iter_mut().find(|(d, _)| *d == dir) {
+                Some((_, list)) => list.extend(ecosystems),
+                None => jobs.push((dir, ecosystems)),
+            }
+        }
+        for (_, list) in &mut jobs {
+            list.sort_unstable();
+            list.dedup();
+        }
+        jobs.retain(|(_, list)| !list.is_empty());
+        if jobs.is_empty() {
+            eprintln!(
+                "{}: no dependency_vulnerabilities check with a lockfile to take directories and ecosystems from; give --dir and --ecosystem",
+                cli.config_file.display()
+            );
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
+    let route = if args.proxy_from_environment {
+        crate::targets::http::Route::EnvironmentProxy
+    } else {
+        crate::targets::http::Route::Direct
+    };
+    let client = match crate::targets::http::routed_client_builder(&route).build() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cannot build the HTTP client: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = 0;
+    for (dir, ecosystems) in &jobs {
+        for ecosystem in ecosystems {
+            match sync_ecosystem(
+                &client,
+                &args.source_url,
+                dir,
+                ecosystem,
+                args.max_size,
+                args.timeout,
+            )
+            .await
+            {
+                Ok(done) => println!(
+                    "{ecosystem}: {} advisories, {} bytes -> {}",
+                    done.advisories,
+                    done.bytes,
+                    done.path.display()
+                ),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!(
+                        "{ecosystem}: {e}; kept {}",
+                        crate::checks::source::dependencies::sync::zip_path(dir, ecosystem)
+                            .display()
+                    );
+                }
+            }
+        }
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

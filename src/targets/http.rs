@@ -125,7 +125,7 @@ impl std::fmt::Debug for Route {
     }
 }
 
-fn routed_client_builder(route: &Route) -> reqwest::ClientBuilder {
+pub fn routed_client_builder(route: &Route) -> reqwest::ClientBuilder {
     install_crypto_provider();
     let builder = match shared_tls_config() {
         Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),

@@ -2,6 +2,7 @@
 //! module per area. Tests start the real exporter binary and real servers on
 //! loopback ports.
 
+mod advisories_sync;
 mod alerting_e2e;
 mod alerts;
 mod browser;

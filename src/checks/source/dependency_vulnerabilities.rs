@@ -33,7 +33,7 @@ pub const KIND: KindInfo = KindInfo {
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `poetry.lock`, `requirements.txt` (pinned `==` lines), `go.sum`, `Gemfile.lock`, `mix.lock`.
-- **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db`, and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI, names normalized), RubyGems. Severity from `database_specific.severity`, else the CVSS v3 base score computed from the vector (RustSec `cvss`).
+- **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db` (`prodready-exporter advisories sync` downloads OSV's zips for the lockfiles the check scans, verified and swapped in atomically), and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI, names normalized), RubyGems. Severity from `database_specific.severity`, else the CVSS v3 base score computed from the vector (RustSec `cvss`).
 - **Passes** when every severity count is within `max` (0 for every severity not listed, `unknown` included) and the database is fresh. Observed value: vulnerable packages. Nothing is downloaded. The database is read once per process and again only when one of its files changes, is added or is removed (checks sharing a directory share one copy); a load or scan past the timeout stops at its next file.
 - **Fails** over a limit, listing `name@version (advisory ids, severity)`.
 - **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), or the newest advisory file is older than `max_db_age`.
@@ -339,5 +339,21 @@ impl Check for DependencyVulnerabilities {
                 Ok(Err(e)) | Err(e) => Outcome::error(e),
             }
         })
+    }
+
+    fn advisory_needs(&self) -> Option<(PathBuf, Vec<&'static str>)> {
+        let lockfiles = if self.lockfiles.is_empty() {
+            find_lockfiles(&self.root, self.max_depth).unwrap_or_default()
+        } else {
+            self.lockfiles.clone()
+        };
+        let mut ecosystems: Vec<&'static str> = lockfiles
+            .iter()
+            .filter_map(|l| ecosystem_of(l))
+            .map(|e| e.osv_name())
+            .collect();
+        ecosystems.sort_unstable();
+        ecosystems.dedup();
+        Some((self.advisory_db.clone(), ecosystems))
     }
 }

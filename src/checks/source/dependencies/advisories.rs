@@ -354,7 +354,7 @@ impl AdvisoryDb {
         Ok(())
     }
 
-    fn add_zip(&mut self, path: &Path) -> Result<(), String> {
+    pub(crate) fn add_zip(&mut self, path: &Path) -> Result<(), String> {
         let file = std::fs::File::open(path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let mut zip = zip::ZipArchive::new(file)
@@ -409,7 +409,7 @@ impl AdvisoryDb {
     pub fn load(dir: &Path, cancel: &Cancel) -> Result<AdvisoryDb, String> {
         if !dir.is_dir() {
             return Err(format!(
-                "advisory directory {} does not exist or is not a directory",
+                "advisory directory {} does not exist or is not a directory; fill it with `prodready-exporter advisories sync`",
                 dir.display()
             ));
         }

@@ -4,4 +4,5 @@
 
 pub mod advisories;
 pub mod lockfiles;
+pub mod sync;
 pub mod versions;
