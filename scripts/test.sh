@@ -35,6 +35,17 @@ if [ ! -d target/npm-kubernetes/node_modules/@kubernetes-models/prometheus-opera
     kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0
 fi
 
+# The SARIF 2.1.0 JSON Schema (OASIS), as the serde-sarif crate on crates.io
+# ships it, for validating `check --format sarif` (checked by digest).
+SARIF_DIR=target/sarif-schema
+if [ ! -f "$SARIF_DIR/sarif-schema-2.1.0.json" ]; then
+  mkdir -p "$SARIF_DIR"
+  curl -fsSL -o "$SARIF_DIR/serde-sarif-0.8.0.crate" \
+    https://static.crates.io/crates/serde-sarif/serde-sarif-0.8.0.crate
+  echo "a053c46f18a8043570d4e32fefc4c6377f82bf29ec310a33e93f273048e3b0be  $SARIF_DIR/serde-sarif-0.8.0.crate" | sha256sum -c --quiet
+  tar xzf "$SARIF_DIR/serde-sarif-0.8.0.crate" -O serde-sarif-0.8.0/src/schema.json > "$SARIF_DIR/sarif-schema-2.1.0.json"
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "cargo is required: install the Rust toolchain (rustup) first" >&2
   exit 1

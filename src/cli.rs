@@ -15,7 +15,9 @@ use crate::config::ConfigErrors;
 use crate::daemon::ServeError;
 use crate::engine::{load_plan, run_once, run_phase, Order, Plan, Shard};
 use crate::logging::{self, LogFormat, LogLevel};
-use crate::report::{render_json, render_junit, render_table, FailOn, Gate, PhaseReport};
+use crate::report::{
+    render_json, render_junit, render_sarif, render_table, FailOn, Gate, PhaseReport,
+};
 
 /// Exit code for a bad config or bad usage.
 const EXIT_CONFIG: u8 = 2;
@@ -152,7 +154,7 @@ fn parse_output(text: &str) -> Result<(ReportFormat, PathBuf), String> {
         .split_once('=')
         .ok_or_else(|| format!("{text:?}: write FORMAT=FILE, e.g. junit=junit.xml"))?;
     let format = ReportFormat::from_str(format, true)
-        .map_err(|_| format!("{format:?} is not a report format (table, json, junit)"))?;
+        .map_err(|_| format!("{format:?} is not a report format (table, json, junit, sarif)"))?;
     if file.is_empty() {
         return Err(format!("{text:?}: the file name is empty"));
     }
@@ -164,6 +166,8 @@ pub enum ReportFormat {
     Table,
     Json,
     Junit,
+    /// SARIF 2.1.0, for code-scanning UIs.
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -178,7 +182,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
     /// Also write a report to a file: `json=report.json`, `junit=junit.xml`,
-    /// `table=report.txt` (repeatable), so one run feeds several tools.
+    /// `sarif=results.sarif`, `table=report.txt` (repeatable), so one run
+    /// feeds several tools.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
     pub outputs: Vec<(ReportFormat, PathBuf)>,
     /// Lowest state that fails the gate (error always fails).
@@ -569,10 +574,12 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
     let phase = items
         .as_ref()
         .map(|(phase, items)| PhaseReport { phase, items });
+    let cwd = std::env::current_dir().unwrap_or_default();
     let render = |format: ReportFormat, colour: bool| match format {
         ReportFormat::Table => render_table(&records, colour, phase.as_ref()),
         ReportFormat::Json => render_json(&records, gate, phase.as_ref()),
         ReportFormat::Junit => render_junit(&records, gate, phase.as_ref()),
+        ReportFormat::Sarif => render_sarif(&records, &cli.config_file, &cwd),
     };
     print!("{}", render(args.format, std::io::stdout().is_terminal()));
     for (format, file) in &args.outputs {

@@ -1,8 +1,9 @@
 //! Renders results for people and tools: the JSON view shared by the API and
-//! the `check` command, the terminal table and JUnit XML. Renderers only read
+//! the `check` command, the terminal table, JUnit XML and SARIF. Renderers only read
 //! records; they never run checks.
 
 mod junit;
+mod sarif;
 mod table;
 
 use serde::Serialize;
@@ -12,6 +13,7 @@ use crate::checks::State;
 pub use crate::clock::rfc3339;
 use crate::engine::CheckRecord;
 pub use junit::{escape_markup, render_junit};
+pub use sarif::render_sarif;
 pub use table::render_table;
 
 use crate::engine::ItemResult;

@@ -20,6 +20,7 @@ mod packaging;
 mod postgres_kinds;
 mod redaction;
 mod redis_kinds;
+mod sarif;
 mod snapshots;
 mod source_kinds;
 mod support;

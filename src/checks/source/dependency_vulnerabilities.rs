@@ -310,6 +310,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
             "lockfile": v.lockfile, "ecosystem": v.ecosystem, "package": v.package, "version": v.version,
             "advisories": v.advisories, "severity": v.severity.as_str(),
         })).collect::<Vec<_>>())
+        .evidence("root", this.root.display().to_string())
         .evidence("lockfiles", lockfiles.iter().map(|l| l.display().to_string()).collect::<Vec<_>>())
         .evidence("packages", packages)
         .evidence("undecidable", undecided)

@@ -219,6 +219,7 @@ impl Check for HardcodedSecrets {
                 outcome
                     .observed(count as f64)
                     .threshold(0.0)
+                    .evidence("root", self.root.display().to_string())
                     .evidence("findings", listed.clone())
                     .evidence("files_scanned", files)
                     .evidence("bytes_scanned", stats.bytes.load(Ordering::Relaxed))

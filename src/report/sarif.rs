@@ -1,0 +1,239 @@
+//! SARIF 2.1.0 for code-scanning UIs: one result per check (its state as
+//! `pass` or `fail`), and one per finding of the kinds that point into files:
+//! a possible secret (`hardcoded_secrets`, at its file and line, with its
+//! keyed fingerprint) and a vulnerable package (`dependency_vulnerabilities`,
+//! at its lockfile, one result per advisory). Messages are the redacted ones
+//! the checks produced; no secret value is ever part of a finding.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::checks::{Severity, State};
+use crate::engine::CheckRecord;
+
+/// Where relative locations are anchored: the gate's working directory.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// The SARIF log of one gate run. `config_file` locates the results of
+/// checks that have no file of their own; `cwd` anchors relative paths.
+pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> String {
+    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
+    let mut results = Vec::new();
+    let config_location = location(cwd, config_file, None);
+    for r in records {
+        let kind = crate::engine::kinds::lookup_kind(r.meta.kind);
+        rules.entry(r.meta.kind.to_owned()).or_insert_with(|| {
+            json!({
+                "id": r.meta.kind,
+                "name": r.meta.kind,
+                "shortDescription": { "text": kind.map_or(r.meta.kind, |k| k.summary) },
+                "helpUri": format!("https://github.com/prodready/prodready-exporter/blob/main/docs/kinds.md#{}", r.meta.kind),
+                "properties": { "category": r.meta.category.as_str() },
+            })
+        });
+        let state = r.state();
+        let message = r
+            .outcome
+            .as_ref()
+            .map_or("not evaluated", |o| o.message.as_str());
+        let (kind_of_result, level) = match state {
+            State::Pass => ("pass", "none"),
+            State::Warn => ("fail", "warning"),
+            // An error or unknown state verified nothing: it fails, as in the gate.
+            State::Fail | State::Error | State::Unknown => ("fail", "error"),
+        };
+        results.push(json!({
+            "ruleId": r.meta.kind,
+            "kind": kind_of_result,
+            "level": level,
+            "message": { "text": format!("{} ({}): {message}", r.meta.name, state) },
+            "locations": [config_location],
+            "properties": { "check": r.meta.name, "state": state.as_str(), "severity": r.meta.severity.as_str() },
+        }));
+        let Some(outcome) = &r.outcome else { continue };
+        let root = outcome
+            .evidence
+            .get("root")
+            .and_then(Value::as_str)
+            .map(PathBuf::from);
+        let Some(root) = root else { continue };
+        let level = severity_level(r.meta.severity);
+        match r.meta.kind {
+            "hardcoded_secrets" => {
+                for f in outcome
+                    .evidence
+                    .get("findings")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let (Some(file), Some(line), Some(rule)) = (
+                        f.get("file").and_then(Value::as_str),
+                        f.get("line").and_then(Value::as_u64),
+                        f.get("rule").and_then(Value::as_str),
+                    ) else {
+                        continue;
+                    };
+                    let id = format!("hardcoded_secrets/{rule}");
+                    rules.entry(id.clone()).or_insert_with(|| {
+                        json!({
+                            "id": id,
+                            "name": rule,
+                            "shortDescription": { "text": format!("A possible {rule} secret in a file") },
+                            "properties": { "category": "security" },
+                        })
+                    });
+                    let mut result = json!({
+                        "ruleId": id,
+                        "kind": "fail",
+                        "level": level,
+                        "message": { "text": format!("A possible {rule} secret (check {})", r.meta.name) },
+                        "locations": [location(cwd, &root.join(file), Some(line))],
+                    });
+                    if let Some(fp) = f.get("fingerprint").and_then(Value::as_str) {
+                        result["partialFingerprints"] = json!({ "prodreadySecret/v1": fp });
+                    }
+                    results.push(result);
+                }
+            }
+            "dependency_vulnerabilities" => {
+                for v in outcome
+                    .evidence
+                    .get("vulnerable")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+                    let (lockfile, package, version) =
+                        (text("lockfile"), text("package"), text("version"));
+                    for advisory in v
+                        .get("advisories")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                    {
+                        rules.entry(advisory.to_owned()).or_insert_with(|| {
+                            json!({
+                                "id": advisory,
+                                "name": advisory,
+                                "shortDescription": { "text": format!("Advisory {advisory}") },
+                                "helpUri": format!("https://osv.dev/vulnerability/{advisory}"),
+                                "properties": { "category": "security" },
+                            })
+                        });
+                        results.push(json!({
+                            "ruleId": advisory,
+                            "kind": "fail",
+                            "level": level,
+                            "message": { "text": format!(
+                                "{package}@{version} ({}) is affected by {advisory}, severity {} (check {})",
+                                text("ecosystem"), text("severity"), r.meta.name
+                            ) },
+                            "locations": [location(cwd, &root.join(lockfile), None)],
+                        }));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let rules: Vec<Value> = rules.into_values().collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "prodready-exporter",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/prodready/prodready-exporter",
+                "rules": rules,
+            } },
+            "originalUriBaseIds": { SRCROOT: { "uri": directory_uri(cwd) } },
+            "invocations": [{
+                "executionSuccessful": true,
+                "endTimeUtc": crate::clock::rfc3339(std::time::SystemTime::now()),
+            }],
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// critical -> error, warning -> warning, info -> note.
+fn severity_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A file's location: relative to `%SRCROOT%` (the working directory) when
+/// it lies under it, else an absolute `file://` URI.
+fn location(cwd: &Path, path: &Path, line: Option<u64>) -> Value {
+    let absolute = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        cwd.join(path)
+    };
+    let artifact = match absolute.strip_prefix(cwd) {
+        Ok(relative) => json!({ "uri": encode_path(relative), "uriBaseId": SRCROOT }),
+        Err(_) => json!({ "uri": format!("file://{}", encode_path(&absolute)) }),
+    };
+    let mut physical = json!({ "artifactLocation": artifact });
+    if let Some(line) = line.filter(|l| *l > 0) {
+        physical["region"] = json!({ "startLine": line });
+    }
+    json!({ "physicalLocation": physical })
+}
+
+/// `file:///dir/` of a directory.
+fn directory_uri(dir: &Path) -> String {
+    let mut uri = format!("file://{}", encode_path(dir));
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Percent-encodes a path for a URI, keeping `/` and unreserved characters.
+fn encode_path(path: &Path) -> String {
+    let mut out = String::new();
+    for byte in path.to_string_lossy().bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'/' | b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_relative_to_the_working_directory_when_they_can_be() {
+        let cwd = Path::new("/work/app");
+        assert_eq!(
+            location(cwd, Path::new("/work/app/src/my file.rs"), Some(7)),
+            json!({ "physicalLocation": {
+                "artifactLocation": { "uri": "src/my%20file.rs", "uriBaseId": "%SRCROOT%" },
+                "region": { "startLine": 7 },
+            } })
+        );
+        assert_eq!(
+            location(cwd, Path::new("/etc/app/config.yaml"), None),
+            json!({ "physicalLocation": { "artifactLocation": { "uri": "file:///etc/app/config.yaml" } } })
+        );
+        assert_eq!(directory_uri(cwd), "file:///work/app/");
+    }
+}
