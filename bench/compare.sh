@@ -14,7 +14,8 @@
 #      ready (first full round), idle RSS and memory per check, /metrics
 #      p50/p99 under wrk -c16 (plain and gzip), the scheduler's lateness p99
 #      (from prodready_scheduler_lateness_seconds), the daemon's CPU per 1,000
-#      checks at rest, and the time of a reload of the unchanged config.
+#      checks at rest, and the time of a reload of the unchanged config;
+#   5. the cost of encoding the /metrics page per series (benches/metrics_encode.rs).
 # Figures are medians of RUNS runs. Usage: bench/compare.sh [SECONDS] [RUNS]
 # SCALES="0 10000 100000" chooses the check counts of part 4 (concurrency 2048:
 # 10% hanging checks at 10 s each need about 1,700 slots at 100,000 checks).
@@ -203,6 +204,10 @@ for n in $SCALES; do
   kill $pid; wait $pid 2>/dev/null || true
 done
 
+# --- /metrics encoding cost, in process (no HTTP): benches/metrics_encode.rs ---
+ENCODE_SIZES=$(echo $SCALES | tr ' ' '\n' | grep -vx 0 || true)
+ENCODE=$(cargo bench --locked -q --bench metrics_encode -- $ENCODE_SIZES 2>/dev/null | grep '^|' || true)
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # Keep the hand-written analysis that follows the figures in the old file.
 analysis=""
@@ -239,6 +244,12 @@ analysis=""
   done
   echo
   echo "Memory per check: idle RSS after the first full round with N checks minus with none, / N. Lateness: how late evaluations began against their schedule (p99 bucket bound of \`prodready_scheduler_lateness_seconds\`). CPU at rest: the daemon's utime+stime over 20 s without scrapes, per second and per 1,000 checks. Reload: \`POST /-/reload\` of the unchanged file, wall time and the daemon's CPU."
+  echo
+  echo "## Encoding /metrics (\`cargo bench --bench metrics_encode\`: the page rendered from a store of N checks with results, in process, no HTTP)"
+  echo
+  echo "$ENCODE"
+  echo
+  echo "Per series: the median render time divided by the series on the page. gzip at the fast level, as the page cache compresses."
   if [ -n "$analysis" ]; then
     echo
     echo "$analysis"

@@ -1,0 +1,79 @@
+//! Cost of rendering the `/metrics` page from the result store: N checks,
+//! each with a stored result (observed and threshold values, so every
+//! per-check family has its series), rendered plain and gzip-compressed as
+//! the page cache does. Prints checks, series, page size, time per render
+//! and per series; asserts nothing about speed.
+//! Run: `cargo bench --bench metrics_encode [-- CHECKS...]` (default 10000 100000).
+
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime};
+
+use prodready_exporter::checks::Outcome;
+use prodready_exporter::engine::{load_plan, Engine, Evaluation};
+use prodready_exporter::exposition::{render_metrics, Format};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut sizes: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = vec![10_000, 100_000];
+    }
+    println!("| checks | series | page | render (median) | per series | gzip (fast) | gzip page |");
+    println!("|---|---|---|---|---|---|---|");
+    for n in sizes {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("config.yaml");
+        let mut config = String::from("global: { labels: { team: platform } }\nchecks:\n");
+        for i in 0..n {
+            config.push_str(&format!(
+                "  - {{ name: check_{i}, kind: http, params: {{ url: \"http://127.0.0.1:1/{i}\" }} }}\n"
+            ));
+        }
+        std::fs::write(&file, config).expect("write config");
+        let plan = load_plan(&file).expect("config");
+        let engine = Engine::new(&file, plan, None);
+        for i in 0..n {
+            let evaluation = Evaluation {
+                outcome: Outcome::pass("answered 200 in 3ms")
+                    .observed(0.003)
+                    .threshold(1.0),
+                duration: Duration::from_millis(3),
+                finished: SystemTime::now(),
+                trace: Vec::new(),
+            };
+            engine.store.record(&format!("check_{i}"), &evaluation);
+        }
+        let rounds = if n > 50_000 { 5 } else { 15 };
+        let mut times = Vec::new();
+        let mut page = String::new();
+        for _ in 0..rounds {
+            let t = Instant::now();
+            page = render_metrics(&engine, Format::Prometheus);
+            times.push(t.elapsed().as_secs_f64());
+        }
+        let series = page.lines().filter(|l| !l.starts_with('#')).count();
+        let mut gzip_times = Vec::new();
+        let mut gzipped = 0;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(page.as_bytes()).expect("gzip");
+            gzipped = encoder.finish().expect("gzip").len();
+            gzip_times.push(t.elapsed().as_secs_f64());
+        }
+        let render = median(times);
+        println!(
+            "| {n} | {series} | {:.1} MB | {:.1} ms | {:.0} ns | {:.1} ms | {:.2} MB |",
+            page.len() as f64 / 1e6,
+            render * 1e3,
+            render * 1e9 / series as f64,
+            median(gzip_times) * 1e3,
+            gzipped as f64 / 1e6,
+        );
+    }
+}
