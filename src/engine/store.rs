@@ -61,7 +61,8 @@ impl CheckMeta {
 /// A check with its latest result and counters.
 #[derive(Debug, Clone)]
 pub struct CheckRecord {
-    pub meta: CheckMeta,
+    /// Shared, so that readers copy a pointer, not the strings.
+    pub meta: std::sync::Arc<CheckMeta>,
     /// `None` until the first evaluation ends.
     pub outcome: Option<Outcome>,
     pub last_run: Option<SystemTime>,
@@ -79,7 +80,7 @@ pub const HISTORY: usize = 20;
 impl CheckRecord {
     fn new(meta: CheckMeta) -> Self {
         CheckRecord {
-            meta,
+            meta: std::sync::Arc::new(meta),
             outcome: None,
             last_run: None,
             last_success: None,
@@ -137,7 +138,7 @@ impl Store {
         for meta in metas {
             let record = match records.remove(&meta.name) {
                 Some(mut r) => {
-                    r.meta = meta;
+                    r.meta = std::sync::Arc::new(meta);
                     r
                 }
                 None => CheckRecord::new(meta),

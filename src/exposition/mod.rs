@@ -52,7 +52,7 @@ impl Format {
 /// What the metrics need of one check.
 #[derive(Debug, Clone)]
 struct Row {
-    meta: CheckMeta,
+    meta: std::sync::Arc<CheckMeta>,
     state: State,
     observed: Option<f64>,
     threshold: Option<f64>,
@@ -101,16 +101,23 @@ struct DaemonFacts {
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let e = &mut encoder;
-        let check_labels = |r: &Row| {
-            let mut labels = vec![
-                ("check".to_owned(), r.meta.name.clone()),
-                ("category".to_owned(), r.meta.category.as_str().to_owned()),
-                ("severity".to_owned(), r.meta.severity.as_str().to_owned()),
-            ];
-            labels.extend(r.meta.series_labels.iter().cloned());
+        // Labels borrow from the rows: no string is copied per series.
+        fn check_labels(r: &Row) -> Vec<(&str, &str)> {
+            let mut labels: Vec<(&str, &str)> = Vec::with_capacity(4 + r.meta.series_labels.len());
+            labels.push(("check", r.meta.name.as_str()));
+            labels.push(("category", r.meta.category.as_str()));
+            labels.push(("severity", r.meta.severity.as_str()));
+            labels.extend(
+                r.meta
+                    .series_labels
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
             labels
-        };
-        let only_check = |r: &Row| vec![("check", r.meta.name.clone())];
+        }
+        fn only_check(r: &Row) -> [(&str, &str); 1] {
+            [("check", r.meta.name.as_str())]
+        }
 
         let mut m = e.encode_descriptor(
             "prodready_check_success",
@@ -130,10 +137,11 @@ impl Collector for Snapshot {
             MetricType::Gauge,
         )?;
         for r in &self.rows {
+            let mut labels = check_labels(r);
             for state in State::ALL {
-                let mut labels = check_labels(r);
-                labels.push(("state".to_owned(), state.as_str().to_owned()));
+                labels.push(("state", state.as_str()));
                 ConstGauge::new(i64::from(r.state == state)).encode(m.encode_family(&labels)?)?;
+                labels.pop();
             }
         }
 
@@ -182,19 +190,17 @@ impl Collector for Snapshot {
             MetricType::Gauge,
         )?;
         for r in &self.rows {
-            let labels = vec![
-                ("check", r.meta.name.clone()),
-                ("kind", r.meta.kind.to_owned()),
-                ("category", r.meta.category.as_str().to_owned()),
-                ("severity", r.meta.severity.as_str().to_owned()),
-                ("target", r.meta.target.clone()),
-                ("unit", r.meta.unit.to_owned()),
-                ("item", r.meta.item.to_owned()),
-                ("source", r.meta.source.to_owned()),
+            let mut labels: Vec<(&str, &str)> = vec![
+                ("check", r.meta.name.as_str()),
+                ("kind", r.meta.kind),
+                ("category", r.meta.category.as_str()),
+                ("severity", r.meta.severity.as_str()),
+                ("target", r.meta.target.as_str()),
+                ("unit", r.meta.unit),
+                ("item", r.meta.item),
+                ("source", r.meta.source),
             ];
-            let mut labels: Vec<(String, String)> =
-                labels.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-            labels.extend(r.meta.labels.iter().cloned());
+            labels.extend(r.meta.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
         }
 
@@ -408,7 +414,7 @@ pub fn render_metrics(engine: &Engine, format: Format) -> String {
 /// The metrics of one `/probe` evaluation.
 pub fn render_probe(meta: &CheckMeta, evaluation: &Evaluation, format: Format) -> String {
     let row = Row {
-        meta: meta.clone(),
+        meta: std::sync::Arc::new(meta.clone()),
         state: evaluation.outcome.state,
         observed: evaluation.outcome.observed,
         threshold: evaluation.outcome.threshold,
