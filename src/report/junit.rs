@@ -1,10 +1,13 @@
-//! JUnit XML for CI systems: one testcase per check; states that fail the gate
-//! become <failure> (or <error> for the error state), unknown becomes <skipped>.
+//! JUnit XML for CI systems, written by quick-junit: one testcase per check;
+//! states that fail the gate become <failure> (or <error> for the error
+//! state), an unknown the gate lets through becomes <skipped>.
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::checks::State;
 use crate::engine::CheckRecord;
 
-use super::{Gate, PhaseReport, Summary};
+use super::{Gate, PhaseReport};
 
 /// Escapes text for XML and HTML content and attribute values; drops the
 /// control characters XML 1.0 forbids.
@@ -25,84 +28,130 @@ pub fn escape_markup(text: &str) -> String {
     out
 }
 
+/// The JUnit report, through quick-junit: one suite, one case per check with
+/// its timestamp, duration and properties (kind, severity, target, item,
+/// state, source); a state that fails the gate is a `<failure>` (an `error`
+/// state an `<error>`), an `unknown` the gate lets through is `<skipped>`,
+/// and in a phase run each checklist item no check covers is a failed case.
 pub fn render_junit(
     records: &[CheckRecord],
     gate: Gate,
     phase: Option<&PhaseReport<'_>>,
 ) -> String {
-    let summary = Summary::of(records);
-    // Items no check covers fail the phase: they appear as failed cases.
-    let uncovered: Vec<&crate::engine::ItemResult> = phase
+    let started = records
+        .iter()
+        .filter_map(|r| {
+            r.last_run
+                .map(|end| end.checked_sub(r.duration).unwrap_or(end))
+        })
+        .min()
+        .unwrap_or_else(std::time::SystemTime::now);
+    let total: std::time::Duration = records.iter().map(|r| r.duration).sum();
+    let mut suite = TestSuite::new("prodready");
+    suite.set_timestamp(timestamp(started));
+    suite.set_time(total);
+    suite.add_property(Property::new(
+        "prodready.version",
+        env!("CARGO_PKG_VERSION"),
+    ));
+    suite.add_property(Property::new("gate.fail_on", gate.fail_on.as_str()));
+    suite.add_property(Property::new(
+        "gate.allow_unknown",
+        gate.allow_unknown.to_string(),
+    ));
+    if let Some(p) = phase {
+        suite.add_property(Property::new("gate.phase", p.phase));
+    }
+    for r in records {
+        let state = r.state();
+        let message = r
+            .outcome
+            .as_ref()
+            .map_or("not evaluated", |o| o.message.as_str());
+        let status = match state {
+            State::Error => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status
+                    .set_message(message)
+                    .set_type("error")
+                    .set_description(message);
+                status
+            }
+            s if gate.fails(s) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status
+                    .set_message(message)
+                    .set_type(s.as_str())
+                    .set_description(message);
+                status
+            }
+            State::Unknown => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(message);
+                status
+            }
+            _ => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(r.meta.name.as_str(), status);
+        case.set_classname(format!("prodready.{}", r.meta.category.as_str()))
+            .set_time(r.duration);
+        if let Some(end) = r.last_run {
+            case.set_timestamp(timestamp(end.checked_sub(r.duration).unwrap_or(end)));
+        }
+        if matches!(state, State::Pass | State::Warn) && !gate.fails(state) {
+            case.set_system_out(format!("{state}: {message}"));
+        }
+        for (name, value) in [
+            ("kind", r.meta.kind),
+            ("severity", r.meta.severity.as_str()),
+            ("target", r.meta.target.as_str()),
+            ("item", r.meta.item),
+            ("source", r.meta.source),
+            ("state", state.as_str()),
+        ] {
+            if !value.is_empty() {
+                case.add_property(Property::new(name, value));
+            }
+        }
+        suite.add_test_case(case);
+    }
+    for i in phase
         .map_or(&[][..], |p| p.items)
         .iter()
         .filter(|i| i.checks.is_empty() && gate.fails(i.state))
-        .collect();
-    let failures = records
-        .iter()
-        .filter(|r| {
-            r.state() != State::Error && gate.fails(r.state()) && r.state() != State::Unknown
-        })
-        .count();
-    let errors = summary.error;
-    let skipped = records
-        .iter()
-        .filter(|r| r.state() == State::Unknown && !gate.fails(State::Unknown))
-        .count();
-    let unknown_failures = records
-        .iter()
-        .filter(|r| r.state() == State::Unknown && gate.fails(State::Unknown))
-        .count();
-    let total_time: f64 = records.iter().map(|r| r.duration.as_secs_f64()).sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!(
-        "<testsuites name=\"prodready\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{total_time:.3}\">\n",
-        records.len() + uncovered.len(),
-        failures + unknown_failures + uncovered.len(),
-    ));
-    out.push_str(&format!(
-        "  <testsuite name=\"prodready\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{total_time:.3}\">\n",
-        records.len() + uncovered.len(),
-        failures + unknown_failures + uncovered.len(),
-    ));
-    for r in records {
-        let state = r.state();
-        let message = escape_markup(
-            r.outcome
-                .as_ref()
-                .map_or("not evaluated", |o| o.message.as_str()),
-        );
-        out.push_str(&format!(
-            "    <testcase name=\"{}\" classname=\"prodready.{}\" time=\"{:.3}\">",
-            escape_markup(&r.meta.name),
-            r.meta.category.as_str(),
-            r.duration.as_secs_f64()
-        ));
-        match state {
-            State::Error => out.push_str(&format!(
-                "\n      <error message=\"{message}\" type=\"error\">{message}</error>\n    "
-            )),
-            s if gate.fails(s) => out.push_str(&format!(
-                "\n      <failure message=\"{message}\" type=\"{s}\">{message}</failure>\n    "
-            )),
-            State::Unknown => {
-                out.push_str(&format!("\n      <skipped message=\"{message}\"/>\n    "))
+    {
+        let note = i.note.as_deref().unwrap_or("not covered");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status
+            .set_message(note)
+            .set_type("uncovered")
+            .set_description(format!("{}: {note}", i.title));
+        let mut case = TestCase::new(format!("item:{}", i.id), status);
+        case.set_classname("prodready.checklist")
+            .set_time(std::time::Duration::ZERO);
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("prodready");
+    report.set_timestamp(timestamp(started)).set_time(total);
+    report.add_test_suite(suite);
+    match report.to_string() {
+        Ok(mut xml) => {
+            if !xml.ends_with('\n') {
+                xml.push('\n');
             }
-            s => out.push_str(&format!(
-                "\n      <system-out>{s}: {message}</system-out>\n    "
-            )),
+            xml
         }
-        out.push_str("</testcase>\n");
+        // Serializing into memory fails only on a bug; say so in the report.
+        Err(e) => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"prodready\" tests=\"1\" failures=\"0\" errors=\"1\"><testsuite name=\"prodready\" tests=\"1\" failures=\"0\" errors=\"1\"><testcase name=\"junit\"><error message=\"{}\"/></testcase></testsuite></testsuites>\n",
+            escape_markup(&e.to_string())
+        ),
     }
-    for i in uncovered {
-        let note = escape_markup(i.note.as_deref().unwrap_or("not covered"));
-        out.push_str(&format!(
-            "    <testcase name=\"item:{}\" classname=\"prodready.checklist\" time=\"0.000\">\n      <failure message=\"{note}\" type=\"uncovered\">{}: {note}</failure>\n    </testcase>\n",
-            escape_markup(i.id),
-            escape_markup(i.title),
-        ));
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+}
+
+/// A time as quick-junit takes it (UTC).
+fn timestamp(t: std::time::SystemTime) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::<chrono::Utc>::from(t).fixed_offset()
 }
 
 #[cfg(test)]

@@ -143,6 +143,22 @@ fn junit_report_is_valid_xml_with_one_testcase_per_check() {
         .expect("failure element");
     assert!(failure.text().unwrap().contains("oops <&> broke"));
     assert_eq!(cases[1].attribute("classname"), Some("prodready.security"));
+    // Each case has its start time and the check's facts as properties.
+    for case in &cases {
+        let stamp = case.attribute("timestamp").expect("timestamp");
+        assert!(
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{stamp}"
+        );
+        let property = |name: &str| {
+            case.descendants()
+                .find(|p| p.has_tag_name("property") && p.attribute("name") == Some(name))
+                .and_then(|p| p.attribute("value"))
+        };
+        assert_eq!(property("kind"), Some("command"), "{xml}");
+        assert!(property("state").is_some(), "{xml}");
+    }
 }
 
 #[test]

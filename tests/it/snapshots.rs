@@ -44,6 +44,7 @@ fn redacted() -> insta::Settings {
         ),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[timestamp]"),
         (r#"time="[0-9.]+""#, r#"time="[dur]""#),
+        (r#"timestamp="[^"]+""#, r#"timestamp="[timestamp]""#),
         (
             r"(prodready_check_duration_seconds\{[^}]*\}) \S+",
             "$1 [dur]",
