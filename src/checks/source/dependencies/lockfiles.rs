@@ -24,7 +24,9 @@ pub const LOCKFILES: &[(&str, Ecosystem)] = &[
     ("Cargo.lock", Ecosystem::CratesIo),
     ("package-lock.json", Ecosystem::Npm),
     ("yarn.lock", Ecosystem::Npm),
+    ("pnpm-lock.yaml", Ecosystem::Npm),
     ("poetry.lock", Ecosystem::PyPI),
+    ("uv.lock", Ecosystem::PyPI),
     ("requirements.txt", Ecosystem::PyPI),
     ("go.sum", Ecosystem::Go),
     ("Gemfile.lock", Ecosystem::RubyGems),
@@ -60,6 +62,8 @@ pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Vec<Package>, Strin
         "Cargo.lock" | "poetry.lock" => toml_packages(text)?,
         "package-lock.json" => package_lock(text)?,
         "yarn.lock" => yarn_lock(text)?,
+        "pnpm-lock.yaml" => pnpm_lock(text)?,
+        "uv.lock" => uv_lock(text)?,
         "requirements.txt" => requirements(text),
         "go.sum" => go_sum(text)?,
         "Gemfile.lock" => gemfile_lock(text)?,
@@ -88,6 +92,87 @@ fn toml_packages(text: &str) -> Result<Vec<Package>, String> {
             })
         })
         .collect()
+}
+
+/// `uv.lock`: `[[package]]` tables; the project itself (a `virtual` or
+/// `editable` source) may have no version and is not a dependency.
+fn uv_lock(text: &str) -> Result<Vec<Package>, String> {
+    let doc: toml::Table =
+        toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.message()))?;
+    let list = doc
+        .get("package")
+        .and_then(|p| p.as_array())
+        .ok_or("no [[package]] entries")?;
+    let mut out = Vec::new();
+    for p in list {
+        let name = p
+            .get("name")
+            .and_then(|v| v.as_str())
+            .ok_or("a [[package]] without a name")?;
+        let own = p
+            .get("source")
+            .and_then(|s| s.as_table())
+            .is_some_and(|s| s.contains_key("virtual") || s.contains_key("editable"));
+        match p.get("version").and_then(|v| v.as_str()) {
+            Some(version) if !own => out.push(Package {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            }),
+            Some(_) => {}
+            None if own => {}
+            None => return Err(format!("package {name:?} has no version")),
+        }
+    }
+    Ok(out)
+}
+
+/// `pnpm-lock.yaml`, lockfile versions 5 (`/name/1.0.0_peer`), 6
+/// (`/name@1.0.0(peer@2.0.0)`) and 9 (`name@1.0.0`): the keys of
+/// `packages`. Entries that are no registry version (`link:`, `file:`,
+/// tarball URLs) are not packages of the registry and are left out.
+fn pnpm_lock(text: &str) -> Result<Vec<Package>, String> {
+    let doc: Value = crate::yaml::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let version = doc
+        .get("lockfileVersion")
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        .ok_or("no lockfileVersion; is this a pnpm-lock.yaml?")?;
+    let v5 = version.starts_with('5');
+    let Some(packages) = doc.get("packages").and_then(Value::as_object) else {
+        // A project without dependencies has no `packages` section.
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for key in packages.keys() {
+        let key = key.strip_prefix('/').unwrap_or(key);
+        // Peer dependencies: `(peer@1.0.0)` since v6, `_peer@1.0.0` in v5.
+        let key = key.split('(').next().unwrap_or(key);
+        let split = if v5 {
+            key.rsplit_once('/')
+        } else {
+            // A scoped name starts with `@`: the version's `@` is a later one.
+            key.char_indices()
+                .skip(1)
+                .filter(|(_, c)| *c == '@')
+                .last()
+                .map(|(i, _)| (&key[..i], &key[i + 1..]))
+        };
+        let Some((name, version)) = split else {
+            return Err(format!("package key {key:?} has no version"));
+        };
+        let version = if v5 {
+            version.split('_').next().unwrap_or(version)
+        } else {
+            version
+        };
+        if !version.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        out.push(Package {
+            name: name.to_owned(),
+            version: version.to_owned(),
+        });
+    }
+    Ok(out)
 }
 
 fn package_lock(text: &str) -> Result<Vec<Package>, String> {
@@ -277,6 +362,40 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn parses_pnpm_lockfiles_of_each_version() {
+        let v9 = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      lodash:\n        specifier: ^4.17.0\n        version: 4.17.20\npackages:\n  lodash@4.17.20:\n    resolution: {integrity: sha512-x}\n  '@babel/core@7.24.0':\n    resolution: {integrity: sha512-y}\n  react-dom@18.2.0(react@18.2.0):\n    resolution: {integrity: sha512-z}\n  local@file:../local:\n    resolution: {directory: ../local}\nsnapshots:\n  lodash@4.17.20: {}\n";
+        assert_eq!(
+            names(pnpm_lock(v9).unwrap()),
+            ["@babel/core@7.24.0", "lodash@4.17.20", "react-dom@18.2.0"]
+        );
+        let v6 = "lockfileVersion: '6.0'\npackages:\n  /lodash@4.17.15:\n    resolution: {integrity: sha512-x}\n    dev: false\n  /@scope/pkg@1.2.3(peer@2.0.0):\n    resolution: {integrity: sha512-y}\n";
+        assert_eq!(
+            names(pnpm_lock(v6).unwrap()),
+            ["@scope/pkg@1.2.3", "lodash@4.17.15"]
+        );
+        let v5 = "lockfileVersion: 5.4\npackages:\n  /lodash/4.17.15:\n    resolution: {integrity: sha512-x}\n  /@scope/pkg/1.2.3_peer@2.0.0:\n    resolution: {integrity: sha512-y}\n";
+        assert_eq!(
+            names(pnpm_lock(v5).unwrap()),
+            ["@scope/pkg@1.2.3", "lodash@4.17.15"]
+        );
+        assert!(pnpm_lock("packages: {}\n")
+            .unwrap_err()
+            .contains("lockfileVersion"));
+        assert!(pnpm_lock("lockfileVersion: '9.0'\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn parses_uv_lockfiles_without_the_project_itself() {
+        let lock = "version = 1\nrequires-python = \">=3.12\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n\n[[package]]\nname = \"requests\"\nversion = \"2.25.1\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n[[package]]\nname = \"tool\"\nsource = { virtual = \"tools\" }\n";
+        assert_eq!(names(uv_lock(lock).unwrap()), ["requests@2.25.1"]);
+        assert!(
+            uv_lock("version = 1\n[[package]]\nname = \"x\"\nsource = { registry = \"r\" }\n")
+                .unwrap_err()
+                .contains("no version")
+        );
     }
 
     #[test]
