@@ -194,6 +194,11 @@ fn location(cwd: &Path, path: &Path, line: Option<u64>) -> Value {
     json!({ "physicalLocation": physical })
 }
 
+/// A path as a URI path: percent-encoded, `/` kept.
+fn encode_path(path: &Path) -> String {
+    super::percent_encode(&path.to_string_lossy(), b"/")
+}
+
 /// `file:///dir/` of a directory.
 fn directory_uri(dir: &Path) -> String {
     let mut uri = format!("file://{}", encode_path(dir));
@@ -201,19 +206,6 @@ fn directory_uri(dir: &Path) -> String {
         uri.push('/');
     }
     uri
-}
-
-/// Percent-encodes a path for a URI, keeping `/` and unreserved characters.
-fn encode_path(path: &Path) -> String {
-    let mut out = String::new();
-    for byte in path.to_string_lossy().bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'/' | b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::checklist::{item_states, Item, ITEMS};
 use crate::checks::{Category, State};
 use crate::engine::kinds::all_kinds;
 use crate::engine::{CheckRecord, Engine};
-use crate::report::{escape_markup as html_escape, rfc3339, Summary};
+use crate::report::{escape_markup as html_escape, percent_encode, rfc3339, Summary};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;width:100%;margin-bottom:2em}\
@@ -41,23 +41,10 @@ fn message_cell(message: &str, r: &CheckRecord) -> String {
     }
     cell.push_str(&format!(
         " <small><a href=\"/api/v1/checks?check={}\">json</a></small>",
-        html_escape(&query_escape(&r.meta.name))
+        // Names of checks over several targets hold the target's: `tls:[::1]:443`.
+        html_escape(&percent_encode(&r.meta.name, b":"))
     ));
     cell
-}
-
-/// Percent-encodes a query value (check names of checks over several
-/// targets hold the target's name: `tls:[::1]:443`).
-fn query_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b':') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 fn score_text(records: &[&CheckRecord]) -> String {
