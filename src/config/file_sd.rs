@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 use super::errors::{without_values, Problems};
-use super::load::{file_version, label_name_problem};
+use super::load::{check_label_names, file_version};
 use super::schema::{FileSdConfig, TargetSpec, ADDRESS_PLACEHOLDER};
 use super::secrets::resolve_target_secrets;
 use crate::redact::Redactor;
@@ -164,11 +164,7 @@ pub(crate) fn load_file_sd(
         out.problems
             .push(&place, "refresh_interval", "must be at least 1s");
     }
-    for name in sd.labels.keys() {
-        if let Err(why) = label_name_problem(name) {
-            out.problems.push(&place, &format!("labels.{name}"), why);
-        }
-    }
+    check_label_names(sd.labels.keys(), &place, "labels", out.problems);
     let mut template = sd.target.clone();
     if template.with_address("example:1").is_none() {
         out.problems.push(
@@ -192,12 +188,14 @@ pub(crate) fn load_file_sd(
         };
         for (g, group) in groups.into_iter().enumerate() {
             let at = format!("file {shown}: [{g}]");
-            for name in group.labels.keys() {
-                if let Err(why) = label_name_problem(name) {
-                    out.problems
-                        .push(&place, &format!("{at}.labels.{name}"), why);
-                }
-            }
+            let mut labels = sd.labels.clone();
+            labels.extend(group.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+            check_label_names(
+                group.labels.keys(),
+                &place,
+                &format!("{at}.labels"),
+                out.problems,
+            );
             for (t, address) in group.targets.iter().enumerate() {
                 let field = format!("{at}.targets[{t}]");
                 if let Some(why) = address_problem(address) {
@@ -215,17 +213,10 @@ pub(crate) fn load_file_sd(
                 let Some(spec) = template.with_address(address) else {
                     continue;
                 };
-                if let Some(url) = spec.as_http().map(|h| h.url.as_str()).or(match &spec {
-                    TargetSpec::Postgres(d) | TargetSpec::Mysql(d) | TargetSpec::Redis(d) => {
-                        Some(d.url.as_str())
-                    }
-                    _ => None,
-                }) {
+                if let Some(url) = spec.url() {
                     out.redactor.add_url_password(url);
                 }
-                let mut labels = sd.labels.clone();
-                labels.extend(group.labels.clone());
-                out.labels.insert(address.clone(), labels);
+                out.labels.insert(address.clone(), labels.clone());
                 out.targets.insert(address.clone(), spec);
             }
         }

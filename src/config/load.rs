@@ -26,8 +26,6 @@ pub struct Config {
     pub targets: BTreeMap<String, TargetSpec>,
     /// Each target's `labels` (from `targets:` or `file_sd_configs`).
     pub target_labels: BTreeMap<String, BTreeMap<String, String>>,
-    /// Where more targets come from; their files are watched.
-    pub file_sd: Vec<FileSdConfig>,
     pub checks: Vec<CheckSpec>,
     /// Every secret read while loading, to be kept out of all output.
     pub redactor: Redactor,
@@ -52,9 +50,11 @@ pub fn file_version(path: &Path) -> Option<(std::time::SystemTime, u64)> {
 pub struct Inputs {
     digest: Vec<u8>,
     files: Vec<FileStamp>,
-    /// The `file_sd_configs` patterns and the files they matched.
+    /// The `file_sd_configs` patterns, the files they matched and the
+    /// shortest `refresh_interval` of the entries.
     target_patterns: Vec<PathBuf>,
     target_files: Vec<FileStamp>,
+    target_refresh: Option<Duration>,
 }
 
 impl Inputs {
@@ -98,7 +98,13 @@ impl Inputs {
                 .collect(),
             target_patterns: Vec::new(),
             target_files: Vec::new(),
+            target_refresh: None,
         }
+    }
+
+    /// How often the target files are to be looked at; `None` without any.
+    pub fn target_refresh(&self) -> Option<Duration> {
+        self.target_refresh
     }
 
     /// The target files (`file_sd_configs`) as they are now, when they
@@ -219,16 +225,16 @@ impl Config {
                 Err((path, msg)) => problems.push("global", &path, msg),
             }
         }
-        for name in config
-            .global
-            .labels
-            .keys()
-            .chain(config.global.series_labels.iter())
-        {
-            if let Err(why) = label_name_problem(name) {
-                problems.push("global", &format!("labels.{name}"), why);
-            }
-        }
+        check_label_names(
+            config
+                .global
+                .labels
+                .keys()
+                .chain(config.global.series_labels.iter()),
+            "global",
+            "labels",
+            &mut problems,
+        );
         if config.global.concurrency == 0 {
             problems.push("global", "concurrency", "must be at least 1");
         }
@@ -247,11 +253,7 @@ impl Config {
                     if let Some(labels) = value.as_object_mut().and_then(|m| m.remove("labels")) {
                         match from_value::<BTreeMap<String, String>>(&labels) {
                             Ok(labels) => {
-                                for label in labels.keys() {
-                                    if let Err(why) = label_name_problem(label) {
-                                        problems.push(&place, &format!("labels.{label}"), why);
-                                    }
-                                }
+                                check_label_names(labels.keys(), &place, "labels", &mut problems);
                                 config.target_labels.insert(name.clone(), labels);
                             }
                             Err((path, msg)) => {
@@ -296,7 +298,9 @@ impl Config {
                             let (patterns, files) = load_file_sd(base, index, &sd, &mut discovered);
                             config.inputs.target_patterns.extend(patterns);
                             config.inputs.target_files.extend(files);
-                            config.file_sd.push(sd);
+                            let every = sd.refresh_interval.0;
+                            config.inputs.target_refresh =
+                                Some(config.inputs.target_refresh.map_or(every, |t| t.min(every)));
                         }
                         Err((path, msg)) => discovered.problems.push(
                             &format!("file_sd_configs[{index}]"),
@@ -334,7 +338,6 @@ impl Config {
             web: Web::default(),
             targets: BTreeMap::new(),
             target_labels: BTreeMap::new(),
-            file_sd: Vec::new(),
             checks: Vec::new(),
             redactor: Redactor::new(),
             inputs: Inputs::default(),
@@ -342,9 +345,24 @@ impl Config {
     }
 }
 
+/// Reports every name that cannot be a user label, as `<field>.<name>` of
+/// `place`.
+pub(crate) fn check_label_names<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    place: &str,
+    field: &str,
+    problems: &mut Problems,
+) {
+    for name in names {
+        if let Err(why) = label_name_problem(name) {
+            problems.push(place, &format!("{field}.{name}"), why);
+        }
+    }
+}
+
 /// Why `name` cannot be a user label: not a Prometheus label name, or one
 /// the exporter sets itself.
-pub(crate) fn label_name_problem(name: &str) -> Result<(), String> {
+fn label_name_problem(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let valid = matches!(chars.next(), Some('a'..='z' | 'A'..='Z' | '_'))
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -403,7 +421,7 @@ fn validate_check(
         .unwrap_or_default()
         .to_owned();
     let place = check_place(&given_name, index);
-    let raw = match from_value::<CheckEntry>(value) {
+    let mut raw = match from_value::<CheckEntry>(value) {
         Ok(raw) => raw,
         Err((path, msg)) => {
             problems.push(&place, &path, msg);
@@ -425,11 +443,7 @@ fn validate_check(
             format!("duplicate check name {:?}", raw.name),
         );
     }
-    for name in raw.labels.keys() {
-        if let Err(why) = label_name_problem(name) {
-            problems.push(&place, &format!("labels.{name}"), why);
-        }
-    }
+    check_label_names(raw.labels.keys(), &place, "labels", problems);
     let interval = raw.interval.unwrap_or(global.interval).0;
     let timeout = raw.timeout.unwrap_or(global.timeout).0;
     if interval < Duration::from_secs(1) {
@@ -449,11 +463,7 @@ fn validate_check(
             ),
         );
     }
-    let selection = match (
-        &raw.target,
-        raw.targets.clone(),
-        raw.target_selector.clone(),
-    ) {
+    let selection = match (&raw.target, raw.targets.take(), raw.target_selector.take()) {
         (_, None, None) => None,
         (None, Some(names), None) => {
             if names.is_empty() {

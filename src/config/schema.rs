@@ -308,6 +308,14 @@ impl TargetSpec {
 }
 
 impl TargetSpec {
+    /// The URL of a target reached by one (every type but `path`).
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            TargetSpec::Postgres(d) | TargetSpec::Mysql(d) | TargetSpec::Redis(d) => Some(&d.url),
+            other => other.as_http().map(|h| h.url.as_str()),
+        }
+    }
+
     /// This spec with `{address}` replaced by `address` in its URL (or
     /// path): the target a `file_sd_configs` template makes of one address.
     /// `None` when the template has no `{address}`.

@@ -487,13 +487,7 @@ impl Engine {
     pub async fn watch_target_files(self: Arc<Self>) {
         let mut attempted = None;
         loop {
-            let every = self
-                .plan()
-                .config
-                .file_sd
-                .iter()
-                .map(|sd| sd.refresh_interval.0)
-                .min();
+            let every = self.plan().config.inputs.target_refresh();
             // Without target files, look again later: a reload may add some.
             tokio::time::sleep(every.unwrap_or(Duration::from_secs(10))).await;
             let inputs = self.plan().config.inputs.clone();
