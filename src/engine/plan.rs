@@ -99,14 +99,14 @@ impl Plan {
         let specs = std::mem::take(&mut config.checks);
         for spec in specs {
             for owned in per_target(spec, &config, &mut problems) {
-                let spec = &owned;
-                if let Some(selection) = &spec.selection {
+                if owned.selection.is_some() {
                     // A selector that matched nothing: the check stands, in error.
-                    if let Some(planned) = no_target_check(&owned, selection, &mut problems) {
+                    if let Some(planned) = no_target_check(owned, &mut problems) {
                         checks.push(Arc::new(planned));
                     }
                     continue;
                 }
+                let spec = &owned;
                 let Some(kind) = resolve_kind(spec, &config.targets, &mut problems) else {
                     continue;
                 };
@@ -292,35 +292,30 @@ fn per_target(mut spec: CheckSpec, config: &Config, problems: &mut Problems) -> 
         .collect()
 }
 
-/// A check whose `target_selector` matches no target: planned so that it
-/// shows (and alerts) as `error` rather than vanishing.
-fn no_target_check(
-    spec: &CheckSpec,
-    selection: &TargetSelection,
-    problems: &mut Problems,
-) -> Option<PlannedCheck> {
+/// A check whose `target_selector` matches no target (`per_target` left
+/// its selection set): planned so that it shows (and alerts) as `error`
+/// rather than vanishing.
+fn no_target_check(spec: CheckSpec, problems: &mut Problems) -> Option<PlannedCheck> {
     let kind = lookup_kind(&spec.kind)?;
-    let item = resolve_item(spec, kind, problems).ok()?;
-    let wanted = match selection {
-        TargetSelection::Labels(labels) => labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v:?}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        TargetSelection::Names(names) => names.join(", "),
+    let (TargetNeed::Optional(types) | TargetNeed::Required(types)) = kind.target else {
+        return None;
     };
-    let types = match kind.target {
-        TargetNeed::Optional(t) | TargetNeed::Required(t) => type_list(t),
-        TargetNeed::None => String::new(),
+    let Some(TargetSelection::Labels(labels)) = &spec.selection else {
+        return None;
     };
+    let wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    let message = format!(
+        "target_selector {{{}}} matches no {} target; nothing was evaluated",
+        wanted.join(", "),
+        type_list(types)
+    );
+    let item = resolve_item(&spec, kind, problems).ok()?;
     Some(PlannedCheck {
-        spec: spec.clone(),
-        kind,
         category: spec.category.unwrap_or(kind.category),
+        spec,
+        kind,
         item,
-        check: Arc::new(NoTarget(format!(
-            "target_selector {{{wanted}}} matches no {types} target; nothing was evaluated"
-        ))),
+        check: Arc::new(NoTarget(message)),
     })
 }
 
