@@ -75,15 +75,20 @@ pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Vec<Package>, Strin
     Ok(packages)
 }
 
+/// The `[[package]]` tables of a TOML lockfile.
+fn package_tables(text: &str) -> Result<Vec<toml::Value>, String> {
+    let mut doc: toml::Table =
+        toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.message()))?;
+    match doc.remove("package") {
+        Some(toml::Value::Array(list)) => Ok(list),
+        _ => Err("no [[package]] entries".into()),
+    }
+}
+
 /// `[[package]]` tables with `name` and `version` (Cargo.lock, poetry.lock).
 fn toml_packages(text: &str) -> Result<Vec<Package>, String> {
-    let doc: toml::Table =
-        toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.message()))?;
-    let list = doc
-        .get("package")
-        .and_then(|p| p.as_array())
-        .ok_or("no [[package]] entries")?;
-    list.iter()
+    package_tables(text)?
+        .iter()
         .map(|p| {
             let get = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
             Ok(Package {
@@ -97,14 +102,8 @@ fn toml_packages(text: &str) -> Result<Vec<Package>, String> {
 /// `uv.lock`: `[[package]]` tables; the project itself (a `virtual` or
 /// `editable` source) may have no version and is not a dependency.
 fn uv_lock(text: &str) -> Result<Vec<Package>, String> {
-    let doc: toml::Table =
-        toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.message()))?;
-    let list = doc
-        .get("package")
-        .and_then(|p| p.as_array())
-        .ok_or("no [[package]] entries")?;
     let mut out = Vec::new();
-    for p in list {
+    for p in package_tables(text)? {
         let name = p
             .get("name")
             .and_then(|v| v.as_str())

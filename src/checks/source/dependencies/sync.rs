@@ -15,25 +15,15 @@ use super::versions::Ecosystem;
 /// OSV's public bucket.
 pub const DEFAULT_SOURCE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 
-/// The ecosystems the database understands, as OSV names them.
-pub const ECOSYSTEMS: [Ecosystem; 6] = [
-    Ecosystem::CratesIo,
-    Ecosystem::Npm,
-    Ecosystem::PyPI,
-    Ecosystem::Go,
-    Ecosystem::RubyGems,
-    Ecosystem::Hex,
-];
-
 /// The OSV name of an ecosystem given on the command line (exactly as OSV
 /// writes it), or an error listing the valid ones.
 pub fn ecosystem_name(name: &str) -> Result<&'static str, String> {
-    ECOSYSTEMS
+    Ecosystem::ALL
         .iter()
         .map(|e| e.osv_name())
         .find(|n| *n == name)
         .ok_or_else(|| {
-            let valid: Vec<&str> = ECOSYSTEMS.iter().map(|e| e.osv_name()).collect();
+            let valid: Vec<&str> = Ecosystem::ALL.iter().map(|e| e.osv_name()).collect();
             format!("unknown ecosystem {name:?}; valid: {}", valid.join(", "))
         })
 }

@@ -15,6 +15,16 @@ pub enum Ecosystem {
 }
 
 impl Ecosystem {
+    /// Every ecosystem the database understands.
+    pub const ALL: [Ecosystem; 6] = [
+        Ecosystem::CratesIo,
+        Ecosystem::Npm,
+        Ecosystem::PyPI,
+        Ecosystem::Go,
+        Ecosystem::RubyGems,
+        Ecosystem::Hex,
+    ];
+
     pub fn osv_name(self) -> &'static str {
         match self {
             Ecosystem::CratesIo => "crates.io",
@@ -28,15 +38,8 @@ impl Ecosystem {
 
     pub fn from_osv(name: &str) -> Option<Ecosystem> {
         // OSV may qualify ecosystems (`Debian:12`); only the base name matters here.
-        match name.split(':').next().unwrap_or_default() {
-            "crates.io" => Some(Ecosystem::CratesIo),
-            "npm" => Some(Ecosystem::Npm),
-            "PyPI" => Some(Ecosystem::PyPI),
-            "Go" => Some(Ecosystem::Go),
-            "RubyGems" => Some(Ecosystem::RubyGems),
-            "Hex" => Some(Ecosystem::Hex),
-            _ => None,
-        }
+        let base = name.split(':').next().unwrap_or_default();
+        Ecosystem::ALL.into_iter().find(|e| e.osv_name() == base)
     }
 
     /// Package names as the ecosystem compares them (PyPI normalizes).
