@@ -21,13 +21,22 @@ use crate::exposition::{render_metrics, Format};
 /// the render. Keeps scrapes of 10,000 checks cheap when many arrive at once.
 #[derive(Debug, Default)]
 pub struct MetricsCache {
-    pages: std::sync::Mutex<HashMap<(Format, bool), CachedPage>>,
-    /// Held by the one scrape rendering a variant.
-    rendering: std::sync::Mutex<HashMap<(Format, bool), RenderLock>>,
+    variants: std::sync::Mutex<HashMap<(Format, bool), Arc<Variant>>>,
 }
 
-/// Held while one variant renders.
-type RenderLock = Arc<tokio::sync::Mutex<()>>;
+/// One (format, gzip) variant: its last page, and the lock held by the one
+/// scrape rendering it.
+#[derive(Debug, Default)]
+struct Variant {
+    page: std::sync::Mutex<Option<CachedPage>>,
+    rendering: tokio::sync::Mutex<()>,
+}
+
+impl Variant {
+    fn cached(&self) -> Option<CachedPage> {
+        self.page.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
 
 #[derive(Debug, Clone)]
 struct CachedPage {
@@ -54,14 +63,14 @@ impl MetricsCache {
     /// Oldest page served while a newer one is being rendered.
     pub const STALE_LIMIT: Duration = Duration::from_secs(5);
 
-    fn cached(&self, variant: (Format, bool)) -> Option<CachedPage> {
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages.get(&variant).cloned()
+    fn variant(&self, format: Format, gzipped: bool) -> Arc<Variant> {
+        let mut variants = self.variants.lock().unwrap_or_else(|e| e.into_inner());
+        variants.entry((format, gzipped)).or_default().clone()
     }
 
     /// The page in `format`, gzip-compressed when `gzipped`.
     pub async fn page(&self, engine: &Arc<Engine>, format: Format, gzipped: bool) -> Bytes {
-        let variant = (format, gzipped);
+        let variant = self.variant(format, gzipped);
         let key = || {
             let (structure, results) = engine.store.generations();
             let key = (
@@ -74,27 +83,23 @@ impl MetricsCache {
         let fresh = |c: &CachedPage, (key, results): ((u64, bool, u64), u64)| {
             c.key == key && (c.results == results || c.rendered_at.elapsed() < Self::MAX_AGE)
         };
-        if let Some(c) = self.cached(variant).filter(|c| fresh(c, key())) {
+        if let Some(c) = variant.cached().filter(|c| fresh(c, key())) {
             return c.body;
         }
-        let lock = {
-            let mut rendering = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
-            rendering.entry(variant).or_default().clone()
-        };
-        let _guard = match lock.try_lock() {
+        let _guard = match variant.rendering.try_lock() {
             Ok(guard) => guard,
             Err(_) => {
                 // Another scrape is rendering: its predecessor will do if
                 // it shows the same checks and is recent enough.
                 let (now, _) = key();
-                if let Some(c) = self
-                    .cached(variant)
+                if let Some(c) = variant
+                    .cached()
                     .filter(|c| c.key == now && c.rendered_at.elapsed() < Self::STALE_LIMIT)
                 {
                     return c.body;
                 }
-                let guard = lock.lock().await;
-                if let Some(c) = self.cached(variant).filter(|c| fresh(c, key())) {
+                let guard = variant.rendering.lock().await;
+                if let Some(c) = variant.cached().filter(|c| fresh(c, key())) {
                     return c.body;
                 }
                 guard
@@ -113,16 +118,12 @@ impl MetricsCache {
         .await
         .unwrap_or_else(|e| format!("# rendering failed: {e}\n").into_bytes())
         .into();
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages.insert(
-            variant,
-            CachedPage {
-                key: page_key,
-                results,
-                rendered_at: Instant::now(),
-                body: body.clone(),
-            },
-        );
+        *variant.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(CachedPage {
+            key: page_key,
+            results,
+            rendered_at: Instant::now(),
+            body: body.clone(),
+        });
         body
     }
 }
@@ -173,14 +174,8 @@ mod tests {
         tokio::time::sleep(MetricsCache::MAX_AGE + Duration::from_millis(50)).await;
 
         // A render in flight (its lock held): the older page is served at once.
-        let lock = cache
-            .rendering
-            .lock()
-            .unwrap()
-            .entry((Format::Prometheus, false))
-            .or_default()
-            .clone();
-        let held = lock.lock().await;
+        let variant = cache.variant(Format::Prometheus, false);
+        let held = variant.rendering.lock().await;
         let stale = tokio::time::timeout(
             Duration::from_secs(1),
             cache.page(&engine, Format::Prometheus, false),
