@@ -95,8 +95,8 @@ pub fn render_junit(
         let mut case = TestCase::new(r.meta.name.as_str(), status);
         case.set_classname(format!("prodready.{}", r.meta.category.as_str()))
             .set_time(r.duration);
-        if let Some(end) = r.last_run {
-            case.set_timestamp(timestamp(end.checked_sub(r.duration).unwrap_or(end)));
+        if let Some(start) = started_at(r) {
+            case.set_timestamp(timestamp(start));
         }
         if matches!(state, State::Pass | State::Warn) && !gate.fails(state) {
             case.set_system_out(format!("{state}: {message}"));
@@ -147,6 +147,12 @@ pub fn render_junit(
             escape_markup(&e.to_string())
         ),
     }
+}
+
+/// When a check's last evaluation began.
+fn started_at(r: &CheckRecord) -> Option<std::time::SystemTime> {
+    r.last_run
+        .map(|end| end.checked_sub(r.duration).unwrap_or(end))
 }
 
 /// A time as quick-junit takes it (UTC).
