@@ -751,3 +751,129 @@ fn a_timed_out_scan_stops_instead_of_running_on() {
         "the gate took {wall:.2}s with a 100ms timeout; the full scan takes {full_seconds:.2}s"
     );
 }
+
+fn sboms() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sbom")
+}
+
+/// Composer, Gradle and Go modules against OSV advisories in their own
+/// version schemes (a CVSS v4 vector rates one), go.mod's selection instead
+/// of go.sum's every-version-looked-at, and SBOMs written by npm and
+/// cyclonedx-py judged like lockfiles.
+#[test]
+fn dependency_vulnerabilities_read_jvm_php_go_and_sboms() {
+    let db = tempfile::tempdir().unwrap();
+    let d = db.path();
+    write(
+        d,
+        "osv/maven/GHSA-jfh8-c2jp-5v3q.json",
+        r#"{"id": "GHSA-jfh8-c2jp-5v3q", "modified": "2026-11-01T00:00:00Z", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}], "affected": [{"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.13.0"}, {"fixed": "2.15.0"}]}]}]}"#,
+    );
+    write(
+        d,
+        "osv/packagist/TEST-PKG-1.json",
+        r#"{"id": "TEST-PKG-1", "modified": "2026-11-01T00:00:00Z", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}], "affected": [{"package": {"ecosystem": "Packagist", "name": "acme/http"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0.0-RC1"}]}]}, {"package": {"ecosystem": "Packagist", "name": "acme/lib"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]}"#,
+    );
+    write(
+        d,
+        "osv/go/GO-2021-0113.json",
+        r#"{"id": "GO-2021-0113", "modified": "2026-11-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/text"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.3.7"}]}]}]}"#,
+    );
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    write(
+        p,
+        "jvm/gradle.lockfile",
+        "# This is a Gradle generated file for dependency locking.\ncom.google.guava:guava:31.1-jre=runtimeClasspath\norg.apache.logging.log4j:log4j-core:2.14.1=runtimeClasspath\nempty=annotationProcessor\n",
+    );
+    write(
+        p,
+        "php/composer.lock",
+        r#"{"packages": [{"name": "acme/http", "version": "v1.9.0"}, {"name": "acme/lib", "version": "dev-main"}], "packages-dev": []}"#,
+    );
+    // go.sum lists v0.3.6 (looked at), go.mod selects v0.3.7 (fixed).
+    write(
+        p,
+        "go/go.mod",
+        "module example.com/app\n\ngo 1.21\n\nrequire golang.org/x/text v0.3.7 // indirect\n",
+    );
+    write(
+        p,
+        "go/go.sum",
+        "golang.org/x/text v0.3.6/go.mod h1:5Zoc/QRtKVWzQhOtBMvqHzDpF6irO9z98xDceosuGiQ=\ngolang.org/x/text v0.3.7 h1:olpwvP2KacW1ZWvsR7uQhoyTYvKAupfQrRGBFM352Gk=\n",
+    );
+    let old_go = tempfile::tempdir().unwrap();
+    write(
+        old_go.path(),
+        "go.mod",
+        "module example.com/old\ngo 1.16\nrequire golang.org/x/net v0.1.0\n",
+    );
+    write(
+        old_go.path(),
+        "go.sum",
+        "golang.org/x/text v0.3.6 h1:aRYxNxv6iGQlyVaZmk6ZgYEDa+Jg18DxebPSrd6bg1M=\n",
+    );
+    let sbom_dir = sboms();
+    let image = tempfile::tempdir().unwrap();
+    write(
+        image.path(),
+        "image.cdx.json",
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": "lodash", "version": "4.17.21", "purl": "pkg:npm/lodash@4.17.21"}, {"name": "openssl", "version": "3.0.11", "purl": "pkg:deb/debian/openssl@3.0.11?arch=amd64"}]}"#,
+    );
+    let advisories = fixtures();
+    let r = run_checks(
+        &format!(
+            r#"
+checks:
+  - {{ name: jvm_php_go, kind: dependency_vulnerabilities, params: {{ dir: "{p}", advisory_db: "{d}" }} }}
+  - {{ name: go_selected, kind: dependency_vulnerabilities, params: {{ dir: "{p}", lockfiles: [go/go.sum], advisory_db: "{d}" }} }}
+  - {{ name: go_before_1_17, kind: dependency_vulnerabilities, params: {{ dir: "{old}", advisory_db: "{d}" }} }}
+  - {{ name: spdx, kind: dependency_vulnerabilities, params: {{ dir: "{s}", lockfiles: [web.spdx.json], advisory_db: "{a}" }} }}
+  - {{ name: cyclonedx, kind: dependency_vulnerabilities, params: {{ dir: "{s}", lockfiles: [web.cdx.json, api.cdx.json], advisory_db: "{a}" }} }}
+  - {{ name: image, kind: dependency_vulnerabilities, params: {{ dir: "{i}", advisory_db: "{a}" }} }}
+"#,
+            p = p.display(),
+            d = d.display(),
+            old = old_go.path().display(),
+            s = sbom_dir.display(),
+            a = advisories.display(),
+            i = image.path().display(),
+        ),
+        &[],
+    );
+    let v = by(&r, "jvm_php_go");
+    assert_state(v, "fail", "2 critical (limit 0)");
+    for hit in [
+        "org.apache.logging.log4j:log4j-core@2.14.1 (GHSA-jfh8-c2jp-5v3q, critical)",
+        "acme/http@v1.9.0 (TEST-PKG-1, critical)",
+    ] {
+        assert!(v.message.contains(hit), "{hit}: {}", v.message);
+    }
+    assert!(!v.message.contains("golang.org/x/text"), "{}", v.message);
+    assert_eq!(
+        v.doc["evidence"]["undecidable"][0],
+        "acme/lib@dev-main (TEST-PKG-1)"
+    );
+    assert_eq!(v.doc["evidence"]["packages"], 5);
+    let spdx = by(&r, "spdx");
+    assert_state(spdx, "fail", "lodash@4.17.15 (GHSA-p6mc-m468-83gw, high)");
+    assert_eq!(
+        spdx.doc["evidence"]["packages"], 2,
+        "lodash and minimist; the project itself is what the SBOM describes"
+    );
+    r.expect_states(&[
+        ("go_selected", "pass", "1 package(s) in 1 lockfile(s)"),
+        (
+            "go_before_1_17",
+            "fail",
+            "golang.org/x/text@v0.3.6 (GO-2021-0113",
+        ),
+        ("cyclonedx", "fail", "requests@2.25.1 (GHSA-j8r2-6x86-q33q"),
+        (
+            "image",
+            "warn",
+            "image.cdx.json: pkg:deb/debian/openssl@3.0.11",
+        ),
+    ]);
+    assert!(by(&r, "cyclonedx").message.contains("lodash@4.17.15"));
+}

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dependencies::advisories::{AdvisoryDb, Severity};
-use super::dependencies::lockfiles::{ecosystem_of, parse_lockfile};
+use super::dependencies::lockfiles::{ecosystems_of, is_dependency_file, parse_lockfile};
 use super::resolve_path;
 use crate::checks::blocking::{run_blocking, Cancel};
 use crate::checks::{
@@ -32,11 +32,12 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `pnpm-lock.yaml` (v5, v6, v9), `poetry.lock`, `uv.lock`, `requirements.txt` (pinned `==` lines), `go.sum`, `Gemfile.lock`, `mix.lock`.
-- **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db` (`prodready-exporter advisories sync` downloads OSV's zips for the lockfiles the check scans, verified and swapped in atomically), and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI, names normalized), RubyGems. Severity from `database_specific.severity`, else the CVSS v3 base score computed from the vector (RustSec `cvss`).
+    doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `pnpm-lock.yaml` (v5, v6, v9), `poetry.lock`, `uv.lock`, `requirements.txt` (pinned `==` lines), `go.mod` (Go 1.17+ lists every selected module; for older modules the highest version of each whose source `go.sum` holds; `replace` applied; a `go.sum` named in `lockfiles` reads its `go.mod`, since go.sum also lists versions Go did not select), `Gemfile.lock`, `mix.lock`, `composer.lock` (`packages` and `packages-dev`), `gradle.lockfile`.
+- **SBOMs** of the deployed artifact: CycloneDX JSON (`bom.json`, `*.cdx.json`, nested components; `metadata.component` is the artifact itself) and SPDX 2.x JSON (`*.spdx.json`; the packages in `documentDescribes` are the artifact itself), found like lockfiles or named in `lockfiles`. Components are identified by package URL (`pkg:npm`, `pypi`, `cargo`, `golang`, `gem`, `hex`, `composer`, `maven`); a component with no package URL, no version or another type (`pkg:deb`) is listed in `unjudged_components`, never counted as safe.
+- **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db` (`prodready-exporter advisories sync` downloads OSV's zips for the lockfiles the check scans, verified and swapped in atomically), and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI by `pep440_rs`, names normalized), RubyGems, Maven (`ComparableVersion` qualifiers: alpha < beta < milestone < rc < snapshot < release < sp < others by name), Packagist (Composer's dev < alpha < beta < RC < stable < patch; other suffixes and branches such as `dev-main` cannot be compared). Severity from `database_specific.severity`, else the base score of the CVSS v3.0, v3.1 or v4.0 vector (by the `cvss` crate; RustSec `cvss` too).
 - **Passes** when every severity count is within `max` (0 for every severity not listed, `unknown` included) and the database is fresh. Observed value: vulnerable packages. Nothing is downloaded. The database is read once per process and again only when one of its files changes, is added or is removed (checks sharing a directory share one copy); a load or scan past the timeout stops at its next file.
 - **Fails** over a limit, listing `name@version (advisory ids, severity)`.
-- **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), or the newest advisory file is older than `max_db_age`.
+- **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), an SBOM has components it cannot judge (`unjudged_components`), or the newest advisory file is older than `max_db_age`.
 - **Errors** when no lockfile is found, the lockfiles list no package, the database holds no advisory for a lockfile's ecosystem (an npm-only database says nothing about `Cargo.lock`), a lockfile or advisory cannot be parsed, or the database directory is missing."#,
 };
 
@@ -126,7 +127,7 @@ pub fn find_lockfiles(root: &Path, max_depth: usize) -> Result<Vec<PathBuf>, Str
         .filter_entry(|e| e.file_name() != "node_modules" && e.file_name() != "target")
         .build();
     for entry in walker.flatten() {
-        if entry.file_type().is_some_and(|t| t.is_file()) && ecosystem_of(entry.path()).is_some() {
+        if entry.file_type().is_some_and(|t| t.is_file()) && is_dependency_file(entry.path()) {
             found.push(entry.into_path());
         }
     }
@@ -153,7 +154,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
     };
     if lockfiles.is_empty() {
         return Err(format!(
-            "no lockfile found under {} (looked for {})",
+            "no lockfile found under {} (looked for {} and the SBOMs bom.json, *.cdx.json, *.spdx.json)",
             this.root.display(),
             super::dependencies::lockfiles::LOCKFILES
                 .iter()
@@ -167,41 +168,45 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
     let mut undecided: Vec<String> = Vec::new();
     let mut uncovered: Vec<String> = Vec::new();
     let mut packages = 0usize;
+    let mut unjudged: Vec<String> = Vec::new();
     for lockfile in &lockfiles {
-        let (eco, list) = parse_lockfile(lockfile)?;
-        packages += list.len();
+        let parsed = parse_lockfile(lockfile)?;
         let shown = lockfile
             .strip_prefix(&this.root)
             .unwrap_or(lockfile)
             .display()
             .to_string();
-        if !list.is_empty() && !db.covers(eco) {
-            uncovered.push(format!("{shown} ({})", eco.osv_name()));
-            continue;
-        }
-        for p in &list {
-            let (hits, unknown) = db.judged(eco, p);
-            if hits.is_empty() && !unknown.is_empty() {
-                undecided.push(format!(
-                    "{}@{} ({})",
-                    p.name,
-                    p.version,
-                    unknown
-                        .iter()
-                        .map(|a| a.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ));
+        unjudged.extend(parsed.unjudged.iter().map(|c| format!("{shown}: {c}")));
+        for (eco, list) in &parsed.groups {
+            packages += list.len();
+            if !list.is_empty() && !db.covers(*eco) {
+                uncovered.push(format!("{shown} ({})", eco.osv_name()));
+                continue;
             }
-            if let Some(severity) = hits.iter().map(|a| a.severity).min() {
-                vulnerable.push(Vulnerable {
-                    lockfile: shown.clone(),
-                    ecosystem: eco.osv_name(),
-                    package: p.name.clone(),
-                    version: p.version.clone(),
-                    advisories: hits.iter().map(|a| a.id.clone()).collect(),
-                    severity,
-                });
+            for p in list {
+                let (hits, unknown) = db.judged(*eco, p);
+                if hits.is_empty() && !unknown.is_empty() {
+                    undecided.push(format!(
+                        "{}@{} ({})",
+                        p.name,
+                        p.version,
+                        unknown
+                            .iter()
+                            .map(|a| a.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ));
+                }
+                if let Some(severity) = hits.iter().map(|a| a.severity).min() {
+                    vulnerable.push(Vulnerable {
+                        lockfile: shown.clone(),
+                        ecosystem: eco.osv_name(),
+                        package: p.name.clone(),
+                        version: p.version.clone(),
+                        advisories: hits.iter().map(|a| a.id.clone()).collect(),
+                        severity,
+                    });
+                }
             }
         }
     }
@@ -278,6 +283,15 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
                 undecided.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
             ),
         )
+    } else if !unjudged.is_empty() {
+        (
+            State::Warn,
+            format!(
+                "{} SBOM component(s) have no package URL, no version or a type no advisory ecosystem here covers, so they are not verified: {}",
+                unjudged.len(),
+                unjudged.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
+            ),
+        )
     } else if stale {
         (
             State::Warn,
@@ -314,6 +328,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         .evidence("lockfiles", lockfiles.iter().map(|l| l.display().to_string()).collect::<Vec<_>>())
         .evidence("packages", packages)
         .evidence("undecidable", undecided)
+        .evidence("unjudged_components", unjudged)
         .evidence("ecosystems_without_advisories", uncovered)
         .evidence("advisory_files", db.files)
         .evidence("advisory_db_age_seconds", db_age))
@@ -350,7 +365,7 @@ impl Check for DependencyVulnerabilities {
         };
         let mut ecosystems: Vec<&'static str> = lockfiles
             .iter()
-            .filter_map(|l| ecosystem_of(l))
+            .flat_map(|l| ecosystems_of(l))
             .map(|e| e.osv_name())
             .collect();
         ecosystems.sort_unstable();

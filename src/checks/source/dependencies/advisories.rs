@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use super::lockfiles::Package;
-use super::versions::{compare, cvss3_base_score, Ecosystem};
+use super::versions::{compare, cvss_base_score, Ecosystem};
 use crate::checks::blocking::Cancel;
 use crate::checks::source::{mtime, read_text};
 use crate::config::file_version;
@@ -217,7 +217,7 @@ fn osv_severity(doc: &Value) -> Severity {
         .into_iter()
         .flatten()
         .filter_map(|s| s.get("score").and_then(Value::as_str))
-        .filter_map(cvss3_base_score)
+        .filter_map(cvss_base_score)
         .map(Severity::from_score)
         .min()
         .unwrap_or(Severity::Unknown)
@@ -323,7 +323,7 @@ impl AdvisoryDb {
         let severity = adv
             .get("cvss")
             .and_then(|v| v.as_str())
-            .and_then(cvss3_base_score)
+            .and_then(cvss_base_score)
             .map_or(Severity::Unknown, Severity::from_score);
         let mut safe = Vec::new();
         if let Some(versions) = doc.get("versions").and_then(|v| v.as_table()) {

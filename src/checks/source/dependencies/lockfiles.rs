@@ -1,7 +1,8 @@
 //! Lockfile parsers: Cargo.lock, package-lock.json (v1, v2, v3), yarn.lock
-//! (v1 and berry), poetry.lock, requirements.txt (pinned `==` lines), go.sum,
-//! Gemfile.lock and mix.lock. Each returns the resolved packages or an error
-//! naming the file and the reason.
+//! (v1 and berry), pnpm-lock.yaml, poetry.lock, uv.lock, requirements.txt
+//! (pinned `==` lines), go.mod (with go.sum for modules before Go 1.17),
+//! Gemfile.lock, mix.lock, composer.lock and gradle.lockfile. Each returns the
+//! resolved packages or an error naming the file and the reason.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -9,7 +10,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::versions::Ecosystem;
+use super::sbom::{is_sbom_name, parse_sbom};
+use super::versions::{compare, Ecosystem};
 use crate::checks::source::read_text;
 
 /// One resolved dependency.
@@ -28,51 +30,135 @@ pub const LOCKFILES: &[(&str, Ecosystem)] = &[
     ("poetry.lock", Ecosystem::PyPI),
     ("uv.lock", Ecosystem::PyPI),
     ("requirements.txt", Ecosystem::PyPI),
-    ("go.sum", Ecosystem::Go),
+    ("go.mod", Ecosystem::Go),
     ("Gemfile.lock", Ecosystem::RubyGems),
     ("mix.lock", Ecosystem::Hex),
+    ("composer.lock", Ecosystem::Packagist),
+    ("gradle.lockfile", Ecosystem::Maven),
 ];
 
-pub fn ecosystem_of(path: &Path) -> Option<Ecosystem> {
+/// Accepted when named explicitly, read as the lockfile next to them: `go.sum`
+/// lists every version Go looked at, not the ones it selected, so the
+/// module's `go.mod` decides.
+const ALIASES: &[(&str, &str)] = &[("go.sum", "go.mod")];
+
+/// The lockfile name a file is read as (`go.sum` reads its `go.mod`).
+fn lockfile_name(path: &Path) -> Option<&str> {
     let name = path.file_name()?.to_str()?;
+    Some(
+        ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map_or(name, |(_, target)| target),
+    )
+}
+
+fn ecosystem_of(path: &Path) -> Option<Ecosystem> {
+    let name = lockfile_name(path)?;
     LOCKFILES.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+}
+
+fn is_alias(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| ALIASES.iter().any(|(alias, _)| *alias == n))
+}
+
+fn is_sbom(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_sbom_name)
+}
+
+/// Whether a file found in a tree is read as a lockfile or an SBOM (an
+/// alias such as `go.sum` is read only when named: its own lockfile is found).
+pub fn is_dependency_file(path: &Path) -> bool {
+    (ecosystem_of(path).is_some() && !is_alias(path)) || is_sbom(path)
+}
+
+/// The ecosystems a dependency file speaks for; an SBOM is read for them
+/// (and says none when it cannot be read: the check reports why).
+pub fn ecosystems_of(path: &Path) -> Vec<Ecosystem> {
+    if is_sbom(path) {
+        return parse_lockfile(path)
+            .map(|d| d.groups.into_iter().map(|(e, _)| e).collect())
+            .unwrap_or_default();
+    }
+    ecosystem_of(path).into_iter().collect()
 }
 
 /// Largest lockfile read.
 const MAX_LOCKFILE: u64 = 64 * 1024 * 1024;
 
-/// Parses a lockfile by its file name.
-pub fn parse_lockfile(path: &Path) -> Result<(Ecosystem, Vec<Package>), String> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let eco = ecosystem_of(path)
-        .ok_or_else(|| format!("{}: not a known lockfile name", path.display()))?;
-    let text = read_text(path, MAX_LOCKFILE)?;
-    let packages =
-        parse_lockfile_text(name, &text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((eco, packages))
+/// The packages of one lockfile or SBOM, by ecosystem.
+#[derive(Debug, Default)]
+pub struct Dependencies {
+    pub groups: Vec<(Ecosystem, Vec<Package>)>,
+    /// SBOM components no ecosystem here can judge (see [`super::sbom::Sbom::unjudged`]).
+    pub unjudged: Vec<String>,
+}
+
+/// Parses a lockfile by its file name, or an SBOM.
+pub fn parse_lockfile(path: &Path) -> Result<Dependencies, String> {
+    let located = |e: String| format!("{}: {e}", path.display());
+    if is_sbom(path) {
+        let text = read_text(path, MAX_LOCKFILE)?;
+        let sbom = parse_sbom(&text).map_err(located)?;
+        return Ok(Dependencies {
+            groups: sbom
+                .groups
+                .into_iter()
+                .map(|(e, list)| (e, sorted(list)))
+                .collect(),
+            unjudged: sbom.unjudged,
+        });
+    }
+    let eco =
+        ecosystem_of(path).ok_or_else(|| located("not a known lockfile or SBOM name".into()))?;
+    let name = lockfile_name(path).unwrap_or_default();
+    let path = path.with_file_name(name);
+    let text = read_text(&path, MAX_LOCKFILE)?;
+    let packages = if name == "go.mod" {
+        let sum = path.with_file_name("go.sum");
+        let sum = sum
+            .exists()
+            .then(|| read_text(&sum, MAX_LOCKFILE))
+            .transpose()?;
+        go_mod(&text, sum.as_deref()).map(sorted)
+    } else {
+        parse_lockfile_text(name, &text)
+    }
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Dependencies {
+        groups: vec![(eco, packages)],
+        unjudged: Vec::new(),
+    })
+}
+
+fn sorted(mut packages: Vec<Package>) -> Vec<Package> {
+    packages.sort();
+    packages.dedup();
+    packages
 }
 
 /// Parses a lockfile's text by its file name (`Cargo.lock`, `yarn.lock` ...),
 /// sorted and without duplicates.
 pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Vec<Package>, String> {
-    let mut packages = match name {
+    let packages = match name {
         "Cargo.lock" | "poetry.lock" => toml_packages(text)?,
         "package-lock.json" => package_lock(text)?,
         "yarn.lock" => yarn_lock(text)?,
         "pnpm-lock.yaml" => pnpm_lock(text)?,
         "uv.lock" => uv_lock(text)?,
         "requirements.txt" => requirements(text),
-        "go.sum" => go_sum(text)?,
+        "go.mod" => go_mod(text, None)?,
         "Gemfile.lock" => gemfile_lock(text)?,
         "mix.lock" => mix_lock(text)?,
+        "composer.lock" => composer_lock(text)?,
+        "gradle.lockfile" => gradle_lockfile(text)?,
         _ => return Err("not a known lockfile name".into()),
     };
-    packages.sort();
-    packages.dedup();
-    Ok(packages)
+    Ok(sorted(packages))
 }
 
 /// The `[[package]]` tables of a TOML lockfile.
@@ -279,8 +365,130 @@ fn requirements(text: &str) -> Vec<Package> {
         .collect()
 }
 
-fn go_sum(text: &str) -> Result<Vec<Package>, String> {
+/// A go.mod `replace`: the module (and version, when given) replaced, and the
+/// module and version it is replaced by (`None`: a local directory).
+type Replace = (String, Option<String>, Option<(String, String)>);
+
+/// The modules a Go build selects, from `go.mod`. Since Go 1.17 (`go 1.17`
+/// or later) go.mod requires every module the build needs, indirect ones
+/// included, at the version minimal version selection picked. Before that it
+/// lists only direct requirements, so `go.sum` fills in: its lines without
+/// `/go.mod` are the modules whose source was downloaded, and the highest
+/// such version of a module is the one selected. `replace` directives are
+/// applied; a module replaced by a local directory is no registry version.
+fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Vec<Package>, String> {
+    let mut go_version: Option<Vec<u64>> = None;
+    let mut required: Vec<(String, String)> = Vec::new();
+    let mut replaces: Vec<Replace> = Vec::new();
+    let mut block: Option<String> = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (verb, rest) = match &block {
+            Some(_) if line == ")" => {
+                block = None;
+                continue;
+            }
+            Some(verb) => (verb.clone(), line),
+            None => {
+                let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                let rest = rest.trim();
+                if rest == "(" {
+                    block = Some(verb.to_owned());
+                    continue;
+                }
+                (verb.to_owned(), rest)
+            }
+        };
+        let fields: Vec<&str> = rest
+            .split_whitespace()
+            .map(|f| f.trim_matches('"'))
+            .collect();
+        let bad = || format!("line {}: cannot read `{verb} {rest}`", n + 1);
+        match verb.as_str() {
+            "go" => {
+                // `go 1.21.0`, `go 1.22rc1`: the numbers lead.
+                let numbers = rest
+                    .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .next()
+                    .unwrap_or_default();
+                go_version = Some(
+                    numbers
+                        .split('.')
+                        .map(|p| p.parse().ok())
+                        .collect::<Option<_>>()
+                        .ok_or_else(bad)?,
+                );
+            }
+            "require" => match fields.as_slice() {
+                [module, version] => required.push(((*module).to_owned(), (*version).to_owned())),
+                _ => return Err(bad()),
+            },
+            "replace" => {
+                let arrow = fields.iter().position(|f| *f == "=>").ok_or_else(bad)?;
+                let (old, new) = fields.split_at(arrow);
+                let new = &new[1..];
+                let old_version = old.get(1).map(|v| (*v).to_owned());
+                let target = match new {
+                    [module, version] => Some(((*module).to_owned(), (*version).to_owned())),
+                    [_path] => None,
+                    _ => return Err(bad()),
+                };
+                let module = old.first().ok_or_else(bad)?;
+                replaces.push(((*module).to_owned(), old_version, target));
+            }
+            _ => {}
+        }
+    }
+    if block.is_some() {
+        return Err("a `(` block is not closed".into());
+    }
+    let go_version = go_version.ok_or("no `go` directive; is this a go.mod?")?;
+    if go_version < vec![1, 17] {
+        let sum = go_sum.ok_or_else(|| {
+            format!(
+                "go.mod says `go {}`: before Go 1.17 go.mod lists only direct requirements, and there is no go.sum next to it to read the others from",
+                go_version.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+            )
+        })?;
+        for (module, version) in go_sum_selected(sum)? {
+            match required.iter_mut().find(|(m, _)| *m == module) {
+                Some(entry) => {
+                    if compare(Ecosystem::Go, &version, &entry.1)
+                        == Some(std::cmp::Ordering::Greater)
+                    {
+                        entry.1 = version;
+                    }
+                }
+                None => required.push((module, version)),
+            }
+        }
+    }
     let mut out = Vec::new();
+    for (module, version) in required {
+        let replace = replaces
+            .iter()
+            .find(|(m, v, _)| *m == module && v.as_ref().is_none_or(|v| *v == version));
+        match replace {
+            Some((_, _, None)) => {}
+            Some((_, _, Some((name, version)))) => out.push(Package {
+                name: name.clone(),
+                version: version.clone(),
+            }),
+            None => out.push(Package {
+                name: module,
+                version,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Per module, the highest version whose source go.sum holds a hash of.
+fn go_sum_selected(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -288,15 +496,86 @@ fn go_sum(text: &str) -> Result<Vec<Package>, String> {
         let mut parts = line.split_whitespace();
         let (Some(module), Some(version), Some(hash)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(format!("line {} is not `module version hash`", n + 1));
+            return Err(format!(
+                "go.sum line {} is not `module version hash`",
+                n + 1
+            ));
         };
         if !hash.starts_with("h1:") {
-            return Err(format!("line {} has no h1: hash", n + 1));
+            return Err(format!("go.sum line {} has no h1: hash", n + 1));
         }
-        out.push(Package {
-            name: module.to_owned(),
-            version: version.trim_end_matches("/go.mod").to_owned(),
-        });
+        if version.ends_with("/go.mod") {
+            continue;
+        }
+        match out.iter_mut().find(|(m, _)| m == module) {
+            Some(entry) => {
+                if compare(Ecosystem::Go, version, &entry.1) == Some(std::cmp::Ordering::Greater) {
+                    entry.1 = version.to_owned();
+                }
+            }
+            None => out.push((module.to_owned(), version.to_owned())),
+        }
+    }
+    Ok(out)
+}
+
+/// `composer.lock`: `packages` and `packages-dev`, each with `name` and
+/// `version` (a branch such as `dev-main` is kept: it cannot be compared, so
+/// the check reports it as not verified rather than passing it).
+fn composer_lock(text: &str) -> Result<Vec<Package>, String> {
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| format!("invalid JSON at line {}: {e}", e.line()))?;
+    let mut out = Vec::new();
+    let mut sections = 0;
+    for key in ["packages", "packages-dev"] {
+        let Some(list) = doc.get(key) else { continue };
+        sections += 1;
+        for (i, p) in list
+            .as_array()
+            .ok_or_else(|| format!("\"{key}\" is not a list"))?
+            .iter()
+            .enumerate()
+        {
+            let get = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
+            out.push(Package {
+                name: get("name").ok_or_else(|| format!("{key}[{i}] has no name"))?,
+                version: get("version").ok_or_else(|| format!("{key}[{i}] has no version"))?,
+            });
+        }
+    }
+    if sections == 0 {
+        return Err("no \"packages\" list; is this a composer.lock?".into());
+    }
+    Ok(out)
+}
+
+/// `gradle.lockfile`: `group:artifact:version=configurations` lines; `empty=`
+/// names configurations without dependencies.
+fn gradle_lockfile(text: &str) -> Result<Vec<Package>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with("empty=") {
+            continue;
+        }
+        let coordinates = line.split('=').next().unwrap_or_default();
+        let mut parts = coordinates.split(':');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(group), Some(artifact), Some(version), None)
+                if !group.is_empty() && !artifact.is_empty() && !version.is_empty() =>
+            {
+                out.push(Package {
+                    name: format!("{group}:{artifact}"),
+                    version: version.to_owned(),
+                });
+            }
+            _ => {
+                return Err(format!(
+                    "line {} is not `group:artifact:version=configurations`",
+                    n + 1
+                ))
+            }
+        }
     }
     Ok(out)
 }
@@ -398,6 +677,52 @@ mod tests {
     }
 
     #[test]
+    fn go_mod_gives_the_selected_versions() {
+        // Go 1.17+: go.mod lists every module of the build; go.sum's other
+        // versions (looked at, not selected) are not packages.
+        let gomod = "module example.com/app\n\ngo 1.21\n\nrequire (\n\tgolang.org/x/text v0.3.7\n\tgithub.com/a/b v1.2.0 // indirect\n\tgithub.com/local/x v0.1.0\n)\n\nrequire gopkg.in/yaml.v3 v3.0.0\n\nreplace github.com/a/b v1.2.0 => github.com/fork/b v1.2.1\nreplace github.com/local/x => ../x\n";
+        let gosum = "golang.org/x/text v0.3.0/go.mod h1:a=\ngolang.org/x/text v0.3.7 h1:b=\n";
+        assert_eq!(
+            names(go_mod(gomod, Some(gosum)).unwrap()),
+            [
+                "github.com/fork/b@v1.2.1",
+                "golang.org/x/text@v0.3.7",
+                "gopkg.in/yaml.v3@v3.0.0"
+            ]
+        );
+        // Before 1.17 go.sum completes the list with the highest version
+        // whose source was downloaded.
+        let old = "module example.com/app\ngo 1.16\nrequire golang.org/x/text v0.3.5\n";
+        let sum = "golang.org/x/text v0.3.5 h1:a=\ngolang.org/x/text v0.3.7 h1:b=\ngolang.org/x/net v0.1.0/go.mod h1:c=\ngolang.org/x/net v0.0.9 h1:d=\n";
+        assert_eq!(
+            names(go_mod(old, Some(sum)).unwrap()),
+            ["golang.org/x/net@v0.0.9", "golang.org/x/text@v0.3.7"]
+        );
+        assert!(go_mod(old, None).unwrap_err().contains("no go.sum"));
+    }
+
+    #[test]
+    fn parses_composer_and_gradle_lockfiles() {
+        let composer = r#"{"_readme": [], "packages": [{"name": "symfony/http-kernel", "version": "v5.4.20"}, {"name": "acme/lib", "version": "dev-main"}], "packages-dev": [{"name": "phpunit/phpunit", "version": "9.6.3"}]}"#;
+        assert_eq!(
+            names(composer_lock(composer).unwrap()),
+            [
+                "acme/lib@dev-main",
+                "phpunit/phpunit@9.6.3",
+                "symfony/http-kernel@v5.4.20"
+            ]
+        );
+        let gradle = "# This is a Gradle generated file for dependency locking.\n# Manual edits can break the build and are not advised.\n# This file is expected to be part of source control.\ncom.google.guava:guava:31.1-jre=compileClasspath,runtimeClasspath\norg.apache.logging.log4j:log4j-core:2.14.1=runtimeClasspath\nempty=annotationProcessor\n";
+        assert_eq!(
+            names(gradle_lockfile(gradle).unwrap()),
+            [
+                "com.google.guava:guava@31.1-jre",
+                "org.apache.logging.log4j:log4j-core@2.14.1"
+            ]
+        );
+    }
+
+    #[test]
     fn parses_each_format() {
         assert_eq!(
             names(
@@ -426,11 +751,6 @@ mod tests {
             names(requirements(req)),
             ["Django@3.2.1", "requests@2.25.1"]
         );
-        let gosum = "golang.org/x/text v0.3.7 h1:abc=\ngolang.org/x/text v0.3.7/go.mod h1:def=\n";
-        assert_eq!(
-            names(go_sum(gosum).unwrap()),
-            ["golang.org/x/text@v0.3.7", "golang.org/x/text@v0.3.7"]
-        );
         let gem = "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.13.10-x86_64-linux)\n      racc (~> 1.4)\n    rack (2.2.3)\n\nPLATFORMS\n  ruby\n";
         assert_eq!(
             names(gemfile_lock(gem).unwrap()),
@@ -444,7 +764,13 @@ mod tests {
     fn bad_input_is_an_error_not_a_silent_pass() {
         assert!(package_lock("{\"packages\": {\"node_modules/a\": {\"version\"").is_err());
         assert!(toml_packages("[[package]\nname=").is_err());
-        assert!(go_sum("only-one-field\n").is_err());
+        assert!(go_mod("module x\ngo 1.21\nrequire (\n  a v1\n", None).is_err());
+        assert!(go_mod("module x\nrequire a\n", None).is_err());
+        assert!(go_mod("module x\n", None).is_err());
+        assert!(go_mod("module x\ngo 1.16\n", Some("only-one-field\n")).is_err());
+        assert!(composer_lock("{\"packages\": [{\"name\": \"a/b\"}]}").is_err());
+        assert!(composer_lock("{}").is_err());
+        assert!(gradle_lockfile("com.example:lib=runtimeClasspath\n").is_err());
         assert!(yarn_lock("this is not a lockfile at all").is_err());
     }
 }

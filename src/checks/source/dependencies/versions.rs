@@ -1,5 +1,6 @@
 //! Version ordering per ecosystem: semver (crates.io, npm, Hex, Go with its
-//! `v` prefix), PEP 440 (PyPI) and RubyGems; and CVSS v3 base scores.
+//! `v` prefix), PEP 440 (PyPI, by `pep440_rs`), RubyGems, Maven's and
+//! Composer's qualifiers; and CVSS v3/v4 base scores (by `cvss`).
 
 use std::cmp::Ordering;
 
@@ -12,17 +13,21 @@ pub enum Ecosystem {
     Go,
     RubyGems,
     Hex,
+    Packagist,
+    Maven,
 }
 
 impl Ecosystem {
     /// Every ecosystem the database understands.
-    pub const ALL: [Ecosystem; 6] = [
+    pub const ALL: [Ecosystem; 8] = [
         Ecosystem::CratesIo,
         Ecosystem::Npm,
         Ecosystem::PyPI,
         Ecosystem::Go,
         Ecosystem::RubyGems,
         Ecosystem::Hex,
+        Ecosystem::Packagist,
+        Ecosystem::Maven,
     ];
 
     pub fn osv_name(self) -> &'static str {
@@ -33,6 +38,8 @@ impl Ecosystem {
             Ecosystem::Go => "Go",
             Ecosystem::RubyGems => "RubyGems",
             Ecosystem::Hex => "Hex",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::Maven => "Maven",
         }
     }
 
@@ -70,8 +77,16 @@ impl Ecosystem {
 /// Compares two versions of an ecosystem; `None` when either cannot be read.
 pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
     match eco {
-        Ecosystem::PyPI => Some(pep440_key(a)?.cmp(&pep440_key(b)?)),
+        Ecosystem::PyPI => pep440_cmp(a, b),
         Ecosystem::RubyGems => Some(gem_cmp(a, b)),
+        Ecosystem::Maven => {
+            let key = |v| qualified_key(v, MAVEN_QUALIFIERS, Some(7));
+            Some(key(a)?.cmp(&key(b)?))
+        }
+        Ecosystem::Packagist => {
+            let key = |v| qualified_key(v, COMPOSER_QUALIFIERS, None);
+            Some(key(a)?.cmp(&key(b)?))
+        }
         _ => {
             let parse = |v: &str| semver::Version::parse(v.trim().trim_start_matches('v')).ok();
             match (parse(a), parse(b)) {
@@ -140,138 +155,91 @@ fn gem_cmp(a: &str, b: &str) -> Ordering {
     Ordering::Equal
 }
 
-/// PEP 440 sort key: (epoch, release, pre, post, dev), releases padded.
-/// A dev release of a final version (`1.0.dev1`) sorts before its pre-releases.
-type Pep440Key = (u64, Vec<u64>, (i8, u64), i64, (u8, u64));
+/// Maven's qualifiers in `ComparableVersion` order (aliases share a rank):
+/// pre-releases below the release (`""`, `ga`, `final`, `release`), `sp`
+/// above it. Other qualifiers sort after `sp`, by name.
+const MAVEN_QUALIFIERS: &[(&str, u8)] = &[
+    ("alpha", 0),
+    ("a", 0),
+    ("beta", 1),
+    ("b", 1),
+    ("milestone", 2),
+    ("m", 2),
+    ("rc", 3),
+    ("cr", 3),
+    ("snapshot", 4),
+    ("", 5),
+    ("ga", 5),
+    ("final", 5),
+    ("release", 5),
+    ("sp", 6),
+];
 
-fn pep440_key(v: &str) -> Option<Pep440Key> {
-    let v = v.trim().to_lowercase();
-    let v = v.trim_start_matches('v');
-    let v = v.split('+').next()?; // local versions are ignored
-    let (epoch, rest) = match v.split_once('!') {
-        Some((e, r)) => (e.parse().ok()?, r),
-        None => (0, v),
-    };
-    let release_end = rest
+/// Composer's stabilities in `version_compare` order: `dev` < `alpha` <
+/// `beta` < `RC` < the release < patch levels (`pl`, `p`). Composer rejects
+/// other suffixes, so they cannot be compared.
+const COMPOSER_QUALIFIERS: &[(&str, u8)] = &[
+    ("dev", 0),
+    ("alpha", 1),
+    ("a", 1),
+    ("beta", 2),
+    ("b", 2),
+    ("rc", 3),
+    ("", 4),
+    ("stable", 4),
+    ("patch", 5),
+    ("pl", 5),
+    ("p", 5),
+];
+
+/// Sort key of a version made of numeric release segments and at most one
+/// qualifier with an optional number (`31.1-jre`, `1.0-rc2`, `v2.3.4-beta.1`,
+/// `5.4.2.Final`): trailing zero segments are dropped so `1.0` equals `1`.
+/// `None` when the version has another shape, or (without `others`) a
+/// qualifier the table does not know.
+type QualifiedKey = (Vec<u64>, u8, String, u64);
+
+fn qualified_key(v: &str, table: &[(&str, u8)], others: Option<u8>) -> Option<QualifiedKey> {
+    let v = v.trim().trim_start_matches(['v', 'V']).to_ascii_lowercase();
+    let split = v
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(rest.len());
-    let mut release: Vec<u64> = rest[..release_end]
-        .trim_end_matches('.')
+        .unwrap_or(v.len());
+    let (numbers, rest) = v.split_at(split);
+    let numbers = numbers.strip_suffix('.').unwrap_or(numbers);
+    let mut release: Vec<u64> = numbers
         .split('.')
-        .map(|p| p.parse().ok())
+        .map(|n| n.parse().ok())
         .collect::<Option<_>>()?;
-    while release.len() > 1 && release.last() == Some(&0) {
+    while release.last() == Some(&0) {
         release.pop();
     }
-    let mut tail = rest[release_end..].trim_start_matches(['.', '-', '_']);
-    // Reads an optional number after a tag; returns it and the rest.
-    let number = |s: &'static str, t: &str| -> Option<(u64, usize)> {
-        let after = t.strip_prefix(s)?;
-        let trimmed = after.trim_start_matches(['.', '-', '_']);
-        let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
-        Some((
-            trimmed[..digits].parse().unwrap_or(0),
-            s.len() + (after.len() - trimmed.len()) + digits,
-        ))
+    let rest = rest.trim_start_matches(['-', '.', '_', '+']);
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let (word, number) = rest.split_at(word_end);
+    let number = number.trim_start_matches(['-', '.', '_']);
+    let number = if number.is_empty() {
+        0
+    } else {
+        number.parse().ok()?
     };
-    let mut pre: Option<(i8, u64)> = None;
-    for (tag, phase) in [
-        ("alpha", 0),
-        ("beta", 1),
-        ("preview", 2),
-        ("pre", 2),
-        ("rc", 2),
-        ("a", 0),
-        ("b", 1),
-        ("c", 2),
-    ] {
-        if let Some((n, used)) = number(tag, tail) {
-            pre = Some((phase, n));
-            tail = tail[used..].trim_start_matches(['.', '-', '_']);
-            break;
-        }
-    }
-    let mut post = -1i64;
-    for tag in ["post", "rev", "r"] {
-        if let Some((n, used)) = number(tag, tail) {
-            post = n as i64;
-            tail = tail[used..].trim_start_matches(['.', '-', '_']);
-            break;
-        }
-    }
-    let dev = number("dev", tail).map(|(n, _)| n);
-    let pre_key = match (pre, dev, post) {
-        (Some(p), _, _) => p,
-        (None, Some(_), -1) => (-1, 0),
-        _ => (3, 0),
+    let (rank, name) = match table.iter().find(|(q, _)| *q == word) {
+        Some((_, rank)) => (*rank, String::new()),
+        None => (others?, word.to_owned()),
     };
-    let dev_key = dev.map_or((1, 0), |n| (0, n));
-    Some((epoch, release, pre_key, post, dev_key))
+    Some((release, rank, name, number))
 }
 
-/// CVSS v3.x base score of a vector (`CVSS:3.1/AV:N/AC:L/...`).
-pub fn cvss3_base_score(vector: &str) -> Option<f64> {
-    let mut m = std::collections::HashMap::new();
-    for part in vector.split('/').skip(1) {
-        let (k, v) = part.split_once(':')?;
-        m.insert(k, v);
-    }
-    let scope_changed = *m.get("S")? == "C";
-    let av = match *m.get("AV")? {
-        "N" => 0.85,
-        "A" => 0.62,
-        "L" => 0.55,
-        "P" => 0.2,
-        _ => return None,
-    };
-    let ac = match *m.get("AC")? {
-        "L" => 0.77,
-        "H" => 0.44,
-        _ => return None,
-    };
-    let pr = match (*m.get("PR")?, scope_changed) {
-        ("N", _) => 0.85,
-        ("L", false) => 0.62,
-        ("L", true) => 0.68,
-        ("H", false) => 0.27,
-        ("H", true) => 0.5,
-        _ => return None,
-    };
-    let ui = match *m.get("UI")? {
-        "N" => 0.85,
-        "R" => 0.62,
-        _ => return None,
-    };
-    let cia = |k: &str| -> Option<f64> {
-        match *m.get(k)? {
-            "H" => Some(0.56),
-            "L" => Some(0.22),
-            "N" => Some(0.0),
-            _ => None,
-        }
-    };
-    let iss = 1.0 - (1.0 - cia("C")?) * (1.0 - cia("I")?) * (1.0 - cia("A")?);
-    let impact = if scope_changed {
-        7.52 * (iss - 0.029) - 3.25 * (iss - 0.02).powi(15)
-    } else {
-        6.42 * iss
-    };
-    let exploitability = 8.22 * av * ac * pr * ui;
-    if impact <= 0.0 {
-        return Some(0.0);
-    }
-    let raw = if scope_changed {
-        (1.08 * (impact + exploitability)).min(10.0)
-    } else {
-        (impact + exploitability).min(10.0)
-    };
-    // CVSS "round up" to one decimal, robust to float noise.
-    let int = (raw * 100_000.0).round() as i64;
-    Some(if int % 10_000 == 0 {
-        int as f64 / 100_000.0
-    } else {
-        ((int / 10_000) + 1) as f64 / 10.0
-    })
+/// PEP 440, by `pep440_rs`.
+fn pep440_cmp(a: &str, b: &str) -> Option<Ordering> {
+    let parse = |v: &str| v.trim().parse::<pep440_rs::Version>().ok();
+    Some(parse(a)?.cmp(&parse(b)?))
+}
+
+/// The base score of a CVSS v3.0, v3.1 or v4.0 vector, by the `cvss` crate.
+pub fn cvss_base_score(vector: &str) -> Option<f64> {
+    vector.trim().parse::<cvss::Cvss>().ok().map(|c| c.score())
 }
 
 #[cfg(test)]
@@ -323,6 +291,60 @@ mod tests {
     }
 
     #[test]
+    fn maven_ordering_follows_its_qualifiers() {
+        let order = [
+            "1.0-alpha1",
+            "1.0-beta-2",
+            "1.0-M3",
+            "1.0-rc1",
+            "1.0-SNAPSHOT",
+            "1.0",
+            "1.0-sp1",
+            "1.0.1",
+            "31.1-android",
+            "31.1-jre",
+            "32.0.0-android",
+        ];
+        for pair in order.windows(2) {
+            assert_eq!(
+                compare(Ecosystem::Maven, pair[0], pair[1]),
+                Some(Less),
+                "{pair:?}"
+            );
+        }
+        assert_eq!(
+            compare(Ecosystem::Maven, "5.4.2.Final", "5.4.2"),
+            Some(Equal)
+        );
+        assert_eq!(compare(Ecosystem::Maven, "1.0.0", "1"), Some(Equal));
+        assert_eq!(compare(Ecosystem::Maven, "1.0-20210101.1-1", "1.0"), None);
+    }
+
+    #[test]
+    fn composer_ordering_follows_its_stabilities() {
+        let order = [
+            "1.0.0-dev",
+            "1.0.0-alpha2",
+            "1.0.0-beta",
+            "v1.0.0-RC1",
+            "1.0.0",
+            "1.0.0-p1",
+            "1.0.1",
+            "1.10.0",
+        ];
+        for pair in order.windows(2) {
+            assert_eq!(
+                compare(Ecosystem::Packagist, pair[0], pair[1]),
+                Some(Less),
+                "{pair:?}"
+            );
+        }
+        // A branch is no version; Composer rejects unknown suffixes.
+        assert_eq!(compare(Ecosystem::Packagist, "dev-main", "1.0.0"), None);
+        assert_eq!(compare(Ecosystem::Packagist, "1.0.0-foo", "1.0.0"), None);
+    }
+
+    #[test]
     fn pypi_names_normalize() {
         assert_eq!(
             Ecosystem::PyPI.normalize("Django_REST.framework"),
@@ -334,21 +356,32 @@ mod tests {
     fn cvss_scores_match_published_values() {
         // Log4Shell (CVE-2021-44228): 10.0; a typical XSS: 6.1; local low: 3.3.
         assert_eq!(
-            cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"),
+            cvss_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"),
             Some(10.0)
         );
         assert_eq!(
-            cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"),
+            cvss_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"),
             Some(6.1)
         );
         assert_eq!(
-            cvss3_base_score("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N"),
+            cvss_base_score("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N"),
             Some(3.3)
         );
         assert_eq!(
-            cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            cvss_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
             Some(9.8)
         );
-        assert_eq!(cvss3_base_score("garbage"), None);
+        // CVSS v4.0 vectors are scored too: 9.3 is the specification's
+        // example for full network impact; no impact at all scores 0.
+        assert_eq!(
+            cvss_base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
+            Some(9.3)
+        );
+        assert_eq!(
+            cvss_base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N"),
+            Some(0.0)
+        );
+        assert_eq!(cvss_base_score("garbage"), None);
+        assert_eq!(cvss_base_score("CVSS:3.1/AV:X/AC:L"), None);
     }
 }
