@@ -1,10 +1,11 @@
-//! Any text as each kind of lockfile, and any two version strings compared in
-//! each ecosystem: packages or an error, never a panic, and comparisons that
-//! agree with their reverse.
+//! Any text as each kind of lockfile and as an SBOM, and any two version
+//! strings compared in each ecosystem: packages or an error, never a panic,
+//! and comparisons that agree with their reverse.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use prodready_exporter::checks::source::dependencies::lockfiles::{parse_lockfile_text, LOCKFILES};
+use prodready_exporter::checks::source::dependencies::sbom::parse_sbom;
 use prodready_exporter::checks::source::dependencies::versions::compare;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(rest) else { return };
     let (name, eco) = LOCKFILES[usize::from(selector) % LOCKFILES.len()];
     let _ = parse_lockfile_text(name, text);
+    let _ = parse_sbom(text);
     if let Some((a, b)) = text.split_once('\n') {
         let forward = compare(eco, a, b);
         let backward = compare(eco, b, a);

@@ -877,3 +877,203 @@ checks:
     ]);
     assert!(by(&r, "cyclonedx").message.contains("lodash@4.17.15"));
 }
+
+/// A team's gitleaks config and `.gitleaksignore` drive the scan: rules of
+/// its own (one path-only), extended default rules with allowlists, global
+/// allowlists, `disabledRules` by gitleaks' default ids, inline
+/// `gitleaks:allow`; a broken config or ignore file is an error, not a pass.
+#[test]
+fn hardcoded_secrets_follow_a_gitleaks_config_and_ignore_file() {
+    let tree = tempfile::tempdir().unwrap();
+    let d = tree.path();
+    write(
+        d,
+        "app/settings.py",
+        format!("STRIPE = \"{STRIPE}\"\nACME = \"acme_live_9f8e7d6c5b4a3210\"\n"),
+    );
+    write(
+        d,
+        "app/test_settings.py",
+        "ACME = \"acme_live_0123456789abcdef\"\n",
+    );
+    write(
+        d,
+        "app/allowed.py",
+        format!("STRIPE = \"{STRIPE}\"  # gitleaks:allow\n"),
+    );
+    write(d, "certs/client.p12", b"\x30\x82\x01\x00binary");
+    write(
+        d,
+        ".env",
+        format!("GITHUB_TOKEN={GITHUB}\nAWS_ACCESS_KEY_ID={AWS_ID}\n"),
+    );
+    write(d, "docs/example.md", "password = \"Zx8vQ2mL7pK3nR5tQ9\"\n");
+    let rules = tempfile::tempdir().unwrap();
+    let base = rules.path().join("base.toml");
+    std::fs::write(
+        &base,
+        r#"
+title = "org-wide rules"
+[extend]
+useDefault = true
+disabledRules = ["aws-access-token"]
+
+[[rules]]
+id = "acme-api-key"
+description = "ACME API key"
+regex = '''acme_live_([0-9a-f]{16})'''
+keywords = ["acme_live_"]
+entropy = 2.0
+    [[rules.allowlists]]
+    description = "test fixtures hold fake keys"
+    paths = ['''(^|/)test_[^/]*\.py$''']
+
+[[rules]]
+id = "pkcs12-file"
+description = "PKCS#12 archive"
+path = '''\.p12$'''
+"#,
+    )
+    .unwrap();
+    let team = rules.path().join("gitleaks.toml");
+    std::fs::write(
+        &team,
+        r#"
+[extend]
+path = "base.toml"
+
+# gitleaks' default id for GitHub tokens: extends the built-in rule.
+[[rules]]
+id = "github-pat"
+    [[rules.allowlists]]
+    regexTarget = "line"
+    regexes = ['''^GITHUB_TOKEN=''']
+
+[[allowlists]]
+description = "docs show made-up passwords"
+targetRules = ["generic-api-key"]
+paths = ['''^docs/''']
+"#,
+    )
+    .unwrap();
+    let own_only = rules.path().join("own-only.toml");
+    std::fs::write(
+        &own_only,
+        "[[rules]]\nid = \"acme-api-key\"\nregex = '''acme_live_[0-9a-f]{16}'''\nkeywords = [\"acme_live_\"]\n",
+    )
+    .unwrap();
+    let broken = rules.path().join("broken.toml");
+    std::fs::write(&broken, "[[rules]]\nid = \"x\"\nregex = '''(unclosed'''\n").unwrap();
+    let composite = rules.path().join("composite.toml");
+    std::fs::write(
+        &composite,
+        "[[rules]]\nid = \"x\"\nregex = '''x'''\n[[rules.required]]\nid = \"y\"\n",
+    )
+    .unwrap();
+    let check = |name: &str, extra: &str| {
+        format!(
+            "  - {{ name: {name}, kind: hardcoded_secrets, params: {{ dir: \"{}\"{extra} }} }}\n",
+            d.display()
+        )
+    };
+    let config = format!(
+        "checks:\n{}{}",
+        check(
+            "team",
+            &format!(", gitleaks_config: \"{}\"", team.display())
+        ),
+        check(
+            "own_only",
+            &format!(", gitleaks_config: \"{}\"", own_only.display())
+        ),
+    );
+    let r = run_checks(&config, &[]);
+    let team_result = by(&r, "team");
+    let found: Vec<String> = team_result.doc["evidence"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}",
+                f["file"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ".env:generic-unquoted-secret-assignment:2",
+            "app/settings.py:stripe-key:1",
+            "app/settings.py:acme-api-key:2",
+            "certs/client.p12:pkcs12-file:0",
+        ],
+        "aws-access-key-id disabled by its gitleaks id (the generic rule still sees the key), the GitHub line and docs allowlisted, test fixtures allowed, gitleaks:allow honoured"
+    );
+    assert_state(team_result, "fail", "certs/client.p12 (pkcs12-file)");
+    assert_eq!(team_result.doc["evidence"]["inline_allowed"], 1);
+    // Without useDefault only the config's own rules run.
+    let own: Vec<String> = by(&r, "own_only").doc["evidence"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(own, ["acme-api-key", "acme-api-key"]);
+
+    // .gitleaksignore at the root, with fingerprints as gitleaks prints them.
+    write(
+        d,
+        ".gitleaksignore",
+        format!(
+            "# reviewed 2026-11\n{}/app/settings.py:stripe-key:1\n0123456789abcdef0123456789abcdef01234567:app/settings.py:acme-api-key:2\ncerts/client.p12:pkcs12-file:0\n./.env:generic-api-key:2\n",
+            d.display()
+        ),
+    );
+    let r = run_checks(&config, &[]);
+    let ignored = by(&r, "team");
+    // The binary .p12 is still unscanned content: never a pass.
+    assert_state(ignored, "warn", "no secrets in");
+    assert_eq!(ignored.doc["evidence"]["gitleaksignored"], 4);
+
+    write(d, ".gitleaksignore", "app/settings.py:stripe-key\n");
+    let r = run_checks(
+        &format!(
+            "checks:\n{}{}",
+            check(
+                "team",
+                &format!(", gitleaks_config: \"{}\"", team.display())
+            ),
+            check(
+                "missing_ignore",
+                ", gitleaks_ignore: /nonexistent/.gitleaksignore"
+            ),
+        ),
+        &[],
+    );
+    r.expect_states(&[
+        ("team", "error", ".gitleaksignore: line 1"),
+        ("missing_ignore", "error", "/nonexistent/.gitleaksignore"),
+    ]);
+
+    for (file, message) in [
+        (&broken, "broken.toml: rules[0] (x): invalid regex"),
+        (&composite, "unknown field `required`"),
+    ] {
+        let dir = ConfigDir::new(&format!(
+            "checks:\n{}",
+            check("bad", &format!(", gitleaks_config: \"{}\"", file.display()))
+        ));
+        let out = run_cli(
+            &[
+                "validate",
+                &format!("--config.file={}", dir.config_path().display()),
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+    }
+}

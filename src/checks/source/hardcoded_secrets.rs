@@ -19,7 +19,8 @@ use crate::checks::{
 use crate::config::{ByteSize, TargetType};
 
 use super::resolve_path;
-use super::secrets::{compile_rules, CustomRule, Finding, Scanner};
+use super::secrets::gitleaks;
+use super::secrets::{compile_rule_set, CustomRule, Finding, Scanner};
 
 pub const KIND: KindInfo = KindInfo {
     name: "hardcoded_secrets",
@@ -33,9 +34,10 @@ pub const KIND: KindInfo = KindInfo {
     params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate: honours the tree's own `.gitignore` files only when `dir` is inside a git work tree, never parent directories' ones; scans hidden files such as `.env`, skips `.git`, never follows symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs per line, its `secret_group` is the secret, an entropy floor and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; a generic rule yields to a specific one on the same secret.
 - **Built-in rules** (each with examples and negative examples, run by a test): `aws-access-key-id`, `aws-secret-access-key`, `github-token` (classic and fine-grained), `gitlab-token`, `slack-token`, `slack-webhook`, `stripe-key`, `google-api-key`, `private-key` (RSA, EC, DSA, OpenSSH, PGP, PKCS#8 blocks), `jwt`, `generic-secret-assignment` (`password|secret|token|api_key... = "..."` with entropy >= 3.5), `generic-unquoted-secret-assignment` (`DB_PASSWORD=q7Zp...` in `.env`, YAML and `.properties` files: 12+ characters, entropy >= 3.5), `database-url-password` (inline passwords in postgres/mysql/mongodb/redis/amqp/mssql URLs).
-- **Passes** with no finding outside the allowlist and baseline. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated HMAC-SHA256 of rule and secret under a secret key, so a fingerprint cannot be used to test guesses of the secret) for baselines. The secret itself never appears. Fingerprints are stable across runs and processes when `fingerprint_key_file` is set (required with `allowlist.baseline`); without it each process draws a random key. Observed value: findings.
+- **gitleaks rules:** `gitleaks_config` reads gitleaks' TOML config so a team keeps one rule set: `[[rules]]` (`id`, `regex`, `secretGroup` (unset: the regex's only group, else the whole match), `entropy`, `keywords`, `path` (the rule applies to matching paths; a rule with `path` and no `regex` reports the file itself, binaries included), `[[rules.allowlists]]` / `[rules.allowlist]`), global `[[allowlists]]` / `[allowlist]` (`targetRules` narrows one to some rules), allowlist criteria `paths`, `regexes` (on `regexTarget` `secret` (default), `match` or `line`), `stopwords`, `condition` `OR` (default) / `AND` (`commits` never match: the working tree is scanned), and `[extend]`: without `useDefault = true` the config's rules are the only ones; with it the built-in rules stay, standing in for gitleaks' default config (gitleaks' default ids such as `generic-api-key`, `github-pat`, `aws-access-token` name the built-in rule covering the same secret, in `disabledRules`, rule extensions and `targetRules`); `path` extends another config, relative to this file's directory, two levels at most; a `[[rules]]` entry with only an `id` (and allowlists, entropy, keywords) extends the rule of that id. Unknown keys (for example composite `[[rules.required]]`) are errors, not ignored. Regexes use Rust's `regex` syntax, which RE2's (gitleaks') matches except for rarely used classes. `.gitleaksignore` at the root of `dir` (or `gitleaks_ignore`) drops findings by gitleaks fingerprint (`file:rule-id:line` or `commit:file:rule-id:line`; the file may be given with a leading path, the commit is not compared); lines carrying `gitleaks:allow` are not reported. Both are counted in the evidence (`gitleaksignored`, `inline_allowed`).
+- **Passes** with no finding outside the allowlist, baseline and `.gitleaksignore`. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated HMAC-SHA256 of rule and secret under a secret key, so a fingerprint cannot be used to test guesses of the secret) for baselines. The secret itself never appears. Fingerprints are stable across runs and processes when `fingerprint_key_file` is set (required with `allowlist.baseline`); without it each process draws a random key. Observed value: findings.
 - **Warns** (never passes) when nothing was found but some files were not scanned (over `max_file_size`, binary, unreadable): a secret there would go unseen; the counts are in the evidence. `on_unscanned: error` makes that an error; exclude intended files (images, dumps) with `allowlist.paths`.
-- **Errors** when `dir` is missing or not a directory, or no file at all was scanned."#,
+- **Errors** when `dir` is missing or not a directory, no file at all was scanned, or the `.gitleaksignore` cannot be read or holds a line that is no fingerprint; a gitleaks config that cannot be read or compiled is a config error naming the file, rule and line."#,
 };
 
 /// Findings listed in the evidence at most.
@@ -76,6 +78,16 @@ pub struct Params {
     /// Built-in rule ids to turn off.
     #[serde(default)]
     pub disable_rules: Vec<String>,
+    /// A gitleaks config (TOML): its rules replace the built-in ones, or
+    /// join them with `[extend] useDefault = true` (see the kind's doc).
+    /// Read when the config loads.
+    #[serde(default)]
+    pub gitleaks_config: Option<PathBuf>,
+    /// gitleaks' ignore file of finding fingerprints (`file:rule-id:line`,
+    /// `commit:file:rule-id:line`). Default: `.gitleaksignore` at the root of
+    /// `dir`, when there is one. Read on every run.
+    #[serde(default)]
+    pub gitleaks_ignore: Option<PathBuf>,
     #[serde(default)]
     pub allowlist: Allowlist,
     /// File holding the secret key fingerprints are keyed with (at least 16
@@ -105,6 +117,8 @@ struct HardcodedSecrets {
     root: PathBuf,
     scanner: Arc<Scanner>,
     baseline: Option<PathBuf>,
+    /// Configured `.gitleaksignore` (must exist) or `None`: the root's, if any.
+    gitleaks_ignore: Option<PathBuf>,
     on_unscanned: State,
 }
 
@@ -129,7 +143,15 @@ fn read_key(file: &std::path::Path) -> Result<Vec<u8>, ParamError> {
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
-    let rules = compile_rules(&params.rules, &params.disable_rules)?;
+    let gitleaks = params
+        .gitleaks_config
+        .as_deref()
+        .map(|p| -> Result<_, ParamError> {
+            let path = resolve_path(input, Some(p), "gitleaks_config")?;
+            gitleaks::load(&path).map_err(|e| ParamError::new("params.gitleaks_config", e))
+        })
+        .transpose()?;
+    let (rules, allowlists) = compile_rule_set(&params.rules, &params.disable_rules, gitleaks)?;
     let compile_all = |field: &str, list: &[String]| -> Result<Vec<Regex>, ParamError> {
         list.iter()
             .enumerate()
@@ -149,7 +171,8 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         compile_all("regexes", &params.allowlist.regexes)?,
         params.max_file_size.0,
     )
-    .map_err(|e| ParamError::new("params", e))?;
+    .map_err(|e| ParamError::new("params", e))?
+    .with_allowlists(allowlists);
     let baseline = params
         .allowlist
         .baseline
@@ -170,6 +193,11 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         root: resolve_path(input, params.dir.as_deref(), "dir")?,
         scanner: Arc::new(scanner),
         baseline,
+        gitleaks_ignore: params
+            .gitleaks_ignore
+            .as_deref()
+            .map(|p| resolve_path(input, Some(p), "gitleaks_ignore"))
+            .transpose()?,
         on_unscanned: match params.on_unscanned {
             Unscanned::Warn => State::Warn,
             Unscanned::Error => State::Error,
@@ -192,6 +220,19 @@ impl Check for HardcodedSecrets {
                     Err(e) => return Outcome::error(format!("baseline: {e}")),
                 },
             };
+            let ignore_file = self
+                .gitleaks_ignore
+                .clone()
+                .or_else(|| Some(self.root.join(".gitleaksignore")).filter(|p| p.is_file()));
+            let ignored_entries = match &ignore_file {
+                None => Vec::new(),
+                Some(file) => match super::read_text(file, 16 * 1024 * 1024)
+                    .and_then(|text| gitleaks::parse_ignore(&text))
+                {
+                    Ok(entries) => entries,
+                    Err(e) => return Outcome::error(format!("{}: {e}", file.display())),
+                },
+            };
             ctx.trace(format!("scanning {}", self.root.display()));
             let scanner = self.scanner.clone();
             let root = self.root.clone();
@@ -207,6 +248,12 @@ impl Check for HardcodedSecrets {
                 .filter(|f| !accepted.contains(&f.fingerprint))
                 .collect();
             let baselined = total - findings.len();
+            let before = findings.len();
+            let findings: Vec<Finding> = findings
+                .into_iter()
+                .filter(|f| !ignored_entries.iter().any(|e| e.ignores(f)))
+                .collect();
+            let gitleaksignored = before - findings.len();
             let files = stats.files.load(Ordering::Relaxed);
             let listed: Vec<serde_json::Value> = findings
                 .iter()
@@ -233,6 +280,15 @@ impl Check for HardcodedSecrets {
                     )
                     .evidence("unreadable", stats.errors.load(Ordering::Relaxed))
                     .evidence("baselined", baselined)
+                    .evidence("gitleaksignored", gitleaksignored)
+                    .evidence(
+                        "inline_allowed",
+                        stats.inline_allowed.load(Ordering::Relaxed),
+                    )
+                    .evidence(
+                        "gitleaks_ignore_file",
+                        ignore_file.as_ref().map(|f| f.display().to_string()),
+                    )
                     .evidence("scan_seconds", finished)
             };
             let skipped_large = stats.skipped_large.load(Ordering::Relaxed);
@@ -243,7 +299,10 @@ impl Check for HardcodedSecrets {
                 let shown: Vec<String> = findings
                     .iter()
                     .take(5)
-                    .map(|f| format!("{}:{} ({})", f.file, f.line, f.rule))
+                    .map(|f| match f.line {
+                        0 => format!("{} ({})", f.file, f.rule),
+                        line => format!("{}:{line} ({})", f.file, f.rule),
+                    })
                     .collect();
                 Outcome::fail(format!(
                     "{} secret(s) found: {}{}",

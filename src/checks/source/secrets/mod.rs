@@ -2,8 +2,10 @@
 //! (regex + keywords + entropy) with a keyword prefilter, an allowlist, and a
 //! tree walk that honours .gitignore, skips binaries and files over a size
 //! cap and never follows symlinks. Findings carry a fingerprint, never the
-//! secret. Knows nothing of checks beyond compiling rule params.
+//! secret. Knows nothing of checks beyond compiling rule params. gitleaks'
+//! TOML rules and `.gitleaksignore` are read by `gitleaks`.
 
+pub mod gitleaks;
 pub mod rules;
 
 use std::collections::HashSet;
@@ -22,18 +24,84 @@ use rules::{RuleSpec, RULES};
 #[derive(Debug)]
 pub struct Rule {
     pub id: String,
-    regex: Regex,
+    /// `None`: a gitleaks path-only rule, whose finding is the file itself.
+    regex: Option<Regex>,
+    /// The rule applies only to files whose relative path matches.
+    path: Option<Regex>,
     keywords: Vec<String>,
     secret_group: usize,
     entropy: Option<f64>,
     ignore_values: Option<Regex>,
+    allowlists: Vec<Allowlist>,
 }
+
+/// What a gitleaks allowlist's `regexes` are matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegexTarget {
+    Secret,
+    Match,
+    Line,
+}
+
+/// A gitleaks-style allowlist: a finding is allowed when any (`OR`, the
+/// default) or all (`AND`) of the criteria it sets match.
+#[derive(Debug, Clone)]
+pub struct Allowlist {
+    pub and: bool,
+    pub paths: Vec<Regex>,
+    pub regexes: Vec<Regex>,
+    pub target: RegexTarget,
+    /// Lowercase words; the secret containing one is allowed.
+    pub stopwords: Vec<String>,
+    /// Rule ids a global allowlist applies to (`targetRules`); empty: all.
+    pub rules: Vec<String>,
+}
+
+impl Allowlist {
+    fn allows(&self, rule: &str, path: &str, line: &str, matched: &str, secret: &str) -> bool {
+        if !self.rules.is_empty()
+            && !self
+                .rules
+                .iter()
+                .any(|r| r == rule || gitleaks::builtin_ids(r).contains(&rule))
+        {
+            return false;
+        }
+        let target = match self.target {
+            RegexTarget::Secret => secret,
+            RegexTarget::Match => matched,
+            RegexTarget::Line => line,
+        };
+        let lower = secret.to_lowercase();
+        let mut criteria = Vec::with_capacity(3);
+        if !self.paths.is_empty() {
+            criteria.push(self.paths.iter().any(|re| re.is_match(path)));
+        }
+        if !self.regexes.is_empty() {
+            criteria.push(self.regexes.iter().any(|re| re.is_match(target)));
+        }
+        if !self.stopwords.is_empty() {
+            criteria.push(self.stopwords.iter().any(|w| lower.contains(w.as_str())));
+        }
+        // Only commits (or nothing) set: never matches the working tree.
+        !criteria.is_empty()
+            && if self.and {
+                criteria.iter().all(|c| *c)
+            } else {
+                criteria.iter().any(|c| *c)
+            }
+    }
+}
+
+/// Lines carrying this are not reported (gitleaks' inline marker).
+const INLINE_ALLOW: &str = "gitleaks:allow";
 
 impl Rule {
     pub fn compile(spec: &RuleSpec) -> Result<Rule, String> {
         Ok(Rule {
             id: spec.id.to_owned(),
-            regex: Regex::new(spec.regex).map_err(|e| format!("rule {}: {e}", spec.id))?,
+            regex: Some(Regex::new(spec.regex).map_err(|e| format!("rule {}: {e}", spec.id))?),
+            path: None,
             keywords: spec.keywords.iter().map(|k| k.to_lowercase()).collect(),
             secret_group: spec.secret_group,
             entropy: spec.entropy,
@@ -41,7 +109,12 @@ impl Rule {
                 .ignore_values
                 .map(|p| Regex::new(p).map_err(|e| format!("rule {}: {e}", spec.id)))
                 .transpose()?,
+            allowlists: Vec::new(),
         })
+    }
+
+    fn applies_to(&self, path: &str) -> bool {
+        self.path.as_ref().is_none_or(|re| re.is_match(path))
     }
 
     /// Generic rules (`generic-*`) yield to specific ones on the same secret.
@@ -51,11 +124,22 @@ impl Rule {
 
     /// The secrets this rule finds in one line.
     pub fn secrets_in<'t>(&self, line: &'t str) -> Vec<&'t str> {
-        self.regex
+        self.hits_in(line).into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// Each match in one line with its secret.
+    fn hits_in<'t>(&self, line: &'t str) -> Vec<(&'t str, &'t str)> {
+        let Some(regex) = &self.regex else {
+            return Vec::new();
+        };
+        regex
             .captures_iter(line)
-            .filter_map(|c| c.get(self.secret_group).map(|m| m.as_str()))
-            .filter(|s| self.entropy.is_none_or(|floor| shannon_entropy(s) >= floor))
-            .filter(|s| self.ignore_values.as_ref().is_none_or(|re| !re.is_match(s)))
+            .filter_map(|c| {
+                let whole = c.get(0)?.as_str();
+                Some((whole, c.get(self.secret_group)?.as_str()))
+            })
+            .filter(|(_, s)| self.entropy.is_none_or(|floor| shannon_entropy(s) >= floor))
+            .filter(|(_, s)| self.ignore_values.as_ref().is_none_or(|re| !re.is_match(s)))
             .collect()
     }
 }
@@ -112,6 +196,8 @@ pub struct ScanStats {
     pub skipped_binary: AtomicU64,
     pub skipped_large: AtomicU64,
     pub errors: AtomicU64,
+    /// Lines with a finding and gitleaks' `gitleaks:allow` marker.
+    pub inline_allowed: AtomicU64,
 }
 
 /// A compiled rule set with its prefilter and allowlist.
@@ -124,6 +210,10 @@ pub struct Scanner {
     always: Vec<usize>,
     allow_paths: Vec<Regex>,
     allow_lines: Vec<Regex>,
+    /// gitleaks' global allowlists.
+    allowlists: Vec<Allowlist>,
+    /// gitleaks path-only rules, tried on every file's path.
+    path_rules: Vec<usize>,
     max_file_size: u64,
     fingerprint_key: ring::hmac::Key,
 }
@@ -153,7 +243,12 @@ impl Scanner {
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
+        let mut path_rules = Vec::new();
         for (i, r) in rules.iter().enumerate() {
+            if r.regex.is_none() {
+                path_rules.push(i);
+                continue;
+            }
             if r.keywords.is_empty() {
                 always.push(i);
             }
@@ -178,9 +273,39 @@ impl Scanner {
             always,
             allow_paths,
             allow_lines,
+            allowlists: Vec::new(),
+            path_rules,
             max_file_size,
             fingerprint_key: crate::redact::random_hmac_key(),
         })
+    }
+
+    /// Adds gitleaks' global allowlists.
+    pub fn with_allowlists(mut self, allowlists: Vec<Allowlist>) -> Scanner {
+        self.allowlists = allowlists;
+        self
+    }
+
+    fn allowed(&self, rule: &Rule, path: &str, line: &str, matched: &str, secret: &str) -> bool {
+        self.allowlists
+            .iter()
+            .chain(&rule.allowlists)
+            .any(|a| a.allows(&rule.id, path, line, matched, secret))
+    }
+
+    /// Findings of path-only rules: the file itself is the finding.
+    fn scan_path(&self, relative: &str, out: &mut Vec<Finding>) {
+        for &i in &self.path_rules {
+            let rule = &self.rules[i];
+            if rule.applies_to(relative) && !self.allowed(rule, relative, "", "", "") {
+                out.push(Finding {
+                    file: relative.to_owned(),
+                    line: 0,
+                    rule: rule.id.clone(),
+                    fingerprint: fingerprint(&self.fingerprint_key, relative, &rule.id, relative),
+                });
+            }
+        }
     }
 
     /// Keys fingerprints with `key` (from a key file shared by every run that
@@ -190,33 +315,50 @@ impl Scanner {
         self
     }
 
-    /// Scans one file's text.
-    pub fn scan_text(&self, relative: &str, text: &str, out: &mut Vec<Finding>) {
+    /// Scans one file's text; returns how many lines with a finding carried
+    /// gitleaks' inline `gitleaks:allow` marker (not reported).
+    pub fn scan_text(&self, relative: &str, text: &str, out: &mut Vec<Finding>) -> u64 {
         let mut candidates: HashSet<usize> = self.always.iter().copied().collect();
         for m in self.prefilter.find_overlapping_iter(text) {
             candidates.extend(self.keyword_rules[m.pattern().as_usize()].iter().copied());
         }
-        if candidates.is_empty() {
-            return;
+        let mut rules: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&i| self.rules[i].applies_to(relative))
+            .collect();
+        if rules.is_empty() {
+            return 0;
         }
-        let mut rules: Vec<usize> = candidates.into_iter().collect();
         rules.sort_unstable();
+        let mut inline_allowed = 0;
         for (n, line) in text.lines().enumerate() {
-            let mut hits: Vec<(&Rule, &str)> = Vec::new();
+            let mut hits: Vec<(&Rule, &str, &str)> = Vec::new();
             for &i in &rules {
                 let rule = &self.rules[i];
-                hits.extend(rule.secrets_in(line).into_iter().map(|s| (rule, s)));
+                hits.extend(
+                    rule.hits_in(line)
+                        .into_iter()
+                        .map(|(matched, secret)| (rule, matched, secret)),
+                );
             }
             if hits.is_empty() || self.allow_lines.iter().any(|re| re.is_match(line)) {
                 continue;
             }
-            // A generic rule only reports what no specific rule already names.
+            if line.contains(INLINE_ALLOW) {
+                inline_allowed += 1;
+                continue;
+            }
+            // A generic rule only reports what no specific rule already names
+            // (allowlisted or not: an allowed secret stays allowed).
             let specific: Vec<&str> = hits
                 .iter()
-                .filter(|(r, _)| !r.is_generic())
-                .map(|(_, s)| *s)
+                .filter(|(r, _, _)| !r.is_generic())
+                .map(|(_, _, s)| *s)
                 .collect();
-            for (rule, secret) in hits {
+            hits.retain(|(rule, matched, secret)| {
+                !self.allowed(rule, relative, line, matched, secret)
+            });
+            for (rule, _, secret) in hits {
                 if rule.is_generic()
                     && specific
                         .iter()
@@ -232,6 +374,7 @@ impl Scanner {
                 });
             }
         }
+        inline_allowed
     }
 
     /// Walks `root` in parallel; returns findings (sorted) and counters.
@@ -290,30 +433,34 @@ impl Scanner {
                 if self.allow_paths.iter().any(|re| re.is_match(&relative)) {
                     return ignore::WalkState::Continue;
                 }
-                match entry.metadata() {
-                    Ok(m) if m.len() > self.max_file_size => {
-                        stats.skipped_large.fetch_add(1, Ordering::Relaxed);
-                        return ignore::WalkState::Continue;
-                    }
-                    Ok(_) => {}
-                    Err(_) => {
-                        stats.errors.fetch_add(1, Ordering::Relaxed);
-                        return ignore::WalkState::Continue;
-                    }
-                }
-                let Ok(bytes) = std::fs::read(path) else {
-                    stats.errors.fetch_add(1, Ordering::Relaxed);
-                    return ignore::WalkState::Continue;
-                };
-                if bytes[..bytes.len().min(8192)].contains(&0) {
-                    stats.skipped_binary.fetch_add(1, Ordering::Relaxed);
-                    return ignore::WalkState::Continue;
-                }
-                stats.files.fetch_add(1, Ordering::Relaxed);
-                stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                let text = String::from_utf8_lossy(&bytes);
                 let mut local = Vec::new();
-                self.scan_text(&relative, &text, &mut local);
+                self.scan_path(&relative, &mut local);
+                'content: {
+                    match entry.metadata() {
+                        Ok(m) if m.len() > self.max_file_size => {
+                            stats.skipped_large.fetch_add(1, Ordering::Relaxed);
+                            break 'content;
+                        }
+                        Ok(_) => {}
+                        Err(_) => {
+                            stats.errors.fetch_add(1, Ordering::Relaxed);
+                            break 'content;
+                        }
+                    }
+                    let Ok(bytes) = std::fs::read(path) else {
+                        stats.errors.fetch_add(1, Ordering::Relaxed);
+                        break 'content;
+                    };
+                    if bytes[..bytes.len().min(8192)].contains(&0) {
+                        stats.skipped_binary.fetch_add(1, Ordering::Relaxed);
+                        break 'content;
+                    }
+                    stats.files.fetch_add(1, Ordering::Relaxed);
+                    stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    let text = String::from_utf8_lossy(&bytes);
+                    let allowed = self.scan_text(&relative, &text, &mut local);
+                    stats.inline_allowed.fetch_add(allowed, Ordering::Relaxed);
+                }
                 if !local.is_empty() {
                     if let Ok(mut f) = findings.lock() {
                         f.extend(local);
@@ -336,9 +483,86 @@ impl Scanner {
 
 /// Compiles the built-in rules (minus disabled ones) and the custom ones.
 pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<Rule>, ParamError> {
+    compile_rule_set(custom, disabled, None).map(|(rules, _)| rules)
+}
+
+/// Compiles the rule set: the built-in rules (minus disabled ones; none when
+/// a gitleaks config does not extend the default), a gitleaks config's rules
+/// (a rule without `regex` and `path` extends the rule of its id), then the
+/// custom ones; with the gitleaks config's global allowlists.
+pub fn compile_rule_set(
+    custom: &[CustomRule],
+    disabled: &[String],
+    gitleaks: Option<gitleaks::GitleaksConfig>,
+) -> Result<(Vec<Rule>, Vec<Allowlist>), ParamError> {
+    for d in disabled {
+        if !RULES.iter().any(|r| r.id == d) {
+            return Err(ParamError::new(
+                "params.disable_rules",
+                format!("no built-in rule {d:?}"),
+            ));
+        }
+    }
     let mut rules = Vec::new();
-    for spec in RULES.iter().filter(|r| !disabled.iter().any(|d| d == r.id)) {
+    let keep_builtins = gitleaks.as_ref().is_none_or(|g| g.use_default);
+    for spec in RULES
+        .iter()
+        .filter(|r| keep_builtins && !disabled.iter().any(|d| d == r.id))
+    {
         rules.push(Rule::compile(spec).map_err(|e| ParamError::new("params", e))?);
+    }
+    let mut allowlists = Vec::new();
+    if let Some(config) = gitleaks {
+        let names = |id: &str, rule: &Rule| {
+            rule.id == id || gitleaks::builtin_ids(id).contains(&rule.id.as_str())
+        };
+        rules.retain(|r| !config.disabled.iter().any(|d| names(d, r)));
+        for g in config.rules {
+            if g.regex.is_none() && g.path.is_none() {
+                let mut extended = 0;
+                for rule in rules.iter_mut().filter(|r| names(&g.id, r)) {
+                    extended += 1;
+                    rule.allowlists.extend(g.allowlists.iter().cloned());
+                    if let Some(entropy) = g.entropy {
+                        rule.entropy = Some(entropy);
+                    }
+                    if let Some(group) = g.secret_group {
+                        rule.secret_group = group;
+                    }
+                    if !g.keywords.is_empty() {
+                        rule.keywords = g.keywords.clone();
+                    }
+                }
+                if extended == 0 {
+                    return Err(ParamError::new(
+                        "params.gitleaks_config",
+                        format!(
+                            "rule {:?} has neither regex nor path and extends no rule of that id",
+                            g.id
+                        ),
+                    ));
+                }
+                continue;
+            }
+            rules.retain(|r| r.id != g.id);
+            // gitleaks' default: without secretGroup, a regex with exactly one
+            // group captures the secret; otherwise the whole match is it.
+            let secret_group = g.secret_group.unwrap_or(match &g.regex {
+                Some(re) if re.captures_len() == 2 => 1,
+                _ => 0,
+            });
+            rules.push(Rule {
+                id: g.id,
+                regex: g.regex,
+                path: g.path,
+                keywords: g.keywords,
+                secret_group,
+                entropy: g.entropy,
+                ignore_values: None,
+                allowlists: g.allowlists,
+            });
+        }
+        allowlists = config.allowlists;
     }
     for (i, c) in custom.iter().enumerate() {
         let field = format!("params.rules[{i}]");
@@ -353,11 +577,13 @@ pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<R
         }
         let rule = Rule {
             id: c.id.clone(),
-            regex,
+            regex: Some(regex),
+            path: None,
             keywords: c.keywords.iter().map(|k| k.to_lowercase()).collect(),
             secret_group: c.secret_group,
             entropy: c.entropy,
             ignore_values: None,
+            allowlists: Vec::new(),
         };
         for e in &c.examples {
             if rule.secrets_in(e).is_empty() {
@@ -377,15 +603,13 @@ pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<R
         }
         rules.push(rule);
     }
-    for d in disabled {
-        if !RULES.iter().any(|r| r.id == d) {
-            return Err(ParamError::new(
-                "params.disable_rules",
-                format!("no built-in rule {d:?}"),
-            ));
-        }
+    if rules.is_empty() {
+        return Err(ParamError::new(
+            "params",
+            "no rule is left to scan with (every built-in rule disabled, or a gitleaks config without rules that does not extend the default)",
+        ));
     }
-    Ok(rules)
+    Ok((rules, allowlists))
 }
 
 #[cfg(test)]
