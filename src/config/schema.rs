@@ -191,6 +191,13 @@ pub struct DatabaseTargetSpec {
     /// Server-side limit on each statement (PostgreSQL, MySQL). Default 5s.
     #[serde(default)]
     pub statement_timeout: Option<ConfigDuration>,
+    /// TLS of a `rediss://` Redis target: `ca_file` (the CAs to trust
+    /// instead of the system's), `cert_file`/`key_file` (a client
+    /// certificate for `tls-auth-clients`), `insecure_skip_verify`.
+    /// PostgreSQL and MySQL take TLS settings in their URL (`sslmode`,
+    /// `sslrootcert`, `ssl-mode`, `ssl-ca`).
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
 }
 
 // URLs can carry credentials and headers can be credentials: Debug shows
@@ -224,6 +231,7 @@ impl std::fmt::Debug for DatabaseTargetSpec {
             .field("password_file", &self.password_file)
             .field("pool_size", &self.pool_size)
             .field("statement_timeout", &self.statement_timeout)
+            .field("tls", &self.tls)
             .finish()
     }
 }

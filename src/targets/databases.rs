@@ -82,6 +82,7 @@ pub struct PgTarget {
 impl PgTarget {
     pub fn build(spec: &DatabaseTargetSpec) -> Result<PgTarget, (String, String)> {
         let display_url = mask_url_passwords(&spec.url);
+        no_tls_block(spec, "PostgreSQL")?;
         let mut options = PgConnectOptions::from_str(&spec.url).map_err(|e| {
             (
                 "url".to_owned(),
@@ -144,6 +145,7 @@ pub struct MySqlTarget {
 impl MySqlTarget {
     pub fn build(spec: &DatabaseTargetSpec) -> Result<MySqlTarget, (String, String)> {
         let display_url = mask_url_passwords(&spec.url);
+        no_tls_block(spec, "MySQL")?;
         let mut options = MySqlConnectOptions::from_str(&spec.url).map_err(|e| {
             (
                 "url".to_owned(),
@@ -206,6 +208,19 @@ impl MySqlTarget {
     }
 }
 
+/// `tls:` is for Redis; the SQL servers take their TLS settings in the URL.
+fn no_tls_block(spec: &DatabaseTargetSpec, server: &str) -> Result<(), (String, String)> {
+    match spec.tls {
+        Some(_) => Err((
+            "tls".to_owned(),
+            format!(
+                "applies to rediss:// targets; {server} takes its TLS settings in the URL (sslmode/sslrootcert for PostgreSQL, ssl-mode/ssl-ca for MySQL)"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A Redis target: a client and a connection manager made on first use.
 pub struct RedisTarget {
     pub display_url: String,
@@ -231,7 +246,12 @@ impl RedisTarget {
             let settings = info.redis_settings().clone().set_password(p.expose());
             info = info.set_redis_settings(settings);
         }
-        let client = redis::Client::open(info).map_err(url_error)?;
+        // rustls, for rediss:// with or without a `tls:` block.
+        crate::targets::tls::install_crypto_provider();
+        let client = match &spec.tls {
+            None => redis::Client::open(info).map_err(url_error)?,
+            Some(tls) => tls_client(info, tls, &display_url)?,
+        };
         Ok(RedisTarget {
             display_url,
             client,
@@ -259,6 +279,66 @@ impl RedisTarget {
                 )
             })
     }
+}
+
+/// A `rediss://` client with the target's CA, client certificate or
+/// verification choice. Errors name the field and file, never the content.
+fn tls_client(
+    info: redis::ConnectionInfo,
+    tls: &crate::config::TlsSpec,
+    display_url: &str,
+) -> Result<redis::Client, (String, String)> {
+    let redis::ConnectionAddr::TcpTls { host, port, .. } = info.addr().clone() else {
+        return Err((
+            "tls".to_owned(),
+            format!("applies to rediss:// URLs, and {display_url} is not one: use rediss:// to connect over TLS"),
+        ));
+    };
+    let info = info.set_addr(redis::ConnectionAddr::TcpTls {
+        host,
+        port,
+        insecure: tls.insecure_skip_verify,
+        tls_params: None,
+    });
+    let root_cert = crate::targets::http::ca_bundle(tls)?.map(|(pem, _)| pem);
+    let client_tls = match crate::targets::http::client_identity(tls)? {
+        None => None,
+        Some(_) => {
+            let read = |field: &str, path: &Option<std::path::PathBuf>| {
+                let path = path.as_deref().unwrap_or(std::path::Path::new(""));
+                std::fs::read(path).map_err(|e| {
+                    (
+                        field.to_owned(),
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })
+            };
+            Some(redis::ClientTlsConfig {
+                client_cert: read("tls.cert_file", &tls.cert_file)?,
+                client_key: read("tls.key_file", &tls.key_file)?,
+            })
+        }
+    };
+    let built = if root_cert.is_none() && client_tls.is_none() {
+        redis::Client::open(info)
+    } else {
+        redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls,
+                root_cert,
+            },
+        )
+    };
+    built.map_err(|e| {
+        (
+            "tls".to_owned(),
+            format!(
+                "cannot set up TLS for {display_url}: {}",
+                describe_redis_error(&e)
+            ),
+        )
+    })
 }
 
 /// A Redis error without connection details.

@@ -149,9 +149,38 @@ pub fn default_client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build HTTP client: {e}"))
 }
 
+/// The CA certificates of `tls.ca_file`, if set: the file's PEM and the
+/// certificates in it. Errors name the field and file, never the content.
+pub(crate) type CaBundle = (Vec<u8>, Vec<CertificateDer<'static>>);
+
+pub(crate) fn ca_bundle(tls: &TlsSpec) -> Result<Option<CaBundle>, (String, String)> {
+    use rustls::pki_types::pem::PemObject;
+    let Some(ca_file) = &tls.ca_file else {
+        return Ok(None);
+    };
+    let field = || "tls.ca_file".to_owned();
+    let pem = std::fs::read(ca_file)
+        .map_err(|e| (field(), format!("cannot read {}: {e}", ca_file.display())))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            (
+                field(),
+                format!("{} is not a PEM certificate bundle: {e}", ca_file.display()),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err((
+            field(),
+            format!("{} holds no PEM certificate", ca_file.display()),
+        ));
+    }
+    Ok(Some((pem, certs)))
+}
+
 /// The client certificate and key of `tls.cert_file`/`tls.key_file`, if set.
 /// Errors name the field and file, never the content.
-fn client_identity(tls: &TlsSpec) -> Result<Option<ClientIdentity>, (String, String)> {
+pub(crate) fn client_identity(tls: &TlsSpec) -> Result<Option<ClientIdentity>, (String, String)> {
     use rustls::pki_types::pem::PemObject;
     let (cert_file, key_file) = match (&tls.cert_file, &tls.key_file) {
         (None, None) => return Ok(None),
@@ -252,27 +281,9 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
     let mut tls_config = None;
     let identity = client_identity(&spec.tls)?;
     if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify || identity.is_some() {
-        let mut extra = Vec::new();
-        if let Some(ca_file) = &spec.tls.ca_file {
-            let field = || "tls.ca_file".to_owned();
-            let pem = std::fs::read(ca_file)
-                .map_err(|e| (field(), format!("cannot read {}: {e}", ca_file.display())))?;
-            use rustls::pki_types::pem::PemObject;
-            extra = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| {
-                    (
-                        field(),
-                        format!("{} is not a PEM certificate bundle: {e}", ca_file.display()),
-                    )
-                })?;
-            if extra.is_empty() {
-                return Err((
-                    field(),
-                    format!("{} holds no PEM certificate", ca_file.display()),
-                ));
-            }
-        }
+        let extra = ca_bundle(&spec.tls)?
+            .map(|(_, certs)| certs)
+            .unwrap_or_default();
         let tls = client_tls_config(&extra, spec.tls.insecure_skip_verify, identity)
             .map_err(|e| ("tls".to_owned(), e))?;
         tls_config = Some(tls.clone());

@@ -256,3 +256,82 @@ async fn redis_kinds_under_acl_users() {
         assert!(!c.doc.to_string().contains("-Pass-77"), "{}", c.name);
     }
 }
+
+/// `rediss://` against a redis-server that speaks only TLS and requires
+/// client certificates: verified against the target's CA with a client
+/// certificate it reads INFO; without the certificate, without the CA, or
+/// with `tls:` on a plain URL it says why instead of passing.
+#[tokio::test(flavor = "multi_thread")]
+async fn rediss_targets_verify_the_server_and_present_client_certificates() {
+    use crate::support::certs::{leaf_params, TestPki, LOCAL};
+    let pki = TestPki::new();
+    let server_cert = pki.leaf("redis", leaf_params(LOCAL, -1, 30));
+    let client_cert = pki.leaf("client", leaf_params(&["prodready"], -1, 30));
+    let server = Redis::start_tls(&server_cert, &pki.ca_file, true);
+    let url = server.tls_url();
+    let (ca, cert, key) = (
+        pki.ca_file.display(),
+        client_cert.cert.display(),
+        client_cert.key.display(),
+    );
+    let targets = [
+        format!("  verified: {{ redis: {{ url: \"{url}\", tls: {{ ca_file: \"{ca}\", cert_file: \"{cert}\", key_file: \"{key}\" }} }} }}\n"),
+        format!("  skip_verify: {{ redis: {{ url: \"{url}\", tls: {{ insecure_skip_verify: true, cert_file: \"{cert}\", key_file: \"{key}\" }} }} }}\n"),
+        format!("  no_client_cert: {{ redis: {{ url: \"{url}\", tls: {{ ca_file: \"{ca}\" }} }} }}\n"),
+        format!("  system_roots: {{ redis: {{ url: \"{url}\" }} }}\n"),
+        format!("  plaintext: {{ redis: {{ url: \"{}\" }} }}\n", server.url()),
+    ];
+    let r = run_on(
+        &targets,
+        "  - { name: verified, kind: redis_persistence, target: verified }
+  - { name: skip_verify, kind: redis_persistence, target: skip_verify }
+  - { name: no_client_cert, kind: redis_persistence, target: no_client_cert }
+  - { name: system_roots, kind: redis_persistence, target: system_roots }
+  - { name: plaintext, kind: redis_persistence, target: plaintext }
+",
+    )
+    .await;
+    r.expect_states(&[
+        ("verified", "fail", "nothing is persisted"),
+        ("skip_verify", "fail", "nothing is persisted"),
+        (
+            "no_client_cert",
+            "error",
+            "cannot connect to rediss://127.0.0.1",
+        ),
+        (
+            "system_roots",
+            "error",
+            "cannot connect to rediss://127.0.0.1",
+        ),
+        ("plaintext", "error", "cannot connect to redis://127.0.0.1"),
+    ]);
+    assert!(
+        by(&r, "system_roots")
+            .message
+            .to_lowercase()
+            .contains("certificate"),
+        "the refusal names the certificate: {}",
+        by(&r, "system_roots").message
+    );
+
+    // `tls:` on a plain URL, or on a SQL server, is a config error.
+    for (target, message) in [
+        (
+            format!("redis: {{ url: \"{}\", tls: {{ ca_file: \"{ca}\" }} }}", server.url()),
+            "field redis.tls: applies to rediss:// URLs",
+        ),
+        (
+            "postgres: { url: \"postgres://u@127.0.0.1:1/db\", tls: { insecure_skip_verify: true } }".to_owned(),
+            "field postgres.tls: applies to rediss:// targets",
+        ),
+    ] {
+        let dir = crate::support::ConfigDir::new(&format!("targets:\n  t: {{ {target} }}\nchecks: []\n"));
+        let out = crate::support::run_cli(
+            &["validate", &format!("--config.file={}", dir.config_path().display())],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(crate::support::stderr(&out).contains(message), "{}", crate::support::stderr(&out));
+    }
+}

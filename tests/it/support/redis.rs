@@ -3,6 +3,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::path::Path;
+
+use super::certs::CertFiles;
 use super::nginx::free_ports;
 use super::require_binary;
 
@@ -15,10 +18,40 @@ pub struct Redis {
 impl Redis {
     /// Starts `redis-server` with extra arguments (`--save`, `--appendonly` ...).
     pub fn start(extra_args: &[&str]) -> Redis {
+        Redis::start_on("--port", extra_args)
+    }
+
+    /// Starts `redis-server` speaking only TLS (its port is the TLS port),
+    /// serving `cert`, trusting `ca` for client certificates, which it
+    /// requires when `require_client_cert`.
+    pub fn start_tls(cert: &CertFiles, ca: &Path, require_client_cert: bool) -> Redis {
+        let (cert, key, ca) = (
+            cert.cert.display().to_string(),
+            cert.key.display().to_string(),
+            ca.display().to_string(),
+        );
+        Redis::start_on(
+            "--tls-port",
+            &[
+                "--port",
+                "0",
+                "--tls-cert-file",
+                &cert,
+                "--tls-key-file",
+                &key,
+                "--tls-ca-cert-file",
+                &ca,
+                "--tls-auth-clients",
+                if require_client_cert { "yes" } else { "no" },
+            ],
+        )
+    }
+
+    fn start_on(port_flag: &str, extra_args: &[&str]) -> Redis {
         let dir = tempfile::tempdir().unwrap();
         let port = free_ports(1)[0];
         let child = Command::new(require_binary("redis-server"))
-            .args(["--bind", "127.0.0.1", "--port"])
+            .args(["--bind", "127.0.0.1", port_flag])
             .arg(port.to_string())
             .arg("--dir")
             .arg(dir.path())
@@ -41,6 +74,11 @@ impl Redis {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The URL of a server started with [`Redis::start_tls`].
+    pub fn tls_url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.port)
     }
 
     /// Runs a command through redis-cli.
