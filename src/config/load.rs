@@ -130,6 +130,74 @@ impl Inputs {
     }
 }
 
+/// `PRODREADY_<SECTION>__<KEY>[__<KEY>...]=value` sets that (lowercased)
+/// path of the config: `true`/`false` and numbers are read as such, anything
+/// else as a string. Variables with the prefix but without `__` are not
+/// overrides (`PRODREADY_ADVISORY_DB`).
+fn apply_env_overrides(
+    tree: &mut serde_json::Map<String, Value>,
+    env: &[(String, String)],
+    problems: &mut Problems,
+) {
+    let prefix = format!("{ENV_PREFIX}_");
+    let mut overrides: Vec<&(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix) && k.contains("__"))
+        .collect();
+    overrides.sort();
+    for (name, raw) in overrides {
+        let path: Vec<String> = name[prefix.len()..]
+            .split("__")
+            .map(str::to_lowercase)
+            .collect();
+        if path.iter().any(String::is_empty) {
+            problems.push("", "", format!("{name}: an empty key in the override path"));
+            continue;
+        }
+        let value = match raw.as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => raw
+                .parse::<i64>()
+                .map(Value::from)
+                .ok()
+                .or_else(|| {
+                    raw.parse::<f64>()
+                        .ok()
+                        .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+                })
+                .unwrap_or_else(|| Value::String(raw.clone())),
+        };
+        if let Err(e) = set_path(tree, &path, value) {
+            problems.push("", "", format!("{name}: cannot override: {e}"));
+        }
+    }
+}
+
+fn set_path(
+    node: &mut serde_json::Map<String, Value>,
+    path: &[String],
+    value: Value,
+) -> Result<(), String> {
+    let Some((key, rest)) = path.split_first() else {
+        return Ok(());
+    };
+    if rest.is_empty() {
+        node.insert(key.clone(), value);
+        return Ok(());
+    }
+    let child = node
+        .entry(key.clone())
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if child.is_null() {
+        *child = Value::Object(serde_json::Map::new());
+    }
+    match child.as_object_mut() {
+        Some(map) => set_path(map, rest, value),
+        None => Err(format!("`{key}` is not a mapping")),
+    }
+}
+
 impl Config {
     /// Reads, expands and validates `file`, with `PRODREADY_*` overrides from
     /// the process environment.
@@ -172,24 +240,7 @@ impl Config {
                 return (Config::empty(file), problems);
             }
         };
-        let prefix = format!("{ENV_PREFIX}_");
-        let overrides: config::Map<String, String> = env
-            .iter()
-            .filter(|(k, _)| k.starts_with(&prefix) && k.contains("__"))
-            .cloned()
-            .collect();
-        let built = config::Config::builder()
-            .add_source(config::File::from_str(&text, config::FileFormat::Yaml))
-            .add_source(
-                config::Environment::with_prefix(ENV_PREFIX)
-                    .prefix_separator("_")
-                    .separator("__")
-                    .try_parsing(true)
-                    .source(Some(overrides)),
-            )
-            .build()
-            .and_then(|c| c.try_deserialize::<Value>());
-        let tree = match built {
+        let mut tree = match crate::yaml::from_str::<Value>(&text) {
             Ok(Value::Object(map)) => map,
             Ok(Value::Null) => serde_json::Map::new(),
             Ok(_) => {
@@ -205,17 +256,21 @@ impl Config {
                 return (Config::empty(file), problems);
             }
         };
+        apply_env_overrides(&mut tree, env, &mut problems);
         let mut config = Config::empty(file);
         config.inputs = Inputs::of(raw_digest, &tree);
         for key in tree.keys() {
-            if !matches!(
-                key.as_str(),
-                "global" | "web" | "targets" | "file_sd_configs" | "checks"
-            ) {
+            // `x-...` keys hold YAML anchors for merge keys, as in Compose files.
+            if !key.starts_with("x-")
+                && !matches!(
+                    key.as_str(),
+                    "global" | "web" | "targets" | "file_sd_configs" | "checks"
+                )
+            {
                 problems.push(
                     "",
                     key,
-                    "unknown top-level key; expected one of global, web, targets, file_sd_configs, checks",
+                    "unknown top-level key; expected one of global, web, targets, file_sd_configs, checks (or x-<name> for YAML anchors)",
                 );
             }
         }

@@ -378,6 +378,36 @@ fn env_expansion_and_overrides_apply() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// The config is read by a real YAML library: merge keys apply, dotted keys
+/// (a header named `X.Tenant.Id`) stay keys, a second document is an error;
+/// overrides reach nested keys.
+#[test]
+fn the_config_is_yaml_with_merge_keys_and_nested_overrides() {
+    let config = "x-defaults: &defaults { interval: 45s, timeout: 5s }\nchecks:\n  - { <<: *defaults, name: a, kind: command, params: { argv: [\"true\"] } }\ntargets:\n  web: { http: { url: \"http://127.0.0.1:1\", headers: { X.Tenant.Id: acme } } }\n";
+    let (code, out) = validate(config, &[]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = validate(&format!("x-anchors: {{}}\nextra: 1\n{config}"), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 problem(s) found."), "{out}");
+    assert!(out.contains("field extra: unknown top-level key"), "{out}");
+    let nested = "checks:\n  - { name: a, kind: command, params: { argv: [\"true\"] } }\n";
+    let (code, out) = validate(nested, &[("PRODREADY_WEB__RATE_LIMIT__BURST", "x")]);
+    assert_eq!(code, 1);
+    assert!(out.contains("web: field rate_limit"), "{out}");
+    let (code, out) = validate(
+        &format!("global: {{ interval: 30s }}\n{nested}"),
+        &[("PRODREADY_GLOBAL__INTERVAL__X", "1")],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("PRODREADY_GLOBAL__INTERVAL__X: cannot override"),
+        "{out}"
+    );
+    let (code, out) = validate(&format!("{nested}---\nchecks: []\n"), &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("invalid YAML"), "{out}");
+}
+
 #[test]
 fn bundled_config_and_its_commented_examples_validate() {
     let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/config.yaml");
