@@ -756,7 +756,7 @@ fn sboms() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sbom")
 }
 
-/// Composer, Gradle and Go modules against OSV advisories in their own
+/// Composer, Gradle, NuGet and Go modules against OSV advisories in their own
 /// version schemes (a CVSS v4 vector rates one), go.mod's selection instead
 /// of go.sum's every-version-looked-at, and SBOMs written by npm and
 /// cyclonedx-py judged like lockfiles.
@@ -779,8 +779,19 @@ fn dependency_vulnerabilities_read_jvm_php_go_and_sboms() {
         "osv/go/GO-2021-0113.json",
         r#"{"id": "GO-2021-0113", "modified": "2026-11-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/text"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.3.7"}]}]}]}"#,
     );
+    write(
+        d,
+        "osv/nuget/GHSA-5crp-9r3c-p9vr.json",
+        r#"{"id": "GHSA-5crp-9r3c-p9vr", "modified": "2026-11-01T00:00:00Z", "database_specific": {"severity": "HIGH"}, "affected": [{"package": {"ecosystem": "NuGet", "name": "Newtonsoft.Json"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "13.0.1"}]}]}]}"#,
+    );
     let project = tempfile::tempdir().unwrap();
     let p = project.path();
+    // The package id in another case than the advisory's: NuGet ignores case.
+    write(
+        p,
+        "dotnet/packages.lock.json",
+        r#"{"version": 1, "dependencies": {"net8.0": {"newtonsoft.json": {"type": "Direct", "requested": "[12.0.3, )", "resolved": "12.0.3"}, "App.Shared": {"type": "Project"}}}}"#,
+    );
     write(
         p,
         "jvm/gradle.lockfile",
@@ -842,8 +853,9 @@ checks:
         &[],
     );
     let v = by(&r, "jvm_php_go");
-    assert_state(v, "fail", "2 critical (limit 0)");
+    assert_state(v, "fail", "2 critical (limit 0), 1 high (limit 0)");
     for hit in [
+        "newtonsoft.json@12.0.3 (GHSA-5crp-9r3c-p9vr, high)",
         "org.apache.logging.log4j:log4j-core@2.14.1 (GHSA-jfh8-c2jp-5v3q, critical)",
         "acme/http@v1.9.0 (TEST-PKG-1, critical)",
     ] {
@@ -854,7 +866,7 @@ checks:
         v.doc["evidence"]["undecidable"][0],
         "acme/lib@dev-main (TEST-PKG-1)"
     );
-    assert_eq!(v.doc["evidence"]["packages"], 5);
+    assert_eq!(v.doc["evidence"]["packages"], 6);
     let spdx = by(&r, "spdx");
     assert_state(spdx, "fail", "lodash@4.17.15 (GHSA-p6mc-m468-83gw, high)");
     assert_eq!(

@@ -1,7 +1,8 @@
 //! Lockfile parsers: Cargo.lock, package-lock.json (v1, v2, v3), yarn.lock
 //! (v1 and berry), pnpm-lock.yaml, poetry.lock, uv.lock, requirements.txt
 //! (pinned `==` lines), go.mod (with go.sum for modules before Go 1.17),
-//! Gemfile.lock, mix.lock, composer.lock and gradle.lockfile. Each returns the
+//! Gemfile.lock, mix.lock, composer.lock, gradle.lockfile and NuGet's
+//! packages.lock.json. Each returns the
 //! resolved packages or an error naming the file and the reason.
 
 use std::path::Path;
@@ -35,6 +36,7 @@ pub const LOCKFILES: &[(&str, Ecosystem)] = &[
     ("mix.lock", Ecosystem::Hex),
     ("composer.lock", Ecosystem::Packagist),
     ("gradle.lockfile", Ecosystem::Maven),
+    ("packages.lock.json", Ecosystem::NuGet),
 ];
 
 /// Accepted when named explicitly, read as the lockfile next to them: `go.sum`
@@ -156,6 +158,7 @@ pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Vec<Package>, Strin
         "mix.lock" => mix_lock(text)?,
         "composer.lock" => composer_lock(text)?,
         "gradle.lockfile" => gradle_lockfile(text)?,
+        "packages.lock.json" => nuget_lock(text)?,
         _ => return Err("not a known lockfile name".into()),
     };
     Ok(sorted(packages))
@@ -549,6 +552,38 @@ fn composer_lock(text: &str) -> Result<Vec<Package>, String> {
     Ok(out)
 }
 
+/// NuGet's `packages.lock.json`: per target framework, each package's
+/// `resolved` version; `Project` entries (other projects of the solution)
+/// have none and are no packages of the registry.
+fn nuget_lock(text: &str) -> Result<Vec<Package>, String> {
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| format!("invalid JSON at line {}: {e}", e.line()))?;
+    let frameworks = doc
+        .get("dependencies")
+        .and_then(Value::as_object)
+        .ok_or("no \"dependencies\" object; is this a NuGet packages.lock.json?")?;
+    let mut out = Vec::new();
+    for (framework, packages) in frameworks {
+        let packages = packages
+            .as_object()
+            .ok_or_else(|| format!("dependencies.{framework} is not an object"))?;
+        for (name, entry) in packages {
+            if entry.get("type").and_then(Value::as_str) == Some("Project") {
+                continue;
+            }
+            let version = entry
+                .get("resolved")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{framework}: {name} has no resolved version"))?;
+            out.push(Package {
+                name: name.clone(),
+                version: version.to_owned(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// `gradle.lockfile`: `group:artifact:version=configurations` lines; `empty=`
 /// names configurations without dependencies.
 fn gradle_lockfile(text: &str) -> Result<Vec<Package>, String> {
@@ -699,6 +734,21 @@ mod tests {
             ["golang.org/x/net@v0.0.9", "golang.org/x/text@v0.3.7"]
         );
         assert!(go_mod(old, None).unwrap_err().contains("no go.sum"));
+    }
+
+    #[test]
+    fn parses_nuget_lockfiles_without_projects() {
+        let lock = r#"{"version": 1, "dependencies": {"net8.0": {"Newtonsoft.Json": {"type": "Direct", "requested": "[12.0.1, )", "resolved": "12.0.1", "contentHash": "x"}, "System.Text.Json": {"type": "Transitive", "resolved": "8.0.0"}, "Shared": {"type": "Project", "dependencies": {"Newtonsoft.Json": "[12.0.1, )"}}}, "net6.0": {"Newtonsoft.Json": {"type": "Direct", "resolved": "12.0.1"}}}}"#;
+        assert_eq!(
+            names(sorted(nuget_lock(lock).unwrap())),
+            ["Newtonsoft.Json@12.0.1", "System.Text.Json@8.0.0"]
+        );
+        assert!(nuget_lock(r#"{"version": 1}"#).is_err());
+        assert!(
+            nuget_lock(r#"{"dependencies": {"net8.0": {"A": {"type": "Direct"}}}}"#)
+                .unwrap_err()
+                .contains("A has no resolved version")
+        );
     }
 
     #[test]

@@ -130,6 +130,7 @@ fn from_purl(purl: &str) -> Result<Option<(Ecosystem, Package)>, String> {
         "hex" => (Ecosystem::Hex, "/"),
         "composer" => (Ecosystem::Packagist, "/"),
         "maven" => (Ecosystem::Maven, ":"),
+        "nuget" => (Ecosystem::NuGet, "/"),
         _ => return Ok(None),
     };
     let name = match url.namespace() {

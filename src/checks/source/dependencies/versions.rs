@@ -15,11 +15,12 @@ pub enum Ecosystem {
     Hex,
     Packagist,
     Maven,
+    NuGet,
 }
 
 impl Ecosystem {
     /// Every ecosystem the database understands.
-    pub const ALL: [Ecosystem; 8] = [
+    pub const ALL: [Ecosystem; 9] = [
         Ecosystem::CratesIo,
         Ecosystem::Npm,
         Ecosystem::PyPI,
@@ -28,6 +29,7 @@ impl Ecosystem {
         Ecosystem::Hex,
         Ecosystem::Packagist,
         Ecosystem::Maven,
+        Ecosystem::NuGet,
     ];
 
     pub fn osv_name(self) -> &'static str {
@@ -40,6 +42,7 @@ impl Ecosystem {
             Ecosystem::Hex => "Hex",
             Ecosystem::Packagist => "Packagist",
             Ecosystem::Maven => "Maven",
+            Ecosystem::NuGet => "NuGet",
         }
     }
 
@@ -69,6 +72,8 @@ impl Ecosystem {
                 }
                 out
             }
+            // Package ids that the registry compares case-insensitively.
+            Ecosystem::NuGet | Ecosystem::Packagist => name.to_lowercase(),
             _ => name.to_owned(),
         }
     }
@@ -87,6 +92,7 @@ pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
             let key = |v| qualified_key(v, COMPOSER_QUALIFIERS, None);
             Some(key(a)?.cmp(&key(b)?))
         }
+        Ecosystem::NuGet => Some(nuget_key(a)?.cmp(&nuget_key(b)?)),
         _ => {
             let parse = |v: &str| semver::Version::parse(v.trim().trim_start_matches('v')).ok();
             match (parse(a), parse(b)) {
@@ -231,6 +237,24 @@ fn qualified_key(v: &str, table: &[(&str, u8)], others: Option<u8>) -> Option<Qu
     Some((release, rank, name, number))
 }
 
+/// NuGet: SemVer 2.0 with up to four numbers (`1.2.3.4`; missing ones are
+/// 0) and a pre-release compared case-insensitively; build metadata ignored.
+fn nuget_key(v: &str) -> Option<([u64; 4], semver::Prerelease)> {
+    let v = v.trim();
+    let v = v.split('+').next().unwrap_or(v);
+    let (numbers, pre) = v.split_once('-').unwrap_or((v, ""));
+    let mut key = [0u64; 4];
+    let parts: Vec<&str> = numbers.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    for (slot, part) in key.iter_mut().zip(&parts) {
+        *slot = part.parse().ok()?;
+    }
+    let pre = semver::Prerelease::new(&pre.to_ascii_lowercase()).ok()?;
+    Some((key, pre))
+}
+
 /// PEP 440, by `pep440_rs`.
 fn pep440_cmp(a: &str, b: &str) -> Option<Ordering> {
     let parse = |v: &str| v.trim().parse::<pep440_rs::Version>().ok();
@@ -342,6 +366,35 @@ mod tests {
         // A branch is no version; Composer rejects unknown suffixes.
         assert_eq!(compare(Ecosystem::Packagist, "dev-main", "1.0.0"), None);
         assert_eq!(compare(Ecosystem::Packagist, "1.0.0-foo", "1.0.0"), None);
+    }
+
+    #[test]
+    fn nuget_ordering_has_four_numbers_and_semver_prereleases() {
+        let order = [
+            "1.0.0-alpha",
+            "1.0.0-Beta.2",
+            "1.0.0-beta.11",
+            "1.0",
+            "1.0.0.1",
+            "13.0.1",
+        ];
+        for pair in order.windows(2) {
+            assert_eq!(
+                compare(Ecosystem::NuGet, pair[0], pair[1]),
+                Some(Less),
+                "{pair:?}"
+            );
+        }
+        assert_eq!(compare(Ecosystem::NuGet, "1.0.0.0", "1.0"), Some(Equal));
+        assert_eq!(
+            compare(Ecosystem::NuGet, "1.0.0+build", "1.0.0"),
+            Some(Equal)
+        );
+        assert_eq!(compare(Ecosystem::NuGet, "1.0.0.0.1", "1.0"), None);
+        assert_eq!(
+            Ecosystem::NuGet.normalize("Newtonsoft.Json"),
+            "newtonsoft.json"
+        );
     }
 
     #[test]
