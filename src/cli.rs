@@ -115,7 +115,8 @@ pub struct SyncArgs {
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// OSV ecosystem to download (repeatable): crates.io, npm, PyPI, Go,
-    /// RubyGems, Hex. Default: those of the lockfiles the config scans.
+    /// RubyGems, Hex, Packagist, Maven, NuGet. Default: those of the
+    /// lockfiles and SBOMs the config scans.
     #[arg(long = "ecosystem", value_name = "NAME")]
     pub ecosystems: Vec<String>,
     /// Where to download from: OSV's bucket, or a mirror with its layout
