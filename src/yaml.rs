@@ -19,6 +19,9 @@ fn options() -> serde_saphyr::Options {
     budget.max_total_scalar_bytes = MAX_BYTES;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    // YAML 1.2: only `true` and `false` are booleans; `y`, `yes`, `on`, `no`
+    // stay strings (a label value `no`, a country code `NO`).
+    options.strict_booleans = true;
     options
 }
 
@@ -88,6 +91,15 @@ mod tests {
         let err = from_str::<Value>("password: hunter2-secret\n  bad: [unclosed\n").unwrap_err();
         assert!(!err.contains("hunter2"), "{err}");
         assert!(err.contains("line"), "{err}");
+    }
+
+    #[test]
+    fn only_true_and_false_are_booleans() {
+        let v: Value = from_str("a: y\nb: no\nc: On\nd: true\ne: false\n").unwrap();
+        assert_eq!(
+            v,
+            json!({"a": "y", "b": "no", "c": "On", "d": true, "e": false})
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The `check` gate and `validate`: exit codes, report formats, messages.
 
-use crate::support::{run_cli, stderr, stdout, ConfigDir};
+use crate::support::{run_cli, stderr, stdout, validate, ConfigDir};
 
 fn check(dir: &ConfigDir, extra: &[&str]) -> std::process::Output {
     let config = format!("--config.file={}", dir.config_path().display());
@@ -227,16 +227,6 @@ fn deployment_gate_runs_in_config_order_and_fails_fast() {
         .as_str()
         .unwrap()
         .contains("--fail-fast"));
-}
-
-fn validate(config: &str, env: &[(&str, &str)]) -> (i32, String) {
-    let dir = ConfigDir::new(config);
-    let arg = format!("--config.file={}", dir.config_path().display());
-    let out = run_cli(&["validate", &arg], env);
-    (
-        out.status.code().unwrap(),
-        format!("{}{}", stdout(&out), stderr(&out)),
-    )
 }
 
 #[test]

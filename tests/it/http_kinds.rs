@@ -859,23 +859,17 @@ checks:
         ("no_cert", "fail", "status 400"),
     ]);
     // A certificate without its key is a config error naming the field.
-    let dir = crate::support::ConfigDir::new(&format!(
-        "targets:\n  half: {{ http: {{ url: \"https://127.0.0.1:1\", tls: {{ cert_file: \"{}\" }} }} }}\nchecks: []\n",
-        client.cert.display()
-    ));
-    let out = crate::support::run_cli(
-        &[
-            "validate",
-            &format!("--config.file={}", dir.config_path().display()),
-        ],
+    let (code, out) = crate::support::validate(
+        &format!(
+            "targets:\n  half: {{ http: {{ url: \"https://127.0.0.1:1\", tls: {{ cert_file: \"{}\" }} }} }}\nchecks: []\n",
+            client.cert.display()
+        ),
         &[],
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(code, 1);
     assert!(
-        crate::support::stderr(&out)
-            .contains("field http.tls.key_file: required with tls.cert_file"),
-        "{}",
-        crate::support::stderr(&out)
+        out.contains("field http.tls.key_file: required with tls.cert_file"),
+        "{out}"
     );
 }
 

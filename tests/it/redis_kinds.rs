@@ -326,12 +326,9 @@ async fn rediss_targets_verify_the_server_and_present_client_certificates() {
             "field postgres.tls: applies to rediss:// targets",
         ),
     ] {
-        let dir = crate::support::ConfigDir::new(&format!("targets:\n  t: {{ {target} }}\nchecks: []\n"));
-        let out = crate::support::run_cli(
-            &["validate", &format!("--config.file={}", dir.config_path().display())],
-            &[],
-        );
-        assert_eq!(out.status.code(), Some(1));
-        assert!(crate::support::stderr(&out).contains(message), "{}", crate::support::stderr(&out));
+        let (code, out) =
+            crate::support::validate(&format!("targets:\n  t: {{ {target} }}\nchecks: []\n"), &[]);
+        assert_eq!(code, 1);
+        assert!(out.contains(message), "{out}");
     }
 }

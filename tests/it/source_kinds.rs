@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::support::{assert_state, by, run_checks, run_cli, run_ok, stderr, ConfigDir, Results};
+use crate::support::{assert_state, by, run_checks, run_ok, validate, Results};
 
 fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
     let p = root.join(rel);
@@ -183,19 +183,11 @@ fn hardcoded_secrets_in_a_real_tree() {
     };
     // Fingerprints are keyed: without a key file each process draws its own
     // key, so a baseline cannot be used.
-    let refused = ConfigDir::new(&with_baseline(""));
-    let out = run_cli(
-        &[
-            "validate",
-            &format!("--config.file={}", refused.config_path().display()),
-        ],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(1));
+    let (code, out) = validate(&with_baseline(""), &[]);
+    assert_eq!(code, 1);
     assert!(
-        stderr(&out).contains("field params.allowlist.baseline: needs params.fingerprint_key_file"),
-        "{}",
-        stderr(&out)
+        out.contains("field params.allowlist.baseline: needs params.fingerprint_key_file"),
+        "{out}"
     );
     let other_run = by(&run_checks(&config(""), &[]), "dirty").doc["evidence"]["findings"][2]
         ["fingerprint"]
@@ -1074,18 +1066,14 @@ paths = ['''^docs/''']
         (&broken, "broken.toml: rules[0] (x): invalid regex"),
         (&composite, "unknown field `required`"),
     ] {
-        let dir = ConfigDir::new(&format!(
-            "checks:\n{}",
-            check("bad", &format!(", gitleaks_config: \"{}\"", file.display()))
-        ));
-        let out = run_cli(
-            &[
-                "validate",
-                &format!("--config.file={}", dir.config_path().display()),
-            ],
+        let (code, out) = validate(
+            &format!(
+                "checks:\n{}",
+                check("bad", &format!(", gitleaks_config: \"{}\"", file.display()))
+            ),
             &[],
         );
-        assert_eq!(out.status.code(), Some(1));
-        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+        assert_eq!(code, 1);
+        assert!(out.contains(message), "{out}");
     }
 }

@@ -64,6 +64,18 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().unwrap()
 }
 
+/// Runs `validate` on `config` (the text of a config file) and returns its
+/// exit code and everything it printed.
+pub fn validate(config: &str, env: &[(&str, &str)]) -> (i32, String) {
+    let dir = ConfigDir::new(config);
+    let arg = format!("--config.file={}", dir.config_path().display());
+    let out = run_cli(&["validate", &arg], env);
+    (
+        out.status.code().unwrap_or(-1),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
