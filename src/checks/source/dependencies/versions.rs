@@ -1,6 +1,7 @@
 //! Version ordering per ecosystem: semver (crates.io, npm, Hex, Go with its
-//! `v` prefix), PEP 440 (PyPI, by `pep440_rs`), RubyGems, Maven's and
-//! Composer's qualifiers; and CVSS v3/v4 base scores (by `cvss`).
+//! `v` prefix), PEP 440 (PyPI, by `pep440_rs`), RubyGems (by `gem_version`),
+//! Maven's and Composer's qualifiers, NuGet; and CVSS v3/v4 base scores (by
+//! `cvss`).
 
 use std::cmp::Ordering;
 
@@ -83,7 +84,7 @@ impl Ecosystem {
 pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
     match eco {
         Ecosystem::PyPI => pep440_cmp(a, b),
-        Ecosystem::RubyGems => Some(gem_cmp(a, b)),
+        Ecosystem::RubyGems => gem_cmp(a, b),
         Ecosystem::Maven => {
             let key = |v| qualified_key(v, MAVEN_QUALIFIERS, Some(7));
             Some(key(a)?.cmp(&key(b)?))
@@ -138,27 +139,16 @@ fn generic_cmp(a: &str, b: &str) -> Ordering {
     parts(a).cmp(&parts(b))
 }
 
-/// RubyGems: segments split on `.`; a string segment marks a prerelease and
-/// sorts before numbers.
-fn gem_cmp(a: &str, b: &str) -> Ordering {
-    let segs = |s: &str| -> Vec<String> { s.trim().split(['.', '-']).map(str::to_owned).collect() };
-    let (x, y) = (segs(a), segs(b));
-    for i in 0..x.len().max(y.len()) {
-        let (p, q) = (
-            x.get(i).map(String::as_str).unwrap_or("0"),
-            y.get(i).map(String::as_str).unwrap_or("0"),
-        );
-        let ord = match (p.parse::<u128>(), q.parse::<u128>()) {
-            (Ok(m), Ok(n)) => m.cmp(&n),
-            (Ok(_), Err(_)) => Ordering::Greater,
-            (Err(_), Ok(_)) => Ordering::Less,
-            (Err(_), Err(_)) => p.cmp(q),
-        };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    Ordering::Equal
+/// RubyGems' `Gem::Version` ordering, by `gem_version`.
+fn gem_cmp(a: &str, b: &str) -> Option<Ordering> {
+    // The crate reads an empty string as "0"; here it is no version.
+    let parse = |v: &str| {
+        let v = v.trim();
+        (!v.is_empty())
+            .then(|| v.parse::<gem_version::GemVersion>().ok())
+            .flatten()
+    };
+    Some(parse(a)?.cmp(&parse(b)?))
 }
 
 /// Maven's qualifiers in `ComparableVersion` order (aliases share a rank):
@@ -312,6 +302,13 @@ mod tests {
             compare(Ecosystem::RubyGems, "2.0.0.pre1", "2.0.0"),
             Some(Less)
         );
+        assert_eq!(
+            compare(Ecosystem::RubyGems, "1.0.0-alpha1", "1.0.0.pre.alpha1"),
+            Some(Equal)
+        );
+        assert_eq!(compare(Ecosystem::RubyGems, "1.0", "1.0.0"), Some(Equal));
+        assert_eq!(compare(Ecosystem::RubyGems, "not a version!", "1.0"), None);
+        assert_eq!(compare(Ecosystem::RubyGems, " ", "1.0"), None);
     }
 
     #[test]
