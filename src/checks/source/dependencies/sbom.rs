@@ -49,6 +49,11 @@ pub fn parse_sbom(text: &str) -> Result<Sbom, String> {
             .map(|l| l.iter().collect())
             .unwrap_or_default();
         while let Some(c) = stack.pop() {
+            // `excluded`: not part of the runtime (a build tool, a test
+            // dependency), so not part of what is deployed.
+            if c.get("scope").and_then(Value::as_str) == Some("excluded") {
+                continue;
+            }
             let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
             let version = c.get("version").and_then(Value::as_str).unwrap_or("");
             entries.push((
@@ -181,10 +186,18 @@ mod tests {
         let cdx = r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
             {"name": "openssl", "version": "3.0.11", "purl": "pkg:deb/debian/openssl@3.0.11"},
             {"name": "vendored", "version": "1.0"},
+            {"name": "jest", "version": "29.0.0", "scope": "excluded", "purl": "pkg:npm/jest@29.0.0"},
             {"name": "app", "version": "1", "components": [{"name": "lodash", "version": "4.17.15", "purl": "pkg:npm/lodash@4.17.15"}]}]}"#;
         let sbom = parse_sbom(cdx).unwrap();
         assert_eq!(sbom.groups.len(), 1);
-        assert_eq!(sbom.groups[0].1[0].name, "lodash");
+        assert_eq!(
+            sbom.groups[0].1,
+            [Package {
+                name: "lodash".into(),
+                version: "4.17.15".into()
+            }],
+            "jest is excluded from the runtime"
+        );
         assert_eq!(
             sbom.unjudged,
             [
