@@ -55,15 +55,13 @@ fn lockfile_name(path: &Path) -> Option<&str> {
     )
 }
 
-fn ecosystem_of(path: &Path) -> Option<Ecosystem> {
-    let name = lockfile_name(path)?;
+/// The ecosystem of a lockfile name listed in [`LOCKFILES`].
+fn listed(name: &str) -> Option<Ecosystem> {
     LOCKFILES.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
 }
 
-fn is_alias(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| ALIASES.iter().any(|(alias, _)| *alias == n))
+fn ecosystem_of(path: &Path) -> Option<Ecosystem> {
+    listed(lockfile_name(path)?)
 }
 
 fn is_sbom(path: &Path) -> bool {
@@ -75,7 +73,8 @@ fn is_sbom(path: &Path) -> bool {
 /// Whether a file found in a tree is read as a lockfile or an SBOM (an
 /// alias such as `go.sum` is read only when named: its own lockfile is found).
 pub fn is_dependency_file(path: &Path) -> bool {
-    (ecosystem_of(path).is_some() && !is_alias(path)) || is_sbom(path)
+    let name = path.file_name().and_then(|n| n.to_str());
+    name.and_then(listed).is_some() || is_sbom(path)
 }
 
 /// The ecosystems a dependency file speaks for; an SBOM is read for them
@@ -135,6 +134,11 @@ pub fn parse_lockfile(path: &Path) -> Result<Dependencies, String> {
         groups: vec![(eco, packages)],
         unjudged: Vec::new(),
     })
+}
+
+/// A JSON lockfile or SBOM document; the error gives the line.
+pub(super) fn parse_json(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("invalid JSON at line {}: {e}", e.line()))
 }
 
 fn sorted(mut packages: Vec<Package>) -> Vec<Package> {
@@ -264,8 +268,7 @@ fn pnpm_lock(text: &str) -> Result<Vec<Package>, String> {
 }
 
 fn package_lock(text: &str) -> Result<Vec<Package>, String> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| format!("invalid JSON at line {}: {e}", e.line()))?;
+    let doc = parse_json(text)?;
     let mut out = Vec::new();
     if let Some(packages) = doc.get("packages").and_then(Value::as_object) {
         for (key, entry) in packages {
@@ -457,16 +460,7 @@ fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Vec<Package>, String> {
             )
         })?;
         for (module, version) in go_sum_selected(sum)? {
-            match required.iter_mut().find(|(m, _)| *m == module) {
-                Some(entry) => {
-                    if compare(Ecosystem::Go, &version, &entry.1)
-                        == Some(std::cmp::Ordering::Greater)
-                    {
-                        entry.1 = version;
-                    }
-                }
-                None => required.push((module, version)),
-            }
+            keep_highest(&mut required, &module, &version);
         }
     }
     let mut out = Vec::new();
@@ -510,24 +504,29 @@ fn go_sum_selected(text: &str) -> Result<Vec<(String, String)>, String> {
         if version.ends_with("/go.mod") {
             continue;
         }
-        match out.iter_mut().find(|(m, _)| m == module) {
-            Some(entry) => {
-                if compare(Ecosystem::Go, version, &entry.1) == Some(std::cmp::Ordering::Greater) {
-                    entry.1 = version.to_owned();
-                }
-            }
-            None => out.push((module.to_owned(), version.to_owned())),
-        }
+        keep_highest(&mut out, module, version);
     }
     Ok(out)
+}
+
+/// Records `module` at `version`, or raises its recorded version to it:
+/// minimal version selection picks the highest version required.
+fn keep_highest(modules: &mut Vec<(String, String)>, module: &str, version: &str) {
+    match modules.iter_mut().find(|(m, _)| m == module) {
+        Some(entry) => {
+            if compare(Ecosystem::Go, version, &entry.1) == Some(std::cmp::Ordering::Greater) {
+                entry.1 = version.to_owned();
+            }
+        }
+        None => modules.push((module.to_owned(), version.to_owned())),
+    }
 }
 
 /// `composer.lock`: `packages` and `packages-dev`, each with `name` and
 /// `version` (a branch such as `dev-main` is kept: it cannot be compared, so
 /// the check reports it as not verified rather than passing it).
 fn composer_lock(text: &str) -> Result<Vec<Package>, String> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| format!("invalid JSON at line {}: {e}", e.line()))?;
+    let doc = parse_json(text)?;
     let mut out = Vec::new();
     let mut sections = 0;
     for key in ["packages", "packages-dev"] {
@@ -556,8 +555,7 @@ fn composer_lock(text: &str) -> Result<Vec<Package>, String> {
 /// `resolved` version; `Project` entries (other projects of the solution)
 /// have none and are no packages of the registry.
 fn nuget_lock(text: &str) -> Result<Vec<Package>, String> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| format!("invalid JSON at line {}: {e}", e.line()))?;
+    let doc = parse_json(text)?;
     let frameworks = doc
         .get("dependencies")
         .and_then(Value::as_object)

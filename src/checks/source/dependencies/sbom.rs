@@ -7,7 +7,7 @@
 use packageurl::PackageUrl;
 use serde_json::Value;
 
-use super::lockfiles::Package;
+use super::lockfiles::{parse_json, Package};
 use super::versions::Ecosystem;
 
 /// File names read as SBOMs.
@@ -36,8 +36,7 @@ impl Sbom {
 
 /// Reads a CycloneDX or SPDX JSON document (told apart by its content).
 pub fn parse_sbom(text: &str) -> Result<Sbom, String> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| format!("invalid JSON at line {}: {e}", e.line()))?;
+    let doc = parse_json(text)?;
     let mut sbom = Sbom::default();
     let mut entries: Vec<(String, Option<String>)> = Vec::new();
     if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {

@@ -83,17 +83,14 @@ impl Ecosystem {
 /// Compares two versions of an ecosystem; `None` when either cannot be read.
 pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
     match eco {
-        Ecosystem::PyPI => pep440_cmp(a, b),
-        Ecosystem::RubyGems => gem_cmp(a, b),
-        Ecosystem::Maven => {
-            let key = |v| qualified_key(v, MAVEN_QUALIFIERS, Some(7));
-            Some(key(a)?.cmp(&key(b)?))
-        }
-        Ecosystem::Packagist => {
-            let key = |v| qualified_key(v, COMPOSER_QUALIFIERS, None);
-            Some(key(a)?.cmp(&key(b)?))
-        }
-        Ecosystem::NuGet => Some(nuget_key(a)?.cmp(&nuget_key(b)?)),
+        // PEP 440, by `pep440_rs`.
+        Ecosystem::PyPI => by_key(a, b, |v| v.trim().parse::<pep440_rs::Version>().ok()),
+        Ecosystem::RubyGems => by_key(a, b, gem_key),
+        Ecosystem::Maven => by_key(a, b, |v| {
+            qualified_key(v, MAVEN_QUALIFIERS, Some(MAVEN_OTHER_QUALIFIERS))
+        }),
+        Ecosystem::Packagist => by_key(a, b, |v| qualified_key(v, COMPOSER_QUALIFIERS, None)),
+        Ecosystem::NuGet => by_key(a, b, nuget_key),
         _ => {
             let parse = |v: &str| semver::Version::parse(v.trim().trim_start_matches('v')).ok();
             match (parse(a), parse(b)) {
@@ -102,6 +99,11 @@ pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
             }
         }
     }
+}
+
+/// Orders two versions by their sort keys; `None` when either has none.
+fn by_key<K: Ord>(a: &str, b: &str, key: impl Fn(&str) -> Option<K>) -> Option<Ordering> {
+    Some(key(a)?.cmp(&key(b)?))
 }
 
 /// Splits into numeric and non-numeric runs and compares them in order.
@@ -139,16 +141,14 @@ fn generic_cmp(a: &str, b: &str) -> Ordering {
     parts(a).cmp(&parts(b))
 }
 
-/// RubyGems' `Gem::Version` ordering, by `gem_version`.
-fn gem_cmp(a: &str, b: &str) -> Option<Ordering> {
-    // The crate reads an empty string as "0"; here it is no version.
-    let parse = |v: &str| {
-        let v = v.trim();
-        (!v.is_empty())
-            .then(|| v.parse::<gem_version::GemVersion>().ok())
-            .flatten()
-    };
-    Some(parse(a)?.cmp(&parse(b)?))
+/// RubyGems' `Gem::Version`, by `gem_version`. The crate reads an empty
+/// string as "0"; here it is no version.
+fn gem_key(v: &str) -> Option<gem_version::GemVersion> {
+    let v = v.trim();
+    if v.is_empty() {
+        return None;
+    }
+    v.parse().ok()
 }
 
 /// Maven's qualifiers in `ComparableVersion` order (aliases share a rank):
@@ -170,6 +170,9 @@ const MAVEN_QUALIFIERS: &[(&str, u8)] = &[
     ("release", 5),
     ("sp", 6),
 ];
+
+/// The rank of Maven qualifiers not in [`MAVEN_QUALIFIERS`]: after `sp`.
+const MAVEN_OTHER_QUALIFIERS: u8 = 7;
 
 /// Composer's stabilities in `version_compare` order: `dev` < `alpha` <
 /// `beta` < `RC` < the release < patch levels (`pl`, `p`). Composer rejects
@@ -243,12 +246,6 @@ fn nuget_key(v: &str) -> Option<([u64; 4], semver::Prerelease)> {
     }
     let pre = semver::Prerelease::new(&pre.to_ascii_lowercase()).ok()?;
     Some((key, pre))
-}
-
-/// PEP 440, by `pep440_rs`.
-fn pep440_cmp(a: &str, b: &str) -> Option<Ordering> {
-    let parse = |v: &str| v.trim().parse::<pep440_rs::Version>().ok();
-    Some(parse(a)?.cmp(&parse(b)?))
 }
 
 /// The base score of a CVSS v3.0, v3.1 or v4.0 vector, by the `cvss` crate.
