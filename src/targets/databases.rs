@@ -301,24 +301,10 @@ fn tls_client(
         tls_params: None,
     });
     let root_cert = crate::targets::http::ca_bundle(tls)?.map(|(pem, _)| pem);
-    let client_tls = match crate::targets::http::client_identity(tls)? {
-        None => None,
-        Some(_) => {
-            let read = |field: &str, path: &Option<std::path::PathBuf>| {
-                let path = path.as_deref().unwrap_or(std::path::Path::new(""));
-                std::fs::read(path).map_err(|e| {
-                    (
-                        field.to_owned(),
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })
-            };
-            Some(redis::ClientTlsConfig {
-                client_cert: read("tls.cert_file", &tls.cert_file)?,
-                client_key: read("tls.key_file", &tls.key_file)?,
-            })
-        }
-    };
+    let client_tls = crate::targets::http::client_cert(tls)?.map(|c| redis::ClientTlsConfig {
+        client_cert: c.chain_pem,
+        client_key: c.key_pem,
+    });
     let built = if root_cert.is_none() && client_tls.is_none() {
         redis::Client::open(info)
     } else {

@@ -178,9 +178,17 @@ pub(crate) fn ca_bundle(tls: &TlsSpec) -> Result<Option<CaBundle>, (String, Stri
     Ok(Some((pem, certs)))
 }
 
+/// A client certificate chain and its key, as read (PEM, for clients that
+/// parse it themselves) and parsed.
+pub(crate) struct ClientCert {
+    pub chain_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+    pub identity: ClientIdentity,
+}
+
 /// The client certificate and key of `tls.cert_file`/`tls.key_file`, if set.
 /// Errors name the field and file, never the content.
-pub(crate) fn client_identity(tls: &TlsSpec) -> Result<Option<ClientIdentity>, (String, String)> {
+pub(crate) fn client_cert(tls: &TlsSpec) -> Result<Option<ClientCert>, (String, String)> {
     use rustls::pki_types::pem::PemObject;
     let (cert_file, key_file) = match (&tls.cert_file, &tls.key_file) {
         (None, None) => return Ok(None),
@@ -192,13 +200,13 @@ pub(crate) fn client_identity(tls: &TlsSpec) -> Result<Option<ClientIdentity>, (
             return Err(("tls.cert_file".into(), "required with tls.key_file".into()))
         }
     };
-    let chain = CertificateDer::pem_file_iter(cert_file)
-        .map_err(|e| {
-            (
-                "tls.cert_file".to_owned(),
-                format!("cannot read {}: {e}", cert_file.display()),
-            )
-        })?
+    let chain_pem = std::fs::read(cert_file).map_err(|e| {
+        (
+            "tls.cert_file".to_owned(),
+            format!("cannot read {}: {e}", cert_file.display()),
+        )
+    })?;
+    let chain = CertificateDer::pem_slice_iter(&chain_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
             (
@@ -215,13 +223,20 @@ pub(crate) fn client_identity(tls: &TlsSpec) -> Result<Option<ClientIdentity>, (
             format!("{} holds no PEM certificate", cert_file.display()),
         ));
     }
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key_file).map_err(|_| {
+    let unreadable_key = || {
         (
             "tls.key_file".to_owned(),
             format!("{} cannot be read as a PEM private key", key_file.display()),
         )
-    })?;
-    Ok(Some((chain, key)))
+    };
+    let key_pem = std::fs::read(key_file).map_err(|_| unreadable_key())?;
+    let key =
+        rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| unreadable_key())?;
+    Ok(Some(ClientCert {
+        chain_pem,
+        key_pem,
+        identity: (chain, key),
+    }))
 }
 
 pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, String)> {
@@ -279,7 +294,7 @@ pub(crate) fn build_http(spec: &HttpTargetSpec) -> Result<HttpTarget, (String, S
     };
     let mut builder = routed_client_builder(&route);
     let mut tls_config = None;
-    let identity = client_identity(&spec.tls)?;
+    let identity = client_cert(&spec.tls)?.map(|c| c.identity);
     if spec.tls.ca_file.is_some() || spec.tls.insecure_skip_verify || identity.is_some() {
         let extra = ca_bundle(&spec.tls)?
             .map(|(_, certs)| certs)

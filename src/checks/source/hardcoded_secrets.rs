@@ -226,11 +226,12 @@ impl Check for HardcodedSecrets {
                 .or_else(|| Some(self.root.join(".gitleaksignore")).filter(|p| p.is_file()));
             let ignored_entries = match &ignore_file {
                 None => Vec::new(),
-                Some(file) => match super::read_text(file, 16 * 1024 * 1024)
-                    .and_then(|text| gitleaks::parse_ignore(&text))
-                {
+                // read_text's errors name the file; the parser's name the line.
+                Some(file) => match super::read_text(file, 16 * 1024 * 1024).and_then(|text| {
+                    gitleaks::parse_ignore(&text).map_err(|e| format!("{}: {e}", file.display()))
+                }) {
                     Ok(entries) => entries,
-                    Err(e) => return Outcome::error(format!("{}: {e}", file.display())),
+                    Err(e) => return Outcome::error(e),
                 },
             };
             ctx.trace(format!("scanning {}", self.root.display()));

@@ -72,7 +72,6 @@ impl Allowlist {
             RegexTarget::Match => matched,
             RegexTarget::Line => line,
         };
-        let lower = secret.to_lowercase();
         let mut criteria = Vec::with_capacity(3);
         if !self.paths.is_empty() {
             criteria.push(self.paths.iter().any(|re| re.is_match(path)));
@@ -81,6 +80,7 @@ impl Allowlist {
             criteria.push(self.regexes.iter().any(|re| re.is_match(target)));
         }
         if !self.stopwords.is_empty() {
+            let lower = secret.to_lowercase();
             criteria.push(self.stopwords.iter().any(|w| lower.contains(w.as_str())));
         }
         // Only commits (or nothing) set: never matches the working tree.
