@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use prodready_exporter::checks::source::secrets::{compile_rules, Scanner};
+use prodready_exporter::scan::secrets::{compile_rules, Scanner};
 
 fn main() {
     let files: usize = std::env::args()
@@ -44,7 +44,7 @@ fn main() {
         let (findings, stats) = scanner
             .scan_tree(
                 dir.path(),
-                &prodready_exporter::checks::blocking::Cancel::never(),
+                &prodready_exporter::checks::blocking::Cancel::new(),
             )
             .unwrap();
         let secs = t.elapsed().as_secs_f64();

@@ -121,7 +121,7 @@ pub struct SyncArgs {
     pub ecosystems: Vec<String>,
     /// Where to download from: OSV's bucket, or a mirror with its layout
     /// (<url>/<ecosystem>/all.zip).
-    #[arg(long = "source-url", default_value = crate::checks::source::dependencies::sync::DEFAULT_SOURCE)]
+    #[arg(long = "source-url", default_value = crate::scan::deps::sync::DEFAULT_SOURCE)]
     pub source_url: String,
     /// Largest archive accepted.
     #[arg(long = "max-size", default_value = "2GiB", value_parser = parse_size_arg)]
@@ -285,7 +285,7 @@ pub fn main() -> ExitCode {
 
 /// `advisories sync`: which directories and ecosystems, then each download.
 async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
-    use crate::checks::source::dependencies::sync::{ecosystem_name, sync_ecosystem};
+    use crate::scan::deps::sync::{ecosystem_name, sync_ecosystem};
     let mut wanted = Vec::new();
     for name in &args.ecosystems {
         match ecosystem_name(name) {
@@ -372,7 +372,7 @@ async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
                     failed += 1;
                     eprintln!(
                         "{ecosystem}: {e}; kept {}",
-                        crate::checks::source::dependencies::sync::zip_path(dir, ecosystem)
+                        crate::scan::deps::sync::zip_path(dir, ecosystem)
                             .display()
                     );
                 }

@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prodready_exporter::checks::source::dependencies::lockfiles::{parse_lockfile_text, LOCKFILES};
-use prodready_exporter::checks::source::dependencies::sbom::parse_sbom;
-use prodready_exporter::checks::source::dependencies::versions::compare;
+use prodready_exporter::scan::deps::lockfiles::{parse_lockfile_text, LOCKFILES};
+use prodready_exporter::scan::deps::sbom::parse_sbom;
+use prodready_exporter::scan::deps::versions::compare;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };

@@ -4,30 +4,14 @@
 //! away), the work sees `Cancel::is_cancelled` and stops at its next file
 //! instead of running on unseen.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
-/// Tells blocking work whether anybody still waits for it.
-#[derive(Debug, Clone)]
-pub struct Cancel(Arc<AtomicBool>);
-
-impl Cancel {
-    /// A token that is never cancelled (benches, one-off tools).
-    pub fn never() -> Cancel {
-        Cancel(Arc::new(AtomicBool::new(false)))
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
+pub use crate::scan::Cancel;
 
 /// Sets the flag when the waiting future goes away (or finishes).
-struct CancelOnDrop(Arc<AtomicBool>);
+struct CancelOnDrop(Cancel);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.cancel();
     }
 }
 
@@ -35,9 +19,8 @@ impl Drop for CancelOnDrop {
 pub async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce(&Cancel) -> T + Send + 'static,
 ) -> Result<T, String> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let _cancel_on_drop = CancelOnDrop(flag.clone());
-    let cancel = Cancel(flag);
+    let cancel = Cancel::new();
+    let _cancel_on_drop = CancelOnDrop(cancel.clone());
     tokio::task::spawn_blocking(move || work(&cancel))
         .await
         .map_err(|e| format!("the blocking work failed: {e}"))

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 use super::errors::{without_values, Problems};
-use super::load::{check_label_names, file_version};
+use super::labels::check_label_names;
 use super::schema::{FileSdConfig, TargetSpec, ADDRESS_PLACEHOLDER};
 use super::secrets::resolve_target_secrets;
 use crate::redact::Redactor;
@@ -72,7 +72,7 @@ pub fn matched_files(patterns: &[PathBuf]) -> Vec<FileStamp> {
     files
         .into_iter()
         .map(|p| {
-            let version = file_version(&p);
+            let version = crate::files::version(&p);
             (p, version)
         })
         .collect()

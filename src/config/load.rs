@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::errors::{from_value, ConfigErrors, Problems};
 use super::file_sd::{load_file_sd, matched_files, Discovered, FileStamp};
+use super::labels::{check_label_names, check_labels};
 use super::schema::{
     check_place, CheckEntry, CheckSpec, FileSdConfig, Global, TargetSelection, TargetSpec, Web,
 };
@@ -32,14 +33,6 @@ pub struct Config {
     /// What the config was read from, to tell cheaply whether a reload
     /// would read anything new.
     pub inputs: Inputs,
-}
-
-/// A file's version as the file system tells it: modification time and
-/// size (`None` when it cannot be read). Used wherever a file is re-read
-/// only when it changed.
-pub fn file_version(path: &Path) -> Option<(std::time::SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// The config file's content digest and the version (modification time and
@@ -92,7 +85,7 @@ impl Inputs {
             files: paths
                 .into_iter()
                 .map(|p| {
-                    let stamp = file_version(&p);
+                    let stamp = crate::files::version(&p);
                     (p, stamp)
                 })
                 .collect(),
@@ -125,7 +118,7 @@ impl Inputs {
             && self
                 .files
                 .iter()
-                .all(|(path, stamp)| file_version(path) == *stamp)
+                .all(|(path, stamp)| crate::files::version(path) == *stamp)
             && self.target_files_changed().is_none()
     }
 }
@@ -398,63 +391,6 @@ impl Config {
             inputs: Inputs::default(),
         }
     }
-}
-
-/// Reports every name that cannot be a user label, as `<field>.<name>` of
-/// `place`.
-pub(crate) fn check_label_names<'a>(
-    names: impl IntoIterator<Item = &'a String>,
-    place: &str,
-    field: &str,
-    problems: &mut Problems,
-) {
-    for name in names {
-        if let Err(why) = label_name_problem(name) {
-            problems.push(place, &format!("{field}.{name}"), why);
-        }
-    }
-}
-
-/// Why `name` cannot be a user label: not a Prometheus label name, or one
-/// the exporter sets itself.
-fn label_name_problem(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = matches!(chars.next(), Some('a'..='z' | 'A'..='Z' | '_'))
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid || name.starts_with("__") {
-        return Err("must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __".into());
-    }
-    const RESERVED: [&str; 13] = [
-        "check", "category", "severity", "state", "kind", "target", "unit", "item", "source",
-        "job", "instance", "le", "quantile",
-    ];
-    if RESERVED.contains(&name) {
-        return Err(format!(
-            "{name} is set by the exporter or Prometheus; choose another name"
-        ));
-    }
-    Ok(())
-}
-
-/// A check's labels: `global.labels`, then its target's labels, then its
-/// own, each overriding the one before; and the values of the
-/// allow-listed `global.series_labels` among them ("" when unset).
-pub fn check_labels(
-    global: &Global,
-    target: Option<&BTreeMap<String, String>>,
-    own: &BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, Vec<(String, String)>) {
-    let mut labels = global.labels.clone();
-    if let Some(target) = target {
-        labels.extend(target.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    labels.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let series = global
-        .series_labels
-        .iter()
-        .map(|name| (name.clone(), labels.get(name).cloned().unwrap_or_default()))
-        .collect();
-    (labels, series)
 }
 
 fn valid_check_name(name: &str) -> bool {

@@ -7,6 +7,7 @@
 mod errors;
 mod expand;
 mod file_sd;
+mod labels;
 mod load;
 mod schema;
 mod secrets;
@@ -14,7 +15,8 @@ pub mod units;
 
 pub(crate) use errors::{from_value, Problems};
 pub use errors::{ConfigError, ConfigErrors};
-pub use load::{check_labels, file_version, Config};
+pub use labels::check_labels;
+pub use load::Config;
 pub use schema::{
     BasicAuth, CheckEntry, CheckSpec, DatabaseTargetSpec, FileSdConfig, Global, HttpTargetSpec,
     Secret, TargetSelection, TargetSpec, TargetType, TlsSpec, Web,

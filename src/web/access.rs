@@ -17,7 +17,8 @@ use base64::Engine as _;
 use tracing::{error, info, warn};
 
 use super::web_config::{self, WebConfig};
-use crate::config::{file_version, ConfigErrors};
+use crate::config::ConfigErrors;
+use crate::files::version as file_version;
 
 /// How often the files are looked at for changes.
 const RECHECK: Duration = Duration::from_secs(1);

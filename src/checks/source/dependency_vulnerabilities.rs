@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dependencies::advisories::{AdvisoryDb, Severity};
-use super::dependencies::lockfiles::{ecosystems_of, is_dependency_file, parse_lockfile};
+use crate::scan::deps::advisories::{AdvisoryDb, Severity};
+use crate::scan::deps::lockfiles::{ecosystems_of, is_dependency_file, parse_lockfile};
 use super::resolve_path;
 use crate::checks::blocking::{run_blocking, Cancel};
 use crate::checks::{
@@ -156,7 +156,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         return Err(format!(
             "no lockfile found under {} (looked for {} and the SBOMs bom.json, *.cdx.json, *.spdx.json)",
             this.root.display(),
-            super::dependencies::lockfiles::LOCKFILES
+            crate::scan::deps::lockfiles::LOCKFILES
                 .iter()
                 .map(|(n, _)| *n)
                 .collect::<Vec<_>>()

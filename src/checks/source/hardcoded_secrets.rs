@@ -1,5 +1,5 @@
 //! Kind `hardcoded_secrets`: scans a source tree with the secret scanner
-//! (`source::secrets`). Findings report file, line, rule id and a
+//! (`crate::scan::secrets`). Findings report file, line, rule id and a
 //! fingerprint, never the secret itself.
 
 use std::collections::HashSet;
@@ -19,8 +19,8 @@ use crate::checks::{
 use crate::config::{ByteSize, TargetType};
 
 use super::resolve_path;
-use super::secrets::gitleaks;
-use super::secrets::{compile_rule_set, CustomRule, Finding, Scanner};
+use crate::scan::secrets::gitleaks;
+use crate::scan::secrets::{compile_rule_set, CustomRule, Finding, RuleError, Scanner};
 
 pub const KIND: KindInfo = KindInfo {
     name: "hardcoded_secrets",
@@ -139,6 +139,12 @@ fn read_key(file: &std::path::Path) -> Result<Vec<u8>, ParamError> {
         ));
     }
     Ok(key)
+}
+
+impl From<RuleError> for ParamError {
+    fn from(e: RuleError) -> ParamError {
+        ParamError::new(e.field, e.message)
+    }
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {

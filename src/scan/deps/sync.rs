@@ -72,7 +72,7 @@ pub async fn sync_ecosystem(
         Ok(r) => r,
         Err(_) => Err(format!(
             "the download took longer than {}",
-            crate::config::format_duration(timeout)
+            format!("{}s", timeout.as_secs())
         )),
     };
     let verified = match result {

@@ -5,8 +5,11 @@
 //! secret. Knows nothing of checks beyond compiling rule params. gitleaks'
 //! TOML rules and `.gitleaksignore` are read by `gitleaks`.
 
+mod compile;
 pub mod gitleaks;
 pub mod rules;
+
+pub use compile::{compile_rule_set, compile_rules, RuleError};
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -17,8 +20,7 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::checks::ParamError;
-use rules::{RuleSpec, RULES};
+use rules::RuleSpec;
 
 /// A rule after compilation.
 #[derive(Debug)]
@@ -382,7 +384,7 @@ impl Scanner {
     pub fn scan_tree(
         &self,
         root: &Path,
-        cancel: &crate::checks::blocking::Cancel,
+        cancel: &crate::scan::Cancel,
     ) -> Result<(Vec<Finding>, ScanStats), String> {
         let meta =
             std::fs::metadata(root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
@@ -481,144 +483,13 @@ impl Scanner {
     }
 }
 
-/// Compiles the built-in rules (minus disabled ones) and the custom ones.
-pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<Rule>, ParamError> {
-    compile_rule_set(custom, disabled, None).map(|(rules, _)| rules)
-}
-
-/// Compiles the rule set: the built-in rules (minus disabled ones; none when
-/// a gitleaks config does not extend the default), a gitleaks config's rules
-/// (a rule without `regex` and `path` extends the rule of its id), then the
-/// custom ones; with the gitleaks config's global allowlists.
-pub fn compile_rule_set(
-    custom: &[CustomRule],
-    disabled: &[String],
-    gitleaks: Option<gitleaks::GitleaksConfig>,
-) -> Result<(Vec<Rule>, Vec<Allowlist>), ParamError> {
-    for d in disabled {
-        if !RULES.iter().any(|r| r.id == d) {
-            return Err(ParamError::new(
-                "params.disable_rules",
-                format!("no built-in rule {d:?}"),
-            ));
-        }
-    }
-    let mut rules = Vec::new();
-    let keep_builtins = gitleaks.as_ref().is_none_or(|g| g.use_default);
-    for spec in RULES
-        .iter()
-        .filter(|r| keep_builtins && !disabled.iter().any(|d| d == r.id))
-    {
-        rules.push(Rule::compile(spec).map_err(|e| ParamError::new("params", e))?);
-    }
-    let mut allowlists = Vec::new();
-    if let Some(config) = gitleaks {
-        let names = |id: &str, rule: &Rule| {
-            rule.id == id || gitleaks::builtin_ids(id).contains(&rule.id.as_str())
-        };
-        rules.retain(|r| !config.disabled.iter().any(|d| names(d, r)));
-        for g in config.rules {
-            if g.regex.is_none() && g.path.is_none() {
-                let mut extended = 0;
-                for rule in rules.iter_mut().filter(|r| names(&g.id, r)) {
-                    extended += 1;
-                    rule.allowlists.extend(g.allowlists.iter().cloned());
-                    if let Some(entropy) = g.entropy {
-                        rule.entropy = Some(entropy);
-                    }
-                    if let Some(group) = g.secret_group {
-                        rule.secret_group = group;
-                    }
-                    if !g.keywords.is_empty() {
-                        rule.keywords = g.keywords.clone();
-                    }
-                }
-                if extended == 0 {
-                    return Err(ParamError::new(
-                        "params.gitleaks_config",
-                        format!(
-                            "rule {:?} has neither regex nor path and extends no rule of that id",
-                            g.id
-                        ),
-                    ));
-                }
-                continue;
-            }
-            rules.retain(|r| r.id != g.id);
-            // gitleaks' default: without secretGroup, a regex with exactly one
-            // group captures the secret; otherwise the whole match is it.
-            let secret_group = g.secret_group.unwrap_or(match &g.regex {
-                Some(re) if re.captures_len() == 2 => 1,
-                _ => 0,
-            });
-            rules.push(Rule {
-                id: g.id,
-                regex: g.regex,
-                path: g.path,
-                keywords: g.keywords,
-                secret_group,
-                entropy: g.entropy,
-                ignore_values: None,
-                allowlists: g.allowlists,
-            });
-        }
-        allowlists = config.allowlists;
-    }
-    for (i, c) in custom.iter().enumerate() {
-        let field = format!("params.rules[{i}]");
-        let regex = Regex::new(&c.regex).map_err(|e| {
-            ParamError::new(format!("{field}.regex"), format!("invalid regex: {e}"))
-        })?;
-        if c.secret_group > regex.captures_len() - 1 {
-            return Err(ParamError::new(
-                format!("{field}.secret_group"),
-                format!("the regex has only {} group(s)", regex.captures_len() - 1),
-            ));
-        }
-        let rule = Rule {
-            id: c.id.clone(),
-            regex: Some(regex),
-            path: None,
-            keywords: c.keywords.iter().map(|k| k.to_lowercase()).collect(),
-            secret_group: c.secret_group,
-            entropy: c.entropy,
-            ignore_values: None,
-            allowlists: Vec::new(),
-        };
-        for e in &c.examples {
-            if rule.secrets_in(e).is_empty() {
-                return Err(ParamError::new(
-                    format!("{field}.examples"),
-                    format!("the rule does not find its example {e:?}"),
-                ));
-            }
-        }
-        for n in &c.negative_examples {
-            if !rule.secrets_in(n).is_empty() {
-                return Err(ParamError::new(
-                    format!("{field}.negative_examples"),
-                    format!("the rule finds its negative example {n:?}"),
-                ));
-            }
-        }
-        rules.push(rule);
-    }
-    if rules.is_empty() {
-        return Err(ParamError::new(
-            "params",
-            "no rule is left to scan with (every built-in rule disabled, or a gitleaks config without rules that does not extend the default)",
-        ));
-    }
-    Ok((rules, allowlists))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_rule_finds_its_examples_and_not_its_negative_examples() {
-        for spec in RULES {
+        for spec in rules::RULES {
             let rule = Rule::compile(spec).unwrap();
             assert!(
                 !spec.examples.is_empty() && !spec.negative_examples.is_empty(),

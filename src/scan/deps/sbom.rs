@@ -7,7 +7,7 @@
 use packageurl::PackageUrl;
 use serde_json::Value;
 
-use super::lockfiles::{parse_json, Package};
+use super::{parse_json, Package};
 use super::versions::Ecosystem;
 
 /// File names read as SBOMs.

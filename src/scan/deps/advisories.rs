@@ -11,11 +11,11 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::lockfiles::Package;
+use super::Package;
 use super::versions::{compare, cvss_base_score, Ecosystem};
-use crate::checks::blocking::Cancel;
-use crate::checks::source::{mtime, read_text};
-use crate::config::file_version;
+use crate::scan::Cancel;
+use crate::files::{mtime, read_text};
+use crate::files::version as file_version;
 
 /// The advisory files of a directory with their modification times and
 /// sizes: when this is unchanged, so is the database.
@@ -509,7 +509,7 @@ mod tests {
             .unwrap();
         let copy = dir.path().join("a.json");
         std::fs::copy(&first, &copy).unwrap();
-        let cancel = Cancel::never();
+        let cancel = Cancel::new();
         let a = AdvisoryDb::load_cached(dir.path(), &cancel).unwrap();
         let b = AdvisoryDb::load_cached(dir.path(), &cancel).unwrap();
         assert!(Arc::ptr_eq(&a, &b), "loaded twice without a change");

@@ -167,7 +167,7 @@ pub fn load(path: &Path) -> Result<GitleaksConfig, String> {
 
 fn load_into(path: &Path, depth: usize, out: &mut GitleaksConfig) -> Result<(), String> {
     let shown = path.display();
-    let text = super::super::read_text(path, 4 * 1024 * 1024)?;
+    let text = crate::files::read_text(path, 4 * 1024 * 1024)?;
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
         let at = e
             .span()

@@ -1,0 +1,155 @@
+//! `go.mod`, with `go.sum` for modules before Go 1.17.
+
+use crate::scan::deps::versions::{compare, Ecosystem};
+use crate::scan::deps::Package;
+
+/// A go.mod `replace`: the module (and version, when given) replaced, and the
+/// module and version it is replaced by (`None`: a local directory).
+type Replace = (String, Option<String>, Option<(String, String)>);
+
+/// The modules a Go build selects, from `go.mod`. Since Go 1.17 (`go 1.17`
+/// or later) go.mod requires every module the build needs, indirect ones
+/// included, at the version minimal version selection picked. Before that it
+/// lists only direct requirements, so `go.sum` fills in: its lines without
+/// `/go.mod` are the modules whose source was downloaded, and the highest
+/// such version of a module is the one selected. `replace` directives are
+/// applied; a module replaced by a local directory is no registry version.
+pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Vec<Package>, String> {
+    let mut go_version: Option<Vec<u64>> = None;
+    let mut required: Vec<(String, String)> = Vec::new();
+    let mut replaces: Vec<Replace> = Vec::new();
+    let mut block: Option<String> = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (verb, rest) = match &block {
+            Some(_) if line == ")" => {
+                block = None;
+                continue;
+            }
+            Some(verb) => (verb.clone(), line),
+            None => {
+                let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                let rest = rest.trim();
+                if rest == "(" {
+                    block = Some(verb.to_owned());
+                    continue;
+                }
+                (verb.to_owned(), rest)
+            }
+        };
+        let fields: Vec<&str> = rest
+            .split_whitespace()
+            .map(|f| f.trim_matches('"'))
+            .collect();
+        let bad = || format!("line {}: cannot read `{verb} {rest}`", n + 1);
+        match verb.as_str() {
+            "go" => {
+                // `go 1.21.0`, `go 1.22rc1`: the numbers lead.
+                let numbers = rest
+                    .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .next()
+                    .unwrap_or_default();
+                go_version = Some(
+                    numbers
+                        .split('.')
+                        .map(|p| p.parse().ok())
+                        .collect::<Option<_>>()
+                        .ok_or_else(bad)?,
+                );
+            }
+            "require" => match fields.as_slice() {
+                [module, version] => required.push(((*module).to_owned(), (*version).to_owned())),
+                _ => return Err(bad()),
+            },
+            "replace" => {
+                let arrow = fields.iter().position(|f| *f == "=>").ok_or_else(bad)?;
+                let (old, new) = fields.split_at(arrow);
+                let new = &new[1..];
+                let old_version = old.get(1).map(|v| (*v).to_owned());
+                let target = match new {
+                    [module, version] => Some(((*module).to_owned(), (*version).to_owned())),
+                    [_path] => None,
+                    _ => return Err(bad()),
+                };
+                let module = old.first().ok_or_else(bad)?;
+                replaces.push(((*module).to_owned(), old_version, target));
+            }
+            _ => {}
+        }
+    }
+    if block.is_some() {
+        return Err("a `(` block is not closed".into());
+    }
+    let go_version = go_version.ok_or("no `go` directive; is this a go.mod?")?;
+    if go_version < vec![1, 17] {
+        let sum = go_sum.ok_or_else(|| {
+            format!(
+                "go.mod says `go {}`: before Go 1.17 go.mod lists only direct requirements, and there is no go.sum next to it to read the others from",
+                go_version.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+            )
+        })?;
+        for (module, version) in go_sum_selected(sum)? {
+            keep_highest(&mut required, &module, &version);
+        }
+    }
+    let mut out = Vec::new();
+    for (module, version) in required {
+        let replace = replaces
+            .iter()
+            .find(|(m, v, _)| *m == module && v.as_ref().is_none_or(|v| *v == version));
+        match replace {
+            Some((_, _, None)) => {}
+            Some((_, _, Some((name, version)))) => out.push(Package {
+                name: name.clone(),
+                version: version.clone(),
+            }),
+            None => out.push(Package {
+                name: module,
+                version,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Per module, the highest version whose source go.sum holds a hash of.
+fn go_sum_selected(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(module), Some(version), Some(hash)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!(
+                "go.sum line {} is not `module version hash`",
+                n + 1
+            ));
+        };
+        if !hash.starts_with("h1:") {
+            return Err(format!("go.sum line {} has no h1: hash", n + 1));
+        }
+        if version.ends_with("/go.mod") {
+            continue;
+        }
+        keep_highest(&mut out, module, version);
+    }
+    Ok(out)
+}
+
+/// Records `module` at `version`, or raises its recorded version to it:
+/// minimal version selection picks the highest version required.
+fn keep_highest(modules: &mut Vec<(String, String)>, module: &str, version: &str) {
+    match modules.iter_mut().find(|(m, _)| m == module) {
+        Some(entry) => {
+            if compare(Ecosystem::Go, version, &entry.1) == Some(std::cmp::Ordering::Greater) {
+                entry.1 = version.to_owned();
+            }
+        }
+        None => modules.push((module.to_owned(), version.to_owned())),
+    }
+}

@@ -1,0 +1,156 @@
+//! Compiling a rule set: the built-in rules, a gitleaks config's rules and
+//! allowlists, and the user's own rules, each checked against its examples.
+
+use regex::Regex;
+
+use super::rules::RULES;
+use super::{gitleaks, Allowlist, CustomRule, Rule};
+
+/// A rule set that cannot be compiled: the field (`params.rules[0].regex`,
+/// `params.gitleaks_config`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub field: String,
+    pub message: String,
+}
+
+impl RuleError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        RuleError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Compiles the built-in rules (minus disabled ones) and the custom ones.
+pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<Rule>, RuleError> {
+    compile_rule_set(custom, disabled, None).map(|(rules, _)| rules)
+}
+
+/// Compiles the rule set: the built-in rules (minus disabled ones; none when
+/// a gitleaks config does not extend the default), a gitleaks config's rules
+/// (a rule without `regex` and `path` extends the rule of its id), then the
+/// custom ones; with the gitleaks config's global allowlists.
+pub fn compile_rule_set(
+    custom: &[CustomRule],
+    disabled: &[String],
+    gitleaks: Option<gitleaks::GitleaksConfig>,
+) -> Result<(Vec<Rule>, Vec<Allowlist>), RuleError> {
+    for d in disabled {
+        if !RULES.iter().any(|r| r.id == d) {
+            return Err(RuleError::new(
+                "params.disable_rules",
+                format!("no built-in rule {d:?}"),
+            ));
+        }
+    }
+    let mut rules = Vec::new();
+    let keep_builtins = gitleaks.as_ref().is_none_or(|g| g.use_default);
+    for spec in RULES
+        .iter()
+        .filter(|r| keep_builtins && !disabled.iter().any(|d| d == r.id))
+    {
+        rules.push(Rule::compile(spec).map_err(|e| RuleError::new("params", e))?);
+    }
+    let mut allowlists = Vec::new();
+    if let Some(config) = gitleaks {
+        let names = |id: &str, rule: &Rule| {
+            rule.id == id || gitleaks::builtin_ids(id).contains(&rule.id.as_str())
+        };
+        rules.retain(|r| !config.disabled.iter().any(|d| names(d, r)));
+        for g in config.rules {
+            if g.regex.is_none() && g.path.is_none() {
+                let mut extended = 0;
+                for rule in rules.iter_mut().filter(|r| names(&g.id, r)) {
+                    extended += 1;
+                    rule.allowlists.extend(g.allowlists.iter().cloned());
+                    if let Some(entropy) = g.entropy {
+                        rule.entropy = Some(entropy);
+                    }
+                    if let Some(group) = g.secret_group {
+                        rule.secret_group = group;
+                    }
+                    if !g.keywords.is_empty() {
+                        rule.keywords = g.keywords.clone();
+                    }
+                }
+                if extended == 0 {
+                    return Err(RuleError::new(
+                        "params.gitleaks_config",
+                        format!(
+                            "rule {:?} has neither regex nor path and extends no rule of that id",
+                            g.id
+                        ),
+                    ));
+                }
+                continue;
+            }
+            rules.retain(|r| r.id != g.id);
+            // gitleaks' default: without secretGroup, a regex with exactly one
+            // group captures the secret; otherwise the whole match is it.
+            let secret_group = g.secret_group.unwrap_or(match &g.regex {
+                Some(re) if re.captures_len() == 2 => 1,
+                _ => 0,
+            });
+            rules.push(Rule {
+                id: g.id,
+                regex: g.regex,
+                path: g.path,
+                keywords: g.keywords,
+                secret_group,
+                entropy: g.entropy,
+                ignore_values: None,
+                allowlists: g.allowlists,
+            });
+        }
+        allowlists = config.allowlists;
+    }
+    for (i, c) in custom.iter().enumerate() {
+        let field = format!("params.rules[{i}]");
+        let regex = Regex::new(&c.regex).map_err(|e| {
+            RuleError::new(format!("{field}.regex"), format!("invalid regex: {e}"))
+        })?;
+        if c.secret_group > regex.captures_len() - 1 {
+            return Err(RuleError::new(
+                format!("{field}.secret_group"),
+                format!("the regex has only {} group(s)", regex.captures_len() - 1),
+            ));
+        }
+        let rule = Rule {
+            id: c.id.clone(),
+            regex: Some(regex),
+            path: None,
+            keywords: c.keywords.iter().map(|k| k.to_lowercase()).collect(),
+            secret_group: c.secret_group,
+            entropy: c.entropy,
+            ignore_values: None,
+            allowlists: Vec::new(),
+        };
+        for e in &c.examples {
+            if rule.secrets_in(e).is_empty() {
+                return Err(RuleError::new(
+                    format!("{field}.examples"),
+                    format!("the rule does not find its example {e:?}"),
+                ));
+            }
+        }
+        for n in &c.negative_examples {
+            if !rule.secrets_in(n).is_empty() {
+                return Err(RuleError::new(
+                    format!("{field}.negative_examples"),
+                    format!("the rule finds its negative example {n:?}"),
+                ));
+            }
+        }
+        rules.push(rule);
+    }
+    if rules.is_empty() {
+        return Err(RuleError::new(
+            "params",
+            "no rule is left to scan with (every built-in rule disabled, or a gitleaks config without rules that does not extend the default)",
+        ));
+    }
+    Ok((rules, allowlists))
+}
+
