@@ -21,5 +21,6 @@ pub mod redact;
 pub mod report;
 pub mod scan;
 pub mod targets;
+pub mod vocab;
 pub mod web;
 pub mod yaml;

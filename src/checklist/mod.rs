@@ -222,20 +222,10 @@ pub fn phase_items(phase: Phase) -> impl Iterator<Item = &'static Item> {
     ITEMS.iter().filter(move |i| i.phase == Some(phase))
 }
 
-/// The state of an item from its checks' states: the worst of them (error
-/// > fail > unknown > warn > pass); an item without checks is `unknown`.
+/// The state of an item from its checks' states: the worst of them by
+/// [`State::rank`]; an item without checks is `unknown`.
 pub fn item_state(states: impl IntoIterator<Item = State>) -> State {
-    let rank = |s: State| match s {
-        State::Pass => 0,
-        State::Warn => 1,
-        State::Unknown => 2,
-        State::Fail => 3,
-        State::Error => 4,
-    };
-    states
-        .into_iter()
-        .max_by_key(|s| rank(*s))
-        .unwrap_or(State::Unknown)
+    State::worst(states).unwrap_or(State::Unknown)
 }
 
 /// Every item, in seed order, with the state of its checks (`None` when no

@@ -24,136 +24,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use crate::vocab::{Category, Severity, State};
 pub use kind::{
     parse_params, require_ratio, BuildInput, EvidenceSource, KindInfo, ParamError, TargetNeed,
 };
 
 /// A boxed future, so that `Check` stays object safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The five states a check can be in. Only `Pass` certifies anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    /// Evaluated, requirement met, with evidence.
-    Pass,
-    /// Evaluated, heuristic suspicion or soft threshold.
-    Warn,
-    /// Evaluated, requirement not met.
-    Fail,
-    /// Could not evaluate (unreachable, timeout, permission denied, parse failure).
-    Error,
-    /// Not evaluated yet, or not enough data.
-    Unknown,
-}
-
-impl State {
-    pub const ALL: [State; 5] = [
-        State::Pass,
-        State::Warn,
-        State::Fail,
-        State::Error,
-        State::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Pass => "pass",
-            State::Warn => "warn",
-            State::Fail => "fail",
-            State::Error => "error",
-            State::Unknown => "unknown",
-        }
-    }
-
-    /// Whether this state counts towards a score (everything but `unknown`).
-    pub fn is_evaluated(self) -> bool {
-        self != State::Unknown
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Checklist categories. A fixed set keeps the `category` label's cardinality low.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    Security,
-    Performance,
-    Operations,
-    Deployment,
-}
-
-impl Category {
-    pub const ALL: [Category; 4] = [
-        Category::Security,
-        Category::Performance,
-        Category::Operations,
-        Category::Deployment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Security => "security",
-            Category::Performance => "performance",
-            Category::Operations => "operations",
-            Category::Deployment => "deployment",
-        }
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How much a failing check matters; copied into alerts.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Critical,
-    #[default]
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What one evaluation found.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::ConfigDuration;
-use crate::checks::{Category, Severity};
+use crate::vocab::{Category, Severity};
 
 const fn default_interval() -> ConfigDuration {
     ConfigDuration(Duration::from_secs(60))
