@@ -13,7 +13,7 @@ use crate::checklist::{Phase, ITEMS};
 use crate::checks::Category;
 use crate::config::ConfigErrors;
 use crate::daemon::ServeError;
-use crate::engine::{load_plan, run_once, run_phase, Order, Plan, Shard};
+use crate::engine::{load_plan, run_once, run_phase, Order, Plan, Shard, Verdict};
 use crate::logging::{self, LogFormat, LogLevel};
 use crate::report::{
     render_json, render_junit, render_sarif, render_table, FailOn, Gate, PhaseReport,
@@ -191,7 +191,8 @@ pub struct CheckArgs {
     #[arg(long = "fail-on", value_enum, default_value = "fail")]
     pub fail_on: FailOn,
     /// Run a gate phase: its checklist items in the seed's order, stopping at
-    /// the first item that does not pass. An item no check covers fails.
+    /// the first item that fails the gate (items after it are not run and
+    /// fail it, whatever --allow-unknown says). An item no check covers fails.
     #[arg(long, value_enum, conflicts_with_all = ["category", "checks", "fail_fast"])]
     pub phase: Option<PhaseArg>,
     /// With --phase: let items no check covers through (as `unknown`).
@@ -372,8 +373,7 @@ async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
                     failed += 1;
                     eprintln!(
                         "{ecosystem}: {e}; kept {}",
-                        crate::scan::deps::sync::zip_path(dir, ecosystem)
-                            .display()
+                        crate::scan::deps::sync::zip_path(dir, ecosystem).display()
                     );
                 }
             }
@@ -538,13 +538,10 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
     let gate = Gate {
         fail_on: args.fail_on,
         allow_unknown: args.allow_unknown,
+        allow_uncovered: args.allow_uncovered,
     };
     let (store, items) = if let Some(phase) = args.phase {
-        let (store, items) = run_phase(&plan, phase.into(), args.allow_uncovered).await;
-        if store.snapshot().is_empty() && items.iter().all(|i| !gate.fails(i.state)) {
-            eprintln!("no checks selected: no check covers an item of the {} phase; a gate that checks nothing cannot pass", phase.as_str());
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        let (store, items) = run_phase(&plan, phase.into(), gate).await;
         (store, Some((phase.as_str(), items)))
     } else {
         let selected = match select_checks(&plan, args) {
@@ -566,10 +563,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         } else {
             Order::Concurrent
         };
-        (
-            run_once(&plan, &selected, order, |state| gate.fails(state)).await,
-            None,
-        )
+        (run_once(&plan, &selected, order, gate).await, None)
     };
     let records = store.snapshot();
     let phase = items
@@ -589,9 +583,12 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     }
-    if gate.passes(&records, phase.as_ref()) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    match gate.verdict(&records, phase.as_ref().map(|p| p.items)) {
+        Verdict::Passed => ExitCode::SUCCESS,
+        Verdict::Failed => ExitCode::FAILURE,
+        Verdict::NothingChecked => {
+            eprintln!("no checks selected: no check ran and no item failed; a gate that checks nothing cannot pass");
+            ExitCode::from(EXIT_CONFIG)
+        }
     }
 }

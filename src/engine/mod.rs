@@ -2,6 +2,7 @@
 //! to the store. Reload swaps the plan atomically; a bad config never replaces
 //! a running one. Nothing here renders output.
 
+pub mod gate;
 pub mod inflight;
 pub mod kinds;
 pub mod plan;
@@ -23,9 +24,10 @@ use crate::checks::{Context, Outcome, State};
 use crate::clock::unix_seconds;
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
+pub use gate::{FailOn, Gate, ItemResult, ItemRun, Verdict};
 pub use inflight::InFlight;
 pub use plan::{load_plan, load_plan_reusing, Plan, PlannedCheck, Shard};
-pub use run_once::{run_once, run_phase, ItemResult, Order};
+pub use run_once::{run_once, run_phase, Order};
 pub use store::{CheckMeta, CheckRecord, Store};
 
 /// One finished evaluation, already redacted.

@@ -1,11 +1,12 @@
 //! The one-shot runner behind `check`: evaluates a selection of a plan's
 //! checks once, concurrently under the plan's own semaphore or one by one in
 //! config order, or a gate phase item by item in the seed's order, and
-//! returns the results in a fresh store.
+//! returns the results in a fresh store. Where to stop is the gate's call.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::gate::{Gate, ItemResult, ItemRun};
 use super::{evaluate, CheckMeta, Evaluation, Plan, PlannedCheck, Store};
 use crate::checklist::{item_state, phase_items, Phase};
 use crate::checks::{Outcome, State};
@@ -16,17 +17,12 @@ pub enum Order {
     /// Every selected check at once, bounded by `global.concurrency`.
     Concurrent,
     /// One by one in config order; with `fail_fast`, the checks after the
-    /// first one whose state `stops` are recorded as `unknown` (skipped).
+    /// first one the gate fails are recorded as `unknown` (skipped).
     Sequential { fail_fast: bool },
 }
 
 /// Evaluates the checks at `selected` (indexes into `plan.checks`) once.
-pub async fn run_once(
-    plan: &Arc<Plan>,
-    selected: &[usize],
-    order: Order,
-    stops: impl Fn(State) -> bool,
-) -> Store {
+pub async fn run_once(plan: &Arc<Plan>, selected: &[usize], order: Order, gate: Gate) -> Store {
     let store = Store::new();
     store.set_checks(
         selected
@@ -50,7 +46,7 @@ pub async fn run_once(
                     continue;
                 }
                 let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
-                if fail_fast && stops(evaluation.outcome.state) {
+                if fail_fast && gate.fails(evaluation.outcome.state) {
                     stopped = true;
                 }
                 store.record(&planned.spec.name, &evaluation);
@@ -76,27 +72,11 @@ pub async fn run_once(
     store
 }
 
-/// What a phase run found for one checklist item.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ItemResult {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub state: State,
-    /// The checks that evidence the item, in config order.
-    pub checks: Vec<String>,
-    /// Why the item has this state when no check says it (uncovered, skipped).
-    pub note: Option<String>,
-}
-
 /// Runs a gate phase the seed's way: its items in order, each item's checks
-/// in config order, stopping at the first item that does not pass (its
-/// later items are `unknown`, their checks skipped). An item no check covers
-/// stops the run as a `fail` naming it, unless `allow_uncovered`.
-pub async fn run_phase(
-    plan: &Arc<Plan>,
-    phase: Phase,
-    allow_uncovered: bool,
-) -> (Store, Vec<ItemResult>) {
+/// in config order, stopping at the first item the gate fails (its later
+/// items are not run, their checks skipped as `unknown`). An item no check
+/// covers is `fail` unless the gate allows uncovered items.
+pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Vec<ItemResult>) {
     let store = Store::new();
     let mut selected: Vec<&Arc<PlannedCheck>> = Vec::new();
     let mut items = Vec::new();
@@ -119,61 +99,61 @@ pub async fn run_phase(
     let mut stopped: Option<&'static str> = None;
     for (item, checks) in items {
         let names: Vec<String> = checks.iter().map(|c| c.spec.name.clone()).collect();
-        if let Some(at) = stopped {
+        let result = if let Some(at) = stopped {
             for c in &checks {
                 store.record(
                     &c.spec.name,
-                    &skipped(format!("skipped: item {at} did not pass")),
+                    &skipped(format!("skipped: the phase stopped at item {at}")),
                 );
             }
-            results.push(ItemResult {
+            ItemResult {
                 id: item.id,
                 title: item.title,
                 state: State::Unknown,
+                run: ItemRun::NotRun,
                 checks: names,
-                note: Some(format!("not run: item {at} did not pass")),
-            });
-            continue;
-        }
-        if checks.is_empty() {
-            let (state, note) = if allow_uncovered {
+                note: Some(format!("not run: the phase stopped at item {at}")),
+            }
+        } else if checks.is_empty() {
+            let (state, note) = if gate.allow_uncovered {
                 (
                     State::Unknown,
                     "covered by no check (allowed by --allow-uncovered)",
                 )
             } else {
-                stopped = Some(item.id);
                 (
                     State::Fail,
                     "covered by no check: add a check for it or set `item:` on one",
                 )
             };
-            results.push(ItemResult {
+            ItemResult {
                 id: item.id,
                 title: item.title,
                 state,
+                run: ItemRun::Uncovered,
                 checks: names,
                 note: Some(note.to_owned()),
-            });
-            continue;
-        }
-        let mut states = Vec::new();
-        for c in &checks {
-            let evaluation = evaluate(c, &plan.semaphore, &plan.redactor).await;
-            states.push(evaluation.outcome.state);
-            store.record(&c.spec.name, &evaluation);
-        }
-        let state = item_state(states);
-        if state != State::Pass {
+            }
+        } else {
+            let mut states = Vec::new();
+            for c in &checks {
+                let evaluation = evaluate(c, &plan.semaphore, &plan.redactor).await;
+                states.push(evaluation.outcome.state);
+                store.record(&c.spec.name, &evaluation);
+            }
+            ItemResult {
+                id: item.id,
+                title: item.title,
+                state: item_state(states),
+                run: ItemRun::Ran,
+                checks: names,
+                note: None,
+            }
+        };
+        if stopped.is_none() && gate.stops_phase(&result) {
             stopped = Some(item.id);
         }
-        results.push(ItemResult {
-            id: item.id,
-            title: item.title,
-            state,
-            checks: names,
-            note: None,
-        });
+        results.push(result);
     }
     (store, results)
 }

@@ -8,6 +8,7 @@ use crate::checks::State;
 use crate::engine::CheckRecord;
 
 use super::{Gate, PhaseReport};
+use crate::engine::ItemRun;
 
 /// Escapes text for XML and HTML content and attribute values; drops the
 /// control characters XML 1.0 forbids.
@@ -115,16 +116,21 @@ pub fn render_junit(
         }
         suite.add_test_case(case);
     }
+    // Items that fail the gate on their own: uncovered ones, and those a
+    // stopped phase never ran (their checks, if any, are skipped cases).
     for i in phase
         .map_or(&[][..], |p| p.items)
         .iter()
-        .filter(|i| i.checks.is_empty() && gate.fails(i.state))
+        .filter(|i| i.run != ItemRun::Ran && gate.fails_item(i))
     {
         let note = i.note.as_deref().unwrap_or("not covered");
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
         status
             .set_message(note)
-            .set_type("uncovered")
+            .set_type(match i.run {
+                ItemRun::NotRun => "not_run",
+                _ => "uncovered",
+            })
             .set_description(format!("{}: {note}", i.title));
         let mut case = TestCase::new(format!("item:{}", i.id), status);
         case.set_classname("prodready.checklist")

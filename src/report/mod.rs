@@ -31,6 +31,7 @@ pub fn percent_encode(text: &str, keep: &[u8]) -> String {
 pub use table::render_table;
 
 use crate::engine::ItemResult;
+pub use crate::engine::{FailOn, Gate};
 
 /// One check as the JSON API and `check --format json` show it.
 #[derive(Debug, Clone, Serialize)]
@@ -122,60 +123,6 @@ impl Summary {
     }
 }
 
-/// The lowest state that fails a gate run (`--fail-on`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailOn {
-    Warn,
-    Fail,
-    Error,
-}
-
-impl FailOn {
-    /// Whether an evaluated state reaches this level. Ladder: pass < warn <
-    /// fail < error; an `error` (nothing verified) reaches every level.
-    fn reached_by(self, state: State) -> bool {
-        let rank = |s: State| match s {
-            State::Pass => 0,
-            State::Warn | State::Unknown => 1,
-            State::Fail => 2,
-            State::Error => 3,
-        };
-        let floor = match self {
-            FailOn::Warn => 1,
-            FailOn::Fail => 2,
-            FailOn::Error => 3,
-        };
-        rank(state) >= floor
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailOn::Warn => "warn",
-            FailOn::Fail => "fail",
-            FailOn::Error => "error",
-        }
-    }
-}
-
-/// What makes a gate run fail: states at or above `fail_on`, and `unknown`
-/// (nothing verified: the seed's rule is every item `:ok`) unless allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Gate {
-    pub fail_on: FailOn,
-    /// `--allow-unknown`: an `unknown` check counts like a `warn`.
-    pub allow_unknown: bool,
-}
-
-impl Gate {
-    pub fn fails(self, state: State) -> bool {
-        if state == State::Unknown && !self.allow_unknown {
-            return true;
-        }
-        self.fail_on.reached_by(state)
-    }
-}
-
 /// The items of a `check --phase` run, in the seed's order.
 #[derive(Debug, Clone, Copy)]
 pub struct PhaseReport<'a> {
@@ -184,25 +131,19 @@ pub struct PhaseReport<'a> {
     pub items: &'a [ItemResult],
 }
 
-impl Gate {
-    /// Whether a run with these records (and phase items) passes the gate.
-    pub fn passes(self, records: &[CheckRecord], phase: Option<&PhaseReport<'_>>) -> bool {
-        // An uncovered item let through by --allow-uncovered is `unknown`
-        // without checks: it does not count.
-        let counted = |i: &&ItemResult| !(i.checks.is_empty() && i.state == State::Unknown);
-        !records.iter().any(|r| self.fails(r.state()))
-            && !phase.is_some_and(|p| p.items.iter().filter(counted).any(|i| self.fails(i.state)))
-    }
-}
-
 /// The `check --format json` document.
 pub fn render_json(records: &[CheckRecord], gate: Gate, phase: Option<&PhaseReport<'_>>) -> String {
     let checks: Vec<CheckView> = records.iter().map(CheckView::from_record).collect();
-    let passed = gate.passes(records, phase);
+    let passed = gate.passes(records, phase.map(|p| p.items));
     let mut doc = serde_json::json!({
         "checks": checks,
         "summary": Summary::of(records),
-        "gate": { "fail_on": gate.fail_on, "allow_unknown": gate.allow_unknown, "passed": passed },
+        "gate": {
+            "fail_on": gate.fail_on,
+            "allow_unknown": gate.allow_unknown,
+            "allow_uncovered": gate.allow_uncovered,
+            "passed": passed,
+        },
     });
     if let (Some(p), Some(map)) = (phase, doc.as_object_mut()) {
         map.insert("phase".into(), p.phase.into());
@@ -212,40 +153,4 @@ pub fn render_json(records: &[CheckRecord], gate: Gate, phase: Option<&PhaseRepo
         );
     }
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn gate(fail_on: FailOn) -> Gate {
-        Gate {
-            fail_on,
-            allow_unknown: false,
-        }
-    }
-
-    #[test]
-    fn fail_on_ladder() {
-        assert!(gate(FailOn::Warn).fails(State::Warn));
-        assert!(!gate(FailOn::Fail).fails(State::Warn));
-        assert!(gate(FailOn::Fail).fails(State::Fail));
-        assert!(gate(FailOn::Fail).fails(State::Error));
-        assert!(!gate(FailOn::Error).fails(State::Fail));
-        assert!(gate(FailOn::Error).fails(State::Error));
-        assert!(!gate(FailOn::Warn).fails(State::Pass));
-    }
-
-    #[test]
-    fn unknown_blocks_every_gate_unless_allowed() {
-        for fail_on in [FailOn::Warn, FailOn::Fail, FailOn::Error] {
-            assert!(gate(fail_on).fails(State::Unknown));
-        }
-        let lenient = |fail_on| Gate {
-            fail_on,
-            allow_unknown: true,
-        };
-        assert!(!lenient(FailOn::Fail).fails(State::Unknown));
-        assert!(lenient(FailOn::Warn).fails(State::Unknown));
-    }
 }

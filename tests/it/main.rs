@@ -12,6 +12,7 @@ mod daemon;
 mod deployment_kinds;
 mod docs;
 mod fault_matrix;
+mod gate;
 mod http_kinds;
 mod metrics_lint;
 mod mysql_kinds;

@@ -11,8 +11,6 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::scan::deps::advisories::{AdvisoryDb, Severity};
-use crate::scan::deps::lockfiles::{ecosystems_of, is_dependency_file, parse_lockfile};
 use super::resolve_path;
 use crate::checks::blocking::{run_blocking, Cancel};
 use crate::checks::{
@@ -21,6 +19,8 @@ use crate::checks::{
 };
 use crate::clock::{date_of, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
+use crate::scan::deps::advisories::{AdvisoryDb, Severity};
+use crate::scan::deps::lockfiles::{ecosystems_of, is_dependency_file, parse_lockfile};
 
 pub const KIND: KindInfo = KindInfo {
     name: "dependency_vulnerabilities",

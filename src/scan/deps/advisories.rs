@@ -11,11 +11,11 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::Package;
 use super::versions::{compare, cvss_base_score, Ecosystem};
-use crate::scan::Cancel;
-use crate::files::{mtime, read_text};
+use super::Package;
 use crate::files::version as file_version;
+use crate::files::{mtime, read_text};
+use crate::scan::Cancel;
 
 /// The advisory files of a directory with their modification times and
 /// sizes: when this is unchanged, so is the database.

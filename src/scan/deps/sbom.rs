@@ -7,8 +7,8 @@
 use packageurl::PackageUrl;
 use serde_json::Value;
 
-use super::{parse_json, Package};
 use super::versions::Ecosystem;
+use super::{parse_json, Package};
 
 /// File names read as SBOMs.
 pub fn is_sbom_name(name: &str) -> bool {

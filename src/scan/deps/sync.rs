@@ -71,8 +71,8 @@ pub async fn sync_ecosystem(
     {
         Ok(r) => r,
         Err(_) => Err(format!(
-            "the download took longer than {}",
-            format!("{}s", timeout.as_secs())
+            "the download took longer than {}s",
+            timeout.as_secs()
         )),
     };
     let verified = match result {

@@ -108,9 +108,8 @@ pub fn compile_rule_set(
     }
     for (i, c) in custom.iter().enumerate() {
         let field = format!("params.rules[{i}]");
-        let regex = Regex::new(&c.regex).map_err(|e| {
-            RuleError::new(format!("{field}.regex"), format!("invalid regex: {e}"))
-        })?;
+        let regex = Regex::new(&c.regex)
+            .map_err(|e| RuleError::new(format!("{field}.regex"), format!("invalid regex: {e}")))?;
         if c.secret_group > regex.captures_len() - 1 {
             return Err(RuleError::new(
                 format!("{field}.secret_group"),
@@ -153,4 +152,3 @@ pub fn compile_rule_set(
     }
     Ok((rules, allowlists))
 }
-
