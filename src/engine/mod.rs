@@ -7,6 +7,7 @@ pub mod inflight;
 pub mod kinds;
 pub mod plan;
 pub mod run_once;
+pub mod shard;
 pub mod store;
 
 use std::collections::hash_map::RandomState;
@@ -26,8 +27,9 @@ use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
 pub use gate::{FailOn, Gate, ItemResult, ItemRun, Verdict};
 pub use inflight::InFlight;
-pub use plan::{load_plan, load_plan_reusing, Plan, PlannedCheck, Shard};
+pub use plan::{load_plan, load_plan_reusing, Plan, PlannedCheck};
 pub use run_once::{run_once, run_phase, Order};
+pub use shard::Shard;
 pub use store::{CheckMeta, CheckRecord, Store};
 
 /// One finished evaluation, already redacted.

@@ -98,18 +98,27 @@ impl Plan {
         // then keeps).
         let specs = std::mem::take(&mut config.checks);
         for spec in specs {
-            for owned in per_target(spec, &config, &mut problems) {
-                if owned.selection.is_some() {
+            let Some(kind) = resolve_kind(&spec, &mut problems) else {
+                continue;
+            };
+            let owned_specs = match expand(spec, kind, &config, &mut problems) {
+                Expansion::Checks(specs) => specs,
+                Expansion::NoTarget(spec, message) => {
                     // A selector that matched nothing: the check stands, in error.
-                    if let Some(planned) = no_target_check(owned, &mut problems) {
-                        checks.push(Arc::new(planned));
+                    if let Ok(item) = resolve_item(&spec, kind, &mut problems) {
+                        checks.push(Arc::new(PlannedCheck {
+                            category: spec.category.unwrap_or(kind.category),
+                            spec: *spec,
+                            kind,
+                            item,
+                            check: Arc::new(NoTarget(message)),
+                        }));
                     }
                     continue;
                 }
+            };
+            for owned in owned_specs {
                 let spec = &owned;
-                let Some(kind) = resolve_kind(spec, &config.targets, &mut problems) else {
-                    continue;
-                };
                 let Ok(item) = resolve_item(spec, kind, &mut problems) else {
                     continue;
                 };
@@ -210,13 +219,34 @@ impl Plan {
     }
 }
 
+/// What one config entry plans to.
+enum Expansion {
+    /// Checks whose target (if any) is known to suit the kind.
+    Checks(Vec<CheckSpec>),
+    /// A `target_selector` that matched no target the kind reads: one
+    /// check, planned so that it shows (and alerts) as `error` with this
+    /// message rather than vanishing.
+    NoTarget(Box<CheckSpec>, String),
+}
+
 /// The checks an entry stands for: itself when it has one target or none
 /// (its labels merged with its target's), else one per target it names or
-/// selects, named `<check>:<target>`. A selector that matches no target
-/// the kind reads leaves the entry as it is (`selection` set), to be
-/// reported as `error`.
-fn per_target(mut spec: CheckSpec, config: &Config, problems: &mut Problems) -> Vec<CheckSpec> {
+/// selects, named `<check>:<target>`. Targets that do not suit `kind` are
+/// reported, and the checks for them left out.
+fn expand(
+    mut spec: CheckSpec,
+    kind: &'static KindInfo,
+    config: &Config,
+    problems: &mut Problems,
+) -> Expansion {
+    let place = spec.place();
     let Some(selection) = spec.selection.take() else {
+        let before = problems.errors.len();
+        let target = spec.target.as_deref();
+        check_target(kind, target, &config.targets, &place, "target", problems);
+        if problems.errors.len() != before {
+            return Expansion::Checks(Vec::new());
+        }
         if let Some(target) = &spec.target {
             (spec.labels, spec.series_labels) = check_labels(
                 &config.global,
@@ -224,12 +254,7 @@ fn per_target(mut spec: CheckSpec, config: &Config, problems: &mut Problems) -> 
                 &spec.own_labels,
             );
         }
-        return vec![spec];
-    };
-    let place = spec.place();
-    let Some(kind) = lookup_kind(&spec.kind) else {
-        // Reported with the valid kinds by `resolve_kind`.
-        return vec![spec];
+        return Expansion::Checks(vec![spec]);
     };
     let names: Vec<&String> = match &selection {
         TargetSelection::Names(names) => names
@@ -250,9 +275,9 @@ fn per_target(mut spec: CheckSpec, config: &Config, problems: &mut Problems) -> 
                     "target_selector",
                     format!("kind {} does not use a target; remove it", kind.name),
                 );
-                return Vec::new();
+                return Expansion::Checks(Vec::new());
             };
-            config
+            let names: Vec<&String> = config
                 .targets
                 .iter()
                 .filter(|(_, target)| types.iter().any(|t| target.target_type().satisfies(*t)))
@@ -263,60 +288,40 @@ fn per_target(mut spec: CheckSpec, config: &Config, problems: &mut Problems) -> 
                         .is_some_and(|labels| wanted.iter().all(|(k, v)| labels.get(k) == Some(v)))
                 })
                 .map(|(name, _)| name)
-                .collect()
-        }
-    };
-    if names.is_empty() {
-        if matches!(selection, TargetSelection::Labels(_)) {
-            spec.selection = Some(selection);
-            return vec![spec];
-        }
-        return Vec::new();
-    }
-    names
-        .into_iter()
-        .map(|target| {
-            let (labels, series_labels) = check_labels(
-                &config.global,
-                config.target_labels.get(target),
-                &spec.own_labels,
-            );
-            CheckSpec {
-                name: format!("{}:{target}", spec.name),
-                target: Some(target.clone()),
-                labels,
-                series_labels,
-                ..spec.clone()
+                .collect();
+            if names.is_empty() {
+                let wanted: Vec<String> =
+                    wanted.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                let message = format!(
+                    "target_selector {{{}}} matches no {} target; nothing was evaluated",
+                    wanted.join(", "),
+                    type_list(types)
+                );
+                spec.selection = Some(selection);
+                return Expansion::NoTarget(Box::new(spec), message);
             }
-        })
-        .collect()
-}
-
-/// A check whose `target_selector` matches no target (`per_target` left
-/// its selection set): planned so that it shows (and alerts) as `error`
-/// rather than vanishing.
-fn no_target_check(spec: CheckSpec, problems: &mut Problems) -> Option<PlannedCheck> {
-    let kind = lookup_kind(&spec.kind)?;
-    let (TargetNeed::Optional(types) | TargetNeed::Required(types)) = kind.target else {
-        return None;
+            names
+        }
     };
-    let Some(TargetSelection::Labels(labels)) = &spec.selection else {
-        return None;
-    };
-    let wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    let message = format!(
-        "target_selector {{{}}} matches no {} target; nothing was evaluated",
-        wanted.join(", "),
-        type_list(types)
-    );
-    let item = resolve_item(&spec, kind, problems).ok()?;
-    Some(PlannedCheck {
-        category: spec.category.unwrap_or(kind.category),
-        spec,
-        kind,
-        item,
-        check: Arc::new(NoTarget(message)),
-    })
+    Expansion::Checks(
+        names
+            .into_iter()
+            .map(|target| {
+                let (labels, series_labels) = check_labels(
+                    &config.global,
+                    config.target_labels.get(target),
+                    &spec.own_labels,
+                );
+                CheckSpec {
+                    name: format!("{}:{target}", spec.name),
+                    target: Some(target.clone()),
+                    labels,
+                    series_labels,
+                    ..spec.clone()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The check of an entry whose selector matched no target.
@@ -355,16 +360,12 @@ fn resolve_item(
     }
 }
 
-/// Finds a check's kind and matches its `target` with what the kind needs.
-fn resolve_kind(
-    spec: &CheckSpec,
-    targets: &BTreeMap<String, TargetSpec>,
-    problems: &mut Problems,
-) -> Option<&'static KindInfo> {
-    let place = spec.place();
-    let Some(kind) = lookup_kind(&spec.kind) else {
+/// Finds a check's kind; an unknown kind is reported with the valid ones.
+fn resolve_kind(spec: &CheckSpec, problems: &mut Problems) -> Option<&'static KindInfo> {
+    let kind = lookup_kind(&spec.kind);
+    if kind.is_none() {
         problems.push(
-            &place,
+            &spec.place(),
             "kind",
             format!(
                 "unknown kind {:?}; valid kinds: {}",
@@ -372,20 +373,11 @@ fn resolve_kind(
                 kind_names().join(", ")
             ),
         );
-        return None;
-    };
-    let before = problems.errors.len();
-    check_target(
-        kind,
-        spec.target.as_deref(),
-        targets,
-        &place,
-        "target",
-        problems,
-    );
-    (problems.errors.len() == before).then_some(kind)
+    }
+    kind
 }
 
+/// Matches a check's `target` (or one of its `targets`) with what the kind needs.
 fn check_target(
     kind: &KindInfo,
     target: Option<&str>,
@@ -456,29 +448,9 @@ fn type_list(types: &[TargetType]) -> String {
     names.join(" or ")
 }
 
-/// One replica's share of the checks when a fleet is split across
-/// replicas: a check belongs to the shard its name's stable hash falls in,
-/// so every replica computes the same split and each check runs exactly once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub count: u32,
-    pub index: u32,
-}
-
-impl Shard {
-    /// Whether the check named `name` belongs to this shard.
-    pub fn contains(self, name: &str) -> bool {
-        // FNV-1a: stable across builds and platforms, unlike std's hasher.
-        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        hash % u64::from(self.count.max(1)) == u64::from(self.index)
-    }
-}
-
 impl Plan {
     /// Keeps only the checks of `shard`.
-    pub fn retain_shard(&mut self, shard: Shard) {
+    pub fn retain_shard(&mut self, shard: super::Shard) {
         self.checks.retain(|c| shard.contains(&c.spec.name));
     }
 }
@@ -497,31 +469,6 @@ pub fn load_plan_reusing(
 ) -> Result<Plan, ConfigErrors> {
     let (config, problems) = Config::load_partial(file, &crate::config::process_env());
     Plan::build_after(config, problems, previous)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Shard;
-
-    #[test]
-    fn every_name_falls_in_exactly_one_shard() {
-        let names: Vec<String> = (0..3000).map(|i| format!("check_{i}")).collect();
-        let shards: Vec<Shard> = (0..3).map(|index| Shard { count: 3, index }).collect();
-        for n in &names {
-            assert_eq!(shards.iter().filter(|s| s.contains(n)).count(), 1, "{n}");
-        }
-        for s in &shards {
-            let share = names.iter().filter(|n| s.contains(n)).count();
-            assert!(
-                (800..1200).contains(&share),
-                "shard {} holds {share}",
-                s.index
-            );
-        }
-        assert!(names
-            .iter()
-            .all(|n| Shard { count: 1, index: 0 }.contains(n)));
-    }
 }
 
 #[cfg(test)]

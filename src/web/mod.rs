@@ -6,6 +6,7 @@ mod access;
 mod metrics_cache;
 mod status_page;
 pub mod web_config;
+mod web_tls;
 
 pub use access::Access;
 

@@ -16,6 +16,7 @@ pub mod nginx;
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;
+pub mod tree;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_prodready-exporter");
 
