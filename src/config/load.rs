@@ -1,6 +1,7 @@
-//! Loading a config file: `${VAR}` expansion, the `config` crate (YAML plus
-//! `PRODREADY_*` overrides), section by section deserialization and the
-//! structural validation of check entries. Collects every problem found.
+//! Loading a config file: YAML read by `crate::yaml` into one tree,
+//! `PRODREADY_*` overrides applied to it, `${VAR}` expansion, section by
+//! section deserialization and the structural validation of check entries.
+//! Collects every problem found.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

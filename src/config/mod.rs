@@ -1,8 +1,9 @@
-//! Typed configuration: the file's shape (`schema`), loading (`load`:
-//! `config` crate, YAML + `PRODREADY_*` env overrides, `${VAR}` expansion),
-//! `*_file` secrets (`secrets`) and problems (`errors`). It collects every
-//! problem it finds instead of stopping at the first, and knows no check
-//! kinds: the plan resolves kinds and validates params (see `engine::plan`).
+//! Typed configuration: the file's shape (`schema`), loading (`load`: YAML
+//! read by `crate::yaml`, `PRODREADY_*` overrides, `${VAR}` expansion), user
+//! labels (`labels`), `file_sd` targets (`file_sd`), `*_file` secrets
+//! (`secrets`) and problems (`errors`). It collects every problem it finds
+//! instead of stopping at the first, and knows no check kinds: the plan
+//! resolves kinds and validates params (see `engine::plan`).
 
 mod errors;
 mod expand;

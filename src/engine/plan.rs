@@ -543,11 +543,11 @@ targets:
   web: {{ http: {{ url: "https://u:UrlPw-7731@127.0.0.1:1", bearer_token_file: "{}", headers: {{ X-Api-Key: HeaderKey-4410 }} }} }}
   basic: {{ http: {{ url: "https://127.0.0.1:1", basic_auth: {{ username: u, password: BasicPw-2290 }} }} }}
   db: {{ postgres: {{ url: "postgres://m@127.0.0.1:1/db", password: DbPw-8812 }} }}
-  my: {{ mysql: {{ url: "mysql://m:MyPw-1177@127.0.0.1:1/db" }} }}
+  my: {{ mysql: {{ url: "mysql://m:MyPw-1177@127.0.0.1:1/db" }} }}  # gitleaks:allow
   cache: {{ redis: {{ url: "redis://127.0.0.1:1", password: RedisPw-6630 }} }}
 checks:
   - {{ name: authz, kind: authorization, target: web, params: {{ urls: [/admin], credential: {{ bearer_token: LowTok-3391, username: low, password: LowPw-1143 }} }} }}
-  - {{ name: conn, kind: postgres_connections, target: db, params: {{ pgbouncer_admin_url: "postgres://pgb:BouncerPw-5512@127.0.0.1:6432/pgbouncer" }} }}
+  - {{ name: conn, kind: postgres_connections, target: db, params: {{ pgbouncer_admin_url: "postgres://pgb:BouncerPw-5512@127.0.0.1:6432/pgbouncer" }} }}  # gitleaks:allow
   - {{ name: tool, kind: command, params: {{ argv: ["true"], env: {{ API_TOKEN: CmdTok-9904 }} }} }}
 "#,
                 token.display()

@@ -1,4 +1,4 @@
-//! `/metrics` encoding: the metrics contract (DESIGN.md section 4), built at
+//! `/metrics` encoding: the metrics contract (docs/design.md section 4), built at
 //! scrape time from a snapshot of the result store, so a check removed by a
 //! reload disappears at once. Labels are fixed and low-cardinality: check
 //! names, categories, severities and states only; messages never become labels.

@@ -6,6 +6,7 @@ mod advisories_sync;
 mod alerting_e2e;
 mod alerts;
 mod browser;
+mod bundled_config;
 mod cli;
 mod core_kinds;
 mod daemon;
