@@ -286,7 +286,7 @@ pub fn main() -> ExitCode {
 
 /// `advisories sync`: which directories and ecosystems, then each download.
 async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
-    use crate::scan::deps::sync::{ecosystem_name, sync_ecosystem};
+    use crate::scan::deps::sync::{ecosystem_name, jobs, sync_all, Report};
     let mut wanted = Vec::new();
     for name in &args.ecosystems {
         match ecosystem_name(name) {
@@ -297,46 +297,31 @@ async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
             }
         }
     }
-    // (directory, ecosystems) from the flags or the config's checks.
-    let mut jobs: Vec<(PathBuf, Vec<&'static str>)> = Vec::new();
-    if let (Some(dir), false) = (&args.dir, wanted.is_empty()) {
-        jobs.push((dir.clone(), wanted.clone()));
+    let jobs = if let (Some(dir), false) = (&args.dir, wanted.is_empty()) {
+        jobs([(dir.clone(), wanted.clone())], None, &[])
     } else {
-        let plan = match load_plan(&cli.config_file) {
-            Ok(p) => p,
+        let needs = match load_plan(&cli.config_file) {
+            Ok(plan) => plan.advisory_needs(),
             Err(errors) => {
                 print_config_errors(&errors);
                 eprintln!("advisories sync reads the config for its directories and ecosystems; or give --dir and --ecosystem");
                 return ExitCode::from(EXIT_CONFIG);
             }
         };
-        for needs in plan.checks.iter().filter_map(|c| c.check.advisory_needs()) {
-            let (dir, ecosystems) = match &args.dir {
-                Some(dir) => (dir.clone(), needs.1),
-                None => needs,
-            };
-            let ecosystems = if wanted.is_empty() {
-                ecosystems
-            } else {
-                wanted.clone()
-            };
-            match jobs.iter_mut().find(|(d, _)| *d == dir) {
-                Some((_, list)) => list.extend(ecosystems),
-                None => jobs.push((dir, ecosystems)),
+        match needs {
+            Ok(needs) => jobs(needs, args.dir.as_deref(), &wanted),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(EXIT_CONFIG);
             }
         }
-        for (_, list) in &mut jobs {
-            list.sort_unstable();
-            list.dedup();
-        }
-        jobs.retain(|(_, list)| !list.is_empty());
-        if jobs.is_empty() {
-            eprintln!(
-                "{}: no dependency_vulnerabilities check with a lockfile to take directories and ecosystems from; give --dir and --ecosystem",
-                cli.config_file.display()
-            );
-            return ExitCode::from(EXIT_CONFIG);
-        }
+    };
+    if jobs.is_empty() {
+        eprintln!(
+            "{}: no dependency_vulnerabilities check with a lockfile to take directories and ecosystems from; give --dir and --ecosystem",
+            cli.config_file.display()
+        );
+        return ExitCode::from(EXIT_CONFIG);
     }
     let route = if args.proxy_from_environment {
         crate::targets::http::Route::EnvironmentProxy
@@ -350,35 +335,25 @@ async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut failed = 0;
-    for (dir, ecosystems) in &jobs {
-        for ecosystem in ecosystems {
-            match sync_ecosystem(
-                &client,
-                &args.source_url,
-                dir,
-                ecosystem,
-                args.max_size,
-                args.timeout,
-            )
-            .await
-            {
-                Ok(done) => println!(
-                    "{ecosystem}: {} advisories, {} bytes -> {}",
-                    done.advisories,
-                    done.bytes,
-                    done.path.display()
-                ),
-                Err(e) => {
-                    failed += 1;
-                    eprintln!(
-                        "{ecosystem}: {e}; kept {}",
-                        crate::scan::deps::sync::zip_path(dir, ecosystem).display()
-                    );
-                }
-            }
-        }
-    }
+    let print = |r: Report| match r.result {
+        Ok(done) => println!(
+            "{}: {} advisories, {} bytes -> {}",
+            r.ecosystem,
+            done.advisories,
+            done.bytes,
+            done.path.display()
+        ),
+        Err(e) => eprintln!("{}: {e}; kept {}", r.ecosystem, r.kept.display()),
+    };
+    let failed = sync_all(
+        &client,
+        &args.source_url,
+        &jobs,
+        args.max_size,
+        args.timeout,
+        print,
+    )
+    .await;
     if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -150,11 +150,4 @@ pub trait Check: Send + Sync + fmt::Debug {
     fn secrets(&self) -> Vec<String> {
         Vec::new()
     }
-
-    /// The advisory database directory this check reads and the OSV
-    /// ecosystems of the lockfiles it would scan now, for `advisories
-    /// sync`; `None` for kinds without one.
-    fn advisory_needs(&self) -> Option<(std::path::PathBuf, Vec<&'static str>)> {
-        None
-    }
 }

@@ -4,6 +4,7 @@
 //! validated) by its kind.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -212,6 +213,30 @@ impl Plan {
                     .any(|c| c.item.is_some_and(|i| i.id == item.id))
             })
             .collect()
+    }
+
+    /// For `advisories sync`: the advisory database directory and OSV
+    /// ecosystems of every `dependency_vulnerabilities` check.
+    pub fn advisory_needs(&self) -> Result<Vec<(PathBuf, Vec<&'static str>)>, String> {
+        use crate::checks::source::dependency_vulnerabilities as deps;
+        let http_client = default_client()?;
+        let mut needs = Vec::new();
+        for c in self
+            .checks
+            .iter()
+            .filter(|c| c.kind.name == deps::KIND.name)
+        {
+            let input = BuildInput {
+                spec: &c.spec,
+                target: c.spec.target.as_ref().and_then(|t| self.targets.get(t)),
+                http_client: &http_client,
+            };
+            needs.push(
+                deps::sync_needs(&input)
+                    .map_err(|e| format!("check {}: {}: {}", c.spec.name, e.field, e.message))?,
+            );
+        }
+        Ok(needs)
     }
 
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {

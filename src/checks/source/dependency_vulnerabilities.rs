@@ -5,7 +5,7 @@
 //! lockfile is `error`. Nothing is downloaded.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -20,7 +20,7 @@ use crate::checks::{
 use crate::clock::{date_of, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::scan::deps::advisories::{AdvisoryDb, Severity};
-use crate::scan::deps::lockfiles::{ecosystems_of, is_dependency_file, parse_lockfile};
+use crate::scan::deps::lockfiles::{ecosystems_of, find_lockfiles, parse_lockfile};
 
 pub const KIND: KindInfo = KindInfo {
     name: "dependency_vulnerabilities",
@@ -113,26 +113,26 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     }))
 }
 
-/// Finds lockfiles under `root` (honouring .gitignore, no symlinks).
-pub fn find_lockfiles(root: &Path, max_depth: usize) -> Result<Vec<PathBuf>, String> {
-    if !root.is_dir() {
-        return Err(format!("{} is not a readable directory", root.display()));
-    }
-    let mut found = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .require_git(false)
-        .follow_links(false)
-        .max_depth(Some(max_depth))
-        .filter_entry(|e| e.file_name() != "node_modules" && e.file_name() != "target")
-        .build();
-    for entry in walker.flatten() {
-        if entry.file_type().is_some_and(|t| t.is_file()) && is_dependency_file(entry.path()) {
-            found.push(entry.into_path());
-        }
-    }
-    found.sort();
-    Ok(found)
+/// What `advisories sync` needs for a check of this kind: its advisory
+/// database directory and the OSV ecosystems of the lockfiles it would scan
+/// now (none when its tree cannot be read: the check itself says why).
+pub fn sync_needs(input: &BuildInput<'_>) -> Result<(PathBuf, Vec<&'static str>), ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    let root = resolve_path(input, params.dir.as_deref(), "dir")?;
+    let lockfiles = if params.lockfiles.is_empty() {
+        find_lockfiles(&root, params.max_depth).unwrap_or_default()
+    } else {
+        params.lockfiles.iter().map(|l| root.join(l)).collect()
+    };
+    let mut ecosystems: Vec<&'static str> = lockfiles
+        .iter()
+        .flat_map(|l| ecosystems_of(l))
+        .map(|e| e.osv_name())
+        .collect();
+    ecosystems.sort_unstable();
+    ecosystems.dedup();
+    let db = resolve_path(input, Some(&params.advisory_db), "advisory_db")?;
+    Ok((db, ecosystems))
 }
 
 /// One vulnerable package.
@@ -355,21 +355,5 @@ impl Check for DependencyVulnerabilities {
                 Ok(Err(e)) | Err(e) => Outcome::error(e),
             }
         })
-    }
-
-    fn advisory_needs(&self) -> Option<(PathBuf, Vec<&'static str>)> {
-        let lockfiles = if self.lockfiles.is_empty() {
-            find_lockfiles(&self.root, self.max_depth).unwrap_or_default()
-        } else {
-            self.lockfiles.clone()
-        };
-        let mut ecosystems: Vec<&'static str> = lockfiles
-            .iter()
-            .flat_map(|l| ecosystems_of(l))
-            .map(|e| e.osv_name())
-            .collect();
-        ecosystems.sort_unstable();
-        ecosystems.dedup();
-        Some((self.advisory_db.clone(), ecosystems))
     }
 }

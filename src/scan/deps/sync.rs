@@ -28,6 +28,78 @@ pub fn ecosystem_name(name: &str) -> Result<&'static str, String> {
         })
 }
 
+/// One database directory and the ecosystems to download into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub dir: PathBuf,
+    pub ecosystems: Vec<&'static str>,
+}
+
+/// The downloads a sync makes from what the checks need (directory,
+/// ecosystems): `dir` puts them all in one directory, `wanted` (when not
+/// empty) replaces each check's ecosystems. Directories are merged, their
+/// ecosystems sorted and deduplicated; a directory with none is dropped.
+pub fn jobs(
+    needs: impl IntoIterator<Item = (PathBuf, Vec<&'static str>)>,
+    dir: Option<&Path>,
+    wanted: &[&'static str],
+) -> Vec<Job> {
+    let mut jobs: Vec<Job> = Vec::new();
+    for (own_dir, own) in needs {
+        let dir = dir.map_or(own_dir, Path::to_owned);
+        let ecosystems = if wanted.is_empty() {
+            own
+        } else {
+            wanted.to_vec()
+        };
+        match jobs.iter_mut().find(|j| j.dir == dir) {
+            Some(job) => job.ecosystems.extend(ecosystems),
+            None => jobs.push(Job { dir, ecosystems }),
+        }
+    }
+    for job in &mut jobs {
+        job.ecosystems.sort_unstable();
+        job.ecosystems.dedup();
+    }
+    jobs.retain(|j| !j.ecosystems.is_empty());
+    jobs
+}
+
+/// What one download of a sync did.
+#[derive(Debug)]
+pub struct Report {
+    pub ecosystem: &'static str,
+    /// The download brought in, or why not (the old file is kept: `kept`).
+    pub result: Result<Synced, String>,
+    pub kept: PathBuf,
+}
+
+/// Runs every job's downloads one after the other, handing each report to
+/// `report` as it ends; returns how many failed.
+pub async fn sync_all(
+    client: &reqwest::Client,
+    source: &str,
+    jobs: &[Job],
+    max_bytes: u64,
+    timeout: Duration,
+    mut report: impl FnMut(Report),
+) -> usize {
+    let mut failed = 0;
+    for job in jobs {
+        for &ecosystem in &job.ecosystems {
+            let result =
+                sync_ecosystem(client, source, &job.dir, ecosystem, max_bytes, timeout).await;
+            failed += usize::from(result.is_err());
+            report(Report {
+                ecosystem,
+                result,
+                kept: zip_path(&job.dir, ecosystem),
+            });
+        }
+    }
+    failed
+}
+
 /// One ecosystem brought up to date.
 #[derive(Debug)]
 pub struct Synced {
@@ -177,4 +249,37 @@ fn verify(path: &Path) -> Result<usize, String> {
         return Err("the download holds no OSV advisory".into());
     }
     Ok(db.advisories)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_merge_directories_and_follow_the_flags() {
+        let a = PathBuf::from("/db/a");
+        let b = PathBuf::from("/db/b");
+        let needs = vec![
+            (a.clone(), vec!["npm", "PyPI"]),
+            (b.clone(), vec![]),
+            (a.clone(), vec!["npm", "Go"]),
+        ];
+        assert_eq!(
+            jobs(needs.clone(), None, &[]),
+            vec![Job {
+                dir: a.clone(),
+                ecosystems: vec!["Go", "PyPI", "npm"],
+            }]
+        );
+        // --ecosystem replaces each check's ecosystems, --dir their directory.
+        let one = jobs(needs, Some(Path::new("/elsewhere")), &["crates.io"]);
+        assert_eq!(
+            one,
+            vec![Job {
+                dir: PathBuf::from("/elsewhere"),
+                ecosystems: vec!["crates.io"],
+            }]
+        );
+        assert!(jobs(vec![(b, vec![])], None, &[]).is_empty());
+    }
 }

@@ -13,7 +13,7 @@ mod nuget;
 mod pip;
 mod toml_locks;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::sbom::{is_sbom_name, parse_sbom};
 use super::versions::Ecosystem;
@@ -93,6 +93,28 @@ pub fn ecosystems_of(path: &Path) -> Vec<Ecosystem> {
             .unwrap_or_default();
     }
     ecosystem_of(path).into_iter().collect()
+}
+
+/// Finds lockfiles under `root` (honouring .gitignore, no symlinks).
+pub fn find_lockfiles(root: &Path, max_depth: usize) -> Result<Vec<PathBuf>, String> {
+    if !root.is_dir() {
+        return Err(format!("{} is not a readable directory", root.display()));
+    }
+    let mut found = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .require_git(false)
+        .follow_links(false)
+        .max_depth(Some(max_depth))
+        .filter_entry(|e| e.file_name() != "node_modules" && e.file_name() != "target")
+        .build();
+    for entry in walker.flatten() {
+        if entry.file_type().is_some_and(|t| t.is_file()) && is_dependency_file(entry.path()) {
+            found.push(entry.into_path());
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// Largest lockfile read.
