@@ -361,6 +361,14 @@ async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
     }
 }
 
+/// Whether the table may colour its states: stdout is a terminal and the
+/// user did not set `NO_COLOR` (no-color.org: any non-empty value).
+#[allow(clippy::disallowed_methods)] // a terminal convention, not configuration
+fn colour_wanted() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stdout().is_terminal()
+}
+
 fn print_config_errors(errors: &ConfigErrors) {
     for e in &errors.0 {
         eprintln!("{e}");
@@ -551,7 +559,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         ReportFormat::Junit => render_junit(&records, gate, phase.as_ref()),
         ReportFormat::Sarif => render_sarif(&records, &cli.config_file, &cwd),
     };
-    print!("{}", render(args.format, std::io::stdout().is_terminal()));
+    print!("{}", render(args.format, colour_wanted()));
     for (format, file) in &args.outputs {
         if let Err(e) = std::fs::write(file, render(*format, false)) {
             eprintln!("cannot write {}: {e}", file.display());

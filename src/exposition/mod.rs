@@ -34,13 +34,6 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn from_accept(accept: Option<&str>) -> Format {
-        match accept {
-            Some(a) if a.contains("application/openmetrics-text") => Format::OpenMetrics,
-            _ => Format::Prometheus,
-        }
-    }
-
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Prometheus => PROMETHEUS_CONTENT_TYPE,

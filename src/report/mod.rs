@@ -15,19 +15,13 @@ use crate::engine::CheckRecord;
 pub use junit::{escape_markup, render_junit};
 pub use sarif::render_sarif;
 
-/// Percent-encodes `text` for a URI: unreserved characters (letters,
-/// digits, `-_.~`) and those in `keep` stay, every other byte is `%XX`.
-pub fn percent_encode(text: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) || keep.contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+/// What a URI component keeps unencoded: RFC 3986's unreserved characters
+/// (letters, digits, `-_.~`); add what a place allows besides (`/` in a path).
+pub const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 pub use table::render_table;
 
 use crate::engine::ItemResult;

@@ -8,10 +8,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use percent_encoding::AsciiSet;
 use serde_json::{json, Value};
 
 use crate::checks::{Severity, State};
 use crate::engine::CheckRecord;
+
+/// A relative path in a URI: its `/` separators stay.
+const URI_PATH: &AsciiSet = &super::URI_COMPONENT.remove(b'/');
 
 /// Where relative locations are anchored: the gate's working directory.
 const SRCROOT: &str = "%SRCROOT%";
@@ -196,7 +200,7 @@ fn location(cwd: &Path, path: &Path, line: Option<u64>) -> Value {
 
 /// A path as a URI path: percent-encoded, `/` kept.
 fn encode_path(path: &Path) -> String {
-    super::percent_encode(&path.to_string_lossy(), b"/")
+    percent_encoding::utf8_percent_encode(&path.to_string_lossy(), URI_PATH).to_string()
 }
 
 /// `file:///dir/` of a directory.

@@ -4,6 +4,7 @@
 
 mod access;
 mod metrics_cache;
+mod negotiate;
 mod status_page;
 pub mod web_config;
 mod web_tls;
@@ -91,7 +92,7 @@ async fn status(State(engine): State<Arc<Engine>>) -> Html<String> {
 }
 
 fn format_of(headers: &HeaderMap) -> Format {
-    Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+    negotiate::format(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
 async fn metrics(
@@ -100,10 +101,11 @@ async fn metrics(
     cache: Arc<MetricsCache>,
 ) -> Response {
     let format = format_of(&headers);
-    let gzipped = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let gzipped = negotiate::accepts_gzip(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
     let body = cache.page(&engine, format, gzipped).await;
     if gzipped {
         (

@@ -7,7 +7,10 @@ use crate::checklist::{item_states, Item, ITEMS};
 use crate::checks::{Category, State};
 use crate::engine::kinds::all_kinds;
 use crate::engine::{CheckRecord, Engine};
-use crate::report::{escape_markup as html_escape, percent_encode, rfc3339, Summary};
+use crate::report::{escape_markup as html_escape, rfc3339, Summary, URI_COMPONENT};
+
+/// A check name in a query: `:` (of `<check>:<target>`) stays readable.
+const CHECK_NAME: &percent_encoding::AsciiSet = &URI_COMPONENT.remove(b':');
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;width:100%;margin-bottom:2em}\
@@ -42,7 +45,7 @@ fn message_cell(message: &str, r: &CheckRecord) -> String {
     cell.push_str(&format!(
         " <small><a href=\"/api/v1/checks?check={}\">json</a></small>",
         // Names of checks over several targets hold the target's: `tls:[::1]:443`.
-        html_escape(&percent_encode(&r.meta.name, b":"))
+        html_escape(&percent_encoding::utf8_percent_encode(&r.meta.name, CHECK_NAME).to_string())
     ));
     cell
 }
