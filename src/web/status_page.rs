@@ -32,11 +32,37 @@ fn attention(state: State) -> u8 {
     }
 }
 
+/// Lists in evidence the page shows in full; longer ones show their first
+/// entries and the total (the JSON API and reports keep every entry).
+const PAGE_LIST_LIMIT: usize = 20;
+
+fn capped(evidence: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+    let shown = evidence
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::Array(list) if list.len() > PAGE_LIST_LIMIT => {
+                let mut head: Vec<serde_json::Value> = list[..PAGE_LIST_LIMIT].to_vec();
+                head.push(
+                    format!(
+                        "... {} more ({} in all; see the JSON)",
+                        list.len() - PAGE_LIST_LIMIT,
+                        list.len()
+                    )
+                    .into(),
+                );
+                (k.clone(), serde_json::Value::Array(head))
+            }
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    serde_json::Value::Object(shown)
+}
+
 /// The message, the evidence (collapsed) and a link to the check's JSON.
 fn message_cell(message: &str, r: &CheckRecord) -> String {
     let mut cell = html_escape(message);
     if let Some(o) = r.outcome.as_ref().filter(|o| !o.evidence.is_empty()) {
-        let json = serde_json::to_string_pretty(&o.evidence).unwrap_or_default();
+        let json = serde_json::to_string_pretty(&capped(&o.evidence)).unwrap_or_default();
         cell.push_str(&format!(
             "<details><summary>evidence</summary><pre>{}</pre></details>",
             html_escape(&json)

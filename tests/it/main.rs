@@ -29,6 +29,7 @@ mod redaction;
 mod redis_kinds;
 mod sarif;
 mod secrets_kind;
+mod secrets_walk;
 mod snapshots;
 mod source_kinds;
 mod support;

@@ -368,12 +368,13 @@ paths = ['''^docs/''']
     assert_eq!(
         found,
         [
+            ".env:generic-unquoted-secret-assignment:1",
             ".env:generic-unquoted-secret-assignment:2",
             "app/settings.py:stripe-key:1",
             "app/settings.py:acme-api-key:2",
             "certs/client.p12:pkcs12-file:0",
         ],
-        "aws-access-key-id disabled by its gitleaks id (the generic rule still sees the key), the GitHub line and docs allowlisted, test fixtures allowed, gitleaks:allow honoured"
+        "aws-access-key-id disabled by its gitleaks id (the generic rule still sees the key), the GitHub token allowlisted for its own rule only (as in gitleaks, the generic rule then reports the line), docs allowlisted, test fixtures allowed, gitleaks:allow honoured"
     );
     assert_state(team_result, "fail", "certs/client.p12 (pkcs12-file)");
     assert_eq!(team_result.doc["evidence"]["inline_allowed"], 1);
@@ -391,7 +392,7 @@ paths = ['''^docs/''']
         d,
         ".gitleaksignore",
         format!(
-            "# reviewed 2026-11\n{}/app/settings.py:stripe-key:1\n0123456789abcdef0123456789abcdef01234567:app/settings.py:acme-api-key:2\ncerts/client.p12:pkcs12-file:0\n./.env:generic-api-key:2\n",
+            "# reviewed 2026-11\napp/settings.py:stripe-key:1\n0123456789abcdef0123456789abcdef01234567:app/settings.py:acme-api-key:2\ncerts/client.p12:pkcs12-file:0\n./.env:generic-api-key:1\n.env:generic-api-key:2\n{}/app/settings.py:stripe-key:1\n",
             d.display()
         ),
     );
@@ -399,7 +400,8 @@ paths = ['''^docs/''']
     let ignored = by(&r, "team");
     // The binary .p12 is still unscanned content: never a pass.
     assert_state(ignored, "warn", "no secrets in");
-    assert_eq!(ignored.doc["evidence"]["gitleaksignored"], 4);
+    // Paths are relative to the scanned root: the absolute entry ignores nothing.
+    assert_eq!(ignored.doc["evidence"]["gitleaksignored"], 5);
 
     write(d, ".gitleaksignore", "app/settings.py:stripe-key\n");
     let r = run_checks(
@@ -423,7 +425,7 @@ paths = ['''^docs/''']
 
     for (file, message) in [
         (&broken, "broken.toml: rules[0] (x): invalid regex"),
-        (&composite, "unknown field `required`"),
+        (&composite, "requires rule \"y\", which does not exist"),
     ] {
         let (code, out) = validate(
             &format!(

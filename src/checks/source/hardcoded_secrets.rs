@@ -32,16 +32,13 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate: honours the tree's own `.gitignore` files only when `dir` is inside a git work tree, never parent directories' ones; scans hidden files such as `.env`, skips `.git`, never follows symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs per line, its `secret_group` is the secret, an entropy floor and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; a generic rule yields to a specific one on the same secret.
+    doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate, scanning hidden files such as `.env`, skipping `.git`, never following symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. Inside a git work tree the tree's own `.gitignore` files skip *untracked* files only (counted in `skipped_gitignored`); a file git tracks is scanned even when a pattern matches it (a committed file is shipped; counted in `tracked_gitignored`), as `git ls-files` tells (run with the repository's `core.fsmonitor` off). When git cannot list the tracked files of a work tree, a clean scan is `warn` (see `on_unscanned`), not `pass`. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs over the whole file, so patterns spanning lines (PEM blocks, continued curl commands, XML values on the next line) match, each finding reported at the line where its match starts; its `secret_group` is the secret, an entropy floor (the secret's entropy must exceed it) and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; generic rules (an id holding `generic`) need a digit in the secret and yield to a specific rule on the same line whose secret holds theirs, as in gitleaks.
 - **Built-in rules** (each with examples and negative examples, run by a test): `aws-access-key-id`, `aws-secret-access-key`, `github-token` (classic and fine-grained), `gitlab-token`, `slack-token`, `slack-webhook`, `stripe-key`, `google-api-key`, `private-key` (RSA, EC, DSA, OpenSSH, PGP, PKCS#8 blocks), `jwt`, `generic-secret-assignment` (`password|secret|token|api_key... = "..."` with entropy >= 3.5), `generic-unquoted-secret-assignment` (`DB_PASSWORD=q7Zp...` in `.env`, YAML and `.properties` files: 12+ characters, entropy >= 3.5), `database-url-password` (inline passwords in postgres/mysql/mongodb/redis/amqp/mssql URLs).
-- **gitleaks rules:** `gitleaks_config` reads gitleaks' TOML config so a team keeps one rule set: `[[rules]]` (`id`, `regex`, `secretGroup` (unset: the regex's only group, else the whole match), `entropy`, `keywords`, `path` (the rule applies to matching paths; a rule with `path` and no `regex` reports the file itself, binaries included), `[[rules.allowlists]]` / `[rules.allowlist]`), global `[[allowlists]]` / `[allowlist]` (`targetRules` narrows one to some rules), allowlist criteria `paths`, `regexes` (on `regexTarget` `secret` (default), `match` or `line`), `stopwords`, `condition` `OR` (default) / `AND` (`commits` never match: the working tree is scanned), and `[extend]`: without `useDefault = true` the config's rules are the only ones; with it the built-in rules stay, standing in for gitleaks' default config (gitleaks' default ids such as `generic-api-key`, `github-pat`, `aws-access-token` name the built-in rule covering the same secret, in `disabledRules`, rule extensions and `targetRules`); `path` extends another config, relative to this file's directory, two levels at most; a `[[rules]]` entry with only an `id` (and allowlists, entropy, keywords) extends the rule of that id. Unknown keys (for example composite `[[rules.required]]`) are errors, not ignored. Regexes use Rust's `regex` syntax, which RE2's (gitleaks') matches except for rarely used classes. `.gitleaksignore` at the root of `dir` (or `gitleaks_ignore`) drops findings by gitleaks fingerprint (`file:rule-id:line` or `commit:file:rule-id:line`; the file may be given with a leading path, the commit is not compared); lines carrying `gitleaks:allow` are not reported. Both are counted in the evidence (`gitleaksignored`, `inline_allowed`).
+- **gitleaks rules:** `gitleaks_config` reads gitleaks' TOML config so a team keeps one rule set: `[[rules]]` (`id`, `regex`, `secretGroup` (unset or 0: the first capture group that matched something, else the whole match, as gitleaks), `entropy`, `keywords`, `path` (the rule applies to matching paths; a rule with `path` and no `regex` reports the file itself, binaries included), `[[rules.allowlists]]` or the older `[rules.allowlist]` (not both), composite rules: `[[rules.required]]` (`id`, `withinLines`, `withinColumns`: the rule reports only where each required rule also matches that close) and `skipReport` for auxiliary rules), global `[[allowlists]]` or `[allowlist]` (not both; `targetRules` narrows one to some rules, each of which must exist), allowlist criteria (at least one) `paths`, `regexes` (on `regexTarget` `secret` (default), `match` or `line`: every line of the match), `stopwords`, `commits` (never met by a working tree: with `condition = "AND"` such an allowlist allows nothing), `condition` `OR` (default) / `AND`, and `[extend]`: without `useDefault = true` the config's rules are the only ones; with it the built-in rules stay, standing in for gitleaks' default config (gitleaks' default ids such as `generic-api-key`, `github-pat`, `aws-access-token` name the built-in rule covering the same secret, in `disabledRules`, rule extensions and `targetRules`); `path` extends another config, relative to this file's directory, followed two levels deep as gitleaks does (a deeper `[extend]` is not followed); a rule with the id of a base rule extends it as in gitleaks (what it sets replaces, its keywords, allowlists and required rules add). A config holding only allowlists on `useDefault = true` is the default rules with those allowlists. gitleaks' own default config loads unmodified. Unknown keys are errors, not ignored. Regexes are read with Go RE2's meaning: `\d \w \s \b` are ASCII, a `{` that starts no repetition is a literal, large rules compile. `.gitleaksignore` at the root of `dir` (or `gitleaks_ignore`) drops findings by gitleaks fingerprint (`file:rule-id:line` or `commit:file:rule-id:line`, the file relative to `dir`, matched exactly; the commit is not compared); matches whose lines carry `gitleaks:allow` are not reported. Both are counted in the evidence (`gitleaksignored`, `inline_allowed`).
 - **Passes** with no finding outside the allowlist, baseline and `.gitleaksignore`. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated HMAC-SHA256 of rule and secret under a secret key, so a fingerprint cannot be used to test guesses of the secret) for baselines. The secret itself never appears. Fingerprints are stable across runs and processes when `fingerprint_key_file` is set (required with `allowlist.baseline`); without it each process draws a random key. Observed value: findings.
 - **Warns** (never passes) when nothing was found but some files were not scanned (over `max_file_size`, binary, unreadable): a secret there would go unseen; the counts are in the evidence. `on_unscanned: error` makes that an error; exclude intended files (images, dumps) with `allowlist.paths`.
 - **Errors** when `dir` is missing or not a directory, no file at all was scanned, or the `.gitleaksignore` cannot be read or holds a line that is no fingerprint; a gitleaks config that cannot be read or compiled is a config error naming the file, rule and line."#,
 };
-
-/// Findings listed in the evidence at most.
-const MAX_REPORTED: usize = 100;
 
 /// What to ignore.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -262,9 +259,10 @@ impl Check for HardcodedSecrets {
                 .collect();
             let gitleaksignored = before - findings.len();
             let files = stats.files.load(Ordering::Relaxed);
+            // Every finding: the JSON and SARIF reports list them all (the
+            // status page shows the first few with the total).
             let listed: Vec<serde_json::Value> = findings
                 .iter()
-                .take(MAX_REPORTED)
                 .map(|f| json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint}))
                 .collect();
             let finished = started.elapsed().as_secs_f64();
@@ -286,6 +284,14 @@ impl Check for HardcodedSecrets {
                         stats.skipped_large.load(Ordering::Relaxed),
                     )
                     .evidence("unreadable", stats.errors.load(Ordering::Relaxed))
+                    .evidence(
+                        "skipped_gitignored",
+                        stats.skipped_ignored.load(Ordering::Relaxed),
+                    )
+                    .evidence(
+                        "tracked_gitignored",
+                        stats.tracked_ignored.load(Ordering::Relaxed),
+                    )
                     .evidence("baselined", baselined)
                     .evidence("gitleaksignored", gitleaksignored)
                     .evidence(
@@ -302,6 +308,7 @@ impl Check for HardcodedSecrets {
             let skipped_binary = stats.skipped_binary.load(Ordering::Relaxed);
             let unreadable = stats.errors.load(Ordering::Relaxed);
             let unscanned = skipped_large + skipped_binary + unreadable;
+            let git_unreadable = stats.git_unreadable.lock().ok().and_then(|g| g.clone());
             let outcome = if !findings.is_empty() {
                 let shown: Vec<String> = findings
                     .iter()
@@ -322,6 +329,14 @@ impl Check for HardcodedSecrets {
                     "no file was scanned under {} ({unscanned} skipped or unreadable): nothing was verified",
                     self.root.display()
                 ))
+            } else if let Some(why) = git_unreadable {
+                let outcome = Outcome::new(
+                    self.on_unscanned,
+                    format!(
+                        "no secrets in {files} scanned file(s), but git could not list the tracked files ({why}): gitignored files were skipped without knowing whether they are shipped"
+                    ),
+                );
+                return finish(outcome);
             } else if unscanned > 0 {
                 let outcome = Outcome::new(
                     self.on_unscanned,

@@ -4,7 +4,7 @@
 use regex::Regex;
 
 use super::rules::RULES;
-use super::{gitleaks, Allowlist, CustomRule, Rule};
+use super::{gitleaks, Allowlist, CustomRule, Rule, SecretGroup};
 
 /// A rule set that cannot be compiled: the field (`params.rules[0].regex`,
 /// `params.gitleaks_config`) and what is wrong with it.
@@ -30,8 +30,9 @@ pub fn compile_rules(custom: &[CustomRule], disabled: &[String]) -> Result<Vec<R
 
 /// Compiles the rule set: the built-in rules (minus disabled ones; none when
 /// a gitleaks config does not extend the default), a gitleaks config's rules
-/// (a rule without `regex` and `path` extends the rule of its id), then the
-/// custom ones; with the gitleaks config's global allowlists.
+/// (one with the id of a built-in rule, or of the gitleaks default rule a
+/// built-in one stands for, extends it as gitleaks extends a base rule),
+/// then the custom ones; with the gitleaks config's global allowlists.
 pub fn compile_rule_set(
     custom: &[CustomRule],
     disabled: &[String],
@@ -55,54 +56,93 @@ pub fn compile_rule_set(
     }
     let mut allowlists = Vec::new();
     if let Some(config) = gitleaks {
+        let field = "params.gitleaks_config";
         let names = |id: &str, rule: &Rule| {
             rule.id == id || gitleaks::builtin_ids(id).contains(&rule.id.as_str())
         };
         rules.retain(|r| !config.disabled.iter().any(|d| names(d, r)));
         for g in config.rules {
-            if g.regex.is_none() && g.path.is_none() {
-                let mut extended = 0;
-                for rule in rules.iter_mut().filter(|r| names(&g.id, r)) {
-                    extended += 1;
-                    rule.allowlists.extend(g.allowlists.iter().cloned());
-                    if let Some(entropy) = g.entropy {
-                        rule.entropy = Some(entropy);
-                    }
-                    if let Some(group) = g.secret_group {
-                        rule.secret_group = group;
-                    }
-                    if !g.keywords.is_empty() {
-                        rule.keywords = g.keywords.clone();
-                    }
-                }
-                if extended == 0 {
-                    return Err(RuleError::new(
-                        "params.gitleaks_config",
-                        format!(
-                            "rule {:?} has neither regex nor path and extends no rule of that id",
-                            g.id
-                        ),
-                    ));
-                }
+            let mut extended = 0;
+            for rule in rules.iter_mut().filter(|r| names(&g.id, r)) {
+                extended += 1;
+                let mut base = gitleaks::GitleaksRule {
+                    id: rule.id.clone(),
+                    regex: rule.regex.take(),
+                    path: rule.path.take(),
+                    secret_group: match rule.secret_group {
+                        SecretGroup::Index(n) => Some(n),
+                        SecretGroup::FirstNonEmpty => None,
+                    },
+                    entropy: rule.entropy,
+                    keywords: std::mem::take(&mut rule.keywords),
+                    allowlists: std::mem::take(&mut rule.allowlists),
+                    required: std::mem::take(&mut rule.required),
+                    skip_report: rule.skip_report,
+                };
+                base.extend_with(g.clone());
+                rule.regex = base.regex;
+                rule.path = base.path;
+                rule.secret_group = base
+                    .secret_group
+                    .map_or(rule.secret_group, SecretGroup::Index);
+                rule.entropy = base.entropy;
+                rule.keywords = base.keywords;
+                rule.allowlists = base.allowlists;
+                rule.required = base.required;
+                rule.skip_report = base.skip_report;
+            }
+            if extended > 0 {
                 continue;
             }
-            rules.retain(|r| r.id != g.id);
-            // gitleaks' default: without secretGroup, a regex with exactly one
-            // group captures the secret; otherwise the whole match is it.
-            let secret_group = g.secret_group.unwrap_or(match &g.regex {
-                Some(re) if re.captures_len() == 2 => 1,
-                _ => 0,
-            });
+            if g.regex.is_none() && g.path.is_none() {
+                return Err(RuleError::new(
+                    field,
+                    format!(
+                        "rule {:?} has neither regex nor path and extends no rule of that id",
+                        g.id
+                    ),
+                ));
+            }
             rules.push(Rule {
                 id: g.id,
                 regex: g.regex,
                 path: g.path,
                 keywords: g.keywords,
-                secret_group,
-                entropy: g.entropy,
+                secret_group: match g.secret_group {
+                    None | Some(0) => SecretGroup::FirstNonEmpty,
+                    Some(n) => SecretGroup::Index(n),
+                },
+                entropy: g.entropy.filter(|e| *e != 0.0),
                 ignore_values: None,
                 allowlists: g.allowlists,
+                required: g.required,
+                skip_report: g.skip_report,
             });
+        }
+        // What gitleaks refuses once the rule set is whole: a composite
+        // naming no rule, an allowlist targeting no rule.
+        for rule in &rules {
+            for r in &rule.required {
+                if !rules.iter().any(|x| x.id == r.id) {
+                    return Err(RuleError::new(
+                        field,
+                        format!(
+                            "rule {:?} requires rule {:?}, which does not exist",
+                            rule.id, r.id
+                        ),
+                    ));
+                }
+            }
+        }
+        for a in &config.allowlists {
+            for target in &a.rules {
+                if !rules.iter().any(|r| names(target, r)) {
+                    return Err(RuleError::new(
+                        field,
+                        format!("an allowlist's targetRules names {target:?}, which is no rule"),
+                    ));
+                }
+            }
         }
         allowlists = config.allowlists;
     }
@@ -121,10 +161,12 @@ pub fn compile_rule_set(
             regex: Some(regex),
             path: None,
             keywords: c.keywords.iter().map(|k| k.to_lowercase()).collect(),
-            secret_group: c.secret_group,
+            secret_group: SecretGroup::Index(c.secret_group),
             entropy: c.entropy,
             ignore_values: None,
             allowlists: Vec::new(),
+            required: Vec::new(),
+            skip_report: false,
         };
         for e in &c.examples {
             if rule.secrets_in(e).is_empty() {

@@ -1,9 +1,10 @@
 //! gitleaks compatibility, so a team keeps one rule set: gitleaks' TOML
 //! config (`[[rules]]` with `regex`, `secretGroup`, `entropy`, `keywords`,
-//! `path`, per-rule `[[rules.allowlists]]` / `[rules.allowlist]`; global
-//! `[[allowlists]]` / `[allowlist]` with `targetRules`; `[extend]` with
-//! `useDefault`, `path` (two levels at most) and `disabledRules`) and its
-//! `.gitleaksignore` of finding fingerprints. The built-in rules stand in for
+//! `path`, per-rule `[[rules.allowlists]]` / `[rules.allowlist]`, composite
+//! `[[rules.required]]` and `skipReport`; global `[[allowlists]]` /
+//! `[allowlist]` with `targetRules`; `[extend]` with `useDefault`, `path`
+//! (followed two levels deep, as gitleaks) and `disabledRules`), read with
+//! gitleaks' semantics and refusals, and its `.gitleaksignore`. The built-in rules stand in for
 //! gitleaks' default config: `useDefault = true` keeps them, and gitleaks'
 //! default rule ids name the built-in rule that covers the same secret.
 
@@ -12,7 +13,7 @@ use std::path::Path;
 use regex::Regex;
 use serde::Deserialize;
 
-use super::{Allowlist, Finding, RegexTarget};
+use super::{re2, Allowlist, Finding, RegexTarget, Required};
 
 /// gitleaks' default rule ids and the built-in rule covering the same
 /// secrets, for `disabledRules` and rule extensions.
@@ -106,6 +107,20 @@ struct RuleFile {
     allowlist: Option<AllowlistFile>,
     #[serde(default)]
     allowlists: Vec<AllowlistFile>,
+    #[serde(default)]
+    required: Vec<RequiredFile>,
+    #[serde(default)]
+    skip_report: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RequiredFile {
+    id: String,
+    #[serde(default)]
+    within_lines: Option<usize>,
+    #[serde(default)]
+    within_columns: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,7 +133,6 @@ struct AllowlistFile {
     condition: Option<String>,
     /// Commits never match a scan of the working tree.
     #[serde(default)]
-    #[allow(dead_code)]
     commits: Vec<String>,
     #[serde(default)]
     paths: Vec<String>,
@@ -132,40 +146,85 @@ struct AllowlistFile {
     target_rules: Vec<String>,
 }
 
-/// One rule of a gitleaks config, compiled.
-#[derive(Debug)]
+/// One rule of a gitleaks config, compiled. Fields left unset (`None`,
+/// empty) take the base rule's when the rule extends one.
+#[derive(Debug, Clone)]
 pub struct GitleaksRule {
     pub id: String,
     pub regex: Option<Regex>,
     pub path: Option<Regex>,
+    /// `None` or 0: gitleaks' default, the first non-empty group.
     pub secret_group: Option<usize>,
     pub entropy: Option<f64>,
     pub keywords: Vec<String>,
     pub allowlists: Vec<Allowlist>,
+    pub required: Vec<Required>,
+    pub skip_report: bool,
 }
 
-/// A gitleaks config with what it extends, in order: the rules of the
-/// deepest extended file first, so later ones replace or extend them.
+impl GitleaksRule {
+    /// Merges `own` (an extending config's rule of the same id) into this
+    /// base rule as gitleaks does: what `own` sets replaces, its keywords,
+    /// allowlists and required rules are added.
+    pub fn extend_with(&mut self, own: GitleaksRule) {
+        if own.regex.is_some() {
+            self.regex = own.regex;
+        }
+        if own.path.is_some() {
+            self.path = own.path;
+        }
+        if own.secret_group.is_some_and(|g| g != 0) {
+            self.secret_group = own.secret_group;
+        }
+        if own.entropy.is_some_and(|e| e != 0.0) {
+            self.entropy = own.entropy;
+        }
+        self.keywords.extend(own.keywords);
+        self.allowlists.extend(own.allowlists);
+        self.required.extend(own.required);
+        self.skip_report |= own.skip_report;
+    }
+}
+
+/// A gitleaks config with the chain it extends merged in.
 #[derive(Debug, Default)]
 pub struct GitleaksConfig {
-    /// `[extend] useDefault = true` somewhere in the chain: keep the
-    /// built-in rules (without it the config's rules are the only ones).
+    /// `[extend] useDefault = true` in the chain: gitleaks' default rules
+    /// (the built-in rules stand for them) are the base of the chain.
     pub use_default: bool,
+    /// `disabledRules` of the configs above the default: default rule ids.
     pub disabled: Vec<String>,
     pub rules: Vec<GitleaksRule>,
     pub allowlists: Vec<Allowlist>,
 }
 
+/// How deep gitleaks follows `[extend]`: the file given, and two bases
+/// below it; a deeper `[extend]` is not followed (as gitleaks).
+const MAX_EXTEND_DEPTH: usize = 2;
+
 /// Reads a gitleaks config; `[extend] path` is relative to the file's own
 /// directory (gitleaks takes it relative to where it runs, which a daemon
 /// has no meaningful notion of).
 pub fn load(path: &Path) -> Result<GitleaksConfig, String> {
-    let mut config = GitleaksConfig::default();
-    load_into(path, 0, &mut config)?;
+    let config = load_at(path, 0)?;
+    // What gitleaks checks once the chain is merged: every rule does
+    // something (unless it may extend a default rule), groups exist.
+    for rule in &config.rules {
+        if let (Some(re), Some(group)) = (&rule.regex, rule.secret_group) {
+            if group > re.captures_len() - 1 {
+                return Err(format!(
+                    "{}: rule {}: secretGroup {group}, but the regex has only {} group(s)",
+                    path.display(),
+                    rule.id,
+                    re.captures_len() - 1
+                ));
+            }
+        }
+    }
     Ok(config)
 }
 
-fn load_into(path: &Path, depth: usize, out: &mut GitleaksConfig) -> Result<(), String> {
+fn load_at(path: &Path, depth: usize) -> Result<GitleaksConfig, String> {
     let shown = path.display();
     let text = crate::files::read_text(path, 4 * 1024 * 1024)?;
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
@@ -176,67 +235,96 @@ fn load_into(path: &Path, depth: usize, out: &mut GitleaksConfig) -> Result<(), 
             .unwrap_or_default();
         format!("{shown}: invalid gitleaks config{at}: {}", e.message())
     })?;
-    if let Some(extend) = &file.extend {
-        match (&extend.path, extend.use_default) {
-            (Some(_), true) => {
-                return Err(format!(
-                    "{shown}: [extend] takes useDefault or path, not both"
-                ))
-            }
-            (Some(base), false) => {
-                if depth >= 2 {
-                    return Err(format!(
-                        "{shown}: [extend] path {base:?}: configs extend to a depth of 2 at most"
-                    ));
-                }
-                let dir = path.parent().unwrap_or(Path::new("."));
-                load_into(&dir.join(base), depth + 1, out)?;
-            }
-            (None, use_default) => out.use_default |= use_default,
-        }
-        out.disabled.extend(extend.disabled_rules.iter().cloned());
-    }
+    let mut own = Vec::new();
     for (i, rule) in file.rules.iter().enumerate() {
-        let at = format!("{shown}: rules[{i}] ({})", rule.id);
-        let compile = |what: &str, pattern: &str| {
-            Regex::new(pattern).map_err(|e| format!("{at}: invalid {what}: {e}"))
-        };
-        let regex = rule
+        own.push(compile_rule(
+            rule,
+            &format!("{shown}: rules[{i}] ({})", rule.id),
+        )?);
+    }
+    if file.allowlist.is_some() && !file.allowlists.is_empty() {
+        return Err(format!(
+            "{shown}: [allowlist] and [[allowlists]] both set; gitleaks reads one: move [allowlist] into [[allowlists]]"
+        ));
+    }
+    let mut allowlists = Vec::new();
+    for (j, a) in file.allowlist.iter().chain(&file.allowlists).enumerate() {
+        allowlists.push(allowlist(a, &format!("{shown}: allowlists[{j}]"), false)?);
+    }
+    let extend = file.extend.unwrap_or_default();
+    if extend.path.is_some() && extend.use_default {
+        return Err(format!(
+            "{shown}: [extend] takes useDefault or path, not both"
+        ));
+    }
+    let mut config = match (&extend.path, extend.use_default) {
+        (Some(base), false) if depth < MAX_EXTEND_DEPTH => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            load_at(&dir.join(base), depth + 1)?
+        }
+        (None, true) if depth < MAX_EXTEND_DEPTH => GitleaksConfig {
+            use_default: true,
+            ..GitleaksConfig::default()
+        },
+        _ => GitleaksConfig::default(),
+    };
+    let disabled = &extend.disabled_rules;
+    config.rules.retain(|r| !disabled.contains(&r.id));
+    if config.use_default {
+        config.disabled.extend(disabled.iter().cloned());
+    }
+    for rule in own {
+        match config.rules.iter_mut().find(|r| r.id == rule.id) {
+            Some(base) => base.extend_with(rule),
+            None => config.rules.push(rule),
+        }
+    }
+    // The extending config's allowlists first, then the base's.
+    allowlists.append(&mut config.allowlists);
+    config.allowlists = allowlists;
+    Ok(config)
+}
+
+fn compile_rule(rule: &RuleFile, at: &str) -> Result<GitleaksRule, String> {
+    let compile = |what: &str, pattern: &str| {
+        re2::compile(pattern).map_err(|e| format!("{at}: invalid {what}: {e}"))
+    };
+    if rule.allowlist.is_some() && !rule.allowlists.is_empty() {
+        return Err(format!(
+            "{at}: [rules.allowlist] and [[rules.allowlists]] both set; gitleaks reads one: move [rules.allowlist] into [[rules.allowlists]]"
+        ));
+    }
+    let mut allowlists = Vec::new();
+    for (j, a) in rule.allowlist.iter().chain(&rule.allowlists).enumerate() {
+        allowlists.push(allowlist(a, &format!("{at}: allowlists[{j}]"), true)?);
+    }
+    Ok(GitleaksRule {
+        id: rule.id.clone(),
+        regex: rule
             .regex
             .as_deref()
             .map(|r| compile("regex", r))
-            .transpose()?;
-        if let (Some(re), Some(group)) = (&regex, rule.secret_group) {
-            if group > re.captures_len() - 1 {
-                return Err(format!(
-                    "{at}: secretGroup {group}, but the regex has only {} group(s)",
-                    re.captures_len() - 1
-                ));
-            }
-        }
-        let mut allowlists = Vec::new();
-        for (j, a) in rule.allowlist.iter().chain(&rule.allowlists).enumerate() {
-            allowlists.push(allowlist(a, &format!("{at}: allowlists[{j}]"), true)?);
-        }
-        out.rules.push(GitleaksRule {
-            id: rule.id.clone(),
-            regex,
-            path: rule
-                .path
-                .as_deref()
-                .map(|p| compile("path", p))
-                .transpose()?,
-            secret_group: rule.secret_group,
-            entropy: rule.entropy,
-            keywords: rule.keywords.iter().map(|k| k.to_lowercase()).collect(),
-            allowlists,
-        });
-    }
-    for (j, a) in file.allowlist.iter().chain(&file.allowlists).enumerate() {
-        out.allowlists
-            .push(allowlist(a, &format!("{shown}: allowlists[{j}]"), false)?);
-    }
-    Ok(())
+            .transpose()?,
+        path: rule
+            .path
+            .as_deref()
+            .map(|p| compile("path", p))
+            .transpose()?,
+        secret_group: rule.secret_group,
+        entropy: rule.entropy,
+        keywords: rule.keywords.iter().map(|k| k.to_lowercase()).collect(),
+        allowlists,
+        required: rule
+            .required
+            .iter()
+            .map(|r| Required {
+                id: r.id.clone(),
+                within_lines: r.within_lines,
+                within_columns: r.within_columns,
+            })
+            .collect(),
+        skip_report: rule.skip_report,
+    })
 }
 
 fn allowlist(a: &AllowlistFile, at: &str, per_rule: bool) -> Result<Allowlist, String> {
@@ -265,16 +353,23 @@ fn allowlist(a: &AllowlistFile, at: &str, per_rule: bool) -> Result<Allowlist, S
             "{at}: targetRules belongs to a global [[allowlists]]"
         ));
     }
+    if a.commits.is_empty() && a.paths.is_empty() && a.regexes.is_empty() && a.stopwords.is_empty()
+    {
+        return Err(format!(
+            "{at}: an allowlist must set at least one of commits, paths, regexes or stopwords"
+        ));
+    }
     let compile = |what: &str, list: &[String]| -> Result<Vec<Regex>, String> {
         list.iter()
             .enumerate()
             .map(|(i, p)| {
-                Regex::new(p).map_err(|e| format!("{at}: {what}[{i}]: invalid regex: {e}"))
+                re2::compile(p).map_err(|e| format!("{at}: {what}[{i}]: invalid regex: {e}"))
             })
             .collect()
     };
     Ok(Allowlist {
         and,
+        commits: !a.commits.is_empty(),
         paths: compile("paths", &a.paths)?,
         regexes: compile("regexes", &a.regexes)?,
         target,
@@ -332,17 +427,14 @@ pub fn parse_ignore(text: &str) -> Result<Vec<IgnoreEntry>, String> {
 }
 
 impl IgnoreEntry {
-    /// The same finding: rule (or a gitleaks default id standing for it),
-    /// line, and a path equal to the finding's or ending in it (gitleaks
-    /// prints the path as it was given: `repo/.env`, `/src/repo/.env`).
+    /// The same finding: path relative to the scan root (as `gitleaks dir`
+    /// run at the root prints it), rule (or a gitleaks default id standing
+    /// for it) and line, each exactly: `services/billing/.env:r:1` never
+    /// stands for the root's `.env`.
     pub fn ignores(&self, f: &Finding) -> bool {
         self.line == f.line
+            && self.file == f.file
             && (self.rule == f.rule || builtin_ids(&self.rule).contains(&f.rule.as_str()))
-            && (self.file == f.file
-                || self
-                    .file
-                    .strip_suffix(&f.file)
-                    .is_some_and(|head| head.ends_with('/')))
     }
 }
 
@@ -360,15 +452,17 @@ mod tests {
     }
 
     #[test]
-    fn ignore_entries_match_dir_and_git_fingerprints() {
+    fn ignore_entries_match_exactly() {
         let entries = parse_ignore(
-            "# reviewed\n/srv/repo/config/.env:stripe-key:3\n0123456789abcdef0123456789abcdef01234567:app/settings.py:generic-api-key:12\n./k.pem:private-key:1\n",
+            "# reviewed\nservices/billing/.env:stripe-key:3\n0123456789abcdef0123456789abcdef01234567:app/settings.py:generic-api-key:12\n./k.pem:private-key:1\n",
         )
         .unwrap();
-        assert!(entries[0].ignores(&finding("config/.env", "stripe-key", 3)));
-        assert!(!entries[0].ignores(&finding("config/.env", "stripe-key", 4)));
-        assert!(!entries[0].ignores(&finding("other/config/.env.x", "stripe-key", 3)));
-        assert!(!entries[0].ignores(&finding("g/.env", "stripe-key", 3)));
+        assert!(entries[0].ignores(&finding("services/billing/.env", "stripe-key", 3)));
+        assert!(!entries[0].ignores(&finding("services/billing/.env", "stripe-key", 4)));
+        // Never by suffix: the root's .env is another file.
+        assert!(!entries[0].ignores(&finding(".env", "stripe-key", 3)));
+        assert!(!entries[0].ignores(&finding("billing/.env", "stripe-key", 3)));
+        assert!(!entries[0].ignores(&finding("x/services/billing/.env", "stripe-key", 3)));
         assert!(entries[1].ignores(&finding("app/settings.py", "generic-secret-assignment", 12)));
         assert!(entries[2].ignores(&finding("k.pem", "private-key", 1)));
         assert!(parse_ignore("just-a-word\n")
@@ -447,17 +541,17 @@ keywords = ["tok_"]
             "[extend]\nuseDefault = true\npath = \"x.toml\"\n",
         );
         assert!(load(&both).unwrap_err().contains("not both"));
-        write(d, "c.toml", "[extend]\npath = \"d.toml\"\n");
-        write(d, "b.toml", "[extend]\npath = \"c.toml\"\n");
-        let a = write(d, "a.toml", "[extend]\npath = \"b.toml\"\n");
-        assert!(load(&a).unwrap_err().contains("depth of 2"));
         let group = write(
             d,
             "g.toml",
             "[[rules]]\nid = \"r\"\nregex = 'a(b)'\nsecretGroup = 2\n",
         );
         assert!(load(&group).unwrap_err().contains("only 1 group"));
-        let cond = write(d, "o.toml", "[[allowlists]]\ncondition = \"XOR\"\n");
+        let cond = write(
+            d,
+            "o.toml",
+            "[[allowlists]]\ncondition = \"XOR\"\npaths = ['x']\n",
+        );
         assert!(load(&cond).unwrap_err().contains("XOR"));
         let typo = write(d, "t.toml", "[[rules]]\nid = \"r\"\nregexx = \"a\"\n");
         let err = load(&typo).unwrap_err();

@@ -1,26 +1,48 @@
 //! The secret scanner behind `hardcoded_secrets`: gitleaks-style rules
-//! (regex + keywords + entropy) with a keyword prefilter, an allowlist, and a
-//! tree walk that honours .gitignore, skips binaries and files over a size
-//! cap and never follows symlinks. Findings carry a fingerprint, never the
-//! secret. Knows nothing of checks beyond compiling rule params. gitleaks'
-//! TOML rules and `.gitleaksignore` are read by `gitleaks`.
+//! (regex + keywords + entropy, composite rules) run over each file whole,
+//! so patterns that span lines match, with a keyword prefilter, allowlists,
+//! and a tree walk (`walk`) that honours .gitignore for untracked files
+//! only, skips binaries and files over a size cap and never follows
+//! symlinks. Findings carry a fingerprint, never the secret. gitleaks' TOML
+//! configs and `.gitleaksignore` are read by `gitleaks`, with Go RE2 regex
+//! semantics (`re2`). Knows nothing of checks, the engine or the config.
 
 mod compile;
+#[cfg(test)]
+mod conformance;
 pub mod gitleaks;
+mod matcher;
+pub mod re2;
 pub mod rules;
+mod walk;
 
 pub use compile::{compile_rule_set, compile_rules, RuleError};
-
-use std::collections::HashSet;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+pub use walk::ScanStats;
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 
 use rules::RuleSpec;
+
+/// Which part of a match is the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretGroup {
+    /// gitleaks' default (no `secretGroup`): the first capture group that
+    /// matched something non-empty, else the whole match.
+    FirstNonEmpty,
+    /// This group (0: the whole match); a match without it is no finding.
+    Index(usize),
+}
+
+/// A rule of a composite rule: the primary rule reports only when each
+/// required rule also matches, within these distances when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Required {
+    pub id: String,
+    pub within_lines: Option<usize>,
+    pub within_columns: Option<usize>,
+}
 
 /// A rule after compilation.
 #[derive(Debug)]
@@ -31,10 +53,14 @@ pub struct Rule {
     /// The rule applies only to files whose relative path matches.
     path: Option<Regex>,
     keywords: Vec<String>,
-    secret_group: usize,
+    secret_group: SecretGroup,
+    /// The secret's Shannon entropy must exceed this.
     entropy: Option<f64>,
     ignore_values: Option<Regex>,
     allowlists: Vec<Allowlist>,
+    required: Vec<Required>,
+    /// Only an auxiliary of composite rules: its own matches are not reported.
+    skip_report: bool,
 }
 
 /// What a gitleaks allowlist's `regexes` are matched against.
@@ -50,6 +76,8 @@ pub enum RegexTarget {
 #[derive(Debug, Clone)]
 pub struct Allowlist {
     pub and: bool,
+    /// It lists `commits`: a criterion no file of a working tree meets.
+    pub commits: bool,
     pub paths: Vec<Regex>,
     pub regexes: Vec<Regex>,
     pub target: RegexTarget,
@@ -59,8 +87,18 @@ pub struct Allowlist {
     pub rules: Vec<String>,
 }
 
+/// One match of a rule, as the allowlists see it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seen<'t> {
+    pub path: &'t str,
+    /// The whole lines the match spans.
+    pub line: &'t str,
+    pub matched: &'t str,
+    pub secret: &'t str,
+}
+
 impl Allowlist {
-    fn allows(&self, rule: &str, path: &str, line: &str, matched: &str, secret: &str) -> bool {
+    fn allows(&self, rule: &str, seen: &Seen<'_>) -> bool {
         if !self.rules.is_empty()
             && !self
                 .rules
@@ -70,22 +108,25 @@ impl Allowlist {
             return false;
         }
         let target = match self.target {
-            RegexTarget::Secret => secret,
-            RegexTarget::Match => matched,
-            RegexTarget::Line => line,
+            RegexTarget::Secret => seen.secret,
+            RegexTarget::Match => seen.matched,
+            RegexTarget::Line => seen.line,
         };
-        let mut criteria = Vec::with_capacity(3);
+        let mut criteria = Vec::with_capacity(4);
+        if self.commits {
+            // A working tree has no commit to compare.
+            criteria.push(false);
+        }
         if !self.paths.is_empty() {
-            criteria.push(self.paths.iter().any(|re| re.is_match(path)));
+            criteria.push(self.paths.iter().any(|re| re.is_match(seen.path)));
         }
         if !self.regexes.is_empty() {
             criteria.push(self.regexes.iter().any(|re| re.is_match(target)));
         }
         if !self.stopwords.is_empty() {
-            let lower = secret.to_lowercase();
+            let lower = seen.secret.to_lowercase();
             criteria.push(self.stopwords.iter().any(|w| lower.contains(w.as_str())));
         }
-        // Only commits (or nothing) set: never matches the working tree.
         !criteria.is_empty()
             && if self.and {
                 criteria.iter().all(|c| *c)
@@ -102,16 +143,18 @@ impl Rule {
     pub fn compile(spec: &RuleSpec) -> Result<Rule, String> {
         Ok(Rule {
             id: spec.id.to_owned(),
-            regex: Some(Regex::new(spec.regex).map_err(|e| format!("rule {}: {e}", spec.id))?),
+            regex: Some(re2::compile(spec.regex).map_err(|e| format!("rule {}: {e}", spec.id))?),
             path: None,
             keywords: spec.keywords.iter().map(|k| k.to_lowercase()).collect(),
-            secret_group: spec.secret_group,
+            secret_group: SecretGroup::Index(spec.secret_group),
             entropy: spec.entropy,
             ignore_values: spec
                 .ignore_values
-                .map(|p| Regex::new(p).map_err(|e| format!("rule {}: {e}", spec.id)))
+                .map(|p| re2::compile(p).map_err(|e| format!("rule {}: {e}", spec.id)))
                 .transpose()?,
             allowlists: Vec::new(),
+            required: Vec::new(),
+            skip_report: false,
         })
     }
 
@@ -119,29 +162,17 @@ impl Rule {
         self.path.as_ref().is_none_or(|re| re.is_match(path))
     }
 
-    /// Generic rules (`generic-*`) yield to specific ones on the same secret.
+    /// gitleaks' generic rules (an id holding `generic`) need a digit in
+    /// the secret and yield to specific rules on the same line.
     fn is_generic(&self) -> bool {
-        self.id.starts_with("generic-")
+        self.id.to_ascii_lowercase().contains("generic")
     }
 
-    /// The secrets this rule finds in one line.
-    pub fn secrets_in<'t>(&self, line: &'t str) -> Vec<&'t str> {
-        self.hits_in(line).into_iter().map(|(_, s)| s).collect()
-    }
-
-    /// Each match in one line with its secret.
-    fn hits_in<'t>(&self, line: &'t str) -> Vec<(&'t str, &'t str)> {
-        let Some(regex) = &self.regex else {
-            return Vec::new();
-        };
-        regex
-            .captures_iter(line)
-            .filter_map(|c| {
-                let whole = c.get(0)?.as_str();
-                Some((whole, c.get(self.secret_group)?.as_str()))
-            })
-            .filter(|(_, s)| self.entropy.is_none_or(|floor| shannon_entropy(s) >= floor))
-            .filter(|(_, s)| self.ignore_values.as_ref().is_none_or(|re| !re.is_match(s)))
+    /// The secrets this rule finds in a text (its examples, a test line).
+    pub fn secrets_in<'t>(&self, text: &'t str) -> Vec<&'t str> {
+        self.hits_in(text)
+            .into_iter()
+            .map(|h| &text[h.secret.0..h.secret.1])
             .collect()
     }
 }
@@ -182,6 +213,8 @@ pub struct CustomRule {
     pub negative_examples: Vec<String>,
 }
 
+/// One secret found: where (relative path, 1-based line where the match
+/// starts; 0 for a path-only rule) and by which rule.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Finding {
     pub file: String,
@@ -190,19 +223,7 @@ pub struct Finding {
     pub fingerprint: String,
 }
 
-/// Counters of one scan.
-#[derive(Debug, Default)]
-pub struct ScanStats {
-    pub files: AtomicU64,
-    pub bytes: AtomicU64,
-    pub skipped_binary: AtomicU64,
-    pub skipped_large: AtomicU64,
-    pub errors: AtomicU64,
-    /// Lines with a finding and gitleaks' `gitleaks:allow` marker.
-    pub inline_allowed: AtomicU64,
-}
-
-/// A compiled rule set with its prefilter and allowlist.
+/// A compiled rule set with its prefilter and allowlists.
 #[derive(Debug)]
 pub struct Scanner {
     rules: Vec<Rule>,
@@ -288,28 +309,6 @@ impl Scanner {
         self
     }
 
-    fn allowed(&self, rule: &Rule, path: &str, line: &str, matched: &str, secret: &str) -> bool {
-        self.allowlists
-            .iter()
-            .chain(&rule.allowlists)
-            .any(|a| a.allows(&rule.id, path, line, matched, secret))
-    }
-
-    /// Findings of path-only rules: the file itself is the finding.
-    fn scan_path(&self, relative: &str, out: &mut Vec<Finding>) {
-        for &i in &self.path_rules {
-            let rule = &self.rules[i];
-            if rule.applies_to(relative) && !self.allowed(rule, relative, "", "", "") {
-                out.push(Finding {
-                    file: relative.to_owned(),
-                    line: 0,
-                    rule: rule.id.clone(),
-                    fingerprint: fingerprint(&self.fingerprint_key, relative, &rule.id, relative),
-                });
-            }
-        }
-    }
-
     /// Keys fingerprints with `key` (from a key file shared by every run that
     /// reads or writes a baseline) instead of a per-process random key.
     pub fn with_fingerprint_key(mut self, key: &[u8]) -> Scanner {
@@ -317,169 +316,11 @@ impl Scanner {
         self
     }
 
-    /// Scans one file's text; returns how many lines with a finding carried
-    /// gitleaks' inline `gitleaks:allow` marker (not reported).
-    pub fn scan_text(&self, relative: &str, text: &str, out: &mut Vec<Finding>) -> u64 {
-        let mut candidates: HashSet<usize> = self.always.iter().copied().collect();
-        for m in self.prefilter.find_overlapping_iter(text) {
-            candidates.extend(self.keyword_rules[m.pattern().as_usize()].iter().copied());
-        }
-        let mut rules: Vec<usize> = candidates
-            .into_iter()
-            .filter(|&i| self.rules[i].applies_to(relative))
-            .collect();
-        if rules.is_empty() {
-            return 0;
-        }
-        rules.sort_unstable();
-        let mut inline_allowed = 0;
-        for (n, line) in text.lines().enumerate() {
-            let mut hits: Vec<(&Rule, &str, &str)> = Vec::new();
-            for &i in &rules {
-                let rule = &self.rules[i];
-                hits.extend(
-                    rule.hits_in(line)
-                        .into_iter()
-                        .map(|(matched, secret)| (rule, matched, secret)),
-                );
-            }
-            if hits.is_empty() || self.allow_lines.iter().any(|re| re.is_match(line)) {
-                continue;
-            }
-            if line.contains(INLINE_ALLOW) {
-                inline_allowed += 1;
-                continue;
-            }
-            // A generic rule only reports what no specific rule already names
-            // (allowlisted or not: an allowed secret stays allowed).
-            let specific: Vec<&str> = hits
-                .iter()
-                .filter(|(r, _, _)| !r.is_generic())
-                .map(|(_, _, s)| *s)
-                .collect();
-            hits.retain(|(rule, matched, secret)| {
-                !self.allowed(rule, relative, line, matched, secret)
-            });
-            for (rule, _, secret) in hits {
-                if rule.is_generic()
-                    && specific
-                        .iter()
-                        .any(|s| s.contains(secret) || secret.contains(s))
-                {
-                    continue;
-                }
-                out.push(Finding {
-                    file: relative.to_owned(),
-                    line: n + 1,
-                    rule: rule.id.clone(),
-                    fingerprint: fingerprint(&self.fingerprint_key, relative, &rule.id, secret),
-                });
-            }
-        }
-        inline_allowed
-    }
-
-    /// Walks `root` in parallel; returns findings (sorted) and counters.
-    /// Stops early, with an error, once `cancel` says nobody waits any more.
-    pub fn scan_tree(
-        &self,
-        root: &Path,
-        cancel: &crate::scan::Cancel,
-    ) -> Result<(Vec<Finding>, ScanStats), String> {
-        let meta =
-            std::fs::metadata(root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
-        if !meta.is_dir() {
-            return Err(format!("{} is not a directory", root.display()));
-        }
-        let findings = Mutex::new(Vec::new());
-        let stats = ScanStats::default();
-        // Ignore rules apply only inside a git work tree and only from the
-        // scanned tree itself: a stray .gitignore elsewhere (or in a parent
-        // directory) must not hide files from the scan.
-        let walker = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .ignore(false)
-            .parents(false)
-            .git_ignore(true)
-            .git_exclude(false)
-            .git_global(false)
-            .require_git(true)
-            .follow_links(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .threads(
-                std::thread::available_parallelism()
-                    .map_or(2, |n| n.get())
-                    .min(8),
-            )
-            .build_parallel();
-        walker.run(|| {
-            let findings = &findings;
-            let stats = &stats;
-            Box::new(move |entry| {
-                if cancel.is_cancelled() {
-                    return ignore::WalkState::Quit;
-                }
-                let Ok(entry) = entry else {
-                    stats.errors.fetch_add(1, Ordering::Relaxed);
-                    return ignore::WalkState::Continue;
-                };
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
-                    return ignore::WalkState::Continue;
-                }
-                let path = entry.path();
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap_or(path)
-                    .to_string_lossy()
-                    .into_owned();
-                if self.allow_paths.iter().any(|re| re.is_match(&relative)) {
-                    return ignore::WalkState::Continue;
-                }
-                let mut local = Vec::new();
-                self.scan_path(&relative, &mut local);
-                'content: {
-                    match entry.metadata() {
-                        Ok(m) if m.len() > self.max_file_size => {
-                            stats.skipped_large.fetch_add(1, Ordering::Relaxed);
-                            break 'content;
-                        }
-                        Ok(_) => {}
-                        Err(_) => {
-                            stats.errors.fetch_add(1, Ordering::Relaxed);
-                            break 'content;
-                        }
-                    }
-                    let Ok(bytes) = std::fs::read(path) else {
-                        stats.errors.fetch_add(1, Ordering::Relaxed);
-                        break 'content;
-                    };
-                    if bytes[..bytes.len().min(8192)].contains(&0) {
-                        stats.skipped_binary.fetch_add(1, Ordering::Relaxed);
-                        break 'content;
-                    }
-                    stats.files.fetch_add(1, Ordering::Relaxed);
-                    stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    let text = String::from_utf8_lossy(&bytes);
-                    let allowed = self.scan_text(&relative, &text, &mut local);
-                    stats.inline_allowed.fetch_add(allowed, Ordering::Relaxed);
-                }
-                if !local.is_empty() {
-                    if let Ok(mut f) = findings.lock() {
-                        f.extend(local);
-                    }
-                }
-                ignore::WalkState::Continue
-            })
-        });
-        if cancel.is_cancelled() {
-            return Err(
-                "the scan was stopped: nobody waits for it any more (timeout or cancellation)"
-                    .into(),
-            );
-        }
-        let mut findings = findings.into_inner().unwrap_or_default();
-        findings.sort();
-        Ok((findings, stats))
+    fn allowed(&self, rule: &Rule, seen: &Seen<'_>) -> bool {
+        self.allowlists
+            .iter()
+            .chain(&rule.allowlists)
+            .any(|a| a.allows(&rule.id, seen))
     }
 }
 

@@ -148,7 +148,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "generic-unquoted-secret-assignment",
         description: "password/secret/token/api key assigned an unquoted high-entropy value (.env, YAML, .properties)",
-        regex: r#"(?i)^\s*(?:export\s+)?[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|client[_-]?secret|private[_-]?key)[A-Za-z0-9_.-]*\s*[:=]\s*([A-Za-z0-9+=_!@%^&*~-][A-Za-z0-9+/=_!@%^&*~-]{11,199})\s*(?:#.*)?$"#,
+        regex: r#"(?im)^[ \t]*(?:export[ \t]+)?[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|client[_-]?secret|private[_-]?key)[A-Za-z0-9_.-]*[ \t]*[:=][ \t]*([A-Za-z0-9+=_!@%^&*~-][A-Za-z0-9+/=_!@%^&*~-]{11,199})[ \t]*(?:#.*)?$"#,
         keywords: &["pass", "pwd", "secret", "token", "key"],
         secret_group: 1,
         entropy: Some(3.5),
