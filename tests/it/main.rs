@@ -28,6 +28,7 @@ mod postgres_kinds;
 mod redaction;
 mod redis_kinds;
 mod sarif;
+mod secrets_gitleaks;
 mod secrets_kind;
 mod secrets_walk;
 mod snapshots;
