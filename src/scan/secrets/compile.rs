@@ -3,7 +3,7 @@
 
 use regex::Regex;
 
-use super::rules::RULES;
+use super::rules;
 use super::{gitleaks, Allowlist, CustomRule, Rule, SecretGroup};
 
 /// A rule set that cannot be compiled: the field (`params.rules[0].regex`,
@@ -39,7 +39,7 @@ pub fn compile_rule_set(
     gitleaks: Option<gitleaks::GitleaksConfig>,
 ) -> Result<(Vec<Rule>, Vec<Allowlist>), RuleError> {
     for d in disabled {
-        if !RULES.iter().any(|r| r.id == d) {
+        if !rules::all().any(|r| r.id == d) {
             return Err(RuleError::new(
                 "params.disable_rules",
                 format!("no built-in rule {d:?}"),
@@ -48,10 +48,7 @@ pub fn compile_rule_set(
     }
     let mut rules = Vec::new();
     let keep_builtins = gitleaks.as_ref().is_none_or(|g| g.use_default);
-    for spec in RULES
-        .iter()
-        .filter(|r| keep_builtins && !disabled.iter().any(|d| d == r.id))
-    {
+    for spec in rules::all().filter(|r| keep_builtins && !disabled.iter().any(|d| d == r.id)) {
         rules.push(Rule::compile(spec).map_err(|e| RuleError::new("params", e))?);
     }
     let mut allowlists = Vec::new();

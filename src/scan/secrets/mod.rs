@@ -10,8 +10,12 @@
 mod compile;
 #[cfg(test)]
 mod conformance;
+#[doc(hidden)]
+pub mod corpus;
 pub mod gitleaks;
 mod matcher;
+#[cfg(test)]
+mod measure;
 pub mod re2;
 pub mod rules;
 mod walk;
@@ -141,17 +145,18 @@ const INLINE_ALLOW: &str = "gitleaks:allow";
 
 impl Rule {
     pub fn compile(spec: &RuleSpec) -> Result<Rule, String> {
+        let compile =
+            |pattern: &str| re2::compile(pattern).map_err(|e| format!("rule {}: {e}", spec.id));
         Ok(Rule {
             id: spec.id.to_owned(),
-            regex: Some(re2::compile(spec.regex).map_err(|e| format!("rule {}: {e}", spec.id))?),
-            path: None,
+            regex: (!spec.regex.is_empty())
+                .then(|| compile(spec.regex))
+                .transpose()?,
+            path: spec.path.map(compile).transpose()?,
             keywords: spec.keywords.iter().map(|k| k.to_lowercase()).collect(),
             secret_group: SecretGroup::Index(spec.secret_group),
             entropy: spec.entropy,
-            ignore_values: spec
-                .ignore_values
-                .map(|p| re2::compile(p).map_err(|e| format!("rule {}: {e}", spec.id)))
-                .transpose()?,
+            ignore_values: spec.ignore_values.map(compile).transpose()?,
             allowlists: Vec::new(),
             required: Vec::new(),
             skip_report: false,
@@ -330,8 +335,14 @@ mod tests {
 
     #[test]
     fn every_rule_finds_its_examples_and_not_its_negative_examples() {
-        for spec in rules::RULES {
+        let mut ids = std::collections::HashSet::new();
+        for spec in rules::all() {
+            assert!(ids.insert(spec.id), "duplicate rule id {}", spec.id);
             let rule = Rule::compile(spec).unwrap();
+            if spec.regex.is_empty() {
+                assert!(rule.applies_to("certs/client.p12") || spec.path.is_some());
+                continue;
+            }
             assert!(
                 !spec.examples.is_empty() && !spec.negative_examples.is_empty(),
                 "{}",
@@ -358,6 +369,7 @@ mod tests {
                 );
             }
         }
+        assert!(ids.len() >= 100, "{} rules", ids.len());
     }
 
     #[test]

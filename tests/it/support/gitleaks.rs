@@ -47,7 +47,15 @@ pub fn scan(root: &Path, config: &Path, extra: &[&str]) -> Vec<Located> {
     let report = root.with_extension("gitleaks.json");
     let out = Command::new(binary())
         .current_dir(root)
-        .args(["dir", ".", "--no-banner", "--log-level", "error", "--exit-code", "0"])
+        .args([
+            "dir",
+            ".",
+            "--no-banner",
+            "--log-level",
+            "error",
+            "--exit-code",
+            "0",
+        ])
         .arg("--config")
         .arg(config)
         .args(["--report-format", "json", "--report-path"])
@@ -55,7 +63,11 @@ pub fn scan(root: &Path, config: &Path, extra: &[&str]) -> Vec<Located> {
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "gitleaks: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gitleaks: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let found: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let _ = std::fs::remove_file(&report);
@@ -65,7 +77,11 @@ pub fn scan(root: &Path, config: &Path, extra: &[&str]) -> Vec<Located> {
         .iter()
         .map(|f| {
             (
-                f["File"].as_str().unwrap().trim_start_matches("./").to_owned(),
+                f["File"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_owned(),
                 f["RuleID"].as_str().unwrap().to_owned(),
                 f["StartLine"].as_u64().unwrap(),
             )
