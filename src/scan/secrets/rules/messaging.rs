@@ -13,7 +13,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["POSTMARK_SERVER_TOKEN=2024a93f-4b8a-4cfc-a39f-d97bc4328cd2"],
+        examples: &["POSTMARK_SERVER_TOKEN=4b91c50e-07ee-42ec-a264-8b9944b0aabd"],
         negative_examples: &["POSTMARK_FROM=ops@example.com"],
     },
     RuleSpec {
@@ -25,7 +25,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = SK7f63fe5e84fe1de7a95a8137a4dbd5a1", "SK5bf28fb3ef294b91c50e07ee2ec2648b"],
+        examples: &["value = SK8161d35408b6e6ec7e0f5d6ea49a34f1", "SK43e684b2d7b1f5e9895c2c00a52ce864"],
         negative_examples: &["SKU-1234"],
     },
     RuleSpec {
@@ -37,7 +37,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["SG.short"],
     },
     RuleSpec {
@@ -49,7 +49,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = key-081715262247287e3700cc6f6888934c", "key-7c3b91cbdf9fd5314f3d30fe5dffcbc9"],
+        examples: &["value = key-fb9cddd89e03805323eb077b3c250cdf", "key-20d85a2f4e534aab97ee6ba3cf8a634d"],
         negative_examples: &["key-value"],
     },
     RuleSpec {
@@ -61,7 +61,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = dc8f692483fb9cddd89e03805323eb07-us98", "7b3c250cdf20d85a2f4e534aab97ee6b-us51"],
+        examples: &["value = 69b8a71b7bf228616ff7163afa7375c8-us49", "aca5a935bc6a5c6ca6cb2ac04e87dc74-us88"],
         negative_examples: &["datacenter-us1"],
     },
     RuleSpec {
@@ -73,7 +73,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["xkeysib-abc"],
     },
     RuleSpec {
@@ -85,7 +85,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = MTokTkedDBf0F5K9YUqdvernoX.rDBnsP._o1cyh3pXTYoMwuNhaPteR72-dFu2A4ev0zm5_", "MT2dbmKpNZj7DxmuVpufE4gAm4.ynC8DT.9OmgxLkU8t8JfvlJR4qnfAgMIy6K_ZRSvwT-wc"],
+        examples: &["value = MT0TQYuFSKl2ueWexv7EPiho9g.vlJR4q.nfAgMIy6K_ZRSvwT-wcsMpDA3IZ0CY1SNKxugm", "MTAp1RagIwHqtML8ntGyEeDD8A.dk6X6v.WYzTsqXD0F_FrIzC6Xbk6yaq4LIfaE5aAhE7yV"],
         negative_examples: &["MTA.abc.def"],
     },
     RuleSpec {
@@ -97,7 +97,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = https://discord.com/api/webhooks/515080861386093629/NKxugmBi0RPYXNI9GGAdk6X6vWYzTsqXD0F_FrIzC6Xbk6yaq4LIfaE5aAhE7yVcpiB9", "https://discord.com/api/webhooks/874197384273898939/sZkAESgbg3y2cwjCSLMAQ1Q_wneIf8RMpK32aHxdh7aHxF2xVwKKKHg-p_UCQ1SGKgye"],
+        examples: &["value = https://discord.com/api/webhooks/354078741973842738/dsZkAESgbg3y2cwjCSLMAQ1Q_wneIf8RMpK32aHxdh7aHxF2xVwKKKHg-p_UCQ1SGKgy", "https://discord.com/api/webhooks/373878267890881415/GBn_6On3Txaggrrpxvqg39hGHF8U23HardwN2LEE2NGcPrHH2EmdGDl_QkPJJc371mMZ"],
         negative_examples: &["https://discord.com/api/webhooks/"],
     },
     RuleSpec {
@@ -109,7 +109,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 7387826789:AADLgNsGBn_6On3Txaggrrpxvqg39hGHF8U", "6603536161:AAEE2NGcPrHH2EmdGDl_QkPJJc371mMZKrm"],
+        examples: &["value = 1854669766:AAeOfWz3s-_tTCsomvLviaHwcX7fPvDnHun", "8333877748:AAu1k8AsRu8n0SV82YMoxJEUAQ6aPhO3k6v"],
         negative_examples: &["12345:AAbc"],
     },
     RuleSpec {
@@ -121,7 +121,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = https://shop.webhook.office.com/webhookb2/ccedc737-5cdb-4ffb-a40b-a9b2b861c75e@73b091b9-767f-4ff8-abd9-f0b4bf9d45fd/IncomingWebhook/63ac21504e6383d9ebde657ac79339a0/9566f2c2-cee4-4b63-ab0e-e06a0ffbdfac", "https://shop.webhook.office.com/webhookb2/384dc8fb-7065-480b-a851-bb9f56c4623e@2ea4ad74-413d-4901-a270-6c1415817e2c/IncomingWebhook/a49d14375dcb25aac0cb2a2e0a643459/1904d4a0-13ef-4ed5-a22f-0fc7d75da02e"],
+        examples: &["value = https://shop.webhook.office.com/webhookb2/de657ac7-9339-4a09-a566-f2c2cee4b63b@0ee06a0f-fbdf-4ac3-a84d-c8fb706580b8/IncomingWebhook/51bb9f56c4623e2ea4ad74413d901270/6c141581-7e2c-4a49-ad14-375dcb25aac0", "https://shop.webhook.office.com/webhookb2/cb2a2e0a-6434-4591-a904-d4a013efed52@2f0fc7d7-5da0-42e8-acaa-4306fb97843c/IncomingWebhook/fcf6e2b069bd498936357c807edbe6e1/4407e088-084f-446d-a20b-f0b471d308f1"],
         negative_examples: &["https://shop.webhook.office.com/"],
     },
     RuleSpec {
@@ -133,7 +133,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["HEROKU_API_KEY=8caa4306-fb97-4843-acfc-f6e2b069bd49"],
+        examples: &["HEROKU_API_KEY=e4bdf445-b71f-431d-a3df-0d8ce36a952f"],
         negative_examples: &["heroku_app: shop-prod"],
     },
     RuleSpec {
@@ -145,7 +145,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["CLOUDFLARE_API_TOKEN=hlNaMWewhBd70u7Y6FTSCd6BigBjR-QY2KAv-AtT"],
+        examples: &["CLOUDFLARE_API_TOKEN=OYvTgf2VR_-aDHwmF74yn804H2ix_yhgfu4bx5Gy"],
         negative_examples: &["CLOUDFLARE_ZONE=example.com"],
     },
     RuleSpec {
@@ -157,7 +157,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["OKTA_API_TOKEN=00fF2OCi8F4Ss19QSUudF8NF3N09D3iz7OaplVK-OY"],
+        examples: &["OKTA_API_TOKEN=005tCoT2uva3oi923Wi3IyoJzZU3NVuj2m9n_hDDyD"],
         negative_examples: &["OKTA_ORG=dev-123"],
     },
     RuleSpec {
@@ -169,7 +169,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["SNYK_TOKEN=b487d54f-f601-4c91-aeec-9fde1d8cfc88"],
+        examples: &["SNYK_TOKEN=48ce15e6-e464-4316-adef-64cf9fc054ee"],
         negative_examples: &["SNYK_ORG=shop"],
     },
     RuleSpec {
@@ -181,7 +181,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["ALGOLIA_ADMIN_KEY=7be6ce1ceb0a4dbb6da8fdd58d2ca2c6"],
+        examples: &["ALGOLIA_ADMIN_KEY=a04641a48c1a9515244266e82e1d417e"],
         negative_examples: &["ALGOLIA_APP_ID=ABCDEF1234"],
     },
     RuleSpec {
@@ -193,7 +193,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["BUNDLE_ENTERPRISE__CONTRIBSYS__COM=5d35b8d9:f9f800c0"],
+        examples: &["BUNDLE_ENTERPRISE__CONTRIBSYS__COM=61dfc732:5a05d896"],
         negative_examples: &["BUNDLE_ENTERPRISE__CONTRIBSYS__COM=${SIDEKIQ_CREDS}"],
     },
     RuleSpec {
@@ -205,7 +205,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = lin_api_JRhYcCKv2gdmg16jjtNvswdkJjNIH9C1Mjho0bid", "lin_api_fNI3ZerSe1nYAx8sLI3ddhxV3AtIzjMwJmCm8s1x"],
+        examples: &["value = lin_api_jin3HF8s1QehzsuhGdFqAFNbXyncd51Ga6ukbZDb", "lin_api_DhScNuxJxDFAd79mHwqslA7VAFk7SKiLQgt2wyOz"],
         negative_examples: &["lin_api_key"],
     },
     RuleSpec {
@@ -217,7 +217,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["secret_santa"],
     },
     RuleSpec {
@@ -229,7 +229,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = ATATT3xFfGF056M02yH2Hl5bSGKA6PBqBLkUXgcKARlCLwn_crrz8ZKMvetWQiyTjqJORzMUbgUzlIlr8M4uOcPiXetlluV_fqtg4jiSNIQ4gdJmgbIvjNQR56oesfdCSmHtozhpeyDL0ZV9AUpwJxdZRcBYCE7he8a6mtSo5QkmU9D6O2W11F2JSwxGLM=36FD930B", "ATATT3xFfGF0laLxN2VNlzMHhjijh-Bkjq1uqS4uOiHoAfp44SqN6pkcMT_2a9QLjDY2-isImH_tz1XfhBnR-nzedZKsEFdwiC8EsWWd9osuwlt8gjaCwR1hoNRVyakPEYC73UD2Kep0DcvdsUvd4crnMENu14SnGhz4NrcoAdNdIwlKgvS5u124O92l7a=B1A87EAF"],
+        examples: &["value = ATATT3xFfGF0V_fqtg4jiSNIQ4gdJmgbIvjNQR56oesfdCSmHtozhpeyDL0ZV9AUpwJxdZRcBYCE7he8a6mtSo5QkmU9D6O2W11F2JSwxGLMNb_2kOCtlaLxN2VNlzMHhjijh-Bkjq1uqS4uOiHoAfp44SqN6pkcMT_2a9QLjDY2-isImH_tz1XfhBnR-n=C7762B11", "ATATT3xFfGF0dwiC8EsWWd9osuwlt8gjaCwR1hoNRVyakPEYC73UD2Kep0DcvdsUvd4crnMENu14SnGhz4NrcoAdNdIwlKgvS5u124O92l7asFrge6r_-13nvN-OEB2ZUZkz2k4tV2IrKqEL7PRTeRWjamXrQLt1IEU6FMmhKsJPkWLmMpZIWXeeWRbaZ4=3F84283D"],
         negative_examples: &["ATATT3xFfGF0"],
     },
     RuleSpec {
@@ -241,7 +241,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = dop_v1_fdd9b3f310d6569cd9eb5d2a2a12e3447458695a42bd215e13982b2395293a62", "dop_v1_557754666e3f84283d26c262e831f89a380c387a6b7d4adef2d17e9ac9fbc6d8"],
+        examples: &["value = dop_v1_26c262e831f89a380c387a6b7d4adef2d17e9ac9fbc6d84359220b500c19b4c1", "dop_v1_9874d35dbdc65d334ec71bedf4838700c9c85a39105831d1cc289ad4b9a356b8"],
         negative_examples: &["dop_v1_abc"],
     },
     RuleSpec {
@@ -253,7 +253,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = dapi4359220b500c19b4c19874d35dbdc65d", "dapi334ec71bedf4838700c9c85a39105831"],
+        examples: &["value = dapi7714cd14b7fb8686315e28cd30a7e125", "dapiea174c044f7b20bc124c2d10514e2fe5"],
         negative_examples: &["dapi_version"],
     },
     RuleSpec {
@@ -265,7 +265,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = squ_d1cc289ad4b9a356b87714cd14b7fb8686315e28", "squ_cd30a7e125ea174c044f7b20bc124c2d10514e2f"],
+        examples: &["value = squ_974b7b550b7269d932d538315985573a31e5ca0c", "squ_90d369bdc0238a102e1803822e142e220f0d176d"],
         negative_examples: &["squ_abc"],
     },
     RuleSpec {
@@ -277,7 +277,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["shpat_abc"],
     },
     RuleSpec {
@@ -289,7 +289,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = pscale_pw_gII7GQJ6ILC9A0HcZ2nR667rgNPiKerMMQKNGiK_Au_", "pscale_pw_DU3hZbwVdhV-1PiATpreBsYQwwmv1yPPp9S16W-tLsh"],
+        examples: &["value = pscale_pw_tLsh5u2RQHQ6caYCnBE3fguhaLXequblkkL9qwt1Xjz", "pscale_pw_eOo8kF5C65Z8j1S3IED-nah0ydm0juAJ5b4nHUAtknT"],
         negative_examples: &["pscale_pw_"],
     },
     RuleSpec {
@@ -301,7 +301,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = pnu_ikcyXlvmhbo9zlIIt2DIdwON7M4twjB0l21t", "pnu_89sTA9CbPQ5yzXQNumoFLPV7X0gN6SSxS2kF"],
+        examples: &["value = pnu_vrxNj8xgI5IwSJaLAO2WWXZTka5n4auS4BOH", "pnu_2wlPOq8RmnvwyRfy7DoWXApB5i0pG17KJ4xT"],
         negative_examples: &["pnu_abc"],
     },
     RuleSpec {
@@ -313,7 +313,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = rdme_9848vyw0lrzphu4sc2b326m4r0j1ecb5tnq0zot70rxae2n2tdk6a9wst7jn96iisj0lao", "rdme_wwxzt00sbohporr5dwxab8gkjtcd7ddygmc8l6y4v3b103cwn488zn569tmwtw3nizpykk"],
+        examples: &["value = rdme_cd7ddygmc8l6y4v3b103cwn488zn569tmwtw3nizpykkrqhzl752ehc3xpeun70bwdlmmj", "rdme_tuvp22liet2clay2e36zw66pwsotmfnq9cb7jmgpq4uo9lv3ywmteld822sx927o8c8tfs"],
         negative_examples: &["rdme_abc"],
     },
     RuleSpec {
@@ -325,7 +325,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = tfp_igOyW-5IOF6vfIoa1CtGXZYSnprf54XRIn4EXBx4J7zsfskcnYLahECTYNf", "tfp_h8odWr6xsZnJWG54kv4cEmKkW_UxNiuoIV_RRiKnWQMYnjLm-WpCJNGCpQ6"],
+        examples: &["value = tfp_W_UxNiuoIV_RRiKnWQMYnjLm-WpCJNGCpQ61vQfCwxO0ZYLHNVTa5SqWF4d", "tfp_8dX4FDJhQvnpVfEfT7a0ZZCSdavPzgyjseHwX4z-TeEK_vi8RtPghoTJsrJ"],
         negative_examples: &["tfp_abc"],
     },
     RuleSpec {
@@ -337,7 +337,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = patalXIPBY5YHaMM6.213546e4a51e7f75e10284b9a57174e6d660476b3c8c8b71c5ecf4712fb8f4b3", "patsQQUJzEWx5g8sv.a2b63d17dfe07233e8a387fa562ee82e5d7d74243a7232cd1a0bcbf32f435666"],
+        examples: &["value = patnWpMGa36DObedq.07233e8a387fa562ee82e5d7d74243a7232cd1a0bcbf32f435666a7e8923b893", "patCiyXsrAFH1PeoE.be8f5bb87f76619c756fb5f518473a505e77eec80627f53a8f2c3e34c65dc7e2"],
         negative_examples: &["pattern.match"],
     },
     RuleSpec {
@@ -349,7 +349,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = sgp_a7e8923b8931b023_7f2be8f5bb87f76619c756fb5f518473a505e77e", "sgp_ec80627f53a8f2c3_e34c65dc7e22de4fb13459ea06718968be8799d8"],
+        examples: &["value = sgp_2de4fb13459ea067_18968be8799d8ec525ac053003befbf60a52d3af", "sgp_f97a9a932c2ad670_59aabf72a6c63e1509aa5ad9061b9d5ab88e19cc"],
         negative_examples: &["sgp_abc"],
     },
     RuleSpec {
@@ -361,7 +361,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = LTAIdYKl4xEwKyVgYi6lhB4L", "LTAIhnHABoxGWceyXf9MAroU"],
+        examples: &["value = LTAIKxDQrIuRUL3Kh0BckEFz", "LTAIVfkHTJUuX23KXbxQiYtA"],
         negative_examples: &["LTAI123"],
     },
     RuleSpec {
@@ -373,7 +373,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = AGE-SECRET-KEY-1TYMX47LJ05J5JX9EY5MDWQTJ44KL095VEDXAR2QJ44246NQVRHJ6T5HSSA", "AGE-SECRET-KEY-1ZJEE2RSG35T2PUY94L8NF5H2HMSCQ0MYC9364DG3AX2SSF0WL69XJXKLGM"],
+        examples: &["value = AGE-SECRET-KEY-10MYC9364DG3AX2SSF0WL69XJXKLGM72NSH09M27EF9DLTMAP03HLPTCGXN", "AGE-SECRET-KEY-19JC2C72C4TT86GAXQ3VXRXZTN0555LXTGMRQGKH65MWJ3UPHUQAMTXVUZU"],
         negative_examples: &["AGE-SECRET-KEY-1"],
     },
     RuleSpec {
@@ -385,7 +385,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = ico-eKpT9Q4XvPFrubKk3geZJFNnfuLl4q9s", "ico-5qb5dBp0P5kiRXfm1Bu6LY3wIGTlF9uS"],
+        examples: &["value = ico-UceI149UbdN8G7sL0Oq6RGKWpAuYe9BX", "ico-0CCRpHdFOKVkaldbP2IJb9mnPmLlX6Tx"],
         negative_examples: &["ico-abc"],
     },
     RuleSpec {
@@ -397,7 +397,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = fio-u-xVw9VwrXWO1R7NAjZNGNEWnfopp-NWR2GARsv1o3dki5Dv4A72XMY4F4p59Qp26b", "fio-u-NWciMVtAw8CuFFiP6LcUr062eRS2fXunVi1topX0GOdBbiA7rB1nA0N5YVVc8uvn"],
+        examples: &["value = fio-u-Vi1topX0GOdBbiA7rB1nA0N5YVVc8uvn4Q8fMmyDB1OToJrJ8io8StjEpqWMyZJh", "fio-u-41uz_JXO9CDTMuKr0E-xuwBkn4Ilwmjxtrjf8GpRIW0ejhOGSemD0qGdo2RNif-W"],
         negative_examples: &["fio-u-abc"],
     },
     RuleSpec {
@@ -409,7 +409,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = duffel_live_4Q8fMmyDB1OToJrJ8io8StjEpqWMyZJh41uz_JXO9CD", "duffel_live_TMuKr0E-xuwBkn4Ilwmjxtrjf8GpRIW0ejhOGSemD0q"],
+        examples: &["value = duffel_live_1SqPlR2z7rUGooCG0MtoqvVoLQ2P6P-V1tRlu0T3dG3", "duffel_live_UZxmJ1bRJsvdWnxnSZVSQSaOKfzwm4zb3nGCRFd4ceq"],
         negative_examples: &["duffel_live_"],
     },
     RuleSpec {
@@ -421,7 +421,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = EAACEdEose0cBArq7DOyU9bx2IGvgtuRPgfLa3yj0JVHjSIbsu7ZdVKgDUUhBgwkkDaGWinUpVXKU54lFIw8qq9wbHdHfK", "EAACEdEose0cBA0a6WISwXaJnubiODb6KM9Y6pmTEuaNIrEWXlO4qL5TY39TJMp8Kt3znJInJzNsHFjPpZYTchZN5b9TDB"],
+        examples: &["value = EAACEdEose0cBAcHDbF6IYuaRdJ9iCdjepnNxiVZrertOZF4zCeVfaE3b6I9yNlRWFQXy2mfkGQE4eLHSBK1HT8m4aIInF", "EAACEdEose0cBA5oUz2t5xJoBUvMlz91bHvgDcaheSEkIuaeQWSw0i6vK7oueU4lGmD6Vh4AR4TXYBZz0gaZrMYvVP9Uxm"],
         negative_examples: &["EAACEdEose0cBA"],
     },
 ];

@@ -13,7 +13,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = npm_OBbnZptLqQ72zGb6vSnKB5MTNMzDV28v6SPD", "npm_nn31YyUBZn88YWKSaoXfsKvfiketFSDj3xHf"],
+        examples: &["value = npm_y5bcII98VNyurTlun0ecKwzlJcgRobYldV7h", "npm_YUjYt0d5DU4ByuMKbwiL79wrAnNQNsX2dkpJ"],
         negative_examples: &["npm_token"],
     },
     RuleSpec {
@@ -25,7 +25,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = pypi-AgEIcHlwaS5vcmcl1s46P4kCKSqI1vNlmlpMvIiVCB34RRqam95US5j3w6rwow6GpCYV3WAbgbv7SWbqdbz87", "pypi-AgEIcHlwaS5vcmcAi9lJmqJwm-8GBZKq2IgvUxrMwYqlYAFLraEqHGTnN9c0wWP3dsg8jUj-p9JkyRMdQbGxD"],
+        examples: &["value = pypi-AgEIcHlwaS5vcmcWbqdbz87Ai9lJmqJwm-8GBZKq2IgvUxrMwYqlYAFLraEqHGTnN9c0wWP3dsg8jUj-p9Jky", "pypi-AgEIcHlwaS5vcmcRMdQbGxD5ThGyuPPuJpf9P4ROdroxvYKTNeUt42ElPszY7LtOJIC7BWUefbxuWfGxV4Q83"],
         negative_examples: &["pypi-AgEIcHlwaS5vcmc"],
     },
     RuleSpec {
@@ -37,7 +37,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = dckr_pat_5ThGyuPPuJpf9P4ROdroxvYKTNe", "dckr_pat_Ut42ElPszY7LtOJIC7BWUefbxuW"],
+        examples: &["value = dckr_pat_F2ULw2hgxh6uOTQCfo1-s6Obqa3", "dckr_pat_kmO8edb4bQhKZ-PYROiX-U0c9xC"],
         negative_examples: &["dckr_pat_short"],
     },
     RuleSpec {
@@ -49,7 +49,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = rubygems_71c5e4fd1d52cd88c8eb34407adfbe36a6d993f776e64826", "rubygems_f364385f5d7fc0c560026db47b8dfd28621d0f8404629b08"],
+        examples: &["value = rubygems_c560026db47b8dfd28621d0f8404629b08d02b614c0f1128", "rubygems_e6d0c67e9c95f09143000e66851ce6e5e6d943a77eec1006"],
         negative_examples: &["rubygems_api"],
     },
     RuleSpec {
@@ -61,7 +61,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = oy217afwmdizb64c97deq3n1aznp26szs8l74b6s7cjhbb", "oy26a2nm76qlc7y3m2k2m0t8igupo3772zcb9bnk98tv2h"],
+        examples: &["value = oy2k98tv2h6gabdmogea4899kbdjg0s82h2xfx6ctny5dh", "oy25mf44w8eout5oz2c8sfo6lk5p6816c2ga8ez8taq4i6"],
         negative_examples: &["oy2abc"],
     },
     RuleSpec {
@@ -73,7 +73,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = CLOJARS_6gabdmogea4899kbdjg0s82h2xfx6ctny5dh5mf44w8eout5oz2c8sfo6lk5", "CLOJARS_p6816c2ga8ez8taq4i68mhrcakeszqflkf26c4bkv7g5xn65uk0kbmwa4ixw"],
+        examples: &["value = CLOJARS_8mhrcakeszqflkf26c4bkv7g5xn65uk0kbmwa4ixw7kj1az3xb36pakf59tb", "CLOJARS_555pxvqmbj519t04l25zw5vr5yfvk9s1zyzicd0iawkb1nw1eh9pwda3uc1w"],
         negative_examples: &["CLOJARS_USERNAME"],
     },
     RuleSpec {
@@ -85,7 +85,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = AKCphKJbrAZ8dXBdgP5AKFw5fjToBf3flnf9PX5VQMBJfk7bjT50a1oe1L8cfZWfyV6R6vfYF", "AKCpVKjSbZYZ0ICDaIAWuK7oBbNWbEkzH7jPWtnDAxud4UvC5bWLscuG4lh7evZm01FDapQsg"],
+        examples: &["value = AKCpLscuG4lh7evZm01FDapQsgXTJermv095VQjTUuPnAAKhIVOvIbUUsaNXJHhn9w6Sjlnjr", "AKCp6X4bDc4yp64MwThSCif24aCdomnpoULUM357FpRsMVGU79hewq8SbP4G5MPbiShXE5fzB"],
         negative_examples: &["AKCp123"],
     },
     RuleSpec {
@@ -97,7 +97,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = cmVmdGtuOjAxOjXTJermv095VQjTUuPnAAKhIVOvIbUUsaNXJHhn9w6Sjlnjr6X4", "cmVmdGtuOjAxOjbDc4yp64MwThSCif24aCdomnpoULUM357FpRsMVGU79hewq8Sb"],
+        examples: &["value = cmVmdGtuOjAxOjrjOFwlBvHb781bo7iC8SehsO9g4HkehGNzMrzy8yxavriQl9IN", "cmVmdGtuOjAxOjL1VrZHCX8i7lMTEL7eclacZMA8XJoIS1ZNke6kao24ptYE4qba"],
         negative_examples: &["cmVmdGtuOjAxOj"],
     },
     RuleSpec {
@@ -109,7 +109,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = pul-7367d9b2f07203dd19f73f366d8465ac31b6925f", "pul-edec60b449c6fdc2dd7de6a8e43eca7a02c2bf21"],
+        examples: &["value = pul-7de6a8e43eca7a02c2bf2104f8ee3f0e88005036", "pul-2e21d3d81302bd3c19349870743d5af180af2aeb"],
         negative_examples: &["pul-abc"],
     },
     RuleSpec {
@@ -121,7 +121,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = AJogeQxxcdvHfA.atlasv1.4hiADXDNbK5LG0M3iFPBLs1OwHnOQmidAeQN3Vo_EgDq-Jq5uwwLkFhm29uB5aMj-wb", "GNSzOMKPZT7Q4T.atlasv1.ilLrWH3LqdQJqOx6xQA2GdOOYii9BRYw5Ep-esjaDfxJhsBX1PYLQPkadn1X3ggIPUU"],
+        examples: &["value = YzY2gFS4zCQvTb.atlasv1.9uB5aMj-wbMaldYVeyngmilLrWH3LqdQJqOx6xQA2GdOOYii9BRYw5Ep-esjaDfxJhs", "gAh49LaHMFIHSN.atlasv1.dn1X3ggIPUUGK3Jyc6PXAjB_xcGrcFvLIAbD5hvrjOzHgMdukyrSlGRD56swQeAZfWK"],
         negative_examples: &["atlasv1 tokens"],
     },
     RuleSpec {
@@ -133,7 +133,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = dp.pt.oDjv1F0bE9rwpZm12kOdHmvjLqARAfYOzDov9VOCX4y", "dp.pt.FtEt1ANBcQXVwutlR245xH4tnlgmZi9gDp7rq5oQGlO"],
+        examples: &["value = dp.pt.eEcH3hGRR6g3rn74JAitGHTCbCOWMVZBydw6lPZd15y", "dp.pt.KJIkSE8AH9pM9twE0efreA5V7CCxnDU095dGX3uZHbq"],
         negative_examples: &["dp.pt.abc"],
     },
     RuleSpec {
@@ -145,7 +145,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = hvs.ukyrSlGRD56swQeAZfWK9I4ONiiTANPmE2EctZryD7fz6USQlIBPZJ8-9BqEFHo6MvyP3pjYiB9kw1ikj4yFUbIVW0fmiyq", "hvs.WuKTwBKTqQma_i53oOg3vwAwfpzKeQavK3Ip5q3RwAfYwwLkjxShenj8AXgmI9byId8EFqImXF33N-dXfjStNsdFvXAvPnb"],
+        examples: &["value = hvs.pjYiB9kw1ikj4yFUbIVW0fmiyqWuKTwBKTqQma_i53oOg3vwAwfpzKeQavK3Ip5q3RwAfYwwLkjxShenj8AXgmI9byId8EF", "hvs.qImXF33N-dXfjStNsdFvXAvPnblO9v-WV2IekwtcD-qajOQi7XPgyhhZ0tZtdyOnswFR3djwvtNbp8EwTvkVbI44_3LhozB"],
         negative_examples: &["hvs.short"],
     },
     RuleSpec {
@@ -157,7 +157,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["COHERE_API_KEY=765rSHeXju872KbEj575Pm6z1SlrkYWOjBxfmV0N"],
+        examples: &["COHERE_API_KEY=BF3uJ4RMnN5582PI9XC2yRaxmpBq2wiQI6BdJL5r"],
         negative_examples: &["COHERE_MODEL=command-r"],
     },
     RuleSpec {
@@ -169,7 +169,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["sk-proj-"],
     },
     RuleSpec {
@@ -181,7 +181,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = sk-ant-api03-zLUwaJribJkgod80qVr94cc8rK5abpRtcYzEYna12XpPbYqjCOnOOiIP6d-CydsANHYgnQbXRlfuLa6aBUqWrzrsS8o1PAA", "sk-ant-api03-8XU1FiQ4mTLszsVJprPwv8bcCwwQKabIGcmnFZj_5bgjvKAeteFuCuI-3wUxfU1ziJx2W6o-CiMiY4-y5l3xd69XRaF-UAA"],
+        examples: &["value = sk-ant-api03-RlfuLa6aBUqWrzrsS8o1P8XU1FiQ4mTLszsVJprPwv8bcCwwQKabIGcmnFZj_5bgjvKAeteFuCuI-3wUxfU1ziJx2W6o-AA", "sk-ant-api03-CiMiY4-y5l3xd69XRaF-UdFA_dNjFXaRN8NlewMo6DyqR8oNiGFiZlgr80mUomNWr1_u2KQrXw4_drRIwu8OjWI_NUk6xAA"],
         negative_examples: &["sk-ant-api03-xxx"],
     },
     RuleSpec {
@@ -193,7 +193,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["hf_hub_download"],
     },
     RuleSpec {
@@ -205,7 +205,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["pplx-api"],
     },
     RuleSpec {
@@ -217,7 +217,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["gsk_key"],
     },
     RuleSpec {
@@ -229,7 +229,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = xai-AB7F5RJ3ZUe6CJDnfwgzzdk12D1Fc5lH3VKLukcq4xWiudB8t4rBoqRzeEHfpUdUuiQklqZ69hBw7oin", "xai-aXNS8ROnU1cuqfm3anDFrFFFg2OPyMxNQ4TFu49BS20F7bY9QoBKNgloQDc4V3mJ6hrnrGR2GmMOZWvN"],
+        examples: &["value = xai-mMOZWvN73ZfyIXMbttSlcMLLVVL9l3f8u3Zn52aXoLBDTiXsXUQDPOMsav2PtaTqWzfADjK5vjzwla2n", "xai-hu9tLcVsvabxoAN6mCuzgx6OBCstdbB90HStQklNpzbSErmKBusVzmQW5CPrfoIfkbWs1r9LzAUbLPgA"],
         negative_examples: &["xai-grok"],
     },
     RuleSpec {
@@ -241,7 +241,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = r8_73ZfyIXMbttSlcMLLVVL9l3f8u3Zn52aXoLBD", "r8_TiXsXUQDPOMsav2PtaTqWzfADjK5vjzwla2nh"],
+        examples: &["value = r8_PvMXHmzhU44C2LoHy4uAZenrjaKnKujkZ3bnd", "r8_DGEtYid5lZ9ze0XLgB69noumYfaK7ZkP8Ir1L"],
         negative_examples: &["r8_token"],
     },
     RuleSpec {
@@ -253,7 +253,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["nvapi-key"],
     },
     RuleSpec {
@@ -265,7 +265,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["DD_API_KEY=76a84504e7c073bb6e23d945cda80405", "datadog_application_key: \"d1516bc311a77a3072acfc010d87cc3a1fa3c6c9\""],
+        examples: &["DD_API_KEY=a69bdbf6d0595542b827f7267cf2a1b1", "datadog_application_key: \"7e16868bf0a3392206cfaae4462e9d350baca769\""],
         negative_examples: &["DD_API_KEY=<key>", "dd_api_key: 00000000000000000000000000000000"],
     },
     RuleSpec {
@@ -277,7 +277,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = NRAK-VAXUM9SW1W56M1AK6SLKIFWR688", "NRAK-EO4PF6MPY4FVDWDP2CMRMQX59BV"],
+        examples: &["value = NRAK-OWPO5LLAA2VRY5X4PGSTIA680UB", "NRAK-YJTGEV16RVVLBZNXQ3AD9AAELOS"],
         negative_examples: &["NRAK-123"],
     },
     RuleSpec {
@@ -289,7 +289,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = 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", "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"],
+        examples: &["value = 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", "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"],
         negative_examples: &["sntryu_abc"],
     },
     RuleSpec {
@@ -301,7 +301,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = glsa_AI6CxJHS836e1qcFhikUpcmvrHtRfSA7_eabc2313", "glsa_KB4L5dn8aSEVtcv8XxlMqe70nW0i9XwY_4f6f43b0"],
+        examples: &["value = glsa_pTPsZbkDPeuVtK4zOb7aNVbWrVAhTslH_65319b4c", "glsa_XNhKastKWz0ZRXVz3U1D2HDXa75ELjA6_66b47404"],
         negative_examples: &["glsa_abc"],
     },
     RuleSpec {
@@ -313,7 +313,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = dt0c01.PXOHGJXXSB49DFV4V3MDV11J.LSC7BT5JK4TPZ1DP4VKO10NV1WVA7TH7MLGCSWI86YXN7K0KWZRXVUDHDX0EL9AN", "dt0c01.MXJO8IAJV8CFNH1VDN7F5XKR.D7YC1QHYQRXVW7UD6PFHH9Q0BBJDPXZB3QAJQVBV4M4U777VHF4BP1J3BVI4IN7M"],
+        examples: &["value = dt0c01.V8CFNH1VDN7F5XKRD7YC1QHY.QRXVW7UD6PFHH9Q0BBJDPXZB3QAJQVBV4M4U777VHF4BP1J3BVI4IN7M538LIK44", "dt0c01.MSEXHR1C61WRINPB7UFW9I8J.7X5Z60S43MDRC6U2JKKY0JNQCTFHJO67ALK8L0RQZ11S5AN8L6NKJBDEQTAD5HXY"],
         negative_examples: &["dt0c01.abc"],
     },
     RuleSpec {
@@ -325,7 +325,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = hcaik_538lik44msexhr1c61wrinpb7ufw9i8j7x5z60s43mdrc6u2jkky0jnqct", "hcaik_fhjo67alk8l0rqz11s5an8l6nkjbdeqtad5hxyw0fo1b328evrtr4tep0v"],
+        examples: &["value = hcaik_w0fo1b328evrtr4tep0vjmnwtwv6i0f717vysx9yxlo2903a3lu6jknt02", "hcaik_frrdmn9ydjcgodpbnpgacghs606zto75vslh5eeclos2r4fqr02jsu21tc"],
         negative_examples: &["hcaik_abc"],
     },
     RuleSpec {
@@ -337,7 +337,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: Some(PLACEHOLDER),
-        examples: &["PAYPAL_CLIENT_SECRET=ETZasnsrR1K2rxluwuWd506A6XpSVam15LjiGYawHTFMcGeCafNBFMOk0ymc-qkWO_JIFWdl5j9Lhi15"],
+        examples: &["PAYPAL_CLIENT_SECRET=Evo3hF75qYrNp2T66OuHOEpg7Vjgg46_Nhauullnz4ug0lYJOptoHzZttdCS9fYOs6CukQ2aNAIl5Hf7"],
         negative_examples: &["PAYPAL_MODE=live"],
     },
     RuleSpec {
@@ -349,7 +349,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = sq0csp-Tlp52nFvo3hF75qYrNp2T66OuHOEpg7Vjgg46_Nhauu", "sq0csp-llnz4ug0lYJOptoHzZttdCS9fYOs6CukQ2aNAIl5Hf7"],
+        examples: &["value = sq0csp-5Z9ZarBsSoqQrRv3t6TbGc5nYd_Kgsn_ewdT5KvLEgr", "sq0csp-cuKQ_AiaXHbkGsFQ_XzkIOvQSRA5V6_pb0WMqHf7ArT"],
         negative_examples: &["sq0atp-short"],
     },
     RuleSpec {
@@ -361,7 +361,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = access_token$production$729m46mnvaw9juvi$a4bdbe4617e967f28b9f7c74e2b218a7", "access_token$production$xfi5arnldnsdwci5$5c923b4440e5efa6d53a17e0a41a1804"],
+        examples: &["value = access_token$production$9cv8crb8jg3f0v4q$a769729cde9a152d78f6be44a96e7391", "access_token$production$jcotvg8velrwg2py$413c6fa8cf380a6c5e5bbda3d5f63775"],
         negative_examples: &["access_token$production$"],
     },
     RuleSpec {
@@ -373,7 +373,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = FLWSECK-3e2daf8a769729cde9a152d78f6be44a-X", "FLWSECK-96e73914179a3a258b3e7c413c6fa8cf-X"],
+        examples: &["value = FLWSECK-655c032d6071d0fdf71f1e7b58df8e47-X", "FLWSECK-c1030e46152b66587e9b7ebd19d66d21-X"],
         negative_examples: &["FLWSECK-abc-X"],
     },
     RuleSpec {
@@ -385,7 +385,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = live_OjCpYxW4Vuv2qP2X8YMeeWaUVzANL3ZDdG3C809c", "live_G9H4evXh3-i5RcwEDNC7RbGVJsbbXic6nvf4v3Gl"],
+        examples: &["value = live_zRaU49B_iOd_-ogaBegl4DwkcMC4iigkFQUUlUVC", "live_YY8E7wG7ToTB-r5_LCczcLeLZrFeacrSuXQ2vMo2"],
         negative_examples: &["live_mode"],
     },
     RuleSpec {
@@ -397,7 +397,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = shippo_live_d66d21c465ef0f837ffa860789e0c9730e888914", "shippo_live_55955066f1ec1e4a40faef207c72726a1767a4b5"],
+        examples: &["value = shippo_live_c9fbd2ac727524c71ada94dcabee007e009d41b4", "shippo_live_697fc46335c01f75c7a2024a93f4b8acfc39fd97"],
         negative_examples: &["shippo_live_abc"],
     },
     RuleSpec {
@@ -409,7 +409,7 @@ pub static RULES: &[RuleSpec] = &[
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = EZAKiylIbXuyGU9biZ8Tf7h81XbEVY6OisF7PKEJ1r1ZPgCtVbUlSJbZpV", "EZAKXgyd8wqpdBAO2cABTbIDX0nJNS7Of5YJNhHHlKZ6iBDfnOLYPm1zUx"],
+        examples: &["value = EZAKXZwJ9kGFqR0pYh3myaFO2iftNGjx1fdKuo3dyR6Jpecs5Db5d1iP1U", "EZAKjTLUuRDGOzlslVvJwa3WmbKixgUzxz0DwKX6fE7kRe9jXGhcejFgS1"],
         negative_examples: &["EZAK123"],
     },
 ];

@@ -3,6 +3,11 @@
 
 use super::{RuleSpec, PLACEHOLDER};
 
+/// What generic rules take for no secret: placeholders, code paths and
+/// identifiers (`a::b`, `snake_case`, `UPPER_CASE`), file paths, and values
+/// holding words no real secret does (`password`, `example`, `mock` ...).
+const GENERIC_IGNORE: &str = r#"(?i)^(?:\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|\{[a-z_]+\}|<[^>]*>|%\(.*\)s|%[A-Z_]+%|@[A-Z_]+@|x{4,}|\*{3,}|#{3,}|changeme|change_me|dummy|redacted|your[_-].*|.*example(?:key)?|(?:password|passwd|secret|test|admin|letmein|qwerty|changeit|hunter)[0-9!]*)$|::|(?-i:^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$|^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)|password|example|sample|dummy|fake|mock|placeholder|changeme|insecure|notreal|^[/~]|^\.\.?/|#|sk_test_4eC39HqLyjWDarjtT1zdp7dc|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|^\$(?:argon2|2[aby]\$|pbkdf2|scrypt|[56]\$)"#;
+
 pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "jwt",
@@ -91,14 +96,14 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "database-url-password",
         description: "database or broker URL with an inline password (user-less too)",
-        regex: r#"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|redshift|cockroachdb|clickhouse|oracle)(?:\+[a-z0-9]+)?://[^:/\s@"\']*:([^@/\s"\']{3,})@[^\s"\']+"#,
+        regex: r#"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|redshift|cockroachdb|clickhouse|oracle)(?:\+[a-z0-9]+)?://[^:/\s@"\'\[\]]*:([^@/\s"\'\[\]]{3,})@[^\s"\']+"#,
         path: None,
         keywords: &["://"],
         secret_group: 1,
         entropy: Some(2.5),
         ignore_values: Some(PLACEHOLDER),
         examples: &["DATABASE_URL=postgres://app:VTds840w28kK41Z5@db:5432/app", "redis://:XBsy48rRlinX1vJw@cache:6379/0", "mysql+pymysql://svc:ZxtE97BnH0Lm66Vk@mysql/app"],
-        negative_examples: &["postgres://app:password@localhost/app", "postgres://app:${DB_PASSWORD}@db/app", "postgres://app@db/app"],
+        negative_examples: &["postgres://app:password@localhost/app", "postgres://app:${DB_PASSWORD}@db/app", "postgres://app@db/app", "postgresql://[user[:password]@][host][:port][/dbname]"],
     },
     RuleSpec {
         id: "jdbc-password",
@@ -138,15 +143,27 @@ pub static RULES: &[RuleSpec] = &[
     },
     RuleSpec {
         id: "generic-secret-assignment",
-        description: "password, secret, token, API key or credential assigned a literal (quoted or not, in code, config, .env, XML, make, PHP, Java properties)",
-        regex: r#"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key)[\w.-]*?['"]?\]?[ \t]*(?::=|::=|\?=|\.=|=>|\|\|=|[:=,]|[ \t]+value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=)[ \t]*["'`]?([A-Za-z0-9+/=_!@#%^&*~.:-]{8,200})(?:["'`;,)\]\s]|$)"#,
+        description: "password, secret, token, API key or credential assigned a quoted literal (code, JSON, YAML, TOML, PHP .=, Ruby ||=, System.setProperty, Go var/backticks, Rust, C#, Kotlin)",
+        regex: r#"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key)[\w.-]*['"]?\]?[ \t]*(?::=|::=|\?=|\.=|\|\|=|=>|=|:|,|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=)[ \t]*["'`]([^"'`\s]{8,200})["'`]"#,
         path: None,
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 1,
         entropy: Some(3.3),
-        ignore_values: Some(PLACEHOLDER),
-        examples: &["DB_PASSWORD = \"WdQQ54WiZ6wR0ZIM\"", "api_key: 'FjVg6na7lm597xfRZky1JUY'", "clientSecret := \"WCkysxxr252ib2FONcC\"", "SECRET_KEY_BASE ?= ovfKFO328720INFXxP1iJZ68", "System.setProperty(\"X_TOKEN\", \"0KqON7Tna1eXdi0121il7r2q\");", "$token .= 'hOyBqa9XjkHe80vi2jdP';"],
-        negative_examples: &["password = \"changeme\"", "token = \"${API_TOKEN}\"", "password = \"aaaaaaaaaaaa\"", "secret: \"{{ vault_secret }}\"", "password_hint = \"your-password\"", "DB_PASSWORD=${DB_PASSWORD}", "TOKEN_TTL=3600", "password_file: /run/secrets/pg", "token = get_token(request)", "password = \"password123\""],
+        ignore_values: Some(GENERIC_IGNORE),
+        examples: &["DB_PASSWORD = \"WdQQ54WiZ6wR0ZIM\"", "api_key: 'FjVg6na7lm597xfRZky1JUY'", "clientSecret := \"WCkysxxr252ib2FONcC\"", "System.setProperty(\"X_TOKEN\", \"ovfKFO320sgdL02315xP1iJZ\");", "$token .= '680KqON7Tna175diDHKG';", "ENV['API_TOKEN'] ||= 'il7r2qhOyBqa58kHejvs'"],
+        negative_examples: &["password = \"changeme\"", "token = \"${API_TOKEN}\"", "password = \"aaaaaaaaaaaa\"", "secret: \"{{ vault_secret }}\"", "password_hint = \"your-password\"", "let password = \"securepassword123\";", "type Tokens = (avx2_cpuid::InitToken, sse2_cpuid::InitToken);", "private_key_ops: &p256::PRIVATE_KEY_OPS,", "hashed_password: \"$argon2id$v=19$m=65536,t=3,p=4$C29tZXNhbHQ$eW91bGxORXZlckd1ZXNz\""],
+    },
+    RuleSpec {
+        id: "generic-unquoted-secret-assignment",
+        description: "password, secret, token, API key or credential assigned an unquoted literal at the end of a line (.env, YAML, INI, properties, make ?= and ::=, Dockerfile ENV, compose lists)",
+        regex: r#"(?im)^[ \t]*(?:export[ \t]+|ENV[ \t]+|-[ \t]+)?[\w.-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key)[\w.-]*[ \t]*(?::=|::=|\?=|=|:)[ \t]*([A-Za-z0-9+/=_!@%^*~-][A-Za-z0-9+/=_!@%^*~.:-]{7,199})[ \t]*(?:[ \t]#.*|[ \t][a-z][\w-]*(?:[ \t].*)?)?$"#,
+        path: None,
+        keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
+        secret_group: 1,
+        entropy: Some(3.3),
+        ignore_values: Some(GENERIC_IGNORE),
+        examples: &["DB_PASSWORD=Avi287PbBnSu5HcS", "export API_TOKEN=0VJ8qqkrgM4997SSD83q", "api_key: eiUhNqCMH5836OqZMb4Hrn3", "spring.datasource.password=igfb42rXJ8nb63jt", "SECRET_KEY_BASE ?= oYJniexI555OOG7IpJscVQDE", "ENV AUTH_TOKEN=SpiUj3OBbnZp2472zGb6"],
+        negative_examples: &["DB_PASSWORD=${DB_PASSWORD}", "TOKEN_TTL=3600", "password_file: /run/secrets/pg", "token = get_token(request)", "password: changeme", "  IFLA_VXLAN_LOCALBYPASS = _bindgen_ty_24::IFLA_VXLAN_LOCALBYPASS", "credentials: yegor256/home#assets/crates-credentials"],
     },
     RuleSpec {
         id: "generic-xml-secret",
@@ -156,8 +173,8 @@ pub static RULES: &[RuleSpec] = &[
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 2,
         entropy: Some(3.3),
-        ignore_values: Some(PLACEHOLDER),
-        examples: &["<dbPassword>bBnS51cS0VJ89rgM</dbPassword>", "<apiToken>\n    49meSSD83qeiUh30315iNYOqZMb4Hrn3\n</apiToken>"],
+        ignore_values: Some(GENERIC_IGNORE),
+        examples: &["<dbPassword>vSnK03TNMzDV4PDn</dbPassword>", "<apiToken>\n    n31YyUBZn88YWK4657sKvfiketFSDj3x\n</apiToken>"],
         negative_examples: &["<password>${DB_PASSWORD}</password>", "<passwordPolicy>strict</passwordPolicy>"],
     },
     RuleSpec {
@@ -168,8 +185,8 @@ pub static RULES: &[RuleSpec] = &[
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 1,
         entropy: Some(3.3),
-        ignore_values: Some(PLACEHOLDER),
-        examples: &["./server --api-key igfb2SLrXJ9663jtoYJniexI54WV6XOO", "mysql --password=G7Ip27VQDESp8Uj3 app"],
+        ignore_values: Some(GENERIC_IGNORE),
+        examples: &["./server --api-key Hf2ilS3jaW771cSBFJVEsyaXGSiTSUtG", "mysql --password=XE2748wKyBht0mqv app"],
         negative_examples: &["./server --password-file /run/secrets/pw", "--token $TOKEN"],
     },
 ];
