@@ -44,7 +44,7 @@ measure() {
   local walls=() rss=()
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >/dev/null 2>&1 || true
-    read -r w m < "$WORK/time"
+    read -r w m < <(tail -1 "$WORK/time")
     walls+=("$w"); rss+=("$m")
   done
   printf '%s %s\n' "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")" \

@@ -11,6 +11,35 @@ fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories")
 }
 
+/// Moves every advisory date under `dir` to today: a database synced today
+/// from a live source.
+fn freshen(dir: &Path) {
+    let now = prodready_exporter::clock::unix_now();
+    let stamp = prodready_exporter::clock::rfc3339_unix(now);
+    let date = prodready_exporter::clock::date_of(now);
+    let modified = regex::Regex::new(r#""modified": "[^"]*""#).unwrap();
+    let dated = regex::Regex::new(r#"(?m)^date = "[^"]*""#).unwrap();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            freshen(&p);
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let text = modified.replace_all(&text, format!("\"modified\": \"{stamp}\""));
+        let text = dated.replace_all(&text, format!("date = \"{date}\""));
+        std::fs::write(&p, text.as_ref()).unwrap();
+    }
+}
+
+/// The fixture advisories (dated 2020 and 2024) as if synced today.
+fn fresh_fixtures() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures(), dir.path());
+    freshen(dir.path());
+    dir
+}
+
 fn sboms() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sbom")
 }
@@ -37,7 +66,8 @@ fn dependency_vulnerabilities_against_a_local_advisory_db() {
         "package-lock.json",
         r#"{"lockfileVersion": 2, "packages": {"node_modules/lodash": {"version": "4.17.21"}}}"#,
     );
-    let db = fixtures();
+    let fresh = fresh_fixtures();
+    let db = fresh.path().to_path_buf();
     // The npm advisory again, as the per-ecosystem zip OSV publishes.
     let zipped = tempfile::tempdir().unwrap();
     {
@@ -55,8 +85,10 @@ fn dependency_vulnerabilities_against_a_local_advisory_db() {
         .unwrap();
         zip.finish().unwrap();
     }
+    // Synced today (fresh files) from a mirror frozen long ago: the
+    // advisories' own dates say how old the data is.
     let stale = tempfile::tempdir().unwrap();
-    copy_tree(&db, stale.path());
+    copy_tree(&fixtures(), stale.path());
     for f in [
         "rustsec/crates/time/RUSTSEC-2020-0071.md",
         "osv/npm/GHSA-p6mc-m468-83gw.json",
@@ -137,7 +169,8 @@ checks:
 /// packages; an unrated advisory fails under the default limits.
 #[test]
 fn dependency_vulnerabilities_never_pass_on_what_they_could_not_check() {
-    let db = fixtures();
+    let fresh = fresh_fixtures();
+    let db = fresh.path().to_path_buf();
     let npm_only = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(npm_only.path().join("osv/npm")).unwrap();
     copy_tree(&db.join("osv/npm"), &npm_only.path().join("osv/npm"));
@@ -161,6 +194,7 @@ fn dependency_vulnerabilities_never_pass_on_what_they_could_not_check() {
         "osv/crates/UNRATED-1.json",
         r#"{"id": "UNRATED-1", "modified": "2026-11-01T00:00:00Z", "affected": [{"package": {"ecosystem": "crates.io", "name": "serde"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.200"}]}]}]}"#,
     );
+    freshen(unrated.path());
     let r = run_checks(
         &format!(
             r#"
@@ -225,6 +259,7 @@ fn dependency_vulnerabilities_read_jvm_php_go_and_sboms() {
         "osv/nuget/GHSA-5crp-9r3c-p9vr.json",
         r#"{"id": "GHSA-5crp-9r3c-p9vr", "modified": "2026-11-01T00:00:00Z", "database_specific": {"severity": "HIGH"}, "affected": [{"package": {"ecosystem": "NuGet", "name": "Newtonsoft.Json"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "13.0.1"}]}]}]}"#,
     );
+    freshen(d);
     let project = tempfile::tempdir().unwrap();
     let p = project.path();
     // The package id in another case than the advisory's: NuGet ignores case.
@@ -272,7 +307,8 @@ fn dependency_vulnerabilities_read_jvm_php_go_and_sboms() {
         "image.cdx.json",
         r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": "lodash", "version": "4.17.21", "purl": "pkg:npm/lodash@4.17.21"}, {"name": "openssl", "version": "3.0.11", "purl": "pkg:deb/debian/openssl@3.0.11?arch=amd64"}]}"#,
     );
-    let advisories = fixtures();
+    let fresh = fresh_fixtures();
+    let advisories = fresh.path().to_path_buf();
     let r = run_checks(
         &format!(
             r#"
@@ -307,7 +343,8 @@ checks:
         v.doc["evidence"]["undecidable"][0],
         "acme/lib@dev-main (TEST-PKG-1)"
     );
-    assert_eq!(v.doc["evidence"]["packages"], 6);
+    // Six modules and packages, and Go's standard library.
+    assert_eq!(v.doc["evidence"]["packages"], 7);
     let spdx = by(&r, "spdx");
     assert_state(spdx, "fail", "lodash@4.17.15 (GHSA-p6mc-m468-83gw, high)");
     assert_eq!(
@@ -315,7 +352,7 @@ checks:
         "lodash and minimist; the project itself is what the SBOM describes"
     );
     r.expect_states(&[
-        ("go_selected", "pass", "1 package(s) in 1 lockfile(s)"),
+        ("go_selected", "pass", "2 package(s) in 1 lockfile(s)"),
         (
             "go_before_1_17",
             "fail",
@@ -329,4 +366,114 @@ checks:
         ),
     ]);
     assert!(by(&r, "cyclonedx").message.contains("lodash@4.17.15"));
+}
+
+/// What used to pass a vulnerable build: an npm alias judged under its
+/// alias, Go's standard library never checked, Pipfile.lock and
+/// `requirements-dev.txt` not read, a gitignored lockfile skipped, an
+/// unpinned requirement dropped without a word.
+#[test]
+fn aliases_stdlib_pipenv_and_ignored_lockfiles_are_judged() {
+    let db = tempfile::tempdir().unwrap();
+    let d = db.path();
+    let advisory = |id: &str, eco: &str, name: &str, fixed: &str| {
+        format!(
+            r#"{{"id": "{id}", "modified": "2020-01-01T00:00:00Z", "database_specific": {{"severity": "HIGH"}}, "affected": [{{"package": {{"ecosystem": "{eco}", "name": "{name}"}}, "ranges": [{{"type": "{}", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}]}}]}}"#,
+            if eco == "PyPI" { "ECOSYSTEM" } else { "SEMVER" }
+        )
+    };
+    write(
+        d,
+        "npm/TEST-NPM-ALIAS.json",
+        advisory("TEST-NPM-ALIAS", "npm", "string-width", "4.2.3"),
+    );
+    write(
+        d,
+        "go/TEST-GO-STDLIB.json",
+        advisory("TEST-GO-STDLIB", "Go", "stdlib", "1.22.5"),
+    );
+    write(
+        d,
+        "pypi/TEST-PY-PIPENV.json",
+        advisory("TEST-PY-PIPENV", "PyPI", "requests", "2.32.0"),
+    );
+    write(
+        d,
+        "pypi/TEST-PY-REQS.json",
+        advisory("TEST-PY-REQS", "PyPI", "urllib3", "1.26.18"),
+    );
+    freshen(d);
+
+    let tree = tempfile::tempdir().unwrap();
+    let t = tree.path();
+    let lockfiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles");
+    std::fs::create_dir_all(t.join("web")).unwrap();
+    copy_tree(&lockfiles.join("npm-v3-alias-workspace"), &t.join("web"));
+    write(
+        t,
+        "svc/go.mod",
+        "module example.com/svc\n\ngo 1.22\n\ntoolchain go1.22.3\n",
+    );
+    write(
+        t,
+        "api/Pipfile.lock",
+        r#"{"_meta": {}, "default": {"requests": {"version": "==2.31.0"}}, "develop": {}}"#,
+    );
+    // Ignored by .gitignore, outside git: still a lockfile of the tree.
+    write(t, ".gitignore", "legacy/\n");
+    write(
+        t,
+        "legacy/requirements-dev.txt",
+        "urllib3==1.26.5\nflask>=2.0\n",
+    );
+    let r = run_checks(
+        &format!(
+            "checks:\n  - {{ name: deps, kind: dependency_vulnerabilities, params: {{ dir: \"{}\", advisory_db: \"{}\", max: {{ high: 10 }} }} }}\n",
+            t.display(),
+            d.display()
+        ),
+        &[],
+    );
+    let deps = by(&r, "deps");
+    assert!(
+        deps.doc["evidence"]["vulnerable"].is_array(),
+        "{}: {}",
+        deps.state,
+        deps.message
+    );
+    let vulnerable: Vec<String> = deps.doc["evidence"]["vulnerable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            format!(
+                "{}@{}{}",
+                v["package"].as_str().unwrap(),
+                v["version"].as_str().unwrap(),
+                v["installed_as"]
+                    .as_str()
+                    .map(|a| format!(" as {a}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    for expected in [
+        "string-width@4.2.0 as string-width-cjs",
+        "stdlib@1.22.3",
+        "requests@2.31.0",
+        "urllib3@1.26.5",
+    ] {
+        assert!(
+            vulnerable.contains(&expected.to_owned()),
+            "{expected}: {vulnerable:?}"
+        );
+    }
+    // Within the limits, but the unpinned flask and the local packages are
+    // not verified: warn, never pass.
+    assert_state(deps, "warn", "cannot be judged");
+    let unjudged = deps.doc["evidence"]["unjudged"].to_string();
+    assert!(unjudged.contains("flask>=2.0 (not pinned"), "{unjudged}");
+    assert!(unjudged.contains("local workspace package"), "{unjudged}");
+    let read = deps.doc["evidence"]["lockfiles"].to_string();
+    assert!(read.contains("legacy/requirements-dev.txt"), "{read}");
 }

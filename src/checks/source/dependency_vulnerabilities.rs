@@ -32,12 +32,13 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `pnpm-lock.yaml` (v5, v6, v9), `poetry.lock`, `uv.lock`, `requirements.txt` (pinned `==` lines), `go.mod` (Go 1.17+ lists every selected module; for older modules the highest version of each whose source `go.sum` holds; `replace` applied; a `go.sum` named in `lockfiles` reads its `go.mod`, since go.sum also lists versions Go did not select), `Gemfile.lock`, `mix.lock`, `composer.lock` (`packages` and `packages-dev`), `gradle.lockfile`, NuGet's `packages.lock.json` (every target framework; `Project` entries are not packages).
-- **SBOMs** of the deployed artifact: CycloneDX JSON (`bom.json`, `*.cdx.json`, nested components; `metadata.component` is the artifact itself, components with `scope: excluded` are not in it) and SPDX 2.x JSON (`*.spdx.json`; the packages in `documentDescribes` are the artifact itself), found like lockfiles or named in `lockfiles`. Components are identified by package URL (`pkg:npm`, `pypi`, `cargo`, `golang`, `gem`, `hex`, `composer`, `maven`, `nuget`); a component with no package URL, no version or another type (`pkg:deb`) is listed in `unjudged_components`, never counted as safe.
+    doc: r#"- **Lockfiles:** `Cargo.lock`, `package-lock.json` and `npm-shrinkwrap.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `pnpm-lock.yaml` (v5, v6, v9), `poetry.lock`, `uv.lock`, `Pipfile.lock` (`default` and `develop`), pip requirements files (`requirements*.txt` and `requirements/*.txt`, read as pip reads them: `-r` includes and `-c` constraints followed, `\` continuations, markers, hashes and extras; an exact `==`/`===` pin, or a constraint pinning the requirement, is a version), `go.mod` (Go 1.17+ lists every selected module; for older modules the highest version of each whose source `go.sum` holds; `replace` applied; a `go.sum` named in `lockfiles` reads its `go.mod`, since go.sum also lists versions Go did not select; the standard library is the package `stdlib` at the version of the `toolchain` directive, else the `go` directive, as OSV writes Go versions; without a `go` directive Go 1.16 is assumed, as Go does), `Gemfile.lock`, `mix.lock`, `composer.lock` (`packages` and `packages-dev`), `gradle.lockfile`, NuGet's `packages.lock.json` (every target framework; `Project` entries are not packages). An npm, yarn or pnpm alias (`string-width-cjs` installed from `npm:string-width@4.2.0`) is judged under the package it resolves to; the evidence names both (`installed_as`). Lockfiles are found in the whole tree (not inside `node_modules`, `target` or `.git`), `.gitignore` or not: a gitignored lockfile may be tracked and shipped.
+- **Nothing dropped silently:** an entry no advisory can speak for (a local, workspace, git or tarball source, an unpinned requirement such as `flask>=2.0`, a go.mod module replaced by a directory, a line that cannot be read) is listed in `unjudged` and makes the result `warn` at best; one odd entry never makes the whole lockfile an error.
+- **SBOMs** of the deployed artifact: CycloneDX JSON (`bom.json`, `*.cdx.json`, nested components; `metadata.component` is the artifact itself, components with `scope: excluded` are not in it) and SPDX 2.x JSON (`*.spdx.json`; the packages in `documentDescribes` are the artifact itself), found like lockfiles or named in `lockfiles`. Components are identified by package URL (`pkg:npm`, `pypi`, `cargo`, `golang`, `gem`, `hex`, `composer`, `maven`, `nuget`); a component with no package URL, no version or another type (`pkg:deb`) is listed in `unjudged`, never counted as safe.
 - **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db` (`prodready-exporter advisories sync` downloads OSV's zips for the lockfiles the check scans, verified and swapped in atomically), and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI by `pep440_rs`, names normalized), RubyGems (`Gem::Version`, by `gem_version`), Maven (`ComparableVersion` qualifiers: alpha < beta < milestone < rc < snapshot < release < sp < others by name), Packagist (Composer's dev < alpha < beta < RC < stable < patch; other suffixes and branches such as `dev-main` cannot be compared), NuGet (four numbers, SemVer pre-releases compared case-insensitively). Package names compare case-insensitively for NuGet and Packagist. Severity from `database_specific.severity`, else the base score of the CVSS v3.0, v3.1 or v4.0 vector (by the `cvss` crate; RustSec `cvss` too).
 - **Passes** when every severity count is within `max` (0 for every severity not listed, `unknown` included) and the database is fresh. Observed value: vulnerable packages. Nothing is downloaded. The database is read once per process and again only when one of its files changes, is added or is removed (checks sharing a directory share one copy); a load or scan past the timeout stops at its next file.
 - **Fails** over a limit, listing `name@version (advisory ids, severity)`.
-- **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), an SBOM has components it cannot judge (`unjudged_components`), or the newest advisory file is older than `max_db_age`.
+- **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), an entry cannot be judged (`unjudged`), or the database is older than `max_db_age`: its age is that of the newest advisory's own date (OSV `modified`, RustSec `date`), so a copy synced today from a mirror frozen a year ago is a year old; only when no advisory carries a date do the files' modification times stand in (`advisory_db_age_from`).
 - **Errors** when no lockfile is found, the lockfiles list no package, the database holds no advisory for a lockfile's ecosystem (an npm-only database says nothing about `Cargo.lock`), a lockfile or advisory cannot be parsed, or the database directory is missing."#,
 };
 
@@ -141,6 +142,8 @@ struct Vulnerable {
     lockfile: String,
     ecosystem: &'static str,
     package: String,
+    /// The alias it is installed under (`string-width-cjs`), when any.
+    installed_as: Option<String>,
     version: String,
     advisories: Vec<String>,
     severity: Severity,
@@ -187,9 +190,8 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
                 let (hits, unknown) = db.judged(*eco, p);
                 if hits.is_empty() && !unknown.is_empty() {
                     undecided.push(format!(
-                        "{}@{} ({})",
-                        p.name,
-                        p.version,
+                        "{} ({})",
+                        p.shown(),
                         unknown
                             .iter()
                             .map(|a| a.id.as_str())
@@ -202,6 +204,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
                         lockfile: shown.clone(),
                         ecosystem: eco.osv_name(),
                         package: p.name.clone(),
+                        installed_as: p.alias.clone(),
                         version: p.version.clone(),
                         advisories: hits.iter().map(|a| a.id.clone()).collect(),
                         severity,
@@ -287,7 +290,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         (
             State::Warn,
             format!(
-                "{} SBOM component(s) have no package URL, no version or a type no advisory ecosystem here covers, so they are not verified: {}",
+                "{} entr(y/ies) cannot be judged against advisories (local, workspace, git or tarball sources, unpinned requirements, SBOM components without a usable package URL, unreadable lines), so they are not verified: {}",
                 unjudged.len(),
                 unjudged.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
             ),
@@ -296,8 +299,13 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         (
             State::Warn,
             format!(
-                "the advisory database is {} old (newest file {}), limit {}; results may miss new advisories",
+                "the advisory database is {} old (newest {} {}), limit {}; results may miss new advisories",
                 format_duration(std::time::Duration::from_secs(db_age / 3600 * 3600)),
+                if db.dated {
+                    "advisory modified"
+                } else {
+                    "advisory file, no advisory carries a date:"
+                },
                 date_of(db.newest),
                 format_duration(this.max_db_age)
             ),
@@ -321,17 +329,21 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         .observed(vulnerable.len() as f64)
         .evidence("counts", counts.iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>())
         .evidence("vulnerable", vulnerable.iter().map(|v| json!({
-            "lockfile": v.lockfile, "ecosystem": v.ecosystem, "package": v.package, "version": v.version,
+            "lockfile": v.lockfile, "ecosystem": v.ecosystem, "package": v.package, "installed_as": v.installed_as, "version": v.version,
             "advisories": v.advisories, "severity": v.severity.as_str(),
         })).collect::<Vec<_>>())
         .evidence("root", this.root.display().to_string())
         .evidence("lockfiles", lockfiles.iter().map(|l| l.display().to_string()).collect::<Vec<_>>())
         .evidence("packages", packages)
         .evidence("undecidable", undecided)
-        .evidence("unjudged_components", unjudged)
+        .evidence("unjudged", unjudged)
         .evidence("ecosystems_without_advisories", uncovered)
         .evidence("advisory_files", db.files)
-        .evidence("advisory_db_age_seconds", db_age))
+        .evidence("advisory_db_age_seconds", db_age)
+        .evidence(
+            "advisory_db_age_from",
+            if db.dated { "advisory dates" } else { "file modification times" },
+        ))
 }
 
 impl Check for DependencyVulnerabilities {

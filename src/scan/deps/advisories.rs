@@ -123,8 +123,14 @@ pub struct AdvisoryDb {
     by_package: HashMap<(Ecosystem, String), Vec<Advisory>>,
     pub files: usize,
     pub advisories: usize,
-    /// Unix time of the newest advisory file.
+    /// Unix time of the newest advisory: its `modified` date (OSV) or `date`
+    /// (RustSec), so that a copy synced today from a mirror frozen a year ago
+    /// is a year old; the files' modification times only when no advisory
+    /// carries a date (see `dated`).
     pub newest: i64,
+    /// Whether `newest` comes from the advisories' own dates.
+    pub dated: bool,
+    newest_modified: Option<i64>,
 }
 
 /// Whether an advisory applies to a version.
@@ -230,6 +236,13 @@ impl AdvisoryDb {
             .get("id")
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{origin}: OSV advisory without an id"))?;
+        if let Some(at) = doc
+            .get("modified")
+            .and_then(Value::as_str)
+            .and_then(crate::clock::parse_timestamp)
+        {
+            self.newest_modified = Some(self.newest_modified.map_or(at, |n| n.max(at)));
+        }
         if doc.get("withdrawn").is_some_and(|w| !w.is_null()) {
             return Ok(());
         }
@@ -317,6 +330,13 @@ impl AdvisoryDb {
             .get("package")
             .and_then(|v| v.as_str())
             .ok_or_else(|| format!("{origin}: advisory without a package"))?;
+        if let Some(at) = adv
+            .get("date")
+            .and_then(|v| v.as_str())
+            .and_then(crate::clock::parse_timestamp)
+        {
+            self.newest_modified = Some(self.newest_modified.map_or(at, |n| n.max(at)));
+        }
         if adv.get("informational").is_some() || adv.get("withdrawn").is_some() {
             return Ok(());
         }
@@ -457,6 +477,10 @@ impl AdvisoryDb {
                 "no advisories (OSV .json/.zip or RUSTSEC-*.md) under {}",
                 dir.display()
             ));
+        }
+        if let Some(modified) = db.newest_modified {
+            db.newest = modified;
+            db.dated = true;
         }
         Ok(db)
     }

@@ -12,11 +12,51 @@ pub mod versions;
 
 use serde_json::Value;
 
-/// One resolved dependency.
+/// One resolved dependency, under the name of the package it resolves to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Package {
     pub name: String,
     pub version: String,
+    /// The name it is installed under when that differs (an npm alias such
+    /// as `string-width-cjs` for `string-width`): advisories are looked up
+    /// by `name`, the evidence shows both.
+    pub alias: Option<String>,
+}
+
+impl Package {
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            alias: None,
+        }
+    }
+
+    /// `name@version`, with the alias it is installed under.
+    pub fn shown(&self) -> String {
+        match &self.alias {
+            Some(alias) => format!("{}@{} (as {alias})", self.name, self.version),
+            None => format!("{}@{}", self.name, self.version),
+        }
+    }
+}
+
+/// What a lockfile lists: the packages judged under their registry names,
+/// and the entries no advisory can speak for (local, git or tarball sources,
+/// unpinned requirements, lines that cannot be read), each with why.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub packages: Vec<Package>,
+    pub unjudged: Vec<String>,
+}
+
+impl From<Vec<Package>> for Read {
+    fn from(packages: Vec<Package>) -> Read {
+        Read {
+            packages,
+            unjudged: Vec::new(),
+        }
+    }
 }
 
 /// A JSON lockfile or SBOM document; the error gives the line.

@@ -146,6 +146,7 @@ fn from_purl(purl: &str) -> Result<Option<(Ecosystem, Package)>, String> {
         Package {
             name,
             version: version.to_owned(),
+            alias: None,
         },
     )))
 }
@@ -193,7 +194,8 @@ mod tests {
             sbom.groups[0].1,
             [Package {
                 name: "lodash".into(),
-                version: "4.17.15".into()
+                version: "4.17.15".into(),
+                alias: None,
             }],
             "jest is excluded from the runtime"
         );

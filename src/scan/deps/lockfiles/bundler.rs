@@ -22,6 +22,7 @@ pub(super) fn gemfile_lock(text: &str) -> Result<Vec<Package>, String> {
                 out.push(Package {
                     name: name.to_owned(),
                     version: version.to_owned(),
+                    alias: None,
                 });
             }
         }

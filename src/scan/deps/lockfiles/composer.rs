@@ -24,6 +24,7 @@ pub(super) fn composer_lock(text: &str) -> Result<Vec<Package>, String> {
             out.push(Package {
                 name: get("name").ok_or_else(|| format!("{key}[{i}] has no name"))?,
                 version: get("version").ok_or_else(|| format!("{key}[{i}] has no version"))?,
+                alias: None,
             });
         }
     }

@@ -1,7 +1,31 @@
-//! `go.mod`, with `go.sum` for modules before Go 1.17.
+//! `go.mod`, with `go.sum` for modules before Go 1.17, and the standard
+//! library as the `toolchain` (else `go`) directive selects it.
 
 use crate::scan::deps::versions::{compare, Ecosystem};
-use crate::scan::deps::Package;
+use crate::scan::deps::{Package, Read};
+
+/// The Go version a go.mod without a `go` directive is read as: "If the go
+/// directive is missing, go 1.16 is assumed" (the Go modules reference).
+const DEFAULT_GO: &str = "1.16";
+
+/// A Go version as OSV writes the standard library's (`1.22.3`; `1.21` is
+/// `1.21.0`), from `1.22.3`, `go1.22.3` or `1.21rc1` (the numbers lead).
+fn osv_go_version(text: &str) -> Option<String> {
+    let text = text.trim().trim_start_matches("go");
+    let numbers = text
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()
+        .unwrap_or_default();
+    let parts: Vec<u64> = numbers
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [major, minor] => Some(format!("{major}.{minor}.0")),
+        [major, minor, patch] => Some(format!("{major}.{minor}.{patch}")),
+        _ => None,
+    }
+}
 
 /// A go.mod `replace`: the module (and version, when given) replaced, and the
 /// module and version it is replaced by (`None`: a local directory).
@@ -14,8 +38,11 @@ type Replace = (String, Option<String>, Option<(String, String)>);
 /// `/go.mod` are the modules whose source was downloaded, and the highest
 /// such version of a module is the one selected. `replace` directives are
 /// applied; a module replaced by a local directory is no registry version.
-pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Vec<Package>, String> {
+pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Read, String> {
     let mut go_version: Option<Vec<u64>> = None;
+    let mut go_text: Option<String> = None;
+    let mut toolchain: Option<String> = None;
+    let mut read = Read::default();
     let mut required: Vec<(String, String)> = Vec::new();
     let mut replaces: Vec<Replace> = Vec::new();
     let mut block: Option<String> = None;
@@ -46,7 +73,9 @@ pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Vec<Package>, S
             .collect();
         let bad = || format!("line {}: cannot read `{verb} {rest}`", n + 1);
         match verb.as_str() {
+            "toolchain" => toolchain = Some(rest.to_owned()),
             "go" => {
+                go_text = Some(rest.to_owned());
                 // `go 1.21.0`, `go 1.22rc1`: the numbers lead.
                 let numbers = rest
                     .split(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -83,17 +112,33 @@ pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Vec<Package>, S
     if block.is_some() {
         return Err("a `(` block is not closed".into());
     }
-    let go_version = go_version.ok_or("no `go` directive; is this a go.mod?")?;
+    if go_text.is_none() && required.is_empty() && !text.contains("module ") {
+        return Err("no `module` or `go` directive; is this a go.mod?".into());
+    }
+    let go_version = go_version.unwrap_or_else(|| vec![1, 16]);
     if go_version < vec![1, 17] {
-        let sum = go_sum.ok_or_else(|| {
-            format!(
-                "go.mod says `go {}`: before Go 1.17 go.mod lists only direct requirements, and there is no go.sum next to it to read the others from",
+        match go_sum {
+            Some(sum) => {
+                for (module, version) in go_sum_selected(sum)? {
+                    keep_highest(&mut required, &module, &version);
+                }
+            }
+            None => read.unjudged.push(format!(
+                "indirect requirements: go.mod says `go {}` (before Go 1.17 it lists only direct requirements) and there is no go.sum next to it to read the others from",
                 go_version.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
-            )
-        })?;
-        for (module, version) in go_sum_selected(sum)? {
-            keep_highest(&mut required, &module, &version);
+            )),
         }
+    }
+    // The standard library is a package with advisories of its own.
+    let selected = toolchain
+        .as_deref()
+        .or(go_text.as_deref())
+        .unwrap_or(DEFAULT_GO);
+    match osv_go_version(selected) {
+        Some(v) => read.packages.push(Package::new("stdlib", v)),
+        None => read
+            .unjudged
+            .push(format!("stdlib (cannot read the Go version {selected:?})")),
     }
     let mut out = Vec::new();
     for (module, version) in required {
@@ -101,18 +146,23 @@ pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Vec<Package>, S
             .iter()
             .find(|(m, v, _)| *m == module && v.as_ref().is_none_or(|v| *v == version));
         match replace {
-            Some((_, _, None)) => {}
+            Some((_, _, None)) => read.unjudged.push(format!(
+                "{module}@{version} (replaced by a local directory)"
+            )),
             Some((_, _, Some((name, version)))) => out.push(Package {
                 name: name.clone(),
                 version: version.clone(),
+                alias: None,
             }),
             None => out.push(Package {
                 name: module,
                 version,
+                alias: None,
             }),
         }
     }
-    Ok(out)
+    read.packages.extend(out);
+    Ok(read)
 }
 
 /// Per module, the highest version whose source go.sum holds a hash of.

@@ -1,11 +1,12 @@
 //! Gradle's `gradle.lockfile` (Maven coordinates).
 
-use crate::scan::deps::Package;
+use crate::scan::deps::{Package, Read};
 
 /// `gradle.lockfile`: `group:artifact:version=configurations` lines; `empty=`
-/// names configurations without dependencies.
-pub(super) fn gradle_lockfile(text: &str) -> Result<Vec<Package>, String> {
-    let mut out = Vec::new();
+/// names configurations without dependencies; any other line is listed as
+/// unjudged (one odd line does not make the file unreadable).
+pub(super) fn gradle_lockfile(text: &str) -> Result<Read, String> {
+    let mut read = Read::default();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with("empty=") {
@@ -17,18 +18,17 @@ pub(super) fn gradle_lockfile(text: &str) -> Result<Vec<Package>, String> {
             (Some(group), Some(artifact), Some(version), None)
                 if !group.is_empty() && !artifact.is_empty() && !version.is_empty() =>
             {
-                out.push(Package {
-                    name: format!("{group}:{artifact}"),
-                    version: version.to_owned(),
-                });
+                read.packages
+                    .push(Package::new(format!("{group}:{artifact}"), version));
             }
-            _ => {
-                return Err(format!(
-                    "line {} is not `group:artifact:version=configurations`",
-                    n + 1
-                ))
-            }
+            _ => read.unjudged.push(format!(
+                "line {}: {line:?} (not `group:artifact:version=configurations`)",
+                n + 1
+            )),
         }
     }
-    Ok(out)
+    if read.packages.is_empty() && !read.unjudged.is_empty() {
+        return Err("no `group:artifact:version` line; is this a gradle.lockfile?".into());
+    }
+    Ok(read)
 }

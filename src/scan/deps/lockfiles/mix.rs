@@ -17,6 +17,7 @@ pub(super) fn mix_lock(text: &str) -> Result<Vec<Package>, String> {
         .map(|c| Package {
             name: c[1].to_owned(),
             version: c[2].to_owned(),
+            alias: None,
         })
         .collect();
     if out.is_empty() && text.contains(":hex") {

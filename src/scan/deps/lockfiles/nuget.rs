@@ -29,6 +29,7 @@ pub(super) fn nuget_lock(text: &str) -> Result<Vec<Package>, String> {
             out.push(Package {
                 name: name.clone(),
                 version: version.to_owned(),
+                alias: None,
             });
         }
     }

@@ -22,6 +22,7 @@ pub(super) fn toml_packages(text: &str) -> Result<Vec<Package>, String> {
             Ok(Package {
                 name: get("name").ok_or("a [[package]] without a name")?,
                 version: get("version").ok_or("a [[package]] without a version")?,
+                alias: None,
             })
         })
         .collect()
@@ -44,6 +45,7 @@ pub(super) fn uv_lock(text: &str) -> Result<Vec<Package>, String> {
             Some(version) if !own => out.push(Package {
                 name: name.to_owned(),
                 version: version.to_owned(),
+                alias: None,
             }),
             Some(_) => {}
             None if own => {}
