@@ -92,7 +92,12 @@ pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
         Ecosystem::Packagist => by_key(a, b, |v| qualified_key(v, COMPOSER_QUALIFIERS, None)),
         Ecosystem::NuGet => by_key(a, b, nuget_key),
         _ => {
-            let parse = |v: &str| semver::Version::parse(v.trim().trim_start_matches('v')).ok();
+            // SemVer 2.0.0 precedence: build metadata (`+...`) does not count.
+            let parse = |v: &str| {
+                semver::Version::parse(v.trim().trim_start_matches('v'))
+                    .ok()
+                    .map(|v| (v.major, v.minor, v.patch, v.pre))
+            };
             match (parse(a), parse(b)) {
                 (Some(x), Some(y)) => Some(x.cmp(&y)),
                 _ => Some(generic_cmp(a, b)),
@@ -223,11 +228,22 @@ fn qualified_key(v: &str, table: &[(&str, u8)], others: Option<u8>) -> Option<Qu
     } else {
         number.parse().ok()?
     };
+    // Maven reads `a`, `b` and `m` as alpha, beta and milestone only when
+    // a number follows (`1.0a1`); `0.15.0a` has the unknown qualifier `a`.
+    let alias_without_number =
+        others.is_some() && word.len() == 1 && number_text_is_empty(rest, word_end);
     let (rank, name) = match table.iter().find(|(q, _)| *q == word) {
-        Some((_, rank)) => (*rank, String::new()),
-        None => (others?, word.to_owned()),
+        Some((_, rank)) if !alias_without_number => (*rank, String::new()),
+        _ => (others?, word.to_owned()),
     };
     Some((release, rank, name, number))
+}
+
+/// Whether nothing (no number) follows the qualifier word in `rest`.
+fn number_text_is_empty(rest: &str, word_end: usize) -> bool {
+    rest[word_end..]
+        .trim_start_matches(['-', '.', '_'])
+        .is_empty()
 }
 
 /// NuGet: SemVer 2.0 with up to four numbers (`1.2.3.4`; missing ones are
@@ -264,6 +280,37 @@ mod tests {
         assert_eq!(compare(Ecosystem::Npm, "4.17.19", "4.17.4"), Some(Greater));
         assert_eq!(compare(Ecosystem::Go, "v1.2.3", "1.2.3"), Some(Equal));
         assert_eq!(compare(Ecosystem::Npm, "1.0.0-beta.2", "1.0.0"), Some(Less));
+        // SemVer 2.0.0, item 10: build metadata does not figure in precedence.
+        assert_eq!(
+            compare(Ecosystem::Npm, "1.0.0+20130313144700", "1.0.0"),
+            Some(Equal)
+        );
+        assert_eq!(
+            compare(Ecosystem::CratesIo, "1.0.0+b", "1.0.0+a"),
+            Some(Equal)
+        );
+        assert_eq!(
+            compare(Ecosystem::Npm, "1.0.0-alpha+001", "1.0.0"),
+            Some(Less)
+        );
+        // Item 11's example chain.
+        let chain = [
+            "1.0.0-alpha",
+            "1.0.0-alpha.1",
+            "1.0.0-alpha.beta",
+            "1.0.0-beta",
+            "1.0.0-beta.2",
+            "1.0.0-beta.11",
+            "1.0.0-rc.1",
+            "1.0.0",
+        ];
+        for pair in chain.windows(2) {
+            assert_eq!(
+                compare(Ecosystem::Npm, pair[0], pair[1]),
+                Some(Less),
+                "{pair:?}"
+            );
+        }
     }
 
     #[test]
@@ -335,6 +382,25 @@ mod tests {
             Some(Equal)
         );
         assert_eq!(compare(Ecosystem::Maven, "1.0.0", "1"), Some(Equal));
+        // As Maven's own ComparableVersion orders them (checked with
+        // `java -cp maven-artifact.jar ...ComparableVersion`): `a` without a
+        // number after it is an unknown qualifier, after the release;
+        // `.M1` and `-M11` are both milestones.
+        assert_eq!(
+            compare(Ecosystem::Maven, "0.15.0a", "0.15.0"),
+            Some(Greater)
+        );
+        assert_eq!(compare(Ecosystem::Maven, "0.15.0a", "0.15.1"), Some(Less));
+        assert_eq!(compare(Ecosystem::Maven, "1.0a1", "1.0"), Some(Less));
+        assert_eq!(
+            compare(Ecosystem::Maven, "9.0.0.M1", "9.0.0-M11"),
+            Some(Less)
+        );
+        assert_eq!(compare(Ecosystem::Maven, "9.0.0-M11", "9.0.0"), Some(Less));
+        assert_eq!(
+            compare(Ecosystem::Maven, "1.0-xyz", "1.0-sp"),
+            Some(Greater)
+        );
         assert_eq!(compare(Ecosystem::Maven, "1.0-20210101.1-1", "1.0"), None);
     }
 
