@@ -6,7 +6,9 @@
 //! - a `{` that does not start a repetition (`{{`, `${VAR}`) is a literal in
 //!   RE2 and an error in Rust;
 //! - Rust's default compiled-size limit rejects large rules RE2 accepts
-//!   (gitleaks' own `generic-api-key`), so the limits are raised.
+//!   (gitleaks' own `generic-api-key`), so that limit is raised; the lazy
+//!   DFA's cache per rule is held to 1 MiB (gitleaks' 222 rules at the
+//!   default 2 MiB take a third more memory for a third more speed).
 
 use regex::{Regex, RegexBuilder};
 
@@ -150,7 +152,7 @@ pub fn translate(pattern: &str) -> String {
 pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(&translate(pattern))
         .size_limit(256 << 20)
-        .dfa_size_limit(64 << 20)
+        .dfa_size_limit(1 << 20)
         .build()
 }
 
