@@ -63,24 +63,79 @@ impl Redactor {
         out
     }
 
-    /// Applies `redact` to every string inside a JSON value.
+    /// Applies `redact` to every string inside a JSON value, object keys
+    /// included (evidence maps are keyed by URL).
     pub fn redact_json(&self, value: &mut serde_json::Value) {
         match value {
             serde_json::Value::String(s) => *s = self.redact(s),
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
             serde_json::Value::Object(map) => {
-                map.values_mut().for_each(|v| self.redact_json(v));
+                let entries = std::mem::take(map);
+                for (key, mut v) in entries {
+                    self.redact_json(&mut v);
+                    map.insert(self.redact(&key), v);
+                }
             }
             _ => {}
         }
     }
 }
 
+/// Names that mark a credential, in a query parameter or a header: exact
+/// names, and any name holding one of [`CREDENTIAL_WORDS`]. One list for
+/// both, so that what is masked in a URL is masked in a header.
+pub const CREDENTIAL_NAMES: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "key",
+    "apikey",
+    "api_key",
+    "api-key",
+    "auth",
+    "sig",
+    "signature",
+    "code",
+    "pass",
+    "pwd",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "private_token",
+    "sas",
+];
+
+/// Words that make any name holding them a credential name.
+pub const CREDENTIAL_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "token",
+    "secret",
+    "apikey",
+    "api_key",
+    "api-key",
+    "credential",
+    "session",
+];
+
+/// Whether a query parameter or header name names a credential.
+pub fn is_credential_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    CREDENTIAL_NAMES.contains(&name.as_str()) || CREDENTIAL_WORDS.iter().any(|w| name.contains(w))
+}
+
 fn userinfo_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        // scheme://user:password@  (password up to the last '@' before the host)
-        Regex::new(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<pw>[^\s/@]*)@")
+        // scheme://user:password@ where the password is anything up to the
+        // last '@' on the line: '/', spaces, '#', '%' and non-ASCII included
+        // (masking too much beats showing a password).
+        Regex::new(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<pw>[^\r\n]*)@")
             .unwrap_or_else(|e| unreachable!("static regex: {e}"))
     })
 }
@@ -94,13 +149,20 @@ fn http_token_regex() -> &'static Regex {
     })
 }
 
-/// Query parameters that carry credentials (`?password=`, `&sslpassword=`,
-/// `token=`, `api_key=` ...).
+/// Query parameters whose name is a credential name (see
+/// [`is_credential_name`]): `?password=`, `&sslpassword=`, `?key=`,
+/// `?auth=`, `?X-Amz-Signature=` ...
 fn query_secret_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)(?P<pre>[?&;](?:[a-z0-9_.-]*pass(?:word)?|[a-z0-9_.-]*token|[a-z0-9_.-]*secret|api[_-]?key|access[_-]?key|sig|signature)=)(?P<val>[^&;\s#'\x22]+)")
-            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+        let exact: Vec<String> = CREDENTIAL_NAMES.iter().map(|n| regex::escape(n)).collect();
+        let words: Vec<String> = CREDENTIAL_WORDS.iter().map(|w| regex::escape(w)).collect();
+        Regex::new(&format!(
+            r"(?i)(?P<pre>[?&;](?:{}|[a-z0-9_.-]*(?:{})[a-z0-9_.-]*)=)(?P<val>[^&;\s#'\x22]+)",
+            exact.join("|"),
+            words.join("|")
+        ))
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
     })
 }
 
@@ -131,6 +193,15 @@ fn url_secrets(url: &str) -> Vec<String> {
             .filter_map(|c| c.name("val").map(|m| m.as_str().to_owned())),
     );
     out.retain(|s| !s.is_empty() && s != "xxxxx");
+    // A percent-encoded credential is also registered decoded: an error
+    // message may show either form.
+    let decoded: Vec<String> = out
+        .iter()
+        .filter(|s| s.contains('%'))
+        .filter_map(|s| percent_encoding::percent_decode_str(s).decode_utf8().ok())
+        .map(|d| d.into_owned())
+        .collect();
+    out.extend(decoded);
     out
 }
 
@@ -149,6 +220,59 @@ pub fn random_hmac_key() -> ring::hmac::Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_passwords_are_masked_whatever_they_hold() {
+        for pw in [
+            "Secret Pass123",
+            "a/b/c",
+            "p#ss",
+            "p@ss",
+            "pä55wörd",
+            "%2Fx%40y",
+            "x:y",
+        ] {
+            let text =
+                format!("cannot connect to postgres://monitor:{pw}@db.internal:5432/app: refused");
+            let masked = mask_url_passwords(&text);
+            assert!(!masked.contains(pw), "{pw}: {masked}");
+            assert!(masked.contains("postgres://monitor:xxxxx@"), "{masked}");
+        }
+        let mut r = Redactor::new();
+        r.add_url_password("postgres://u:p%40ss%2Fword@db/x");
+        assert!(!r.redact("auth failed for p@ss/word").contains("p@ss/word"));
+    }
+
+    #[test]
+    fn one_list_of_credential_names_for_queries_and_headers() {
+        for name in [
+            "key",
+            "auth",
+            "access_token",
+            "X-Amz-Signature",
+            "sig",
+            "code",
+            "api_key",
+            "sslpassword",
+        ] {
+            assert!(is_credential_name(name), "{name}");
+            let masked = mask_url_passwords(&format!("https://h/p?x=1&{name}=TOPSECRET1&y=2"));
+            assert!(!masked.contains("TOPSECRET1"), "{name}: {masked}");
+        }
+        for header in ["Authorization", "X-Api-Key", "X-Auth-Token", "Cookie"] {
+            assert!(crate::config::is_sensitive_header(header), "{header}");
+        }
+        assert!(!is_credential_name("page") && !is_credential_name("q"));
+    }
+
+    #[test]
+    fn json_keys_are_redacted_too() {
+        let mut r = Redactor::new();
+        r.add("TOPSECRET1");
+        let mut v = serde_json::json!({"https://h/p?access_token=TOPSECRET1": {"status": 200}, "plain": "TOPSECRET1"});
+        r.redact_json(&mut v);
+        assert!(!v.to_string().contains("TOPSECRET1"), "{v}");
+    }
 
     #[test]
     fn masks_url_passwords_anywhere_in_text() {

@@ -74,13 +74,7 @@ pub(crate) fn resolve_target_secrets(
 
 /// Header names whose values are credentials.
 pub fn is_sensitive_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name == "authorization"
-        || name == "cookie"
-        || name == "proxy-authorization"
-        || ["token", "key", "secret", "auth", "session", "password"]
-            .iter()
-            .any(|w| name.contains(w))
+    crate::redact::is_credential_name(name)
 }
 
 fn read_secret_file(

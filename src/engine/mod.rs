@@ -89,8 +89,12 @@ pub async fn evaluate(
         outcome.threshold = None;
     }
     outcome.message = redactor.redact(&outcome.message);
-    for value in outcome.evidence.values_mut() {
-        redactor.redact_json(value);
+    // Evidence keys too: `cors`, `authentication` and `authorization` key
+    // their evidence by URL.
+    let mut evidence = serde_json::Value::Object(std::mem::take(&mut outcome.evidence));
+    redactor.redact_json(&mut evidence);
+    if let serde_json::Value::Object(map) = evidence {
+        outcome.evidence = map;
     }
     Evaluation {
         outcome,
