@@ -25,6 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "cluster ready, every routed receiver has an integration, Watchdog firing",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Alertmanager]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -27,6 +27,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "exit_code",
     summary: "runs a program without a shell and checks its exit code",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: true,
     target: TargetNeed::None,
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

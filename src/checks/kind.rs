@@ -91,6 +91,10 @@ pub struct KindInfo {
     pub doc: &'static str,
     /// Measured from a live system, or self-reported by people.
     pub source: EvidenceSource,
+    /// Evaluating it does more than read: runs a command, sends bursts or
+    /// injection strings. `/probe` runs such a check only when the check
+    /// opts in (`probe: true`).
+    pub side_effects: bool,
     pub target: TargetNeed,
     pub build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
     /// JSON Schema of the kind's `params` (its `Params` struct), from which

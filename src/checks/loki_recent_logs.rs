@@ -22,6 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "a LogQL selector returns recent log lines",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Loki]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

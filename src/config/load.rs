@@ -509,6 +509,7 @@ fn validate_check(
         description: raw.description,
         item: raw.item,
         gate_only: raw.gate_only,
+        probe: raw.probe,
         series_labels,
         labels,
         params: if raw.params.is_null() {

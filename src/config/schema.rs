@@ -419,6 +419,8 @@ pub struct CheckSpec {
     pub item: Option<String>,
     /// Evaluated only by `check` (the gate), never by the daemon.
     pub gate_only: bool,
+    /// `/probe` may run it although its kind has side effects.
+    pub probe: bool,
     /// `global.labels` merged with the check's own.
     pub labels: BTreeMap<String, String>,
     /// The `global.series_labels` with this check's values ("" when unset),
@@ -513,6 +515,12 @@ pub struct CheckEntry {
     /// daemon lists them as `unknown` with no runs.
     #[serde(default)]
     pub gate_only: bool,
+    /// Let `/probe` run this check on demand although its kind has side
+    /// effects (`command`, `input_validation`, `sql_injection`,
+    /// `rate_limiting`): without it `/probe` refuses such a check (403), so
+    /// an unauthenticated request cannot run a deploy step or a burst.
+    #[serde(default)]
+    pub probe: bool,
     /// Labels for routing and grouping (`team: payments`), added to
     /// `global.labels`; shown on `prodready_check_info`.
     #[serde(default)]

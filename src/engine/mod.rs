@@ -520,9 +520,15 @@ impl Engine {
         &self,
         name: &str,
         deadline: Option<Duration>,
-    ) -> Option<(CheckMeta, Evaluation)> {
+    ) -> Result<(CheckMeta, Evaluation), ProbeRefusal> {
         let plan = self.plan();
-        let planned = plan.check(name)?.clone();
+        let planned = plan.check(name).ok_or(ProbeRefusal::NoSuchCheck)?.clone();
+        if planned.spec.gate_only {
+            return Err(ProbeRefusal::GateOnly);
+        }
+        if planned.kind.side_effects && !planned.spec.probe {
+            return Err(ProbeRefusal::SideEffects(planned.kind.name));
+        }
         let shared = self.scheduler.shared.inflight.evaluate(&planned, &plan);
         let evaluation = match deadline {
             None => shared.await,
@@ -539,6 +545,17 @@ impl Engine {
                 },
             },
         };
-        Some((CheckMeta::from_planned(&planned), evaluation))
+        Ok((CheckMeta::from_planned(&planned), evaluation))
     }
+}
+
+/// Why `/probe` does not run a check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeRefusal {
+    NoSuchCheck,
+    /// The check runs only in the gate (`gate_only`): never on demand.
+    GateOnly,
+    /// Its kind acts on the target (a command, bursts, injection strings)
+    /// and the check does not opt in with `probe: true`.
+    SideEffects(&'static str),
 }

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, ProbeRefusal};
 use crate::exposition::{render_probe, Format};
 use crate::report::{CheckView, Summary};
 use metrics_cache::MetricsCache;
@@ -186,11 +186,26 @@ async fn probe(
             "missing parameter check; use /probe?check=NAME[&debug=true]\n",
         );
     };
-    let Some((meta, evaluation)) = engine.probe(&name, scrape_deadline(&headers)).await else {
-        return text(
-            StatusCode::NOT_FOUND,
-            "no configured check by that name; see /api/v1/checks\n",
-        );
+    let (meta, evaluation) = match engine.probe(&name, scrape_deadline(&headers)).await {
+        Ok(done) => done,
+        Err(ProbeRefusal::NoSuchCheck) => {
+            return text(
+                StatusCode::NOT_FOUND,
+                "no configured check by that name; see /api/v1/checks\n",
+            )
+        }
+        Err(ProbeRefusal::GateOnly) => {
+            return text(
+                StatusCode::FORBIDDEN,
+                "the check is gate_only: it runs in `check` (the deployment gate), never on demand\n",
+            )
+        }
+        Err(ProbeRefusal::SideEffects(kind)) => {
+            return text(
+                StatusCode::FORBIDDEN,
+                format!("kind {kind} acts on its target (commands, bursts or injection strings): /probe runs it only when the check sets `probe: true`\n"),
+            )
+        }
     };
     if query.debug {
         let mut out = format!(

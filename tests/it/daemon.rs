@@ -224,7 +224,7 @@ async fn gate_only_checks_run_only_in_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let config = format!(
-        "checks:\n  - {{ name: always, kind: command, params: {{ argv: [\"true\"] }} }}\n  - {{ name: deploy_only, kind: command, gate_only: true, item: step.smoke_tests, params: {{ argv: [\"touch\", \"{}\"] }} }}\n",
+        "checks:\n  - {{ name: always, kind: command, params: {{ argv: [\"true\"] }} }}\n  - {{ name: opted_in, kind: command, probe: true, params: {{ argv: [\"true\"] }} }}\n  - {{ name: deploy_only, kind: command, gate_only: true, item: step.smoke_tests, params: {{ argv: [\"touch\", \"{}\"] }} }}\n",
         marker.display()
     );
     let exporter = Exporter::start(&config);
@@ -237,6 +237,17 @@ async fn gate_only_checks_run_only_in_the_gate() {
     let (_, page) = exporter.get("/").await;
     assert!(page.contains("gate only"));
     assert!(!marker.exists(), "the daemon ran a gate-only check");
+    // /probe runs only what the daemon runs, and a command only on opt-in.
+    let (status, body) = exporter.get("/probe?check=deploy_only").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("gate_only"), "{body}");
+    assert!(!marker.exists(), "/probe ran a gate-only check");
+    let (status, body) = exporter.get("/probe?check=always").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("probe: true"), "{body}");
+    let (status, body) = exporter.get("/probe?check=opted_in").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("prodready_check_success"), "{body}");
     let out = crate::support::run_cli(
         &[
             "check",

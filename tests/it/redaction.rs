@@ -39,6 +39,7 @@ checks:
     params: {{ variable: APP_SECRET_FOR_TEST, min_length: 64 }}
   - name: shows_env
     kind: command
+    probe: true
     params: {{ argv: ["sh", "-c", "echo $APP_SECRET_FOR_TEST >&2; exit 1"] }}
 "#,
         addr = app.addr,
@@ -78,7 +79,9 @@ async fn secrets_never_reach_any_output() {
         "/probe?check=shows_env&debug=true",
         "/probe?check=app_auth",
     ] {
-        let (_, body) = exporter.get(path).await;
+        let (status, body) = exporter.get(path).await;
+        // A refusal would show nothing to leak: every path must really answer.
+        assert_eq!(status, 200, "{path}: {body}");
         assert_clean(path, &body);
     }
     // The checks really ran against the secrets: the app saw the token, the

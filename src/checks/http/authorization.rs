@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "privileged URLs answer 403/404 to a low-privilege credential",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authorization,
     params: <AuthorizationParams as schemars::JsonSchema>::json_schema,

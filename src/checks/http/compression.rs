@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "ratio",
     summary: "text resources over 1 KiB are served compressed with Vary: Accept-Encoding",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

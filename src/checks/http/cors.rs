@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "preflight with a foreign Origin: no reflected origin with credentials",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

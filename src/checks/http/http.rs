@@ -26,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "HTTP request: expected status, body regex, required headers, latency",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Optional(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "http:// redirects permanently to https:// on the same host; HSTS max-age",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

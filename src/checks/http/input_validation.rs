@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "malformed, mistyped, invalid UTF-8 and oversized bodies get 4xx without stack traces",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: true,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

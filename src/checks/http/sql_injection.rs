@@ -25,6 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "probe strings in configured parameters: no 5xx, no DB error, no boolean difference",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: true,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -32,6 +32,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "TLS chain verifies, host name matches, days left, protocol >= TLS 1.2",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -18,6 +18,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "ratio",
     summary: "Threads_connected vs max_connections",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_connections,
     params: <ConnectionsParams as schemars::JsonSchema>::json_schema,

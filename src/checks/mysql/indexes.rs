@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "tables without a primary key; unused indexes (performance_schema/sys)",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_indexes,
     params: <IndexesParams as schemars::JsonSchema>::json_schema,

@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "replica IO and SQL threads running, seconds behind under the limit",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_replication,
     params: <ReplicationParams as schemars::JsonSchema>::json_schema,

@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "statement digests whose mean time is over a threshold",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_slow_queries,
     params: <SlowQueriesParams as schemars::JsonSchema>::json_schema,

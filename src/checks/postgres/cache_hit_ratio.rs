@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "ratio",
     summary: "heap and index block hit ratios from pg_statio",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

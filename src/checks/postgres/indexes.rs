@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "missing, invalid, duplicate and unused indexes; foreign keys without an index",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "streaming replicas present with replay lag under the limit",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -29,6 +29,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "pg_stat_statements mean time over a threshold; long-running statements",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "archive_mode on, last WAL archived recently, failures not growing",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

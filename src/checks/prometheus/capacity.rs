@@ -22,6 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "time until a usage series reaches its limit (linear trend) vs a horizon",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_capacity,
     params: <CapacityParams as schemars::JsonSchema>::json_schema,

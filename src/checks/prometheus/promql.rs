@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "value",
     summary: "any instant PromQL query compared with a threshold",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_promql,
     params: <PromqlParams as schemars::JsonSchema>::json_schema,

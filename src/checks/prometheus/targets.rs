@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "ratio",
     summary: "expected scrape jobs have enough targets and enough of them are up",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_targets,
     params: <TargetsParams as schemars::JsonSchema>::json_schema,

@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "ratio",
     summary: "keyspace hits / lookups",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_hit_ratio,
     params: <HitRatioParams as schemars::JsonSchema>::json_schema,

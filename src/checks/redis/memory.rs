@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "ratio",
     summary: "maxmemory set, eviction policy, usage and fragmentation",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_memory,
     params: <MemoryParams as schemars::JsonSchema>::json_schema,

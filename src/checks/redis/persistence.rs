@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "RDB snapshots recent and successful, or AOF on and healthy",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_persistence,
     params: <PersistenceParams as schemars::JsonSchema>::json_schema,

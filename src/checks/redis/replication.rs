@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "replicas online (primary) or link up and fresh (replica)",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: NEED,
     build: build_replication,
     params: <ReplicationParams as schemars::JsonSchema>::json_schema,

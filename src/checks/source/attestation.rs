@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "seconds",
     summary: "a recorded human drill (restore, failover, capacity review) is recent",
     source: EvidenceSource::Attestation,
+    side_effects: false,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

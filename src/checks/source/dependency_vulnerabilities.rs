@@ -29,6 +29,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "lockfiles against a local OSV/RustSec advisory database",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

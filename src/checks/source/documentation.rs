@@ -26,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "required docs exist, have their headings and were reviewed recently",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "characters",
     summary: "a secret environment variable is set, long, varied and not a placeholder",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::None,
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -29,6 +29,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "secrets committed in a source tree (gitleaks-style rules)",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "JUnit XML: no failures or errors, enough tests, recent",
     source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
