@@ -1,4 +1,6 @@
-//! Evaluations in flight, by check name: a check never runs twice at once.
+//! Evaluations in flight, by planned check (its id, never its name: a run of
+//! a check a reload replaced is not shared with the new one): a check never
+//! runs twice at once.
 //! A second caller (the scheduler, `/probe`) that asks while one runs waits
 //! for it and shares its result; if the running one is dropped (its caller
 //! went away), a waiter takes over and runs the check itself.
@@ -12,7 +14,7 @@ use super::{evaluate, Evaluation, Plan, PlannedCheck};
 
 #[derive(Debug, Default)]
 pub struct InFlight {
-    running: Mutex<HashMap<String, watch::Receiver<Option<Evaluation>>>>,
+    running: Mutex<HashMap<u64, watch::Receiver<Option<Evaluation>>>>,
 }
 
 enum Role {
@@ -23,7 +25,7 @@ enum Role {
 /// Removes the lead's entry when its evaluation ends or is dropped.
 struct Leading<'a> {
     inflight: &'a InFlight,
-    name: &'a str,
+    id: u64,
 }
 
 impl Drop for Leading<'_> {
@@ -33,32 +35,29 @@ impl Drop for Leading<'_> {
             .running
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        running.remove(self.name);
+        running.remove(&self.id);
     }
 }
 
 impl InFlight {
     /// Evaluates `planned`, or shares the evaluation already running.
     pub async fn evaluate(&self, planned: &PlannedCheck, plan: &Plan) -> Evaluation {
-        let name = planned.spec.name.as_str();
+        let id = planned.id;
         loop {
             let role = {
                 let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-                match running.get(name) {
+                match running.get(&id) {
                     Some(rx) => Role::Follow(rx.clone()),
                     None => {
                         let (tx, rx) = watch::channel(None);
-                        running.insert(name.to_owned(), rx);
+                        running.insert(id, rx);
                         Role::Lead(tx)
                     }
                 }
             };
             match role {
                 Role::Lead(tx) => {
-                    let _leading = Leading {
-                        inflight: self,
-                        name,
-                    };
+                    let _leading = Leading { inflight: self, id };
                     let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
                     let _ = tx.send(Some(evaluation.clone()));
                     return evaluation;

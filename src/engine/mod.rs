@@ -159,7 +159,7 @@ async fn run_forever(
             .observe(began.saturating_duration_since(due).as_secs_f64());
         let state = evaluation.outcome.state;
         debug!(check = %spec.name, state = %state, duration_ms = evaluation.duration.as_millis() as u64, "Check evaluated.");
-        let previous = store.record(&spec.name, &evaluation);
+        let previous = store.record(&spec.name, planned.id, &evaluation);
         if previous != Some(state) {
             let from = previous.map_or("none", State::as_str);
             if matches!(state, State::Fail | State::Error) {

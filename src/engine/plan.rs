@@ -24,6 +24,10 @@ use crate::targets::{build_targets, default_client, Target};
 /// A check ready to run.
 #[derive(Debug)]
 pub struct PlannedCheck {
+    /// Unique to this built check: a reload that takes a check over keeps
+    /// it, one that rebuilds it gives a new one. Results and single-flight
+    /// belong to it, never to a name.
+    pub id: u64,
     pub spec: CheckSpec,
     pub kind: &'static KindInfo,
     /// The file's category, or the kind's default.
@@ -108,6 +112,7 @@ impl Plan {
                     // A selector that matched nothing: the check stands, in error.
                     if let Ok(item) = resolve_item(&spec, kind, &mut problems) {
                         checks.push(Arc::new(PlannedCheck {
+                            id: next_check_id(),
                             category: spec.category.unwrap_or(kind.category),
                             spec: *spec,
                             kind,
@@ -155,6 +160,7 @@ impl Plan {
                         }
                         let category = spec.category.unwrap_or(kind.category);
                         checks.push(Arc::new(PlannedCheck {
+                            id: next_check_id(),
                             spec: owned,
                             kind,
                             category,
@@ -242,6 +248,12 @@ impl Plan {
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {
         self.checks.iter().find(|c| c.spec.name == name)
     }
+}
+
+/// A fresh planned-check id.
+fn next_check_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// What one config entry plans to.

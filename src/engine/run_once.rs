@@ -42,14 +42,14 @@ pub async fn run_once(plan: &Arc<Plan>, selected: &[usize], order: Order, gate: 
                         finished: SystemTime::now(),
                         trace: Vec::new(),
                     };
-                    store.record(&planned.spec.name, &skipped);
+                    store.record(&planned.spec.name, planned.id, &skipped);
                     continue;
                 }
                 let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
                 if fail_fast && gate.fails(evaluation.outcome.state) {
                     stopped = true;
                 }
-                store.record(&planned.spec.name, &evaluation);
+                store.record(&planned.spec.name, planned.id, &evaluation);
             }
         }
         Order::Concurrent => {
@@ -59,12 +59,12 @@ pub async fn run_once(plan: &Arc<Plan>, selected: &[usize], order: Order, gate: 
                 tasks.spawn(async move {
                     let planned = plan.checks.get(i)?;
                     let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
-                    Some((planned.spec.name.clone(), evaluation))
+                    Some((planned.spec.name.clone(), planned.id, evaluation))
                 });
             }
             while let Some(joined) = tasks.join_next().await {
-                if let Ok(Some((name, evaluation))) = joined {
-                    store.record(&name, &evaluation);
+                if let Ok(Some((name, id, evaluation))) = joined {
+                    store.record(&name, id, &evaluation);
                 }
             }
         }
@@ -103,6 +103,7 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
             for c in &checks {
                 store.record(
                     &c.spec.name,
+                    c.id,
                     &skipped(format!("skipped: the phase stopped at item {at}")),
                 );
             }
@@ -139,7 +140,7 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
             for c in &checks {
                 let evaluation = evaluate(c, &plan.semaphore, &plan.redactor).await;
                 states.push(evaluation.outcome.state);
-                store.record(&c.spec.name, &evaluation);
+                store.record(&c.spec.name, c.id, &evaluation);
             }
             ItemResult {
                 id: item.id,

@@ -15,6 +15,8 @@ use crate::checks::{Category, Outcome, Severity, State};
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckMeta {
     pub name: String,
+    /// The planned check's id (see `PlannedCheck::id`).
+    pub check_id: u64,
     pub kind: &'static str,
     pub category: Category,
     pub severity: Severity,
@@ -41,6 +43,7 @@ impl CheckMeta {
         let spec = &planned.spec;
         CheckMeta {
             name: spec.name.clone(),
+            check_id: planned.id,
             kind: planned.kind.name,
             category: planned.category,
             severity: spec.severity,
@@ -136,11 +139,20 @@ impl Store {
         let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
         let mut next = HashMap::with_capacity(metas.len());
         for meta in metas {
+            // A check taken over unchanged keeps its results; a rebuilt one
+            // (another spec, `gate_only` switched, a changed file) keeps only
+            // its counters (they never go back): no result of the old check
+            // speaks for the new one.
             let record = match records.remove(&meta.name) {
-                Some(mut r) => {
+                Some(mut r) if r.meta.check_id == meta.check_id => {
                     r.meta = std::sync::Arc::new(meta);
                     r
                 }
+                Some(old) => CheckRecord {
+                    runs: old.runs,
+                    errors: old.errors,
+                    ..CheckRecord::new(meta)
+                },
                 None => CheckRecord::new(meta),
             };
             next.insert(record.meta.name.clone(), record);
@@ -150,10 +162,13 @@ impl Store {
         self.update_ready(&records);
     }
 
-    /// Stores an evaluation of a configured check (ignored if it was removed).
-    pub fn record(&self, name: &str, evaluation: &Evaluation) -> Option<State> {
+    /// Stores an evaluation of the planned check `check_id` (ignored when
+    /// that check was removed or rebuilt by a reload meanwhile).
+    pub fn record(&self, name: &str, check_id: u64, evaluation: &Evaluation) -> Option<State> {
         let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
-        let record = records.get_mut(name)?;
+        let record = records
+            .get_mut(name)
+            .filter(|r| r.meta.check_id == check_id)?;
         let previous = record.outcome.as_ref().map(|o| o.state);
         record.apply(evaluation);
         self.results_generation.fetch_add(1, Ordering::SeqCst);
@@ -199,5 +214,67 @@ impl Store {
     pub fn get(&self, name: &str) -> Option<CheckRecord> {
         let records = self.records.read().unwrap_or_else(|e| e.into_inner());
         records.get(name).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Outcome;
+
+    fn meta(check_id: u64) -> CheckMeta {
+        CheckMeta {
+            name: "web".into(),
+            check_id,
+            kind: "http",
+            category: crate::vocab::Category::Operations,
+            severity: crate::vocab::Severity::Warning,
+            target: String::new(),
+            unit: "",
+            source: "measured",
+            item: "",
+            gate_only: false,
+            labels: Vec::new(),
+            series_labels: Vec::new(),
+            description: None,
+            interval: Duration::from_secs(60),
+            index: 0,
+        }
+    }
+
+    fn evaluation(outcome: Outcome) -> Evaluation {
+        Evaluation {
+            outcome,
+            duration: Duration::ZERO,
+            finished: SystemTime::now(),
+            trace: Vec::new(),
+        }
+    }
+
+    /// Results belong to the planned check: a rebuilt check starts without
+    /// the old one's state, and a run of the old one that ends late never
+    /// writes into the new one.
+    #[test]
+    fn results_belong_to_the_planned_check_not_the_name() {
+        let store = Store::new();
+        store.set_checks(vec![meta(1)]);
+        store.record("web", 1, &evaluation(Outcome::pass("200")));
+        assert_eq!(store.snapshot()[0].state(), State::Pass);
+        // A reload rebuilt it (say, now gate_only or expecting 500).
+        store.set_checks(vec![meta(2)]);
+        let record = &store.snapshot()[0];
+        assert_eq!(record.state(), State::Unknown);
+        assert_eq!(record.runs, 1, "counters never go back");
+        // The old plan's run finishing now is dropped.
+        assert_eq!(
+            store.record("web", 1, &evaluation(Outcome::pass("200"))),
+            None
+        );
+        assert_eq!(store.snapshot()[0].state(), State::Unknown);
+        store.record("web", 2, &evaluation(Outcome::fail("got 200, want 500")));
+        assert_eq!(store.snapshot()[0].state(), State::Fail);
+        // Taken over unchanged: results stay.
+        store.set_checks(vec![meta(2)]);
+        assert_eq!(store.snapshot()[0].state(), State::Fail);
     }
 }

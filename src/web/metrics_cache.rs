@@ -161,6 +161,10 @@ mod tests {
         }
     }
 
+    fn check_id(engine: &Engine, name: &str) -> u64 {
+        engine.plan().check(name).map_or(0, |c| c.id)
+    }
+
     /// While a render runs, a scrape gets the page it replaces instead of
     /// queueing, unless the set of checks changed: then it waits for a page
     /// that shows the new set.
@@ -170,7 +174,7 @@ mod tests {
         let engine = engine_of(dir.path(), &["a", "b"]);
         let cache = Arc::new(MetricsCache::default());
         let first = cache.page(&engine, Format::Prometheus, false).await;
-        engine.store.record("a", &passed());
+        engine.store.record("a", check_id(&engine, "a"), &passed());
         tokio::time::sleep(MetricsCache::MAX_AGE + Duration::from_millis(50)).await;
 
         // A render in flight (its lock held): the older page is served at once.

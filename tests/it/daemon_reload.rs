@@ -262,3 +262,37 @@ async fn a_rotated_secret_file_is_a_change_even_when_the_config_is_not() {
     }
     assert!(exporter.logs().contains("Config reloaded."));
 }
+
+/// A check a reload switches to `gate_only` stops speaking at once: its last
+/// `pass` leaves `/metrics`, the API and the checklist (it is `unknown`, as
+/// a gate-only check is in the daemon).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_switched_to_gate_only_drops_its_last_result() {
+    let config = |gate_only: bool| {
+        format!(
+            "checks:\n  - {{ name: smoke, kind: command, item: step.smoke_tests, gate_only: {gate_only}, params: {{ argv: [\"true\"] }} }}\n"
+        )
+    };
+    let exporter = Exporter::start_with(&config(false), &[], &["--web.enable-lifecycle"]);
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let passing = r#"prodready_check_state{check="smoke",category="deployment",severity="warning",state="pass"} 1"#;
+    assert!(exporter.metrics().await.contains(passing));
+    exporter.config.write_config(&config(true));
+    let (status, body) = exporter.post("/-/reload").await;
+    assert_eq!(status, 200, "{body}");
+    let m = exporter.metrics().await;
+    assert!(!m.contains(passing), "still exports the old pass:\n{m}");
+    assert!(
+        m.contains(r#"prodready_check_state{check="smoke",category="deployment",severity="warning",state="unknown"} 1"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"prodready_checklist_item_state{item="step.smoke_tests",category="deployment",state="unknown"} 1"#),
+        "{m}"
+    );
+    let (_, api) = exporter.get("/api/v1/checks?check=smoke").await;
+    assert!(
+        api.contains("\"state\": \"unknown\"") || api.contains("\"state\":\"unknown\""),
+        "{api}"
+    );
+}
