@@ -5,6 +5,18 @@
 use std::path::Path;
 use std::time::SystemTime;
 
+/// SHA-256 of a file's content, `None` when it cannot be read: what a
+/// reload compares to tell whether a file a check was built from changed
+/// (a replaced CA keeps its size; a copy may keep its mtime).
+pub fn digest(path: &Path) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(
+        ring::digest::digest(&ring::digest::SHA256, &bytes)
+            .as_ref()
+            .to_vec(),
+    )
+}
+
 /// A file's modification time and size, `None` when it cannot be read.
 pub fn version(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;

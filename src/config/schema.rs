@@ -2,7 +2,7 @@
 //! defaults. Pure data: nothing here reads files or knows a check kind.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -249,6 +249,42 @@ pub enum TargetSpec {
     Redis(DatabaseTargetSpec),
     /// A directory on this machine (a source tree, a backup directory).
     Path(PathBuf),
+}
+
+impl TargetSpec {
+    /// The files building this target reads (TLS CA, client certificate and
+    /// key, credential files): a reload rebuilds the target when one of
+    /// their contents changed, even if the spec did not.
+    pub fn read_files(&self) -> Vec<&Path> {
+        fn tls_files(tls: &TlsSpec) -> Vec<&Path> {
+            [&tls.ca_file, &tls.cert_file, &tls.key_file]
+                .into_iter()
+                .flatten()
+                .map(PathBuf::as_path)
+                .collect()
+        }
+        match self {
+            TargetSpec::Http(h)
+            | TargetSpec::Prometheus(h)
+            | TargetSpec::Alertmanager(h)
+            | TargetSpec::Loki(h) => {
+                let mut files = tls_files(&h.tls);
+                files.extend(h.bearer_token_file.as_deref());
+                files.extend(
+                    h.basic_auth
+                        .as_ref()
+                        .and_then(|b| b.password_file.as_deref()),
+                );
+                files
+            }
+            TargetSpec::Postgres(d) | TargetSpec::Mysql(d) | TargetSpec::Redis(d) => {
+                let mut files = d.tls.as_ref().map(tls_files).unwrap_or_default();
+                files.extend(d.password_file.as_deref());
+                files
+            }
+            TargetSpec::Path(_) => Vec::new(),
+        }
+    }
 }
 
 /// The kinds of target, for matching checks with targets.

@@ -413,9 +413,12 @@ impl Engine {
         // built from (the environment cannot change): nothing to read.
         let inputs = running.config.inputs.clone();
         let same_file = file.clone();
-        let unchanged = tokio::task::spawn_blocking(move || inputs.unchanged(&same_file))
-            .await
-            .unwrap_or(false);
+        let was = running.clone();
+        let unchanged = tokio::task::spawn_blocking(move || {
+            inputs.unchanged(&same_file) && was.files_unchanged()
+        })
+        .await
+        .unwrap_or(false);
         if unchanged {
             self.reload_status.mark(true);
             info!(

@@ -4,7 +4,7 @@
 //! validated) by its kind.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -42,6 +42,10 @@ pub struct PlannedCheck {
 pub struct Plan {
     pub config: Config,
     pub checks: Vec<Arc<PlannedCheck>>,
+    /// The content digest of every file a target or check was built from
+    /// (TLS material, credential files, gitleaks configs, schemas, keys):
+    /// part of their identity, so a reload rebuilds what a changed file feeds.
+    pub file_digests: BTreeMap<PathBuf, Option<Vec<u8>>>,
     pub targets: BTreeMap<String, Target>,
     /// Bounds the checks evaluated at once (global.concurrency).
     pub semaphore: Arc<Semaphore>,
@@ -65,9 +69,38 @@ impl Plan {
         mut problems: Problems,
         previous: Option<&Plan>,
     ) -> Result<Plan, ConfigErrors> {
+        let mut file_digests: BTreeMap<PathBuf, Option<Vec<u8>>> = BTreeMap::new();
+        for spec in config.targets.values() {
+            for path in spec.read_files() {
+                file_digests
+                    .entry(path.to_owned())
+                    .or_insert_with(|| crate::files::digest(path));
+            }
+        }
+        for spec in &config.checks {
+            let base = spec
+                .target
+                .as_ref()
+                .and_then(|t| match config.targets.get(t) {
+                    Some(TargetSpec::Path(dir)) => Some(dir.as_path()),
+                    _ => None,
+                });
+            for path in check_files(&spec.params, base) {
+                let digest = crate::files::digest(&path);
+                file_digests.entry(path).or_insert(digest);
+            }
+        }
+        // Whether the files `paths` hold what they held for `previous`.
+        let same_files = |previous: &Plan, paths: Vec<PathBuf>| {
+            paths
+                .iter()
+                .all(|p| previous.file_digests.get(p) == file_digests.get(p))
+        };
         let kept_target = |name: &str| -> Option<&Target> {
             let previous = previous?;
-            (previous.config.targets.get(name)? == config.targets.get(name)?)
+            let spec = config.targets.get(name)?;
+            let files = spec.read_files().into_iter().map(Path::to_owned).collect();
+            (previous.config.targets.get(name)? == spec && same_files(previous, files))
                 .then(|| previous.targets.get(name))
                 .flatten()
         };
@@ -133,9 +166,19 @@ impl Plan {
                     // The target itself failed to build; its error is reported above.
                     continue;
                 }
+                let base = spec
+                    .target
+                    .as_ref()
+                    .and_then(|t| match config.targets.get(t) {
+                        Some(TargetSpec::Path(dir)) => Some(dir.as_path()),
+                        _ => None,
+                    });
                 let unchanged = previous_checks
                     .get(spec.name.as_str())
                     .filter(|old| old.spec == *spec)
+                    .filter(|_| {
+                        previous.is_some_and(|p| same_files(p, check_files(&spec.params, base)))
+                    })
                     .filter(|_| {
                         spec.target
                             .as_deref()
@@ -180,6 +223,7 @@ impl Plan {
             config,
             checks,
             targets,
+            file_digests,
         };
         problems.into_result(plan, &redactor)
     }
@@ -191,21 +235,31 @@ impl Plan {
             config,
             checks: Vec::new(),
             targets: BTreeMap::new(),
+            file_digests: BTreeMap::new(),
         }
     }
 
+    /// Whether every file the plan was built from still holds what it held.
+    pub fn files_unchanged(&self) -> bool {
+        self.file_digests
+            .iter()
+            .all(|(path, digest)| crate::files::digest(path) == *digest)
+    }
+
     /// Whether `other` was built from the same config: the same sections,
-    /// targets (with the secrets read from files) and check entries.
+    /// targets (with the secrets read from files), the same files' contents,
+    /// and the very same checks (a rebuilt check has a new id).
     pub fn same_as(&self, other: &Plan) -> bool {
         self.config.global == other.config.global
             && self.config.web == other.config.web
             && self.config.targets == other.config.targets
+            && self.file_digests == other.file_digests
             && self.checks.len() == other.checks.len()
             && self
                 .checks
                 .iter()
                 .zip(&other.checks)
-                .all(|(a, b)| a.spec == b.spec)
+                .all(|(a, b)| a.id == b.id)
     }
 
     /// The checklist items no check of this plan evidences, in seed order.
@@ -248,6 +302,41 @@ impl Plan {
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {
         self.checks.iter().find(|c| c.spec.name == name)
     }
+}
+
+/// Param keys that name a file a check reads while it is built.
+fn is_file_param(key: &str) -> bool {
+    key.ends_with("_file")
+        || key.ends_with("_config")
+        || matches!(key, "gitleaks_ignore" | "baseline" | "schema")
+}
+
+/// The files a check's params name (relative ones against its path
+/// target's directory too).
+fn check_files(params: &serde_json::Value, base: Option<&Path>) -> Vec<PathBuf> {
+    fn walk(value: &serde_json::Value, base: Option<&Path>, out: &mut Vec<PathBuf>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match v.as_str() {
+                        Some(path) if is_file_param(key) && !path.is_empty() => {
+                            let path = PathBuf::from(path);
+                            if let Some(base) = base.filter(|_| path.is_relative()) {
+                                out.push(base.join(&path));
+                            }
+                            out.push(path);
+                        }
+                        _ => walk(v, base, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, base, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(params, base, &mut out);
+    out
 }
 
 /// A fresh planned-check id.

@@ -296,3 +296,51 @@ async fn a_check_switched_to_gate_only_drops_its_last_result() {
         "{api}"
     );
 }
+
+/// Editing a file a check was built from (here its gitleaks config) is a
+/// change: the reload rebuilds the check and says so, instead of "Config
+/// unchanged" and the old allowlist passing on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_gitleaks_config_rebuilds_its_check() {
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tree.path().join("app.env"),
+        "STRIPE_KEY=sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs\n",
+    )
+    .unwrap();
+    let rules = tree.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let gitleaks = rules.join("gitleaks.toml");
+    let allow_all = "[extend]\nuseDefault = true\n[[allowlists]]\npaths = ['''app\\.env$''']\n";
+    std::fs::write(&gitleaks, allow_all).unwrap();
+    let config = format!(
+        "global: {{ interval: 1h }}\nchecks:\n  - {{ name: secrets, kind: hardcoded_secrets, params: {{ dir: \"{}\", gitleaks_config: \"{}\", allowlist: {{ paths: ['^rules/'] }} }} }}\n",
+        tree.path().display(),
+        gitleaks.display()
+    );
+    let exporter = Exporter::start_with(&config, &[], &["--web.enable-lifecycle"]);
+    exporter.wait_ready(Duration::from_secs(10)).await;
+    let state = |m: &str, s: &str| {
+        m.contains(&format!(
+            "prodready_check_state{{check=\"secrets\",category=\"security\",severity=\"warning\",state=\"{s}\"}} 1"
+        ))
+    };
+    assert!(state(&exporter.metrics().await, "pass"));
+    // Same size, same spec in the config: only the content differs.
+    std::fs::write(&gitleaks, allow_all.replace("app\\.env$", "nothing$")).unwrap();
+    let (status, body) = exporter.post("/-/reload").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !exporter.logs().contains("Config unchanged"),
+        "{}",
+        exporter.logs()
+    );
+    exporter
+        .wait_metrics(Duration::from_secs(10), |m| state(m, "fail"))
+        .await;
+    assert!(
+        !exporter.logs().contains("Config unchanged"),
+        "{}",
+        exporter.logs()
+    );
+}
