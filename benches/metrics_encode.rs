@@ -36,7 +36,8 @@ fn main() {
         std::fs::write(&file, config).expect("write config");
         let plan = load_plan(&file).expect("config");
         let engine = Engine::new(&file, plan, None);
-        for i in 0..n {
+        let running = engine.plan();
+        for (i, planned) in running.checks.iter().enumerate().take(n) {
             let evaluation = Evaluation {
                 outcome: Outcome::pass("answered 200 in 3ms")
                     .observed(0.003)
@@ -45,7 +46,9 @@ fn main() {
                 finished: SystemTime::now(),
                 trace: Vec::new(),
             };
-            engine.store.record(&format!("check_{i}"), &evaluation);
+            engine
+                .store
+                .record(&format!("check_{i}"), planned.id, &evaluation);
         }
         let rounds = if n > 50_000 { 5 } else { 15 };
         let mut times = Vec::new();
