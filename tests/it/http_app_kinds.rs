@@ -360,3 +360,63 @@ checks:
         ("endless_assets", "unknown", "references no same-origin"),
     ]);
 }
+
+/// A redirect to another port of the same host is another service: by
+/// default (`same_origin`) it is not followed; with `any` it is, and neither
+/// the check's headers nor the target's token travel there.
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_to_another_origin_carry_no_credentials() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    let other = TestApp::start(axum::Router::new().route(
+        "/landing",
+        get(move |headers: HeaderMap| {
+            let record = record.clone();
+            async move {
+                let mut names: Vec<String> =
+                    headers.keys().map(|k| k.as_str().to_owned()).collect();
+                names.sort();
+                record.lock().unwrap().push(names.join(","));
+                (StatusCode::OK, "landed")
+            }
+        }),
+    ))
+    .await;
+    let target = format!("http://{}/landing", other.addr);
+    let origin = TestApp::start(axum::Router::new().route(
+        "/start",
+        get(move || {
+            let target = target.clone();
+            async move {
+                (
+                    StatusCode::FOUND,
+                    [(axum::http::header::LOCATION, target)],
+                    "",
+                )
+            }
+        }),
+    ))
+    .await;
+    let config = format!(
+        "targets:\n  app: {{ http: {{ url: \"http://{}\", bearer_token: TargetTok-7731 }} }}\nchecks:\n  - {{ name: strict, kind: http, target: app, params: {{ url: /start, headers: {{ X-Api-Key: CheckKey-4410 }} }} }}\n  - {{ name: loose, kind: http, target: app, params: {{ url: /start, follow_redirects: any, headers: {{ X-Api-Key: CheckKey-4410 }} }} }}\n  - {{ name: judged, kind: http, target: app, params: {{ url: /start, follow_redirects: none, expected_status: [302] }} }}\n",
+        origin.addr
+    );
+    let r = run_checks(&config, &[]);
+    assert_state(by(&r, "strict"), "fail", "redirects to another origin");
+    assert_state(by(&r, "judged"), "pass", "");
+    let loose = by(&r, "loose");
+    assert_state(loose, "pass", "");
+    assert_eq!(
+        loose.doc["evidence"]["url"],
+        format!("http://{}/landing", other.addr),
+        "the verdict names the final URL"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "only `any` went there: {seen:?}");
+    assert!(
+        !seen[0].contains("authorization") && !seen[0].contains("x-api-key"),
+        "credentials crossed origins: {}",
+        seen[0]
+    );
+}

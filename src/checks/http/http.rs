@@ -42,13 +42,13 @@ pub const KIND: KindInfo = KindInfo {
 | `body_regex` / `body_not_regex` | none | the body must / must not match |
 | `required_headers` | `[]` | response header names that must be present |
 | `max_latency` | none | time for headers and body |
-| `follow_redirects` | `true` | same host only, at most 10 hops |
+| `follow_redirects` | `same_origin` | `same_origin` (or `true`): only to the same scheme, host and port; `any`: anywhere, with the check's headers and the target's credentials sent to its own origin only; `none` (or `false`); at most 10 hops |
 | `fresh_connection` | `false` | a new TCP connection and a full TLS handshake (no session resumption) per evaluation, as blackbox_exporter does; latency then includes connect and handshake |
 | `max_body_size` | `1MiB` | bytes of body read; a body condition the read part cannot settle (no match in it for `body_regex`, none of the forbidden pattern for `body_not_regex`) is an `error` |
 
 - **Reads:** the response status, headers and up to `max_body_size` of body.
 - **Passes** when every configured condition holds. Observed value: latency in seconds; threshold: `max_latency`.
-- **Fails** on an unexpected status, a body (not) matching, a missing header, latency over the limit, a redirect to another host (not followed) or more than 10 redirects; the message lists every problem.
+- **Fails** on an unexpected status, a body (not) matching, a missing header, latency over the limit, a redirect to another origin under `same_origin` (not followed; the message names where it pointed) or more than 10 redirects; the message lists every problem.
 - **Errors** when the request cannot be made (connection refused, DNS, TLS, reset, body unreadable) or times out, and when the body is larger than `max_body_size` and a body condition cannot be settled on the part read."#,
 };
 
@@ -58,9 +58,7 @@ const MAX_REDIRECTS: usize = 10;
 fn default_method() -> String {
     "GET".into()
 }
-const fn default_true() -> bool {
-    true
-}
+
 const fn default_max_body_size() -> ByteSize {
     ByteSize(1024 * 1024)
 }
@@ -97,9 +95,13 @@ pub struct Params {
     /// Response headers that must be present.
     #[serde(default)]
     pub required_headers: Vec<String>,
-    /// Follow redirects on the same host (at most 10). Default true.
-    #[serde(default = "default_true")]
-    pub follow_redirects: bool,
+    /// Which redirects to follow (at most 10 hops): `same_origin` (the
+    /// default; `true` means the same) follows only to the same scheme, host
+    /// and port, `any` follows everywhere but sends the check's `headers`
+    /// and the target's credentials only to the check's own origin, `none`
+    /// (or `false`) judges the redirect itself.
+    #[serde(default)]
+    pub follow_redirects: FollowRedirects,
     /// Read at most this much of the body. Default 1MiB.
     #[serde(default = "default_max_body_size")]
     pub max_body_size: ByteSize,
@@ -109,6 +111,39 @@ pub struct Params {
     /// and handshake time too. Default false.
     #[serde(default)]
     pub fresh_connection: bool,
+}
+
+/// `follow_redirects`: a mode, or the older boolean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum FollowRedirects {
+    Flag(bool),
+    Mode(Redirects),
+}
+
+impl Default for FollowRedirects {
+    fn default() -> Self {
+        FollowRedirects::Mode(Redirects::SameOrigin)
+    }
+}
+
+/// Which redirects an `http` check follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Redirects {
+    SameOrigin,
+    Any,
+    None,
+}
+
+impl FollowRedirects {
+    fn mode(self) -> Redirects {
+        match self {
+            FollowRedirects::Flag(true) => Redirects::SameOrigin,
+            FollowRedirects::Flag(false) => Redirects::None,
+            FollowRedirects::Mode(m) => m,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -123,7 +158,7 @@ struct HttpCheck {
     body_not_regex: Option<Regex>,
     max_latency: Option<Duration>,
     required_headers: Vec<HeaderName>,
-    follow_redirects: bool,
+    follow_redirects: Redirects,
     max_body_size: u64,
 }
 
@@ -211,7 +246,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         body_not_regex: compile("body_not_regex", params.body_not_regex.as_ref())?,
         max_latency: params.max_latency.map(|d| d.0),
         required_headers,
-        follow_redirects: params.follow_redirects,
+        follow_redirects: params.follow_redirects.mode(),
         max_body_size: params.max_body_size.0,
     }))
 }
@@ -252,10 +287,12 @@ impl HttpCheck {
         let mut url = self.url.clone();
         let mut hops = Vec::new();
         let answer = loop {
-            let mut request = self
-                .target
-                .request_scoped(self.method.clone(), url.clone())
-                .headers(self.headers.clone());
+            // The check's own headers, like the target's credentials, go to
+            // the check's origin only, never to where a redirect points.
+            let mut request = self.target.request_scoped(self.method.clone(), url.clone());
+            if url.origin() == self.url.origin() {
+                request = request.headers(self.headers.clone());
+            }
             if let Some(body) = &self.body {
                 request = request.body(body.clone());
             }
@@ -263,7 +300,7 @@ impl HttpCheck {
                 Ok(a) => a,
                 Err(e) => return Outcome::error(e).evidence("url", url.as_str()),
             };
-            if !(self.follow_redirects && (300..400).contains(&answer.status)) {
+            if self.follow_redirects == Redirects::None || !(300..400).contains(&answer.status) {
                 break answer;
             }
             let Some(next) = answer
@@ -272,9 +309,9 @@ impl HttpCheck {
             else {
                 break answer;
             };
-            if next.host_str() != url.host_str() {
+            if self.follow_redirects == Redirects::SameOrigin && next.origin() != url.origin() {
                 return Outcome::fail(format!(
-                    "{url} redirects to another host ({next}); not followed"
+                    "{url} redirects to another origin ({next}: another scheme, host or port); not followed (follow_redirects: same_origin)"
                 ))
                 .evidence("url", url.as_str())
                 .evidence("status", answer.status);
