@@ -89,6 +89,7 @@ pub async fn serve(
         listeners.push(listener);
     }
     let engine = Engine::new(config_file, plan, shard);
+    engine.set_web_config(listen.web_config.clone(), web_config.clone());
     engine.start();
     let watcher = tokio::spawn(engine.clone().watch_target_files());
 

@@ -193,6 +193,17 @@ fn set_path(
 }
 
 impl Config {
+    /// The web config file in force: `--web.config.file` when given, else
+    /// `web.config_file` when set. It is chosen at start; a reload that
+    /// would choose another is refused (see `Engine::reload`).
+    pub fn web_config_file(&self, flag: Option<&Path>) -> Option<PathBuf> {
+        flag.map(Path::to_owned).or_else(|| {
+            Some(&self.web.config_file)
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+
     /// Reads, expands and validates `file`, with `PRODREADY_*` overrides from
     /// the process environment.
     pub fn load(file: &Path) -> Result<Config, ConfigErrors> {

@@ -335,9 +335,19 @@ pub struct Engine {
     /// Reload requests so far, and the count a running reload covers.
     reload_requests: AtomicU64,
     reload_covered: AtomicU64,
+    /// `--web.config.file` and the web config file in force (chosen at start).
+    web_config: std::sync::OnceLock<(Option<PathBuf>, Option<PathBuf>)>,
 }
 
 impl Engine {
+    /// Records the `--web.config.file` flag and the web config file the
+    /// listeners were started with: a reload that would choose another web
+    /// config (one appearing where none was, another file, none any more)
+    /// is refused, since it needs a restart.
+    pub fn set_web_config(&self, flag: Option<PathBuf>, in_use: Option<PathBuf>) {
+        let _ = self.web_config.set((flag, in_use));
+    }
+
     pub fn new(config_file: &Path, mut plan: Plan, shard: Option<Shard>) -> Arc<Engine> {
         if let Some(shard) = shard {
             plan.retain_shard(shard);
@@ -359,6 +369,7 @@ impl Engine {
             reload_lock: tokio::sync::Mutex::new(None),
             reload_requests: AtomicU64::new(0),
             reload_covered: AtomicU64::new(0),
+            web_config: std::sync::OnceLock::new(),
         };
         engine.reload_status.mark(true);
         Arc::new(engine)
@@ -442,6 +453,25 @@ impl Engine {
                 plan.retain_shard(shard);
             }
             plan
+        });
+        let built = built.and_then(|plan| match self.web_config.get() {
+            Some((flag, in_use)) if plan.config.web_config_file(flag.as_deref()) != *in_use => {
+                let shown = |f: &Option<PathBuf>| {
+                    f.as_ref()
+                        .map_or_else(|| "none".to_owned(), |p| p.display().to_string())
+                };
+                Err(ConfigErrors(vec![crate::config::ConfigError {
+                    file: self.config_file.display().to_string(),
+                    place: "web".into(),
+                    field: "config_file".into(),
+                    message: format!(
+                        "the web config in force is {}; the reloaded config chooses {}: changing it (TLS, authentication) needs a restart, so this reload is refused and the running config stays",
+                        shown(in_use),
+                        shown(&plan.config.web_config_file(flag.as_deref()))
+                    ),
+                }]))
+            }
+            _ => Ok(plan),
         });
         match built {
             Ok(plan) if plan.same_as(&self.plan()) => {

@@ -124,7 +124,16 @@ impl Access {
             return;
         }
         watch.stamp = now;
+        let emptied = std::fs::read_to_string(path).is_ok_and(|t| t.trim().is_empty());
         match web_config::load(path) {
+            Ok(_) if emptied && !self.loaded().users.is_empty() => {
+                // Stricter than the Go toolkit: an emptied file (a botched
+                // deploy, a truncated write) must not open the endpoints.
+                error!(
+                    file = %path.display(),
+                    "Web config change refused: the file is empty while basic authentication is on; the running web config stays."
+                );
+            }
             Ok(config) if config.tls.is_some() != self.tls => {
                 error!(
                     file = %path.display(),

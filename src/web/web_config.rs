@@ -84,11 +84,7 @@ pub struct RateLimit {
 /// The web config file in force: `--web.config.file` if given, else
 /// `web.config_file` from the config, else none.
 pub fn chosen_file(flag: Option<&Path>, config: &crate::config::Config) -> Option<PathBuf> {
-    flag.map(Path::to_owned).or_else(|| {
-        Some(&config.web.config_file)
-            .filter(|f| !f.is_empty())
-            .map(PathBuf::from)
-    })
+    config.web_config_file(flag)
 }
 
 /// Reads and validates the web config at `path`. Relative file names in it

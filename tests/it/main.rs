@@ -35,4 +35,5 @@ mod snapshots;
 mod source_kinds;
 mod support;
 mod targets;
+mod web_reload;
 mod web_security;
