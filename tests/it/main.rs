@@ -19,6 +19,7 @@ mod gate;
 mod http_app_kinds;
 mod http_kinds;
 mod http_transport;
+mod leak_harness;
 mod metrics_lint;
 mod migrations_kind;
 mod mysql_kinds;
