@@ -132,10 +132,11 @@ pub fn is_credential_name(name: &str) -> bool {
 fn userinfo_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        // scheme://user:password@ where the password is anything up to the
-        // last '@' on the line: '/', spaces, '#', '%' and non-ASCII included
-        // (masking too much beats showing a password).
-        Regex::new(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<pw>[^\r\n]*)@")
+        // scheme://user:password@host where the password is anything ('/',
+        // spaces, '#', '%', '@', non-ASCII) up to the first '@' that a host
+        // follows (host characters, then the end, a port, a path, a quote
+        // or a space): `p@ss word@db:5432` masks `p@ss word`.
+        Regex::new(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<pw>[^\r\n]*?)@(?P<host>[A-Za-z0-9.\-_%\[\]]+(?:[:/?#\s'\x22,;)]|$))")
             .unwrap_or_else(|e| unreachable!("static regex: {e}"))
     })
 }
@@ -170,7 +171,7 @@ fn query_secret_regex() -> &'static Regex {
 /// `postgres://app:hunter2@db/app` -> `postgres://app:xxxxx@db/app`,
 /// `https://TOKEN@host` -> `https://xxxxx@host`, `?password=pw` -> `?password=xxxxx`.
 pub fn mask_url_passwords(text: &str) -> String {
-    let out = userinfo_regex().replace_all(text, "${pre}xxxxx@");
+    let out = userinfo_regex().replace_all(text, "${pre}xxxxx@${host}");
     let out = http_token_regex().replace_all(&out, "${pre}xxxxx@");
     query_secret_regex()
         .replace_all(&out, "${pre}xxxxx")

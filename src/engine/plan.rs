@@ -78,14 +78,7 @@ impl Plan {
             }
         }
         for spec in &config.checks {
-            let base = spec
-                .target
-                .as_ref()
-                .and_then(|t| match config.targets.get(t) {
-                    Some(TargetSpec::Path(dir)) => Some(dir.as_path()),
-                    _ => None,
-                });
-            for path in check_files(&spec.params, base) {
+            for path in check_files(&spec.params, path_base(spec, &config.targets)) {
                 let digest = crate::files::digest(&path);
                 file_digests.entry(path).or_insert(digest);
             }
@@ -166,13 +159,7 @@ impl Plan {
                     // The target itself failed to build; its error is reported above.
                     continue;
                 }
-                let base = spec
-                    .target
-                    .as_ref()
-                    .and_then(|t| match config.targets.get(t) {
-                        Some(TargetSpec::Path(dir)) => Some(dir.as_path()),
-                        _ => None,
-                    });
+                let base = path_base(spec, &config.targets);
                 let unchanged = previous_checks
                     .get(spec.name.as_str())
                     .filter(|old| old.spec == *spec)
@@ -301,6 +288,15 @@ impl Plan {
 
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {
         self.checks.iter().find(|c| c.spec.name == name)
+    }
+}
+
+/// The directory of a check's path target, against which its relative
+/// file params resolve.
+fn path_base<'a>(spec: &CheckSpec, targets: &'a BTreeMap<String, TargetSpec>) -> Option<&'a Path> {
+    match targets.get(spec.target.as_ref()?)? {
+        TargetSpec::Path(dir) => Some(dir.as_path()),
+        _ => None,
     }
 }
 

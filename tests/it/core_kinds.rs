@@ -87,7 +87,7 @@ checks:
         1
     );
     results.expect_states(&[
-        ("offsite", "fail", "redirects to another host"),
+        ("offsite", "fail", "redirects to another origin"),
         ("expected_500", "pass", "answered 500"),
         ("refused", "error", "connection failed"),
     ]);

@@ -179,7 +179,7 @@ async fn credentials_do_not_follow_a_redirect_off_the_target_origin() {
     ))
     .await;
     let config = format!(
-        "targets:\n  app: {{ http: {{ url: \"http://{}\", bearer_token: Redirect-Tok3n-55 }} }}\nchecks:\n  - {{ name: hop, kind: http, target: app, params: {{ url: /hop }} }}\n",
+        "targets:\n  app: {{ http: {{ url: \"http://{}\", bearer_token: Redirect-Tok3n-55 }} }}\nchecks:\n  - {{ name: hop, kind: http, target: app, params: {{ url: /hop, follow_redirects: any }} }}\n",
         app.addr
     );
     let r = tokio::task::spawn_blocking(move || crate::support::run_checks(&config, &[]))

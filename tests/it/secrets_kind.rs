@@ -77,7 +77,7 @@ fn hardcoded_secrets_in_a_real_tree() {
         format!("import stripe\nstripe.api_key = \"{STRIPE}\"\n"),
     );
     write(d, ".env", format!("AWS_ACCESS_KEY_ID={AWS_ID}\n"));
-    write(d, "deploy/key.pem", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n");
+    write(d, "deploy/key.pem", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBf3kq9Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb7AAAAJjTUNJ01NTS\nNAAAAAtzc2gtZWQyNTUxOQAAACBf3kq9Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb7\n-----END OPENSSH PRIVATE KEY-----\n");
     write(d, ".gitignore", "ignored/\n");
     write(d, "ignored/secret.txt", format!("token: {GITHUB}\n"));
     write(d, "fixtures/known.txt", format!("GITHUB_TOKEN={GITHUB}\n"));

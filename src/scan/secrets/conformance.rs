@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::gitleaks::load;
 use super::{compile_rule_set, Finding, Scanner};
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+/// Writes `text` to `dir/name` (shared by the scanner's config tests).
+pub(super) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p

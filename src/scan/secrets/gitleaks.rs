@@ -45,6 +45,7 @@ const DEFAULT_IDS: &[(&str, &str)] = &[
     ("stripe-access-token", "stripe-key"),
     ("gcp-api-key", "google-api-key"),
     ("generic-api-key", "generic-secret-assignment"),
+    ("generic-api-key", "generic-unquoted-secret-assignment"),
     ("generic-api-key", "generic-xml-secret"),
     ("generic-api-key", "generic-cli-secret"),
     ("curl-auth-user", "curl-basic-auth"),
@@ -489,11 +490,7 @@ mod tests {
             .contains("not a line number"));
     }
 
-    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
+    use super::super::conformance::write;
 
     #[test]
     fn allowlist_conditions_targets_and_stopwords() {

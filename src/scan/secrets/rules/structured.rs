@@ -144,14 +144,14 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "generic-secret-assignment",
         description: "password, secret, token, API key or credential assigned a quoted literal (code, JSON, YAML, TOML, PHP .=, Ruby ||=, System.setProperty, Go var/backticks, Rust, C#, Kotlin)",
-        regex: r#"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key)[\w.-]*['"]?\]?[ \t]*(?::=|::=|\?=|\.=|\|\|=|=>|=|:|,|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=)[ \t]*["'`]([^"'`\s]{8,200})["'`]"#,
+        regex: r#"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key)[\w.-]*(?:['"][ \t]*,|['"]?\]?[ \t]*(?::=|::=|\?=|\.=|\|\|=|=>|=|:|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=))[ \t]*["'`]([^"'`\s]{8,200})["'`]"#,
         path: None,
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 1,
         entropy: Some(3.3),
         ignore_values: Some(GENERIC_IGNORE),
         examples: &["DB_PASSWORD = \"WdQQ54WiZ6wR0ZIM\"", "api_key: 'FjVg6na7lm597xfRZky1JUY'", "clientSecret := \"WCkysxxr252ib2FONcC\"", "System.setProperty(\"X_TOKEN\", \"ovfKFO320sgdL02315xP1iJZ\");", "$token .= '680KqON7Tna175diDHKG';", "ENV['API_TOKEN'] ||= 'il7r2qhOyBqa58kHejvs'"],
-        negative_examples: &["password = \"changeme\"", "token = \"${API_TOKEN}\"", "password = \"aaaaaaaaaaaa\"", "secret: \"{{ vault_secret }}\"", "password_hint = \"your-password\"", "let password = \"securepassword123\";", "type Tokens = (avx2_cpuid::InitToken, sse2_cpuid::InitToken);", "private_key_ops: &p256::PRIVATE_KEY_OPS,", "hashed_password: \"$argon2id$v=19$m=65536,t=3,p=4$C29tZXNhbHQ$eW91bGxORXZlckd1ZXNz\""],
+        negative_examples: &["password = \"changeme\"", "token = \"${API_TOKEN}\"", "password = \"aaaaaaaaaaaa\"", "secret: \"{{ vault_secret }}\"", "password_hint = \"your-password\"", "let password = \"securepassword123\";", "type Tokens = (avx2_cpuid::InitToken, sse2_cpuid::InitToken);", "private_key_ops: &p256::PRIVATE_KEY_OPS,", "std::fs::write(&token, \"FileTok-5521\");", "hashed_password: \"$argon2id$v=19$m=65536,t=3,p=4$C29tZXNhbHQ$eW91bGxORXZlckd1ZXNz\""],
     },
     RuleSpec {
         id: "generic-unquoted-secret-assignment",
