@@ -303,3 +303,59 @@ fn requirements_files_are_found_by_pips_conventions() {
         "npm-shrinkwrap.json"
     )));
 }
+
+/// The packages the package manager itself lists for the fixture it wrote
+/// (`npm ls --package-lock-only --all --json`, `yarn list --json`), by the
+/// name they are installed under, against what we read: every registry
+/// package read, nothing invented.
+#[test]
+fn what_npm_and_yarn_list_is_what_we_read() {
+    fn ours(read: &Read) -> std::collections::BTreeSet<(String, String)> {
+        read.packages
+            .iter()
+            .map(|p| {
+                (
+                    p.alias.clone().unwrap_or_else(|| p.name.clone()),
+                    p.version.clone(),
+                )
+            })
+            .collect()
+    }
+    // npm: every dependency it lists that does not resolve to a local path.
+    let listed: serde_json::Value =
+        serde_json::from_str(&fixture("npm-v3-alias-workspace/npm-ls.json")).unwrap();
+    fn walk(deps: &serde_json::Value, out: &mut std::collections::BTreeSet<(String, String)>) {
+        for (name, entry) in deps.as_object().into_iter().flatten() {
+            let local = entry["resolved"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("file:"));
+            if let (Some(version), false) = (entry["version"].as_str(), local) {
+                out.insert((name.clone(), version.to_owned()));
+            }
+            walk(&entry["dependencies"], out);
+        }
+    }
+    let mut npm = std::collections::BTreeSet::new();
+    walk(&listed["dependencies"], &mut npm);
+    let read = package_lock(&fixture("npm-v3-alias-workspace/package-lock.json")).unwrap();
+    assert_eq!(ours(&read), npm);
+    assert_eq!(npm.len(), 7);
+
+    // yarn 1: the hoisted tree; the project's own packages (a workspace and a
+    // `file:` dependency, from its package.json) are not registry packages.
+    let listed: serde_json::Value =
+        serde_json::from_str(&fixture("yarn-v1-alias/yarn-list.json")).unwrap();
+    let yarn: std::collections::BTreeSet<(String, String)> = listed["data"]["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .filter_map(|n| {
+            let at = n.rfind('@').filter(|&i| i > 0)?;
+            Some((n[..at].to_owned(), n[at + 1..].to_owned()))
+        })
+        .filter(|(name, _)| !["local-lib", "@demo/ui"].contains(&name.as_str()))
+        .collect();
+    let read = yarn_lock(&fixture("yarn-v1-alias/yarn.lock")).unwrap();
+    assert_eq!(ours(&read), yarn);
+}
