@@ -359,3 +359,24 @@ fn what_npm_and_yarn_list_is_what_we_read() {
     let read = yarn_lock(&fixture("yarn-v1-alias/yarn.lock")).unwrap();
     assert_eq!(ours(&read), yarn);
 }
+
+/// pipenv and uv wrote these lockfiles, and listed their packages as
+/// requirements (`pipenv requirements --dev`, `uv export`): reading the
+/// lockfile gives exactly the packages the tool exports.
+#[test]
+fn pipenv_and_uv_lockfiles_read_as_their_tools_export_them() {
+    let set = |read: Read| -> std::collections::BTreeSet<String> {
+        read.packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name.to_lowercase(), p.version))
+            .collect()
+    };
+    let lock = set(pip::pipfile_lock(&fixture("pipenv/Pipfile.lock")).unwrap());
+    let exported = set(pip::requirements(&fixture("pipenv/requirements-from-pipenv.txt")).unwrap());
+    assert_eq!(lock, exported);
+    assert_eq!(lock.len(), 15);
+    let lock = set(uv_lock(&fixture("uv/uv.lock")).unwrap().into());
+    let exported = set(pip::requirements(&fixture("uv/requirements-from-uv.txt")).unwrap());
+    assert_eq!(lock, exported);
+    assert!(lock.len() >= 10, "{lock:?}");
+}
