@@ -22,7 +22,8 @@ fn main() {
     for l in 0..lockfiles {
         let dir = tree.path().join(format!("services/svc{l:03}"));
         std::fs::create_dir_all(&dir).expect("dir");
-        let mut lock = String::from("{\"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"svc\"}");
+        let mut lock =
+            String::from("{\"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"svc\"}");
         for p in 0..packages {
             // A pool of 2,000 names shared by the services, as in a real monorepo.
             let name = format!("pkg-{}", (l * 7 + p * 13) % 2000);

@@ -261,7 +261,7 @@ mod tests {
             assert!(!masked.contains("TOPSECRET1"), "{name}: {masked}");
         }
         for header in ["Authorization", "X-Api-Key", "X-Auth-Token", "Cookie"] {
-            assert!(crate::config::is_sensitive_header(header), "{header}");
+            assert!(is_credential_name(header), "{header}");
         }
         assert!(!is_credential_name("page") && !is_credential_name("q"));
     }

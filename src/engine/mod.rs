@@ -6,6 +6,7 @@ pub mod gate;
 pub mod inflight;
 pub mod kinds;
 pub mod plan;
+mod resolve;
 pub mod run_once;
 pub mod shard;
 pub mod store;
