@@ -89,7 +89,7 @@ async fn sync_swaps_in_verified_archives_and_keeps_the_old_one_on_failure() {
     let project = tempfile::tempdir().unwrap();
     std::fs::write(
         project.path().join("Cargo.lock"),
-        "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.1.45\"\n",
+        "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.1.45\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     )
     .unwrap();
     let db = tempfile::tempdir().unwrap();

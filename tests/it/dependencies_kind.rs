@@ -48,7 +48,7 @@ fn sboms() -> std::path::PathBuf {
 fn dependency_vulnerabilities_against_a_local_advisory_db() {
     let project = tempfile::tempdir().unwrap();
     let p = project.path();
-    write(p, "Cargo.lock", "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.1.45\"\n[[package]]\nname = \"serde\"\nversion = \"1.0.190\"\n");
+    write(p, "Cargo.lock", "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.1.45\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n[[package]]\nname = \"serde\"\nversion = \"1.0.190\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n");
     write(
         p,
         "web/package-lock.json",
@@ -60,7 +60,7 @@ fn dependency_vulnerabilities_against_a_local_advisory_db() {
         "requests==2.25.1\nflask==2.3.3\n",
     );
     let safe = tempfile::tempdir().unwrap();
-    write(safe.path(), "Cargo.lock", "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.2.23\"\n[[package]]\nname = \"time\"\nversion = \"0.2.3\"\n");
+    write(safe.path(), "Cargo.lock", "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.2.23\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n[[package]]\nname = \"time\"\nversion = \"0.2.3\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n");
     write(
         safe.path(),
         "package-lock.json",
@@ -178,7 +178,7 @@ fn dependency_vulnerabilities_never_pass_on_what_they_could_not_check() {
     write(
         cargo.path(),
         "Cargo.lock",
-        "version = 3\n[[package]]\nname = \"serde\"\nversion = \"1.0.190\"\n",
+        "version = 3\n[[package]]\nname = \"serde\"\nversion = \"1.0.190\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     );
     let odd_version = tempfile::tempdir().unwrap();
     write(odd_version.path(), "requirements.txt", "requests==latest\n");

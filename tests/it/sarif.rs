@@ -45,7 +45,7 @@ fn sarif_logs_validate_and_locate_secrets_and_vulnerable_packages() {
     .unwrap();
     std::fs::write(
         p.join("Cargo.lock"),
-        "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.1.45\"\n",
+        "version = 3\n[[package]]\nname = \"time\"\nversion = \"0.1.45\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     )
     .unwrap();
     let db = tempfile::tempdir().unwrap();

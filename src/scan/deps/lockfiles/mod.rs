@@ -26,7 +26,9 @@ use gradle::gradle_lockfile;
 use mix::mix_lock;
 use npm::{package_lock, pnpm_lock, yarn_lock};
 use nuget::nuget_lock;
-use toml_locks::{toml_packages, uv_lock};
+#[cfg(test)]
+use toml_locks::toml_packages;
+use toml_locks::{cargo_lock, poetry_lock, uv_lock};
 
 /// Lockfile names this kind understands, with their ecosystem.
 pub const LOCKFILES: &[(&str, Ecosystem)] = &[
@@ -190,6 +192,14 @@ pub fn parse_lockfile(path: &Path) -> Result<Dependencies, String> {
             go_mod(&text, sum.as_deref())
         }
         "requirements.txt" => pip::requirements_file(&path, &text),
+        "Cargo.lock" => cargo_lock(&text).map(|mut read| {
+            // The workspace's own crates are the project, not dependencies
+            // (as npm's root entry): only other path crates stay unjudged.
+            let own = toml_locks::workspace_crates(&path.with_file_name("Cargo.toml"));
+            read.unjudged
+                .retain(|u| !own.iter().any(|name| u.starts_with(&format!("{name}@"))));
+            read
+        }),
         _ => parse_lockfile_text(name, &text),
     }
     .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -210,7 +220,8 @@ fn sorted(mut packages: Vec<Package>) -> Vec<Package> {
 /// includes are listed as unjudged: reading them needs its location).
 pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Read, String> {
     let mut read = match name {
-        "Cargo.lock" | "poetry.lock" => toml_packages(text)?.into(),
+        "Cargo.lock" => cargo_lock(text)?,
+        "poetry.lock" => poetry_lock(text)?,
         "package-lock.json" | "npm-shrinkwrap.json" => package_lock(text)?,
         "yarn.lock" => yarn_lock(text)?,
         "pnpm-lock.yaml" => pnpm_lock(text)?,

@@ -380,3 +380,71 @@ fn pipenv_and_uv_lockfiles_read_as_their_tools_export_them() {
     assert_eq!(lock, exported);
     assert!(lock.len() >= 10, "{lock:?}");
 }
+
+/// This repository's own Cargo.lock, written by cargo, against what
+/// `cargo metadata` says: every registry package read, the workspace's own
+/// package unjudged (it was judged as a crates.io crate of the same name).
+#[test]
+fn cargo_lock_reads_what_cargo_metadata_lists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // This platform's graph, from the sources the build already fetched.
+    let platform = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let out = std::process::Command::new("cargo")
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &platform])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed: std::collections::BTreeSet<(String, String)> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("registry+"))
+        })
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let read = cargo_lock(&std::fs::read_to_string(root.join("Cargo.lock")).unwrap()).unwrap();
+    let ours: std::collections::BTreeSet<(String, String)> = read
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    // cargo metadata lists the packages of the current platform's build
+    // graph; the lockfile holds every platform's: ours may hold more,
+    // never fewer, and nothing that is not in the lockfile.
+    let missing: Vec<_> = listed.difference(&ours).collect();
+    assert!(
+        missing.is_empty(),
+        "cargo lists, we did not read: {missing:?}"
+    );
+    assert!(listed.len() > 200, "{}", listed.len());
+    assert!(
+        read.unjudged
+            .iter()
+            .any(|u| u.starts_with("prodready-exporter@")),
+        "{:?}",
+        read.unjudged
+    );
+    // Read with its manifest, the project's own crate is the project.
+    let deps = parse_lockfile(&root.join("Cargo.lock")).unwrap();
+    assert!(deps.unjudged.is_empty(), "{:?}", deps.unjudged);
+    assert!(deps.groups[0].1.len() >= ours.len());
+    let poetry = "[[package]]\nname = \"requests\"\nversion = \"2.31.0\"\n\n[[package]]\nname = \"mylib\"\nversion = \"0.1.0\"\n\n[package.source]\ntype = \"git\"\nurl = \"https://example.com/mylib.git\"\n";
+    let read = poetry_lock(poetry).unwrap();
+    assert_eq!(names_of(&read), ["requests@2.31.0"]);
+    assert_eq!(read.unjudged.len(), 1);
+}
