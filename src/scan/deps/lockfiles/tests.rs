@@ -360,11 +360,11 @@ fn what_npm_and_yarn_list_is_what_we_read() {
     assert_eq!(ours(&read), yarn);
 }
 
-/// pipenv and uv wrote these lockfiles, and listed their packages as
-/// requirements (`pipenv requirements --dev`, `uv export`): reading the
-/// lockfile gives exactly the packages the tool exports.
+/// pipenv, Poetry and uv wrote these lockfiles and listed their packages
+/// (`pipenv requirements --dev`, `poetry show`, `uv export`): reading the
+/// lockfile gives exactly the packages the tool lists.
 #[test]
-fn pipenv_and_uv_lockfiles_read_as_their_tools_export_them() {
+fn pipenv_poetry_and_uv_lockfiles_read_as_their_tools_list_them() {
     let set = |read: Read| -> std::collections::BTreeSet<String> {
         read.packages
             .iter()
@@ -375,6 +375,10 @@ fn pipenv_and_uv_lockfiles_read_as_their_tools_export_them() {
     let exported = set(pip::requirements(&fixture("pipenv/requirements-from-pipenv.txt")).unwrap());
     assert_eq!(lock, exported);
     assert_eq!(lock.len(), 15);
+    let lock = set(poetry_lock(&fixture("poetry/poetry.lock")).unwrap());
+    let shown = set(pip::requirements(&fixture("poetry/poetry-show.txt")).unwrap());
+    assert_eq!(lock, shown);
+    assert_eq!(lock.len(), 11);
     let lock = set(uv_lock(&fixture("uv/uv.lock")).unwrap().into());
     let exported = set(pip::requirements(&fixture("uv/requirements-from-uv.txt")).unwrap());
     assert_eq!(lock, exported);
