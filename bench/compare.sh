@@ -16,7 +16,8 @@
 #      (from prodready_scheduler_lateness_seconds), the daemon's CPU per 1,000
 #      checks at rest, and the time of a reload of the unchanged config;
 #   5. the cost of encoding the /metrics page per series (benches/metrics_encode.rs);
-#   6. hardcoded_secrets against gitleaks on one real tree (bench/secrets.sh).
+#   6. hardcoded_secrets against gitleaks on one real tree (bench/secrets.sh);
+#   7. dependency_vulnerabilities' scanner on a generated monorepo (benches/deps_scan.rs).
 # Figures are medians of RUNS runs. Usage: bench/compare.sh [SECONDS] [RUNS]
 # SCALES="0 10000 100000" chooses the check counts of part 4 (concurrency 2048:
 # 10% hanging checks at 10 s each need about 1,700 slots at 100,000 checks).
@@ -210,6 +211,8 @@ ENCODE_SIZES=$(echo $SCALES | tr ' ' '\n' | grep -vx 0 || true)
 ENCODE=$(cargo bench --locked -q --bench metrics_encode -- $ENCODE_SIZES 2>/dev/null | grep '^|' || true)
 # 6. Secret scanning side by side with gitleaks (bench/secrets.sh).
 SECRETS=$(bench/secrets.sh "$RUNS" 2>&1 || echo "bench/secrets.sh failed: run scripts/test.sh first (it unpacks gitleaks)")
+# 7. Dependency scanning of a generated monorepo (benches/deps_scan.rs).
+DEPS=$(cargo bench --locked -q --bench deps_scan 2>/dev/null | grep -E '^(generated|run)' || true)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # Keep the hand-written analysis that follows the figures in the old file.
@@ -257,6 +260,12 @@ analysis=""
   echo "## Secret scanning (\`bench/secrets.sh\`: against gitleaks 8.30.1 on cargo's registry sources)"
   echo
   echo "$SECRETS"
+  echo
+  echo "## Dependency scanning (\`cargo bench --bench deps_scan\`: 200 npm lockfiles x 250 packages against 5,000 OSV advisories)"
+  echo
+  echo '```'
+  echo "$DEPS"
+  echo '```'
   if [ -n "$analysis" ]; then
     echo
     echo "$analysis"
