@@ -63,52 +63,33 @@ impl Redactor {
         out
     }
 
+    /// Applies `redact` to every key and value of a JSON object.
+    pub fn redact_map(&self, map: &mut serde_json::Map<String, serde_json::Value>) {
+        for (key, mut v) in std::mem::take(map) {
+            self.redact_json(&mut v);
+            map.insert(self.redact(&key), v);
+        }
+    }
+
     /// Applies `redact` to every string inside a JSON value, object keys
     /// included (evidence maps are keyed by URL).
     pub fn redact_json(&self, value: &mut serde_json::Value) {
         match value {
             serde_json::Value::String(s) => *s = self.redact(s),
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
-            serde_json::Value::Object(map) => {
-                let entries = std::mem::take(map);
-                for (key, mut v) in entries {
-                    self.redact_json(&mut v);
-                    map.insert(self.redact(&key), v);
-                }
-            }
+            serde_json::Value::Object(map) => self.redact_map(map),
             _ => {}
         }
     }
 }
 
-/// Names that mark a credential, in a query parameter or a header: exact
-/// names, and any name holding one of [`CREDENTIAL_WORDS`]. One list for
-/// both, so that what is masked in a URL is masked in a header.
-pub const CREDENTIAL_NAMES: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "key",
-    "apikey",
-    "api_key",
-    "api-key",
-    "auth",
-    "sig",
-    "signature",
-    "code",
-    "pass",
-    "pwd",
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-    "client_secret",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "private_token",
-    "sas",
-];
+/// Names that mark a credential, in a query parameter or a header: these
+/// exact names, and any name holding one of [`CREDENTIAL_WORDS`]
+/// (`access_token`, `X-Amz-Signature`, `client_secret`, `Authorization`,
+/// `X-Api-Key` ...). One list for both, so that what is masked in a URL is
+/// masked in a header.
+pub const CREDENTIAL_NAMES: &[&str] =
+    &["cookie", "set-cookie", "sig", "code", "pass", "pwd", "sas"];
 
 /// Words that make any name holding them a credential name.
 pub const CREDENTIAL_WORDS: &[&str] = &[
@@ -116,11 +97,11 @@ pub const CREDENTIAL_WORDS: &[&str] = &[
     "passwd",
     "token",
     "secret",
-    "apikey",
-    "api_key",
-    "api-key",
+    "key",
+    "auth",
     "credential",
     "session",
+    "signature",
 ];
 
 /// Whether a query parameter or header name names a credential.

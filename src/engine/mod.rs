@@ -92,11 +92,7 @@ pub async fn evaluate(
     outcome.message = redactor.redact(&outcome.message);
     // Evidence keys too: `cors`, `authentication` and `authorization` key
     // their evidence by URL.
-    let mut evidence = serde_json::Value::Object(std::mem::take(&mut outcome.evidence));
-    redactor.redact_json(&mut evidence);
-    if let serde_json::Value::Object(map) = evidence {
-        outcome.evidence = map;
-    }
+    redactor.redact_map(&mut outcome.evidence);
     Evaluation {
         outcome,
         duration,

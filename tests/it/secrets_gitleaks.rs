@@ -22,18 +22,7 @@ fn ours(root: &std::path::Path, config: &std::path::Path) -> Vec<gitleaks::Locat
         tree.state,
         tree.message
     );
-    let mut list: Vec<gitleaks::Located> = tree.doc["evidence"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["file"].as_str().unwrap().to_owned(),
-                f["rule"].as_str().unwrap().to_owned(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let mut list: Vec<gitleaks::Located> = tree.findings();
     list.sort();
     list
 }
@@ -117,12 +106,7 @@ fn on_the_labelled_corpus_ours_matches_gitleaks_and_misses_nothing_it_finds() {
         ),
         &[],
     );
-    let flagged: BTreeSet<String> = by(&built_in, "tree").doc["evidence"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap().to_owned())
-        .collect();
+    let flagged: BTreeSet<String> = by(&built_in, "tree").finding_files().into_iter().collect();
     let gitleaks_flagged: BTreeSet<String> = theirs.iter().map(|f| f.0.clone()).collect();
     let positives: BTreeSet<&str> = corpus
         .iter()

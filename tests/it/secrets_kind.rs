@@ -116,16 +116,10 @@ fn hardcoded_secrets_in_a_real_tree() {
     let r = run_checks(&config(""), &[]);
     let dirty_result = by(&r, "dirty");
     assert_state(dirty_result, "fail", "4 secret(s) found");
-    let findings: Vec<(String, String)> = dirty_result.doc["evidence"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["file"].as_str().unwrap().to_owned(),
-                f["rule"].as_str().unwrap().to_owned(),
-            )
-        })
+    let findings: Vec<(String, String)> = dirty_result
+        .findings()
+        .into_iter()
+        .map(|(file, rule, _)| (file, rule))
         .collect();
     assert_eq!(
         findings,
@@ -352,18 +346,10 @@ paths = ['''^docs/''']
     );
     let r = run_checks(&config, &[]);
     let team_result = by(&r, "team");
-    let found: Vec<String> = team_result.doc["evidence"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{}:{}",
-                f["file"].as_str().unwrap(),
-                f["rule"].as_str().unwrap(),
-                f["line"]
-            )
-        })
+    let found: Vec<String> = team_result
+        .findings()
+        .into_iter()
+        .map(|(file, rule, line)| format!("{file}:{rule}:{line}"))
         .collect();
     assert_eq!(
         found,

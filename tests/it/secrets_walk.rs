@@ -42,13 +42,7 @@ fn tracked_files_are_scanned_even_when_gitignored() {
     );
     let repo = by(&r, "repo");
     assert_eq!(repo.state, "fail", "{}", repo.message);
-    let files: Vec<&str> = repo.doc["evidence"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap())
-        .collect();
-    assert_eq!(files, ["config/prod.env"]);
+    assert_eq!(repo.finding_files(), ["config/prod.env"]);
     assert_eq!(repo.doc["evidence"]["tracked_gitignored"], 1);
     // scratch/ (a directory) and local.env.
     assert_eq!(repo.doc["evidence"]["skipped_gitignored"], 2);
@@ -72,13 +66,7 @@ fn gitleaksignore_entries_match_the_path_exactly() {
     );
     let tree = by(&r, "tree");
     assert_eq!(tree.state, "fail", "{}", tree.message);
-    let files: Vec<&str> = tree.doc["evidence"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap())
-        .collect();
-    assert_eq!(files, [".env"]);
+    assert_eq!(tree.finding_files(), [".env"]);
     assert_eq!(tree.doc["evidence"]["gitleaksignored"], 1);
 }
 

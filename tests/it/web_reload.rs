@@ -5,12 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{client, Exporter};
-
-fn hash(password: &str) -> String {
-    bcrypt::hash_with_result(password, 4)
-        .unwrap()
-        .format_for_version(bcrypt::Version::TwoY)
-}
+use crate::web_security::hash;
 
 const CHECKS: &str = "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n";
 

@@ -62,7 +62,7 @@ fn client_cert(pki: &TestPki, name: &str, san: &str) -> CertFiles {
 }
 
 /// A bcrypt hash in htpasswd's `$2y$` form, as users paste them.
-fn hash(password: &str) -> String {
+pub(crate) fn hash(password: &str) -> String {
     bcrypt::hash_with_result(password, 4)
         .unwrap()
         .format_for_version(bcrypt::Version::TwoY)

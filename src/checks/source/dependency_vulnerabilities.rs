@@ -90,6 +90,11 @@ struct DependencyVulnerabilities {
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    Ok(Arc::new(configure(input)?))
+}
+
+/// The check as its params and target describe it.
+fn configure(input: &BuildInput<'_>) -> Result<DependencyVulnerabilities, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
     let mut max: BTreeMap<Severity, u64> = Severity::ALL.into_iter().map(|s| (s, 0)).collect();
     for (k, v) in &params.max {
@@ -105,36 +110,42 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         max.insert(sev, *v);
     }
     let root = resolve_path(input, params.dir.as_deref(), "dir")?;
-    Ok(Arc::new(DependencyVulnerabilities {
+    Ok(DependencyVulnerabilities {
         lockfiles: params.lockfiles.iter().map(|l| root.join(l)).collect(),
         advisory_db: resolve_path(input, Some(&params.advisory_db), "advisory_db")?,
         root,
         max,
         max_db_age: params.max_db_age.0,
         max_depth: params.max_depth,
-    }))
+    })
+}
+
+impl DependencyVulnerabilities {
+    /// The lockfiles to read now: those named, else those found.
+    fn lockfiles_now(&self) -> Result<Vec<PathBuf>, String> {
+        if self.lockfiles.is_empty() {
+            find_lockfiles(&self.root, self.max_depth)
+        } else {
+            Ok(self.lockfiles.clone())
+        }
+    }
 }
 
 /// What `advisories sync` needs for a check of this kind: its advisory
 /// database directory and the OSV ecosystems of the lockfiles it would scan
 /// now (none when its tree cannot be read: the check itself says why).
 pub fn sync_needs(input: &BuildInput<'_>) -> Result<(PathBuf, Vec<&'static str>), ParamError> {
-    let params: Params = parse_params(&input.spec.params)?;
-    let root = resolve_path(input, params.dir.as_deref(), "dir")?;
-    let lockfiles = if params.lockfiles.is_empty() {
-        find_lockfiles(&root, params.max_depth).unwrap_or_default()
-    } else {
-        params.lockfiles.iter().map(|l| root.join(l)).collect()
-    };
-    let mut ecosystems: Vec<&'static str> = lockfiles
+    let check = configure(input)?;
+    let mut ecosystems: Vec<&'static str> = check
+        .lockfiles_now()
+        .unwrap_or_default()
         .iter()
         .flat_map(|l| ecosystems_of(l))
         .map(|e| e.osv_name())
         .collect();
     ecosystems.sort_unstable();
     ecosystems.dedup();
-    let db = resolve_path(input, Some(&params.advisory_db), "advisory_db")?;
-    Ok((db, ecosystems))
+    Ok((check.advisory_db, ecosystems))
 }
 
 /// One vulnerable package.
@@ -151,11 +162,7 @@ struct Vulnerable {
 }
 
 fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, String> {
-    let lockfiles = if this.lockfiles.is_empty() {
-        find_lockfiles(&this.root, this.max_depth)?
-    } else {
-        this.lockfiles.clone()
-    };
+    let lockfiles = this.lockfiles_now()?;
     if lockfiles.is_empty() {
         return Err(format!(
             "no lockfile found under {} (looked for {} and the SBOMs bom.json, *.cdx.json, *.spdx.json)",

@@ -331,21 +331,19 @@ impl Check for HardcodedSecrets {
                     self.root.display()
                 ))
             } else if let Some(why) = git_unreadable {
-                let outcome = Outcome::new(
+                Outcome::new(
                     self.on_unscanned,
                     format!(
                         "no secrets in {files} scanned file(s), but git could not list the tracked files ({why}): gitignored files were skipped without knowing whether they are shipped"
                     ),
-                );
-                return finish(outcome);
+                )
             } else if unscanned > 0 {
-                let outcome = Outcome::new(
+                Outcome::new(
                     self.on_unscanned,
                     format!(
                         "no secrets in {files} scanned file(s), but {unscanned} file(s) were not scanned ({skipped_large} over max_file_size, {skipped_binary} binary, {unreadable} unreadable): a secret there would go unseen; exclude them with allowlist.paths if that is intended"
                     ),
-                );
-                return finish(outcome);
+                )
             } else {
                 Outcome::pass(format!(
                     "no secrets in {files} file(s) under {}{}",

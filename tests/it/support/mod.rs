@@ -441,6 +441,29 @@ pub struct CheckResult {
     pub doc: serde_json::Value,
 }
 
+impl CheckResult {
+    /// A `hardcoded_secrets` result's findings: (file, rule, line).
+    pub fn findings(&self) -> Vec<(String, String, u64)> {
+        self.doc["evidence"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().unwrap().to_owned(),
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// The files a `hardcoded_secrets` result found something in.
+    pub fn finding_files(&self) -> Vec<String> {
+        self.findings().into_iter().map(|f| f.0).collect()
+    }
+}
+
 /// The results of one `check` run, looked up by check name.
 #[derive(Debug)]
 pub struct Results(pub Vec<CheckResult>);

@@ -11,20 +11,23 @@ const DEFAULT_GO: &str = "1.16";
 /// A Go version as OSV writes the standard library's (`1.22.3`; `1.21` is
 /// `1.21.0`), from `1.22.3`, `go1.22.3` or `1.21rc1` (the numbers lead).
 fn osv_go_version(text: &str) -> Option<String> {
-    let text = text.trim().trim_start_matches("go");
-    let numbers = text
-        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .next()
-        .unwrap_or_default();
-    let parts: Vec<u64> = numbers
-        .split('.')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    match parts.as_slice() {
+    match go_numbers(text)?.as_slice() {
         [major, minor] => Some(format!("{major}.{minor}.0")),
         [major, minor, patch] => Some(format!("{major}.{minor}.{patch}")),
         _ => None,
     }
+}
+
+/// The numbers that lead a Go version (`1.21.0`, `go1.22rc1` -> 1, 22).
+fn go_numbers(text: &str) -> Option<Vec<u64>> {
+    text.trim()
+        .trim_start_matches("go")
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()
+        .unwrap_or_default()
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect()
 }
 
 /// A go.mod `replace`: the module (and version, when given) replaced, and the
@@ -76,18 +79,7 @@ pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Read, String> {
             "toolchain" => toolchain = Some(rest.to_owned()),
             "go" => {
                 go_text = Some(rest.to_owned());
-                // `go 1.21.0`, `go 1.22rc1`: the numbers lead.
-                let numbers = rest
-                    .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-                    .next()
-                    .unwrap_or_default();
-                go_version = Some(
-                    numbers
-                        .split('.')
-                        .map(|p| p.parse().ok())
-                        .collect::<Option<_>>()
-                        .ok_or_else(bad)?,
-                );
+                go_version = Some(go_numbers(rest).ok_or_else(bad)?);
             }
             "require" => match fields.as_slice() {
                 [module, version] => required.push(((*module).to_owned(), (*version).to_owned())),

@@ -81,11 +81,10 @@ fn sourced(
     text: &str,
     local: impl Fn(&toml::Value) -> Option<&'static str>,
 ) -> Result<Read, String> {
-    let packages = toml_packages(text)?;
-    let tables = package_tables(text)?;
     let mut read = Read::default();
-    for (p, table) in packages.into_iter().zip(&tables) {
-        match local(table) {
+    for table in package_tables(text)? {
+        let p = package_of(&table)?;
+        match local(&table) {
             Some(why) => read
                 .unjudged
                 .push(format!("{}@{} ({why})", p.name, p.version)),
@@ -95,19 +94,20 @@ fn sourced(
     Ok(read)
 }
 
-/// `[[package]]` tables with `name` and `version` (Cargo.lock, poetry.lock).
+/// The `name` and `version` of a `[[package]]` table.
+fn package_of(p: &toml::Value) -> Result<Package, String> {
+    let get = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    Ok(Package {
+        name: get("name").ok_or("a [[package]] without a name")?,
+        version: get("version").ok_or("a [[package]] without a version")?,
+        alias: None,
+    })
+}
+
+/// Every `[[package]]` table's name and version, whatever its source.
+#[cfg(test)]
 pub(super) fn toml_packages(text: &str) -> Result<Vec<Package>, String> {
-    package_tables(text)?
-        .iter()
-        .map(|p| {
-            let get = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-            Ok(Package {
-                name: get("name").ok_or("a [[package]] without a name")?,
-                version: get("version").ok_or("a [[package]] without a version")?,
-                alias: None,
-            })
-        })
-        .collect()
+    package_tables(text)?.iter().map(package_of).collect()
 }
 
 /// `uv.lock`: `[[package]]` tables; the project itself (a `virtual` or
