@@ -53,7 +53,7 @@ fn main() {
     );
     for run in 1..=3 {
         let t = Instant::now();
-        let found = find_lockfiles(tree.path(), 16).expect("walk");
+        let found = find_lockfiles(tree.path(), 16).expect("walk").files;
         let found_at = t.elapsed();
         let mut read = Vec::new();
         for l in &found {

@@ -195,6 +195,18 @@ fn dependency_vulnerabilities_never_pass_on_what_they_could_not_check() {
         r#"{"id": "UNRATED-1", "modified": "2026-11-01T00:00:00Z", "affected": [{"package": {"ecosystem": "crates.io", "name": "serde"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.200"}]}]}]}"#,
     );
     freshen(unrated.path());
+    // A lockfile behind a symlink and one below max_depth are not read:
+    // said, and warn; installed packages are listed as not searched.
+    let skipping = tempfile::tempdir().unwrap();
+    let sk = skipping.path();
+    copy_tree(cargo.path(), sk);
+    write(sk, "elsewhere/deep/er/Cargo.lock", "version = 3\n");
+    std::os::unix::fs::symlink(
+        cargo.path().join("Cargo.lock"),
+        sk.join("elsewhere/Cargo.lock"),
+    )
+    .unwrap();
+    write(sk, "web/node_modules/left-pad/package-lock.json", "{}");
     let r = run_checks(
         &format!(
             r#"
@@ -204,7 +216,9 @@ checks:
   - {{ name: no_packages, kind: dependency_vulnerabilities, params: {{ dir: "{none}", advisory_db: "{db}" }} }}
   - {{ name: unrated, kind: dependency_vulnerabilities, params: {{ dir: "{cargo}", advisory_db: "{unrated}" }} }}
   - {{ name: unrated_tolerated, kind: dependency_vulnerabilities, params: {{ dir: "{cargo}", advisory_db: "{unrated}", max: {{ unknown: 1 }} }} }}
+  - {{ name: skipping, kind: dependency_vulnerabilities, params: {{ dir: "{sk}", advisory_db: "{db}", max_depth: 2 }} }}
 "#,
+            sk = sk.display(),
             cargo = cargo.path().display(),
             npm_only = npm_only.path().display(),
             odd = odd_version.path().display(),
@@ -228,7 +242,29 @@ checks:
         ("no_packages", "error", "list no package"),
         ("unrated", "fail", "1 unknown (limit 0)"),
         ("unrated_tolerated", "pass", "1 unknown within limits"),
+        (
+            "skipping",
+            "warn",
+            "2 place(s) in the tree were not searched",
+        ),
     ]);
+    let ev = &by(&r, "skipping").doc["evidence"];
+    assert_eq!(
+        ev["lockfiles_skipped"],
+        serde_json::json!([
+            "elsewhere/Cargo.lock (a symbolic link, not followed)",
+            "elsewhere/deep (its contents are deeper than max_depth 2)"
+        ]),
+        "{ev}"
+    );
+    assert_eq!(
+        ev["dirs_not_searched"],
+        serde_json::json!(["web/node_modules (installed packages, not the project's lockfile)"])
+    );
+    assert_eq!(
+        ev["lockfiles"],
+        serde_json::json!([sk.join("Cargo.lock").display().to_string()])
+    );
 }
 
 /// Composer, Gradle, NuGet and Go modules against OSV advisories in their own

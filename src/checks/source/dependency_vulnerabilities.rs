@@ -20,7 +20,7 @@ use crate::checks::{
 use crate::clock::{date_of, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::scan::deps::advisories::{AdvisoryDb, Severity};
-use crate::scan::deps::lockfiles::{ecosystems_of, find_lockfiles, parse_lockfile};
+use crate::scan::deps::lockfiles::{ecosystems_of, find_lockfiles, parse_lockfile, Found};
 
 pub const KIND: KindInfo = KindInfo {
     name: "dependency_vulnerabilities",
@@ -33,7 +33,7 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
-    doc: r#"- **Lockfiles:** `Cargo.lock` (registry packages; the workspace's own crates, from the `Cargo.toml` beside it, are the project; git and other path crates are unjudged), `package-lock.json` and `npm-shrinkwrap.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `pnpm-lock.yaml` (v5, v6, v9), `poetry.lock`, `uv.lock`, `Pipfile.lock` (`default` and `develop`), pip requirements files (`requirements*.txt` and `requirements/*.txt`, read as pip reads them: `-r` includes and `-c` constraints followed, `\` continuations, markers, hashes and extras; an exact `==`/`===` pin, or a constraint pinning the requirement, is a version), `go.mod` (Go 1.17+ lists every selected module; for older modules the highest version of each whose source `go.sum` holds; `replace` applied; a `go.sum` named in `lockfiles` reads its `go.mod`, since go.sum also lists versions Go did not select; the standard library is the package `stdlib` at the version of the `toolchain` directive, else the `go` directive, as OSV writes Go versions; without a `go` directive Go 1.16 is assumed, as Go does), `Gemfile.lock`, `mix.lock`, `composer.lock` (`packages` and `packages-dev`), `gradle.lockfile`, NuGet's `packages.lock.json` (every target framework; `Project` entries are not packages). An npm, yarn or pnpm alias (`string-width-cjs` installed from `npm:string-width@4.2.0`) is judged under the package it resolves to; the evidence names both (`installed_as`). Lockfiles are found in the whole tree (not inside `node_modules`, `target` or `.git`), `.gitignore` or not: a gitignored lockfile may be tracked and shipped.
+    doc: r#"- **Lockfiles:** `Cargo.lock` (registry packages; the workspace's own crates, from the `Cargo.toml` beside it, are the project; git and other path crates are unjudged), `package-lock.json` and `npm-shrinkwrap.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `pnpm-lock.yaml` (v5, v6, v9), `poetry.lock`, `uv.lock`, `Pipfile.lock` (`default` and `develop`), pip requirements files (`requirements*.txt` and `requirements/*.txt`, read as pip reads them: `-r` includes and `-c` constraints followed, `\` continuations, markers, hashes and extras; an exact `==`/`===` pin, or a constraint pinning the requirement, is a version), `go.mod` (Go 1.17+ lists every selected module; for older modules `go.sum` completes it with each module's highest version, as `go list -m all` lists the build; `replace` applied; a `go.sum` named in `lockfiles` reads its `go.mod`, since go.sum also lists versions Go did not select; the standard library is the package `stdlib` at the version of the `toolchain` directive, else the `go` directive, as OSV writes Go versions; without a `go` directive Go 1.16 is assumed, as Go does), `Gemfile.lock` (`GEM` specs; gems from `GIT`, `PATH` and plugin sources are unjudged), `mix.lock` (Hex packages of the public `hexpm` repository; other Hex repositories and `:git` entries are unjudged), `composer.lock` (`packages` and `packages-dev`; `path` repository packages are unjudged), `gradle.lockfile`, NuGet's `packages.lock.json` (every target framework; `Project` entries are not packages). An npm, yarn or pnpm alias (`string-width-cjs` installed from `npm:string-width@4.2.0`) is judged under the package it resolves to; the evidence names both (`installed_as`). Lockfiles are found in the whole tree down to `max_depth`, `.gitignore` or not: a gitignored lockfile may be tracked and shipped. Installed packages (`node_modules`) and build output (`target`) are not searched and are listed in `dirs_not_searched`; a lockfile behind a symbolic link, an entry that cannot be read and a directory whose contents lie deeper than `max_depth` are listed in `lockfiles_skipped` and make the check `warn` at best. One odd entry (a line, a requirement, a package without a version) is listed in `unjudged`, never a reason to read nothing.
 - **Nothing dropped silently:** an entry no advisory can speak for (a local, workspace, git or tarball source, an unpinned requirement such as `flask>=2.0`, a go.mod module replaced by a directory, a line that cannot be read) is listed in `unjudged` and makes the result `warn` at best; one odd entry never makes the whole lockfile an error.
 - **SBOMs** of the deployed artifact: CycloneDX JSON (`bom.json`, `*.cdx.json`, nested components; `metadata.component` is the artifact itself, components with `scope: excluded` are not in it) and SPDX 2.x JSON (`*.spdx.json`; the packages in `documentDescribes` are the artifact itself), found like lockfiles or named in `lockfiles`. Components are identified by package URL (`pkg:npm`, `pypi`, `cargo`, `golang`, `gem`, `hex`, `composer`, `maven`, `nuget`); a component with no package URL, no version or another type (`pkg:deb`) is listed in `unjudged`, never counted as safe.
 - **Advisories:** OSV JSON files (one per advisory) and OSV's per-ecosystem `.zip` files anywhere under `advisory_db` (`prodready-exporter advisories sync` downloads OSV's zips for the lockfiles the check scans, verified and swapped in atomically), and the RustSec advisory-db layout (`crates/<name>/RUSTSEC-*.md`, `[versions] patched/unaffected`; informational and withdrawn advisories are skipped). OSV ranges follow the OSV algorithm (`introduced`, `fixed`, `last_affected`, `limit`, explicit `versions`) with each ecosystem's ordering: semver (crates.io, npm, Hex, Go), PEP 440 (PyPI by `pep440_rs`, names normalized), RubyGems (`Gem::Version`, by `gem_version`), Maven (`ComparableVersion` qualifiers: alpha < beta < milestone < rc < snapshot < release < sp < others by name), Packagist (Composer's dev < alpha < beta < RC < stable < patch; other suffixes and branches such as `dev-main` cannot be compared), NuGet (four numbers, SemVer pre-releases compared case-insensitively). Package names compare case-insensitively for NuGet and Packagist. Severity from `database_specific.severity`, else the base score of the CVSS v3.0, v3.1 or v4.0 vector (by the `cvss` crate; RustSec `cvss` too).
@@ -121,12 +121,16 @@ fn configure(input: &BuildInput<'_>) -> Result<DependencyVulnerabilities, ParamE
 }
 
 impl DependencyVulnerabilities {
-    /// The lockfiles to read now: those named, else those found.
-    fn lockfiles_now(&self) -> Result<Vec<PathBuf>, String> {
+    /// The lockfiles to read now: those named, else those found (with
+    /// what the search skipped).
+    fn lockfiles_now(&self) -> Result<Found, String> {
         if self.lockfiles.is_empty() {
             find_lockfiles(&self.root, self.max_depth)
         } else {
-            Ok(self.lockfiles.clone())
+            Ok(Found {
+                files: self.lockfiles.clone(),
+                ..Found::default()
+            })
         }
     }
 }
@@ -139,6 +143,7 @@ pub fn sync_needs(input: &BuildInput<'_>) -> Result<(PathBuf, Vec<&'static str>)
     let mut ecosystems: Vec<&'static str> = check
         .lockfiles_now()
         .unwrap_or_default()
+        .files
         .iter()
         .flat_map(|l| ecosystems_of(l))
         .map(|e| e.osv_name())
@@ -162,7 +167,11 @@ struct Vulnerable {
 }
 
 fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, String> {
-    let lockfiles = this.lockfiles_now()?;
+    let Found {
+        files: lockfiles,
+        skipped,
+        not_searched,
+    } = this.lockfiles_now()?;
     if lockfiles.is_empty() {
         return Err(format!(
             "no lockfile found under {} (looked for {} and the SBOMs bom.json, *.cdx.json, *.spdx.json)",
@@ -303,6 +312,15 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
                 unjudged.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
             ),
         )
+    } else if !skipped.is_empty() {
+        (
+            State::Warn,
+            format!(
+                "{} place(s) in the tree were not searched for lockfiles, so what they hold is not verified: {}",
+                skipped.len(),
+                skipped.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
+            ),
+        )
     } else if stale {
         (
             State::Warn,
@@ -345,6 +363,8 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         .evidence("packages", packages)
         .evidence("undecidable", undecided)
         .evidence("unjudged", unjudged)
+        .evidence("lockfiles_skipped", skipped)
+        .evidence("dirs_not_searched", not_searched)
         .evidence("ecosystems_without_advisories", uncovered)
         .evidence("advisory_files", db.files)
         .evidence("advisory_db_age_seconds", db_age)

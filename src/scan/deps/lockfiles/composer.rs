@@ -2,34 +2,42 @@
 
 use serde_json::Value;
 
-use crate::scan::deps::{parse_json, Package};
+use crate::scan::deps::{parse_json, Package, Read};
 
 /// `composer.lock`: `packages` and `packages-dev`, each with `name` and
 /// `version` (a branch such as `dev-main` is kept: it cannot be compared, so
-/// the check reports it as not verified rather than passing it).
-pub(super) fn composer_lock(text: &str) -> Result<Vec<Package>, String> {
+/// the check reports it as not verified rather than passing it). A package
+/// from a `path` repository is the team's own code, listed as unjudged; an
+/// entry without a name or version is listed too, not a reason to read
+/// nothing.
+pub(super) fn composer_lock(text: &str) -> Result<Read, String> {
     let doc = parse_json(text)?;
-    let mut out = Vec::new();
+    let mut read = Read::default();
     let mut sections = 0;
     for key in ["packages", "packages-dev"] {
         let Some(list) = doc.get(key) else { continue };
         sections += 1;
-        for (i, p) in list
+        let list = list
             .as_array()
-            .ok_or_else(|| format!("\"{key}\" is not a list"))?
-            .iter()
-            .enumerate()
-        {
-            let get = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
-            out.push(Package {
-                name: get("name").ok_or_else(|| format!("{key}[{i}] has no name"))?,
-                version: get("version").ok_or_else(|| format!("{key}[{i}] has no version"))?,
-                alias: None,
-            });
+            .ok_or_else(|| format!("\"{key}\" is not a list"))?;
+        for (i, p) in list.iter().enumerate() {
+            let get = |k: &str| p.get(k).and_then(Value::as_str);
+            let (Some(name), Some(version)) = (get("name"), get("version")) else {
+                read.unjudged
+                    .push(format!("{key}[{i}] (no name or no version)"));
+                continue;
+            };
+            let dist = p.pointer("/dist/type").and_then(Value::as_str);
+            if dist == Some("path") {
+                read.unjudged
+                    .push(format!("{name}@{version} (path repository)"));
+                continue;
+            }
+            read.packages.push(Package::new(name, version));
         }
     }
     if sections == 0 {
         return Err("no \"packages\" list; is this a composer.lock?".into());
     }
-    Ok(out)
+    Ok(read)
 }

@@ -37,9 +37,11 @@ type Replace = (String, Option<String>, Option<(String, String)>);
 /// The modules a Go build selects, from `go.mod`. Since Go 1.17 (`go 1.17`
 /// or later) go.mod requires every module the build needs, indirect ones
 /// included, at the version minimal version selection picked. Before that it
-/// lists only direct requirements, so `go.sum` fills in: its lines without
-/// `/go.mod` are the modules whose source was downloaded, and the highest
-/// such version of a module is the one selected. `replace` directives are
+/// lists only direct requirements, so `go.sum` fills in: before graph
+/// pruning go.sum holds a hash of every module version in the module graph
+/// (the `/go.mod` lines), and minimal version selection picks each module's
+/// highest, as `go list -m all` lists it (whether or not a package of it is
+/// built, which only the source hash would say). `replace` directives are
 /// applied; a module replaced by a local directory is no registry version.
 pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Read, String> {
     let mut go_version: Option<Vec<u64>> = None;
@@ -81,23 +83,15 @@ pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Read, String> {
                 go_text = Some(rest.to_owned());
                 go_version = Some(go_numbers(rest).ok_or_else(bad)?);
             }
+            // One odd requirement is listed, not a reason to read nothing.
             "require" => match fields.as_slice() {
                 [module, version] => required.push(((*module).to_owned(), (*version).to_owned())),
-                _ => return Err(bad()),
+                _ => read.unjudged.push(bad()),
             },
-            "replace" => {
-                let arrow = fields.iter().position(|f| *f == "=>").ok_or_else(bad)?;
-                let (old, new) = fields.split_at(arrow);
-                let new = &new[1..];
-                let old_version = old.get(1).map(|v| (*v).to_owned());
-                let target = match new {
-                    [module, version] => Some(((*module).to_owned(), (*version).to_owned())),
-                    [_path] => None,
-                    _ => return Err(bad()),
-                };
-                let module = old.first().ok_or_else(bad)?;
-                replaces.push(((*module).to_owned(), old_version, target));
-            }
+            "replace" => match replace(&fields) {
+                Some(r) => replaces.push(r),
+                None => read.unjudged.push(bad()),
+            },
             _ => {}
         }
     }
@@ -111,7 +105,7 @@ pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Read, String> {
     if go_version < vec![1, 17] {
         match go_sum {
             Some(sum) => {
-                for (module, version) in go_sum_selected(sum)? {
+                for (module, version) in go_sum_selected(sum, &mut read.unjudged) {
                     keep_highest(&mut required, &module, &version);
                 }
             }
@@ -157,8 +151,23 @@ pub(super) fn go_mod(text: &str, go_sum: Option<&str>) -> Result<Read, String> {
     Ok(read)
 }
 
-/// Per module, the highest version whose source go.sum holds a hash of.
-fn go_sum_selected(text: &str) -> Result<Vec<(String, String)>, String> {
+/// A `replace` directive's fields (`old [version] => new [version]`).
+fn replace(fields: &[&str]) -> Option<Replace> {
+    let arrow = fields.iter().position(|f| *f == "=>")?;
+    let (old, new) = fields.split_at(arrow);
+    let target = match &new[1..] {
+        [module, version] => Some(((*module).to_owned(), (*version).to_owned())),
+        [_path] => None,
+        _ => return None,
+    };
+    let old_version = old.get(1).map(|v| (*v).to_owned());
+    Some(((*old.first()?).to_owned(), old_version, target))
+}
+
+/// Per module, the highest version go.sum holds a hash of (its source or
+/// its go.mod: both say the version is in the module graph).
+/// A line that is not `module version h1:hash` is listed in `odd`.
+fn go_sum_selected(text: &str, odd: &mut Vec<String>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -167,20 +176,16 @@ fn go_sum_selected(text: &str) -> Result<Vec<(String, String)>, String> {
         let mut parts = line.split_whitespace();
         let (Some(module), Some(version), Some(hash)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(format!(
-                "go.sum line {} is not `module version hash`",
-                n + 1
-            ));
+            odd.push(format!("go.sum line {}: not `module version hash`", n + 1));
+            continue;
         };
         if !hash.starts_with("h1:") {
-            return Err(format!("go.sum line {} has no h1: hash", n + 1));
-        }
-        if version.ends_with("/go.mod") {
+            odd.push(format!("go.sum line {}: no h1: hash", n + 1));
             continue;
         }
-        keep_highest(&mut out, module, version);
+        keep_highest(&mut out, module, version.trim_end_matches("/go.mod"));
     }
-    Ok(out)
+    out
 }
 
 /// Records `module` at `version`, or raises its recorded version to it:

@@ -116,33 +116,98 @@ pub fn ecosystems_of(path: &Path) -> Vec<Ecosystem> {
     ecosystem_of(path).into_iter().collect()
 }
 
+/// What a search of a tree found: the dependency files, and every place it
+/// did not look into, each with why.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub files: Vec<PathBuf>,
+    /// Not read, and it may matter: a dependency file behind a symbolic
+    /// link, an entry that could not be read, a directory at the depth limit.
+    pub skipped: Vec<String>,
+    /// Not searched by design: installed packages (`node_modules`), build
+    /// output (`target`), git's own data (`.git`). Listed, not counted.
+    pub not_searched: Vec<String>,
+}
+
+/// Directories whose files are not the project's dependency files.
+const NOT_SEARCHED: &[(&str, &str)] = &[
+    (
+        "node_modules",
+        "installed packages, not the project's lockfile",
+    ),
+    ("target", "build output"),
+    (".git", "git's own data"),
+];
+
 /// Finds lockfiles under `root` (every one, gitignored or not; no symlinks;
-/// not inside `node_modules`, `target` or `.git`).
-pub fn find_lockfiles(root: &Path, max_depth: usize) -> Result<Vec<PathBuf>, String> {
+/// not inside `node_modules`, `target` or `.git`), saying what it skipped.
+pub fn find_lockfiles(root: &Path, max_depth: usize) -> Result<Found, String> {
     if !root.is_dir() {
         return Err(format!("{} is not a readable directory", root.display()));
     }
-    let mut found = Vec::new();
+    let shown = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    let mut found = Found::default();
     // No ignore file hides a lockfile: a gitignored lockfile may still be
     // tracked and shipped, and outside git `.gitignore` means nothing.
+    let pruned = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let pruning = std::sync::Arc::clone(&pruned);
     let walker = ignore::WalkBuilder::new(root)
         .standard_filters(false)
         .hidden(false)
         .follow_links(false)
         .max_depth(Some(max_depth))
-        .filter_entry(|e| {
-            !matches!(
-                e.file_name().to_str(),
-                Some("node_modules" | "target" | ".git")
-            )
+        .filter_entry(move |e| {
+            let name = e.file_name().to_str().unwrap_or_default();
+            let dir = e.file_type().is_some_and(|t| t.is_dir()) && e.depth() > 0;
+            match NOT_SEARCHED.iter().find(|(n, _)| *n == name) {
+                Some((_, why)) if dir => {
+                    if let Ok(mut list) = pruning.lock() {
+                        list.push((e.path().to_path_buf(), *why));
+                    }
+                    false
+                }
+                _ => true,
+            }
         })
         .build();
-    for entry in walker.flatten() {
-        if entry.file_type().is_some_and(|t| t.is_file()) && is_dependency_file(entry.path()) {
-            found.push(entry.into_path());
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                found.skipped.push(format!("cannot be read: {e}"));
+                continue;
+            }
+        };
+        let Some(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = entry.path();
+        if kind.is_dir() && entry.depth() > 0 {
+            if entry.depth() == max_depth
+                && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some())
+            {
+                found.skipped.push(format!(
+                    "{} (its contents are deeper than max_depth {max_depth})",
+                    shown(path)
+                ));
+            }
+        } else if kind.is_symlink() && is_dependency_file(path) {
+            found
+                .skipped
+                .push(format!("{} (a symbolic link, not followed)", shown(path)));
+        } else if kind.is_file() && is_dependency_file(path) {
+            found.files.push(path.to_path_buf());
         }
     }
-    found.sort();
+    found.files.sort();
+    if let Ok(mut list) = pruned.lock() {
+        list.sort();
+        found.not_searched = list
+            .iter()
+            .filter(|(p, _)| !p.ends_with(".git"))
+            .map(|(p, why)| format!("{} ({why})", shown(p)))
+            .collect();
+    }
     Ok(found)
 }
 
@@ -229,9 +294,9 @@ pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Read, String> {
         "requirements.txt" => pip::requirements(text)?,
         "Pipfile.lock" => pip::pipfile_lock(text)?,
         "go.mod" => go_mod(text, None)?,
-        "Gemfile.lock" => gemfile_lock(text)?.into(),
-        "mix.lock" => mix_lock(text)?.into(),
-        "composer.lock" => composer_lock(text)?.into(),
+        "Gemfile.lock" => gemfile_lock(text)?,
+        "mix.lock" => mix_lock(text)?,
+        "composer.lock" => composer_lock(text)?,
         "gradle.lockfile" => gradle_lockfile(text)?,
         "packages.lock.json" => nuget_lock(text)?.into(),
         _ => return Err("not a known lockfile name".into()),
@@ -242,3 +307,5 @@ pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Read, String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tool_tests;
