@@ -36,5 +36,6 @@ mod snapshots;
 mod source_kinds;
 mod support;
 mod targets;
+mod version_order;
 mod web_reload;
 mod web_security;

@@ -89,7 +89,7 @@ pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
         Ecosystem::Maven => by_key(a, b, |v| {
             qualified_key(v, MAVEN_QUALIFIERS, Some(MAVEN_OTHER_QUALIFIERS))
         }),
-        Ecosystem::Packagist => by_key(a, b, |v| qualified_key(v, COMPOSER_QUALIFIERS, None)),
+        Ecosystem::Packagist => by_key(a, b, composer_key),
         Ecosystem::NuGet => by_key(a, b, nuget_key),
         _ => {
             // SemVer 2.0.0 precedence: build metadata (`+...`) does not count.
@@ -196,6 +196,21 @@ const COMPOSER_QUALIFIERS: &[(&str, u8)] = &[
     ("p", 5),
 ];
 
+/// Composer's version: at most four numbers, no `_`, build metadata
+/// dropped (`1.0.0+build1` is 1.0.0), as `VersionParser::normalize`.
+fn composer_key(v: &str) -> Option<QualifiedKey> {
+    let v = v.split_once('+').map_or(v, |(v, _)| v);
+    let numbers = v
+        .trim_start_matches(['v', 'V'])
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()
+        .unwrap_or_default();
+    if v.contains('_') || numbers.split('.').filter(|n| !n.is_empty()).count() > 4 {
+        return None;
+    }
+    qualified_key(v, COMPOSER_QUALIFIERS, None)
+}
+
 /// Sort key of a version made of numeric release segments and at most one
 /// qualifier with an optional number (`31.1-jre`, `1.0-rc2`, `v2.3.4-beta.1`,
 /// `5.4.2.Final`): trailing zero segments are dropped so `1.0` equals `1`.
@@ -233,6 +248,11 @@ fn qualified_key(v: &str, table: &[(&str, u8)], others: Option<u8>) -> Option<Qu
     let alias_without_number =
         others.is_some() && word.len() == 1 && number_text_is_empty(rest, word_end);
     let (rank, name) = match table.iter().find(|(q, _)| *q == word) {
+        // Maven: a number after the release (`1.0-1`) is a number item,
+        // and a number outranks every qualifier (`1.0-1` > `1.0-sp`).
+        Some(_) if word.is_empty() && number > 0 && others.is_some() => {
+            (others? + 1, String::new())
+        }
         Some((_, rank)) if !alias_without_number => (*rank, String::new()),
         _ => (others?, word.to_owned()),
     };
