@@ -522,6 +522,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         fail_on: args.fail_on,
         allow_unknown: args.allow_unknown,
         allow_uncovered: args.allow_uncovered,
+        now: crate::clock::unix_now(),
     };
     let (store, items) = if let Some(phase) = args.phase {
         let (store, items) = run_phase(&plan, phase.into(), gate).await;

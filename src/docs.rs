@@ -100,6 +100,11 @@ pub fn config_schema() -> Value {
                 "type": ["array", "null"],
                 "items": check,
             },
+            "waivers": {
+                "description": "Accepted risks: a check, a checklist item or one finding let through the gate until `expires`, with a reason and an owner.",
+                "type": ["array", "null"],
+                "items": schema_value::<crate::config::WaiverEntry>(&mut generator),
+            },
         },
     })
 }

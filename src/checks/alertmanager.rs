@@ -26,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "cluster ready, every routed receiver has an integration, Watchdog firing",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Alertmanager]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

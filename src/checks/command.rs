@@ -28,6 +28,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "runs a program without a shell and checks its exit code",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
+    findings: None,
     target: TargetNeed::None,
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -45,6 +45,7 @@ impl EvidenceSource {
 /// matched with the kind's `TargetNeed` by the plan.
 #[derive(Debug)]
 pub struct BuildInput<'a> {
+    /// The entry, with the waivers that cover it (`spec.waivers`).
     pub spec: &'a CheckSpec,
     pub target: Option<&'a Target>,
     /// Client for checks that reach HTTP URLs without a named target.
@@ -95,6 +96,10 @@ pub struct KindInfo {
     /// injection strings. `/probe` runs such a check only when the check
     /// opts in (`probe: true`).
     pub side_effects: bool,
+    /// The field of `waivers[].finding` that names one of its findings
+    /// (`advisory`, `secret`, `rule`): a finding waiver takes that finding
+    /// out of the count that decides the state. `None`: no finding waivers.
+    pub findings: Option<&'static str>,
     pub target: TargetNeed,
     pub build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
     /// JSON Schema of the kind's `params` (its `Params` struct), from which

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "a LogQL selector returns recent log lines",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Loki]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -29,6 +29,8 @@ pub struct Config {
     /// Each target's `labels` (from `targets:` or `file_sd_configs`).
     pub target_labels: BTreeMap<String, BTreeMap<String, String>>,
     pub checks: Vec<CheckSpec>,
+    /// Accepted risks (`waivers:`), expired ones included.
+    pub waivers: Vec<super::Waiver>,
     /// Every secret read while loading, to be kept out of all output.
     pub redactor: Redactor,
     /// What the config was read from, to tell cheaply whether a reload
@@ -269,13 +271,13 @@ impl Config {
             if !key.starts_with("x-")
                 && !matches!(
                     key.as_str(),
-                    "global" | "web" | "targets" | "file_sd_configs" | "checks"
+                    "global" | "web" | "targets" | "file_sd_configs" | "checks" | "waivers"
                 )
             {
                 problems.push(
                     "",
                     key,
-                    "unknown top-level key; expected one of global, web, targets, file_sd_configs, checks (or x-<name> for YAML anchors)",
+                    "unknown top-level key; expected one of global, web, targets, file_sd_configs, checks, waivers (or x-<name> for YAML anchors)",
                 );
             }
         }
@@ -388,6 +390,14 @@ impl Config {
             }
             Some(_) => problems.push("", "checks", "must be a list of checks"),
         }
+        if let Some(v) = tree.get("waivers") {
+            config.waivers = super::waivers::load(
+                v,
+                config.global.waivers_max_duration,
+                crate::clock::unix_now(),
+                &mut problems,
+            );
+        }
         (config, problems)
     }
 
@@ -399,6 +409,7 @@ impl Config {
             targets: BTreeMap::new(),
             target_labels: BTreeMap::new(),
             checks: Vec::new(),
+            waivers: Vec::new(),
             redactor: Redactor::new(),
             inputs: Inputs::default(),
         }
@@ -529,5 +540,7 @@ fn validate_check(
             raw.params
         },
         index,
+        waivers: Vec::new(),
+        waivers_max_duration: global.waivers_max_duration.0,
     })
 }

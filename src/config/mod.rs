@@ -13,6 +13,7 @@ mod load;
 mod schema;
 mod secrets;
 pub mod units;
+pub mod waivers;
 
 pub(crate) use errors::{from_value, Problems};
 pub use errors::{ConfigError, ConfigErrors};
@@ -24,6 +25,7 @@ pub use schema::{
 };
 pub use secrets::is_sensitive_header;
 pub use units::{format_duration, parse_duration, ByteSize, ConfigDuration};
+pub use waivers::{active_check_waiver, FindingSpec, Waiver, WaiverEntry};
 
 /// Environment variables with this prefix and a `__` section separator
 /// override config keys: `PRODREADY_GLOBAL__CONCURRENCY=4` sets

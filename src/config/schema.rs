@@ -47,6 +47,10 @@ pub struct Global {
     /// joins (`[team]`). Keep the list short: each adds to every series.
     #[serde(default)]
     pub series_labels: Vec<String>,
+    /// The longest a waiver may run from today (`expires`); a longer one is
+    /// a config error.
+    #[serde(default = "super::waivers::default_max_duration")]
+    pub waivers_max_duration: ConfigDuration,
 }
 
 impl Default for Global {
@@ -57,6 +61,7 @@ impl Default for Global {
             concurrency: default_concurrency(),
             labels: BTreeMap::new(),
             series_labels: Vec::new(),
+            waivers_max_duration: super::waivers::default_max_duration(),
         }
     }
 }
@@ -468,6 +473,13 @@ pub struct CheckSpec {
     pub params: Value,
     /// Position in the config file (`checks[index]`), kept for ordered output.
     pub index: usize,
+    /// The waivers covering this check or one of its findings, set by the
+    /// plan (part of the check's identity: a changed finding waiver rebuilds
+    /// the check that judges with it).
+    pub waivers: Vec<super::Waiver>,
+    /// `global.waivers_max_duration`: how long an ignore-file entry without
+    /// an expiry holds from the file's date.
+    pub waivers_max_duration: Duration,
 }
 
 /// Params can hold credentials (an authorization check's token, a URL with

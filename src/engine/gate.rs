@@ -51,6 +51,10 @@ pub struct Gate {
     pub allow_unknown: bool,
     /// `--allow-uncovered`: an item no check covers is let through.
     pub allow_uncovered: bool,
+    /// The time waivers are judged at (Unix seconds, the run's start): a
+    /// waiver holding then lets its check or item through.
+    #[serde(skip)]
+    pub now: i64,
 }
 
 /// How a phase dealt with one checklist item.
@@ -76,6 +80,10 @@ pub struct ItemResult {
     pub checks: Vec<String>,
     /// Why the item has this state when no check says it (uncovered, not run).
     pub note: Option<String>,
+    /// The waiver letting the item through: its own, or, when every check
+    /// of it that fails the gate is waived, the first of theirs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<crate::config::Waiver>,
 }
 
 /// The gate's answer for a whole run.
@@ -96,13 +104,20 @@ impl Gate {
         self.fail_on.reached_by(state)
     }
 
+    /// Whether a check's record fails the gate: its state does and no
+    /// waiver of it holds at the gate's `now`. A waiver never changes the
+    /// state; it lets the check through until it expires.
+    pub fn fails_record(self, record: &CheckRecord) -> bool {
+        self.fails(record.state()) && record.active_waiver(self.now).is_none()
+    }
+
     /// Whether a phase item fails the gate. An item the phase never ran
     /// fails whatever `--allow-unknown` says: its checks were not skipped for
     /// lack of data but because an earlier item failed.
     pub fn fails_item(self, item: &ItemResult) -> bool {
         match item.run {
-            ItemRun::Ran => self.fails(item.state),
-            ItemRun::Uncovered => !self.allow_uncovered,
+            ItemRun::Ran => self.fails(item.state) && item.waiver.is_none(),
+            ItemRun::Uncovered => !self.allow_uncovered && item.waiver.is_none(),
             ItemRun::NotRun => true,
         }
     }
@@ -116,7 +131,7 @@ impl Gate {
     /// The verdict over a run's check records and, for a phase, its items.
     pub fn verdict(self, records: &[CheckRecord], items: Option<&[ItemResult]>) -> Verdict {
         let items = items.unwrap_or_default();
-        if records.iter().any(|r| self.fails(r.state())) || items.iter().any(|i| self.fails_item(i))
+        if records.iter().any(|r| self.fails_record(r)) || items.iter().any(|i| self.fails_item(i))
         {
             Verdict::Failed
         } else if records.is_empty() {
@@ -141,6 +156,7 @@ mod tests {
             fail_on,
             allow_unknown: false,
             allow_uncovered: false,
+            now: 0,
         }
     }
 
@@ -152,6 +168,7 @@ mod tests {
             run,
             checks: vec!["db_backup".into()],
             note: None,
+            waiver: None,
         }
     }
 
@@ -195,6 +212,7 @@ mod tests {
             fail_on: FailOn::Error,
             allow_unknown: true,
             allow_uncovered: true,
+            now: 0,
         };
         let not_run = item(State::Unknown, ItemRun::NotRun);
         assert!(lenient.fails_item(&not_run));

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use super::resolve::{expand, resolve_item, resolve_kind, Expansion, NoTarget};
 use crate::checklist::Item;
 use crate::checks::{BuildInput, Category, Check, KindInfo, ParamError};
+use crate::config::Waiver;
 use crate::config::{CheckSpec, Config, ConfigErrors, Problems, TargetSpec};
 use crate::redact::Redactor;
 use crate::targets::{build_targets, default_client, Target};
@@ -144,11 +145,24 @@ impl Plan {
                     continue;
                 }
             };
-            for owned in owned_specs {
-                let spec = &owned;
-                let Ok(item) = resolve_item(spec, kind, &mut problems) else {
+            for mut owned in owned_specs {
+                let Ok(item) = resolve_item(&owned, kind, &mut problems) else {
                     continue;
                 };
+                // Its own waivers, its findings', and its item's: an item
+                // waiver lets every check of the item through.
+                owned.waivers = config
+                    .waivers
+                    .iter()
+                    .filter(|w| {
+                        w.covers_check(&owned.name)
+                            || w.item
+                                .as_deref()
+                                .is_some_and(|i| item.is_some_and(|it| it.id == i))
+                    })
+                    .cloned()
+                    .collect();
+                let spec = &owned;
                 let target = spec.target.as_ref().and_then(|t| targets.get(t));
                 if spec.target.is_some() && target.is_none() {
                     // The target itself failed to build; its error is reported above.
@@ -199,6 +213,7 @@ impl Plan {
                 }
             }
         }
+        check_waivers(&config.waivers, &checks, &mut problems);
         let plan = Plan {
             semaphore: Arc::new(Semaphore::new(config.global.concurrency.max(1))),
             redactor: redactor.clone(),
@@ -234,6 +249,7 @@ impl Plan {
     pub fn same_as(&self, other: &Plan) -> bool {
         self.config.global == other.config.global
             && self.config.web == other.config.web
+            && self.config.waivers == other.config.waivers
             && self.config.targets == other.config.targets
             && self.file_digests == other.file_digests
             && self.checks.len() == other.checks.len()
@@ -458,6 +474,58 @@ checks:
             "CmdTok-9904",
         ] {
             assert!(!debug.contains(secret), "Debug shows {secret}");
+        }
+    }
+}
+
+/// Every waiver names a check or item that exists, and a finding of the
+/// kind its check judges (`advisory` for `dependency_vulnerabilities` ...).
+fn check_waivers(waivers: &[Waiver], checks: &[Arc<PlannedCheck>], problems: &mut Problems) {
+    for (i, w) in waivers.iter().enumerate() {
+        let place = format!("waivers[{i}]");
+        if let Some(item) = &w.item {
+            if !crate::checklist::ITEMS.iter().any(|it| it.id == item) {
+                problems.push(
+                    &place,
+                    "item",
+                    format!("{item:?} is no checklist item (see `prodready-exporter checklist`)"),
+                );
+            }
+        }
+        let Some(name) = &w.check else { continue };
+        let covered: Vec<&Arc<PlannedCheck>> = checks
+            .iter()
+            .filter(|c| w.covers_check(&c.spec.name))
+            .collect();
+        let Some(first) = covered.first() else {
+            problems.push(
+                &place,
+                "check",
+                format!("{name:?} names no configured check"),
+            );
+            continue;
+        };
+        let Some(finding) = &w.finding else { continue };
+        let field = [
+            ("advisory", &finding.advisory),
+            ("secret", &finding.secret),
+            ("rule", &finding.rule),
+        ]
+        .into_iter()
+        .find(|(_, v)| v.is_some())
+        .map_or("", |(f, _)| f);
+        if first.kind.findings != Some(field) {
+            let judged = first
+                .kind
+                .findings
+                .map_or("no findings a waiver can name".to_owned(), |f| {
+                    format!("its findings are named by `{f}`")
+                });
+            problems.push(
+                &place,
+                &format!("finding.{field}"),
+                format!("check {name:?} is a {} check: {judged}", first.kind.name),
+            );
         }
     }
 }

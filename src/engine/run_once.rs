@@ -10,6 +10,7 @@ use super::gate::{Gate, ItemResult, ItemRun};
 use super::{evaluate, CheckMeta, Evaluation, Plan, PlannedCheck, Store};
 use crate::checklist::{item_state, phase_items, Phase};
 use crate::checks::{Outcome, State};
+use crate::config::{active_check_waiver, Waiver};
 
 /// How a one-shot run proceeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,8 @@ pub async fn run_once(plan: &Arc<Plan>, selected: &[usize], order: Order, gate: 
                     continue;
                 }
                 let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
-                if fail_fast && gate.fails(evaluation.outcome.state) {
+                let waived = active_check_waiver(&planned.spec.waivers, gate.now).is_some();
+                if fail_fast && gate.fails(evaluation.outcome.state) && !waived {
                     stopped = true;
                 }
                 store.record(&planned.spec.name, planned.id, &evaluation);
@@ -114,6 +116,7 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
                 run: ItemRun::NotRun,
                 checks: names,
                 note: Some(format!("not run: the phase stopped at item {at}")),
+                waiver: None,
             }
         } else if checks.is_empty() {
             let (state, note) = if gate.allow_uncovered {
@@ -134,14 +137,26 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
                 run: ItemRun::Uncovered,
                 checks: names,
                 note: Some(note.to_owned()),
+                waiver: item_waiver(plan, item.id, gate.now),
             }
         } else {
             let mut states = Vec::new();
+            // The waivers of the checks that fail the gate; one missing
+            // (`None`) and the item is not waived by its checks.
+            let mut check_waivers: Vec<Option<Waiver>> = Vec::new();
             for c in &checks {
                 let evaluation = evaluate(c, &plan.semaphore, &plan.redactor).await;
                 states.push(evaluation.outcome.state);
+                if gate.fails(evaluation.outcome.state) {
+                    check_waivers.push(active_check_waiver(&c.spec.waivers, gate.now).cloned());
+                }
                 store.record(&c.spec.name, c.id, &evaluation);
             }
+            let by_checks = check_waivers
+                .iter()
+                .all(Option::is_some)
+                .then(|| check_waivers.first().cloned().flatten())
+                .flatten();
             ItemResult {
                 id: item.id,
                 title: item.title,
@@ -149,6 +164,7 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
                 run: ItemRun::Ran,
                 checks: names,
                 note: None,
+                waiver: item_waiver(plan, item.id, gate.now).or(by_checks),
             }
         };
         if stopped.is_none() && gate.stops_phase(&result) {
@@ -166,4 +182,13 @@ fn skipped(why: String) -> Evaluation {
         finished: SystemTime::now(),
         trace: Vec::new(),
     }
+}
+
+/// The waiver of checklist item `id` holding at `now`, if any.
+fn item_waiver(plan: &Plan, id: &str, now: i64) -> Option<Waiver> {
+    plan.config
+        .waivers
+        .iter()
+        .find(|w| w.item.as_deref() == Some(id) && w.active_at(now))
+        .cloned()
 }

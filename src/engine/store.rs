@@ -36,6 +36,8 @@ pub struct CheckMeta {
     pub description: Option<String>,
     pub interval: Duration,
     pub index: usize,
+    /// Waivers of the check itself (not of one finding), expired included.
+    pub waivers: Vec<crate::config::Waiver>,
 }
 
 impl CheckMeta {
@@ -57,6 +59,12 @@ impl CheckMeta {
             description: spec.description.clone(),
             interval: spec.interval,
             index: spec.index,
+            waivers: spec
+                .waivers
+                .iter()
+                .filter(|w| w.finding.is_none())
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -96,6 +104,11 @@ impl CheckRecord {
 
     pub fn state(&self) -> State {
         self.outcome.as_ref().map_or(State::Unknown, |o| o.state)
+    }
+
+    /// The waiver that lets this check through at `now`, if one holds.
+    pub fn active_waiver(&self, now: i64) -> Option<&crate::config::Waiver> {
+        crate::config::active_check_waiver(&self.meta.waivers, now)
     }
 
     /// Applies one evaluation.
@@ -239,6 +252,7 @@ mod tests {
             description: None,
             interval: Duration::from_secs(60),
             index: 0,
+            waivers: Vec::new(),
         }
     }
 

@@ -54,6 +54,8 @@ struct Row {
     last_success: f64,
     runs: u64,
     errors: u64,
+    /// Findings a finding waiver took out of the count (`waived_findings`).
+    waived_findings: Option<u64>,
 }
 
 impl Row {
@@ -68,8 +70,15 @@ impl Row {
             last_success: r.last_success.map_or(0.0, unix_seconds),
             runs: r.runs,
             errors: r.errors,
+            waived_findings: r.outcome.as_ref().and_then(waived_findings),
         }
     }
+}
+
+/// How many findings the outcome lists as waived, when it lists any.
+fn waived_findings(o: &crate::checks::Outcome) -> Option<u64> {
+    let list = o.evidence.get("waived_findings")?.as_array()?;
+    Some(list.len() as u64)
 }
 
 /// Reads one optional number of a row.
@@ -85,6 +94,9 @@ struct Snapshot {
 
 #[derive(Debug)]
 struct DaemonFacts {
+    /// Every configured waiver, and the time their activity is judged at.
+    waivers: Vec<crate::config::Waiver>,
+    now: i64,
     reload_successful: bool,
     reload_success_timestamp: f64,
     lateness: prometheus_client::metrics::histogram::Histogram,
@@ -259,6 +271,7 @@ impl Collector for Snapshot {
         }
 
         encode_checklist(e, &self.rows)?;
+        encode_waivers(e, &self.rows, &daemon.waivers, daemon.now)?;
 
         let m = e.encode_descriptor(
             "prodready_config_last_reload_successful",
@@ -357,6 +370,55 @@ fn encode_checklist(e: &mut DescriptorEncoder, rows: &[Row]) -> Result<(), std::
     Ok(())
 }
 
+/// The waiver families: which checks a waiver lets through now, when each
+/// waiver expires, and the findings waived per check.
+fn encode_waivers(
+    e: &mut DescriptorEncoder,
+    rows: &[Row],
+    waivers: &[crate::config::Waiver],
+    now: i64,
+) -> Result<(), std::fmt::Error> {
+    let mut m = e.encode_descriptor(
+        "prodready_check_waived",
+        "1 while a waiver lets the check through (its state is unchanged), 0 once its waivers expired; absent for checks no waiver names",
+        None,
+        MetricType::Gauge,
+    )?;
+    for r in rows.iter().filter(|r| !r.meta.waivers.is_empty()) {
+        let active = crate::config::active_check_waiver(&r.meta.waivers, now).is_some();
+        ConstGauge::new(i64::from(active))
+            .encode(m.encode_family(&[("check", r.meta.name.as_str())])?)?;
+    }
+    let mut m = e.encode_descriptor(
+        "prodready_waiver_expiry_timestamp_seconds",
+        "Unix time a waiver stops holding (the midnight UTC after its `expires` date)",
+        None,
+        MetricType::Gauge,
+    )?;
+    for w in waivers {
+        let labels = [
+            ("waiver", w.name.as_str()),
+            ("check", w.check.as_deref().unwrap_or_default()),
+            ("item", w.item.as_deref().unwrap_or_default()),
+            ("owner", w.owner.as_str()),
+        ];
+        ConstGauge::new(w.expires_at).encode(m.encode_family(&labels)?)?;
+    }
+    let mut m = e.encode_descriptor(
+        "prodready_check_waived_findings",
+        "Findings of the check's last evaluation that a finding waiver took out of the count",
+        None,
+        MetricType::Gauge,
+    )?;
+    for r in rows {
+        if let Some(n) = r.waived_findings {
+            ConstGauge::new(n as i64)
+                .encode(m.encode_family(&[("check", r.meta.name.as_str())])?)?;
+        }
+    }
+    Ok(())
+}
+
 /// pass / (pass + warn + fail + error); `None` when nothing was evaluated.
 fn score<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<f64> {
     let (mut passed, mut evaluated) = (0u64, 0u64);
@@ -394,6 +456,8 @@ pub fn render_metrics(engine: &Engine, format: Format) -> String {
         Snapshot {
             rows,
             daemon: Some(DaemonFacts {
+                waivers: engine.plan().config.waivers.clone(),
+                now: crate::clock::unix_now(),
                 reload_successful: engine.reload_status.successful(),
                 reload_success_timestamp: engine.reload_status.success_timestamp(),
                 lateness: engine.lateness().clone(),
@@ -416,6 +480,7 @@ pub fn render_probe(meta: &CheckMeta, evaluation: &Evaluation, format: Format) -
         last_success: 0.0,
         runs: 1,
         errors: u64::from(evaluation.outcome.state == State::Error),
+        waived_findings: waived_findings(&evaluation.outcome),
     };
     encode(
         Snapshot {

@@ -69,7 +69,18 @@ pub fn render_junit(
             .outcome
             .as_ref()
             .map_or("not evaluated", |o| o.message.as_str());
+        let waiver = r.active_waiver(gate.now).filter(|_| gate.fails(state));
         let status = match state {
+            // A waived check is let through: skipped, with who and why.
+            _ if waiver.is_some() => {
+                let mut status = TestCaseStatus::skipped();
+                let note = waiver.map(|w| w.note()).unwrap_or_default();
+                status
+                    .set_message(format!("{state}, {note}"))
+                    .set_type("waived")
+                    .set_description(message);
+                status
+            }
             State::Error => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
                 status

@@ -54,6 +54,11 @@ pub struct CheckView {
     pub item: &'static str,
     /// States of the last evaluations, oldest first.
     pub history: Vec<State>,
+    /// The check's own waiver (the one holding now, else the latest to
+    /// expire): it never changes `state`; while `active` the gate lets the
+    /// check through and the failure alerts leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Value>,
 }
 
 impl CheckView {
@@ -80,8 +85,22 @@ impl CheckView {
             errors: r.errors,
             item: r.meta.item,
             history: r.history.iter().copied().collect(),
+            waiver: shown_waiver(&r.meta.waivers, crate::clock::unix_now()),
         }
     }
+}
+
+/// The waiver to show for a check: the one holding at `now`, else the one
+/// that expired last (so an expired waiver stays visible, in red).
+pub fn shown_waiver(waivers: &[crate::config::Waiver], now: i64) -> Option<Value> {
+    crate::config::active_check_waiver(waivers, now)
+        .or_else(|| {
+            waivers
+                .iter()
+                .filter(|w| w.finding.is_none())
+                .max_by_key(|w| w.expires_at)
+        })
+        .map(|w| w.view(now))
 }
 
 /// Counts of checks per state, in `State::ALL` order.

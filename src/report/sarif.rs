@@ -26,6 +26,7 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     let mut results = Vec::new();
     let config_location = location(cwd, config_file, None);
+    let now = crate::clock::unix_now();
     for r in records {
         let kind = crate::engine::kinds::lookup_kind(r.meta.kind);
         rules.entry(r.meta.kind.to_owned()).or_insert_with(|| {
@@ -48,14 +49,20 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
             // An error or unknown state verified nothing: it fails, as in the gate.
             State::Fail | State::Error | State::Unknown => ("fail", "error"),
         };
-        results.push(json!({
+        let mut result = json!({
             "ruleId": r.meta.kind,
             "kind": kind_of_result,
             "level": level,
             "message": { "text": format!("{} ({}): {message}", r.meta.name, state) },
             "locations": [config_location],
             "properties": { "check": r.meta.name, "state": state.as_str(), "severity": r.meta.severity.as_str() },
-        }));
+        });
+        if state != State::Pass {
+            if let Some(w) = r.active_waiver(now) {
+                result["suppressions"] = suppression(&w.note());
+            }
+        }
+        results.push(result);
         let Some(outcome) = &r.outcome else { continue };
         let root = outcome
             .evidence
@@ -66,13 +73,7 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
         let level = severity_level(r.meta.severity);
         match r.meta.kind {
             "hardcoded_secrets" => {
-                for f in outcome
-                    .evidence
-                    .get("findings")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for f in findings(outcome, "findings").chain(findings(outcome, "waived_findings")) {
                     let (Some(file), Some(line), Some(rule)) = (
                         f.get("file").and_then(Value::as_str),
                         f.get("line").and_then(Value::as_u64),
@@ -99,16 +100,12 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                     if let Some(fp) = f.get("fingerprint").and_then(Value::as_str) {
                         result["partialFingerprints"] = json!({ "prodreadySecret/v1": fp });
                     }
+                    waive(&mut result, f);
                     results.push(result);
                 }
             }
             "dependency_vulnerabilities" => {
-                for v in outcome
-                    .evidence
-                    .get("vulnerable")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
+                for v in findings(outcome, "vulnerable").chain(findings(outcome, "waived_findings"))
                 {
                     let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
                     let (lockfile, package, version) =
@@ -129,7 +126,7 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                                 "properties": { "category": "security" },
                             })
                         });
-                        results.push(json!({
+                        let mut result = json!({
                             "ruleId": advisory,
                             "kind": "fail",
                             "level": level,
@@ -138,7 +135,9 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                                 text("ecosystem"), text("severity"), r.meta.name
                             ) },
                             "locations": [location(cwd, &root.join(lockfile), None)],
-                        }));
+                        });
+                        waive(&mut result, v);
+                        results.push(result);
                     }
                 }
             }
@@ -168,6 +167,37 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The entries of an evidence list (`findings`, `waived_findings` ...).
+fn findings<'a>(
+    outcome: &'a crate::checks::Outcome,
+    key: &str,
+) -> impl Iterator<Item = &'a Value> + 'a {
+    outcome
+        .evidence
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// SARIF's record of accepted risk: an external suppression, accepted, with
+/// the waiver's justification.
+fn suppression(justification: &str) -> Value {
+    json!([{ "kind": "external", "status": "accepted", "justification": justification }])
+}
+
+/// Marks a finding's result suppressed when its evidence carries a waiver.
+fn waive(result: &mut Value, finding: &Value) {
+    if let Some(w) = finding.get("waiver") {
+        let text = |k: &str| w.get(k).and_then(Value::as_str).unwrap_or_default();
+        result["suppressions"] = suppression(&crate::config::waivers::note(
+            text("expires"),
+            text("owner"),
+            text("reason"),
+        ));
+    }
 }
 
 /// critical -> error, warning -> warning, info -> note.

@@ -38,10 +38,13 @@ pub fn render_table(
             "STATE", "ITEM"
         ));
         for i in p.items {
-            let detail = match &i.note {
+            let mut detail = match &i.note {
                 Some(note) => note.clone(),
                 None => i.checks.join(", "),
             };
+            if let Some(w) = &i.waiver {
+                detail = format!("[{}] {detail}", w.note());
+            }
             head.push_str(&format!("{}  {:<width$}  {detail}\n", paint(i.state), i.id));
         }
         head.push('\n');
@@ -59,11 +62,16 @@ pub fn render_table(
     ));
     for r in records {
         let state = r.state();
-        let message = r
+        let mut message = r
             .outcome
             .as_ref()
             .map_or("not evaluated", |o| o.message.as_str())
             .replace('\n', " ");
+        if state != State::Pass {
+            if let Some(w) = r.active_waiver(crate::clock::unix_now()) {
+                message = format!("[{}] {message}", w.note());
+            }
+        }
         let state_cell = paint(state);
         out.push_str(&format!(
             "{state_cell}  {:<name_width$}  {:<11}  {:>7}ms  {message}\n",

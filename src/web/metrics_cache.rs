@@ -40,7 +40,8 @@ impl Variant {
 
 #[derive(Debug, Clone)]
 struct CachedPage {
-    key: (u64, bool, u64),
+    /// Checks' generation, waivers holding, reload status and time.
+    key: (u64, u64, bool, u64),
     results: u64,
     rendered_at: Instant,
     body: Bytes,
@@ -73,14 +74,25 @@ impl MetricsCache {
         let variant = self.variant(format, gzipped);
         let key = || {
             let (structure, results) = engine.store.generations();
+            // A waiver running out changes the page with no new result: the
+            // count of waivers still holding is part of the key.
+            let now = crate::clock::unix_now();
+            let holding = engine
+                .plan()
+                .config
+                .waivers
+                .iter()
+                .filter(|w| w.active_at(now))
+                .count() as u64;
             let key = (
                 structure,
+                holding,
                 engine.reload_status.successful(),
                 engine.reload_status.success_timestamp().to_bits(),
             );
             (key, results)
         };
-        let fresh = |c: &CachedPage, (key, results): ((u64, bool, u64), u64)| {
+        let fresh = |c: &CachedPage, (key, results): ((u64, u64, bool, u64), u64)| {
             c.key == key && (c.results == results || c.rendered_at.elapsed() < Self::MAX_AGE)
         };
         if let Some(c) = variant.cached().filter(|c| fresh(c, key())) {

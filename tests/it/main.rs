@@ -37,5 +37,6 @@ mod source_kinds;
 mod support;
 mod targets;
 mod version_order;
+mod waivers;
 mod web_reload;
 mod web_security;

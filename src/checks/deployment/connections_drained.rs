@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "the old release's in-flight requests or connections reach zero within a deadline",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Prometheus]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "every replica reports the expected release (version endpoint or *_build_info series)",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Prometheus]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

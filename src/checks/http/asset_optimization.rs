@@ -27,6 +27,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "page assets: compressed, minified, within budget, fingerprinted with long max-age",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

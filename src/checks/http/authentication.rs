@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "protected URLs answer 401/403 (or redirect to login) without credentials",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authentication,
     params: <AuthenticationParams as schemars::JsonSchema>::json_schema,

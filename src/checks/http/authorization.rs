@@ -25,6 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "privileged URLs answer 403/404 to a low-privilege credential",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build: build_authorization,
     params: <AuthorizationParams as schemars::JsonSchema>::json_schema,

@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "assets have long max-age (or immutable) and a validator; HTML is not cached forever",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

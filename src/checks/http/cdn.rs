@@ -22,6 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "CDN vendor headers present and a repeated request is a cache hit",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

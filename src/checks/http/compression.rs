@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "text resources over 1 KiB are served compressed with Vary: Accept-Encoding",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "preflight with a foreign Origin: no reflected origin with credentials",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

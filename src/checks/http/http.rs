@@ -27,6 +27,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "HTTP request: expected status, body regex, required headers, latency",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Optional(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "http:// redirects permanently to https:// on the same host; HSTS max-age",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -25,6 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "malformed, mistyped, invalid UTF-8 and oversized bodies get 4xx without stack traces",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

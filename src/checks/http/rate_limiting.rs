@@ -26,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "rate-limit headers, or a bounded opt-in burst that meets a 429",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "CSP, nosniff, frame options, Referrer-Policy, HSTS, cookie flags; score 0..100",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -26,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "probe strings in configured parameters: no 5xx, no DB error, no boolean difference",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -33,6 +33,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "TLS chain verifies, host name matches, days left, protocol >= TLS 1.2",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -19,6 +19,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "Threads_connected vs max_connections",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_connections,
     params: <ConnectionsParams as schemars::JsonSchema>::json_schema,

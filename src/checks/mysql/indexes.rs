@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "tables without a primary key; unused indexes (performance_schema/sys)",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_indexes,
     params: <IndexesParams as schemars::JsonSchema>::json_schema,

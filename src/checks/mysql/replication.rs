@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "replica IO and SQL threads running, seconds behind under the limit",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_replication,
     params: <ReplicationParams as schemars::JsonSchema>::json_schema,

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "statement digests whose mean time is over a threshold",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_slow_queries,
     params: <SlowQueriesParams as schemars::JsonSchema>::json_schema,

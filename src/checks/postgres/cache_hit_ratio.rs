@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "heap and index block hit ratios from pg_statio",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -27,6 +27,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "connections used vs max_connections, idle in transaction, PgBouncer waiting clients",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

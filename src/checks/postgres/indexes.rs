@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "missing, invalid, duplicate and unused indexes; foreign keys without an index",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -31,6 +31,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "pg_stat_statements: the same SELECT called very often for about one row",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -27,6 +27,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "migration files vs the tool's history table: pending, dirty, checksum mismatch",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

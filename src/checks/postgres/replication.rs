@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "streaming replicas present with replay lag under the limit",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

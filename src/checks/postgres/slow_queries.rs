@@ -30,6 +30,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "pg_stat_statements mean time over a threshold; long-running statements",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

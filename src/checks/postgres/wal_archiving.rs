@@ -22,6 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "archive_mode on, last WAL archived recently, failures not growing",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "time until a usage series reaches its limit (linear trend) vs a horizon",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_capacity,
     params: <CapacityParams as schemars::JsonSchema>::json_schema,

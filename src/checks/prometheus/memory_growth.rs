@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "resident memory trend over a window, projected over a horizon (suspect leak)",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_memory_growth,
     params: <MemoryGrowthParams as schemars::JsonSchema>::json_schema,

@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "any instant PromQL query compared with a threshold",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_promql,
     params: <PromqlParams as schemars::JsonSchema>::json_schema,

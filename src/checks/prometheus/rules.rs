@@ -22,6 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "alerting rules loaded, healthy, with runbook_url; an Alertmanager is connected",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_rules,
     params: <RulesParams as schemars::JsonSchema>::json_schema,

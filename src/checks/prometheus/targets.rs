@@ -22,6 +22,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "expected scrape jobs have enough targets and enough of them are up",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_targets,
     params: <TargetsParams as schemars::JsonSchema>::json_schema,

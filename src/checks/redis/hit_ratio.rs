@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "keyspace hits / lookups",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_hit_ratio,
     params: <HitRatioParams as schemars::JsonSchema>::json_schema,

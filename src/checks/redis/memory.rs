@@ -20,6 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "maxmemory set, eviction policy, usage and fragmentation",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_memory,
     params: <MemoryParams as schemars::JsonSchema>::json_schema,

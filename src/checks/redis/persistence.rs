@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "RDB snapshots recent and successful, or AOF on and healthy",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: NEED,
     build: build_persistence,
     params: <PersistenceParams as schemars::JsonSchema>::json_schema,

@@ -25,6 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "a recorded human drill (restore, failover, capacity review) is recent",
     source: EvidenceSource::Attestation,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "age and size of the newest backup file matching a pattern",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

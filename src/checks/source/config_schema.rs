@@ -25,6 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "config files validate against a JSON Schema; required env variables set",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::dependency_waivers::AdvisoryWaivers;
 use super::resolve_path;
 use crate::checks::blocking::{run_blocking, Cancel};
 use crate::checks::{
@@ -30,6 +31,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "lockfiles against a local OSV/RustSec advisory database",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: Some("advisory"),
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
@@ -77,9 +79,14 @@ pub struct Params {
     /// How deep to search for lockfiles. Default 6.
     #[serde(default = "default_max_depth")]
     pub max_depth: usize,
+    /// Ignore files of other scanners to read as finding waivers
+    /// (osv-scanner's `osv-scanner.toml`, Trivy's `.trivyignore.yaml`),
+    /// relative to the root. Default: those two at the root, when present.
+    #[serde(default)]
+    pub ignore_files: Vec<PathBuf>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct DependencyVulnerabilities {
     root: PathBuf,
     lockfiles: Vec<PathBuf>,
@@ -87,6 +94,10 @@ struct DependencyVulnerabilities {
     max: BTreeMap<Severity, u64>,
     max_db_age: std::time::Duration,
     max_depth: usize,
+    ignore_files: Vec<PathBuf>,
+    /// The config's waivers of this check's findings (advisories).
+    waivers: Vec<crate::config::Waiver>,
+    waivers_max_duration: std::time::Duration,
 }
 
 fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
@@ -110,6 +121,7 @@ fn configure(input: &BuildInput<'_>) -> Result<DependencyVulnerabilities, ParamE
         max.insert(sev, *v);
     }
     let root = resolve_path(input, params.dir.as_deref(), "dir")?;
+    let ignore_files = params.ignore_files.iter().map(|l| root.join(l)).collect();
     Ok(DependencyVulnerabilities {
         lockfiles: params.lockfiles.iter().map(|l| root.join(l)).collect(),
         advisory_db: resolve_path(input, Some(&params.advisory_db), "advisory_db")?,
@@ -117,6 +129,9 @@ fn configure(input: &BuildInput<'_>) -> Result<DependencyVulnerabilities, ParamE
         max,
         max_db_age: params.max_db_age.0,
         max_depth: params.max_depth,
+        ignore_files,
+        waivers: input.spec.waivers.clone(),
+        waivers_max_duration: input.spec.waivers_max_duration,
     })
 }
 
@@ -184,6 +199,14 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         ));
     }
     let db = AdvisoryDb::load_cached(&this.advisory_db, cancel)?;
+    let now = unix_now();
+    let waivers = AdvisoryWaivers::load(
+        &this.waivers,
+        &this.root,
+        &this.ignore_files,
+        this.waivers_max_duration,
+    )?;
+    let mut waived = Vec::new();
     let mut vulnerable = Vec::new();
     let mut undecided: Vec<String> = Vec::new();
     let mut uncovered: Vec<String> = Vec::new();
@@ -204,7 +227,18 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
                 continue;
             }
             for p in list {
-                let (hits, unknown) = db.judged(*eco, p);
+                let (mut hits, unknown) = db.judged(*eco, p);
+                hits.retain(|a| match waivers.find(a, p, &shown, now) {
+                    None => true,
+                    Some(w) => {
+                        waived.push(json!({
+                            "lockfile": shown, "ecosystem": eco.osv_name(), "package": p.name,
+                            "installed_as": p.alias, "version": p.version, "advisories": [a.id],
+                            "severity": a.severity.as_str(), "waiver": w.view(now),
+                        }));
+                        false
+                    }
+                });
                 if hits.is_empty() && !unknown.is_empty() {
                     undecided.push(format!(
                         "{} ({})",
@@ -363,6 +397,8 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         .evidence("packages", packages)
         .evidence("undecidable", undecided)
         .evidence("unjudged", unjudged)
+        .evidence("waived_findings", waived)
+        .evidence("ignore_files", waivers.files)
         .evidence("lockfiles_skipped", skipped)
         .evidence("dirs_not_searched", not_searched)
         .evidence("ecosystems_without_advisories", uncovered)
@@ -382,14 +418,7 @@ impl Check for DependencyVulnerabilities {
                 self.root.display(),
                 self.advisory_db.display()
             ));
-            let this = DependencyVulnerabilities {
-                root: self.root.clone(),
-                lockfiles: self.lockfiles.clone(),
-                advisory_db: self.advisory_db.clone(),
-                max: self.max.clone(),
-                max_db_age: self.max_db_age,
-                max_depth: self.max_depth,
-            };
+            let this = self.clone();
             match run_blocking(move |cancel| scan(&this, cancel)).await {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) | Err(e) => Outcome::error(e),

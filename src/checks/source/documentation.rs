@@ -27,6 +27,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "required docs exist, have their headings and were reviewed recently",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -21,6 +21,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "a secret environment variable is set, long, varied and not a placeholder",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::None,
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

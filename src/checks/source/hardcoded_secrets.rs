@@ -30,6 +30,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "secrets committed in a source tree (gitleaks-style rules)",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: Some("secret"),
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,
@@ -118,6 +119,8 @@ struct HardcodedSecrets {
     /// Configured `.gitleaksignore` (must exist) or `None`: the root's, if any.
     gitleaks_ignore: Option<PathBuf>,
     on_unscanned: State,
+    /// The config's waivers of this check's findings (secret fingerprints).
+    waivers: Vec<crate::config::Waiver>,
 }
 
 /// The fingerprint key from its file; errors never quote the file's content.
@@ -206,7 +209,21 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
             Unscanned::Warn => State::Warn,
             Unscanned::Error => State::Error,
         },
+        waivers: input.spec.waivers.clone(),
     }))
+}
+
+impl HardcodedSecrets {
+    /// The waiver holding at `now` for a finding, by its fingerprint.
+    fn waiver_of(&self, f: &Finding, now: i64) -> Option<&crate::config::Waiver> {
+        self.waivers.iter().find(|w| {
+            w.active_at(now)
+                && w.finding
+                    .as_ref()
+                    .and_then(|s| s.secret.as_deref())
+                    .is_some_and(|fp| fp == f.fingerprint)
+        })
+    }
 }
 
 impl Check for HardcodedSecrets {
@@ -259,6 +276,18 @@ impl Check for HardcodedSecrets {
                 .filter(|f| !ignored_entries.iter().any(|e| e.ignores(f)))
                 .collect();
             let gitleaksignored = before - findings.len();
+            // A finding a waiver names leaves the count, listed with it.
+            let now = crate::clock::unix_now();
+            let (waived, findings): (Vec<Finding>, Vec<Finding>) = findings
+                .into_iter()
+                .partition(|f| self.waiver_of(f, now).is_some());
+            let waived: Vec<serde_json::Value> = waived
+                .iter()
+                .filter_map(|f| {
+                    let w = self.waiver_of(f, now)?;
+                    Some(json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint, "waiver": w.view(now)}))
+                })
+                .collect();
             let files = stats.files.load(Ordering::Relaxed);
             // Every finding: the JSON and SARIF reports list them all (the
             // status page shows the first few with the total).
@@ -274,6 +303,7 @@ impl Check for HardcodedSecrets {
                     .threshold(0.0)
                     .evidence("root", self.root.display().to_string())
                     .evidence("findings", listed.clone())
+                    .evidence("waived_findings", waived.clone())
                     .evidence("files_scanned", files)
                     .evidence("bytes_scanned", stats.bytes.load(Ordering::Relaxed))
                     .evidence(

@@ -14,6 +14,7 @@ pub mod attestation;
 pub mod backup_freshness;
 pub mod config_schema;
 pub mod dependency_vulnerabilities;
+mod dependency_waivers;
 pub mod documentation;
 pub mod env_secret;
 pub mod hardcoded_secrets;

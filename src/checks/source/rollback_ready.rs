@@ -23,6 +23,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "a previous release is kept, and the newest migration can be reverted",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

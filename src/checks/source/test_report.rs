@@ -24,6 +24,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "JUnit XML: no failures or errors, enough tests, recent",
     source: crate::checks::EvidenceSource::Measured,
     side_effects: false,
+    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
     build,
     params: <Params as schemars::JsonSchema>::json_schema,

@@ -113,6 +113,8 @@ enum Rule {
 #[derive(Debug, Clone)]
 pub struct Advisory {
     pub id: String,
+    /// Its other ids (`CVE-...` of a `GHSA-...`): a waiver may name any.
+    pub aliases: Vec<String>,
     pub severity: Severity,
     rule: Rule,
 }
@@ -144,6 +146,12 @@ pub enum Verdict {
 }
 
 impl Advisory {
+    /// Whether `name` is its id or one of its aliases (case-insensitive).
+    pub fn is_named(&self, name: &str) -> bool {
+        self.id.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+
     pub fn judge(&self, eco: Ecosystem, version: &str) -> Verdict {
         match &self.rule {
             Rule::Osv { ranges, versions } => {
@@ -247,6 +255,13 @@ impl AdvisoryDb {
             return Ok(());
         }
         let severity = osv_severity(doc);
+        let aliases: Vec<String> = doc
+            .get("aliases")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect();
         let affected = doc
             .get("affected")
             .and_then(Value::as_array)
@@ -298,6 +313,7 @@ impl AdvisoryDb {
                 .or_default()
                 .push(Advisory {
                     id: id.to_owned(),
+                    aliases: aliases.clone(),
                     severity,
                     rule: Rule::Osv { ranges, versions },
                 });
@@ -340,6 +356,13 @@ impl AdvisoryDb {
         if adv.get("informational").is_some() || adv.get("withdrawn").is_some() {
             return Ok(());
         }
+        let aliases: Vec<String> = adv
+            .get("aliases")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect();
         let severity = adv
             .get("cvss")
             .and_then(|v| v.as_str())
@@ -367,6 +390,7 @@ impl AdvisoryDb {
             .or_default()
             .push(Advisory {
                 id: id.to_owned(),
+                aliases,
                 severity,
                 rule: Rule::RustSec { safe },
             });

@@ -5,6 +5,7 @@
 //! checks, the engine or the config: `dependency_vulnerabilities` adapts it.
 
 pub mod advisories;
+pub mod ignores;
 pub mod lockfiles;
 pub mod sbom;
 pub mod sync;

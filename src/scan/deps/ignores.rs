@@ -1,0 +1,174 @@
+//! The ignore files teams already keep for their dependency scanners:
+//! osv-scanner's `osv-scanner.toml` (`[[IgnoredVulns]]` with `id`,
+//! `ignoreUntil`, `reason`) and Trivy's `.trivyignore.yaml`
+//! (`vulnerabilities:` with `id`, `paths`, `purls`, `statement`,
+//! `expired_at`). Read as entries; what they are worth (an expiry, an owner)
+//! is the check's to decide.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::files::read_text;
+
+/// One ignored vulnerability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The advisory id or alias it names.
+    pub id: String,
+    /// Trivy's `paths`: the lockfiles (relative to the scanned root) it is
+    /// limited to; empty for every lockfile.
+    pub paths: Vec<String>,
+    pub reason: Option<String>,
+    /// Unix time it stops holding, when the file gives one.
+    pub until: Option<i64>,
+    /// `osv-scanner.toml:3` (the entry's place, for the evidence).
+    pub place: String,
+}
+
+/// The names this module reads, at the root of a scanned tree.
+pub const IGNORE_FILES: &[&str] = &["osv-scanner.toml", ".trivyignore.yaml"];
+
+/// Reads an ignore file by its name (`osv-scanner.toml`, `*.toml`:
+/// osv-scanner's; `.trivyignore.yaml`, `*.yaml`, `*.yml`: Trivy's).
+pub fn read_ignore_file(path: &Path) -> Result<Vec<Ignored>, String> {
+    let text = read_text(path, 4 * 1024 * 1024)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let located = |e: String| format!("{}: {e}", path.display());
+    if name.ends_with(".toml") {
+        osv_scanner(&text, &name).map_err(located)
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        trivy(&text, &name).map_err(located)
+    } else {
+        Err(located(
+            "not an ignore file this check reads (osv-scanner.toml or .trivyignore.yaml)".into(),
+        ))
+    }
+}
+
+fn osv_scanner(text: &str, name: &str) -> Result<Vec<Ignored>, String> {
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("invalid TOML: {}", e.message()))?;
+    let mut out = Vec::new();
+    for (i, entry) in doc
+        .get("IgnoredVulns")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let place = format!("{name} IgnoredVulns[{i}]");
+        let id = entry
+            .get("id")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| format!("{place} has no id"))?;
+        let until = match entry.get("ignoreUntil") {
+            None => None,
+            Some(v) => {
+                let text = match v {
+                    toml::Value::Datetime(d) => d.to_string(),
+                    toml::Value::String(s) => s.clone(),
+                    _ => String::new(),
+                };
+                Some(
+                    crate::clock::parse_timestamp(&text)
+                        .ok_or_else(|| format!("{place}: ignoreUntil {text:?} is no date"))?,
+                )
+            }
+        };
+        out.push(Ignored {
+            id: id.to_owned(),
+            paths: Vec::new(),
+            reason: entry
+                .get("reason")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            until,
+            place,
+        });
+    }
+    Ok(out)
+}
+
+fn trivy(text: &str, name: &str) -> Result<Vec<Ignored>, String> {
+    let doc: Value = crate::yaml::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let mut out = Vec::new();
+    for (i, entry) in doc
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let place = format!("{name} vulnerabilities[{i}]");
+        let id = entry
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{place} has no id"))?;
+        let until = match entry.get("expired_at") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                Some(
+                    crate::clock::parse_timestamp(&text)
+                        .ok_or_else(|| format!("{place}: expired_at {text:?} is no date"))?,
+                )
+            }
+        };
+        let list = |key: &str| -> Vec<String> {
+            entry
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect()
+        };
+        out.push(Ignored {
+            id: id.to_owned(),
+            paths: list("paths"),
+            reason: entry
+                .get("statement")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            until,
+            place,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_osv_scanner_and_trivy_entries() {
+        let osv = "[[IgnoredVulns]]\nid = \"GO-2022-0968\"\nignoreUntil = 2022-11-09\nreason = \"no fix yet\"\n\n[[IgnoredVulns]]\nid = \"GHSA-aaaa\"\n\n[[PackageOverrides]]\nname = \"x\"\nignore = true\n";
+        let read = osv_scanner(osv, "osv-scanner.toml").unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].id, "GO-2022-0968");
+        assert_eq!(read[0].until, crate::clock::parse_timestamp("2022-11-09"));
+        assert_eq!(read[0].reason.as_deref(), Some("no fix yet"));
+        assert_eq!(read[1].until, None);
+        let trivy_text = "vulnerabilities:\n  - id: CVE-2022-40897\n    paths:\n      - \"web/package-lock.json\"\n    statement: Accept the risk\n    expired_at: 2023-09-01\n  - id: CVE-2023-2650\nmisconfigurations:\n  - id: AVD-DS-0001\n";
+        let read = trivy(trivy_text, ".trivyignore.yaml").unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].paths, ["web/package-lock.json"]);
+        assert_eq!(read[0].until, crate::clock::parse_timestamp("2023-09-01"));
+        assert!(trivy("vulnerabilities:\n  - statement: x\n", "t.yaml")
+            .unwrap_err()
+            .contains("vulnerabilities[0] has no id"));
+        assert!(osv_scanner(
+            "[[IgnoredVulns]]\nid = \"x\"\nignoreUntil = \"soon\"\n",
+            "o.toml"
+        )
+        .unwrap_err()
+        .contains("ignoreUntil"));
+    }
+}
