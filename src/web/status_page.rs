@@ -19,7 +19,9 @@ th{background:#f4f4f4}.s{font-weight:bold;border-radius:3px;padding:.1em .5em;co
 .pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}\
 .error{background:#6a1b9a}.unknown{background:#757575}small{color:#666}\
 code{font-size:.9em}details{margin-top:.3em}pre{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:.4em}\
-tr.uncovered td{color:#999}.h{display:inline-block;width:.55em;height:.9em;margin-right:1px}";
+tr.uncovered td{color:#999}.h{display:inline-block;width:.55em;height:.9em;margin-right:1px}\
+.waiver{display:block;margin-top:.3em;padding:.2em .4em;border-left:3px solid #1565c0;background:#e3f2fd;font-size:.85em}\
+.waiver.expired{border-color:#c62828;background:#ffebee;color:#b71c1c}";
 
 /// Order of states on the page: what needs attention first.
 fn attention(state: State) -> u8 {
@@ -56,6 +58,47 @@ fn capped(evidence: &serde_json::Map<String, serde_json::Value>) -> serde_json::
         })
         .collect();
     serde_json::Value::Object(shown)
+}
+
+/// A waiver as the page shows it beside what it covers: reason, owner and
+/// days left; an expired one in red (it no longer lets anything through).
+fn waiver_note(w: &crate::config::Waiver, now: i64) -> String {
+    let days = w.days_left(now);
+    let (class, when) = if !w.active_at(now) {
+        (
+            "waiver expired",
+            format!("<b>expired</b> {} (last day {})", ago(-days), w.expires),
+        )
+    } else if days == 0 {
+        ("waiver", format!("last day today ({})", w.expires))
+    } else {
+        ("waiver", format!("{days} day(s) left, until {}", w.expires))
+    };
+    format!(
+        "<span class=\"{class}\">waived by <b>{}</b>: {} &middot; {when}</span>",
+        html_escape(&w.owner),
+        html_escape(&w.reason),
+    )
+}
+
+fn ago(days: i64) -> String {
+    if days <= 1 {
+        "yesterday".into()
+    } else {
+        format!("{days} days ago")
+    }
+}
+
+/// The check's own waiver to show: the one holding, else the last expired.
+fn check_waiver(r: &CheckRecord, now: i64) -> String {
+    let shown = r.active_waiver(now).or_else(|| {
+        r.meta
+            .waivers
+            .iter()
+            .filter(|w| w.finding.is_none())
+            .max_by_key(|w| w.expires_at)
+    });
+    shown.map_or_else(String::new, |w| waiver_note(w, now))
 }
 
 /// The message, the evidence (collapsed) and a link to the check's JSON.
@@ -125,12 +168,26 @@ fn coverage_hint(item: &Item) -> String {
     )
 }
 
+/// The waiver of an item to show: the one holding, else the last expired.
+fn item_waiver(waivers: &[crate::config::Waiver], id: &str, now: i64) -> String {
+    let of_item = || waivers.iter().filter(|w| w.item.as_deref() == Some(id));
+    of_item()
+        .find(|w| w.active_at(now))
+        .or_else(|| of_item().max_by_key(|w| w.expires_at))
+        .map_or_else(String::new, |w| waiver_note(w, now))
+}
+
 /// Which items a section of the checklist shows.
 type ItemFilter = fn(&Item) -> bool;
 
 /// The 41 items grouped as the seed groups them, each with its state and
 /// the checks that evidence it; uncovered items greyed with how to cover them.
-fn render_checklist(out: &mut String, records: &[CheckRecord]) {
+fn render_checklist(
+    out: &mut String,
+    records: &[CheckRecord],
+    waivers: &[crate::config::Waiver],
+    now: i64,
+) {
     let states = item_states(records.iter().map(|r| (r.meta.item, r.state())));
     let covered = states.iter().filter(|(_, s)| s.is_some()).count();
     let passing = states
@@ -158,9 +215,10 @@ fn render_checklist(out: &mut String, records: &[CheckRecord]) {
             let Some(state) = state else {
                 let _ = write!(
                     out,
-                    "<tr class=\"uncovered\"><td><span class=\"s unknown\">unknown</span></td><td><b>{}</b><br><small>{}</small></td><td>{}</td></tr>",
+                    "<tr class=\"uncovered\"><td><span class=\"s unknown\">unknown</span></td><td><b>{}</b><br><small>{}</small>{}</td><td>{}</td></tr>",
                     item.id,
                     html_escape(item.title),
+                    item_waiver(waivers, item.id, now),
                     coverage_hint(item)
                 );
                 continue;
@@ -170,17 +228,23 @@ fn render_checklist(out: &mut String, records: &[CheckRecord]) {
                 .filter(|r| r.meta.item == item.id)
                 .map(|r| {
                     let name = html_escape(&r.meta.name);
+                    let waived = if r.active_waiver(now).is_some() && r.state() != State::Pass {
+                        " <small>(waived)</small>"
+                    } else {
+                        ""
+                    };
                     format!(
-                        "<a href=\"#check-{name}\">{name}</a> <span class=\"s {0}\">{0}</span>",
+                        "<a href=\"#check-{name}\">{name}</a> <span class=\"s {0}\">{0}</span>{waived}",
                         r.state()
                     )
                 })
                 .collect();
             let _ = write!(
                 out,
-                "<tr><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{}</small></td><td>{}</td></tr>",
+                "<tr><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{}</small>{}</td><td>{}</td></tr>",
                 item.id,
                 html_escape(item.title),
+                item_waiver(waivers, item.id, now),
                 links.join("<br>")
             );
         }
@@ -190,6 +254,8 @@ fn render_checklist(out: &mut String, records: &[CheckRecord]) {
 
 pub fn render(engine: &Engine) -> String {
     let records = engine.store.snapshot();
+    let now = crate::clock::unix_now();
+    let plan = engine.plan();
     let all: Vec<&CheckRecord> = records.iter().collect();
     let mut out = String::new();
     let _ = write!(
@@ -202,7 +268,7 @@ pub fn render(engine: &Engine) -> String {
         Summary::of(&records).line(),
         if engine.reload_status.successful() { "ok" } else { "<b>last reload failed</b>" },
     );
-    render_checklist(&mut out, &records);
+    render_checklist(&mut out, &records, &plan.config.waivers, now);
     out.push_str("<h2>Checks</h2>");
     if records.is_empty() {
         out.push_str("<p>No checks are configured.</p>");
@@ -235,7 +301,7 @@ pub fn render(engine: &Engine) -> String {
             );
             let _ = write!(
                 out,
-                "<tr id=\"check-{}\"><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}{}</small>{}</td>\
+                "<tr id=\"check-{}\"><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}{}</small>{}{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td></tr>",
                 html_escape(&r.meta.name),
                 html_escape(&r.meta.name),
@@ -256,6 +322,7 @@ pub fn render(engine: &Engine) -> String {
                     format!(" &middot; item <code>{}</code>", r.meta.item)
                 },
                 history_strip(r),
+                check_waiver(r, now),
                 message_cell(message, r),
                 r.last_run.map_or_else(|| "never".to_owned(), rfc3339),
                 r.last_run

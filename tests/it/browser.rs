@@ -31,15 +31,26 @@ fn chromium(args: &[&str]) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_page_renders_in_headless_chromium() {
-    let exporter = Exporter::start(
+    let day = |offset: i64| {
+        let now = prodready_exporter::clock::unix_now();
+        prodready_exporter::clock::date_of(now + offset * 86_400)
+    };
+    let exporter = Exporter::start(&format!(
         r#"
 checks:
-  - { name: deploy_tests_passed, kind: command, item: deployment.test_all_systems, params: { argv: ["true"] } }
-  - { name: deploy_migrations_applied, kind: command, item: deployment.check_migrations, severity: critical, params: { argv: ["sh", "-c", "echo '2 pending migrations' >&2; exit 1"] } }
-  - { name: app_secret_key, kind: env_secret, severity: critical, params: { variable: UNSET_SECRET_FOR_BROWSER_TEST } }
-  - { name: backups_recent, kind: backup_freshness, params: { dir: /nonexistent/backups, max_age: 1d } }
+  - {{ name: deploy_tests_passed, kind: command, item: deployment.test_all_systems, params: {{ argv: ["true"] }} }}
+  - {{ name: deploy_migrations_applied, kind: command, item: deployment.check_migrations, severity: critical, params: {{ argv: ["sh", "-c", "echo '2 pending migrations' >&2; exit 1"] }} }}
+  - {{ name: app_secret_key, kind: env_secret, severity: critical, params: {{ variable: UNSET_SECRET_FOR_BROWSER_TEST }} }}
+  - {{ name: backups_recent, kind: backup_freshness, params: {{ dir: /nonexistent/backups, max_age: 1d }} }}
+waivers:
+  - {{ check: deploy_migrations_applied, reason: "two legacy migrations until the split (DB-7)", owner: team-db, expires: "{}" }}
+  - {{ check: app_secret_key, reason: "dev key", owner: team-app, expires: "{}" }}
+  - {{ item: operations.backup, reason: "backups move to the new cluster", owner: team-ops, expires: "{}" }}
 "#,
-    );
+        day(3),
+        day(-2),
+        day(10),
+    ));
     exporter.wait_ready(Duration::from_secs(10)).await;
     let url = exporter.url("/");
     let dom = tokio::task::spawn_blocking({
@@ -74,6 +85,20 @@ checks:
         "{html}"
     );
     assert!(html.contains("recent:"), "no history strip");
+    // Waivers beside what they cover: owner, reason, days left; an expired
+    // one in its own (red) class.
+    let waived = html
+        .find("waived by <b>team-db</b>")
+        .expect("check waiver shown");
+    assert!(html[waived..].contains("two legacy migrations until the split (DB-7)"));
+    assert!(html[waived..].contains("3 day(s) left"), "{html}");
+    let expired = html.find("<span class=\"waiver expired\">waived by <b>team-app</b>");
+    assert!(expired.is_some(), "expired waiver not marked:\n{html}");
+    assert!(html.contains("2 days ago"), "{html}");
+    assert!(
+        html.contains("waived by <b>team-ops</b>"),
+        "item waiver not shown"
+    );
     // Below it, failing checks come first in their category; states are
     // written out, not only coloured.
     let checks = html.find("<h2>Checks</h2>").expect("checks section");

@@ -397,3 +397,83 @@ fn a_waived_advisory_leaves_the_count_and_stays_listed() {
         "{waived}"
     );
 }
+
+/// A secret finding waived by its (keyed, stable) fingerprint leaves the
+/// count; a second secret in the same tree still fails the check; the
+/// waived one stays listed, and the SARIF result carries the suppression.
+#[test]
+fn a_waived_secret_fingerprint_leaves_the_count() {
+    let tree = tempfile::tempdir().unwrap();
+    write(
+        tree.path(),
+        "vendor/sdk.py",
+        "TOKEN = \"ghp_R4nd0mT0k3nV4lu3W1thThirtySixChars01\"\n",
+    );
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), "a fingerprint key of enough length").unwrap();
+    let dir = ConfigDir::new("");
+    let config = |waiver: &str| {
+        format!(
+            "checks:\n  - {{ name: repo_secrets, kind: hardcoded_secrets, params: {{ dir: \"{}\", fingerprint_key_file: \"{}\" }} }}\n{waiver}",
+            tree.path().display(),
+            key.path().display()
+        )
+    };
+    let run = |config: &str, format: &str| {
+        dir.write_config(config);
+        check(&dir, format)
+    };
+    let (code, json) = run(&config(""), "json");
+    assert_eq!(code, Some(1), "{json}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let fingerprint = doc["checks"][0]["evidence"]["findings"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let waiver = format!(
+        "waivers:\n  - {{ check: repo_secrets, finding: {{ secret: \"{fingerprint}\" }}, reason: \"vendor's published test token\", owner: team-security, expires: \"{}\" }}\n",
+        date(7)
+    );
+    let (code, json) = run(&config(&waiver), "json");
+    assert_eq!(code, Some(0), "{json}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let c = &doc["checks"][0];
+    assert_eq!(c["state"], "pass", "{c}");
+    assert_eq!(
+        c["evidence"]["waived_findings"][0]["fingerprint"],
+        fingerprint.as_str()
+    );
+    assert_eq!(
+        c["evidence"]["waived_findings"][0]["waiver"]["owner"],
+        "team-security"
+    );
+    let (_, sarif) = run(&config(&waiver), "sarif");
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let finding = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["ruleId"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("hardcoded_secrets/")
+        })
+        .unwrap();
+    assert_eq!(
+        finding["suppressions"][0]["status"], "accepted",
+        "{finding}"
+    );
+    // A new secret of the same kind is not covered.
+    write(
+        tree.path(),
+        "app/settings.py",
+        "TOKEN = \"ghp_An0th3rT0k3nV4lu3W1thThirtySixChar02\"\n",
+    );
+    let (code, json) = run(&config(&waiver), "json");
+    assert_eq!(code, Some(1), "{json}");
+    assert!(
+        json.contains("1 secret(s) found: app/settings.py:1"),
+        "{json}"
+    );
+}
