@@ -168,6 +168,18 @@ pub fn active_check_waiver(waivers: &[Waiver], now: i64) -> Option<&Waiver> {
         .find(|w| w.finding.is_none() && w.active_at(now))
 }
 
+/// The waiver to show among `waivers`: the one holding at `now`, else the
+/// one that expired last (an expired waiver stays visible, marked expired).
+pub fn shown_waiver<'a, I>(waivers: I, now: i64) -> Option<&'a Waiver>
+where
+    I: Iterator<Item = &'a Waiver> + Clone,
+{
+    waivers
+        .clone()
+        .find(|w| w.active_at(now))
+        .or_else(|| waivers.max_by_key(|w| w.expires_at))
+}
+
 /// The midnight (UTC) after a `YYYY-MM-DD` date, when it is one.
 pub fn end_of_day(date: &str) -> Option<i64> {
     let date = date.trim();

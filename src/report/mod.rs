@@ -90,17 +90,10 @@ impl CheckView {
     }
 }
 
-/// The waiver to show for a check: the one holding at `now`, else the one
-/// that expired last (so an expired waiver stays visible, in red).
-pub fn shown_waiver(waivers: &[crate::config::Waiver], now: i64) -> Option<Value> {
-    crate::config::active_check_waiver(waivers, now)
-        .or_else(|| {
-            waivers
-                .iter()
-                .filter(|w| w.finding.is_none())
-                .max_by_key(|w| w.expires_at)
-        })
-        .map(|w| w.view(now))
+/// The waiver to show for a check (see `config::shown_waiver`), as JSON.
+fn shown_waiver(waivers: &[crate::config::Waiver], now: i64) -> Option<Value> {
+    let own = waivers.iter().filter(|w| w.finding.is_none());
+    crate::config::shown_waiver(own, now).map(|w| w.view(now))
 }
 
 /// Counts of checks per state, in `State::ALL` order.

@@ -89,16 +89,10 @@ fn ago(days: i64) -> String {
     }
 }
 
-/// The check's own waiver to show: the one holding, else the last expired.
+/// The check's own (or its item's) waiver to show.
 fn check_waiver(r: &CheckRecord, now: i64) -> String {
-    let shown = r.active_waiver(now).or_else(|| {
-        r.meta
-            .waivers
-            .iter()
-            .filter(|w| w.finding.is_none())
-            .max_by_key(|w| w.expires_at)
-    });
-    shown.map_or_else(String::new, |w| waiver_note(w, now))
+    let own = r.meta.waivers.iter().filter(|w| w.finding.is_none());
+    crate::config::shown_waiver(own, now).map_or_else(String::new, |w| waiver_note(w, now))
 }
 
 /// The message, the evidence (collapsed) and a link to the check's JSON.
@@ -170,11 +164,8 @@ fn coverage_hint(item: &Item) -> String {
 
 /// The waiver of an item to show: the one holding, else the last expired.
 fn item_waiver(waivers: &[crate::config::Waiver], id: &str, now: i64) -> String {
-    let of_item = || waivers.iter().filter(|w| w.item.as_deref() == Some(id));
-    of_item()
-        .find(|w| w.active_at(now))
-        .or_else(|| of_item().max_by_key(|w| w.expires_at))
-        .map_or_else(String::new, |w| waiver_note(w, now))
+    let of_item = waivers.iter().filter(|w| w.item.as_deref() == Some(id));
+    crate::config::shown_waiver(of_item, now).map_or_else(String::new, |w| waiver_note(w, now))
 }
 
 /// Which items a section of the checklist shows.
