@@ -16,6 +16,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;
+pub mod sarif_report;
 pub mod source;
 pub mod window;
 

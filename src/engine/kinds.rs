@@ -5,8 +5,10 @@
 
 use crate::checks::{
     alertmanager, command, deployment, http, loki_recent_logs, mysql, postgres, prometheus, redis,
-    source, KindInfo,
+    sarif_report, source, KindInfo,
 };
+
+const SARIF_FAMILY_DOC: &str = "Verdicts of the scanners a team already runs in CI, read from the SARIF 2.1.0 logs they write, from a `path` target or an `http` target (with its credentials and TLS). An old log, a log for another commit or of a failed run, and a file that is not SARIF are `error`, never `pass`.";
 
 /// Kinds documented together, with what they share.
 #[derive(Debug)]
@@ -73,6 +75,11 @@ pub static FAMILIES: &[Family] = &[
             &source::backup_freshness::KIND,
             &source::env_secret::KIND,
         ],
+    },
+    Family {
+        title: "Other scanners' reports",
+        doc: SARIF_FAMILY_DOC,
+        kinds: &[&sarif_report::KIND],
     },
     Family {
         title: "Operations kinds (Prometheus, Alertmanager, Loki APIs)",

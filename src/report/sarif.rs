@@ -64,12 +64,16 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
         }
         results.push(result);
         let Some(outcome) = &r.outcome else { continue };
+        // Findings in files: under the scanned root (other tools' results
+        // carry their own locations).
         let root = outcome
             .evidence
             .get("root")
             .and_then(Value::as_str)
             .map(PathBuf::from);
-        let Some(root) = root else { continue };
+        let Some(root) = root.or_else(|| (r.meta.kind == "sarif_report").then(PathBuf::new)) else {
+            continue;
+        };
         let level = severity_level(r.meta.severity);
         match r.meta.kind {
             "hardcoded_secrets" => {
@@ -141,6 +145,36 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                     }
                 }
             }
+            "sarif_report" => {
+                // Other tools' results, carried through with the tool named.
+                for (f, waived) in findings(outcome, "results")
+                    .map(|f| (f, false))
+                    .chain(findings(outcome, "waived_findings").map(|f| (f, true)))
+                {
+                    let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or_default();
+                    let (tool, rule) = (text("tool"), text("rule"));
+                    let id = format!("{tool}/{rule}");
+                    rules.entry(id.clone()).or_insert_with(|| {
+                        json!({ "id": id, "name": rule, "shortDescription": { "text": format!("{tool} rule {rule}") } })
+                    });
+                    let mut result = json!({
+                        "ruleId": id,
+                        "kind": "fail",
+                        "level": if waived { "note" } else { ingested_level(text("level")) },
+                        "message": { "text": format!("{tool}: {} (check {})", text("message"), r.meta.name) },
+                        "properties": { "tool": tool, "check": r.meta.name },
+                    });
+                    if let Some(file) = f.get("file").and_then(Value::as_str) {
+                        let mut physical = json!({ "artifactLocation": { "uri": file } });
+                        if let Some(line) = f.get("line").and_then(Value::as_u64) {
+                            physical["region"] = json!({ "startLine": line });
+                        }
+                        result["locations"] = json!([{ "physicalLocation": physical }]);
+                    }
+                    waive(&mut result, f);
+                    results.push(result);
+                }
+            }
             _ => {}
         }
     }
@@ -167,6 +201,16 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// A carried-through result's level, as SARIF allows it.
+fn ingested_level(level: &str) -> &'static str {
+    match level {
+        "error" => "error",
+        "note" => "note",
+        "none" => "none",
+        _ => "warning",
+    }
 }
 
 /// The entries of an evidence list (`findings`, `waived_findings` ...).

@@ -2,9 +2,11 @@
 //! find, knowing nothing of checks, the engine or the config (the kinds
 //! `hardcoded_secrets` and `dependency_vulnerabilities` adapt them).
 //! `secrets`: rules, gitleaks configs and the tree walk; `deps`: lockfile
-//! readers, version orderings, the OSV database and its download.
+//! readers, version orderings, the OSV database and its download; `sarif`:
+//! other tools' SARIF logs (kind `sarif_report`).
 
 pub mod deps;
+pub mod sarif;
 pub mod secrets;
 
 use std::sync::atomic::{AtomicBool, Ordering};

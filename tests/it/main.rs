@@ -29,6 +29,7 @@ mod postgres_kinds;
 mod redaction;
 mod redis_kinds;
 mod sarif;
+mod sarif_report;
 mod secrets_gitleaks;
 mod secrets_kind;
 mod secrets_walk;

@@ -9,7 +9,7 @@ use crate::support::{repo_root, stderr, stdout, BIN};
 
 const AWS_ID: &str = "AKIAZ2QWERTY7UIOPASD";
 
-fn sarif_validator() -> jsonschema::Validator {
+pub fn sarif_validator() -> jsonschema::Validator {
     let path = repo_root().join("target/sarif-schema/sarif-schema-2.1.0.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
@@ -27,7 +27,7 @@ fn sarif_validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema).unwrap()
 }
 
-fn schema_errors(validator: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+pub fn schema_errors(validator: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
     validator
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))

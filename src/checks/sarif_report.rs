@@ -1,0 +1,574 @@
+//! Kind `sarif_report`: the verdicts of the scanners a team already runs
+//! (Semgrep, CodeQL, Trivy, Grype, Checkov, Bandit, ESLint, gitleaks ...) as
+//! checklist evidence, from the SARIF 2.1.0 logs they write. Results are
+//! counted by level and `security-severity` against limits; a log that is
+//! old, for another commit, from a failed run or not SARIF at all is never
+//! `pass`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::checks::http::{fetch, DEFAULT_BODY_CAP};
+use crate::checks::{
+    parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
+    State, TargetNeed,
+};
+use crate::clock::{rfc3339_unix, unix_now};
+use crate::config::{format_duration, ConfigDuration, TargetType, Waiver};
+use crate::scan::sarif::{read_sarif, Finding, Level, RunSummary, Severity};
+use crate::targets::HttpTarget;
+
+/// What every process kind shares (see `command::FAMILY_DOC`); this one has
+/// its own doc below.
+pub const KIND: KindInfo = KindInfo {
+    name: "sarif_report",
+    item: None,
+    category: Category::Security,
+    unit: "count",
+    summary: "SARIF 2.1.0 logs of other scanners: results within limits, fresh, for this commit",
+    source: crate::checks::EvidenceSource::Measured,
+    side_effects: false,
+    findings: Some("rule"),
+    target: TargetNeed::Optional(&[TargetType::Path, TargetType::Http]),
+    build,
+    params: <Params as schemars::JsonSchema>::json_schema,
+    doc: r#"- **Reads** SARIF 2.1.0 logs: `files` (paths or globs, relative to the `path` target) or `url` on an `http` target (fetched with the target's credentials and TLS, at most `max_size`). Set the check's `item` to the checklist item the scanner evidences (`security.dependencies` for Trivy/Grype/osv-scanner, `security.secrets` for gitleaks, `security.sql_injection` or `security.input_validation` for Semgrep/CodeQL rules ...). Read as a stream into what is judged, so a 200 MB log is not held twice.
+- **Judges** every result by its level (`error`, `warning`, `note`, `none`: the result's, else its rule's `defaultConfiguration`, else `warning`; a result whose `kind` is not `fail` is `none`) and, where the tool gives one, its `security-severity` (on the result or its rule, as GitHub code scanning reads it: critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0). `max` limits the count per level and per severity (default `{error: 0, critical: 0, high: 0}`; levels and severities not listed are unlimited). `include_rules` / `exclude_rules` (`*` wildcards) choose the rules counted. A result with a suppression whose status is `accepted` (or has none) counts as waived, never as absent: it is listed in `waived_findings` with its justification, like results a config waiver names (`finding: { rule, location }`, the location `path` or `path:line`).
+- **Passes** when every count is within its limit and the log is fresh and for this commit. **Fails** over a limit, listing the worst results (rule, message, file and line, tool). **Errors** when no file matches, a file is not SARIF (truncated, another version, JSON that is not a SARIF log: the message says which), the run is older than `max_age` (its `invocations[].endTimeUtc`, else the file's modification time or the answer's `Last-Modified`), a run's `versionControlProvenance[].revisionId` names another commit than `revision` (or, with `source_tree`, the HEAD of that git work tree: "report is for commit X, tree is at Y"), or the tool says it failed (`executionSuccessful: false`, a notification at level `error`). **Warns** on a run with no result and no rule (a tool that looked at nothing says so that way) unless `empty_ok: true`.
+- **Evidence:** each tool's name and version, counts per level and per severity, the worst results, the runs' commits and end times, `waived_findings`. Observed value: results over the limits' levels. `check --format sarif` carries the results through, each with the tool that found it."#,
+};
+
+fn default_max() -> BTreeMap<String, u64> {
+    [("error", 0), ("critical", 0), ("high", 0)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+const fn default_max_age() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(7 * 86_400))
+}
+const fn default_max_size() -> u64 {
+    512 * 1024 * 1024
+}
+
+/// Params of the `sarif_report` kind.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// SARIF files or globs, relative to the path target
+    /// (`reports/*.sarif`). With a path target or none.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// The log's URL (a path on the http target, or absolute on its origin).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Most results allowed per level (`error`, `warning`, `note`, `none`)
+    /// and per security severity (`critical`, `high`, `medium`, `low`).
+    /// Default `{error: 0, critical: 0, high: 0}`; what is not listed is
+    /// unlimited.
+    #[serde(default = "default_max")]
+    pub max: BTreeMap<String, u64>,
+    /// Count only results of these rules (`*` wildcards). Default: all.
+    #[serde(default)]
+    pub include_rules: Vec<String>,
+    /// Do not count results of these rules (`*` wildcards).
+    #[serde(default)]
+    pub exclude_rules: Vec<String>,
+    /// Runs older than this are `error`. Default 7d.
+    #[serde(default = "default_max_age")]
+    pub max_age: ConfigDuration,
+    /// The commit the logs must be for (`${GIT_COMMIT}`).
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// A directory in the git work tree the logs must be for: its HEAD is
+    /// the expected commit (relative to the path target).
+    #[serde(default)]
+    pub source_tree: Option<PathBuf>,
+    /// The tool is known to write runs without results or rules when it
+    /// finds nothing: such a run passes instead of `warn`.
+    #[serde(default)]
+    pub empty_ok: bool,
+    /// Largest log read (bytes). Default 512 MiB.
+    #[serde(default = "default_max_size")]
+    pub max_size: u64,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Files(Vec<String>),
+    Url(Arc<HttpTarget>, String),
+}
+
+#[derive(Debug, Clone)]
+struct SarifReport {
+    source: Source,
+    levels: Vec<(Level, u64)>,
+    severities: Vec<(Severity, u64)>,
+    include: Vec<glob::Pattern>,
+    exclude: Vec<glob::Pattern>,
+    max_age: std::time::Duration,
+    revision: Option<String>,
+    source_tree: Option<PathBuf>,
+    empty_ok: bool,
+    max_size: u64,
+    waivers: Vec<Waiver>,
+}
+
+fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
+    let params: Params = parse_params(&input.spec.params)?;
+    let (mut levels, mut severities) = (Vec::new(), Vec::new());
+    for (key, limit) in &params.max {
+        if let Some(l) = Level::ALL.into_iter().find(|l| l.as_str() == key) {
+            levels.push((l, *limit));
+        } else if let Some(s) = Severity::ALL.into_iter().find(|s| s.as_str() == key) {
+            severities.push((s, *limit));
+        } else {
+            return Err(ParamError::param(
+                "max",
+                format!("unknown key {key:?}; use error, warning, note, none, critical, high, medium or low"),
+            ));
+        }
+    }
+    let patterns = |list: &[String], field: &str| -> Result<Vec<glob::Pattern>, ParamError> {
+        list.iter()
+            .enumerate()
+            .map(|(i, p)| {
+                glob::Pattern::new(p).map_err(|e| {
+                    ParamError::param(&format!("{field}[{i}]"), format!("invalid pattern: {e}"))
+                })
+            })
+            .collect()
+    };
+    let http = input.target.and_then(|t| t.as_http()).cloned();
+    let source = match (&params.url, params.files.is_empty(), http) {
+        (Some(url), true, Some(target)) => Source::Url(target, url.clone()),
+        (Some(_), _, None) => {
+            return Err(ParamError::param(
+                "url",
+                "needs an http target; with a path target use `files`",
+            ))
+        }
+        (None, false, None) => {
+            let mut files = Vec::new();
+            for (i, f) in params.files.iter().enumerate() {
+                let full = super::source::resolve_path(input, Some(&PathBuf::from(f)), "files")?;
+                let text = full.display().to_string();
+                glob::Pattern::new(&text).map_err(|e| {
+                    ParamError::param(&format!("files[{i}]"), format!("invalid glob: {e}"))
+                })?;
+                files.push(text);
+            }
+            Source::Files(files)
+        }
+        (None, _, Some(_)) => {
+            return Err(ParamError::param(
+                "url",
+                "name the log's URL on the http target",
+            ))
+        }
+        _ => {
+            return Err(ParamError::param(
+                "files",
+                "name the SARIF files (or `url` with an http target), not both",
+            ))
+        }
+    };
+    let source_tree = params
+        .source_tree
+        .as_deref()
+        .map(|p| super::source::resolve_path(input, Some(p), "source_tree"))
+        .transpose()?;
+    Ok(Arc::new(SarifReport {
+        source,
+        levels,
+        severities,
+        include: patterns(&params.include_rules, "include_rules")?,
+        exclude: patterns(&params.exclude_rules, "exclude_rules")?,
+        max_age: params.max_age.0,
+        revision: params.revision.filter(|r| !r.trim().is_empty()),
+        source_tree,
+        empty_ok: params.empty_ok,
+        max_size: params.max_size,
+        waivers: input.spec.waivers.clone(),
+    }))
+}
+
+/// One log read: where from, its runs, and the time to judge its age by
+/// when a run gives none.
+struct Read {
+    origin: String,
+    runs: Vec<RunSummary>,
+    dated: Option<i64>,
+}
+
+fn read_files(patterns: &[String], max_size: u64) -> Result<Vec<Read>, String> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for p in patterns {
+        for m in glob::glob(p).map_err(|e| format!("invalid glob {p}: {e}"))? {
+            let path =
+                m.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
+            if path.is_file() && !files.contains(&path) {
+                files.push(path);
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(format!("no SARIF file matches {}", patterns.join(", ")));
+    }
+    files
+        .iter()
+        .map(|f| {
+            let located = |e: String| format!("{}: {e}", f.display());
+            let file = std::fs::File::open(f).map_err(|e| located(format!("cannot open: {e}")))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if size > max_size {
+                return Err(located(format!("{size} bytes, over max_size {max_size}")));
+            }
+            Ok(Read {
+                origin: f.display().to_string(),
+                runs: read_sarif(file).map_err(located)?,
+                dated: crate::files::mtime(f).ok(),
+            })
+        })
+        .collect()
+}
+
+/// The HEAD commit of the git work tree holding `dir`.
+fn head_of(dir: &std::path::Path) -> Result<String, String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run git to read the commit of {}: {e}",
+                dir.display()
+            )
+        })?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} is not in a git work tree with a commit: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Whether `rule` is counted under the include/exclude patterns.
+fn counted(this: &SarifReport, rule: &str) -> bool {
+    (this.include.is_empty() || this.include.iter().any(|p| p.matches(rule)))
+        && !this.exclude.iter().any(|p| p.matches(rule))
+}
+
+/// The config waiver holding at `now` for a finding: its rule, and its
+/// location when the waiver names one (`path` or `path:line`).
+fn waiver_of<'a>(waivers: &'a [Waiver], f: &Finding, now: i64) -> Option<&'a Waiver> {
+    waivers.iter().find(|w| {
+        let Some(spec) = w.finding.as_ref() else {
+            return false;
+        };
+        let at = |loc: &str| match loc.rsplit_once(':') {
+            Some((file, line)) if line.chars().all(|c| c.is_ascii_digit()) => {
+                f.file.as_deref() == Some(file)
+                    && f.line.map(|l| l.to_string()).as_deref() == Some(line)
+            }
+            _ => f.file.as_deref() == Some(loc),
+        };
+        w.active_at(now)
+            && spec.rule.as_deref() == Some(f.rule.as_str())
+            && spec.location.as_deref().is_none_or(at)
+    })
+}
+
+fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outcome {
+    let now = unix_now();
+    let mut problems: Vec<String> = Vec::new();
+    let mut tools: Vec<serde_json::Value> = Vec::new();
+    let mut levels: BTreeMap<Level, u64> = Level::ALL.into_iter().map(|l| (l, 0)).collect();
+    let mut severities: BTreeMap<Severity, u64> =
+        Severity::ALL.into_iter().map(|s| (s, 0)).collect();
+    let mut counted_findings: Vec<(Finding, String)> = Vec::new();
+    let mut waived: Vec<serde_json::Value> = Vec::new();
+    let mut empty: Vec<String> = Vec::new();
+    let mut commits: Vec<String> = Vec::new();
+    let mut ended: Vec<String> = Vec::new();
+    for read in reads {
+        if read.runs.is_empty() {
+            empty.push(format!("{} (no run)", read.origin));
+        }
+        for run in read.runs {
+            let name = match &run.version {
+                Some(v) => format!("{} {v}", run.tool),
+                None => run.tool.clone(),
+            };
+            tools.push(json!({"name": run.tool, "version": run.version, "log": read.origin}));
+            problems.extend(run.failures.iter().map(|f| format!("{name}: {f}")));
+            match run.ended.or(read.dated) {
+                Some(t) => {
+                    let age = (now - t).max(0) as u64;
+                    if age > this.max_age.as_secs() {
+                        problems.push(format!(
+                            "{name}: the run ended {} ago ({}), older than max_age {}: it says nothing about the current code",
+                            format_duration(std::time::Duration::from_secs(age / 60 * 60)),
+                            rfc3339_unix(t),
+                            format_duration(this.max_age)
+                        ));
+                    }
+                    ended.push(rfc3339_unix(t));
+                }
+                None => problems.push(format!(
+                    "{name}: no end time in the run and no date for {}: its age is unknown",
+                    read.origin
+                )),
+            }
+            if let Some(expected) = &expected {
+                for r in &run.revisions {
+                    if !r.eq_ignore_ascii_case(expected) {
+                        problems.push(format!(
+                            "{name}: report is for commit {r}, tree is at {expected}"
+                        ));
+                    }
+                }
+            }
+            commits.extend(run.revisions.iter().cloned());
+            if run.findings.is_empty() && run.rules == 0 {
+                empty.push(format!("{name} in {}", read.origin));
+            }
+            for f in run.findings {
+                if !counted(this, &f.rule) {
+                    continue;
+                }
+                let config = waiver_of(&this.waivers, &f, now);
+                if config.is_some() || f.suppressed.is_some() {
+                    let waiver = match config {
+                        Some(w) => w.view(now),
+                        None => {
+                            json!({"justification": f.suppressed, "source": "the report's suppression"})
+                        }
+                    };
+                    waived.push(json!({"rule": f.rule, "file": f.file, "line": f.line, "tool": run.tool, "waiver": waiver}));
+                    continue;
+                }
+                *levels.entry(f.level).or_default() += 1;
+                if let Some(s) = f.severity {
+                    *severities.entry(s).or_default() += 1;
+                }
+                counted_findings.push((f, run.tool.clone()));
+            }
+        }
+    }
+    // Worst first: by severity, then level.
+    counted_findings.sort_by_key(|(f, _)| (f.severity.map_or(9, |s| s as u8), f.level));
+    let over: Vec<String> = this
+        .levels
+        .iter()
+        .filter(|(l, max)| levels.get(l).copied().unwrap_or(0) > *max)
+        .map(|(l, max)| {
+            format!(
+                "{} {} (limit {max})",
+                levels.get(l).copied().unwrap_or(0),
+                l.as_str()
+            )
+        })
+        .chain(
+            this.severities
+                .iter()
+                .filter(|(s, max)| severities.get(s).copied().unwrap_or(0) > *max)
+                .map(|(s, max)| {
+                    format!(
+                        "{} {} (limit {max})",
+                        severities.get(s).copied().unwrap_or(0),
+                        s.as_str()
+                    )
+                }),
+        )
+        .collect();
+    let limited: u64 = counted_findings
+        .iter()
+        .filter(|(f, _)| {
+            this.levels.iter().any(|(l, _)| *l == f.level)
+                || f.severity
+                    .is_some_and(|s| this.severities.iter().any(|(x, _)| *x == s))
+        })
+        .count() as u64;
+    let worst: Vec<serde_json::Value> = counted_findings
+        .iter()
+        .take(50)
+        .map(|(f, tool)| {
+            json!({"rule": f.rule, "level": f.level.as_str(), "severity": f.severity.map(Severity::as_str),
+                   "message": f.message.chars().take(300).collect::<String>(), "file": f.file, "line": f.line, "tool": tool})
+        })
+        .collect();
+    let shown: Vec<String> = counted_findings
+        .iter()
+        .take(5)
+        .map(|(f, tool)| match (&f.file, f.line) {
+            (Some(file), Some(line)) => format!("{} at {file}:{line} ({tool})", f.rule),
+            (Some(file), None) => format!("{} at {file} ({tool})", f.rule),
+            _ => format!("{} ({tool})", f.rule),
+        })
+        .collect();
+    let tool_names: Vec<String> = tools
+        .iter()
+        .map(|t| match (t["name"].as_str(), t["version"].as_str()) {
+            (Some(n), Some(v)) => format!("{n} {v}"),
+            (n, _) => n.unwrap_or_default().to_owned(),
+        })
+        .collect();
+    let (state, message) = if !problems.is_empty() {
+        (State::Error, problems.join("; "))
+    } else if !over.is_empty() {
+        (
+            State::Fail,
+            format!(
+                "{}: over the limits: {}: {}",
+                tool_names.join(", "),
+                over.join(", "),
+                shown.join("; ")
+            ),
+        )
+    } else if !empty.is_empty() && !this.empty_ok {
+        (State::Warn, format!("empty run(s) with no result and no rule: {} (a tool that checked nothing looks the same; set empty_ok if this tool writes empty runs)", empty.join(", ")))
+    } else {
+        let counts: Vec<String> = levels
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(l, n)| format!("{n} {}", l.as_str()))
+            .collect();
+        (
+            State::Pass,
+            format!(
+                "{}: {} within limits{}",
+                tool_names.join(", "),
+                if counts.is_empty() {
+                    "no result".to_owned()
+                } else {
+                    counts.join(", ")
+                },
+                if waived.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} waived)", waived.len())
+                }
+            ),
+        )
+    };
+    Outcome::new(state, message)
+        .observed(limited as f64)
+        .threshold(0.0)
+        .evidence("tools", tools)
+        .evidence(
+            "levels",
+            levels
+                .iter()
+                .map(|(l, n)| (l.as_str().to_owned(), json!(n)))
+                .collect::<serde_json::Map<_, _>>(),
+        )
+        .evidence(
+            "severities",
+            severities
+                .iter()
+                .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+                .collect::<serde_json::Map<_, _>>(),
+        )
+        .evidence("results", worst)
+        .evidence("waived_findings", waived)
+        .evidence("commits", commits)
+        .evidence("expected_commit", expected)
+        .evidence("run_ended", ended)
+}
+
+impl SarifReport {
+    async fn read(&self, ctx: &Context) -> Result<Vec<Read>, String> {
+        match &self.source {
+            Source::Files(patterns) => {
+                let patterns = patterns.clone();
+                let max = self.max_size;
+                ctx.trace(format!("reading SARIF logs {}", patterns.join(", ")));
+                tokio::task::spawn_blocking(move || read_files(&patterns, max))
+                    .await
+                    .map_err(|e| format!("reading the logs failed: {e}"))?
+            }
+            Source::Url(target, url) => {
+                let url = target.resolve(url)?;
+                let answer = fetch(
+                    ctx,
+                    target.request(reqwest::Method::GET, url),
+                    self.max_size.max(DEFAULT_BODY_CAP),
+                )
+                .await?;
+                if answer.status != 200 {
+                    return Err(format!(
+                        "{} {} answered {}: no log to judge",
+                        answer.method, answer.url, answer.status
+                    ));
+                }
+                if answer.truncated {
+                    return Err(format!(
+                        "{}: the log is larger than max_size {}",
+                        answer.url, self.max_size
+                    ));
+                }
+                let dated = answer.header("last-modified").and_then(parse_http_date);
+                let origin = answer.url.to_string();
+                let runs =
+                    read_sarif(answer.body.as_slice()).map_err(|e| format!("{origin}: {e}"))?;
+                Ok(vec![Read {
+                    origin,
+                    runs,
+                    dated,
+                }])
+            }
+        }
+    }
+}
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix seconds.
+fn parse_http_date(text: &str) -> Option<i64> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x == month)? + 1;
+    crate::clock::parse_timestamp(&format!("{year}-{m:02}-{:0>2}T{time}Z", day))
+}
+
+impl Check for SarifReport {
+    fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let expected = match (&self.revision, &self.source_tree) {
+                (Some(r), _) => Some(r.trim().to_owned()),
+                (None, Some(dir)) => match head_of(dir) {
+                    Ok(h) => Some(h),
+                    Err(e) => return Outcome::error(e),
+                },
+                (None, None) => None,
+            };
+            match self.read(ctx).await {
+                Ok(reads) => judge(self, reads, expected),
+                Err(e) => Outcome::error(e),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn http_dates_are_read() {
+        assert_eq!(
+            super::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            crate::clock::parse_timestamp("1994-11-06T08:49:37Z")
+        );
+        assert_eq!(super::parse_http_date("yesterday"), None);
+    }
+}
