@@ -48,7 +48,11 @@ fn main() {
                 r#"{}{{"ruleId": "rules.rule-{}", "level": "{}", "message": {{"text": "Finding {n}: user input reaches a sink without validation; see the rule's documentation for the fix."}}, "locations": [{{"physicalLocation": {{"artifactLocation": {{"uri": "src/module{}/file{}.py", "uriBaseId": "%SRCROOT%"}}, "region": {{"startLine": {}, "startColumn": 5, "endLine": {}, "endColumn": 42, "snippet": {{"text": "    return conn.execute(\"SELECT * FROM t WHERE id = %s\" % request.args['id'])"}}}}}}}}], "fingerprints": {{"matchBasedId/v1": "{:064x}"}}, "properties": {{}}}}"#,
                 if n == 0 { "" } else { ", " },
                 n % 200,
-                if n % 50 == 0 { "error" } else { "warning" },
+                if n.is_multiple_of(50) {
+                    "error"
+                } else {
+                    "warning"
+                },
                 n % 97,
                 n % 1013,
                 n % 4000 + 1,
