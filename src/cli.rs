@@ -34,8 +34,9 @@ pub struct Cli {
     /// Config file.
     #[arg(long = "config.file", global = true, default_value = "config.yaml")]
     pub config_file: PathBuf,
-    /// Address to listen on (overrides web.listen_address); repeat it to
-    /// listen on several addresses.
+    /// Address to listen on (overrides web.listen_address): `host:port`,
+    /// `[::1]:port`, or `:port` for every address, IPv6 and IPv4; repeat it
+    /// to listen on several addresses.
     #[arg(long = "web.listen-address", global = true)]
     pub listen_address: Vec<String>,
     /// Exporter-toolkit web config file (TLS, client certificates, bcrypt

@@ -79,11 +79,11 @@ pub async fn serve(
     };
     let mut listeners = Vec::new();
     for address in &addresses {
-        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        let listener = crate::web::listen::listen(address).map_err(|e| {
             error!(address = %address, error = %e, "Cannot listen.");
             ServeError::Listen {
                 address: address.clone(),
-                reason: e.to_string(),
+                reason: e,
             }
         })?;
         listeners.push(listener);

@@ -22,7 +22,7 @@ const fn default_concurrency() -> usize {
     16
 }
 fn default_listen_address() -> String {
-    "0.0.0.0:9718".into()
+    ":9718".into()
 }
 
 /// `global:` defaults for every check.
@@ -70,6 +70,8 @@ impl Default for Global {
 #[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Web {
+    /// Where the HTTP server listens: `host:port`, `[::1]:port`, or `:port`
+    /// for every address, IPv6 and IPv4 (default `:9718`).
     #[serde(default = "default_listen_address")]
     pub listen_address: String,
     /// An exporter-toolkit web config file (TLS, client certificates, bcrypt

@@ -3,6 +3,7 @@
 //! evaluates one *configured* check by name, and /-/reload).
 
 mod access;
+pub mod listen;
 mod metrics_cache;
 mod negotiate;
 mod status_page;

@@ -554,3 +554,31 @@ async fn slowloris_connections_are_cut_off_and_metrics_keep_answering() {
         "connections still held open past the header timeout"
     );
 }
+
+/// `--web.listen-address=:PORT` listens on every address, IPv4 and IPv6,
+/// as the Go exporters do; the default `web.listen_address` is `:9718`.
+#[tokio::test]
+async fn colon_port_listens_on_ipv4_and_ipv6() {
+    let config = crate::support::ConfigDir::new(
+        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+    );
+    let mut cmd = std::process::Command::new(crate::support::BIN);
+    cmd.arg(format!("--config.file={}", config.config_path().display()))
+        .arg("--web.listen-address=:0");
+    let exporter = crate::support::Exporter::spawn(cmd, config);
+    assert!(exporter.addr.starts_with("[::]:"), "{}", exporter.addr);
+    let port = exporter.addr.rsplit(':').next().unwrap().to_owned();
+    let (status, body) = crate::support::get(&format!("http://127.0.0.1:{port}/metrics")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("prodready_check_state"));
+    // ::1 answers too where the host has IPv6 loopback.
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        let (status, _) = crate::support::get(&format!("http://[::1]:{port}/metrics")).await;
+        assert_eq!(status, 200);
+    }
+    let schema = prodready_exporter::docs::config_schema();
+    assert_eq!(
+        schema.pointer("/properties/web/properties/listen_address/default"),
+        Some(&serde_json::json!(":9718"))
+    );
+}
