@@ -34,7 +34,6 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                 "id": r.meta.kind,
                 "name": r.meta.kind,
                 "shortDescription": { "text": kind.map_or(r.meta.kind, |k| k.summary) },
-                "helpUri": format!("https://github.com/prodready/prodready-exporter/blob/main/docs/kinds.md#{}", r.meta.kind),
                 "properties": { "category": r.meta.category.as_str() },
             })
         });
@@ -187,7 +186,6 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                 "name": "prodready-exporter",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/prodready/prodready-exporter",
                 "rules": rules,
             } },
             "originalUriBaseIds": { SRCROOT: { "uri": directory_uri(cwd) } },

@@ -6,6 +6,7 @@ mod access;
 pub mod listen;
 mod metrics_cache;
 mod negotiate;
+pub mod runbooks;
 mod status_page;
 pub mod web_config;
 mod web_tls;
@@ -65,6 +66,7 @@ pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> 
             }),
         )
         .route("/api/v1/checks", get(api_checks))
+        .route("/runbooks", get(|| async { Html(runbooks::render()) }))
         .route(
             "/probe",
             get(move |state, headers, query| probe(state, headers, query, probes.clone())),

@@ -79,7 +79,8 @@ fn every_alert_links_an_existing_runbook_section() {
             alerts += 1;
         }
         if let Some(url) = line.trim().strip_prefix("runbook_url: ") {
-            let anchor = url.trim_matches('"').rsplit('#').next().unwrap();
+            let url = url.trim_matches('"').trim_end_matches("{{ end }}");
+            let anchor = url.rsplit('#').next().unwrap();
             assert!(
                 known.iter().any(|a| a == anchor),
                 "runbook anchor #{anchor} is not a section of docs/runbooks.md ({known:?})"
@@ -91,4 +92,40 @@ fn every_alert_links_an_existing_runbook_section() {
         alerts,
         "every alert needs a runbook_url"
     );
+}
+
+/// Every alert's `runbook_url`, expanded for an exporter that is running,
+/// resolves: the exporter serves its runbooks at /runbooks with the
+/// section's anchor.
+#[tokio::test]
+async fn every_runbook_url_resolves_against_a_running_exporter() {
+    let exporter = crate::support::Exporter::start(
+        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+    );
+    let rules = std::fs::read_to_string(repo_root().join("alerts/prodready.rules.yml")).unwrap();
+    let mut followed = 0;
+    for line in rules.lines() {
+        let Some(url) = line.trim().strip_prefix("runbook_url: ") else {
+            continue;
+        };
+        // The templates Prometheus expands with the alert's instance label.
+        let url = url
+            .trim_matches('"')
+            .replace(
+                "{{ with $labels.instance }}http://{{ . }}",
+                &format!("http://{}", exporter.addr),
+            )
+            .replace("{{ end }}", "")
+            .replace("{{ $labels.instance }}", &exporter.addr);
+        assert!(!url.contains("{{"), "unexpanded template in {url}");
+        let (page, anchor) = url.split_once('#').unwrap();
+        let (status, body) = crate::support::get(page).await;
+        assert_eq!(status, 200, "{url}");
+        assert!(
+            body.contains(&format!("id=\"{anchor}\"")),
+            "{url}: no section #{anchor}"
+        );
+        followed += 1;
+    }
+    assert_eq!(followed, 17);
 }

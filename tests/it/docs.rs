@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::{run_cli, stdout};
+use crate::support::{repo_root, run_cli, stdout};
 
 fn repo_file(path: &str) -> String {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
@@ -91,4 +91,118 @@ fn the_schema_rejects_what_the_loader_rejects() {
     ] {
         assert!(!schema_errors(bad).is_empty(), "schema accepted:\n{bad}");
     }
+}
+
+/// No URL the project writes points at a host it does not control: links go
+/// to the running exporter (`/runbooks`), loopback, reserved example names,
+/// or standards bodies and projects the docs cite. Not searched: test data
+/// (tests/, the secret rules and their corpus, whose URLs are patterns of
+/// secrets, not links) and the lockfiles' registry sources.
+#[test]
+fn no_url_points_at_a_host_the_project_does_not_control() {
+    const CITED: &[&str] = &[
+        "json-schema.org",
+        "json.schemastore.org",
+        "docs.oasis-open.org",
+        "osv.dev",
+        "osv-vulnerabilities.storage.googleapis.com",
+        "static.crates.io",
+        "crates.io",
+        "pypi.org",
+        "rubygems.org",
+        "registry.npmjs.org",
+        "prometheus.io",
+        "grafana.com",
+        "semver.org",
+        "github.com/prometheus/",
+        "github.com/gitleaks/",
+        "github.com/google/osv",
+        "github.com/rustsec/",
+    ];
+    let reserved = |host: &str| {
+        !host.contains('.')
+            || !host.chars().any(|c| c.is_ascii_alphanumeric())
+            || host.starts_with("127.")
+            || host.starts_with('[')
+            || host == "example.com"
+            || [
+                ".example.com",
+                ".invalid",
+                ".example",
+                ".test",
+                ".localhost",
+            ]
+            .iter()
+            .any(|s| host.ends_with(s))
+    };
+    let url = regex::Regex::new(r"https?://([A-Za-z0-9.\-\[\]:]+)(/[^\s\x22'`)<>]*)?").unwrap();
+    let root = repo_root();
+    let mut files = Vec::new();
+    let mut dirs: Vec<std::path::PathBuf> = [
+        "src",
+        "docs",
+        "alerts",
+        "deploy",
+        "grafana",
+        "examples",
+        "bench",
+        "benches",
+        "scripts",
+        "fuzz/fuzz_targets",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .collect();
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = e.path();
+            if path.starts_with(root.join("src/scan/secrets")) {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.extend(
+        [
+            "README.md",
+            "Dockerfile",
+            "config.yaml",
+            "CHANGELOG.md",
+            "Cargo.toml",
+        ]
+        .iter()
+        .map(|f| root.join(f)),
+    );
+    let mut foreign = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for c in url.captures_iter(&text) {
+            let host = c[1].split(':').next().unwrap_or_default().to_lowercase();
+            let link = format!("{host}{}", c.get(2).map_or("", |p| p.as_str()));
+            seen.insert(host.clone());
+            if reserved(&host) || CITED.iter().any(|a| link.starts_with(a)) {
+                continue;
+            }
+            foreign.push(format!(
+                "{}: {link}",
+                file.strip_prefix(root).unwrap().display()
+            ));
+        }
+    }
+    assert!(
+        foreign.is_empty(),
+        "links to hosts the project does not control:\n{}",
+        foreign.join("\n")
+    );
+    assert!(
+        seen.contains("127.0.0.1") && seen.contains("osv.dev"),
+        "{seen:?}"
+    );
 }
