@@ -25,12 +25,15 @@ const EXIT_CONFIG: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(
     name = "prodready-exporter",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (revision ", env!("BUILD_GIT_REVISION"), ", rustc ", env!("BUILD_RUSTC_VERSION"), ")"),
+    disable_version_flag = true,
     about = "Evaluates a production-readiness checklist against live systems and exposes it as Prometheus metrics."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Print the version, branch, revision, build date and platform.
+    #[arg(long = "version", short = 'V', action = clap::ArgAction::SetTrue)]
+    pub version: bool,
     /// Config file.
     #[arg(long = "config.file", global = true, default_value = "config.yaml")]
     pub config_file: PathBuf,
@@ -256,6 +259,10 @@ pub fn main() -> ExitCode {
     // A gate run's start is what "a backup taken before this deploy" means.
     let _ = crate::clock::process_start();
     let cli = Cli::parse();
+    if cli.version {
+        println!("{}", crate::build_info::version_text());
+        return ExitCode::SUCCESS;
+    }
     logging::init(cli.log_level, cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

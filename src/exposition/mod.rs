@@ -153,7 +153,7 @@ impl Collector for Snapshot {
         let optional_families: [(&str, &str, RowValue); 4] = [
             (
                 "prodready_check_observed_value",
-                "The value the check measured (days left, count, ratio ...), in the unit of prodready_check_info",
+                "The value the check measured, in the unit named by the `unit` label of prodready_check_info (seconds, count, ratio, bytes ...)",
                 |r| r.observed,
             ),
             (
@@ -304,7 +304,10 @@ impl Collector for Snapshot {
         let labels = vec![
             ("version", env!("CARGO_PKG_VERSION").to_owned()),
             ("revision", crate::build_info::REVISION.to_owned()),
+            ("branch", crate::build_info::BRANCH.to_owned()),
             ("rustc", crate::build_info::RUSTC.to_owned()),
+            ("os", crate::build_info::OS.to_owned()),
+            ("arch", crate::build_info::ARCH.to_owned()),
         ];
         ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
         daemon.process.encode(e)?;

@@ -81,6 +81,16 @@ pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> 
         .layer(axum::middleware::from_fn_with_state(access, access::guard))
 }
 
+/// An error in Prometheus' HTTP API envelope:
+/// `{"status": "error", "errorType": ..., "error": ...}`.
+fn api_error(status: StatusCode, error_type: &str, error: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "status": "error", "errorType": error_type, "error": error })),
+    )
+        .into_response()
+}
+
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (
         status,
@@ -142,6 +152,14 @@ async fn api_checks(State(engine): State<Arc<Engine>>, Query(q): Query<ChecksQue
     let mut records = engine.store.snapshot();
     if let Some(name) = &q.check {
         records.retain(|r| &r.meta.name == name);
+        if records.is_empty() {
+            // As /probe does, and in Prometheus' API error envelope.
+            return api_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no configured check by that name; see /api/v1/checks",
+            );
+        }
     }
     let checks: Vec<CheckView> = records.iter().map(CheckView::from_record).collect();
     Json(serde_json::json!({

@@ -508,3 +508,35 @@ fn one_run_writes_several_report_formats() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("is not a report format"));
 }
+
+/// `--version` in the Prometheus exporters' form, and the same facts on
+/// `prodready_build_info`.
+#[test]
+fn version_is_printed_as_prometheus_exporters_print_it() {
+    let out = run_cli(&["--version"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("prodready-exporter, version ")
+            && lines[0].contains("(branch: ")
+            && lines[0].contains(", revision: "),
+        "{text}"
+    );
+    assert!(lines[1].trim_start().starts_with("build date:"), "{text}");
+    assert!(lines[2].trim_start().starts_with("rust version:"), "{text}");
+    assert_eq!(
+        lines[3].split_whitespace().collect::<Vec<_>>(),
+        [
+            "platform:",
+            &format!(
+                "linux/{}",
+                if cfg!(target_arch = "x86_64") {
+                    "amd64"
+                } else {
+                    std::env::consts::ARCH
+                }
+            )
+        ]
+    );
+}

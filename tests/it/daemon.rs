@@ -115,6 +115,17 @@ async fn probe_evaluates_only_configured_checks() {
         "{body}"
     );
     assert_eq!(exporter.get("/probe?check=nope").await.0, 404);
+    // The JSON API answers an unknown check as /probe does, in Prometheus'
+    // error envelope.
+    let (status, body) = exporter.get("/api/v1/checks?check=nope").await;
+    assert_eq!(status, 404);
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["status"], "error");
+    assert_eq!(error["errorType"], "not_found");
+    assert!(error["error"]
+        .as_str()
+        .unwrap()
+        .contains("no configured check"));
     assert_eq!(exporter.get("/probe").await.0, 400);
     assert_eq!(
         exporter.get("/probe?target=http://127.0.0.1:1/").await.0,
