@@ -76,6 +76,18 @@ fn dashboards_follow_the_house_rules() {
             !text.contains("\"uid\":\"prometheus\"") && !text.contains("\"uid\":\"P"),
             "{name}: hard-coded datasource uid"
         );
+        // dashboard-linter's rules: provisioned dashboards are not edited in
+        // place, and rate windows follow the scrape interval.
+        assert_eq!(doc["editable"], false, "{name}: editable");
+        for expr in expressions(&doc) {
+            let windowed = ["rate(", "irate(", "increase("]
+                .iter()
+                .any(|f| expr.contains(f));
+            assert!(
+                !windowed || expr.contains("$__rate_interval"),
+                "{name}: a rate over a fixed window instead of $__rate_interval: {expr}"
+            );
+        }
         let mut ids = std::collections::HashSet::new();
         for p in doc["panels"].as_array().unwrap() {
             let title = p["title"].as_str().unwrap_or("?");
@@ -333,7 +345,9 @@ waivers:
             let resolved = expr
                 .replace("$job", "prodready")
                 .replace("$instance", ".+")
-                .replace("$check", "site_tls");
+                .replace("$check", "site_tls")
+                // Grafana's: at least four scrape intervals.
+                .replace("$__rate_interval", "1m");
             let answer = query(&prom_url, &resolved);
             assert_eq!(
                 answer["status"],

@@ -36,17 +36,18 @@ pub fn read_ignore_file(path: &Path) -> Result<Vec<Ignored>, String> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_owned();
-    let located = |e: String| format!("{}: {e}", path.display());
+        .unwrap_or_default();
+    parse_ignore(name, &text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// An ignore file's text, read by its file name.
+pub fn parse_ignore(name: &str, text: &str) -> Result<Vec<Ignored>, String> {
     if name.ends_with(".toml") {
-        osv_scanner(&text, &name).map_err(located)
+        osv_scanner(text, name)
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-        trivy(&text, &name).map_err(located)
+        trivy(text, name)
     } else {
-        Err(located(
-            "not an ignore file this check reads (osv-scanner.toml or .trivyignore.yaml)".into(),
-        ))
+        Err("not an ignore file this check reads (osv-scanner.toml or .trivyignore.yaml)".into())
     }
 }
 
