@@ -66,9 +66,10 @@ pub struct Cli {
     /// the host name (a Kubernetes StatefulSet pod `prodready-2` is shard 2).
     #[arg(long = "shard.index", global = true)]
     pub shard_index: Option<String>,
-    /// Log level (RUST_LOG overrides it).
-    #[arg(long = "log.level", global = true, value_enum, default_value = "info")]
-    pub log_level: LogLevel,
+    /// Log level: error, warn, info (default), debug. Given, it wins over
+    /// RUST_LOG; RUST_LOG applies only without it (and the log says so).
+    #[arg(long = "log.level", global = true, value_enum)]
+    pub log_level: Option<LogLevel>,
     /// Log format.
     #[arg(
         long = "log.format",

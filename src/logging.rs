@@ -1,5 +1,6 @@
-//! Log setup: tracing-subscriber to stderr, logfmt (default) or JSON, level
-//! from `--log.level` unless `RUST_LOG` is set. Messages that carry outside
+//! Log setup: tracing-subscriber to stderr, logfmt (default) or JSON. The
+//! level is `--log.level` when given (it wins over `RUST_LOG`); else
+//! `RUST_LOG` when set (and the log says so); else `info`. Messages that carry outside
 //! input are redacted before they are logged.
 
 use std::fmt;
@@ -39,19 +40,44 @@ impl LogLevel {
     }
 }
 
-/// Installs the global subscriber; a second call is a no-op.
-pub fn init(level: LogLevel, format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!("warn,prodready_exporter={}", level.directive()))
-    });
+/// Installs the global subscriber; a second call is a no-op. `level` is
+/// `--log.level` as given (`None`: not on the command line).
+pub fn init(level: Option<LogLevel>, format: LogFormat) {
+    let own =
+        |level: LogLevel| EnvFilter::new(format!("warn,prodready_exporter={}", level.directive()));
+    #[allow(clippy::disallowed_methods)]
+    let rust_log = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (filter, note) = match (level, &rust_log) {
+        (Some(level), Some(_)) => (
+            own(level),
+            Some("RUST_LOG is ignored: --log.level is given"),
+        ),
+        (Some(level), None) => (own(level), None),
+        (None, Some(text)) => match EnvFilter::try_new(text) {
+            Ok(filter) => (
+                filter,
+                Some("Log filter from RUST_LOG (no --log.level given)."),
+            ),
+            Err(_) => (
+                own(LogLevel::Info),
+                Some("RUST_LOG cannot be read as a log filter; logging at info"),
+            ),
+        },
+        (None, None) => (own(LogLevel::Info), None),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false);
-    let _ = match format {
+    let installed = match format {
         LogFormat::Logfmt => builder.event_format(Logfmt).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    if let (Ok(()), Some(note)) = (installed, note) {
+        tracing::warn!(rust_log = rust_log.as_deref().unwrap_or_default(), "{note}");
+    }
 }
 
 /// Quotes a logfmt value when it needs it.

@@ -540,3 +540,26 @@ fn version_is_printed_as_prometheus_exporters_print_it() {
         ]
     );
 }
+
+/// `--log.level` wins over RUST_LOG; RUST_LOG applies only without it, and
+/// the log says which one was used.
+#[test]
+fn log_level_is_authoritative_over_rust_log() {
+    let dir =
+        ConfigDir::new("checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n");
+    let arg = format!("--config.file={}", dir.config_path().display());
+    let debug = [("RUST_LOG", "prodready_exporter=debug")];
+    let out = run_cli(&["check", &arg, "--log.level=warn"], &debug);
+    let logs = stderr(&out);
+    assert!(
+        logs.contains("RUST_LOG is ignored: --log.level is given"),
+        "{logs}"
+    );
+    assert!(!logs.contains("level=debug"), "{logs}");
+    let out = run_cli(&["check", &arg], &debug);
+    let logs = stderr(&out);
+    assert!(logs.contains("Log filter from RUST_LOG"), "{logs}");
+    assert!(logs.contains("level=debug"), "{logs}");
+    let out = run_cli(&["check", &arg], &[]);
+    assert!(!stderr(&out).contains("RUST_LOG"), "{}", stderr(&out));
+}
