@@ -95,7 +95,7 @@ pub async fn serve(
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
-    let app = crate::web::router(engine.clone(), web, access.clone());
+    let app = crate::web::router(engine.clone(), web.clone(), access.clone());
     let open = Arc::new(tokio::sync::Semaphore::new(web.max_connections.max(1)));
     let mut loops = tokio::task::JoinSet::new();
     for (listener, address) in listeners.into_iter().zip(&addresses) {

@@ -28,8 +28,10 @@ use crate::report::{CheckView, Summary};
 use metrics_cache::MetricsCache;
 
 /// How the exporter's own endpoints behave.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WebOptions {
+    /// Where the metrics are served (`--web.telemetry-path`, `/metrics`).
+    pub telemetry_path: String,
     /// `POST /-/reload` is allowed (Prometheus' `--web.enable-lifecycle`);
     /// otherwise it answers 403 and only SIGHUP reloads.
     pub enable_lifecycle: bool,
@@ -44,6 +46,7 @@ pub struct WebOptions {
 impl Default for WebOptions {
     fn default() -> Self {
         WebOptions {
+            telemetry_path: "/metrics".into(),
             enable_lifecycle: false,
             max_probes: 4,
             max_connections: 1024,
@@ -57,10 +60,17 @@ impl Default for WebOptions {
 pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> Router {
     let cache = Arc::new(MetricsCache::default());
     let probes = Arc::new(tokio::sync::Semaphore::new(options.max_probes.max(1)));
+    let telemetry = options.telemetry_path.clone();
     Router::new()
-        .route("/", get(status))
         .route(
-            "/metrics",
+            "/",
+            get(move |State(engine): State<Arc<Engine>>| {
+                let telemetry = telemetry.clone();
+                async move { Html(status_page::render(&engine, &telemetry)) }
+            }),
+        )
+        .route(
+            &options.telemetry_path,
             get(move |state: State<Arc<Engine>>, headers: HeaderMap| {
                 metrics(state, headers, cache.clone())
             }),
@@ -98,10 +108,6 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
         body.into(),
     )
         .into_response()
-}
-
-async fn status(State(engine): State<Arc<Engine>>) -> Html<String> {
-    Html(status_page::render(&engine))
 }
 
 fn format_of(headers: &HeaderMap) -> Format {

@@ -243,7 +243,8 @@ fn render_checklist(
     }
 }
 
-pub fn render(engine: &Engine) -> String {
+/// The page; `telemetry` is where the metrics are served (linked).
+pub fn render(engine: &Engine, telemetry: &str) -> String {
     let records = engine.store.snapshot();
     let now = crate::clock::unix_now();
     let plan = engine.plan();
@@ -254,10 +255,11 @@ pub fn render(engine: &Engine) -> String {
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>prodready-exporter</title>\
          <meta http-equiv=\"refresh\" content=\"30\"><style>{STYLE}</style></head><body>\
          <h1>Production readiness</h1><p>Score: <b>{}</b> &middot; {} &middot; config reload: {}</p>\
-         <p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/api/v1/checks\">/api/v1/checks</a></p>",
+         <p><a href=\"{telemetry}\">{telemetry}</a> &middot; <a href=\"/api/v1/checks\">/api/v1/checks</a> &middot; <a href=\"/runbooks\">runbooks</a></p>",
         score_text(&all),
         Summary::of(&records).line(),
         if engine.reload_status.successful() { "ok" } else { "<b>last reload failed</b>" },
+        telemetry = html_escape(telemetry),
     );
     render_checklist(&mut out, &records, &plan.config.waivers, now);
     out.push_str("<h2>Checks</h2>");

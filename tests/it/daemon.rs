@@ -593,3 +593,23 @@ async fn colon_port_listens_on_ipv4_and_ipv6() {
         Some(&serde_json::json!(":9718"))
     );
 }
+
+/// `--web.telemetry-path` moves the metrics (the status page links there);
+/// a path another endpoint uses is refused.
+#[tokio::test]
+async fn telemetry_path_moves_the_metrics() {
+    let exporter = Exporter::start_with(
+        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        &[],
+        &["--web.telemetry-path=/prodready/metrics"],
+    );
+    let (status, body) = exporter.get("/prodready/metrics").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("prodready_check_state"));
+    assert_eq!(exporter.get("/metrics").await.0, 404);
+    let (_, page) = exporter.get("/").await;
+    assert!(page.contains("href=\"/prodready/metrics\""), "{page}");
+    let out = crate::support::run_cli(&["--web.telemetry-path=/probe", "validate"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(crate::support::stderr(&out).contains("/probe is another endpoint"));
+}
