@@ -36,14 +36,41 @@ fn the_kubernetes_base_renders_restricted_objects() {
         "NetworkPolicy",
         "ServiceMonitor",
         "PrometheusRule",
+        "PodDisruptionBudget",
     ] {
         let o = of(kind);
         assert_eq!(o["metadata"]["namespace"], "monitoring", "{kind}");
+        let labels = &o["metadata"]["labels"];
         assert_eq!(
-            o["metadata"]["labels"]["app.kubernetes.io/name"], "prodready-exporter",
+            labels["app.kubernetes.io/name"], "prodready-exporter",
+            "{kind}"
+        );
+        assert_eq!(labels["app.kubernetes.io/component"], "exporter", "{kind}");
+        assert_eq!(
+            labels["app.kubernetes.io/version"],
+            env!("CARGO_PKG_VERSION"),
             "{kind}"
         );
     }
+    // The StatefulSet's governing Service is headless; one pod (shard) at a
+    // time may be drained.
+    let set = of("StatefulSet");
+    assert_eq!(
+        set["spec"]["serviceName"],
+        of("Service")["metadata"]["name"]
+    );
+    assert_eq!(of("Service")["spec"]["clusterIP"], "None");
+    let pdb = &of("PodDisruptionBudget")["spec"];
+    assert_eq!(pdb["maxUnavailable"], 1);
+    assert_eq!(pdb["selector"], set["spec"]["selector"]);
+    assert!(
+        set["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"].is_string(),
+        "pods carry the version label"
+    );
+    assert!(set["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":{}", env!("CARGO_PKG_VERSION"))));
     let pod = &of("StatefulSet")["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(
@@ -357,5 +384,37 @@ fn the_alertmanager_example_checks_and_routes() {
         let (ok, out) = amtool(&args);
         assert!(ok, "{labels:?}: {out}");
         assert_eq!(out, receiver, "{labels:?}");
+    }
+}
+
+/// The optional component adds kube-prometheus-stack's `release` label to
+/// the ServiceMonitor and the PrometheusRule only.
+#[test]
+fn the_release_label_component_labels_what_the_operator_selects() {
+    // kustomize takes relative roots only: an overlay inside the tree.
+    let overlay = repo_root().join("target/test-overlays/release-label");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../../../deploy/kubernetes]\ncomponents: [../../../deploy/kubernetes/components/release-label]\n",
+    )
+    .unwrap();
+    let out = run_ok(
+        Command::new(require_binary("kubectl"))
+            .arg("kustomize")
+            .arg(&overlay),
+    );
+    let objects: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .split("\n---\n")
+        .map(|doc| prodready_exporter::yaml::from_str(doc).unwrap())
+        .collect();
+    for o in &objects {
+        let release = &o["metadata"]["labels"]["release"];
+        match o["kind"].as_str() {
+            Some("ServiceMonitor" | "PrometheusRule") => {
+                assert_eq!(release, "kube-prometheus-stack")
+            }
+            kind => assert!(release.is_null(), "{kind:?} got a release label"),
+        }
     }
 }
