@@ -62,6 +62,14 @@ if [ ! -x "$GITLEAKS_DIR/gitleaks" ]; then
   chmod +x "$GITLEAKS_DIR/gitleaks"
 fi
 
+# schemathesis (PyPI), which checks the daemon's answers against its
+# OpenAPI description, in a virtual environment of its own.
+SCHEMATHESIS_VERSION=4.32.5
+if [ ! -x target/schemathesis/bin/schemathesis ]; then
+  python3 -m venv target/schemathesis
+  target/schemathesis/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "cargo is required: install the Rust toolchain (rustup) first" >&2
   exit 1

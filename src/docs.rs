@@ -25,6 +25,12 @@ fn generator() -> SchemaGenerator {
         .into_generator()
 }
 
+/// The JSON Schema (2020-12, subschemas inlined) of a type, as OpenAPI 3.1
+/// takes it.
+pub fn schema_of<T: JsonSchema>() -> Value {
+    schema_value::<T>(&mut generator())
+}
+
 fn schema_value<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     let mut value = T::json_schema(generator).to_value();
     strip_meta(&mut value);

@@ -28,7 +28,7 @@ use crate::engine::ItemResult;
 pub use crate::engine::{FailOn, Gate};
 
 /// One check as the JSON API and `check --format json` show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckView {
     pub name: String,
     pub kind: &'static str,
@@ -97,7 +97,7 @@ fn shown_waiver(waivers: &[crate::config::Waiver], now: i64) -> Option<Value> {
 }
 
 /// Counts of checks per state, in `State::ALL` order.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Summary {
     pub pass: usize,
     pub warn: usize,

@@ -6,6 +6,7 @@ mod access;
 pub mod listen;
 mod metrics_cache;
 mod negotiate;
+pub mod openapi;
 pub mod runbooks;
 mod status_page;
 pub mod web_config;
@@ -76,6 +77,10 @@ pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> 
             }),
         )
         .route("/api/v1/checks", get(api_checks))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
         .route("/runbooks", get(|| async { Html(runbooks::render()) }))
         .route(
             "/probe",
@@ -154,7 +159,14 @@ struct ChecksQuery {
     check: Option<String>,
 }
 
-async fn api_checks(State(engine): State<Arc<Engine>>, Query(q): Query<ChecksQuery>) -> Response {
+async fn api_checks(
+    State(engine): State<Arc<Engine>>,
+    query: Result<Query<ChecksQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, "bad_data", &e.body_text()),
+    };
     let mut records = engine.store.snapshot();
     if let Some(name) = &q.check {
         records.retain(|r| &r.meta.name == name);

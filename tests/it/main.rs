@@ -23,6 +23,7 @@ mod leak_harness;
 mod metrics_lint;
 mod migrations_kind;
 mod mysql_kinds;
+mod openapi;
 mod ops_kinds;
 mod packaging;
 mod postgres_kinds;
