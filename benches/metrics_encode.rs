@@ -2,7 +2,9 @@
 //! each with a stored result (observed and threshold values, so every
 //! per-check family has its series), rendered plain and gzip-compressed as
 //! the page cache does. Prints checks, series, page size, time per render
-//! and per series; asserts nothing about speed.
+//! and per series; then the incremental render the daemon uses (per-check
+//! lines kept, only changed checks re-encoded) after 1% of the checks got a
+//! new result, against the full render. Asserts nothing about speed.
 //! Run: `cargo bench --bench metrics_encode [-- CHECKS...]` (default 10000 100000).
 
 use std::io::Write;
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use prodready_exporter::checks::Outcome;
 use prodready_exporter::engine::{load_plan, Engine, Evaluation};
-use prodready_exporter::exposition::{render_metrics, Format};
+use prodready_exporter::exposition::{render_metrics, Format, Incremental};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -24,6 +26,7 @@ fn main() {
     }
     println!("| checks | series | page | render (median) | per series | gzip (fast) | gzip page |");
     println!("|---|---|---|---|---|---|---|");
+    let mut incremental_rows = Vec::new();
     for n in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("config.yaml");
@@ -78,5 +81,47 @@ fn main() {
             median(gzip_times) * 1e3,
             gzipped as f64 / 1e6,
         );
+        // Incremental: a first render keeps every check's lines; then each
+        // round gives 1% of the checks a new result and renders again.
+        let mut incremental = Incremental::default();
+        let t = Instant::now();
+        let first = incremental.render(&engine);
+        let cold = t.elapsed().as_secs_f64();
+        assert_eq!(
+            first.len() / 1000,
+            page.len() / 1000,
+            "incremental page differs in size"
+        );
+        let mut warm = Vec::new();
+        for round in 0..rounds {
+            for (i, planned) in running.checks.iter().enumerate().skip(round).step_by(100) {
+                let evaluation = Evaluation {
+                    outcome: Outcome::fail("answered 500").observed(0.004).threshold(1.0),
+                    duration: Duration::from_millis(4),
+                    finished: SystemTime::now(),
+                    trace: Vec::new(),
+                };
+                engine
+                    .store
+                    .record(&format!("check_{i}"), planned.id, &evaluation);
+            }
+            let t = Instant::now();
+            let _ = incremental.render(&engine);
+            warm.push(t.elapsed().as_secs_f64());
+        }
+        let warm = median(warm);
+        incremental_rows.push(format!(
+            "| {n} | {:.1} ms | {:.1} ms | {:.1} ms | {:.0}% |",
+            render * 1e3,
+            cold * 1e3,
+            warm * 1e3,
+            100.0 * warm / render
+        ));
+    }
+    println!();
+    println!("| checks | full render | incremental, first | incremental, 1% changed | vs full |");
+    println!("|---|---|---|---|---|");
+    for row in incremental_rows {
+        println!("{row}");
     }
 }

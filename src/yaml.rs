@@ -13,7 +13,10 @@ fn options() -> serde_saphyr::Options {
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
     budget.max_depth = 64;
-    budget.max_nodes = 250_000;
+    // A config of 100,000 checks is about 700,000 nodes; the size limit
+    // bounds the count anyway (no alias bomb: aliases and replays are capped).
+    budget.max_nodes = 2_000_000;
+    budget.max_events = 8_000_000;
     budget.max_documents = 1;
     budget.max_recorded_anchor_events = 100_000;
     budget.max_total_scalar_bytes = MAX_BYTES;
@@ -55,6 +58,20 @@ fn describe(e: &serde_saphyr::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config of 70,000 checks (past the library's default node and
+    /// event budgets) is within ours.
+    #[test]
+    fn a_hundred_thousand_checks_parse() {
+        let mut text = String::from("checks:\n");
+        for i in 0..70_000 {
+            text.push_str(&format!(
+                "  - {{ name: check_{i}, kind: http, params: {{ url: \"http://127.0.0.1:1/{i}\" }} }}\n"
+            ));
+        }
+        let doc: serde_json::Value = from_str(&text).unwrap();
+        assert_eq!(doc["checks"].as_array().map(Vec::len), Some(70_000));
+    }
     use serde_json::{json, Value};
 
     #[test]

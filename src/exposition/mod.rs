@@ -3,7 +3,10 @@
 //! reload disappears at once. Labels are fixed and low-cardinality: check
 //! names, categories, severities and states only; messages never become labels.
 
+mod incremental;
 mod process;
+
+pub use incremental::Incremental;
 
 use std::fmt::Write as _;
 
@@ -84,12 +87,24 @@ fn waived_findings(o: &crate::checks::Outcome) -> Option<u64> {
 /// Reads one optional number of a row.
 type RowValue = fn(&Row) -> Option<f64>;
 
+/// Which families a snapshot encodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The whole page (or, without daemon facts, `/probe`'s check families).
+    All,
+    /// Only the per-check families, every one of them (see `incremental`).
+    Rows,
+    /// Only what is not per check: scores, checklist, waivers, the daemon.
+    Globals,
+}
+
 /// Everything one scrape encodes.
 #[derive(Debug)]
 struct Snapshot {
     rows: Vec<Row>,
     /// `None` for `/probe`, which encodes only the check families.
     daemon: Option<DaemonFacts>,
+    part: Part,
 }
 
 #[derive(Debug)]
@@ -101,6 +116,16 @@ struct DaemonFacts {
     reload_success_timestamp: f64,
     lateness: prometheus_client::metrics::histogram::Histogram,
     process: process::ProcessFacts,
+}
+
+impl Snapshot {
+    /// The rows the per-check families encode (none for `Part::Globals`).
+    fn row_part(&self) -> &[Row] {
+        match self.part {
+            Part::Globals => &[],
+            Part::All | Part::Rows => &self.rows,
+        }
+    }
 }
 
 impl Collector for Snapshot {
@@ -124,130 +149,140 @@ impl Collector for Snapshot {
             [("check", r.meta.name.as_str())]
         }
 
-        let mut m = e.encode_descriptor(
-            "prodready_check_success",
-            "1 when the check's last state is pass, else 0",
-            None,
-            MetricType::Gauge,
-        )?;
-        for r in &self.rows {
-            let labels = check_labels(r);
-            ConstGauge::new(i64::from(r.state == State::Pass)).encode(m.encode_family(&labels)?)?;
-        }
-
-        let mut m = e.encode_descriptor(
-            "prodready_check_state",
-            "State of the check: 1 for the current state (pass, warn, fail, error, unknown), 0 for the others",
-            None,
-            MetricType::Gauge,
-        )?;
-        for r in &self.rows {
-            let mut labels = check_labels(r);
-            for state in State::ALL {
-                labels.push(("state", state.as_str()));
-                ConstGauge::new(i64::from(r.state == state)).encode(m.encode_family(&labels)?)?;
-                labels.pop();
+        if self.part != Part::Globals {
+            let mut m = e.encode_descriptor(
+                "prodready_check_success",
+                "1 when the check's last state is pass, else 0",
+                None,
+                MetricType::Gauge,
+            )?;
+            for r in self.row_part() {
+                let labels = check_labels(r);
+                ConstGauge::new(i64::from(r.state == State::Pass))
+                    .encode(m.encode_family(&labels)?)?;
             }
-        }
 
-        let optional_families: [(&str, &str, RowValue); 4] = [
-            (
-                "prodready_check_observed_value",
-                "The value the check measured, in the unit named by the `unit` label of prodready_check_info (seconds, count, ratio, bytes ...)",
-                |r| r.observed,
-            ),
-            (
-                "prodready_check_threshold_value",
-                "The limit the observed value was compared with",
-                |r| r.threshold,
-            ),
-            (
-                "prodready_check_duration_seconds",
-                "Duration of the check's last evaluation",
-                |r| r.duration,
-            ),
-            (
-                "prodready_check_last_run_timestamp_seconds",
-                "Unix time the check's last evaluation ended",
-                |r| r.last_run,
-            ),
-        ];
-        for (name, help, value) in optional_families {
-            if self.daemon.is_none() && name == "prodready_check_last_run_timestamp_seconds" {
-                continue;
+            let mut m = e.encode_descriptor(
+                "prodready_check_state",
+                "State of the check: 1 for the current state (pass, warn, fail, error, unknown), 0 for the others",
+                None,
+                MetricType::Gauge,
+            )?;
+            for r in self.row_part() {
+                let mut labels = check_labels(r);
+                for state in State::ALL {
+                    labels.push(("state", state.as_str()));
+                    ConstGauge::new(i64::from(r.state == state))
+                        .encode(m.encode_family(&labels)?)?;
+                    labels.pop();
+                }
             }
-            let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
-            for r in &self.rows {
-                if let Some(v) = value(r) {
-                    ConstGauge::new(v).encode(m.encode_family(&only_check(r))?)?;
+
+            let optional_families: [(&str, &str, RowValue); 4] = [
+                (
+                    "prodready_check_observed_value",
+                    "The value the check measured, in the unit named by the `unit` label of prodready_check_info (seconds, count, ratio, bytes ...)",
+                    |r| r.observed,
+                ),
+                (
+                    "prodready_check_threshold_value",
+                    "The limit the observed value was compared with",
+                    |r| r.threshold,
+                ),
+                (
+                    "prodready_check_duration_seconds",
+                    "Duration of the check's last evaluation",
+                    |r| r.duration,
+                ),
+                (
+                    "prodready_check_last_run_timestamp_seconds",
+                    "Unix time the check's last evaluation ended",
+                    |r| r.last_run,
+                ),
+            ];
+            for (name, help, value) in optional_families {
+                if self.daemon.is_none()
+                    && self.part == Part::All
+                    && name == "prodready_check_last_run_timestamp_seconds"
+                {
+                    continue;
+                }
+                let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
+                for r in self.row_part() {
+                    if let Some(v) = value(r) {
+                        ConstGauge::new(v).encode(m.encode_family(&only_check(r))?)?;
+                    }
+                }
+            }
+
+            if self.daemon.is_none() && self.part == Part::All {
+                return Ok(());
+            }
+
+            let mut m = e.encode_descriptor(
+                "prodready_check_info",
+                "Static facts about each configured check; always 1",
+                None,
+                MetricType::Gauge,
+            )?;
+            for r in self.row_part() {
+                let mut labels: Vec<(&str, &str)> = vec![
+                    ("check", r.meta.name.as_str()),
+                    ("kind", r.meta.kind),
+                    ("category", r.meta.category.as_str()),
+                    ("severity", r.meta.severity.as_str()),
+                    ("target", r.meta.target.as_str()),
+                    ("unit", r.meta.unit),
+                    ("item", r.meta.item),
+                    ("source", r.meta.source),
+                ];
+                labels.extend(r.meta.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
+            }
+
+            let mut m = e.encode_descriptor(
+                "prodready_check_interval_seconds",
+                "Configured time between two evaluations of the check",
+                None,
+                MetricType::Gauge,
+            )?;
+            for r in self.row_part() {
+                ConstGauge::new(r.meta.interval.as_secs_f64())
+                    .encode(m.encode_family(&only_check(r))?)?;
+            }
+
+            let mut m = e.encode_descriptor(
+                "prodready_check_last_success_timestamp_seconds",
+                "Unix time the check last passed; 0 if it never did",
+                None,
+                MetricType::Gauge,
+            )?;
+            for r in self.row_part() {
+                ConstGauge::new(r.last_success).encode(m.encode_family(&only_check(r))?)?;
+            }
+
+            for (name, help, value) in [
+                (
+                    "prodready_check_runs",
+                    "Evaluations of the check since the exporter started",
+                    (|r: &Row| r.runs) as fn(&Row) -> u64,
+                ),
+                (
+                    "prodready_check_errors",
+                    "Evaluations of the check that ended in the error state",
+                    |r: &Row| r.errors,
+                ),
+            ] {
+                let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+                for r in self.row_part() {
+                    ConstCounter::new(value(r)).encode(m.encode_family(&only_check(r))?)?;
                 }
             }
         }
 
-        let Some(daemon) = &self.daemon else {
+        let (Some(daemon), false) = (&self.daemon, self.part == Part::Rows) else {
             return Ok(());
         };
-
-        let mut m = e.encode_descriptor(
-            "prodready_check_info",
-            "Static facts about each configured check; always 1",
-            None,
-            MetricType::Gauge,
-        )?;
-        for r in &self.rows {
-            let mut labels: Vec<(&str, &str)> = vec![
-                ("check", r.meta.name.as_str()),
-                ("kind", r.meta.kind),
-                ("category", r.meta.category.as_str()),
-                ("severity", r.meta.severity.as_str()),
-                ("target", r.meta.target.as_str()),
-                ("unit", r.meta.unit),
-                ("item", r.meta.item),
-                ("source", r.meta.source),
-            ];
-            labels.extend(r.meta.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
-        }
-
-        let mut m = e.encode_descriptor(
-            "prodready_check_interval_seconds",
-            "Configured time between two evaluations of the check",
-            None,
-            MetricType::Gauge,
-        )?;
-        for r in &self.rows {
-            ConstGauge::new(r.meta.interval.as_secs_f64())
-                .encode(m.encode_family(&only_check(r))?)?;
-        }
-
-        let mut m = e.encode_descriptor(
-            "prodready_check_last_success_timestamp_seconds",
-            "Unix time the check last passed; 0 if it never did",
-            None,
-            MetricType::Gauge,
-        )?;
-        for r in &self.rows {
-            ConstGauge::new(r.last_success).encode(m.encode_family(&only_check(r))?)?;
-        }
-
-        for (name, help, value) in [
-            (
-                "prodready_check_runs",
-                "Evaluations of the check since the exporter started",
-                (|r: &Row| r.runs) as fn(&Row) -> u64,
-            ),
-            (
-                "prodready_check_errors",
-                "Evaluations of the check that ended in the error state",
-                |r: &Row| r.errors,
-            ),
-        ] {
-            let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for r in &self.rows {
-                ConstCounter::new(value(r)).encode(m.encode_family(&only_check(r))?)?;
-            }
-        }
-
         let mut m = e.encode_descriptor(
             "prodready_category_score_ratio",
             "Passing checks / evaluated checks (pass, warn, fail, error) per category",
@@ -458,17 +493,23 @@ pub fn render_metrics(engine: &Engine, format: Format) -> String {
     encode(
         Snapshot {
             rows,
-            daemon: Some(DaemonFacts {
-                waivers: engine.plan().config.waivers.clone(),
-                now: crate::clock::unix_now(),
-                reload_successful: engine.reload_status.successful(),
-                reload_success_timestamp: engine.reload_status.success_timestamp(),
-                lateness: engine.lateness().clone(),
-                process: process::ProcessFacts::read(),
-            }),
+            daemon: Some(daemon_facts(engine)),
+            part: Part::All,
         },
         format,
     )
+}
+
+/// What the daemon's page says beside the checks.
+fn daemon_facts(engine: &Engine) -> DaemonFacts {
+    DaemonFacts {
+        waivers: engine.plan().config.waivers.clone(),
+        now: crate::clock::unix_now(),
+        reload_successful: engine.reload_status.successful(),
+        reload_success_timestamp: engine.reload_status.success_timestamp(),
+        lateness: engine.lateness().clone(),
+        process: process::ProcessFacts::read(),
+    }
 }
 
 /// The metrics of one `/probe` evaluation.
@@ -489,6 +530,7 @@ pub fn render_probe(meta: &CheckMeta, evaluation: &Evaluation, format: Format) -
         Snapshot {
             rows: vec![row],
             daemon: None,
+            part: Part::All,
         },
         format,
     )

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 
 use crate::engine::Engine;
-use crate::exposition::{render_metrics, Format};
+use crate::exposition::{render_metrics, Format, Incremental};
 
 /// Rendered `/metrics` pages, reused for at most `MAX_AGE` while only
 /// results change; any change to the set of checks or the reload status
@@ -22,6 +22,9 @@ use crate::exposition::{render_metrics, Format};
 #[derive(Debug, Default)]
 pub struct MetricsCache {
     variants: std::sync::Mutex<HashMap<(Format, bool), Arc<Variant>>>,
+    /// The Prometheus text page's per-check lines, kept between renders:
+    /// a render re-encodes only the checks whose result changed.
+    incremental: Arc<std::sync::Mutex<Incremental>>,
 }
 
 /// One (format, gzip) variant: its last page, and the lock held by the one
@@ -119,8 +122,15 @@ impl MetricsCache {
         };
         let (page_key, results) = key();
         let engine = engine.clone();
+        let incremental = self.incremental.clone();
         let body: Bytes = tokio::task::spawn_blocking(move || {
-            let text = render_metrics(&engine, format);
+            let text = match format {
+                Format::Prometheus => incremental
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .render(&engine),
+                Format::OpenMetrics => render_metrics(&engine, format),
+            };
             if gzipped {
                 gzip(&text)
             } else {
