@@ -1,9 +1,11 @@
-//! The `/metrics` page (Prometheus text format) rendered incrementally: the
-//! sample lines of each check are kept per family and encoded again only
-//! when the check's result or metadata changed; a render copies the kept
-//! lines under each family's header and encodes only what is not per check
-//! (scores, checklist, waivers, the daemon's own families). The bytes are
-//! those of a full render (a test compares them).
+//! The `/metrics` page (Prometheus text format) rendered incrementally. The
+//! per-check families of the last page are kept as one buffer, with each
+//! check's span in each family; a render encodes only the checks whose
+//! result or metadata changed and copies everything else from the last page
+//! in runs, then encodes what is not per check (scores, checklist, waivers,
+//! the daemon's own families). When the set or order of checks changed (a
+//! reload) it encodes all of them. The bytes are those of a full render (a
+//! test compares them).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +21,7 @@ const ROW_FAMILIES: usize = 11;
 #[derive(Debug, Clone, PartialEq)]
 struct RowKey {
     /// The meta's address: a rebuilt check has a new meta (kept alive in
-    /// `Cached`, so the address cannot be reused while cached).
+    /// `Incremental::metas`, so the address cannot be reused meanwhile).
     meta: usize,
     state: State,
     values: [Option<u64>; 5],
@@ -45,22 +47,19 @@ impl RowKey {
     }
 }
 
-#[derive(Debug)]
-struct Cached {
-    key: RowKey,
-    /// The meta the key's pointer points at, kept alive so that the pointer
-    /// cannot be reused by another check's meta while cached.
-    _meta: Arc<CheckMeta>,
-    lines: [String; ROW_FAMILIES],
-    /// Bytes of `lines`.
-    size: usize,
-}
-
-/// The kept lines, by check id, and the families' headers.
+/// The last page's per-check part and where each check's lines are.
 #[derive(Debug, Default)]
 pub struct Incremental {
-    rows: HashMap<u64, Cached>,
-    headers: Vec<String>,
+    /// Every per-check family: header, then each check's lines in order.
+    page: String,
+    /// The checks, in page order: id, key and meta (kept alive).
+    ids: Vec<u64>,
+    keys: Vec<RowKey>,
+    metas: Vec<Arc<CheckMeta>>,
+    /// Per family: where its header starts, and `ids.len() + 1` offsets
+    /// into `page`, check `i`'s lines being `spans[f][i]..spans[f][i + 1]`.
+    headers: Vec<(usize, usize)>,
+    spans: Vec<Vec<usize>>,
 }
 
 /// The check a sample line is of: its first label, `check="..."`.
@@ -81,41 +80,67 @@ fn check_of(line: &str) -> Option<String> {
     None
 }
 
+/// The per-check families of `rows` encoded, split into their headers and
+/// each row's lines per family.
+fn encode_rows(rows: &[Row]) -> (Vec<String>, Vec<[String; ROW_FAMILIES]>) {
+    let by_name: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.meta.name.as_str(), i))
+        .collect();
+    let mut lines: Vec<[String; ROW_FAMILIES]> = vec![Default::default(); rows.len()];
+    let text = encode(
+        Snapshot {
+            rows: rows.to_vec(),
+            daemon: None,
+            part: Part::Rows,
+        },
+        Format::Prometheus,
+    );
+    let mut headers: Vec<String> = Vec::with_capacity(ROW_FAMILIES);
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("# HELP ") {
+            headers.push(String::new());
+        }
+        let family = headers.len().saturating_sub(1).min(ROW_FAMILIES - 1);
+        if line.starts_with('#') {
+            if let Some(h) = headers.last_mut() {
+                h.push_str(line);
+            }
+        } else if let Some(i) = check_of(line).and_then(|name| by_name.get(name.as_str())) {
+            lines[*i][family].push_str(line);
+        }
+    }
+    (headers, lines)
+}
+
 impl Incremental {
     /// The page now, encoding only the checks that changed since the last
     /// render.
     pub fn render(&mut self, engine: &Engine) -> String {
         let rows = engine.store.map_sorted(Row::from_record);
-        let changed: Vec<Row> = rows
-            .iter()
-            .filter(|r| {
-                self.rows
-                    .get(&r.meta.check_id)
-                    .is_none_or(|c| c.key != RowKey::of(r))
-            })
-            .cloned()
-            .collect();
-        if !changed.is_empty() || self.headers.is_empty() {
-            self.encode_rows(changed);
-        }
-        if self.rows.len() > rows.len() {
-            let live: std::collections::HashSet<u64> =
-                rows.iter().map(|r| r.meta.check_id).collect();
-            self.rows.retain(|id, _| live.contains(id));
-        }
-        // One lookup per check; then each family is a run of copies.
-        let kept: Vec<&Cached> = rows
-            .iter()
-            .filter_map(|r| self.rows.get(&r.meta.check_id))
-            .collect();
-        let size: usize = kept.iter().map(|c| c.size).sum();
-        let mut page = String::with_capacity(size + 64 * 1024);
-        for (family, header) in self.headers.iter().enumerate() {
-            page.push_str(header);
-            for c in &kept {
-                page.push_str(&c.lines[family]);
+        let same_checks = rows.len() == self.ids.len()
+            && rows
+                .iter()
+                .zip(&self.ids)
+                .all(|(r, id)| r.meta.check_id == *id)
+            && self.headers.len() == ROW_FAMILIES;
+        if same_checks {
+            let changed: Vec<usize> = rows
+                .iter()
+                .zip(&self.keys)
+                .enumerate()
+                .filter(|(_, (r, key))| RowKey::of(r) != **key)
+                .map(|(i, _)| i)
+                .collect();
+            if !changed.is_empty() {
+                self.patch(&rows, &changed);
             }
+        } else {
+            self.rebuild(&rows);
         }
+        let mut page = String::with_capacity(self.page.len() + 64 * 1024);
+        page.push_str(&self.page);
         page.push_str(&encode(
             Snapshot {
                 rows,
@@ -127,49 +152,70 @@ impl Incremental {
         page
     }
 
-    /// Encodes the per-check families of `rows` and keeps each check's lines.
-    fn encode_rows(&mut self, rows: Vec<Row>) {
-        let by_name: HashMap<String, usize> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.meta.name.clone(), i))
-            .collect();
-        let mut lines: Vec<[String; ROW_FAMILIES]> = vec![Default::default(); rows.len()];
-        let text = encode(
-            Snapshot {
-                rows: rows.clone(),
-                daemon: None,
-                part: Part::Rows,
-            },
-            Format::Prometheus,
-        );
-        let mut headers: Vec<String> = Vec::with_capacity(ROW_FAMILIES);
-        for line in text.split_inclusive('\n') {
-            if line.starts_with("# HELP ") {
-                headers.push(String::new());
+    /// Encodes every check (the first render, or after a reload).
+    fn rebuild(&mut self, rows: &[Row]) {
+        let (headers, lines) = encode_rows(rows);
+        let size: usize = headers.iter().map(String::len).sum::<usize>()
+            + lines.iter().flatten().map(String::len).sum::<usize>();
+        let mut page = String::with_capacity(size);
+        let mut header_spans = Vec::with_capacity(ROW_FAMILIES);
+        let mut spans = Vec::with_capacity(ROW_FAMILIES);
+        for (family, header) in headers.iter().enumerate() {
+            let start = page.len();
+            page.push_str(header);
+            header_spans.push((start, page.len()));
+            let mut offsets = Vec::with_capacity(rows.len() + 1);
+            for row in &lines {
+                offsets.push(page.len());
+                page.push_str(&row[family]);
             }
-            let family = headers.len().saturating_sub(1).min(ROW_FAMILIES - 1);
-            if line.starts_with('#') {
-                if let Some(h) = headers.last_mut() {
-                    h.push_str(line);
-                }
-            } else if let Some(i) = check_of(line).and_then(|name| by_name.get(&name)) {
-                lines[*i][family].push_str(line);
+            offsets.push(page.len());
+            spans.push(offsets);
+        }
+        self.page = page;
+        self.headers = header_spans;
+        self.spans = spans;
+        self.ids = rows.iter().map(|r| r.meta.check_id).collect();
+        self.keys = rows.iter().map(RowKey::of).collect();
+        self.metas = rows.iter().map(|r| r.meta.clone()).collect();
+    }
+
+    /// Encodes the checks at `changed` (indexes into `rows`, ascending) and
+    /// copies every other check's lines from the last page, in runs.
+    fn patch(&mut self, rows: &[Row], changed: &[usize]) {
+        let fresh: Vec<Row> = changed.iter().map(|&i| rows[i].clone()).collect();
+        let (_, lines) = encode_rows(&fresh);
+        let grown: usize = lines.iter().flatten().map(String::len).sum();
+        let mut page = String::with_capacity(self.page.len() + grown);
+        let n = self.ids.len();
+        let mut spans = Vec::with_capacity(ROW_FAMILIES);
+        let previous = std::mem::take(&mut self.spans);
+        for (family, old) in previous.iter().enumerate() {
+            let (h0, h1) = self.headers[family];
+            let start = page.len();
+            page.push_str(&self.page[h0..h1]);
+            self.headers[family] = (start, page.len());
+            let mut offsets = Vec::with_capacity(n + 1);
+            let mut next = 0;
+            for (k, &i) in changed.iter().enumerate() {
+                // The unchanged run before check `i`, copied at once.
+                let shift = page.len() as isize - old[next] as isize;
+                offsets.extend(old[next..i].iter().map(|&o| (o as isize + shift) as usize));
+                page.push_str(&self.page[old[next]..old[i]]);
+                offsets.push(page.len());
+                page.push_str(&lines[k][family]);
+                next = i + 1;
             }
+            let shift = page.len() as isize - old[next] as isize;
+            offsets.extend(old[next..=n].iter().map(|&o| (o as isize + shift) as usize));
+            page.push_str(&self.page[old[next]..old[n]]);
+            spans.push(offsets);
         }
-        if headers.len() == ROW_FAMILIES {
-            self.headers = headers;
-        }
-        for (r, lines) in rows.into_iter().zip(lines) {
-            self.rows.insert(
-                r.meta.check_id,
-                Cached {
-                    key: RowKey::of(&r),
-                    _meta: r.meta.clone(),
-                    size: lines.iter().map(String::len).sum(),
-                    lines,
-                },
-            );
+        self.page = page;
+        self.spans = spans;
+        for &i in changed {
+            self.keys[i] = RowKey::of(&rows[i]);
+            self.metas[i] = rows[i].meta.clone();
         }
     }
 }
@@ -227,7 +273,8 @@ mod tests {
         let engine = Engine::new(&file, plan, None);
         let running = engine.plan();
         let mut inc = Incremental::default();
-        // Before any result, after some, after a change of one.
+        // Before any result, after some, after a change of a few (the first,
+        // the last, and neighbours).
         same(
             &inc.render(&engine),
             &render_metrics(&engine, Format::Prometheus),
@@ -246,14 +293,18 @@ mod tests {
             &inc.render(&engine),
             &render_metrics(&engine, Format::Prometheus),
         );
-        let planned = &running.checks[7];
-        engine.store.record(
-            &planned.spec.name,
-            planned.id,
-            &evaluation(Outcome::error("gone")),
-        );
+        for i in [0, 7, 8, 49] {
+            let planned = &running.checks[i];
+            engine.store.record(
+                &planned.spec.name,
+                planned.id,
+                &evaluation(Outcome::error("gone").observed(2.5)),
+            );
+        }
         let page = inc.render(&engine);
         same(&page, &render_metrics(&engine, Format::Prometheus));
         assert!(page.contains("prodready_check_state{check=\"check_7\",category=\"deployment\",severity=\"warning\",team=\"t\\\\\\\"7\",state=\"error\"} 1"), "{page}");
+        // Nothing changed: the same page again.
+        same(&inc.render(&engine), &page);
     }
 }
