@@ -47,7 +47,7 @@ pub struct Cli {
     #[arg(long = "web.config.file", global = true)]
     pub web_config_file: Option<PathBuf>,
     /// Path under which the metrics are served.
-    #[arg(long = "web.telemetry-path", global = true, default_value = "/metrics", value_parser = parse_telemetry_path)]
+    #[arg(long = "web.telemetry-path", global = true, default_value = "/metrics", value_parser = crate::web::parse_telemetry_path)]
     pub telemetry_path: String,
     /// Allow POST /-/reload (without it, only SIGHUP reloads the config).
     #[arg(long = "web.enable-lifecycle", global = true)]
@@ -256,25 +256,6 @@ impl From<CategoryArg> for Category {
             CategoryArg::Deployment => Category::Deployment,
         }
     }
-}
-
-/// A metrics path: absolute, not one of the exporter's other endpoints.
-fn parse_telemetry_path(text: &str) -> Result<String, String> {
-    if !text.starts_with('/') || text.len() < 2 || text.contains(['?', '#', ' ']) {
-        return Err("must be an absolute path such as /metrics".into());
-    }
-    let taken = [
-        "/probe",
-        "/runbooks",
-        "/api/v1/checks",
-        "/-/healthy",
-        "/-/ready",
-        "/-/reload",
-    ];
-    if taken.contains(&text) {
-        return Err(format!("{text} is another endpoint of the exporter"));
-    }
-    Ok(text.to_owned())
 }
 
 /// Entry point of the binary.

@@ -56,6 +56,25 @@ impl Default for WebOptions {
     }
 }
 
+/// A metrics path: absolute, not one of the exporter's other endpoints.
+pub fn parse_telemetry_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') || text.len() < 2 || text.contains(['?', '#', ' ']) {
+        return Err("must be an absolute path such as /metrics".into());
+    }
+    let taken = [
+        "/probe",
+        "/runbooks",
+        "/api/v1/checks",
+        "/-/healthy",
+        "/-/ready",
+        "/-/reload",
+    ];
+    if taken.contains(&text) {
+        return Err(format!("{text} is another endpoint of the exporter"));
+    }
+    Ok(text.to_owned())
+}
+
 /// Builds the router over a running engine; `access` (the web config) guards
 /// every endpoint.
 pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> Router {

@@ -4,21 +4,13 @@
 
 use std::process::Command;
 
-use crate::support::{repo_root, require_binary};
+use crate::support::{repo_root, require_binary, run_tool};
 
 fn promtool(args: &[&str]) -> (bool, String) {
-    let out = Command::new(require_binary("promtool"))
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    run_tool(
+        Command::new(require_binary("promtool"))
+            .args(args)
+            .current_dir(repo_root()),
     )
 }
 

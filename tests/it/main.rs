@@ -40,5 +40,6 @@ mod support;
 mod targets;
 mod version_order;
 mod waivers;
+mod web_flags;
 mod web_reload;
 mod web_security;

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{repo_root, Exporter};
+use crate::support::{repo_root, run_tool, Exporter};
 
 fn schemathesis() -> std::path::PathBuf {
     let bin = repo_root().join("target/schemathesis/bin/schemathesis");
@@ -17,20 +17,12 @@ fn schemathesis() -> std::path::PathBuf {
 }
 
 fn run(args: &[&str]) -> (bool, String) {
-    let out = Command::new(schemathesis())
-        .arg("run")
-        .args(args)
-        .args(["--checks", "all", "--max-examples", "40", "--no-color"])
-        .env("SCHEMATHESIS_HOOKS", "")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    run_tool(
+        Command::new(schemathesis())
+            .arg("run")
+            .args(args)
+            .args(["--checks", "all", "--max-examples", "40", "--no-color"])
+            .env("SCHEMATHESIS_HOOKS", ""),
     )
 }
 

@@ -391,6 +391,20 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// Runs `cmd` to completion; returns whether it succeeded and its stdout
+/// and stderr together (for tools whose failure is the expected answer).
+pub fn run_tool(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// Runs `cmd` with `input` on its stdin; returns whether it succeeded and
 /// its stdout and stderr together.
 pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> (bool, String) {
