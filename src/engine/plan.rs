@@ -514,6 +514,15 @@ fn check_waivers(waivers: &[Waiver], checks: &[Arc<PlannedCheck>], problems: &mu
         .into_iter()
         .find(|(_, v)| v.is_some())
         .map_or("", |(f, _)| f);
+        // Without a fingerprint key each process keys fingerprints anew: a
+        // secret waiver would never match again.
+        if field == "secret" && first.spec.params.get("fingerprint_key_file").is_none() {
+            problems.push(
+                &place,
+                "finding.secret",
+                format!("check {name:?} has no params.fingerprint_key_file: its fingerprints change with every process, so no waiver can name one"),
+            );
+        }
         if first.kind.findings != Some(field) {
             let judged = first
                 .kind

@@ -226,7 +226,7 @@ waivers:
 #[test]
 fn a_waiver_without_owner_reason_or_near_expiry_is_a_config_error() {
     let base =
-        "checks:\n  - { name: deps, kind: command, params: { argv: [\"true\"] } }\nwaivers:\n";
+        "checks:\n  - { name: deps, kind: command, params: { argv: [\"true\"] } }\n  - { name: secrets, kind: hardcoded_secrets, params: { dir: /tmp } }\nwaivers:\n";
     for (waiver, expected) in [
         (
             format!("  - {{ check: deps, owner: o, expires: \"{}\" }}\n", date(1)),
@@ -263,6 +263,10 @@ fn a_waiver_without_owner_reason_or_near_expiry_is_a_config_error() {
         (
             format!("  - {{ check: deps, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{}\" }}\n", date(1)),
             "waivers[0]: field finding.secret: check \"deps\" is a command check",
+        ),
+        (
+            format!("  - {{ check: secrets, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{}\" }}\n", date(1)),
+            "waivers[0]: field finding.secret: check \"secrets\" has no params.fingerprint_key_file",
         ),
     ] {
         let (code, out) = validate(&format!("{base}{waiver}"), &[]);
