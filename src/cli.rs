@@ -40,34 +40,34 @@ pub struct Cli {
     /// Address to listen on (overrides web.listen_address): `host:port`,
     /// `[::1]:port`, or `:port` for every address, IPv6 and IPv4; repeat it
     /// to listen on several addresses.
-    #[arg(long = "web.listen-address", global = true)]
+    #[arg(long = "web.listen-address")]
     pub listen_address: Vec<String>,
     /// Exporter-toolkit web config file (TLS, client certificates, bcrypt
     /// basic auth, response headers, rate limit); overrides web.config_file.
-    #[arg(long = "web.config.file", global = true)]
+    #[arg(long = "web.config.file")]
     pub web_config_file: Option<PathBuf>,
     /// Path under which the metrics are served.
-    #[arg(long = "web.telemetry-path", global = true, default_value = "/metrics", value_parser = crate::web::parse_telemetry_path)]
+    #[arg(long = "web.telemetry-path", default_value = "/metrics", value_parser = crate::web::parse_telemetry_path)]
     pub telemetry_path: String,
     /// Allow POST /-/reload (without it, only SIGHUP reloads the config).
-    #[arg(long = "web.enable-lifecycle", global = true)]
+    #[arg(long = "web.enable-lifecycle")]
     pub enable_lifecycle: bool,
     /// Most /probe evaluations at once; more are answered with 429.
-    #[arg(long = "web.max-probes", global = true, default_value_t = 4)]
+    #[arg(long = "web.max-probes", default_value_t = 4)]
     pub max_probes: usize,
     /// Most open connections to the exporter; beyond, new ones are closed.
-    #[arg(long = "web.max-connections", global = true, default_value_t = 1024)]
+    #[arg(long = "web.max-connections", default_value_t = 1024)]
     pub max_connections: usize,
     /// Time a client has to send its request headers (slow clients are cut off).
-    #[arg(long = "web.header-read-timeout", global = true, default_value = "10s", value_parser = parse_duration_arg)]
+    #[arg(long = "web.header-read-timeout", default_value = "10s", value_parser = parse_duration_arg)]
     pub header_read_timeout: std::time::Duration,
     /// Split the checks across this many replicas (each evaluates only its
     /// share; Prometheus scrapes them all).
-    #[arg(long = "shard.count", global = true)]
+    #[arg(long = "shard.count")]
     pub shard_count: Option<u32>,
     /// This replica's shard, 0-based; `auto` takes the ordinal at the end of
     /// the host name (a Kubernetes StatefulSet pod `prodready-2` is shard 2).
-    #[arg(long = "shard.index", global = true)]
+    #[arg(long = "shard.index")]
     pub shard_index: Option<String>,
     /// Log level: error, warn, info (default), debug. Given, it wins over
     /// RUST_LOG; RUST_LOG applies only without it (and the log says so).
@@ -151,6 +151,10 @@ pub struct ValidateArgs {
     /// Fail (exit 1) when a checklist item is covered by no check.
     #[arg(long = "require-coverage")]
     pub require_coverage: bool,
+    /// Also validate this exporter-toolkit web config file (else the one
+    /// `--web.config.file` or `web.config_file` names).
+    #[arg(long = "web.config.file")]
+    pub web_config_file: Option<PathBuf>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
@@ -397,8 +401,12 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
                 plan.checks.len(),
                 plan.targets.len()
             );
-            let web_config =
-                crate::web::web_config::chosen_file(cli.web_config_file.as_deref(), &plan.config);
+            let web_config = crate::web::web_config::chosen_file(
+                args.web_config_file
+                    .as_deref()
+                    .or(cli.web_config_file.as_deref()),
+                &plan.config,
+            );
             if let Some(path) = web_config {
                 match crate::web::web_config::load(&path) {
                     Ok(web) => println!(

@@ -563,3 +563,24 @@ fn log_level_is_authoritative_over_rust_log() {
     let out = run_cli(&["check", &arg], &[]);
     assert!(!stderr(&out).contains("RUST_LOG"), "{}", stderr(&out));
 }
+
+/// `check --help` lists the gate's flags only; the daemon's (`--web.*`,
+/// `--shard.*`) are on the top-level help, where they apply.
+#[test]
+fn check_help_shows_only_the_gates_flags() {
+    let check = stdout(&run_cli(&["check", "--help"], &[]));
+    assert!(
+        check.contains("--fail-on") && check.contains("--phase"),
+        "{check}"
+    );
+    assert!(
+        !check.contains("--web.") && !check.contains("--shard."),
+        "{check}"
+    );
+    assert!(check.contains("--config.file") && check.contains("--log.level"));
+    let top = stdout(&run_cli(&["--help"], &[]));
+    assert!(
+        top.contains("--web.listen-address") && top.contains("--shard.count"),
+        "{top}"
+    );
+}
