@@ -17,8 +17,11 @@ fn schemathesis() -> std::path::PathBuf {
 }
 
 fn run(args: &[&str]) -> (bool, String) {
+    // schemathesis keeps a cache in its working directory: not the tree's.
+    let cwd = tempfile::tempdir().unwrap();
     run_tool(
         Command::new(schemathesis())
+            .current_dir(cwd.path())
             .arg("run")
             .args(args)
             .args(["--checks", "all", "--max-examples", "40", "--no-color"])
