@@ -49,6 +49,10 @@ pub struct Cli {
     /// Path under which the metrics are served.
     #[arg(long = "web.telemetry-path", default_value = "/metrics", value_parser = crate::web::parse_telemetry_path)]
     pub telemetry_path: String,
+    /// Serve every endpoint under this path (behind a reverse proxy on a
+    /// sub-path): `/prodready` serves the status page at `/prodready/`.
+    #[arg(long = "web.route-prefix", default_value = "/", value_parser = crate::web::parse_route_prefix)]
+    pub route_prefix: String,
     /// Allow POST /-/reload (without it, only SIGHUP reloads the config).
     #[arg(long = "web.enable-lifecycle")]
     pub enable_lifecycle: bool,
@@ -492,6 +496,7 @@ async fn serve(cli: &Cli) -> ExitCode {
     };
     let web = crate::web::WebOptions {
         telemetry_path: cli.telemetry_path.clone(),
+        route_prefix: cli.route_prefix.clone(),
         enable_lifecycle: cli.enable_lifecycle,
         max_probes: cli.max_probes,
         max_connections: cli.max_connections,

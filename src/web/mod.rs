@@ -33,6 +33,9 @@ use metrics_cache::MetricsCache;
 pub struct WebOptions {
     /// Where the metrics are served (`--web.telemetry-path`, `/metrics`).
     pub telemetry_path: String,
+    /// Every endpoint is served under this path (`--web.route-prefix`):
+    /// `""` for none, else `/prefix` (no trailing slash).
+    pub route_prefix: String,
     /// `POST /-/reload` is allowed (Prometheus' `--web.enable-lifecycle`);
     /// otherwise it answers 403 and only SIGHUP reloads.
     pub enable_lifecycle: bool,
@@ -48,6 +51,7 @@ impl Default for WebOptions {
     fn default() -> Self {
         WebOptions {
             telemetry_path: "/metrics".into(),
+            route_prefix: String::new(),
             enable_lifecycle: false,
             max_probes: 4,
             max_connections: 1024,
@@ -81,38 +85,63 @@ pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> 
     let cache = Arc::new(MetricsCache::default());
     let probes = Arc::new(tokio::sync::Semaphore::new(options.max_probes.max(1)));
     let telemetry = options.telemetry_path.clone();
-    Router::new()
+    // Every path under the route prefix (`/prefix/` for the page, whose
+    // links are relative; `/prefix` redirects there).
+    let prefix = options.route_prefix.clone();
+    let at = |path: &str| format!("{prefix}{path}");
+    let mut app = Router::new()
         .route(
-            "/",
+            &at("/"),
             get(move |State(engine): State<Arc<Engine>>| {
                 let telemetry = telemetry.clone();
                 async move { Html(status_page::render(&engine, &telemetry)) }
             }),
         )
         .route(
-            &options.telemetry_path,
+            &at(&options.telemetry_path),
             get(move |state: State<Arc<Engine>>, headers: HeaderMap| {
                 metrics(state, headers, cache.clone())
             }),
         )
-        .route("/api/v1/checks", get(api_checks))
+        .route(&at("/api/v1/checks"), get(api_checks))
         .route(
-            "/api/v1/openapi.json",
+            &at("/api/v1/openapi.json"),
             get(|| async { Json(openapi::document()) }),
         )
-        .route("/runbooks", get(|| async { Html(runbooks::render()) }))
+        .route(&at("/runbooks"), get(|| async { Html(runbooks::render()) }))
         .route(
-            "/probe",
+            &at("/probe"),
             get(move |state, headers, query| probe(state, headers, query, probes.clone())),
         )
-        .route("/-/healthy", get(healthy))
-        .route("/-/ready", get(ready))
+        .route(&at("/-/healthy"), get(healthy))
+        .route(&at("/-/ready"), get(ready))
         .route(
-            "/-/reload",
+            &at("/-/reload"),
             post(move |state| reload(state, options.enable_lifecycle)),
-        )
-        .with_state(engine)
-        .layer(axum::middleware::from_fn_with_state(access, access::guard))
+        );
+    if !prefix.is_empty() {
+        let page = at("/");
+        app = app.route(
+            &prefix,
+            get(move || async move { axum::response::Redirect::permanent(&page) }),
+        );
+    }
+    let app = app.with_state(engine);
+    app.layer(axum::middleware::from_fn_with_state(access, access::guard))
+}
+
+/// A route prefix as `--web.route-prefix` takes it (`/prodready`,
+/// `prodready/`): empty for `/`, else `/prefix` without a trailing slash.
+pub fn parse_route_prefix(text: &str) -> Result<String, String> {
+    let trimmed = text.trim().trim_matches('/');
+    if trimmed.contains(['?', '#', ' ']) {
+        return Err("must be a path such as /prodready".into());
+    }
+    Ok(if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("/{trimmed}")
+    })
 }
 
 /// An error in Prometheus' HTTP API envelope:

@@ -106,7 +106,7 @@ fn message_cell(message: &str, r: &CheckRecord) -> String {
         ));
     }
     cell.push_str(&format!(
-        " <small><a href=\"/api/v1/checks?check={}\">json</a></small>",
+        " <small><a href=\"api/v1/checks?check={}\">json</a></small>",
         // Names of checks over several targets hold the target's: `tls:[::1]:443`.
         html_escape(&percent_encoding::utf8_percent_encode(&r.meta.name, CHECK_NAME).to_string())
     ));
@@ -255,11 +255,13 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>prodready-exporter</title>\
          <meta http-equiv=\"refresh\" content=\"30\"><style>{STYLE}</style></head><body>\
          <h1>Production readiness</h1><p>Score: <b>{}</b> &middot; {} &middot; config reload: {}</p>\
-         <p><a href=\"{telemetry}\">{telemetry}</a> &middot; <a href=\"/api/v1/checks\">/api/v1/checks</a> &middot; <a href=\"/runbooks\">runbooks</a></p>",
+         <p><a href=\"{link}\">{telemetry}</a> &middot; <a href=\"api/v1/checks\">/api/v1/checks</a> &middot; <a href=\"runbooks\">runbooks</a></p>",
         score_text(&all),
         Summary::of(&records).line(),
         if engine.reload_status.successful() { "ok" } else { "<b>last reload failed</b>" },
         telemetry = html_escape(telemetry),
+        // Relative links: the page works under a route prefix.
+        link = html_escape(telemetry.trim_start_matches('/')),
     );
     render_checklist(&mut out, &records, &plan.config.waivers, now);
     out.push_str("<h2>Checks</h2>");

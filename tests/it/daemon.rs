@@ -164,7 +164,8 @@ checks:
         !page.contains("src=\"http") && !page.contains("href=\"http"),
         "external asset"
     );
-    assert!(page.contains("href=\"/metrics\""));
+    // Relative, so that the page works under --web.route-prefix.
+    assert!(page.contains("href=\"metrics\""));
 }
 
 #[tokio::test(flavor = "multi_thread")]

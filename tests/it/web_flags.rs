@@ -45,8 +45,52 @@ async fn telemetry_path_moves_the_metrics() {
     assert!(body.contains("prodready_check_state"));
     assert_eq!(exporter.get("/metrics").await.0, 404);
     let (_, page) = exporter.get("/").await;
-    assert!(page.contains("href=\"/prodready/metrics\""), "{page}");
+    assert!(page.contains("href=\"prodready/metrics\""), "{page}");
     let out = crate::support::run_cli(&["--web.telemetry-path=/probe", "validate"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(crate::support::stderr(&out).contains("/probe is another endpoint"));
+}
+
+/// `--web.route-prefix` serves every endpoint under a sub-path, as behind a
+/// reverse proxy; the status page's links are relative, so they stay under
+/// it.
+#[tokio::test]
+async fn route_prefix_serves_everything_under_it() {
+    let exporter = Exporter::start_with(
+        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        &[],
+        &["--web.route-prefix=/prodready/"],
+    );
+    exporter
+        .wait_ready_at("/prodready/-/ready", std::time::Duration::from_secs(20))
+        .await;
+    let (status, page) = exporter.get("/prodready/").await;
+    assert_eq!(status, 200, "{page}");
+    for link in [
+        "href=\"metrics\"",
+        "href=\"api/v1/checks\"",
+        "href=\"runbooks\"",
+    ] {
+        assert!(page.contains(link), "{link}: {page}");
+    }
+    for path in [
+        "/prodready/metrics",
+        "/prodready/api/v1/checks",
+        "/prodready/runbooks",
+        "/prodready/-/healthy",
+    ] {
+        assert_eq!(exporter.get(path).await.0, 200, "{path}");
+    }
+    assert_eq!(exporter.get("/metrics").await.0, 404);
+    // Without the slash: redirected to the page.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(exporter.url("/prodready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 308);
+    assert_eq!(response.headers()["location"], "/prodready/");
 }

@@ -222,9 +222,14 @@ impl Exporter {
 
     /// Waits until /-/ready answers 200.
     pub async fn wait_ready(&self, within: Duration) {
+        self.wait_ready_at("/-/ready", within).await;
+    }
+
+    /// Polls a readiness path (under a route prefix) until it answers 200.
+    pub async fn wait_ready_at(&self, path: &str, within: Duration) {
         let deadline = Instant::now() + within;
         loop {
-            if self.get("/-/ready").await.0 == 200 {
+            if self.get(path).await.0 == 200 {
                 return;
             }
             assert!(
