@@ -51,8 +51,13 @@ pub struct Cli {
     pub telemetry_path: String,
     /// Serve every endpoint under this path (behind a reverse proxy on a
     /// sub-path): `/prodready` serves the status page at `/prodready/`.
-    #[arg(long = "web.route-prefix", default_value = "/", value_parser = crate::web::parse_route_prefix)]
-    pub route_prefix: String,
+    /// Default: the path of `--web.external-url`, else `/`.
+    #[arg(long = "web.route-prefix", value_parser = crate::web::parse_route_prefix)]
+    pub route_prefix: Option<String>,
+    /// The URL people and Prometheus reach the exporter at (behind a
+    /// reverse proxy): its path is the default route prefix.
+    #[arg(long = "web.external-url", value_parser = crate::web::parse_external_url)]
+    pub external_url: Option<reqwest::Url>,
     /// Allow POST /-/reload (without it, only SIGHUP reloads the config).
     #[arg(long = "web.enable-lifecycle")]
     pub enable_lifecycle: bool,
@@ -496,7 +501,12 @@ async fn serve(cli: &Cli) -> ExitCode {
     };
     let web = crate::web::WebOptions {
         telemetry_path: cli.telemetry_path.clone(),
-        route_prefix: cli.route_prefix.clone(),
+        route_prefix: cli.route_prefix.clone().unwrap_or_else(|| {
+            cli.external_url
+                .as_ref()
+                .and_then(|u| crate::web::parse_route_prefix(u.path()).ok())
+                .unwrap_or_default()
+        }),
         enable_lifecycle: cli.enable_lifecycle,
         max_probes: cli.max_probes,
         max_connections: cli.max_connections,

@@ -130,6 +130,18 @@ pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> 
     app.layer(axum::middleware::from_fn_with_state(access, access::guard))
 }
 
+/// `--web.external-url`: an absolute http(s) URL.
+pub fn parse_external_url(text: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(
+            "must be an http or https URL with a host, such as https://ops.example.com/prodready/"
+                .into(),
+        );
+    }
+    Ok(url)
+}
+
 /// A route prefix as `--web.route-prefix` takes it (`/prodready`,
 /// `prodready/`): empty for `/`, else `/prefix` without a trailing slash.
 pub fn parse_route_prefix(text: &str) -> Result<String, String> {

@@ -94,3 +94,26 @@ async fn route_prefix_serves_everything_under_it() {
     assert_eq!(response.status().as_u16(), 308);
     assert_eq!(response.headers()["location"], "/prodready/");
 }
+
+/// `--web.external-url` gives the route prefix its path, as in Prometheus;
+/// a URL that is not http(s) with a host is refused.
+#[tokio::test]
+async fn external_url_sets_the_route_prefix() {
+    let exporter = Exporter::start_with(
+        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        &[],
+        &["--web.external-url=https://ops.example.com/readiness/"],
+    );
+    exporter
+        .wait_ready_at("/readiness/-/ready", std::time::Duration::from_secs(20))
+        .await;
+    assert_eq!(exporter.get("/readiness/metrics").await.0, 200);
+    assert_eq!(exporter.get("/metrics").await.0, 404);
+    let out = crate::support::run_cli(&["--web.external-url=ops.example.com", "validate"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        crate::support::stderr(&out).contains("not a URL"),
+        "{}",
+        crate::support::stderr(&out)
+    );
+}
