@@ -152,11 +152,11 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
                 }
                 store.record(&c.spec.name, c.id, &evaluation);
             }
+            // Every failing check waived: the first waiver lets the item through.
             let by_checks = check_waivers
-                .iter()
-                .all(Option::is_some)
-                .then(|| check_waivers.first().cloned().flatten())
-                .flatten();
+                .into_iter()
+                .collect::<Option<Vec<Waiver>>>()
+                .and_then(|all| all.into_iter().next());
             ItemResult {
                 id: item.id,
                 title: item.title,

@@ -118,16 +118,6 @@ struct DaemonFacts {
     process: process::ProcessFacts,
 }
 
-impl Snapshot {
-    /// The rows the per-check families encode (none for `Part::Globals`).
-    fn row_part(&self) -> &[Row] {
-        match self.part {
-            Part::Globals => &[],
-            Part::All | Part::Rows => &self.rows,
-        }
-    }
-}
-
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let e = &mut encoder;
@@ -156,7 +146,7 @@ impl Collector for Snapshot {
                 None,
                 MetricType::Gauge,
             )?;
-            for r in self.row_part() {
+            for r in &self.rows {
                 let labels = check_labels(r);
                 ConstGauge::new(i64::from(r.state == State::Pass))
                     .encode(m.encode_family(&labels)?)?;
@@ -168,7 +158,7 @@ impl Collector for Snapshot {
                 None,
                 MetricType::Gauge,
             )?;
-            for r in self.row_part() {
+            for r in &self.rows {
                 let mut labels = check_labels(r);
                 for state in State::ALL {
                     labels.push(("state", state.as_str()));
@@ -208,7 +198,7 @@ impl Collector for Snapshot {
                     continue;
                 }
                 let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
-                for r in self.row_part() {
+                for r in &self.rows {
                     if let Some(v) = value(r) {
                         ConstGauge::new(v).encode(m.encode_family(&only_check(r))?)?;
                     }
@@ -225,7 +215,7 @@ impl Collector for Snapshot {
                 None,
                 MetricType::Gauge,
             )?;
-            for r in self.row_part() {
+            for r in &self.rows {
                 let mut labels: Vec<(&str, &str)> = vec![
                     ("check", r.meta.name.as_str()),
                     ("kind", r.meta.kind),
@@ -246,7 +236,7 @@ impl Collector for Snapshot {
                 None,
                 MetricType::Gauge,
             )?;
-            for r in self.row_part() {
+            for r in &self.rows {
                 ConstGauge::new(r.meta.interval.as_secs_f64())
                     .encode(m.encode_family(&only_check(r))?)?;
             }
@@ -257,7 +247,7 @@ impl Collector for Snapshot {
                 None,
                 MetricType::Gauge,
             )?;
-            for r in self.row_part() {
+            for r in &self.rows {
                 ConstGauge::new(r.last_success).encode(m.encode_family(&only_check(r))?)?;
             }
 
@@ -274,7 +264,7 @@ impl Collector for Snapshot {
                 ),
             ] {
                 let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
-                for r in self.row_part() {
+                for r in &self.rows {
                     ConstCounter::new(value(r)).encode(m.encode_family(&only_check(r))?)?;
                 }
             }

@@ -90,10 +90,10 @@ impl CheckView {
     }
 }
 
-/// The waiver to show for a check (see `config::shown_waiver`), as JSON.
+/// The waiver to show for a check (see `config::shown_waiver`), as JSON;
+/// `waivers` are the check's own (`CheckMeta::waivers`, no finding's).
 fn shown_waiver(waivers: &[crate::config::Waiver], now: i64) -> Option<Value> {
-    let own = waivers.iter().filter(|w| w.finding.is_none());
-    crate::config::shown_waiver(own, now).map(|w| w.view(now))
+    crate::config::shown_waiver(waivers.iter(), now).map(|w| w.view(now))
 }
 
 /// Counts of checks per state, in `State::ALL` order.

@@ -91,8 +91,8 @@ fn ago(days: i64) -> String {
 
 /// The check's own (or its item's) waiver to show.
 fn check_waiver(r: &CheckRecord, now: i64) -> String {
-    let own = r.meta.waivers.iter().filter(|w| w.finding.is_none());
-    crate::config::shown_waiver(own, now).map_or_else(String::new, |w| waiver_note(w, now))
+    crate::config::shown_waiver(r.meta.waivers.iter(), now)
+        .map_or_else(String::new, |w| waiver_note(w, now))
 }
 
 /// The message, the evidence (collapsed) and a link to the check's JSON.
