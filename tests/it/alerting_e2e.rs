@@ -218,9 +218,7 @@ waivers:
             port = site.port(0),
             ca = pki.ca_file.display(),
             marker = marker.display(),
-            expires = prodready_exporter::clock::date_of(
-                prodready_exporter::clock::unix_now() + 86_400 * 10
-            ),
+            expires = crate::support::tree::date_in(10),
         )
     };
     let marker = tempfile::NamedTempFile::new().unwrap();

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::tree::date_in;
 use crate::support::{require_binary, Exporter};
 
 fn chromium(args: &[&str]) -> std::process::Output {
@@ -31,10 +32,6 @@ fn chromium(args: &[&str]) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_page_renders_in_headless_chromium() {
-    let day = |offset: i64| {
-        let now = prodready_exporter::clock::unix_now();
-        prodready_exporter::clock::date_of(now + offset * 86_400)
-    };
     let exporter = Exporter::start(&format!(
         r#"
 checks:
@@ -47,9 +44,9 @@ waivers:
   - {{ check: app_secret_key, reason: "dev key", owner: team-app, expires: "{}" }}
   - {{ item: operations.backup, reason: "backups move to the new cluster", owner: team-ops, expires: "{}" }}
 "#,
-        day(3),
-        day(-2),
-        day(10),
+        date_in(3),
+        date_in(-2),
+        date_in(10),
     ));
     exporter.wait_ready(Duration::from_secs(10)).await;
     let url = exporter.url("/");

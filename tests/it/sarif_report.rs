@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::tree::write;
+use crate::support::tree::{date_in, git, write};
 use crate::support::{assert_state, by, run_checks, run_cli, stdout, ConfigDir, TestApp};
 
 fn fixtures() -> PathBuf {
@@ -151,24 +151,11 @@ fn an_old_foreign_failed_or_broken_log_is_never_pass() {
     // A git work tree at another commit than the log names.
     let tree = tempfile::tempdir().unwrap();
     write(tree.path(), "README.md", "shop\n");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .current_dir(tree.path())
-            .args(["-c", "user.email=t@t", "-c", "user.name=t"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
-    git(&["init", "-q"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "c"]);
-    let head = git(&["rev-parse", "HEAD"]);
+    let t = tree.path();
+    git(t, &["init", "-q"]);
+    git(t, &["add", "-A"]);
+    git(t, &["commit", "-qm", "c"]);
+    let head = git(t, &["rev-parse", "HEAD"]);
     let mut ours = log("eslint.sarif", 0);
     ours["runs"][0]["versionControlProvenance"] = serde_json::json!([{"revisionId": head}]);
     put(p, "this_commit.sarif", &ours);
@@ -230,8 +217,7 @@ async fn waivers_http_targets_and_our_own_sarif() {
     .await;
     let d = tempfile::tempdir().unwrap();
     put(d.path(), "bandit.sarif", &log("bandit.sarif", 0));
-    let expires =
-        prodready_exporter::clock::date_of(prodready_exporter::clock::unix_now() + 86_400 * 5);
+    let expires = date_in(5);
     let config = format!(
         r#"targets:
   ci: {{ http: {{ url: "http://{addr}", basic_auth: {{ username: probe, password: probe-secret }} }} }}

@@ -2,20 +2,10 @@
 //! tracks although a .gitignore pattern matches them, `.gitleaksignore`
 //! fingerprints matched exactly, every finding in the JSON and SARIF reports.
 
-use crate::support::tree::{git_init, write};
-use crate::support::{by, require_binary, run_checks, run_cli, run_ok, stdout, ConfigDir};
+use crate::support::tree::{git, git_init, write};
+use crate::support::{by, run_checks, run_cli, stdout, ConfigDir};
 
 const STRIPE: &str = "sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs";
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    run_ok(
-        std::process::Command::new(require_binary("git"))
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args),
-    );
-}
 
 /// A committed file that a later .gitignore pattern matches is still
 /// shipped: it is scanned. Untracked ignored files are skipped and counted.

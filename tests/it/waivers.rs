@@ -6,19 +6,10 @@
 
 use std::time::Duration;
 
-use crate::support::tree::write;
+use crate::support::tree::{date_in, write};
 use crate::support::{run_cli, sample, stderr, stdout, validate, ConfigDir, Exporter};
 
 const DAY: i64 = 86_400;
-
-fn date(offset_days: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let t = std::time::UNIX_EPOCH + Duration::from_secs((now + offset_days * DAY) as u64);
-    prodready_exporter::clock::rfc3339(t)[..10].to_owned()
-}
 
 /// A failing `command` check and a passing one, the failing one waived
 /// until `expires`.
@@ -44,7 +35,7 @@ fn check(dir: &ConfigDir, format: &str) -> (Option<i32>, String) {
 
 #[test]
 fn a_waived_failing_check_passes_the_gate_until_it_expires_and_keeps_its_state() {
-    let dir = ConfigDir::new(&config(&date(1)));
+    let dir = ConfigDir::new(&config(&date_in(1)));
     let (code, json) = check(&dir, "json");
     assert_eq!(code, Some(0), "{json}");
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -96,7 +87,7 @@ fn a_waived_failing_check_passes_the_gate_until_it_expires_and_keeps_its_state()
     assert!(table.contains("waived until"), "{table}");
 
     // The same waiver, its last day yesterday: no effect.
-    dir.write_config(&config(&date(-1)));
+    dir.write_config(&config(&date_in(-1)));
     let (code, json) = check(&dir, "json");
     assert_eq!(code, Some(1), "{json}");
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -108,7 +99,7 @@ fn a_waived_failing_check_passes_the_gate_until_it_expires_and_keeps_its_state()
         .unwrap();
     assert!(case.contains("<failure"), "{case}");
     // Its last day is today: it still holds.
-    dir.write_config(&config(&date(0)));
+    dir.write_config(&config(&date_in(0)));
     assert_eq!(check(&dir, "json").0, Some(0));
 }
 
@@ -125,7 +116,7 @@ waivers:
     };
     let item = format!(
         "  - {{ item: deployment.backup_database, reason: \"no database yet\", owner: team-data, expires: \"{}\" }}\n",
-        date(2)
+        date_in(2)
     );
     let dir = ConfigDir::new(&config(&item));
     let arg = format!("--config.file={}", dir.config_path().display());
@@ -161,7 +152,7 @@ waivers:
     let out = run_cli(&["check", &arg, "--format", "json"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     // Expired: the phase fails at the item.
-    dir.write_config(&config(&item.replace(&date(2), &date(-1))));
+    dir.write_config(&config(&item.replace(&date_in(2), &date_in(-1))));
     assert_eq!(phase(&dir).0, Some(1));
 }
 
@@ -176,9 +167,9 @@ waivers:
   - {{ check: old, reason: "was accepted", owner: team-old, expires: "{}" }}
   - {{ item: deployment.backup_database, reason: "no database yet", owner: team-data, expires: "{}" }}
 "#,
-        date(5),
-        date(-2),
-        date(10),
+        date_in(5),
+        date_in(-2),
+        date_in(10),
     ));
     exporter.wait_ready(Duration::from_secs(20)).await;
     let m = exporter
@@ -204,7 +195,7 @@ waivers:
         "prodready_waiver_expiry_timestamp_seconds{waiver=\"edge-legacy\",check=\"legacy_hsts\",item=\"\",owner=\"team-edge\"}",
     )
     .unwrap_or_else(|| panic!("{m}"));
-    let expected = prodready_exporter::clock::parse_timestamp(&date(5)).unwrap() + DAY;
+    let expected = prodready_exporter::clock::parse_timestamp(&date_in(5)).unwrap() + DAY;
     assert_eq!(expiry as i64, expected);
     assert!(m.contains("prodready_waiver_expiry_timestamp_seconds{waiver=\"deployment.backup_database\",check=\"\",item=\"deployment.backup_database\",owner=\"team-data\"}"), "{m}");
     // A waiver never makes the score look better.
@@ -229,11 +220,11 @@ fn a_waiver_without_owner_reason_or_near_expiry_is_a_config_error() {
         "checks:\n  - { name: deps, kind: command, params: { argv: [\"true\"] } }\n  - { name: secrets, kind: hardcoded_secrets, params: { dir: /tmp } }\nwaivers:\n";
     for (waiver, expected) in [
         (
-            format!("  - {{ check: deps, owner: o, expires: \"{}\" }}\n", date(1)),
+            format!("  - {{ check: deps, owner: o, expires: \"{}\" }}\n", date_in(1)),
             "waivers[0]: field reason: missing field `reason`",
         ),
         (
-            format!("  - {{ check: deps, reason: r, expires: \"{}\" }}\n", date(1)),
+            format!("  - {{ check: deps, reason: r, expires: \"{}\" }}\n", date_in(1)),
             "waivers[0]: field owner: missing field `owner`",
         ),
         (
@@ -241,11 +232,11 @@ fn a_waiver_without_owner_reason_or_near_expiry_is_a_config_error() {
             "waivers[0]: field expires: missing field `expires`",
         ),
         (
-            format!("  - {{ check: deps, reason: \" \", owner: o, expires: \"{}\" }}\n", date(1)),
+            format!("  - {{ check: deps, reason: \" \", owner: o, expires: \"{}\" }}\n", date_in(1)),
             "waivers[0]: field reason: must not be empty",
         ),
         (
-            format!("  - {{ check: deps, reason: r, owner: o, expires: \"{}\" }}\n", date(91)),
+            format!("  - {{ check: deps, reason: r, owner: o, expires: \"{}\" }}\n", date_in(91)),
             "waivers[0]: field expires: ",
         ),
         (
@@ -253,19 +244,19 @@ fn a_waiver_without_owner_reason_or_near_expiry_is_a_config_error() {
             "must be a date, YYYY-MM-DD",
         ),
         (
-            format!("  - {{ check: nope, reason: r, owner: o, expires: \"{}\" }}\n", date(1)),
+            format!("  - {{ check: nope, reason: r, owner: o, expires: \"{}\" }}\n", date_in(1)),
             "waivers[0]: field check: \"nope\" names no configured check",
         ),
         (
-            format!("  - {{ item: security.nope, reason: r, owner: o, expires: \"{}\" }}\n", date(1)),
+            format!("  - {{ item: security.nope, reason: r, owner: o, expires: \"{}\" }}\n", date_in(1)),
             "waivers[0]: field item: \"security.nope\" is no checklist item",
         ),
         (
-            format!("  - {{ check: deps, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{}\" }}\n", date(1)),
+            format!("  - {{ check: deps, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{}\" }}\n", date_in(1)),
             "waivers[0]: field finding.secret: check \"deps\" is a command check",
         ),
         (
-            format!("  - {{ check: secrets, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{}\" }}\n", date(1)),
+            format!("  - {{ check: secrets, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{}\" }}\n", date_in(1)),
             "waivers[0]: field finding.secret: check \"secrets\" has no params.fingerprint_key_file",
         ),
     ] {
@@ -276,12 +267,12 @@ fn a_waiver_without_owner_reason_or_near_expiry_is_a_config_error() {
     // Within the maximum, and with a longer maximum, it loads.
     let ok = format!(
         "  - {{ check: deps, reason: r, owner: o, expires: \"{}\" }}\n",
-        date(90)
+        date_in(90)
     );
     assert_eq!(validate(&format!("{base}{ok}"), &[]).0, 0);
     let long = format!(
         "global: {{ waivers_max_duration: 400d }}\n{base}  - {{ check: deps, reason: r, owner: o, expires: \"{}\" }}\n",
-        date(365)
+        date_in(365)
     );
     let (code, out) = validate(&long, &[]);
     assert_eq!(code, 0, "{out}");
@@ -296,7 +287,7 @@ fn a_waived_advisory_leaves_the_count_and_stays_listed() {
     let advisory = |id: &str, alias: &str, name: &str| {
         format!(
             r#"{{"id": "{id}", "aliases": ["{alias}"], "modified": "{}T00:00:00Z", "database_specific": {{"severity": "CRITICAL"}}, "affected": [{{"package": {{"ecosystem": "npm", "name": "{name}"}}, "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "9.0.0"}}]}}]}}]}}"#,
-            date(0)
+            date_in(0)
         )
     };
     write(
@@ -328,7 +319,7 @@ fn a_waived_advisory_leaves_the_count_and_stays_listed() {
     };
     let one = format!(
         "waivers:\n  - {{ check: deps, finding: {{ advisory: CVE-2026-0001, package: left-pad }}, reason: \"not reachable\", owner: team-web, expires: \"{}\" }}\n",
-        date(30)
+        date_in(30)
     );
     let (code, deps) = run(&one);
     assert_eq!(code, Some(1));
@@ -355,14 +346,14 @@ fn a_waived_advisory_leaves_the_count_and_stays_listed() {
     write(
         tree.path(),
         "osv-scanner.toml",
-        format!("[[IgnoredVulns]]\nid = \"GHSA-bbbb\"\nignoreUntil = {}\nreason = \"vendored, patched\"\n", date(20)),
+        format!("[[IgnoredVulns]]\nid = \"GHSA-bbbb\"\nignoreUntil = {}\nreason = \"vendored, patched\"\n", date_in(20)),
     );
     write(
         tree.path(),
         ".trivyignore.yaml",
         format!(
             "vulnerabilities:\n  - id: CVE-2026-0001\n    statement: old\n    expired_at: {}\n",
-            date(-3)
+            date_in(-3)
         ),
     );
     let (code, deps) = run(&one);
@@ -436,7 +427,7 @@ fn a_waived_secret_fingerprint_leaves_the_count() {
         .to_owned();
     let waiver = format!(
         "waivers:\n  - {{ check: repo_secrets, finding: {{ secret: \"{fingerprint}\" }}, reason: \"vendor's published test token\", owner: team-security, expires: \"{}\" }}\n",
-        date(7)
+        date_in(7)
     );
     let (code, json) = run(&config(&waiver), "json");
     assert_eq!(code, Some(0), "{json}");

@@ -51,5 +51,22 @@ pub fn run_on_repo(dir: &Path, checks: &str) -> Results {
 }
 
 pub fn today() -> String {
-    prodready_exporter::clock::date_of(prodready_exporter::clock::unix_now())
+    date_in(0)
+}
+
+/// The date (UTC, `2026-12-05`) `days` from today (negative: ago).
+pub fn date_in(days: i64) -> String {
+    prodready_exporter::clock::date_of(prodready_exporter::clock::unix_now() + days * 86_400)
+}
+
+/// Runs git in `dir` as a committer named t; returns its stdout, trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = run_ok(
+        std::process::Command::new(super::require_binary("git"))
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args),
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
