@@ -7,6 +7,18 @@ COPY . .
 RUN cargo build --release --locked && strip target/release/prodready-exporter
 
 FROM debian:bookworm-slim
+# OCI image annotations; CI passes the commit and date:
+#   podman build --build-arg REVISION=$(git rev-parse HEAD) --build-arg CREATED=$(date -u +%FT%TZ) .
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="prodready-exporter" \
+      org.opencontainers.image.description="Evaluates a production-readiness checklist against live systems and exposes it as Prometheus metrics" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates git \
  && rm -rf /var/lib/apt/lists/* \

@@ -22,6 +22,9 @@ command -v kubectl >/dev/null || missing+=(kubernetes-client)       # renders de
 command -v systemd-analyze >/dev/null || missing+=(systemd)         # verifies deploy/systemd
 { command -v unshare && command -v setpriv; } >/dev/null || missing+=(util-linux)  # runs the binary under the unit's sandboxing
 command -v npm >/dev/null || missing+=(nodejs npm)                  # Kubernetes schema validation
+{ command -v jsonnet && command -v jsonnetfmt; } >/dev/null || missing+=(jsonnet)  # renders and formats mixin/
+command -v yamllint >/dev/null || missing+=(yamllint)               # lints the generated YAML
+command -v systemd-socket-activate >/dev/null || missing+=(systemd)  # --web.systemd-socket test
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -41,12 +41,50 @@ impl fmt::Display for ServeError {
 impl std::error::Error for ServeError {}
 
 /// Where and how to listen, from the command line.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Listen {
     /// `--web.listen-address`, repeatable; empty means `web.listen_address`.
     pub addresses: Vec<String>,
+    /// `--web.systemd-socket`: the sockets systemd passed, used instead of
+    /// any address.
+    pub systemd_sockets: Option<Vec<std::net::TcpListener>>,
     /// `--web.config.file`; `None` means `web.config_file` (if set).
     pub web_config: Option<std::path::PathBuf>,
+}
+
+type Listeners = (Vec<tokio::net::TcpListener>, Vec<String>);
+
+fn bind_addresses(addresses: Vec<String>) -> Result<Listeners, ServeError> {
+    let mut listeners = Vec::new();
+    for address in &addresses {
+        let listener = crate::web::listen::listen(address).map_err(|e| {
+            error!(address = %address, error = %e, "Cannot listen.");
+            ServeError::Listen {
+                address: address.clone(),
+                reason: e,
+            }
+        })?;
+        listeners.push(listener);
+    }
+    Ok((listeners, addresses))
+}
+
+fn adopt_sockets(sockets: Vec<std::net::TcpListener>) -> Result<Listeners, ServeError> {
+    let mut listeners = Vec::new();
+    let mut addresses = Vec::new();
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let name = format!("systemd socket {i} (fd {})", 3 + i);
+        let listener = crate::web::listen::adopt(socket).map_err(|e| {
+            error!(socket = %name, error = %e, "Cannot listen.");
+            ServeError::Listen {
+                address: name.clone(),
+                reason: e,
+            }
+        })?;
+        addresses.push(name);
+        listeners.push(listener);
+    }
+    Ok((listeners, addresses))
 }
 
 /// Runs the exporter until SIGTERM or SIGINT.
@@ -72,22 +110,19 @@ pub async fn serve(
             ServeError::Config(errors)
         })?,
     };
-    let addresses = if listen.addresses.is_empty() {
-        vec![plan.config.web.listen_address.clone()]
-    } else {
-        listen.addresses.clone()
-    };
-    let mut listeners = Vec::new();
-    for address in &addresses {
-        let listener = crate::web::listen::listen(address).map_err(|e| {
-            error!(address = %address, error = %e, "Cannot listen.");
-            ServeError::Listen {
-                address: address.clone(),
-                reason: e,
+    let (listeners, addresses) = match listen.systemd_sockets {
+        Some(sockets) => {
+            if !listen.addresses.is_empty() {
+                info!("--web.systemd-socket: listening on the sockets systemd passed, not on --web.listen-address.");
             }
-        })?;
-        listeners.push(listener);
-    }
+            adopt_sockets(sockets)?
+        }
+        None => bind_addresses(if listen.addresses.is_empty() {
+            vec![plan.config.web.listen_address.clone()]
+        } else {
+            listen.addresses
+        })?,
+    };
     let engine = Engine::new(config_file, plan, shard);
     engine.set_web_config(listen.web_config.clone(), web_config.clone());
     engine.start();

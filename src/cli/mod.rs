@@ -47,6 +47,10 @@ pub struct Cli {
     /// to listen on several addresses.
     #[arg(long = "web.listen-address")]
     pub listen_address: Vec<String>,
+    /// Listen on the sockets systemd passes (socket activation, a
+    /// `.socket` unit) instead of --web.listen-address.
+    #[arg(long = "web.systemd-socket")]
+    pub systemd_socket: bool,
     /// Exporter-toolkit web config file (TLS, client certificates, bcrypt
     /// basic auth, response headers, rate limit); overrides web.config_file.
     #[arg(long = "web.config.file")]
@@ -240,6 +244,20 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     logging::init(cli.log_level, cli.log_format);
+    // Taken before the runtime starts threads: reading them clears
+    // LISTEN_FDS and LISTEN_PID from the environment.
+    let systemd_sockets =
+        if cli.systemd_socket && matches!(cli.command, None | Some(Command::Serve)) {
+            match crate::web::listen::systemd_sockets() {
+                Ok(sockets) => Some(sockets),
+                Err(e) => {
+                    eprintln!("--web.systemd-socket: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        } else {
+            None
+        };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -251,7 +269,7 @@ pub fn main() -> ExitCode {
         }
     };
     match &cli.command {
-        None | Some(Command::Serve) => runtime.block_on(serve(&cli)),
+        None | Some(Command::Serve) => runtime.block_on(serve(&cli, systemd_sockets)),
         Some(Command::Check(args)) => runtime.block_on(check_once(&cli, args)),
         Some(Command::Validate(args)) => validate(&cli, args),
         Some(Command::Kinds) => {
@@ -373,7 +391,7 @@ fn shard_of(cli: &Cli) -> Result<Option<Shard>, String> {
     Ok(Some(Shard { count, index }))
 }
 
-async fn serve(cli: &Cli) -> ExitCode {
+async fn serve(cli: &Cli, systemd_sockets: Option<Vec<std::net::TcpListener>>) -> ExitCode {
     let shard = match shard_of(cli) {
         Ok(s) => s,
         Err(e) => {
@@ -396,6 +414,7 @@ async fn serve(cli: &Cli) -> ExitCode {
     };
     let listen = crate::daemon::Listen {
         addresses: cli.listen_address.clone(),
+        systemd_sockets,
         web_config: cli.web_config_file.clone(),
     };
     match crate::daemon::serve(&cli.config_file, listen, web, shard).await {

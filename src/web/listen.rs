@@ -20,8 +20,34 @@ pub fn listen(address: &str) -> Result<tokio::net::TcpListener, String> {
         }
         None => std::net::TcpListener::bind(address).map_err(|e| e.to_string())?,
     };
+    adopt(listener)
+}
+
+/// A listening socket made by someone else (systemd), for tokio.
+pub fn adopt(listener: std::net::TcpListener) -> Result<tokio::net::TcpListener, String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())
+}
+
+/// The TCP sockets systemd passed to this process (`LISTEN_FDS` from fd 3
+/// on, `LISTEN_PID` naming it), as `sd_listen_fds` reads them; an error
+/// when there are none or one is not a listening TCP socket. Reading them
+/// removes the two variables from the environment, so call it before
+/// threads start.
+pub fn systemd_sockets() -> Result<Vec<std::net::TcpListener>, String> {
+    let mut fds = listenfd::ListenFd::from_env();
+    if fds.len() == 0 {
+        return Err(
+            "no socket was passed (LISTEN_FDS is unset or zero, or LISTEN_PID names another process): start the exporter from a systemd .socket unit".to_owned(),
+        );
+    }
+    (0..fds.len())
+        .map(|i| {
+            fds.take_tcp_listener(i)
+                .map_err(|e| format!("fd {}: {e}", 3 + i))?
+                .ok_or_else(|| format!("fd {}: already taken", 3 + i))
+        })
+        .collect()
 }
 
 /// `[::]:port` accepting IPv4 too (IPV6_V6ONLY off, whatever the sysctl).

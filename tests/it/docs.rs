@@ -144,6 +144,7 @@ fn no_url_points_at_a_host_the_project_does_not_control() {
         "alerts",
         "deploy",
         "grafana",
+        "mixin",
         "examples",
         "bench",
         "benches",

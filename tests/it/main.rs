@@ -22,6 +22,7 @@ mod http_transport;
 mod leak_harness;
 mod metrics_lint;
 mod migrations_kind;
+mod mixin;
 mod mysql_kinds;
 mod openapi;
 mod ops_kinds;

@@ -121,40 +121,6 @@ fn the_kubernetes_base_renders_restricted_objects() {
 }
 
 #[test]
-fn generated_kubernetes_files_match_alerts_and_dashboards() {
-    let dir = tempfile::tempdir().unwrap();
-    run_ok(
-        Command::new("bash")
-            .arg(repo_root().join("scripts/gen-kubernetes.sh"))
-            .arg(dir.path()),
-    );
-    for file in [
-        "prometheusrule.yaml",
-        "dashboards/overview.json",
-        "dashboards/check-detail.json",
-    ] {
-        let fresh = std::fs::read_to_string(dir.path().join(file)).unwrap();
-        let checked_in =
-            std::fs::read_to_string(repo_root().join("deploy/kubernetes").join(file)).unwrap();
-        assert!(
-            fresh == checked_in,
-            "deploy/kubernetes/{file} is stale: run scripts/gen-kubernetes.sh and commit it"
-        );
-    }
-    // The rule groups in the PrometheusRule are the ones promtool tests.
-    let rule = prodready_exporter::yaml::from_str::<serde_json::Value>(
-        &std::fs::read_to_string(repo_root().join("deploy/kubernetes/prometheusrule.yaml"))
-            .unwrap(),
-    )
-    .unwrap();
-    let alerts = prodready_exporter::yaml::from_str::<serde_json::Value>(
-        &std::fs::read_to_string(repo_root().join("alerts/prodready.rules.yml")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(rule["spec"]["groups"], alerts["groups"]);
-}
-
-#[test]
 fn the_systemd_unit_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let unit =
@@ -416,5 +382,38 @@ fn the_release_label_component_labels_what_the_operator_selects() {
             }
             kind => assert!(release.is_null(), "{kind:?} got a release label"),
         }
+    }
+}
+
+/// The image carries the OCI annotations, and the ones Cargo.toml also
+/// states agree with it (no registry or builder is reachable here to build
+/// the image itself).
+#[test]
+fn the_dockerfile_labels_agree_with_cargo_toml() {
+    let dockerfile = std::fs::read_to_string(repo_root().join("Dockerfile")).unwrap();
+    let label = |key: &str| {
+        let at = dockerfile
+            .find(&format!("org.opencontainers.image.{key}=\""))
+            .unwrap_or_else(|| panic!("no {key} label"));
+        let rest = &dockerfile[at..];
+        let value = &rest[rest.find('"').unwrap() + 1..];
+        value[..value.find('"').unwrap()].to_owned()
+    };
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
+    let package = &manifest["package"];
+    assert_eq!(label("title"), package["name"].as_str().unwrap());
+    assert_eq!(
+        label("description"),
+        package["description"].as_str().unwrap()
+    );
+    assert_eq!(label("licenses"), package["license"].as_str().unwrap());
+    assert_eq!(label("version"), "${VERSION}");
+    assert!(dockerfile.contains(&format!(
+        "ARG VERSION={}",
+        package["version"].as_str().unwrap()
+    )));
+    for key in ["revision", "created", "base.name"] {
+        assert!(!label(key).is_empty(), "{key}");
     }
 }

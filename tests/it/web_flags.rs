@@ -1,5 +1,6 @@
-//! The exporter-toolkit flags of the daemon: `:PORT` listen addresses and
-//! `--web.telemetry-path`.
+//! The exporter-toolkit flags of the daemon: `:PORT` listen addresses,
+//! `--web.telemetry-path`, `--web.route-prefix`, `--web.external-url` and
+//! `--web.systemd-socket`.
 
 use crate::support::Exporter;
 
@@ -115,5 +116,67 @@ async fn external_url_sets_the_route_prefix() {
         crate::support::stderr(&out).contains("not a URL"),
         "{}",
         crate::support::stderr(&out)
+    );
+}
+
+/// `--web.systemd-socket` serves on the socket systemd passes (here by
+/// `systemd-socket-activate`, which listens, and on the first connection
+/// starts the exporter with the socket as fd 3); the first request, queued
+/// on that socket before the exporter ran, is answered. Without a socket
+/// the exporter refuses to start and says why.
+#[tokio::test]
+async fn systemd_socket_activation_serves_on_the_passed_socket() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = crate::support::ConfigDir::new(
+        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+    );
+    let mut cmd =
+        std::process::Command::new(crate::support::require_binary("systemd-socket-activate"));
+    cmd.arg(format!("--listen=127.0.0.1:{port}"))
+        .arg(crate::support::BIN)
+        .arg(format!("--config.file={}", config.config_path().display()))
+        // Ignored in favour of the passed socket.
+        .arg("--web.listen-address=127.0.0.1:1")
+        .arg("--web.systemd-socket");
+    // The first connection is what starts the exporter.
+    let first = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                    .unwrap();
+                s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+                    .unwrap();
+                let mut body = String::new();
+                let _ = s.read_to_string(&mut body);
+                return body;
+            }
+            assert!(std::time::Instant::now() < deadline, "nothing listens");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    });
+    let exporter = crate::support::Exporter::spawn(cmd, config);
+    assert_eq!(exporter.addr, format!("127.0.0.1:{port}"));
+    let first = first.join().unwrap();
+    assert!(
+        first.starts_with("HTTP/1.0 200") || first.starts_with("HTTP/1.1 200"),
+        "{first}"
+    );
+    assert!(first.contains("prodready_build_info"), "{first}");
+    let (status, body) = exporter.get("/api/v1/checks").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(exporter.logs().contains("not on --web.listen-address"));
+
+    let out = crate::support::run_cli(&["--web.systemd-socket"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = crate::support::stderr(&out);
+    assert!(
+        err.contains("--web.systemd-socket: no socket was passed"),
+        "{err}"
     );
 }

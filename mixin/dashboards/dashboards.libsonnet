@@ -1,0 +1,2 @@
+(import 'overview.libsonnet') +
+(import 'check-detail.libsonnet')
