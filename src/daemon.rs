@@ -54,37 +54,26 @@ pub struct Listen {
 
 type Listeners = (Vec<tokio::net::TcpListener>, Vec<String>);
 
-fn bind_addresses(addresses: Vec<String>) -> Result<Listeners, ServeError> {
+/// Makes a listener of each source (an address to bind, or a socket systemd
+/// passed), named for the log and errors; the first failure stops.
+fn open_listeners<T>(
+    sources: Vec<(String, T)>,
+    open: impl Fn(T) -> Result<tokio::net::TcpListener, String>,
+) -> Result<Listeners, ServeError> {
     let mut listeners = Vec::new();
-    for address in &addresses {
-        let listener = crate::web::listen::listen(address).map_err(|e| {
-            error!(address = %address, error = %e, "Cannot listen.");
-            ServeError::Listen {
-                address: address.clone(),
-                reason: e,
-            }
-        })?;
-        listeners.push(listener);
-    }
-    Ok((listeners, addresses))
-}
-
-fn adopt_sockets(sockets: Vec<std::net::TcpListener>) -> Result<Listeners, ServeError> {
-    let mut listeners = Vec::new();
-    let mut addresses = Vec::new();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let name = format!("systemd socket {i} (fd {})", 3 + i);
-        let listener = crate::web::listen::adopt(socket).map_err(|e| {
-            error!(socket = %name, error = %e, "Cannot listen.");
+    let mut names = Vec::new();
+    for (name, source) in sources {
+        let listener = open(source).map_err(|e| {
+            error!(address = %name, error = %e, "Cannot listen.");
             ServeError::Listen {
                 address: name.clone(),
                 reason: e,
             }
         })?;
-        addresses.push(name);
         listeners.push(listener);
+        names.push(name);
     }
-    Ok((listeners, addresses))
+    Ok((listeners, names))
 }
 
 /// Runs the exporter until SIGTERM or SIGINT.
@@ -115,13 +104,21 @@ pub async fn serve(
             if !listen.addresses.is_empty() {
                 info!("--web.systemd-socket: listening on the sockets systemd passed, not on --web.listen-address.");
             }
-            adopt_sockets(sockets)?
+            let named = sockets
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (format!("systemd socket {i} (fd {})", 3 + i), s));
+            open_listeners(named.collect(), crate::web::listen::adopt)?
         }
-        None => bind_addresses(if listen.addresses.is_empty() {
-            vec![plan.config.web.listen_address.clone()]
-        } else {
-            listen.addresses
-        })?,
+        None => {
+            let addresses = if listen.addresses.is_empty() {
+                vec![plan.config.web.listen_address.clone()]
+            } else {
+                listen.addresses
+            };
+            let named = addresses.into_iter().map(|a| (a.clone(), a));
+            open_listeners(named.collect(), |a: String| crate::web::listen::listen(&a))?
+        }
     };
     let engine = Engine::new(config_file, plan, shard);
     engine.set_web_config(listen.web_config.clone(), web_config.clone());
