@@ -1,11 +1,13 @@
-//! The `/metrics` page (Prometheus text format) rendered incrementally. The
-//! per-check families of the last page are kept as one buffer, with each
-//! check's span in each family; a render encodes only the checks whose
-//! result or metadata changed and copies everything else from the last page
-//! in runs, then encodes what is not per check (scores, checklist, waivers,
-//! the daemon's own families). When the set or order of checks changed (a
-//! reload) it encodes all of them. The bytes are those of a full render (a
-//! test compares them).
+//! The `/metrics` page (Prometheus text format) rendered incrementally.
+//! Each check's lines (of the 11 per-check families) are kept, one buffer
+//! per check; a render encodes only the checks whose result or metadata
+//! changed and swaps their buffers, then encodes what is not per check
+//! (scores, checklist, waivers, the daemon's own families). The page is
+//! never concatenated: a scrape streams it in chunks from the kept buffers
+//! (`TextPage::chunks`), so its cost is the changed checks plus the copy
+//! into the socket. When the set or order of checks changed (a reload) a
+//! render encodes all of them. The bytes are those of a full render (a test
+//! compares them).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,19 +49,114 @@ impl RowKey {
     }
 }
 
-/// The last page's per-check part and where each check's lines are.
+/// One check's lines, family after family.
+#[derive(Debug)]
+struct CheckLines {
+    text: Box<str>,
+    /// Where each family's lines end in `text`.
+    ends: [u32; ROW_FAMILIES],
+}
+
+impl CheckLines {
+    fn new(families: [String; ROW_FAMILIES]) -> CheckLines {
+        let mut text = String::with_capacity(families.iter().map(String::len).sum());
+        let mut ends = [0; ROW_FAMILIES];
+        for (end, family) in ends.iter_mut().zip(&families) {
+            text.push_str(family);
+            // A check's lines are far below 4 GiB (labels are bounded).
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        CheckLines {
+            text: text.into_boxed_str(),
+            ends,
+        }
+    }
+
+    fn family(&self, f: usize) -> &str {
+        let start = if f == 0 { 0 } else { self.ends[f - 1] as usize };
+        self.text
+            .get(start..self.ends[f] as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// A rendered page: the family headers, every check's kept lines and the
+/// rest, shared with the renderer (nothing is copied to make it).
+#[derive(Debug)]
+pub struct TextPage {
+    headers: Arc<Vec<String>>,
+    lines: Arc<Vec<Arc<CheckLines>>>,
+    globals: String,
+    len: usize,
+}
+
+impl TextPage {
+    /// The page's size in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the page is empty (it never is: the daemon's families are
+    /// always there).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `p`th piece of the page: family `f`'s header, then each check's
+    /// lines of `f`, for every family; then the rest. `None` past the end.
+    fn piece(&self, p: usize) -> Option<&str> {
+        let n = self.lines.len() + 1;
+        let (f, j) = (p / n, p % n);
+        if f < self.headers.len() {
+            Some(match j {
+                0 => &self.headers[f],
+                j => self.lines[j - 1].family(f),
+            })
+        } else if p == self.headers.len() * n {
+            Some(&self.globals)
+        } else {
+            None
+        }
+    }
+
+    /// The page as one string (tests, benchmarks).
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(self.len);
+        let mut p = 0;
+        while let Some(piece) = self.piece(p) {
+            out.push_str(piece);
+            p += 1;
+        }
+        out
+    }
+
+    /// The page in chunks of about `size` bytes, copied from the kept lines
+    /// as they are asked for.
+    pub fn chunks(self: Arc<Self>, size: usize) -> impl Iterator<Item = Vec<u8>> + Send {
+        let mut p = 0;
+        std::iter::from_fn(move || {
+            let mut chunk = Vec::with_capacity(size);
+            while chunk.len() < size {
+                match self.piece(p) {
+                    Some(piece) => chunk.extend_from_slice(piece.as_bytes()),
+                    None => break,
+                }
+                p += 1;
+            }
+            (!chunk.is_empty()).then_some(chunk)
+        })
+    }
+}
+
+/// The checks of the last page and their kept lines.
 #[derive(Debug, Default)]
 pub struct Incremental {
-    /// Every per-check family: header, then each check's lines in order.
-    page: String,
+    headers: Arc<Vec<String>>,
     /// The checks, in page order: id, key and meta (kept alive).
     ids: Vec<u64>,
     keys: Vec<RowKey>,
     metas: Vec<Arc<CheckMeta>>,
-    /// Per family: where its header starts, and `ids.len() + 1` offsets
-    /// into `page`, check `i`'s lines being `spans[f][i]..spans[f][i + 1]`.
-    headers: Vec<(usize, usize)>,
-    spans: Vec<Vec<usize>>,
+    lines: Arc<Vec<Arc<CheckLines>>>,
 }
 
 /// The check a sample line is of: its first label, `check="..."`.
@@ -117,7 +214,7 @@ fn encode_rows(rows: &[Row]) -> (Vec<String>, Vec<[String; ROW_FAMILIES]>) {
 impl Incremental {
     /// The page now, encoding only the checks that changed since the last
     /// render.
-    pub fn render(&mut self, engine: &Engine) -> String {
+    pub fn render(&mut self, engine: &Engine) -> TextPage {
         let rows = engine.store.map_sorted(Row::from_record);
         let same_checks = rows.len() == self.ids.len()
             && rows
@@ -139,81 +236,49 @@ impl Incremental {
         } else {
             self.rebuild(&rows);
         }
-        let mut page = String::with_capacity(self.page.len() + 64 * 1024);
-        page.push_str(&self.page);
-        page.push_str(&encode(
+        let globals = encode(
             Snapshot {
                 rows,
                 daemon: Some(daemon_facts(engine)),
                 part: Part::Globals,
             },
             Format::Prometheus,
-        ));
-        page
+        );
+        let len = self.headers.iter().map(String::len).sum::<usize>()
+            + self.lines.iter().map(|l| l.text.len()).sum::<usize>()
+            + globals.len();
+        TextPage {
+            headers: self.headers.clone(),
+            lines: self.lines.clone(),
+            globals,
+            len,
+        }
     }
 
     /// Encodes every check (the first render, or after a reload).
     fn rebuild(&mut self, rows: &[Row]) {
         let (headers, lines) = encode_rows(rows);
-        let size: usize = headers.iter().map(String::len).sum::<usize>()
-            + lines.iter().flatten().map(String::len).sum::<usize>();
-        let mut page = String::with_capacity(size);
-        let mut header_spans = Vec::with_capacity(ROW_FAMILIES);
-        let mut spans = Vec::with_capacity(ROW_FAMILIES);
-        for (family, header) in headers.iter().enumerate() {
-            let start = page.len();
-            page.push_str(header);
-            header_spans.push((start, page.len()));
-            let mut offsets = Vec::with_capacity(rows.len() + 1);
-            for row in &lines {
-                offsets.push(page.len());
-                page.push_str(&row[family]);
-            }
-            offsets.push(page.len());
-            spans.push(offsets);
-        }
-        self.page = page;
-        self.headers = header_spans;
-        self.spans = spans;
+        self.headers = Arc::new(headers);
+        self.lines = Arc::new(
+            lines
+                .into_iter()
+                .map(|l| Arc::new(CheckLines::new(l)))
+                .collect(),
+        );
         self.ids = rows.iter().map(|r| r.meta.check_id).collect();
         self.keys = rows.iter().map(RowKey::of).collect();
         self.metas = rows.iter().map(|r| r.meta.clone()).collect();
     }
 
-    /// Encodes the checks at `changed` (indexes into `rows`, ascending) and
-    /// copies every other check's lines from the last page, in runs.
+    /// Encodes the checks at `changed` (indexes into `rows`) and swaps their
+    /// lines; pages still being served keep the old ones.
     fn patch(&mut self, rows: &[Row], changed: &[usize]) {
         let fresh: Vec<Row> = changed.iter().map(|&i| rows[i].clone()).collect();
         let (_, lines) = encode_rows(&fresh);
-        let grown: usize = lines.iter().flatten().map(String::len).sum();
-        let mut page = String::with_capacity(self.page.len() + grown);
-        let n = self.ids.len();
-        let mut spans = Vec::with_capacity(ROW_FAMILIES);
-        let previous = std::mem::take(&mut self.spans);
-        for (family, old) in previous.iter().enumerate() {
-            let (h0, h1) = self.headers[family];
-            let start = page.len();
-            page.push_str(&self.page[h0..h1]);
-            self.headers[family] = (start, page.len());
-            let mut offsets = Vec::with_capacity(n + 1);
-            let mut next = 0;
-            for (k, &i) in changed.iter().enumerate() {
-                // The unchanged run before check `i`, copied at once.
-                let shift = page.len() as isize - old[next] as isize;
-                offsets.extend(old[next..i].iter().map(|&o| (o as isize + shift) as usize));
-                page.push_str(&self.page[old[next]..old[i]]);
-                offsets.push(page.len());
-                page.push_str(&lines[k][family]);
-                next = i + 1;
-            }
-            let shift = page.len() as isize - old[next] as isize;
-            offsets.extend(old[next..=n].iter().map(|&o| (o as isize + shift) as usize));
-            page.push_str(&self.page[old[next]..old[n]]);
-            spans.push(offsets);
-        }
-        self.page = page;
-        self.spans = spans;
-        for &i in changed {
+        // Copies the list of pointers when a scrape still holds it.
+        let kept = Arc::make_mut(&mut self.lines);
+        for (&i, l) in changed.iter().zip(lines) {
+            kept[i] = Arc::new(CheckLines::new(l));
             self.keys[i] = RowKey::of(&rows[i]);
             self.metas[i] = rows[i].meta.clone();
         }
@@ -276,7 +341,7 @@ mod tests {
         // Before any result, after some, after a change of a few (the first,
         // the last, and neighbours).
         same(
-            &inc.render(&engine),
+            &inc.render(&engine).to_text(),
             &render_metrics(&engine, Format::Prometheus),
         );
         for (i, planned) in running.checks.iter().enumerate() {
@@ -290,7 +355,7 @@ mod tests {
                 .record(&planned.spec.name, planned.id, &evaluation(outcome));
         }
         same(
-            &inc.render(&engine),
+            &inc.render(&engine).to_text(),
             &render_metrics(&engine, Format::Prometheus),
         );
         for i in [0, 7, 8, 49] {
@@ -301,10 +366,16 @@ mod tests {
                 &evaluation(Outcome::error("gone").observed(2.5)),
             );
         }
-        let page = inc.render(&engine);
+        let page = inc.render(&engine).to_text();
         same(&page, &render_metrics(&engine, Format::Prometheus));
         assert!(page.contains("prodready_check_state{check=\"check_7\",category=\"deployment\",severity=\"warning\",team=\"t\\\\\\\"7\",state=\"error\"} 1"), "{page}");
         // Nothing changed: the same page again.
-        same(&inc.render(&engine), &page);
+        same(&inc.render(&engine).to_text(), &page);
+        // Served in chunks, the same bytes.
+        let chunked: Vec<u8> = Arc::new(inc.render(&engine))
+            .chunks(100)
+            .flatten()
+            .collect();
+        same(&String::from_utf8(chunked).unwrap(), &page);
     }
 }

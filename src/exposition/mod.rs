@@ -6,7 +6,7 @@
 mod incremental;
 mod process;
 
-pub use incremental::Incremental;
+pub use incremental::{Incremental, TextPage};
 
 use std::fmt::Write as _;
 

@@ -10,7 +10,48 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 
 use crate::engine::Engine;
-use crate::exposition::{render_metrics, Format, Incremental};
+use crate::exposition::{render_metrics, Format, Incremental, TextPage};
+
+/// Size of the chunks a streamed page is sent in.
+const CHUNK: usize = 64 * 1024;
+
+/// A rendered page: whole bytes (gzip, OpenMetrics), or the Prometheus text
+/// page streamed from the kept per-check lines (never concatenated).
+#[derive(Debug, Clone)]
+pub enum Page {
+    Whole(Bytes),
+    Text(Arc<TextPage>),
+}
+
+impl Page {
+    /// The body's size in bytes (its Content-Length).
+    pub fn len(&self) -> usize {
+        match self {
+            Page::Whole(b) => b.len(),
+            Page::Text(t) => t.len(),
+        }
+    }
+
+    /// The response body, streamed in chunks for a text page.
+    pub fn into_body(self) -> axum::body::Body {
+        match self {
+            Page::Whole(b) => axum::body::Body::from(b),
+            Page::Text(t) => axum::body::Body::from_stream(futures_util::stream::iter(
+                t.chunks(CHUNK)
+                    .map(|c| Ok::<_, std::convert::Infallible>(Bytes::from(c))),
+            )),
+        }
+    }
+
+    /// The whole page in one buffer (tests).
+    #[cfg(test)]
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            Page::Whole(b) => b.clone(),
+            Page::Text(t) => Bytes::from(t.to_text()),
+        }
+    }
+}
 
 /// Rendered `/metrics` pages, reused for at most `MAX_AGE` while only
 /// results change; any change to the set of checks or the reload status
@@ -47,17 +88,18 @@ struct CachedPage {
     key: (u64, u64, bool, u64),
     results: u64,
     rendered_at: Instant,
-    body: Bytes,
+    body: Page,
 }
 
-/// Gzip at the fastest level: the page is rendered at most once a second.
-fn gzip(text: &str) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(text.len() / 8),
-        flate2::Compression::fast(),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(text.as_bytes());
+/// Gzip at the fastest level (the page is rendered at most once a second),
+/// fed chunk by chunk: the plain page is never held whole.
+fn gzip<'a>(size: usize, chunks: impl Iterator<Item = impl AsRef<[u8]> + 'a>) -> Vec<u8> {
+    let mut encoder =
+        flate2::write::GzEncoder::new(Vec::with_capacity(size / 8), flate2::Compression::fast());
+    for chunk in chunks {
+        // Writing into a Vec cannot fail.
+        let _ = encoder.write_all(chunk.as_ref());
+    }
     encoder.finish().unwrap_or_default()
 }
 
@@ -73,7 +115,7 @@ impl MetricsCache {
     }
 
     /// The page in `format`, gzip-compressed when `gzipped`.
-    pub async fn page(&self, engine: &Arc<Engine>, format: Format, gzipped: bool) -> Bytes {
+    pub async fn page(&self, engine: &Arc<Engine>, format: Format, gzipped: bool) -> Page {
         let variant = self.variant(format, gzipped);
         let key = || {
             let (structure, results) = engine.store.generations();
@@ -123,23 +165,31 @@ impl MetricsCache {
         let (page_key, results) = key();
         let engine = engine.clone();
         let incremental = self.incremental.clone();
-        let body: Bytes = tokio::task::spawn_blocking(move || {
-            let text = match format {
-                Format::Prometheus => incremental
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .render(&engine),
-                Format::OpenMetrics => render_metrics(&engine, format),
-            };
-            if gzipped {
-                gzip(&text)
-            } else {
-                text.into_bytes()
+        let body = tokio::task::spawn_blocking(move || match format {
+            Format::Prometheus => {
+                let text = Arc::new(
+                    incremental
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .render(&engine),
+                );
+                if gzipped {
+                    Page::Whole(gzip(text.len(), text.chunks(CHUNK)).into())
+                } else {
+                    Page::Text(text)
+                }
+            }
+            Format::OpenMetrics => {
+                let text = render_metrics(&engine, format);
+                Page::Whole(if gzipped {
+                    gzip(text.len(), std::iter::once(text.as_bytes())).into()
+                } else {
+                    text.into()
+                })
             }
         })
         .await
-        .unwrap_or_else(|e| format!("# rendering failed: {e}\n").into_bytes())
-        .into();
+        .unwrap_or_else(|e| Page::Whole(format!("# rendering failed: {e}\n").into()));
         *variant.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(CachedPage {
             key: page_key,
             results,
@@ -208,7 +258,7 @@ mod tests {
         )
         .await
         .expect("a scrape waited for the render in flight");
-        assert_eq!(stale, first);
+        assert_eq!(stale.to_bytes(), first.to_bytes());
 
         // The checks changed (a reload): the old page is not served.
         let reloaded = engine_of(dir.path(), &["a", "c"]);
@@ -228,6 +278,7 @@ mod tests {
         assert!(!waiting.is_finished(), "served a page of the old checks");
         drop(held);
         let page = waiting.await.unwrap();
+        let page = page.to_bytes();
         let text = String::from_utf8_lossy(&page);
         assert!(
             text.contains("check=\"c\"") && !text.contains("check=\"b\""),

@@ -190,27 +190,26 @@ async fn metrics(
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok()),
     );
-    let body = cache.page(&engine, format, gzipped).await;
+    let page = cache.page(&engine, format, gzipped).await;
+    // A streamed page has no size of its own: say it, so that no chunked
+    // transfer encoding is needed.
+    let length = page.len().to_string();
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, format.content_type()),
+            (header::VARY, "Accept-Encoding"),
+            (header::CONTENT_LENGTH, length.as_str()),
+        ],
+        page.into_body(),
+    )
+        .into_response();
     if gzipped {
-        (
-            [
-                (header::CONTENT_TYPE, format.content_type()),
-                (header::CONTENT_ENCODING, "gzip"),
-                (header::VARY, "Accept-Encoding"),
-            ],
-            body,
-        )
-            .into_response()
-    } else {
-        (
-            [
-                (header::CONTENT_TYPE, format.content_type()),
-                (header::VARY, "Accept-Encoding"),
-            ],
-            body,
-        )
-            .into_response()
+        response.headers_mut().insert(
+            header::CONTENT_ENCODING,
+            axum::http::HeaderValue::from_static("gzip"),
+        );
     }
+    response
 }
 
 #[derive(Debug, Deserialize)]

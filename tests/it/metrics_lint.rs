@@ -79,6 +79,32 @@ checks:
         ok && findings.trim().is_empty(),
         "promtool findings:\n{findings}\n{metrics}"
     );
+    // The page is streamed from the kept per-check lines, with its length
+    // said up front (no chunked encoding), plain and gzip; the gzip page
+    // holds the same families.
+    for gzip in [false, true] {
+        let mut request = crate::support::client().get(exporter.url("/metrics"));
+        if gzip {
+            request = request.header("Accept-Encoding", "gzip");
+        }
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        assert!(headers.get("transfer-encoding").is_none(), "{headers:?}");
+        let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
+        let body = response.bytes().await.unwrap();
+        assert_eq!(body.len(), length);
+        let text = if gzip {
+            assert_eq!(headers["content-encoding"], "gzip");
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut out)
+                .unwrap();
+            out
+        } else {
+            String::from_utf8(body.to_vec()).unwrap()
+        };
+        assert!(text.contains("# TYPE prodready_check_state gauge"));
+        assert!(text.ends_with('\n'));
+    }
 }
 
 #[test]
