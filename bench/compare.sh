@@ -15,6 +15,9 @@
 #      p50/p99 under wrk -c16 (plain and gzip), the scheduler's lateness p99
 #      (from prodready_scheduler_lateness_seconds), the daemon's CPU per 1,000
 #      checks at rest, and the time of a reload of the unchanged config;
+#      the floor: nginx serving the same page as a static file (plain, and
+#      pre-compressed with gzip_static) to the same wrk -c16, our p50/p99 as
+#      ratios to its;
 #   5. the cost of encoding the /metrics page per series (benches/metrics_encode.rs);
 #   6. hardcoded_secrets against gitleaks on one real tree (bench/secrets.sh);
 #   7. dependency_vulnerabilities' scanner on a generated monorepo (benches/deps_scan.rs).
@@ -49,6 +52,7 @@ wait_http() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 TICK=$(getconf CLK_TCK)
 
@@ -156,7 +160,22 @@ print(s.getsockname()[1], flush=True)
 time.sleep(3600)' > "$tmp/hang.port" & pids+=($!)
 for _ in $(seq 1 50); do [ -s "$tmp/hang.port" ] && break; sleep 0.1; done
 HANG=$(cat "$tmp/hang.port")
-declare -A IDLE P50 P99 G50 G99 LISTEN READY LATE CPU RELOAD RELOADCPU
+declare -A IDLE P50 P99 G50 G99 LISTEN READY LATE CPU RELOAD RELOADCPU N50 N99 NG50 NG99 R50 R99 RG50 RG99 PAGE GZPAGE
+# The floor for /metrics: nginx serving the same bytes from a file.
+FLOOR=$(free_port)
+mkdir -p "$tmp/floor/logs" "$tmp/floor/www"
+cat > "$tmp/floor/nginx.conf" <<NGINX
+daemon off; master_process off; worker_processes 1; error_log $tmp/floor/logs/error.log error; pid $tmp/floor/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off; client_body_temp_path $tmp/floor/cb; proxy_temp_path $tmp/floor/p; fastcgi_temp_path $tmp/floor/f; uwsgi_temp_path $tmp/floor/u; scgi_temp_path $tmp/floor/s;
+  sendfile on; tcp_nopush on;
+  server { listen 127.0.0.1:$FLOOR; root $tmp/floor/www; location = /metrics { default_type text/plain; gzip_static on; } }
+}
+NGINX
+/usr/sbin/nginx -p "$tmp/floor" -c "$tmp/floor/nginx.conf" & pids+=($!)
+# A wrk latency ("850.12us", "12.34ms", "1.02s") in ms.
+ms() { echo "$1" | awk '{ v = $1; u = v; sub(/^[0-9.]+/, "", u); v += 0; print (u == "us" ? v / 1000 : (u == "s" ? v * 1000 : (u == "m" ? v * 60000 : v))) }'; }
 SCALES=${SCALES:-"0 10000 100000"}
 # p99 of a Prometheus histogram: the smallest bucket bound holding 99%.
 hist_p99() {
@@ -197,6 +216,20 @@ for n in $SCALES; do
     G50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
     G99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
     LATE[$n]=$(curl -fs "http://127.0.0.1:$port/metrics" | hist_p99 prodready_scheduler_lateness_seconds)
+    # The same page from nginx, plain and pre-compressed, same load.
+    curl -fs "http://127.0.0.1:$port/metrics" > "$tmp/floor/www/metrics"
+    gzip -1 -k -f "$tmp/floor/www/metrics"
+    lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$FLOOR/metrics" 2>&1)
+    N50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
+    N99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
+    R50[$n]=$(ratio "$(ms "${P50[$n]}")" "$(ms "${N50[$n]}")")
+    R99[$n]=$(ratio "$(ms "${P99[$n]}")" "$(ms "${N99[$n]}")")
+    lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$FLOOR/metrics" 2>&1)
+    NG50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
+    NG99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
+    RG50[$n]=$(ratio "$(ms "${G50[$n]}")" "$(ms "${NG50[$n]}")")
+    RG99[$n]=$(ratio "$(ms "${G99[$n]}")" "$(ms "${NG99[$n]}")")
+    PAGE[$n]=$(stat -c %s "$tmp/floor/www/metrics"); GZPAGE[$n]=$(stat -c %s "$tmp/floor/www/metrics.gz")
     c0=$(cpu_ticks $pid)
     t1=$(date +%s.%N)
     curl -fs -X POST "http://127.0.0.1:$port/-/reload" >/dev/null
@@ -214,7 +247,6 @@ SECRETS=$(bench/secrets.sh "$RUNS" 2>&1 || echo "bench/secrets.sh failed: run sc
 # 7. Dependency scanning of a generated monorepo (benches/deps_scan.rs).
 DEPS=$(cargo bench --locked -q --bench deps_scan 2>/dev/null | grep -E '^(generated|run)' || true)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # Keep the hand-written analysis that follows the figures in the old file.
 analysis=""
 [ -f "$OUT" ] && analysis=$(sed -n '/^## Against the targets/,$p' "$OUT")
@@ -248,6 +280,17 @@ analysis=""
     [ "$n" != 0 ] && per=$(awk -v a="${IDLE[$n]}" -v b="${IDLE[0]:-0}" -v n="$n" 'BEGIN { printf "%.2f KiB", (a - b) / n }')
     echo "| $n | ${LISTEN[$n]} | ${READY[$n]} | ${IDLE[$n]} KiB | $per | ${P50[$n]:--} | ${P99[$n]:--} | ${G50[$n]:--} | ${G99[$n]:--} | ${LATE[$n]:--} | ${CPU[$n]:--} ms/s | ${RELOAD[$n]:--} (CPU ${RELOADCPU[$n]:--}) |"
   done
+  echo
+  echo "### /metrics against its floor: nginx serving the same page as a static file"
+  echo
+  echo "| checks | page | gzip page | ours p50 / nginx | ours p99 / nginx | **p99 ratio** | ours gzip p50 / nginx gzip_static | gzip p99 / nginx | **gzip p99 ratio** |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for n in $SCALES; do
+    [ "$n" = 0 ] && continue
+    echo "| $n | ${PAGE[$n]:-0} B | ${GZPAGE[$n]:-0} B | ${P50[$n]:--} / ${N50[$n]:--} | ${P99[$n]:--} / ${N99[$n]:--} | **${R99[$n]:--}x** | ${G50[$n]:--} / ${NG50[$n]:--} | ${G99[$n]:--} / ${NG99[$n]:--} | **${RG99[$n]:--}x** |"
+  done
+  echo
+  echo "The floor: nginx 1 worker, \`sendfile\`, the page saved from our /metrics during the run (gzip: \`gzip -1\`, served by \`gzip_static\`), the same wrk -t2 -c16 for the same time. Goal: p99 within 1.5x of nginx's."
   echo
   echo "Memory per check: idle RSS after the first full round with N checks minus with none, / N. Lateness: how late evaluations began against their schedule (p99 bucket bound of \`prodready_scheduler_lateness_seconds\`). CPU at rest: the daemon's utime+stime over 20 s without scrapes, per second and per 1,000 checks. Reload: \`POST /-/reload\` of the unchanged file, wall time and the daemon's CPU."
   echo
