@@ -534,11 +534,11 @@ fn validate_check(
         probe: raw.probe,
         series_labels,
         labels,
-        params: if raw.params.is_null() {
+        params: super::schema::Params::new(if raw.params.is_null() {
             Value::Object(serde_json::Map::new())
         } else {
             raw.params
-        },
+        }),
         index,
         waivers: Vec::new(),
         waivers_max_duration: global.waivers_max_duration.0,

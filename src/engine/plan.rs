@@ -214,6 +214,13 @@ impl Plan {
             }
         }
         check_waivers(&config.waivers, &checks, &mut problems);
+        // The new checks are built: their params are needed no more (a
+        // reload compares digests). Kept checks released theirs before.
+        for planned in &mut checks {
+            if let Some(planned) = Arc::get_mut(planned) {
+                planned.spec.params.release();
+            }
+        }
         let plan = Plan {
             semaphore: Arc::new(Semaphore::new(config.global.concurrency.max(1))),
             redactor: redactor.clone(),
@@ -387,7 +394,7 @@ mod reuse_tests {
     fn a_reload_takes_over_what_did_not_change() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.yaml");
-        let write = |web_timeout: &str, db_url: &str| {
+        let write = |web_timeout: &str, db_url: &str, path: &str| {
             std::fs::write(
                 &config,
                 format!(
@@ -399,14 +406,17 @@ checks:
   - {{ name: same, kind: http, target: web, params: {{ url: /a }} }}
   - {{ name: edited, kind: http, target: web, timeout: {web_timeout}, params: {{ url: /b }} }}
   - {{ name: on_db, kind: postgres_connections, target: db }}
+  - {{ name: params_edited, kind: http, target: web, params: {{ url: {path}, expected_status: [200] }} }}
 "#
                 ),
             )
             .unwrap();
         };
-        write("5s", "postgres://m@127.0.0.1:1/a");
+        write("5s", "postgres://m@127.0.0.1:1/a", "/c");
         let first = super::load_plan(&config).unwrap();
-        write("6s", "postgres://m@127.0.0.1:1/b");
+        // Built, a check keeps only its params' digest.
+        assert!(first.check("same").unwrap().spec.params.is_null());
+        write("6s", "postgres://m@127.0.0.1:1/b", "/d");
         let second = super::load_plan_reusing(&config, Some(&first)).unwrap();
         let http = |p: &super::Plan| match &p.targets["web"] {
             Target::Http(h) => h.clone(),
@@ -420,6 +430,11 @@ checks:
         assert!(!Arc::ptr_eq(
             first.check("edited").unwrap(),
             second.check("edited").unwrap()
+        ));
+        // Only its params changed (compared by digest): rebuilt.
+        assert!(!Arc::ptr_eq(
+            first.check("params_edited").unwrap(),
+            second.check("params_edited").unwrap()
         ));
         // Its target changed, so the check on it is rebuilt.
         assert!(!Arc::ptr_eq(
