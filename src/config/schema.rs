@@ -509,6 +509,12 @@ impl Params {
     pub fn release(&mut self) {
         self.value = Value::Null;
     }
+
+    /// Whether `release` dropped the value (a spec's params are otherwise
+    /// an object, `{}` when the file has none).
+    pub fn is_released(&self) -> bool {
+        self.value.is_null()
+    }
 }
 
 impl std::ops::Deref for Params {

@@ -349,6 +349,7 @@ impl Engine {
         if let Some(shard) = shard {
             plan.retain_shard(shard);
         }
+        plan.release_params();
         let store = Arc::new(Store::new());
         store.set_checks(
             plan.checks
@@ -446,6 +447,7 @@ impl Engine {
                 }]))
             });
         let built = built.map(|mut plan| {
+            plan.release_params();
             if let Some(shard) = self.shard {
                 plan.retain_shard(shard);
             }

@@ -214,13 +214,6 @@ impl Plan {
             }
         }
         check_waivers(&config.waivers, &checks, &mut problems);
-        // The new checks are built: their params are needed no more (a
-        // reload compares digests). Kept checks released theirs before.
-        for planned in &mut checks {
-            if let Some(planned) = Arc::get_mut(planned) {
-                planned.spec.params.release();
-            }
-        }
         let plan = Plan {
             semaphore: Arc::new(Semaphore::new(config.global.concurrency.max(1))),
             redactor: redactor.clone(),
@@ -302,6 +295,19 @@ impl Plan {
             );
         }
         Ok(needs)
+    }
+
+    /// Drops the params of the checks built for this plan, keeping their
+    /// digests (a reload compares those): the daemon runs built checks and
+    /// needs the JSON no more. Checks taken over from the previous plan
+    /// released theirs then. One-shot commands (`advisories sync` reads
+    /// the dependency checks' params) keep them.
+    pub fn release_params(&mut self) {
+        for planned in &mut self.checks {
+            if let Some(planned) = Arc::get_mut(planned) {
+                planned.spec.params.release();
+            }
+        }
     }
 
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {
@@ -413,8 +419,9 @@ checks:
             .unwrap();
         };
         write("5s", "postgres://m@127.0.0.1:1/a", "/c");
-        let first = super::load_plan(&config).unwrap();
-        // Built, a check keeps only its params' digest.
+        let mut first = super::load_plan(&config).unwrap();
+        // Released (as the daemon does), a check keeps only its params' digest.
+        first.release_params();
         assert!(first.check("same").unwrap().spec.params.is_null());
         write("6s", "postgres://m@127.0.0.1:1/b", "/d");
         let second = super::load_plan_reusing(&config, Some(&first)).unwrap();
@@ -440,6 +447,34 @@ checks:
         assert!(!Arc::ptr_eq(
             first.check("on_db").unwrap(),
             second.check("on_db").unwrap()
+        ));
+    }
+
+    /// A check whose params were released is taken over by a reload with
+    /// its secret waiver, which needs its `fingerprint_key_file` param.
+    #[test]
+    fn a_released_check_keeps_its_secret_waiver_over_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "a fingerprint key of enough length").unwrap();
+        let config = dir.path().join("config.yaml");
+        let expires = crate::clock::date_of(crate::clock::unix_now() + 5 * 86_400);
+        std::fs::write(
+            &config,
+            format!(
+                "checks:\n  - {{ name: s, kind: hardcoded_secrets, params: {{ dir: \"{}\", fingerprint_key_file: \"{}\" }} }}\n\
+                 waivers:\n  - {{ check: s, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{expires}\" }}\n",
+                dir.path().display(),
+                key.display()
+            ),
+        )
+        .unwrap();
+        let mut first = super::load_plan(&config).unwrap();
+        first.release_params();
+        let second = super::load_plan_reusing(&config, Some(&first)).unwrap();
+        assert!(Arc::ptr_eq(
+            first.check("s").unwrap(),
+            second.check("s").unwrap()
         ));
     }
 }
@@ -530,8 +565,13 @@ fn check_waivers(waivers: &[Waiver], checks: &[Arc<PlannedCheck>], problems: &mu
         .find(|(_, v)| v.is_some())
         .map_or("", |(f, _)| f);
         // Without a fingerprint key each process keys fingerprints anew: a
-        // secret waiver would never match again.
-        if field == "secret" && first.spec.params.get("fingerprint_key_file").is_none() {
+        // secret waiver would never match again. A check taken over by a
+        // reload (params released) was judged so when it was built, with
+        // these same waivers (they are part of its spec).
+        if field == "secret"
+            && !first.spec.params.is_released()
+            && first.spec.params.get("fingerprint_key_file").is_none()
+        {
             problems.push(
                 &place,
                 "finding.secret",
