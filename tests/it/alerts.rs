@@ -91,9 +91,7 @@ fn every_alert_links_an_existing_runbook_section() {
 /// section's anchor.
 #[tokio::test]
 async fn every_runbook_url_resolves_against_a_running_exporter() {
-    let exporter = crate::support::Exporter::start(
-        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
-    );
+    let exporter = crate::support::Exporter::start(crate::support::ONE_PASSING_CHECK);
     let rules = std::fs::read_to_string(repo_root().join("alerts/prodready.rules.yml")).unwrap();
     let mut followed = 0;
     for line in rules.lines() {

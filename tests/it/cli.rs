@@ -545,8 +545,7 @@ fn version_is_printed_as_prometheus_exporters_print_it() {
 /// the log says which one was used.
 #[test]
 fn log_level_is_authoritative_over_rust_log() {
-    let dir =
-        ConfigDir::new("checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n");
+    let dir = ConfigDir::new(crate::support::ONE_PASSING_CHECK);
     let arg = format!("--config.file={}", dir.config_path().display());
     let debug = [("RUST_LOG", "prodready_exporter=debug")];
     let out = run_cli(&["check", &arg, "--log.level=warn"], &debug);

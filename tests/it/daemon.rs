@@ -527,7 +527,7 @@ checks:
 async fn slowloris_connections_are_cut_off_and_metrics_keep_answering() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let exporter = Exporter::start_with(
-        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        crate::support::ONE_PASSING_CHECK,
         &[],
         &["--web.header-read-timeout=2s"],
     );

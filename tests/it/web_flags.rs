@@ -8,9 +8,7 @@ use crate::support::Exporter;
 /// as the Go exporters do; the default `web.listen_address` is `:9718`.
 #[tokio::test]
 async fn colon_port_listens_on_ipv4_and_ipv6() {
-    let config = crate::support::ConfigDir::new(
-        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
-    );
+    let config = crate::support::ConfigDir::new(crate::support::ONE_PASSING_CHECK);
     let mut cmd = std::process::Command::new(crate::support::BIN);
     cmd.arg(format!("--config.file={}", config.config_path().display()))
         .arg("--web.listen-address=:0");
@@ -37,7 +35,7 @@ async fn colon_port_listens_on_ipv4_and_ipv6() {
 #[tokio::test]
 async fn telemetry_path_moves_the_metrics() {
     let exporter = Exporter::start_with(
-        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        crate::support::ONE_PASSING_CHECK,
         &[],
         &["--web.telemetry-path=/prodready/metrics"],
     );
@@ -58,7 +56,7 @@ async fn telemetry_path_moves_the_metrics() {
 #[tokio::test]
 async fn route_prefix_serves_everything_under_it() {
     let exporter = Exporter::start_with(
-        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        crate::support::ONE_PASSING_CHECK,
         &[],
         &["--web.route-prefix=/prodready/"],
     );
@@ -101,7 +99,7 @@ async fn route_prefix_serves_everything_under_it() {
 #[tokio::test]
 async fn external_url_sets_the_route_prefix() {
     let exporter = Exporter::start_with(
-        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
+        crate::support::ONE_PASSING_CHECK,
         &[],
         &["--web.external-url=https://ops.example.com/readiness/"],
     );
@@ -131,9 +129,7 @@ async fn systemd_socket_activation_serves_on_the_passed_socket() {
         .local_addr()
         .unwrap()
         .port();
-    let config = crate::support::ConfigDir::new(
-        "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n",
-    );
+    let config = crate::support::ConfigDir::new(crate::support::ONE_PASSING_CHECK);
     let mut cmd =
         std::process::Command::new(crate::support::require_binary("systemd-socket-activate"));
     cmd.arg(format!("--listen=127.0.0.1:{port}"))

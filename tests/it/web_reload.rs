@@ -4,10 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{client, Exporter};
+use crate::support::{client, Exporter, ONE_PASSING_CHECK};
 use crate::web_security::hash;
-
-const CHECKS: &str = "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_emptied_web_config_keeps_authentication_on() {
@@ -19,7 +17,7 @@ async fn an_emptied_web_config_keeps_authentication_on() {
     )
     .unwrap();
     let flag = format!("--web.config.file={}", web.display());
-    let exporter = Exporter::start_with(CHECKS, &[], &[flag.as_str()]);
+    let exporter = Exporter::start_with(ONE_PASSING_CHECK, &[], &[flag.as_str()]);
     let url = exporter.url("/metrics");
     let status = |auth: bool| {
         let url = url.clone();
@@ -68,10 +66,10 @@ async fn a_web_config_added_by_a_reload_is_refused_until_a_restart() {
         format!("basic_auth_users:\n  alice: {}\n", hash("pw-1")),
     )
     .unwrap();
-    let exporter = Exporter::start_with(CHECKS, &[], &["--web.enable-lifecycle"]);
+    let exporter = Exporter::start_with(ONE_PASSING_CHECK, &[], &["--web.enable-lifecycle"]);
     exporter.wait_ready(Duration::from_secs(10)).await;
     exporter.config.write_config(&format!(
-        "web: {{ config_file: \"{}\" }}\n{CHECKS}",
+        "web: {{ config_file: \"{}\" }}\n{ONE_PASSING_CHECK}",
         web.display()
     ));
     let (status, body) = exporter.post("/-/reload").await;

@@ -21,6 +21,11 @@ pub mod tree;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_prodready-exporter");
 
+/// A config of one check that passes (`true`), for tests of the daemon's
+/// surface rather than of a kind.
+pub const ONE_PASSING_CHECK: &str =
+    "checks:\n  - { name: ok, kind: command, params: { argv: [\"true\"] } }\n";
+
 /// The repository's root (alerts/, deploy/, docs/ ... are read from it).
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -399,7 +404,11 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 /// Runs `cmd` to completion; returns whether it succeeded and its stdout
 /// and stderr together (for tools whose failure is the expected answer).
 pub fn run_tool(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().unwrap();
+    success_and_output(cmd.output().unwrap())
+}
+
+/// Whether a finished command succeeded, and its stdout and stderr together.
+fn success_and_output(out: Output) -> (bool, String) {
     (
         out.status.success(),
         format!(
@@ -421,15 +430,7 @@ pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> (bool, String) {
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    success_and_output(child.wait_with_output().unwrap())
 }
 
 /// Finds a binary on PATH or in well-known Debian locations; panics loudly if absent.
