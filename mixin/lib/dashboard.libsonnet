@@ -3,10 +3,14 @@
 // variables (and cluster, with showMultiCluster), rate windows follow
 // rateInterval, and nothing is editable in place.
 {
+  // The label matchers of the variables a query is scoped by, up to and
+  // including `last` (job or instance), joined for a query's braces.
+  matchers(c, last)::
+    std.join(',', (if c.showMultiCluster then ['%s=~"$cluster"' % c.clusterLabel] else []) +
+                  ['job=~"$job"'] + (if last == 'instance' then ['instance=~"$instance"'] else [])),
+
   // The label matchers of the dashboard variables, for a query's braces.
-  selector(c)::
-    (if c.showMultiCluster then '%s=~"$cluster",' % c.clusterLabel else '') +
-    'job=~"$job",instance=~"$instance"',
+  selector(c):: $.matchers(c, 'instance'),
 
   // Formats a query: %(sel)s is the variables' selector, %(by)s the
   // cluster label (with its comma) where series are grouped or joined,
@@ -18,7 +22,7 @@
   },
 
   local datasource = { type: 'prometheus', uid: '${datasource}' },
-  local queryVariable(name, label, query, all) = {
+  queryVariable(name, label, query, all=false):: {
     name: name,
     label: label,
     type: 'query',
@@ -42,7 +46,6 @@
 
   // The datasource, [cluster,] job and instance variables, then `extra`.
   variables(c, extra=[])::
-    local cluster = if c.showMultiCluster then '%s=~"$cluster"' % c.clusterLabel else '';
     [{
       name: 'datasource',
       label: 'Data source',
@@ -53,19 +56,19 @@
       refresh: 1,
     }] + (
       if c.showMultiCluster then [
-        queryVariable('cluster', 'Cluster', 'label_values(prodready_build_info, %s)' % c.clusterLabel, true),
+        $.queryVariable('cluster', 'Cluster', 'label_values(prodready_build_info, %s)' % c.clusterLabel, true),
       ] else []
     ) + [
-      queryVariable('job', 'Job', 'label_values(prodready_build_info%s, job)' % (if cluster == '' then '' else '{%s}' % cluster), true),
-      queryVariable(
-        'instance',
-        'Instance',
-        'label_values(prodready_build_info{%s}, instance)' % std.join(',', std.filter(function(s) s != '', [cluster, 'job=~"$job"'])),
+      $.queryVariable(
+        'job',
+        'Job',
+        if c.showMultiCluster
+        then 'label_values(prodready_build_info{%s=~"$cluster"}, job)' % c.clusterLabel
+        else 'label_values(prodready_build_info, job)',
         true
       ),
+      $.queryVariable('instance', 'Instance', 'label_values(prodready_build_info{%s}, instance)' % $.matchers(c, 'job'), true),
     ] + extra,
-
-  queryVariable(name, label, query, all=false):: queryVariable(name, label, query, all),
 
   target(c, expr, refId, legend, instant=false, format=null)::
     {
