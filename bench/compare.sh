@@ -287,7 +287,7 @@ analysis=""
   echo "|---|---|---|---|---|---|---|---|---|"
   for n in $SCALES; do
     [ "$n" = 0 ] && continue
-    echo "| $n | ${PAGE[$n]:-0} B | ${GZPAGE[$n]:-0} B | ${P50[$n]:--} / ${N50[$n]:--} | ${P99[$n]:--} / ${N99[$n]:--} | **${R99[$n]:--}x** | ${G50[$n]:--} / ${NG50[$n]:--} | ${G99[$n]:--} / ${NG99[$n]:--} | **${RG99[$n]:--}x** |"
+    echo "| $n | ${PAGE[$n]:-0} B | ${GZPAGE[$n]:-0} B | ${P50[$n]:--} / ${N50[$n]:--} (${R50[$n]:--}x) | ${P99[$n]:--} / ${N99[$n]:--} | **${R99[$n]:--}x** | ${G50[$n]:--} / ${NG50[$n]:--} (${RG50[$n]:--}x) | ${G99[$n]:--} / ${NG99[$n]:--} | **${RG99[$n]:--}x** |"
   done
   echo
   echo "The floor: nginx 1 worker, \`sendfile\`, the page saved from our /metrics during the run (gzip: \`gzip -1\`, served by \`gzip_static\`), the same wrk -t2 -c16 for the same time. Goal: p99 within 1.5x of nginx's."
