@@ -534,7 +534,7 @@ fn validate_check(
         probe: raw.probe,
         series_labels,
         labels,
-        params: super::schema::Params::new(if raw.params.is_null() {
+        params: super::Params::new(if raw.params.is_null() {
             Value::Object(serde_json::Map::new())
         } else {
             raw.params

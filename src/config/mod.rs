@@ -10,6 +10,7 @@ mod expand;
 mod file_sd;
 mod labels;
 mod load;
+mod params;
 mod schema;
 mod secrets;
 pub mod units;
@@ -19,6 +20,7 @@ pub(crate) use errors::{from_value, Problems};
 pub use errors::{ConfigError, ConfigErrors};
 pub use labels::check_labels;
 pub use load::Config;
+pub use params::Params;
 pub use schema::{
     BasicAuth, CheckEntry, CheckSpec, DatabaseTargetSpec, FileSdConfig, Global, HttpTargetSpec,
     Secret, TargetSelection, TargetSpec, TargetType, TlsSpec, Web,

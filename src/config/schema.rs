@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::params::Params;
 use super::ConfigDuration;
 use crate::vocab::{Category, Severity};
 
@@ -482,52 +483,6 @@ pub struct CheckSpec {
     /// `global.waivers_max_duration`: how long an ignore-file entry without
     /// an expiry holds from the file's date.
     pub waivers_max_duration: Duration,
-}
-
-/// A check's params: the value, kept until the plan has built the check
-/// (`release` drops it then: 10,000 checks' small JSON maps cost about 6
-/// MB), and its SHA-256, by which a reload compares them (equality is the
-/// digest's).
-#[derive(Clone)]
-pub struct Params {
-    value: Value,
-    digest: [u8; 32],
-}
-
-impl Params {
-    pub fn new(value: Value) -> Params {
-        // Keys are in map order (a BTreeMap's, so sorted): equal values have
-        // equal text. Serialising a Value cannot fail.
-        let text = serde_json::to_vec(&value).unwrap_or_default();
-        let mut digest = [0; 32];
-        digest.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &text).as_ref());
-        Params { value, digest }
-    }
-
-    /// Drops the value, keeping the digest: once the check is built from
-    /// it, only a reload's comparison needs it.
-    pub fn release(&mut self) {
-        self.value = Value::Null;
-    }
-
-    /// Whether `release` dropped the value (a spec's params are otherwise
-    /// an object, `{}` when the file has none).
-    pub fn is_released(&self) -> bool {
-        self.value.is_null()
-    }
-}
-
-impl std::ops::Deref for Params {
-    type Target = Value;
-    fn deref(&self) -> &Value {
-        &self.value
-    }
-}
-
-impl PartialEq for Params {
-    fn eq(&self, other: &Params) -> bool {
-        self.digest == other.digest
-    }
 }
 
 /// Params can hold credentials (an authorization check's token, a URL with
