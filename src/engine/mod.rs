@@ -8,21 +8,21 @@ pub mod kinds;
 pub mod plan;
 mod resolve;
 pub mod run_once;
+mod schedule;
 pub mod shard;
 pub mod store;
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
-use crate::checks::{Context, Outcome, State};
+use crate::checks::{Context, Outcome};
 use crate::clock::unix_seconds;
 use crate::config::{format_duration, ConfigErrors};
 use crate::redact::Redactor;
@@ -30,8 +30,9 @@ pub use gate::{FailOn, Gate, ItemResult, ItemRun, Verdict};
 pub use inflight::InFlight;
 pub use plan::{load_plan, load_plan_reusing, Plan, PlannedCheck};
 pub use run_once::{run_once, run_phase, Order};
+pub use schedule::{first_round_spread, Applied, Scheduler, SchedulerShared};
 pub use shard::Shard;
-pub use store::{CheckMeta, CheckRecord, Store};
+pub use store::{CheckMeta, CheckRecord, History, Store, StoredOutcome};
 
 /// One finished evaluation, already redacted.
 #[derive(Debug, Clone)]
@@ -120,174 +121,6 @@ pub type PlanCell = Arc<RwLock<Arc<Plan>>>;
 
 fn current(cell: &PlanCell) -> Arc<Plan> {
     cell.read().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-/// Evaluates one check forever on its interval (with +-5% jitter).
-async fn run_forever(
-    planned: Arc<PlannedCheck>,
-    cell: PlanCell,
-    store: Arc<Store>,
-    shared: Arc<SchedulerShared>,
-    first_spread: Duration,
-) {
-    let spec = &planned.spec;
-    // Spread the first round so checks do not all start at once.
-    let mut due = tokio::time::Instant::now()
-        + first_spread
-            .min(spec.interval)
-            .mul_f64(random_fraction(&spec.name, 0));
-    tokio::time::sleep_until(due).await;
-    let mut round = 0u64;
-    loop {
-        round += 1;
-        let started = tokio::time::Instant::now();
-        let plan = current(&cell);
-        // Boxed so that an idle check's task stays small: the evaluation's
-        // state is allocated only while it runs.
-        let evaluation = Box::pin(shared.inflight.evaluate(&planned, &plan)).await;
-        drop(plan);
-        // How late the evaluation began (after waiting for a concurrency
-        // slot) against its schedule.
-        let began = tokio::time::Instant::now()
-            .checked_sub(evaluation.duration)
-            .unwrap_or(started);
-        shared
-            .lateness
-            .observe(began.saturating_duration_since(due).as_secs_f64());
-        let state = evaluation.outcome.state;
-        debug!(check = %spec.name, state = %state, duration_ms = evaluation.duration.as_millis() as u64, "Check evaluated.");
-        let previous = store.record(&spec.name, planned.id, &evaluation);
-        if previous != Some(state) {
-            let from = previous.map_or("none", State::as_str);
-            if matches!(state, State::Fail | State::Error) {
-                warn!(check = %spec.name, from, to = %state, reason = %evaluation.outcome.message, "Check state changed.");
-            } else {
-                info!(check = %spec.name, from, to = %state, reason = %evaluation.outcome.message, "Check state changed.");
-            }
-        }
-        let factor = 0.95 + 0.1 * random_fraction(&spec.name, round);
-        due = started + spec.interval.mul_f64(factor);
-        tokio::time::sleep_until(due).await;
-    }
-}
-
-/// One scheduled check's task; dropping it aborts the task.
-#[derive(Debug)]
-struct Running {
-    planned: Arc<PlannedCheck>,
-    _task: AbortOnDrop,
-}
-
-impl std::fmt::Debug for AbortOnDrop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AbortOnDrop")
-    }
-}
-
-/// What `Scheduler::apply` did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Applied {
-    /// Checks whose task kept running (schedule, pools and results kept).
-    pub kept: usize,
-    /// Checks started, new or changed.
-    pub started: usize,
-    /// Checks stopped, removed or changed.
-    pub stopped: usize,
-}
-
-/// Runs one task per scheduled check. Applying a new plan starts only the
-/// checks that are new or changed and stops only those removed or changed.
-#[derive(Debug, Default)]
-pub struct Scheduler {
-    tasks: Mutex<HashMap<String, Running>>,
-    pub shared: Arc<SchedulerShared>,
-}
-
-/// What every check task shares.
-#[derive(Debug)]
-pub struct SchedulerShared {
-    /// Shared with `/probe`, so that a check never runs twice at once.
-    pub inflight: InFlight,
-    /// How late evaluations begin against their schedule, in seconds.
-    pub lateness: prometheus_client::metrics::histogram::Histogram,
-}
-
-impl Default for SchedulerShared {
-    fn default() -> Self {
-        SchedulerShared {
-            inflight: InFlight::default(),
-            lateness: prometheus_client::metrics::histogram::Histogram::new(
-                LATENESS_BUCKETS.iter().copied(),
-            ),
-        }
-    }
-}
-
-/// Bucket bounds of `prodready_scheduler_lateness_seconds`.
-const LATENESS_BUCKETS: [f64; 10] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0];
-
-/// How long the first round of `checks` checks is spread over: about a
-/// thousand first evaluations a second (at least 0.1 s, at most 60 s, and
-/// never more than a check's own interval), so a large config or a reload
-/// that starts many checks causes no thundering herd.
-pub fn first_round_spread(checks: usize) -> Duration {
-    Duration::from_secs_f64((checks as f64 / 1000.0).clamp(0.1, 60.0))
-}
-
-impl Scheduler {
-    pub fn apply(&self, cell: &PlanCell, store: &Arc<Store>) -> Applied {
-        let plan = current(cell);
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        let mut old = std::mem::take(&mut *tasks);
-        let mut applied = Applied::default();
-        let starting = plan
-            .checks
-            .iter()
-            .filter(|c| !c.spec.gate_only)
-            .filter(|c| {
-                old.get(&c.spec.name)
-                    .is_none_or(|r| !Arc::ptr_eq(&r.planned, c))
-            })
-            .count();
-        let spread = first_round_spread(starting);
-        // Gate-only checks run in `check` runs, never on a schedule.
-        for planned in plan.checks.iter().filter(|c| !c.spec.gate_only) {
-            let name = &planned.spec.name;
-            match old.remove(name) {
-                // The plan took this very check over from the previous one.
-                Some(running) if Arc::ptr_eq(&running.planned, planned) => {
-                    applied.kept += 1;
-                    tasks.insert(name.clone(), running);
-                }
-                other => {
-                    applied.stopped += usize::from(other.is_some());
-                    applied.started += 1;
-                    let handle = tokio::spawn(run_forever(
-                        planned.clone(),
-                        cell.clone(),
-                        store.clone(),
-                        self.shared.clone(),
-                        spread,
-                    ));
-                    tasks.insert(
-                        name.clone(),
-                        Running {
-                            planned: planned.clone(),
-                            _task: AbortOnDrop(handle.abort_handle()),
-                        },
-                    );
-                }
-            }
-        }
-        // What is left was removed; dropping it aborts the tasks, including
-        // in-flight evaluations.
-        applied.stopped += old.len();
-        applied
-    }
-
-    pub fn stop(&self) {
-        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
 }
 
 /// Outcome of the last reload attempt.
@@ -508,6 +341,8 @@ impl Engine {
                     stopped = applied.stopped,
                     "Config reloaded."
                 );
+                // The previous plan and the load's scratch are freed.
+                crate::heap::trim("reload").await;
                 Ok(count)
             }
             Err(errors) => {
@@ -542,6 +377,20 @@ impl Engine {
             attempted = Some(now);
             info!("Target files changed; reloading the config.");
             let _ = self.reload().await;
+        }
+    }
+
+    /// Returns the memory freed after bursts to the system: once the first
+    /// round is done (its hanging requests freed), then every minute
+    /// (`heap::TRIM_EVERY`), since each round's in-flight peak is freed
+    /// again. Reloads trim too.
+    pub async fn release_memory(self: Arc<Self>) {
+        while !self.store.first_round_done() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        loop {
+            crate::heap::trim("schedule").await;
+            tokio::time::sleep(crate::heap::TRIM_EVERY).await;
         }
     }
 

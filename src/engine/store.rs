@@ -2,7 +2,6 @@
 //! the scheduler, read by every reader; a reader never waits on a live system,
 //! only on a short lock around memory.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
@@ -75,14 +74,124 @@ pub struct CheckRecord {
     /// Shared, so that readers copy a pointer, not the strings.
     pub meta: std::sync::Arc<CheckMeta>,
     /// `None` until the first evaluation ends.
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<StoredOutcome>,
     pub last_run: Option<SystemTime>,
     pub last_success: Option<SystemTime>,
     pub duration: Duration,
     pub runs: u64,
     pub errors: u64,
-    /// The states of the last `HISTORY` evaluations, oldest first.
-    pub history: std::collections::VecDeque<State>,
+    /// The states of the last `HISTORY` evaluations.
+    pub history: History,
+}
+
+/// An outcome as the store keeps it: the evidence as compact JSON text,
+/// parsed again when a reader asks for it (status page, API, reports). A
+/// one-key evidence map kept as a map costs a 550-byte B-tree leaf per
+/// check; its text, tens of bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOutcome {
+    pub state: State,
+    pub observed: Option<f64>,
+    pub threshold: Option<f64>,
+    pub message: Box<str>,
+    /// The evidence map as JSON text; `None` when empty.
+    evidence: Option<Box<str>>,
+    /// How many entries `evidence.waived_findings` lists, when it is there.
+    pub waived_findings: Option<u64>,
+}
+
+impl StoredOutcome {
+    pub fn new(outcome: &Outcome) -> Self {
+        let evidence = (!outcome.evidence.is_empty())
+            .then(|| serde_json::to_string(&outcome.evidence).ok())
+            .flatten()
+            .map(String::into_boxed_str);
+        StoredOutcome {
+            state: outcome.state,
+            observed: outcome.observed,
+            threshold: outcome.threshold,
+            message: outcome.message.as_str().into(),
+            evidence,
+            waived_findings: Self::waived_findings_of(outcome),
+        }
+    }
+
+    /// How many findings an outcome lists as waived, when it lists any.
+    pub fn waived_findings_of(outcome: &Outcome) -> Option<u64> {
+        let list = outcome.evidence.get("waived_findings")?.as_array()?;
+        Some(list.len() as u64)
+    }
+
+    pub fn has_evidence(&self) -> bool {
+        self.evidence.is_some()
+    }
+
+    /// The evidence map (parsed from the text this store wrote).
+    pub fn evidence(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.evidence
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
+    }
+
+    /// The outcome as the check returned it.
+    pub fn to_outcome(&self) -> Outcome {
+        Outcome {
+            state: self.state,
+            observed: self.observed,
+            threshold: self.threshold,
+            message: self.message.to_string(),
+            evidence: self.evidence(),
+        }
+    }
+}
+
+/// The states of the last `HISTORY` evaluations, three bits each in one
+/// word (a queue of 20 states would cost a 32-byte allocation and its
+/// header per check).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    packed: u64,
+    len: u8,
+}
+
+impl History {
+    const BITS: u32 = 3;
+    const MASK: u64 = 0b111;
+
+    pub fn push(&mut self, state: State) {
+        let code = match state {
+            State::Pass => 0,
+            State::Warn => 1,
+            State::Fail => 2,
+            State::Error => 3,
+            State::Unknown => 4,
+        };
+        let kept = (1u64 << (Self::BITS * HISTORY as u32)) - 1;
+        self.packed = ((self.packed << Self::BITS) & kept) | code;
+        self.len = (self.len + 1).min(HISTORY as u8);
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = State> + ExactSizeIterator + '_ {
+        (0..u32::from(self.len)).rev().map(move |age| {
+            match (self.packed >> (age * Self::BITS)) & Self::MASK {
+                0 => State::Pass,
+                1 => State::Warn,
+                2 => State::Fail,
+                3 => State::Error,
+                _ => State::Unknown,
+            }
+        })
+    }
 }
 
 /// Evaluations whose states each record keeps (status page, JSON API).
@@ -98,7 +207,7 @@ impl CheckRecord {
             duration: Duration::ZERO,
             runs: 0,
             errors: 0,
-            history: std::collections::VecDeque::new(),
+            history: History::default(),
         }
     }
 
@@ -122,18 +231,64 @@ impl CheckRecord {
         }
         self.last_run = Some(evaluation.finished);
         self.duration = evaluation.duration;
-        self.outcome = Some(evaluation.outcome.clone());
-        if self.history.len() == HISTORY {
-            self.history.pop_front();
-        }
-        self.history.push_back(evaluation.outcome.state);
+        self.outcome = Some(StoredOutcome::new(&evaluation.outcome));
+        self.history.push(evaluation.outcome.state);
     }
 }
 
-/// The latest results, keyed by check name.
+/// The records in config order, with an index by name: one vector of
+/// exactly the checks' size instead of a hash table of records (whose spare
+/// capacity held up to twice their size).
+#[derive(Debug, Default)]
+struct Table {
+    /// In config order (index, then name: the checks one entry makes over
+    /// several targets share its index).
+    records: Vec<CheckRecord>,
+    /// Positions in `records`, sorted by check name.
+    by_name: Vec<u32>,
+    /// Scheduled checks not evaluated yet.
+    pending: usize,
+}
+
+impl Table {
+    fn new(mut records: Vec<CheckRecord>) -> Table {
+        records.sort_by(|a, b| (a.meta.index, &a.meta.name).cmp(&(b.meta.index, &b.meta.name)));
+        let mut by_name: Vec<u32> = (0..records.len() as u32).collect();
+        by_name.sort_by(|&a, &b| {
+            records[a as usize]
+                .meta
+                .name
+                .cmp(&records[b as usize].meta.name)
+        });
+        let pending = records
+            .iter()
+            .filter(|r| r.runs == 0 && !r.meta.gate_only)
+            .count();
+        Table {
+            records,
+            by_name,
+            pending,
+        }
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        let found = self
+            .by_name
+            .binary_search_by(|&i| self.records[i as usize].meta.name.as_str().cmp(name))
+            .ok()?;
+        Some(self.by_name[found] as usize)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut CheckRecord> {
+        let at = self.position(name)?;
+        self.records.get_mut(at)
+    }
+}
+
+/// The latest results, by check name.
 #[derive(Debug, Default)]
 pub struct Store {
-    records: RwLock<HashMap<String, CheckRecord>>,
+    table: RwLock<Table>,
     first_round_done: AtomicBool,
     /// Bumped when the set of checks changes (reload).
     structure_generation: AtomicU64,
@@ -146,17 +301,41 @@ impl Store {
         Self::default()
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Table> {
+        self.table.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Table> {
+        self.table.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Makes the store hold exactly these checks: results of checks that stay
     /// are kept, checks that were removed vanish at once.
     pub fn set_checks(&self, metas: Vec<CheckMeta>) {
-        let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
-        let mut next = HashMap::with_capacity(metas.len());
+        let mut table = self.write();
+        let old = std::mem::take(&mut *table);
+        let mut old_records: Vec<Option<CheckRecord>> = old.records.into_iter().map(Some).collect();
+        let old = Table {
+            by_name: old.by_name,
+            ..Table::default()
+        };
+        let mut records = Vec::with_capacity(metas.len());
         for meta in metas {
+            let previous = old
+                .by_name
+                .binary_search_by(|&i| {
+                    old_records[i as usize]
+                        .as_ref()
+                        .map_or("", |r| r.meta.name.as_str())
+                        .cmp(meta.name.as_str())
+                })
+                .ok()
+                .and_then(|k| old_records[old.by_name[k] as usize].take());
             // A check taken over unchanged keeps its results; a rebuilt one
             // (another spec, `gate_only` switched, a changed file) keeps only
             // its counters (they never go back): no result of the old check
             // speaks for the new one.
-            let record = match records.remove(&meta.name) {
+            let record = match previous {
                 Some(mut r) if r.meta.check_id == meta.check_id => {
                     r.meta = std::sync::Arc::new(meta);
                     r
@@ -168,31 +347,33 @@ impl Store {
                 },
                 None => CheckRecord::new(meta),
             };
-            next.insert(record.meta.name.clone(), record);
+            records.push(record);
         }
-        *records = next;
+        *table = Table::new(records);
         self.structure_generation.fetch_add(1, Ordering::SeqCst);
-        self.update_ready(&records);
+        self.update_ready(&table);
     }
 
     /// Stores an evaluation of the planned check `check_id` (ignored when
     /// that check was removed or rebuilt by a reload meanwhile).
     pub fn record(&self, name: &str, check_id: u64, evaluation: &Evaluation) -> Option<State> {
-        let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
-        let record = records
+        let mut table = self.write();
+        let record = table
             .get_mut(name)
             .filter(|r| r.meta.check_id == check_id)?;
         let previous = record.outcome.as_ref().map(|o| o.state);
+        let first = record.runs == 0 && !record.meta.gate_only;
         record.apply(evaluation);
+        if first {
+            table.pending = table.pending.saturating_sub(1);
+        }
         self.results_generation.fetch_add(1, Ordering::SeqCst);
-        self.update_ready(&records);
+        self.update_ready(&table);
         previous
     }
 
-    fn update_ready(&self, records: &HashMap<String, CheckRecord>) {
-        if !self.first_round_done.load(Ordering::Relaxed)
-            && records.values().all(|r| r.runs > 0 || r.meta.gate_only)
-        {
+    fn update_ready(&self, table: &Table) {
+        if !self.first_round_done.load(Ordering::Relaxed) && table.pending == 0 {
             self.first_round_done.store(true, Ordering::Relaxed);
         }
     }
@@ -217,16 +398,13 @@ impl Store {
 
     /// Applies `f` to every record in config order, under one short read lock.
     pub fn map_sorted<T>(&self, f: impl Fn(&CheckRecord) -> T) -> Vec<T> {
-        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
-        let mut sorted: Vec<&CheckRecord> = records.values().collect();
-        // The checks one entry makes over several targets share its index.
-        sorted.sort_by(|a, b| (a.meta.index, &a.meta.name).cmp(&(b.meta.index, &b.meta.name)));
-        sorted.into_iter().map(f).collect()
+        self.read().records.iter().map(f).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<CheckRecord> {
-        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
-        records.get(name).cloned()
+        let table = self.read();
+        let at = table.position(name)?;
+        table.records.get(at).cloned()
     }
 }
 
@@ -290,5 +468,49 @@ mod tests {
         // Taken over unchanged: results stay.
         store.set_checks(vec![meta(2)]);
         assert_eq!(store.snapshot()[0].state(), State::Fail);
+    }
+
+    #[test]
+    fn history_keeps_the_last_twenty_states_oldest_first() {
+        let mut history = History::default();
+        assert!(history.is_empty());
+        let states = [
+            State::Pass,
+            State::Warn,
+            State::Fail,
+            State::Error,
+            State::Unknown,
+        ];
+        let pushed: Vec<State> = (0..27).map(|i| states[i % 5]).collect();
+        for s in &pushed {
+            history.push(*s);
+        }
+        assert_eq!(history.len(), HISTORY);
+        let kept: Vec<State> = history.iter().collect();
+        assert_eq!(kept, pushed[pushed.len() - HISTORY..]);
+        let mut short = History::default();
+        short.push(State::Fail);
+        short.push(State::Pass);
+        assert_eq!(short.iter().collect::<Vec<_>>(), [State::Fail, State::Pass]);
+    }
+
+    #[test]
+    fn a_stored_outcome_gives_back_what_the_check_returned() {
+        let mut outcome = Outcome::fail("2 findings").observed(2.0).threshold(0.0);
+        outcome
+            .evidence
+            .insert("root".into(), serde_json::json!("/srv/app"));
+        outcome.evidence.insert(
+            "waived_findings".into(),
+            serde_json::json!([{"rule": "aws"}, {"rule": "gcp"}, {"rule": "x"}]),
+        );
+        let stored = StoredOutcome::new(&outcome);
+        assert!(stored.has_evidence());
+        assert_eq!(stored.waived_findings, Some(3));
+        assert_eq!(stored.to_outcome(), outcome);
+        let bare = StoredOutcome::new(&Outcome::pass("ok"));
+        assert!(!bare.has_evidence());
+        assert_eq!(bare.waived_findings, None);
+        assert!(bare.evidence().is_empty());
     }
 }

@@ -73,15 +73,9 @@ impl Row {
             last_success: r.last_success.map_or(0.0, unix_seconds),
             runs: r.runs,
             errors: r.errors,
-            waived_findings: r.outcome.as_ref().and_then(waived_findings),
+            waived_findings: r.outcome.as_ref().and_then(|o| o.waived_findings),
         }
     }
-}
-
-/// How many findings the outcome lists as waived, when it lists any.
-fn waived_findings(o: &crate::checks::Outcome) -> Option<u64> {
-    let list = o.evidence.get("waived_findings")?.as_array()?;
-    Some(list.len() as u64)
 }
 
 /// Reads one optional number of a row.
@@ -514,7 +508,7 @@ pub fn render_probe(meta: &CheckMeta, evaluation: &Evaluation, format: Format) -
         last_success: 0.0,
         runs: 1,
         errors: u64::from(evaluation.outcome.state == State::Error),
-        waived_findings: waived_findings(&evaluation.outcome),
+        waived_findings: crate::engine::StoredOutcome::waived_findings_of(&evaluation.outcome),
     };
     encode(
         Snapshot {

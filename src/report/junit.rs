@@ -65,10 +65,7 @@ pub fn render_junit(
     }
     for r in records {
         let state = r.state();
-        let message = r
-            .outcome
-            .as_ref()
-            .map_or("not evaluated", |o| o.message.as_str());
+        let message = r.outcome.as_ref().map_or("not evaluated", |o| &*o.message);
         let waiver = r.active_waiver(gate.now).filter(|_| gate.fails(state));
         let status = match state {
             // A waived check is let through: skipped, with who and why.

@@ -74,17 +74,18 @@ impl CheckView {
             source: r.meta.source,
             description: r.meta.description.clone(),
             state: r.state(),
-            message: outcome.map_or_else(|| "not evaluated yet".to_owned(), |o| o.message.clone()),
+            message: outcome
+                .map_or_else(|| "not evaluated yet".to_owned(), |o| o.message.to_string()),
             observed: outcome.and_then(|o| o.observed),
             threshold: outcome.and_then(|o| o.threshold),
-            evidence: outcome.map(|o| o.evidence.clone()).unwrap_or_default(),
+            evidence: outcome.map(|o| o.evidence()).unwrap_or_default(),
             last_run: r.last_run.map(rfc3339),
             last_success: r.last_success.map(rfc3339),
             duration_seconds: r.last_run.map(|_| r.duration.as_secs_f64()),
             runs: r.runs,
             errors: r.errors,
             item: r.meta.item,
-            history: r.history.iter().copied().collect(),
+            history: r.history.iter().collect(),
             waiver: shown_waiver(&r.meta.waivers, crate::clock::unix_now()),
         }
     }

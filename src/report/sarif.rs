@@ -38,10 +38,7 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
             })
         });
         let state = r.state();
-        let message = r
-            .outcome
-            .as_ref()
-            .map_or("not evaluated", |o| o.message.as_str());
+        let message = r.outcome.as_ref().map_or("not evaluated", |o| &*o.message);
         let (kind_of_result, level) = match state {
             State::Pass => ("pass", "none"),
             State::Warn => ("fail", "warning"),
@@ -62,7 +59,10 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
             }
         }
         results.push(result);
-        let Some(outcome) = &r.outcome else { continue };
+        let Some(outcome) = r.outcome.as_ref().map(|o| o.to_outcome()) else {
+            continue;
+        };
+        let outcome = &outcome;
         // Findings in files: under the scanned root (other tools' results
         // carry their own locations).
         let root = outcome

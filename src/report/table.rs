@@ -65,7 +65,7 @@ pub fn render_table(
         let mut message = r
             .outcome
             .as_ref()
-            .map_or("not evaluated", |o| o.message.as_str())
+            .map_or("not evaluated", |o| &*o.message)
             .replace('\n', " ");
         if state != State::Pass {
             if let Some(w) = r.active_waiver(crate::clock::unix_now()) {

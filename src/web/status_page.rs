@@ -98,8 +98,8 @@ fn check_waiver(r: &CheckRecord, now: i64) -> String {
 /// The message, the evidence (collapsed) and a link to the check's JSON.
 fn message_cell(message: &str, r: &CheckRecord) -> String {
     let mut cell = html_escape(message);
-    if let Some(o) = r.outcome.as_ref().filter(|o| !o.evidence.is_empty()) {
-        let json = serde_json::to_string_pretty(&capped(&o.evidence)).unwrap_or_default();
+    if let Some(o) = r.outcome.as_ref().filter(|o| o.has_evidence()) {
+        let json = serde_json::to_string_pretty(&capped(&o.evidence())).unwrap_or_default();
         cell.push_str(&format!(
             "<details><summary>evidence</summary><pre>{}</pre></details>",
             html_escape(&json)
@@ -292,7 +292,7 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
                 } else {
                     "not evaluated yet"
                 },
-                |o| o.message.as_str(),
+                |o| &*o.message,
             );
             let _ = write!(
                 out,

@@ -1,0 +1,283 @@
+//! The scheduler: runs the plan's checks on their intervals from one driver
+//! task and a heap of due times. An idle check costs an entry in the heap and
+//! one in a map, not a task of its own; a task exists only while a check
+//! evaluates. Applying a new plan starts only the checks that are new or
+//! changed and stops only those removed or changed (in-flight evaluations of
+//! stopped checks are cancelled).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::{current, random_fraction, AbortOnDrop, PlanCell, PlannedCheck, Store};
+use crate::checks::State;
+
+/// What `Scheduler::apply` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Checks that kept their schedule (pools and results kept too).
+    pub kept: usize,
+    /// Checks started, new or changed.
+    pub started: usize,
+    /// Checks stopped, removed or changed.
+    pub stopped: usize,
+}
+
+/// What every evaluation shares.
+#[derive(Debug)]
+pub struct SchedulerShared {
+    /// Shared with `/probe`, so that a check never runs twice at once.
+    pub inflight: super::InFlight,
+    /// How late evaluations begin against their schedule, in seconds.
+    pub lateness: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl Default for SchedulerShared {
+    fn default() -> Self {
+        SchedulerShared {
+            inflight: super::InFlight::default(),
+            lateness: prometheus_client::metrics::histogram::Histogram::new(
+                LATENESS_BUCKETS.iter().copied(),
+            ),
+        }
+    }
+}
+
+/// Bucket bounds of `prodready_scheduler_lateness_seconds`.
+const LATENESS_BUCKETS: [f64; 10] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0];
+
+/// How long the first round of `checks` checks is spread over: about a
+/// thousand first evaluations a second (at least 0.1 s, at most 60 s, and
+/// never more than a check's own interval), so a large config or a reload
+/// that starts many checks causes no thundering herd.
+pub fn first_round_spread(checks: usize) -> Duration {
+    Duration::from_secs_f64((checks as f64 / 1000.0).clamp(0.1, 60.0))
+}
+
+/// One scheduled check.
+struct Entry {
+    planned: Arc<PlannedCheck>,
+    /// Rounds begun so far (the jitter's seed).
+    round: u64,
+    /// The evaluation running now, if any; dropping the entry cancels it.
+    running: Option<tokio::task::AbortHandle>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.abort();
+        }
+    }
+}
+
+/// The checks and when each is next due, by planned check id (a check a
+/// reload replaced has a new id, so a stale heap item never matches it).
+#[derive(Default)]
+struct Slots {
+    entries: HashMap<u64, Entry>,
+    due: BinaryHeap<Reverse<(Instant, u64)>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    slots: Mutex<Slots>,
+    /// Wakes the driver when a due time earlier than its sleep is added.
+    wake: Notify,
+}
+
+impl Inner {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Schedules check `id` at `at`, waking the driver if that is earlier
+    /// than anything it waits for.
+    fn schedule(&self, slots: &mut Slots, id: u64, at: Instant) {
+        let earliest = slots.due.peek().is_none_or(|Reverse((next, _))| at < *next);
+        slots.due.push(Reverse((at, id)));
+        if earliest {
+            self.wake.notify_one();
+        }
+    }
+}
+
+/// Runs the plan's checks. See the module docs.
+#[derive(Default)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+    driver: Mutex<Option<AbortOnDrop>>,
+    pub shared: Arc<SchedulerShared>,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("checks", &self.inner.slots().entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an evaluation task needs besides its check.
+#[derive(Clone)]
+struct Run {
+    cell: PlanCell,
+    store: Arc<Store>,
+    shared: Arc<SchedulerShared>,
+    inner: Arc<Inner>,
+}
+
+impl Scheduler {
+    /// Makes the scheduled checks those of the plan in `cell`: checks the
+    /// plan took over from the previous one keep their schedule and any
+    /// evaluation in flight; the others start, spread over
+    /// `first_round_spread`; checks no longer planned stop.
+    pub fn apply(&self, cell: &PlanCell, store: &Arc<Store>) -> Applied {
+        let plan = current(cell);
+        let run = Run {
+            cell: cell.clone(),
+            store: store.clone(),
+            shared: self.shared.clone(),
+            inner: self.inner.clone(),
+        };
+        let mut applied = Applied::default();
+        let mut slots = self.inner.slots();
+        let mut old = std::mem::take(&mut slots.entries);
+        // Gate-only checks run in `check` runs, never on a schedule.
+        let scheduled = || plan.checks.iter().filter(|c| !c.spec.gate_only);
+        let starting = scheduled()
+            .filter(|c| old.get(&c.id).is_none_or(|e| !Arc::ptr_eq(&e.planned, c)))
+            .count();
+        let spread = first_round_spread(starting);
+        let now = Instant::now();
+        for planned in scheduled() {
+            match old.remove(&planned.id) {
+                // The plan took this very check over from the previous one:
+                // its heap item stays valid.
+                Some(entry) if Arc::ptr_eq(&entry.planned, planned) => {
+                    applied.kept += 1;
+                    slots.entries.insert(planned.id, entry);
+                }
+                other => {
+                    applied.stopped += usize::from(other.is_some());
+                    applied.started += 1;
+                    let at = now
+                        + spread
+                            .min(planned.spec.interval)
+                            .mul_f64(random_fraction(&planned.spec.name, 0));
+                    slots.entries.insert(
+                        planned.id,
+                        Entry {
+                            planned: planned.clone(),
+                            round: 0,
+                            running: None,
+                        },
+                    );
+                    self.inner.schedule(&mut slots, planned.id, at);
+                }
+            }
+        }
+        // What is left was removed; dropping it cancels in-flight
+        // evaluations. Their heap items are skipped when they come due.
+        applied.stopped += old.len();
+        drop(slots);
+        drop(old);
+        let mut driver = self.driver.lock().unwrap_or_else(|e| e.into_inner());
+        if driver.is_none() {
+            *driver = Some(AbortOnDrop(tokio::spawn(drive(run)).abort_handle()));
+        }
+        applied
+    }
+
+    /// Stops every check (in-flight evaluations are cancelled) and the driver.
+    pub fn stop(&self) {
+        self.driver.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut slots = self.inner.slots();
+        slots.entries.clear();
+        slots.due.clear();
+    }
+}
+
+/// Starts every check that is due, then sleeps until the next one is (or a
+/// newly scheduled check is due earlier).
+async fn drive(run: Run) {
+    loop {
+        let next = {
+            let mut slots = run.inner.slots();
+            let now = Instant::now();
+            let mut next = None;
+            while let Some(Reverse((at, id))) = slots.due.peek().copied() {
+                if at > now {
+                    next = Some(at);
+                    break;
+                }
+                slots.due.pop();
+                let Some(entry) = slots.entries.get_mut(&id) else {
+                    // Stopped since it was scheduled.
+                    continue;
+                };
+                entry.round += 1;
+                let task = tokio::spawn(evaluate_round(
+                    entry.planned.clone(),
+                    run.clone(),
+                    at,
+                    entry.round,
+                ));
+                entry.running = Some(task.abort_handle());
+            }
+            next
+        };
+        match next {
+            Some(at) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = run.inner.wake.notified() => {}
+                }
+            }
+            None => run.inner.wake.notified().await,
+        }
+    }
+}
+
+/// One evaluation of a due check: records its result, logs a change of
+/// state and schedules the next round (interval with +-5% jitter).
+async fn evaluate_round(planned: Arc<PlannedCheck>, run: Run, due: Instant, round: u64) {
+    let spec = &planned.spec;
+    let started = Instant::now();
+    let plan = current(&run.cell);
+    let evaluation = run.shared.inflight.evaluate(&planned, &plan).await;
+    drop(plan);
+    // How late the evaluation began (after waiting for a concurrency slot)
+    // against its schedule.
+    let began = Instant::now()
+        .checked_sub(evaluation.duration)
+        .unwrap_or(started);
+    run.shared
+        .lateness
+        .observe(began.saturating_duration_since(due).as_secs_f64());
+    let state = evaluation.outcome.state;
+    debug!(check = %spec.name, state = %state, duration_ms = evaluation.duration.as_millis() as u64, "Check evaluated.");
+    let previous = run.store.record(&spec.name, planned.id, &evaluation);
+    if previous != Some(state) {
+        let from = previous.map_or("none", State::as_str);
+        if matches!(state, State::Fail | State::Error) {
+            warn!(check = %spec.name, from, to = %state, reason = %evaluation.outcome.message, "Check state changed.");
+        } else {
+            info!(check = %spec.name, from, to = %state, reason = %evaluation.outcome.message, "Check state changed.");
+        }
+    }
+    let factor = 0.95 + 0.1 * random_fraction(&spec.name, round);
+    let next = started + spec.interval.mul_f64(factor);
+    let mut slots = run.inner.slots();
+    // A check stopped meanwhile is gone (and this task is being cancelled).
+    if let Some(entry) = slots.entries.get_mut(&planned.id) {
+        // Done: forget the handle without cancelling.
+        entry.running = None;
+        run.inner.schedule(&mut slots, planned.id, next);
+    }
+}
