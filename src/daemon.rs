@@ -124,7 +124,6 @@ pub async fn serve(
     engine.set_web_config(listen.web_config.clone(), web_config.clone());
     engine.start();
     let watcher = tokio::spawn(engine.clone().watch_target_files());
-    let trimmer = tokio::spawn(engine.clone().release_memory());
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let signals = tokio::spawn(handle_signals(engine.clone(), shutdown_tx));
@@ -164,7 +163,6 @@ pub async fn serve(
     }
     info!("Shutting down: cancelling checks and draining HTTP connections.");
     watcher.abort();
-    trimmer.abort();
     engine.stop();
     let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
         for mut set in connections {

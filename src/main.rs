@@ -1,5 +1,11 @@
 #![forbid(unsafe_code)]
 
+/// jemalloc, configured in .cargo/config.toml: see Cargo.toml and
+/// docs/benchmarks.md for why (memory per check after the first round).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> std::process::ExitCode {
     prodready_exporter::cli::main()
 }

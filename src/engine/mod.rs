@@ -341,8 +341,6 @@ impl Engine {
                     stopped = applied.stopped,
                     "Config reloaded."
                 );
-                // The previous plan and the load's scratch are freed.
-                crate::heap::trim("reload").await;
                 Ok(count)
             }
             Err(errors) => {
@@ -377,20 +375,6 @@ impl Engine {
             attempted = Some(now);
             info!("Target files changed; reloading the config.");
             let _ = self.reload().await;
-        }
-    }
-
-    /// Returns the memory freed after bursts to the system: once the first
-    /// round is done (its hanging requests freed), then every minute
-    /// (`heap::TRIM_EVERY`), since each round's in-flight peak is freed
-    /// again. Reloads trim too.
-    pub async fn release_memory(self: Arc<Self>) {
-        while !self.store.first_round_done() {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-        loop {
-            crate::heap::trim("schedule").await;
-            tokio::time::sleep(crate::heap::TRIM_EVERY).await;
         }
     }
 

@@ -3,76 +3,133 @@
 //! only on a short lock around memory.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::Evaluation;
 use super::PlannedCheck;
 use crate::checks::{Category, Outcome, Severity, State};
 
-/// Static facts about a configured check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckMeta {
-    pub name: String,
-    /// The planned check's id (see `PlannedCheck::id`).
-    pub check_id: u64,
-    pub kind: &'static str,
-    pub category: Category,
-    pub severity: Severity,
-    /// Target name ("" when the check has none).
-    pub target: String,
-    pub unit: &'static str,
-    /// `measured` or `attestation`.
-    pub source: &'static str,
-    /// The checklist item it evidences ("" for none).
-    pub item: &'static str,
-    /// Evaluated only by `check` runs, never by the daemon.
-    pub gate_only: bool,
-    /// User labels, all on `prodready_check_info`.
-    pub labels: Vec<(String, String)>,
-    /// The allow-listed user labels, also on the state series.
-    pub series_labels: Vec<(String, String)>,
-    pub description: Option<String>,
-    pub interval: Duration,
-    pub index: usize,
-    /// Waivers of the check itself (not of one finding), expired included.
-    pub waivers: Vec<crate::config::Waiver>,
-}
+/// Static facts about a configured check: a handle on the planned check
+/// (one pointer, every fact read from it), so the store copies no name,
+/// label or waiver of its own.
+#[derive(Clone)]
+pub struct CheckMeta(Arc<PlannedCheck>);
 
 impl CheckMeta {
-    pub fn from_planned(planned: &PlannedCheck) -> Self {
-        let spec = &planned.spec;
-        CheckMeta {
-            name: spec.name.clone(),
-            check_id: planned.id,
-            kind: planned.kind.name,
-            category: planned.category,
-            severity: spec.severity,
-            target: spec.target.clone().unwrap_or_default(),
-            unit: planned.kind.unit,
-            source: planned.kind.source.as_str(),
-            item: planned.item.map_or("", |i| i.id),
-            gate_only: spec.gate_only,
-            labels: spec.labels.clone().into_iter().collect(),
-            series_labels: spec.series_labels.clone(),
-            description: spec.description.clone(),
-            interval: spec.interval,
-            index: spec.index,
-            waivers: spec
-                .waivers
-                .iter()
-                .filter(|w| w.finding.is_none())
-                .cloned()
-                .collect(),
-        }
+    pub fn from_planned(planned: &Arc<PlannedCheck>) -> Self {
+        CheckMeta(planned.clone())
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.spec.name
+    }
+
+    /// The planned check's id (see `PlannedCheck::id`).
+    pub fn check_id(&self) -> u64 {
+        self.0.id
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.0.kind.name
+    }
+
+    pub fn category(&self) -> Category {
+        self.0.category
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.0.spec.severity
+    }
+
+    /// Target name ("" when the check has none).
+    pub fn target(&self) -> &str {
+        self.0.spec.target.as_deref().unwrap_or_default()
+    }
+
+    pub fn unit(&self) -> &'static str {
+        self.0.kind.unit
+    }
+
+    /// `measured` or `attestation`.
+    pub fn source(&self) -> &'static str {
+        self.0.kind.source.as_str()
+    }
+
+    /// The checklist item it evidences ("" for none).
+    pub fn item(&self) -> &'static str {
+        self.0.item.map_or("", |i| i.id)
+    }
+
+    /// Evaluated only by `check` runs, never by the daemon.
+    pub fn gate_only(&self) -> bool {
+        self.0.spec.gate_only
+    }
+
+    /// User labels, all on `prodready_check_info`.
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .spec
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The allow-listed user labels, also on the state series.
+    pub fn series_labels(&self) -> &[(String, String)] {
+        &self.0.spec.series_labels
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.0.spec.description.as_deref()
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.0.spec.interval
+    }
+
+    pub fn index(&self) -> usize {
+        self.0.spec.index
+    }
+
+    /// Waivers of the check itself (not of one finding), expired included.
+    pub fn waivers(&self) -> impl Iterator<Item = &crate::config::Waiver> + Clone {
+        self.0.spec.waivers.iter().filter(|w| w.finding.is_none())
+    }
+
+    /// The waiver that lets this check through at `now`, if one holds.
+    pub fn active_waiver(&self, now: i64) -> Option<&crate::config::Waiver> {
+        crate::config::active_check_waiver(&self.0.spec.waivers, now)
+    }
+
+    /// Identifies the planned check while this handle lives (a rebuilt
+    /// check is another one).
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
+
+/// The same planned check.
+impl PartialEq for CheckMeta {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for CheckMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckMeta")
+            .field("name", &self.name())
+            .field("check_id", &self.check_id())
+            .finish_non_exhaustive()
     }
 }
 
 /// A check with its latest result and counters.
 #[derive(Debug, Clone)]
 pub struct CheckRecord {
-    /// Shared, so that readers copy a pointer, not the strings.
-    pub meta: std::sync::Arc<CheckMeta>,
+    /// A pointer: readers copy it, not the strings.
+    pub meta: CheckMeta,
     /// `None` until the first evaluation ends.
     pub outcome: Option<StoredOutcome>,
     pub last_run: Option<SystemTime>,
@@ -200,7 +257,7 @@ pub const HISTORY: usize = 20;
 impl CheckRecord {
     fn new(meta: CheckMeta) -> Self {
         CheckRecord {
-            meta: std::sync::Arc::new(meta),
+            meta,
             outcome: None,
             last_run: None,
             last_success: None,
@@ -217,7 +274,7 @@ impl CheckRecord {
 
     /// The waiver that lets this check through at `now`, if one holds.
     pub fn active_waiver(&self, now: i64) -> Option<&crate::config::Waiver> {
-        crate::config::active_check_waiver(&self.meta.waivers, now)
+        self.meta.active_waiver(now)
     }
 
     /// Applies one evaluation.
@@ -252,17 +309,19 @@ struct Table {
 
 impl Table {
     fn new(mut records: Vec<CheckRecord>) -> Table {
-        records.sort_by(|a, b| (a.meta.index, &a.meta.name).cmp(&(b.meta.index, &b.meta.name)));
+        records.sort_by(|a, b| {
+            (a.meta.index(), &a.meta.name()).cmp(&(b.meta.index(), &b.meta.name()))
+        });
         let mut by_name: Vec<u32> = (0..records.len() as u32).collect();
         by_name.sort_by(|&a, &b| {
             records[a as usize]
                 .meta
-                .name
-                .cmp(&records[b as usize].meta.name)
+                .name()
+                .cmp(&records[b as usize].meta.name())
         });
         let pending = records
             .iter()
-            .filter(|r| r.runs == 0 && !r.meta.gate_only)
+            .filter(|r| r.runs == 0 && !r.meta.gate_only())
             .count();
         Table {
             records,
@@ -274,7 +333,7 @@ impl Table {
     fn position(&self, name: &str) -> Option<usize> {
         let found = self
             .by_name
-            .binary_search_by(|&i| self.records[i as usize].meta.name.as_str().cmp(name))
+            .binary_search_by(|&i| self.records[i as usize].meta.name().cmp(name))
             .ok()?;
         Some(self.by_name[found] as usize)
     }
@@ -326,8 +385,8 @@ impl Store {
                 .binary_search_by(|&i| {
                     old_records[i as usize]
                         .as_ref()
-                        .map_or("", |r| r.meta.name.as_str())
-                        .cmp(meta.name.as_str())
+                        .map_or("", |r| r.meta.name())
+                        .cmp(meta.name())
                 })
                 .ok()
                 .and_then(|k| old_records[old.by_name[k] as usize].take());
@@ -336,8 +395,8 @@ impl Store {
             // its counters (they never go back): no result of the old check
             // speaks for the new one.
             let record = match previous {
-                Some(mut r) if r.meta.check_id == meta.check_id => {
-                    r.meta = std::sync::Arc::new(meta);
+                Some(mut r) if r.meta.check_id() == meta.check_id() => {
+                    r.meta = meta;
                     r
                 }
                 Some(old) => CheckRecord {
@@ -360,9 +419,9 @@ impl Store {
         let mut table = self.write();
         let record = table
             .get_mut(name)
-            .filter(|r| r.meta.check_id == check_id)?;
+            .filter(|r| r.meta.check_id() == check_id)?;
         let previous = record.outcome.as_ref().map(|o| o.state);
-        let first = record.runs == 0 && !record.meta.gate_only;
+        let first = record.runs == 0 && !record.meta.gate_only();
         record.apply(evaluation);
         if first {
             table.pending = table.pending.saturating_sub(1);
@@ -413,25 +472,25 @@ mod tests {
     use super::*;
     use crate::checks::Outcome;
 
+    /// A check named `web` as planned check `check_id`.
     fn meta(check_id: u64) -> CheckMeta {
-        CheckMeta {
-            name: "web".into(),
-            check_id,
-            kind: "http",
-            category: crate::vocab::Category::Operations,
-            severity: crate::vocab::Severity::Warning,
-            target: String::new(),
-            unit: "",
-            source: "measured",
-            item: "",
-            gate_only: false,
-            labels: Vec::new(),
-            series_labels: Vec::new(),
-            description: None,
-            interval: Duration::from_secs(60),
-            index: 0,
-            waivers: Vec::new(),
-        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        std::fs::write(
+            &file,
+            "checks:\n  - { name: web, kind: http, params: { url: \"http://127.0.0.1:1/\" } }\n",
+        )
+        .unwrap();
+        let plan = super::super::load_plan(&file).unwrap();
+        let built = &plan.checks[0];
+        CheckMeta::from_planned(&Arc::new(PlannedCheck {
+            id: check_id,
+            spec: built.spec.clone(),
+            kind: built.kind,
+            category: built.category,
+            item: built.item,
+            check: built.check.clone(),
+        }))
     }
 
     fn evaluation(outcome: Outcome) -> Evaluation {

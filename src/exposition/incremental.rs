@@ -34,7 +34,7 @@ struct RowKey {
 impl RowKey {
     fn of(r: &Row) -> RowKey {
         RowKey {
-            meta: Arc::as_ptr(&r.meta) as usize,
+            meta: r.meta.address(),
             state: r.state,
             values: [
                 r.observed.map(f64::to_bits),
@@ -155,7 +155,7 @@ pub struct Incremental {
     /// The checks, in page order: id, key and meta (kept alive).
     ids: Vec<u64>,
     keys: Vec<RowKey>,
-    metas: Vec<Arc<CheckMeta>>,
+    metas: Vec<CheckMeta>,
     lines: Arc<Vec<Arc<CheckLines>>>,
 }
 
@@ -183,7 +183,7 @@ fn encode_rows(rows: &[Row]) -> (Vec<String>, Vec<[String; ROW_FAMILIES]>) {
     let by_name: HashMap<&str, usize> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.meta.name.as_str(), i))
+        .map(|(i, r)| (r.meta.name(), i))
         .collect();
     let mut lines: Vec<[String; ROW_FAMILIES]> = vec![Default::default(); rows.len()];
     let text = encode(
@@ -220,7 +220,7 @@ impl Incremental {
             && rows
                 .iter()
                 .zip(&self.ids)
-                .all(|(r, id)| r.meta.check_id == *id)
+                .all(|(r, id)| r.meta.check_id() == *id)
             && self.headers.len() == ROW_FAMILIES;
         if same_checks {
             let changed: Vec<usize> = rows
@@ -265,7 +265,7 @@ impl Incremental {
                 .map(|l| Arc::new(CheckLines::new(l)))
                 .collect(),
         );
-        self.ids = rows.iter().map(|r| r.meta.check_id).collect();
+        self.ids = rows.iter().map(|r| r.meta.check_id()).collect();
         self.keys = rows.iter().map(RowKey::of).collect();
         self.metas = rows.iter().map(|r| r.meta.clone()).collect();
     }

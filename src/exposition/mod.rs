@@ -48,7 +48,7 @@ impl Format {
 /// What the metrics need of one check.
 #[derive(Debug, Clone)]
 struct Row {
-    meta: std::sync::Arc<CheckMeta>,
+    meta: CheckMeta,
     state: State,
     observed: Option<f64>,
     threshold: Option<f64>,
@@ -117,20 +117,21 @@ impl Collector for Snapshot {
         let e = &mut encoder;
         // Labels borrow from the rows: no string is copied per series.
         fn check_labels(r: &Row) -> Vec<(&str, &str)> {
-            let mut labels: Vec<(&str, &str)> = Vec::with_capacity(4 + r.meta.series_labels.len());
-            labels.push(("check", r.meta.name.as_str()));
-            labels.push(("category", r.meta.category.as_str()));
-            labels.push(("severity", r.meta.severity.as_str()));
+            let mut labels: Vec<(&str, &str)> =
+                Vec::with_capacity(4 + r.meta.series_labels().len());
+            labels.push(("check", r.meta.name()));
+            labels.push(("category", r.meta.category().as_str()));
+            labels.push(("severity", r.meta.severity().as_str()));
             labels.extend(
                 r.meta
-                    .series_labels
+                    .series_labels()
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str())),
             );
             labels
         }
         fn only_check(r: &Row) -> [(&str, &str); 1] {
-            [("check", r.meta.name.as_str())]
+            [("check", r.meta.name())]
         }
 
         if self.part != Part::Globals {
@@ -211,16 +212,16 @@ impl Collector for Snapshot {
             )?;
             for r in &self.rows {
                 let mut labels: Vec<(&str, &str)> = vec![
-                    ("check", r.meta.name.as_str()),
-                    ("kind", r.meta.kind),
-                    ("category", r.meta.category.as_str()),
-                    ("severity", r.meta.severity.as_str()),
-                    ("target", r.meta.target.as_str()),
-                    ("unit", r.meta.unit),
-                    ("item", r.meta.item),
-                    ("source", r.meta.source),
+                    ("check", r.meta.name()),
+                    ("kind", r.meta.kind()),
+                    ("category", r.meta.category().as_str()),
+                    ("severity", r.meta.severity().as_str()),
+                    ("target", r.meta.target()),
+                    ("unit", r.meta.unit()),
+                    ("item", r.meta.item()),
+                    ("source", r.meta.source()),
                 ];
-                labels.extend(r.meta.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                labels.extend(r.meta.labels());
                 ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
             }
 
@@ -231,7 +232,7 @@ impl Collector for Snapshot {
                 MetricType::Gauge,
             )?;
             for r in &self.rows {
-                ConstGauge::new(r.meta.interval.as_secs_f64())
+                ConstGauge::new(r.meta.interval().as_secs_f64())
                     .encode(m.encode_family(&only_check(r))?)?;
             }
 
@@ -274,7 +275,7 @@ impl Collector for Snapshot {
             MetricType::Gauge,
         )?;
         for category in Category::ALL {
-            if let Some(score) = score(self.rows.iter().filter(|r| r.meta.category == category)) {
+            if let Some(score) = score(self.rows.iter().filter(|r| r.meta.category() == category)) {
                 let labels = vec![("category", category.as_str().to_owned())];
                 ConstGauge::new(score).encode(m.encode_family(&labels)?)?;
             }
@@ -337,10 +338,11 @@ impl Collector for Snapshot {
 /// The checklist families: every one of the 41 items always present, so a
 /// config that covers few items cannot show a perfect checklist score.
 fn encode_checklist(e: &mut DescriptorEncoder, rows: &[Row]) -> Result<(), std::fmt::Error> {
-    let items: Vec<(&Item, bool, State)> = item_states(rows.iter().map(|r| (r.meta.item, r.state)))
-        .into_iter()
-        .map(|(item, state)| (item, state.is_some(), state.unwrap_or(State::Unknown)))
-        .collect();
+    let items: Vec<(&Item, bool, State)> =
+        item_states(rows.iter().map(|r| (r.meta.item(), r.state)))
+            .into_iter()
+            .map(|(item, state)| (item, state.is_some(), state.unwrap_or(State::Unknown)))
+            .collect();
     let item_labels = |item: &Item| {
         vec![
             ("item", item.id.to_owned()),
@@ -406,10 +408,9 @@ fn encode_waivers(
         None,
         MetricType::Gauge,
     )?;
-    for r in rows.iter().filter(|r| !r.meta.waivers.is_empty()) {
-        let active = crate::config::active_check_waiver(&r.meta.waivers, now).is_some();
-        ConstGauge::new(i64::from(active))
-            .encode(m.encode_family(&[("check", r.meta.name.as_str())])?)?;
+    for r in rows.iter().filter(|r| r.meta.waivers().next().is_some()) {
+        let active = r.meta.active_waiver(now).is_some();
+        ConstGauge::new(i64::from(active)).encode(m.encode_family(&[("check", r.meta.name())])?)?;
     }
     let mut m = e.encode_descriptor(
         "prodready_waiver_expiry_timestamp_seconds",
@@ -434,8 +435,7 @@ fn encode_waivers(
     )?;
     for r in rows {
         if let Some(n) = r.waived_findings {
-            ConstGauge::new(n as i64)
-                .encode(m.encode_family(&[("check", r.meta.name.as_str())])?)?;
+            ConstGauge::new(n as i64).encode(m.encode_family(&[("check", r.meta.name())])?)?;
         }
     }
     Ok(())
@@ -499,7 +499,7 @@ fn daemon_facts(engine: &Engine) -> DaemonFacts {
 /// The metrics of one `/probe` evaluation.
 pub fn render_probe(meta: &CheckMeta, evaluation: &Evaluation, format: Format) -> String {
     let row = Row {
-        meta: std::sync::Arc::new(meta.clone()),
+        meta: meta.clone(),
         state: evaluation.outcome.state,
         observed: evaluation.outcome.observed,
         threshold: evaluation.outcome.threshold,

@@ -101,8 +101,8 @@ pub fn render_junit(
             }
             _ => TestCaseStatus::success(),
         };
-        let mut case = TestCase::new(r.meta.name.as_str(), status);
-        case.set_classname(format!("prodready.{}", r.meta.category.as_str()))
+        let mut case = TestCase::new(r.meta.name(), status);
+        case.set_classname(format!("prodready.{}", r.meta.category().as_str()))
             .set_time(r.duration);
         if let Some(start) = started_at(r) {
             case.set_timestamp(timestamp(start));
@@ -111,11 +111,11 @@ pub fn render_junit(
             case.set_system_out(format!("{state}: {message}"));
         }
         for (name, value) in [
-            ("kind", r.meta.kind),
-            ("severity", r.meta.severity.as_str()),
-            ("target", r.meta.target.as_str()),
-            ("item", r.meta.item),
-            ("source", r.meta.source),
+            ("kind", r.meta.kind()),
+            ("severity", r.meta.severity().as_str()),
+            ("target", r.meta.target()),
+            ("item", r.meta.item()),
+            ("source", r.meta.source()),
             ("state", state.as_str()),
         ] {
             if !value.is_empty() {

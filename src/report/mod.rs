@@ -65,14 +65,14 @@ impl CheckView {
     pub fn from_record(r: &CheckRecord) -> CheckView {
         let outcome = r.outcome.as_ref();
         CheckView {
-            name: r.meta.name.clone(),
-            kind: r.meta.kind,
-            category: r.meta.category.as_str(),
-            severity: r.meta.severity.as_str(),
-            target: r.meta.target.clone(),
-            unit: r.meta.unit,
-            source: r.meta.source,
-            description: r.meta.description.clone(),
+            name: r.meta.name().to_owned(),
+            kind: r.meta.kind(),
+            category: r.meta.category().as_str(),
+            severity: r.meta.severity().as_str(),
+            target: r.meta.target().to_owned(),
+            unit: r.meta.unit(),
+            source: r.meta.source(),
+            description: r.meta.description().map(str::to_owned),
             state: r.state(),
             message: outcome
                 .map_or_else(|| "not evaluated yet".to_owned(), |o| o.message.to_string()),
@@ -84,17 +84,20 @@ impl CheckView {
             duration_seconds: r.last_run.map(|_| r.duration.as_secs_f64()),
             runs: r.runs,
             errors: r.errors,
-            item: r.meta.item,
+            item: r.meta.item(),
             history: r.history.iter().collect(),
-            waiver: shown_waiver(&r.meta.waivers, crate::clock::unix_now()),
+            waiver: shown_waiver(r.meta.waivers(), crate::clock::unix_now()),
         }
     }
 }
 
 /// The waiver to show for a check (see `config::shown_waiver`), as JSON;
 /// `waivers` are the check's own (`CheckMeta::waivers`, no finding's).
-fn shown_waiver(waivers: &[crate::config::Waiver], now: i64) -> Option<Value> {
-    crate::config::shown_waiver(waivers.iter(), now).map(|w| w.view(now))
+fn shown_waiver<'a>(
+    waivers: impl Iterator<Item = &'a crate::config::Waiver> + Clone,
+    now: i64,
+) -> Option<Value> {
+    crate::config::shown_waiver(waivers, now).map(|w| w.view(now))
 }
 
 /// Counts of checks per state, in `State::ALL` order.

@@ -28,13 +28,13 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
     let config_location = location(cwd, config_file, None);
     let now = crate::clock::unix_now();
     for r in records {
-        let kind = crate::engine::kinds::lookup_kind(r.meta.kind);
-        rules.entry(r.meta.kind.to_owned()).or_insert_with(|| {
+        let kind = crate::engine::kinds::lookup_kind(r.meta.kind());
+        rules.entry(r.meta.kind().to_owned()).or_insert_with(|| {
             json!({
-                "id": r.meta.kind,
-                "name": r.meta.kind,
-                "shortDescription": { "text": kind.map_or(r.meta.kind, |k| k.summary) },
-                "properties": { "category": r.meta.category.as_str() },
+                "id": r.meta.kind(),
+                "name": r.meta.kind(),
+                "shortDescription": { "text": kind.map_or(r.meta.kind(), |k| k.summary) },
+                "properties": { "category": r.meta.category().as_str() },
             })
         });
         let state = r.state();
@@ -46,12 +46,12 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
             State::Fail | State::Error | State::Unknown => ("fail", "error"),
         };
         let mut result = json!({
-            "ruleId": r.meta.kind,
+            "ruleId": r.meta.kind(),
             "kind": kind_of_result,
             "level": level,
-            "message": { "text": format!("{} ({}): {message}", r.meta.name, state) },
+            "message": { "text": format!("{} ({}): {message}", r.meta.name(), state) },
             "locations": [config_location],
-            "properties": { "check": r.meta.name, "state": state.as_str(), "severity": r.meta.severity.as_str() },
+            "properties": { "check": r.meta.name(), "state": state.as_str(), "severity": r.meta.severity().as_str() },
         });
         if state != State::Pass {
             if let Some(w) = r.active_waiver(now) {
@@ -70,11 +70,12 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
             .get("root")
             .and_then(Value::as_str)
             .map(PathBuf::from);
-        let Some(root) = root.or_else(|| (r.meta.kind == "sarif_report").then(PathBuf::new)) else {
+        let Some(root) = root.or_else(|| (r.meta.kind() == "sarif_report").then(PathBuf::new))
+        else {
             continue;
         };
-        let level = severity_level(r.meta.severity);
-        match r.meta.kind {
+        let level = severity_level(r.meta.severity());
+        match r.meta.kind() {
             "hardcoded_secrets" => {
                 for f in findings(outcome, "findings").chain(findings(outcome, "waived_findings")) {
                     let (Some(file), Some(line), Some(rule)) = (
@@ -97,7 +98,7 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                         "ruleId": id,
                         "kind": "fail",
                         "level": level,
-                        "message": { "text": format!("A possible {rule} secret (check {})", r.meta.name) },
+                        "message": { "text": format!("A possible {rule} secret (check {})", r.meta.name()) },
                         "locations": [location(cwd, &root.join(file), Some(line))],
                     });
                     if let Some(fp) = f.get("fingerprint").and_then(Value::as_str) {
@@ -135,7 +136,7 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                             "level": level,
                             "message": { "text": format!(
                                 "{package}@{version} ({}) is affected by {advisory}, severity {} (check {})",
-                                text("ecosystem"), text("severity"), r.meta.name
+                                text("ecosystem"), text("severity"), r.meta.name()
                             ) },
                             "locations": [location(cwd, &root.join(lockfile), None)],
                         });
@@ -160,8 +161,8 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                         "ruleId": id,
                         "kind": "fail",
                         "level": if waived { "note" } else { ingested_level(text("level")) },
-                        "message": { "text": format!("{tool}: {} (check {})", text("message"), r.meta.name) },
-                        "properties": { "tool": tool, "check": r.meta.name },
+                        "message": { "text": format!("{tool}: {} (check {})", text("message"), r.meta.name()) },
+                        "properties": { "tool": tool, "check": r.meta.name() },
                     });
                     if let Some(file) = f.get("file").and_then(Value::as_str) {
                         let mut physical = json!({ "artifactLocation": { "uri": file } });

@@ -51,7 +51,7 @@ pub fn render_table(
     }
     let name_width = records
         .iter()
-        .map(|r| r.meta.name.len())
+        .map(|r| r.meta.name().len())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -75,8 +75,8 @@ pub fn render_table(
         let state_cell = paint(state);
         out.push_str(&format!(
             "{state_cell}  {:<name_width$}  {:<11}  {:>7}ms  {message}\n",
-            r.meta.name,
-            r.meta.category.as_str(),
+            r.meta.name(),
+            r.meta.category().as_str(),
             r.duration.as_millis(),
         ));
     }

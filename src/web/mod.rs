@@ -228,7 +228,7 @@ async fn api_checks(
     };
     let mut records = engine.store.snapshot();
     if let Some(name) = &q.check {
-        records.retain(|r| &r.meta.name == name);
+        records.retain(|r| &r.meta.name() == name);
         if records.is_empty() {
             // As /probe does, and in Prometheus' API error envelope.
             return api_error(
@@ -308,9 +308,9 @@ async fn probe(
     if query.debug {
         let mut out = format!(
             "Check {} (kind {}, target {:?})\nState: {}\nMessage: {}\nDuration: {:.3}s\n\nTrace:\n",
-            meta.name,
-            meta.kind,
-            meta.target,
+            meta.name(),
+            meta.kind(),
+            meta.target(),
             evaluation.outcome.state,
             evaluation.outcome.message,
             evaluation.duration.as_secs_f64()

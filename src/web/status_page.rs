@@ -91,7 +91,7 @@ fn ago(days: i64) -> String {
 
 /// The check's own (or its item's) waiver to show.
 fn check_waiver(r: &CheckRecord, now: i64) -> String {
-    crate::config::shown_waiver(r.meta.waivers.iter(), now)
+    crate::config::shown_waiver(r.meta.waivers(), now)
         .map_or_else(String::new, |w| waiver_note(w, now))
 }
 
@@ -108,7 +108,7 @@ fn message_cell(message: &str, r: &CheckRecord) -> String {
     cell.push_str(&format!(
         " <small><a href=\"api/v1/checks?check={}\">json</a></small>",
         // Names of checks over several targets hold the target's: `tls:[::1]:443`.
-        html_escape(&percent_encoding::utf8_percent_encode(&r.meta.name, CHECK_NAME).to_string())
+        html_escape(&percent_encoding::utf8_percent_encode(&r.meta.name(), CHECK_NAME).to_string())
     ));
     cell
 }
@@ -179,7 +179,7 @@ fn render_checklist(
     waivers: &[crate::config::Waiver],
     now: i64,
 ) {
-    let states = item_states(records.iter().map(|r| (r.meta.item, r.state())));
+    let states = item_states(records.iter().map(|r| (r.meta.item(), r.state())));
     let covered = states.iter().filter(|(_, s)| s.is_some()).count();
     let passing = states
         .iter()
@@ -216,9 +216,9 @@ fn render_checklist(
             };
             let links: Vec<String> = records
                 .iter()
-                .filter(|r| r.meta.item == item.id)
+                .filter(|r| r.meta.item() == item.id)
                 .map(|r| {
-                    let name = html_escape(&r.meta.name);
+                    let name = html_escape(&r.meta.name());
                     let waived = if r.active_waiver(now).is_some() && r.state() != State::Pass {
                         " <small>(waived)</small>"
                     } else {
@@ -271,10 +271,10 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
     for category in Category::ALL {
         let mut in_category: Vec<&CheckRecord> = records
             .iter()
-            .filter(|r| r.meta.category == category)
+            .filter(|r| r.meta.category() == category)
             .collect();
         // Failing first: what needs attention is at the top of each category.
-        in_category.sort_by_key(|r| (attention(r.state()), r.meta.index));
+        in_category.sort_by_key(|r| (attention(r.state()), r.meta.index()));
         if in_category.is_empty() {
             continue;
         }
@@ -287,7 +287,7 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
         for r in in_category {
             let state = r.state();
             let message = r.outcome.as_ref().map_or(
-                if r.meta.gate_only {
+                if r.meta.gate_only() {
                     "gate only: evaluated by `prodready-exporter check`, not by the daemon"
                 } else {
                     "not evaluated yet"
@@ -298,23 +298,23 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
                 out,
                 "<tr id=\"check-{}\"><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}{}</small>{}{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td></tr>",
-                html_escape(&r.meta.name),
-                html_escape(&r.meta.name),
-                if r.meta.source == "attestation" {
-                    format!("{} (self-reported attestation)", r.meta.kind)
+                html_escape(&r.meta.name()),
+                html_escape(&r.meta.name()),
+                if r.meta.source() == "attestation" {
+                    format!("{} (self-reported attestation)", r.meta.kind())
                 } else {
-                    r.meta.kind.to_owned()
+                    r.meta.kind().to_owned()
                 },
-                r.meta.severity,
-                if r.meta.target.is_empty() {
+                r.meta.severity(),
+                if r.meta.target().is_empty() {
                     String::new()
                 } else {
-                    format!(" &middot; target <code>{}</code>", html_escape(&r.meta.target))
+                    format!(" &middot; target <code>{}</code>", html_escape(&r.meta.target()))
                 },
-                if r.meta.item.is_empty() {
+                if r.meta.item().is_empty() {
                     String::new()
                 } else {
-                    format!(" &middot; item <code>{}</code>", r.meta.item)
+                    format!(" &middot; item <code>{}</code>", r.meta.item())
                 },
                 history_strip(r),
                 check_waiver(r, now),
