@@ -184,12 +184,7 @@ impl Engine {
         }
         plan.release_params();
         let store = Arc::new(Store::new());
-        store.set_checks(
-            plan.checks
-                .iter()
-                .map(|c| CheckMeta::from_planned(c))
-                .collect(),
-        );
+        store.set_checks(plan.checks.iter().map(CheckMeta::from_planned).collect());
         let engine = Engine {
             config_file: config_file.to_owned(),
             shard,
@@ -325,12 +320,8 @@ impl Engine {
                     );
                 }
                 let plan = Arc::new(plan);
-                self.store.set_checks(
-                    plan.checks
-                        .iter()
-                        .map(|c| CheckMeta::from_planned(c))
-                        .collect(),
-                );
+                self.store
+                    .set_checks(plan.checks.iter().map(CheckMeta::from_planned).collect());
                 *self.plan.write().unwrap_or_else(|e| e.into_inner()) = plan;
                 let applied = self.scheduler.apply(&self.plan, &self.store);
                 self.reload_status.mark(true);

@@ -29,7 +29,7 @@ pub async fn run_once(plan: &Arc<Plan>, selected: &[usize], order: Order, gate: 
         selected
             .iter()
             .filter_map(|&i| plan.checks.get(i))
-            .map(|c| CheckMeta::from_planned(c))
+            .map(CheckMeta::from_planned)
             .collect(),
     );
     match order {

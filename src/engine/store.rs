@@ -317,7 +317,7 @@ impl Table {
             records[a as usize]
                 .meta
                 .name()
-                .cmp(&records[b as usize].meta.name())
+                .cmp(records[b as usize].meta.name())
         });
         let pending = records
             .iter()

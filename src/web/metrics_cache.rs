@@ -267,7 +267,7 @@ mod tests {
                 .plan()
                 .checks
                 .iter()
-                .map(|c| CheckMeta::from_planned(c))
+                .map(CheckMeta::from_planned)
                 .collect(),
         );
         let waiting = tokio::spawn({
