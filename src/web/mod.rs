@@ -228,7 +228,7 @@ async fn api_checks(
     };
     let mut records = engine.store.snapshot();
     if let Some(name) = &q.check {
-        records.retain(|r| &r.meta.name() == name);
+        records.retain(|r| r.meta.name() == name);
         if records.is_empty() {
             // As /probe does, and in Prometheus' API error envelope.
             return api_error(

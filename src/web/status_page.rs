@@ -108,7 +108,7 @@ fn message_cell(message: &str, r: &CheckRecord) -> String {
     cell.push_str(&format!(
         " <small><a href=\"api/v1/checks?check={}\">json</a></small>",
         // Names of checks over several targets hold the target's: `tls:[::1]:443`.
-        html_escape(&percent_encoding::utf8_percent_encode(&r.meta.name(), CHECK_NAME).to_string())
+        html_escape(&percent_encoding::utf8_percent_encode(r.meta.name(), CHECK_NAME).to_string())
     ));
     cell
 }
@@ -218,7 +218,7 @@ fn render_checklist(
                 .iter()
                 .filter(|r| r.meta.item() == item.id)
                 .map(|r| {
-                    let name = html_escape(&r.meta.name());
+                    let name = html_escape(r.meta.name());
                     let waived = if r.active_waiver(now).is_some() && r.state() != State::Pass {
                         " <small>(waived)</small>"
                     } else {
@@ -298,8 +298,8 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
                 out,
                 "<tr id=\"check-{}\"><td><span class=\"s {state}\">{state}</span></td><td><b>{}</b><br><small>{} &middot; {}{}{}</small>{}{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td></tr>",
-                html_escape(&r.meta.name()),
-                html_escape(&r.meta.name()),
+                html_escape(r.meta.name()),
+                html_escape(r.meta.name()),
                 if r.meta.source() == "attestation" {
                     format!("{} (self-reported attestation)", r.meta.kind())
                 } else {
@@ -309,7 +309,7 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
                 if r.meta.target().is_empty() {
                     String::new()
                 } else {
-                    format!(" &middot; target <code>{}</code>", html_escape(&r.meta.target()))
+                    format!(" &middot; target <code>{}</code>", html_escape(r.meta.target()))
                 },
                 if r.meta.item().is_empty() {
                     String::new()
