@@ -281,3 +281,119 @@ async fn evaluate_round(planned: Arc<PlannedCheck>, run: Run, due: Instant, roun
         run.inner.schedule(&mut slots, planned.id, next);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{load_plan, Engine};
+
+    fn engine_with(dir: &std::path::Path, checks: usize, interval: &str) -> Arc<Engine> {
+        let file = dir.join("config.yaml");
+        let entries: String = (0..checks)
+            .map(|i| format!("  - {{ name: c{i}, kind: env_secret, params: {{ variable: PRODREADY_TEST_UNSET_{i} }} }}\n"))
+            .collect();
+        std::fs::write(
+            &file,
+            format!("global: {{ interval: {interval}, timeout: 1s }}\nchecks:\n{entries}"),
+        )
+        .unwrap();
+        Engine::new(&file, load_plan(&file).unwrap(), None)
+    }
+
+    /// An idle check is an entry in the heap, not a task: after the first
+    /// round of 500 checks, only the driver (and the runtime's own) remain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_checks_hold_no_task() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine_with(dir.path(), 500, "1h");
+        let before = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        engine.start();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !engine.store.first_round_done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the first round did not end"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The last evaluations' tasks end right after they store.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let alive = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert!(
+            alive <= before + 1,
+            "{alive} tasks alive after the first round ({before} before start)"
+        );
+        assert_eq!(
+            engine
+                .store
+                .snapshot()
+                .iter()
+                .filter(|r| r.runs == 1)
+                .count(),
+            500
+        );
+        engine.stop();
+    }
+
+    /// Applying a plan without some checks stops them: their heap items
+    /// are skipped and they never run again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_removed_check_is_never_run_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine_with(dir.path(), 3, "1s");
+        let scheduler = Scheduler::default();
+        let plan = engine.plan();
+        let cell: PlanCell = Arc::new(std::sync::RwLock::new(plan.clone()));
+        let applied = scheduler.apply(&cell, &engine.store);
+        assert_eq!(
+            applied,
+            Applied {
+                kept: 0,
+                started: 3,
+                stopped: 0
+            }
+        );
+        // The same plan again: every check keeps its schedule.
+        let applied = scheduler.apply(&cell, &engine.store);
+        assert_eq!(
+            applied,
+            Applied {
+                kept: 3,
+                started: 0,
+                stopped: 0
+            }
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while engine.store.snapshot().iter().any(|r| r.runs < 2) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "checks did not run every second"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A plan with none of them.
+        let empty = dir.path().join("empty.yaml");
+        std::fs::write(&empty, "checks: []\n").unwrap();
+        *cell.write().unwrap() = Arc::new(load_plan(&empty).unwrap());
+        let applied = scheduler.apply(&cell, &engine.store);
+        assert_eq!(
+            applied,
+            Applied {
+                kept: 0,
+                started: 0,
+                stopped: 3
+            }
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let runs = |e: &Engine| e.store.snapshot().iter().map(|r| r.runs).sum::<u64>();
+        let stopped_at = runs(&engine);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(runs(&engine), stopped_at, "a stopped check ran again");
+        assert_eq!(scheduler.inner.slots().entries.len(), 0);
+        scheduler.stop();
+    }
+}
