@@ -373,23 +373,12 @@ impl Store {
     pub fn set_checks(&self, metas: Vec<CheckMeta>) {
         let mut table = self.write();
         let old = std::mem::take(&mut *table);
+        // Where each check was, found before any record is moved out.
+        let positions: Vec<Option<usize>> = metas.iter().map(|m| old.position(m.name())).collect();
         let mut old_records: Vec<Option<CheckRecord>> = old.records.into_iter().map(Some).collect();
-        let old = Table {
-            by_name: old.by_name,
-            ..Table::default()
-        };
         let mut records = Vec::with_capacity(metas.len());
-        for meta in metas {
-            let previous = old
-                .by_name
-                .binary_search_by(|&i| {
-                    old_records[i as usize]
-                        .as_ref()
-                        .map_or("", |r| r.meta.name())
-                        .cmp(meta.name())
-                })
-                .ok()
-                .and_then(|k| old_records[old.by_name[k] as usize].take());
+        for (meta, at) in metas.into_iter().zip(positions) {
+            let previous = at.and_then(|i| old_records[i].take());
             // A check taken over unchanged keeps its results; a rebuilt one
             // (another spec, `gate_only` switched, a changed file) keeps only
             // its counters (they never go back): no result of the old check
@@ -474,11 +463,16 @@ mod tests {
 
     /// A check named `web` as planned check `check_id`.
     fn meta(check_id: u64) -> CheckMeta {
+        named("web", check_id)
+    }
+
+    /// A check named `name` as planned check `check_id`.
+    fn named(name: &str, check_id: u64) -> CheckMeta {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.yaml");
         std::fs::write(
             &file,
-            "checks:\n  - { name: web, kind: http, params: { url: \"http://127.0.0.1:1/\" } }\n",
+            format!("checks:\n  - {{ name: {name}, kind: http, params: {{ url: \"http://127.0.0.1:1/\" }} }}\n"),
         )
         .unwrap();
         let plan = super::super::load_plan(&file).unwrap();
@@ -571,5 +565,30 @@ mod tests {
         assert!(!bare.has_evidence());
         assert_eq!(bare.waived_findings, None);
         assert!(bare.evidence().is_empty());
+    }
+
+    /// A reload keeps every kept check's results, whatever the order of
+    /// the checks in the file against the order of their names.
+    #[test]
+    fn a_reload_keeps_the_results_of_every_kept_check() {
+        let store = Store::new();
+        let order = ["m", "b", "z", "a", "q"];
+        let metas = || {
+            order
+                .iter()
+                .enumerate()
+                .map(|(i, n)| named(n, i as u64 + 1))
+        };
+        store.set_checks(metas().collect());
+        for (i, name) in order.iter().enumerate() {
+            store.record(name, i as u64 + 1, &evaluation(Outcome::pass("ok")));
+        }
+        store.set_checks(metas().collect());
+        for name in order {
+            let record = store.get(name).expect(name);
+            assert_eq!(record.state(), State::Pass, "{name} lost its result");
+            assert_eq!(record.runs, 1);
+        }
+        assert!(store.get("nope").is_none());
     }
 }
