@@ -183,8 +183,13 @@ impl Scheduler {
             }
         }
         // What is left was removed; dropping it cancels in-flight
-        // evaluations. Their heap items are skipped when they come due.
+        // evaluations. Their heap items go too, so that reloads of checks
+        // with long intervals do not pile them up until they come due.
         applied.stopped += old.len();
+        if !old.is_empty() {
+            let Slots { entries, due } = &mut *slots;
+            due.retain(|Reverse((_, id))| entries.contains_key(id));
+        }
         drop(slots);
         drop(old);
         let mut driver = self.driver.lock().unwrap_or_else(|e| e.into_inner());
@@ -387,6 +392,11 @@ mod tests {
                 started: 0,
                 stopped: 3
             }
+        );
+        assert_eq!(
+            scheduler.inner.slots().due.len(),
+            0,
+            "stale heap items kept"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
         let runs = |e: &Engine| e.store.snapshot().iter().map(|r| r.runs).sum::<u64>();
