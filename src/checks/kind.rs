@@ -6,7 +6,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::{Category, Check};
 use crate::config::{CheckSpec, TargetType};
@@ -123,7 +122,14 @@ impl PartialEq for KindInfo {
 
 /// Deserializes a check's `params` into the kind's `Params` struct; errors
 /// carry the field path (`params.expected_status[1]`).
-pub fn parse_params<P: DeserializeOwned>(params: &Value) -> Result<P, ParamError> {
+pub fn parse_params<P: DeserializeOwned>(params: &crate::config::Params) -> Result<P, ParamError> {
+    let Some(params) = params.value() else {
+        // The plan builds every check before it releases params.
+        return Err(ParamError::new(
+            "params",
+            "already released after the check was built; this is a bug, please report it",
+        ));
+    };
     crate::config::from_value::<P>(params).map_err(|(path, message)| {
         if path.is_empty() {
             ParamError::new("params", message)

@@ -34,17 +34,47 @@ impl Params {
     pub fn is_released(&self) -> bool {
         self.value.is_null()
     }
-}
 
-impl std::ops::Deref for Params {
-    type Target = Value;
-    fn deref(&self) -> &Value {
-        &self.value
+    /// The value, or `None` once released: a reader of a built check's
+    /// params must say what it does without them (no silent `null`).
+    pub fn value(&self) -> Option<&Value> {
+        (!self.is_released()).then_some(&self.value)
     }
 }
 
 impl PartialEq for Params {
     fn eq(&self, other: &Params) -> bool {
         self.digest == other.digest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Once released, the value is gone for every reader: `value()` says
+    /// so, and building a check from it is an error, not a check built
+    /// from `null`. Equality (a reload's comparison) still holds.
+    #[test]
+    fn released_params_are_absent_not_null() {
+        let mut params = Params::new(serde_json::json!({ "url": "http://127.0.0.1/" }));
+        assert_eq!(
+            params
+                .value()
+                .and_then(|v| v.get("url"))
+                .and_then(Value::as_str),
+            Some("http://127.0.0.1/")
+        );
+        let kept = params.clone();
+        params.release();
+        assert!(params.is_released());
+        assert!(params.value().is_none());
+        assert!(params == kept, "a reload compares digests");
+        let Err(error) = crate::checks::parse_params::<serde_json::Map<String, Value>>(&params)
+        else {
+            panic!("released params parsed");
+        };
+        assert_eq!(error.field, "params");
+        assert!(error.message.contains("released"), "{}", error.message);
     }
 }

@@ -491,7 +491,8 @@ impl std::fmt::Debug for CheckSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let keys: Vec<&String> = self
             .params
-            .as_object()
+            .value()
+            .and_then(serde_json::Value::as_object)
             .map(|m| m.keys().collect())
             .unwrap_or_default();
         f.debug_struct("CheckSpec")
