@@ -101,12 +101,6 @@ impl CheckMeta {
     pub fn active_waiver(&self, now: i64) -> Option<&crate::config::Waiver> {
         crate::config::active_check_waiver(&self.0.spec.waivers, now)
     }
-
-    /// Identifies the planned check while this handle lives (a rebuilt
-    /// check is another one).
-    pub fn address(&self) -> usize {
-        Arc::as_ptr(&self.0) as usize
-    }
 }
 
 /// The same planned check.

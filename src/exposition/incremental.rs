@@ -14,17 +14,16 @@ use std::sync::Arc;
 
 use super::{daemon_facts, encode, Format, Part, Row, Snapshot};
 use crate::checks::State;
-use crate::engine::{CheckMeta, Engine};
+use crate::engine::Engine;
 
 /// The per-check families, in the order the page has them.
 const ROW_FAMILIES: usize = 11;
 
-/// What a check's lines depend on: a change of any re-encodes them.
+/// What a check's lines depend on besides the planned check itself (its
+/// metadata; a rebuilt check has a new id, which renders the page anew):
+/// a change of any re-encodes them.
 #[derive(Debug, Clone, PartialEq)]
 struct RowKey {
-    /// The meta's address: a rebuilt check has a new meta (kept alive in
-    /// `Incremental::metas`, so the address cannot be reused meanwhile).
-    meta: usize,
     state: State,
     values: [Option<u64>; 5],
     runs: u64,
@@ -34,7 +33,6 @@ struct RowKey {
 impl RowKey {
     fn of(r: &Row) -> RowKey {
         RowKey {
-            meta: r.meta.address(),
             state: r.state,
             values: [
                 r.observed.map(f64::to_bits),
@@ -152,10 +150,9 @@ impl TextPage {
 #[derive(Debug, Default)]
 pub struct Incremental {
     headers: Arc<Vec<String>>,
-    /// The checks, in page order: id, key and meta (kept alive).
+    /// The checks, in page order: planned check id and key.
     ids: Vec<u64>,
     keys: Vec<RowKey>,
-    metas: Vec<CheckMeta>,
     lines: Arc<Vec<Arc<CheckLines>>>,
 }
 
@@ -267,7 +264,6 @@ impl Incremental {
         );
         self.ids = rows.iter().map(|r| r.meta.check_id()).collect();
         self.keys = rows.iter().map(RowKey::of).collect();
-        self.metas = rows.iter().map(|r| r.meta.clone()).collect();
     }
 
     /// Encodes the checks at `changed` (indexes into `rows`) and swaps their
@@ -280,7 +276,6 @@ impl Incremental {
         for (&i, l) in changed.iter().zip(lines) {
             kept[i] = Arc::new(CheckLines::new(l));
             self.keys[i] = RowKey::of(&rows[i]);
-            self.metas[i] = rows[i].meta.clone();
         }
     }
 }
