@@ -150,21 +150,20 @@ impl Scheduler {
         let mut old = std::mem::take(&mut slots.entries);
         // Gate-only checks run in `check` runs, never on a schedule.
         let scheduled = || plan.checks.iter().filter(|c| !c.spec.gate_only);
-        let starting = scheduled()
-            .filter(|c| old.get(&c.id).is_none_or(|e| !Arc::ptr_eq(&e.planned, c)))
-            .count();
+        // Ids are unique to a built check: one the plan took over keeps its
+        // id, one it rebuilt has a new id.
+        let starting = scheduled().filter(|c| !old.contains_key(&c.id)).count();
         let spread = first_round_spread(starting);
         let now = Instant::now();
         for planned in scheduled() {
             match old.remove(&planned.id) {
                 // The plan took this very check over from the previous one:
                 // its heap item stays valid.
-                Some(entry) if Arc::ptr_eq(&entry.planned, planned) => {
+                Some(entry) => {
                     applied.kept += 1;
                     slots.entries.insert(planned.id, entry);
                 }
-                other => {
-                    applied.stopped += usize::from(other.is_some());
+                None => {
                     applied.started += 1;
                     let at = now
                         + spread
@@ -182,7 +181,7 @@ impl Scheduler {
                 }
             }
         }
-        // What is left was removed; dropping it cancels in-flight
+        // What is left was removed or rebuilt; dropping it cancels in-flight
         // evaluations. Their heap items go too, so that reloads of checks
         // with long intervals do not pile them up until they come due.
         applied.stopped += old.len();

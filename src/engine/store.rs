@@ -210,14 +210,14 @@ impl History {
     const BITS: u32 = 3;
     const MASK: u64 = 0b111;
 
+    /// A state's code: its place in `State::ALL`.
     pub fn push(&mut self, state: State) {
-        let code = match state {
-            State::Pass => 0,
-            State::Warn => 1,
-            State::Fail => 2,
-            State::Error => 3,
-            State::Unknown => 4,
-        };
+        let code = State::ALL
+            .iter()
+            .position(|s| *s == state)
+            // Every state is in ALL; one that were not would read back as
+            // unknown (no code of ALL), never as pass.
+            .map_or(Self::MASK, |i| i as u64);
         let kept = (1u64 << (Self::BITS * HISTORY as u32)) - 1;
         self.packed = ((self.packed << Self::BITS) & kept) | code;
         self.len = (self.len + 1).min(HISTORY as u8);
@@ -234,13 +234,8 @@ impl History {
     /// Oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = State> + ExactSizeIterator + '_ {
         (0..u32::from(self.len)).rev().map(move |age| {
-            match (self.packed >> (age * Self::BITS)) & Self::MASK {
-                0 => State::Pass,
-                1 => State::Warn,
-                2 => State::Fail,
-                3 => State::Error,
-                _ => State::Unknown,
-            }
+            let code = ((self.packed >> (age * Self::BITS)) & Self::MASK) as usize;
+            State::ALL.get(code).copied().unwrap_or(State::Unknown)
         })
     }
 }
