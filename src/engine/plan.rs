@@ -393,97 +393,6 @@ pub fn load_plan_reusing(
 }
 
 #[cfg(test)]
-mod reuse_tests {
-    use std::sync::Arc;
-
-    use crate::targets::Target;
-
-    /// A reload takes over unchanged targets (their clients and pools) and
-    /// unchanged checks (the very same check), and rebuilds the rest.
-    #[test]
-    fn a_reload_takes_over_what_did_not_change() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.yaml");
-        let write = |web_timeout: &str, db_url: &str, path: &str| {
-            std::fs::write(
-                &config,
-                format!(
-                    r#"
-targets:
-  web: {{ http: {{ url: "http://127.0.0.1:1" }} }}
-  db: {{ postgres: {{ url: "{db_url}" }} }}
-checks:
-  - {{ name: same, kind: http, target: web, params: {{ url: /a }} }}
-  - {{ name: edited, kind: http, target: web, timeout: {web_timeout}, params: {{ url: /b }} }}
-  - {{ name: on_db, kind: postgres_connections, target: db }}
-  - {{ name: params_edited, kind: http, target: web, params: {{ url: {path}, expected_status: [200] }} }}
-"#
-                ),
-            )
-            .unwrap();
-        };
-        write("5s", "postgres://m@127.0.0.1:1/a", "/c");
-        let mut first = super::load_plan(&config).unwrap();
-        // Released (as the daemon does), a check keeps only its params' digest.
-        first.release_params();
-        assert!(first.check("same").unwrap().spec.params.is_released());
-        write("6s", "postgres://m@127.0.0.1:1/b", "/d");
-        let second = super::load_plan_reusing(&config, Some(&first)).unwrap();
-        let http = |p: &super::Plan| match &p.targets["web"] {
-            Target::Http(h) => h.clone(),
-            other => panic!("{other:?}"),
-        };
-        assert!(Arc::ptr_eq(&http(&first), &http(&second)));
-        assert!(Arc::ptr_eq(
-            first.check("same").unwrap(),
-            second.check("same").unwrap()
-        ));
-        assert!(!Arc::ptr_eq(
-            first.check("edited").unwrap(),
-            second.check("edited").unwrap()
-        ));
-        // Only its params changed (compared by digest): rebuilt.
-        assert!(!Arc::ptr_eq(
-            first.check("params_edited").unwrap(),
-            second.check("params_edited").unwrap()
-        ));
-        // Its target changed, so the check on it is rebuilt.
-        assert!(!Arc::ptr_eq(
-            first.check("on_db").unwrap(),
-            second.check("on_db").unwrap()
-        ));
-    }
-
-    /// A check whose params were released is taken over by a reload with
-    /// its secret waiver, which needs its `fingerprint_key_file` param.
-    #[test]
-    fn a_released_check_keeps_its_secret_waiver_over_a_reload() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = dir.path().join("key");
-        std::fs::write(&key, "a fingerprint key of enough length").unwrap();
-        let config = dir.path().join("config.yaml");
-        let expires = crate::clock::date_of(crate::clock::unix_now() + 5 * 86_400);
-        std::fs::write(
-            &config,
-            format!(
-                "checks:\n  - {{ name: s, kind: hardcoded_secrets, params: {{ dir: \"{}\", fingerprint_key_file: \"{}\" }} }}\n\
-                 waivers:\n  - {{ check: s, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{expires}\" }}\n",
-                dir.path().display(),
-                key.display()
-            ),
-        )
-        .unwrap();
-        let mut first = super::load_plan(&config).unwrap();
-        first.release_params();
-        let second = super::load_plan_reusing(&config, Some(&first)).unwrap();
-        assert!(Arc::ptr_eq(
-            first.check("s").unwrap(),
-            second.check("s").unwrap()
-        ));
-    }
-}
-
-#[cfg(test)]
 mod debug_tests {
     /// No debug output of a plan (targets, checks, config) shows a secret:
     /// secrets live in types whose Debug prints `[redacted]` or are left out.
@@ -600,3 +509,7 @@ fn check_waivers(waivers: &[Waiver], checks: &[Arc<PlannedCheck>], problems: &mu
         }
     }
 }
+
+#[cfg(test)]
+#[path = "plan_reuse_tests.rs"]
+mod reuse_tests;
