@@ -59,7 +59,11 @@ impl Page {
 /// One page per (format, gzip) variant. One render at a time per variant:
 /// while it runs, other scrapes get the page it replaces if that is younger
 /// than `STALE_LIMIT` and of the same checks, instead of queueing behind
-/// the render. Keeps scrapes of 10,000 checks cheap when many arrive at once.
+/// the render. A scrape that finds the page older than `MAX_AGE` but younger
+/// than `REVALIDATE_LIMIT` (scrapes arriving without pause) gets it at once
+/// and starts the render in the background; a scrape after a pause (one
+/// Prometheus) waits for a fresh page. Keeps scrapes of 100,000 checks cheap
+/// when many arrive at once: no scrape waits for a render then.
 #[derive(Debug, Default)]
 pub struct MetricsCache {
     variants: std::sync::Mutex<HashMap<(Format, bool), Arc<Variant>>>,
@@ -73,12 +77,16 @@ pub struct MetricsCache {
 #[derive(Debug, Default)]
 struct Variant {
     page: std::sync::Mutex<Option<CachedPage>>,
-    rendering: tokio::sync::Mutex<()>,
+    rendering: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Variant {
     fn cached(&self) -> Option<CachedPage> {
         self.page.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn keep(&self, page: CachedPage) {
+        *self.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
     }
 }
 
@@ -108,6 +116,9 @@ impl MetricsCache {
     pub const MAX_AGE: Duration = Duration::from_secs(1);
     /// Oldest page served while a newer one is being rendered.
     pub const STALE_LIMIT: Duration = Duration::from_secs(5);
+    /// Oldest page a scrape gets at once while it starts the render of the
+    /// next one in the background.
+    pub const REVALIDATE_LIMIT: Duration = Duration::from_secs(2);
 
     fn variant(&self, format: Format, gzipped: bool) -> Arc<Variant> {
         let mut variants = self.variants.lock().unwrap_or_else(|e| e.into_inner());
@@ -143,8 +154,23 @@ impl MetricsCache {
         if let Some(c) = variant.cached().filter(|c| fresh(c, key())) {
             return c.body;
         }
-        let _guard = match variant.rendering.try_lock() {
-            Ok(guard) => guard,
+        let guard = match variant.rendering.clone().try_lock_owned() {
+            Ok(guard) => {
+                let (now, _) = key();
+                if let Some(c) = variant
+                    .cached()
+                    .filter(|c| c.key == now && c.rendered_at.elapsed() < Self::REVALIDATE_LIMIT)
+                {
+                    // Scrapes without pause: this one does not wait.
+                    let render = self.render(engine, format, gzipped, key());
+                    tokio::spawn(async move {
+                        let _guard = guard;
+                        variant.keep(render.await);
+                    });
+                    return c.body;
+                }
+                guard
+            }
             Err(_) => {
                 // Another scrape is rendering: its predecessor will do if
                 // it shows the same checks and is recent enough.
@@ -155,17 +181,31 @@ impl MetricsCache {
                 {
                     return c.body;
                 }
-                let guard = variant.rendering.lock().await;
+                let guard = variant.rendering.clone().lock_owned().await;
                 if let Some(c) = variant.cached().filter(|c| fresh(c, key())) {
                     return c.body;
                 }
                 guard
             }
         };
-        let (page_key, results) = key();
+        let page = self.render(engine, format, gzipped, key()).await;
+        drop(guard);
+        variant.keep(page.clone());
+        page.body
+    }
+
+    /// Renders the page of `key` (checks and results as of now) off the
+    /// runtime's workers.
+    fn render(
+        &self,
+        engine: &Arc<Engine>,
+        format: Format,
+        gzipped: bool,
+        (key, results): ((u64, u64, bool, u64), u64),
+    ) -> impl std::future::Future<Output = CachedPage> + Send + 'static {
         let engine = engine.clone();
         let incremental = self.incremental.clone();
-        let body = tokio::task::spawn_blocking(move || match format {
+        let rendering = tokio::task::spawn_blocking(move || match format {
             Format::Prometheus => {
                 let text = Arc::new(
                     incremental
@@ -187,16 +227,18 @@ impl MetricsCache {
                     text.into()
                 })
             }
-        })
-        .await
-        .unwrap_or_else(|e| Page::Whole(format!("# rendering failed: {e}\n").into()));
-        *variant.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(CachedPage {
-            key: page_key,
-            results,
-            rendered_at: Instant::now(),
-            body: body.clone(),
         });
-        body
+        async move {
+            let body = rendering
+                .await
+                .unwrap_or_else(|e| Page::Whole(format!("# rendering failed: {e}\n").into()));
+            CachedPage {
+                key,
+                results,
+                rendered_at: Instant::now(),
+                body,
+            }
+        }
     }
 }
 
@@ -235,6 +277,58 @@ mod tests {
 
     fn check_id(engine: &Engine, name: &str) -> u64 {
         engine.plan().check(name).map_or(0, |c| c.id)
+    }
+
+    /// `prodready_check_runs_total` of `check` on a page.
+    fn runs_of(page: &super::Page, check: &str) -> Option<String> {
+        let bytes = page.to_bytes();
+        let label = format!("check=\"{check}\"");
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .find(|l| l.starts_with("prodready_check_runs_total{") && l.contains(&label))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_owned)
+    }
+
+    /// Scrapes without pause (the page is past `MAX_AGE` but within
+    /// `REVALIDATE_LIMIT`) get the page at once and the render happens
+    /// behind them; a scrape after a pause waits for the newest results.
+    #[tokio::test]
+    async fn scrapes_without_pause_render_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine_of(dir.path(), &["a"]);
+        let cache = MetricsCache::default();
+        let id = check_id(&engine, "a");
+        engine.store.record("a", id, &passed());
+        let first = cache.page(&engine, Format::Prometheus, false).await;
+        assert_eq!(runs_of(&first, "a").as_deref(), Some("1"));
+
+        engine.store.record("a", id, &passed());
+        tokio::time::sleep(MetricsCache::MAX_AGE + Duration::from_millis(50)).await;
+        let at_once = cache.page(&engine, Format::Prometheus, false).await;
+        assert_eq!(
+            runs_of(&at_once, "a").as_deref(),
+            Some("1"),
+            "the scrape waited for the render instead of getting the page it replaces"
+        );
+        // The render behind it lands: the next scrape shows the new result.
+        let variant = cache.variant(Format::Prometheus, false);
+        let rendered = variant.cached().map(|c| c.rendered_at);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while variant.cached().map(|c| c.rendered_at) == rendered {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("no render happened behind the scrape");
+        let next = cache.page(&engine, Format::Prometheus, false).await;
+        assert_eq!(runs_of(&next, "a").as_deref(), Some("2"));
+
+        // After a pause the page is too old to hand out: the scrape waits.
+        engine.store.record("a", id, &passed());
+        tokio::time::sleep(MetricsCache::REVALIDATE_LIMIT + Duration::from_millis(50)).await;
+        let after_pause = cache.page(&engine, Format::Prometheus, false).await;
+        assert_eq!(runs_of(&after_pause, "a").as_deref(), Some("3"));
     }
 
     /// While a render runs, a scrape gets the page it replaces instead of
