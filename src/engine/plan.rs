@@ -3,7 +3,7 @@
 //! matched, its category defaulted) and the check built (its params
 //! validated) by its kind.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -124,6 +124,16 @@ impl Plan {
         // many checks a copy doubles the start-up peak, which the allocator
         // then keeps).
         let specs = std::mem::take(&mut config.checks);
+        // Checks a secret waiver names whose fingerprints change with every
+        // process (no fingerprint key): read off the params here, before a
+        // check taken over by a reload replaces its spec with one whose
+        // params were released.
+        let secret_waivers: Vec<&Waiver> = config
+            .waivers
+            .iter()
+            .filter(|w| w.finding.as_ref().is_some_and(|f| f.secret.is_some()))
+            .collect();
+        let mut unkeyed: HashSet<String> = HashSet::new();
         for spec in specs {
             let Some(kind) = resolve_kind(&spec, &mut problems) else {
                 continue;
@@ -163,6 +173,14 @@ impl Plan {
                     .cloned()
                     .collect();
                 let spec = &owned;
+                if secret_waivers.iter().any(|w| w.covers_check(&spec.name))
+                    && spec
+                        .params
+                        .value()
+                        .is_some_and(|p| p.get("fingerprint_key_file").is_none())
+                {
+                    unkeyed.insert(spec.name.clone());
+                }
                 let target = spec.target.as_ref().and_then(|t| targets.get(t));
                 if spec.target.is_some() && target.is_none() {
                     // The target itself failed to build; its error is reported above.
@@ -213,7 +231,7 @@ impl Plan {
                 }
             }
         }
-        check_waivers(&config.waivers, &checks, &mut problems);
+        check_waivers(&config.waivers, &checks, &unkeyed, &mut problems);
         let plan = Plan {
             semaphore: Arc::new(Semaphore::new(config.global.concurrency.max(1))),
             redactor: redactor.clone(),
@@ -442,8 +460,15 @@ checks:
 }
 
 /// Every waiver names a check or item that exists, and a finding of the
-/// kind its check judges (`advisory` for `dependency_vulnerabilities` ...).
-fn check_waivers(waivers: &[Waiver], checks: &[Arc<PlannedCheck>], problems: &mut Problems) {
+/// kind its check judges (`advisory` for `dependency_vulnerabilities` ...);
+/// a `secret` waiver, a check with a fingerprint key (`unkeyed` lists those
+/// without).
+fn check_waivers(
+    waivers: &[Waiver],
+    checks: &[Arc<PlannedCheck>],
+    unkeyed: &HashSet<String>,
+    problems: &mut Problems,
+) {
     for (i, w) in waivers.iter().enumerate() {
         let place = format!("waivers[{i}]");
         if let Some(item) = &w.item {
@@ -478,16 +503,8 @@ fn check_waivers(waivers: &[Waiver], checks: &[Arc<PlannedCheck>], problems: &mu
         .find(|(_, v)| v.is_some())
         .map_or("", |(f, _)| f);
         // Without a fingerprint key each process keys fingerprints anew: a
-        // secret waiver would never match again. A check taken over by a
-        // reload (params released) was judged so when it was built, with
-        // these same waivers (they are part of its spec).
-        if field == "secret"
-            && first
-                .spec
-                .params
-                .value()
-                .is_some_and(|p| p.get("fingerprint_key_file").is_none())
-        {
+        // secret waiver would never match again.
+        if field == "secret" && unkeyed.contains(&first.spec.name) {
             problems.push(
                 &place,
                 "finding.secret",

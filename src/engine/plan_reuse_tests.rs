@@ -87,3 +87,32 @@ fn a_released_check_keeps_its_secret_waiver_over_a_reload() {
         second.check("s").unwrap()
     ));
 }
+
+/// A reload that adds a secret waiver for a check without a fingerprint key
+/// is refused, whether or not the previous plan released the check's params.
+#[test]
+fn a_secret_waiver_needs_a_fingerprint_key_across_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    let check = format!(
+        "checks:\n  - {{ name: s, kind: hardcoded_secrets, params: {{ dir: \"{}\" }} }}\n",
+        dir.path().display()
+    );
+    std::fs::write(&config, &check).unwrap();
+    let mut first = super::load_plan(&config).unwrap();
+    first.release_params();
+    let expires = crate::clock::date_of(crate::clock::unix_now() + 5 * 86_400);
+    std::fs::write(
+        &config,
+        format!("{check}waivers:\n  - {{ check: s, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{expires}\" }}\n"),
+    )
+    .unwrap();
+    let refused = super::load_plan_reusing(&config, Some(&first))
+        .err()
+        .expect("the reload was accepted")
+        .to_string();
+    assert!(
+        refused.contains("has no params.fingerprint_key_file"),
+        "{refused}"
+    );
+}
