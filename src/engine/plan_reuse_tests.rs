@@ -108,8 +108,7 @@ fn a_secret_waiver_needs_a_fingerprint_key_across_a_reload() {
     )
     .unwrap();
     let refused = super::load_plan_reusing(&config, Some(&first))
-        .err()
-        .expect("the reload was accepted")
+        .expect_err("the reload was accepted")
         .to_string();
     assert!(
         refused.contains("has no params.fingerprint_key_file"),
