@@ -88,12 +88,21 @@ impl Variant {
     fn keep(&self, page: CachedPage) {
         *self.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
     }
+
+    /// The cached page if it shows the checks of `key` and is younger than
+    /// `limit`, whatever results it shows.
+    fn recent(&self, key: PageKey, limit: Duration) -> Option<CachedPage> {
+        self.cached()
+            .filter(|c| c.key == key && c.rendered_at.elapsed() < limit)
+    }
 }
+
+/// Checks' generation, waivers holding, reload status and time.
+type PageKey = (u64, u64, bool, u64);
 
 #[derive(Debug, Clone)]
 struct CachedPage {
-    /// Checks' generation, waivers holding, reload status and time.
-    key: (u64, u64, bool, u64),
+    key: PageKey,
     results: u64,
     rendered_at: Instant,
     body: Page,
@@ -148,21 +157,18 @@ impl MetricsCache {
             );
             (key, results)
         };
-        let fresh = |c: &CachedPage, (key, results): ((u64, u64, bool, u64), u64)| {
+        let fresh = |c: &CachedPage, (key, results): (PageKey, u64)| {
             c.key == key && (c.results == results || c.rendered_at.elapsed() < Self::MAX_AGE)
         };
-        if let Some(c) = variant.cached().filter(|c| fresh(c, key())) {
+        let current = key();
+        if let Some(c) = variant.cached().filter(|c| fresh(c, current)) {
             return c.body;
         }
         let guard = match variant.rendering.clone().try_lock_owned() {
             Ok(guard) => {
-                let (now, _) = key();
-                if let Some(c) = variant
-                    .cached()
-                    .filter(|c| c.key == now && c.rendered_at.elapsed() < Self::REVALIDATE_LIMIT)
-                {
+                if let Some(c) = variant.recent(current.0, Self::REVALIDATE_LIMIT) {
                     // Scrapes without pause: this one does not wait.
-                    let render = self.render(engine, format, gzipped, key());
+                    let render = self.render(engine, format, gzipped, current);
                     tokio::spawn(async move {
                         let _guard = guard;
                         variant.keep(render.await);
@@ -174,11 +180,7 @@ impl MetricsCache {
             Err(_) => {
                 // Another scrape is rendering: its predecessor will do if
                 // it shows the same checks and is recent enough.
-                let (now, _) = key();
-                if let Some(c) = variant
-                    .cached()
-                    .filter(|c| c.key == now && c.rendered_at.elapsed() < Self::STALE_LIMIT)
-                {
+                if let Some(c) = variant.recent(current.0, Self::STALE_LIMIT) {
                     return c.body;
                 }
                 let guard = variant.rendering.clone().lock_owned().await;
@@ -201,7 +203,7 @@ impl MetricsCache {
         engine: &Arc<Engine>,
         format: Format,
         gzipped: bool,
-        (key, results): ((u64, u64, bool, u64), u64),
+        (key, results): (PageKey, u64),
     ) -> impl std::future::Future<Output = CachedPage> + Send + 'static {
         let engine = engine.clone();
         let incremental = self.incremental.clone();
