@@ -4,6 +4,12 @@ use std::sync::Arc;
 
 use crate::targets::Target;
 
+/// A waiver, holding for five more days, of one found secret of check `s`.
+fn secret_waiver_of_s() -> String {
+    let expires = crate::clock::date_of(crate::clock::unix_now() + 5 * 86_400);
+    format!("waivers:\n  - {{ check: s, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{expires}\" }}\n")
+}
+
 /// A reload takes over unchanged targets (their clients and pools) and
 /// unchanged checks (the very same check), and rebuilds the rest.
 #[test]
@@ -68,14 +74,13 @@ fn a_released_check_keeps_its_secret_waiver_over_a_reload() {
     let key = dir.path().join("key");
     std::fs::write(&key, "a fingerprint key of enough length").unwrap();
     let config = dir.path().join("config.yaml");
-    let expires = crate::clock::date_of(crate::clock::unix_now() + 5 * 86_400);
     std::fs::write(
         &config,
         format!(
-            "checks:\n  - {{ name: s, kind: hardcoded_secrets, params: {{ dir: \"{}\", fingerprint_key_file: \"{}\" }} }}\n\
-             waivers:\n  - {{ check: s, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{expires}\" }}\n",
+            "checks:\n  - {{ name: s, kind: hardcoded_secrets, params: {{ dir: \"{}\", fingerprint_key_file: \"{}\" }} }}\n{}",
             dir.path().display(),
-            key.display()
+            key.display(),
+            secret_waiver_of_s()
         ),
     )
     .unwrap();
@@ -101,12 +106,7 @@ fn a_secret_waiver_needs_a_fingerprint_key_across_a_reload() {
     std::fs::write(&config, &check).unwrap();
     let mut first = super::load_plan(&config).unwrap();
     first.release_params();
-    let expires = crate::clock::date_of(crate::clock::unix_now() + 5 * 86_400);
-    std::fs::write(
-        &config,
-        format!("{check}waivers:\n  - {{ check: s, finding: {{ secret: \"a:b:c\" }}, reason: r, owner: o, expires: \"{expires}\" }}\n"),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("{check}{}", secret_waiver_of_s())).unwrap();
     let refused = super::load_plan_reusing(&config, Some(&first))
         .expect_err("the reload was accepted")
         .to_string();
