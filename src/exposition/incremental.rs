@@ -100,9 +100,19 @@ impl TextPage {
         self.len == 0
     }
 
+    /// Checks on the page.
+    pub(super) fn checks(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Families on the page, each a header and one piece per check.
+    pub(super) fn families(&self) -> usize {
+        self.headers.len()
+    }
+
     /// The `p`th piece of the page: family `f`'s header, then each check's
     /// lines of `f`, for every family; then the rest. `None` past the end.
-    fn piece(&self, p: usize) -> Option<&str> {
+    pub(super) fn piece(&self, p: usize) -> Option<&str> {
         let n = self.lines.len() + 1;
         let (f, j) = (p / n, p % n);
         if f < self.headers.len() {

@@ -3,9 +3,11 @@
 //! reload disappears at once. Labels are fixed and low-cardinality: check
 //! names, categories, severities and states only; messages never become labels.
 
+mod gzip;
 mod incremental;
 mod process;
 
+pub use gzip::IncrementalGzip;
 pub use incremental::{Incremental, TextPage};
 
 use std::fmt::Write as _;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 
 use crate::engine::Engine;
-use crate::exposition::{render_metrics, Format, Incremental, TextPage};
+use crate::exposition::{render_metrics, Format, Incremental, IncrementalGzip, TextPage};
 
 /// Size of the chunks a streamed page is sent in.
 const CHUNK: usize = 64 * 1024;
@@ -70,6 +70,9 @@ pub struct MetricsCache {
     /// The Prometheus text page's per-check lines, kept between renders:
     /// a render re-encodes only the checks whose result changed.
     incremental: Arc<std::sync::Mutex<Incremental>>,
+    /// The gzip page's compressed segments, kept between renders: a render
+    /// recompresses only the segments whose text changed.
+    gzip: Arc<std::sync::Mutex<IncrementalGzip>>,
 }
 
 /// One (format, gzip) variant: its last page, and the lock held by the one
@@ -108,15 +111,14 @@ struct CachedPage {
     body: Page,
 }
 
-/// Gzip at the fastest level (the page is rendered at most once a second),
-/// fed chunk by chunk: the plain page is never held whole.
-fn gzip<'a>(size: usize, chunks: impl Iterator<Item = impl AsRef<[u8]> + 'a>) -> Vec<u8> {
-    let mut encoder =
-        flate2::write::GzEncoder::new(Vec::with_capacity(size / 8), flate2::Compression::fast());
-    for chunk in chunks {
-        // Writing into a Vec cannot fail.
-        let _ = encoder.write_all(chunk.as_ref());
-    }
+/// Gzip at the fastest level (the page is rendered at most once a second).
+fn gzip(text: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(text.len() / 8),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(text);
     encoder.finish().unwrap_or_default()
 }
 
@@ -207,6 +209,7 @@ impl MetricsCache {
     ) -> impl std::future::Future<Output = CachedPage> + Send + 'static {
         let engine = engine.clone();
         let incremental = self.incremental.clone();
+        let compressed = self.gzip.clone();
         let rendering = tokio::task::spawn_blocking(move || match format {
             Format::Prometheus => {
                 let text = Arc::new(
@@ -216,7 +219,8 @@ impl MetricsCache {
                         .render(&engine),
                 );
                 if gzipped {
-                    Page::Whole(gzip(text.len(), text.chunks(CHUNK)).into())
+                    let mut compressed = compressed.lock().unwrap_or_else(|e| e.into_inner());
+                    Page::Whole(compressed.compress(text).into())
                 } else {
                     Page::Text(text)
                 }
@@ -224,7 +228,7 @@ impl MetricsCache {
             Format::OpenMetrics => {
                 let text = render_metrics(&engine, format);
                 Page::Whole(if gzipped {
-                    gzip(text.len(), std::iter::once(text.as_bytes())).into()
+                    gzip(text.as_bytes()).into()
                 } else {
                     text.into()
                 })
