@@ -160,7 +160,7 @@ print(s.getsockname()[1], flush=True)
 time.sleep(3600)' > "$tmp/hang.port" & pids+=($!)
 for _ in $(seq 1 50); do [ -s "$tmp/hang.port" ] && break; sleep 0.1; done
 HANG=$(cat "$tmp/hang.port")
-declare -A IDLE P50 P99 G50 G99 LISTEN READY LATE CPU RELOAD RELOADCPU N50 N99 NG50 NG99 R50 R99 RG50 RG99 PAGE GZPAGE
+declare -A IDLE FIRST GFIRST P50 P99 G50 G99 LISTEN READY LATE CPU RELOAD RELOADCPU N50 N99 NG50 NG99 R50 R99 RG50 RG99 PAGE GZPAGE
 # The floor for /metrics: nginx serving the same bytes from a file.
 FLOOR=$(free_port)
 mkdir -p "$tmp/floor/logs" "$tmp/floor/www"
@@ -176,6 +176,8 @@ NGINX
 /usr/sbin/nginx -p "$tmp/floor" -c "$tmp/floor/nginx.conf" & pids+=($!)
 # A wrk latency ("850.12us", "12.34ms", "1.02s") in ms.
 ms() { echo "$1" | awk '{ v = $1; u = v; sub(/^[0-9.]+/, "", u); v += 0; print (u == "us" ? v / 1000 : (u == "s" ? v * 1000 : (u == "m" ? v * 60000 : v))) }'; }
+# One scrape's wall time in ms (curl's time_total), extra curl arguments after the URL.
+first_scrape() { curl -fs -o /dev/null -w '%{time_total}' "$@" | awk '{ printf "%.0fms", $1 * 1000 }'; }
 SCALES=${SCALES:-"0 10000 100000"}
 # p99 of a Prometheus histogram: the smallest bucket bound holding 99%.
 hist_p99() {
@@ -207,11 +209,16 @@ for n in $SCALES; do
     # evaluate), no scrapes.
     c0=$(cpu_ticks $pid); sleep 20; c1=$(cpu_ticks $pid)
     CPU[$n]=$(awk -v c="$((c1 - c0))" -v t="$TICK" -v n="$n" 'BEGIN { printf "%.2f", c * 1000 / t / 20 / (n / 1000) }')
-    # Hanging checks are in flight (10 s timeout) while this runs.
+    # Hanging checks are in flight (10 s timeout) while this runs. Each wrk
+    # run measures scrapes of a page already rendered once (as nginx's file
+    # is in the page cache): the first scrape of each variant, which renders
+    # it from nothing while later ones wait, is timed on its own.
+    FIRST[$n]=$(first_scrape "http://127.0.0.1:$port/metrics")
     lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$port/metrics" 2>&1)
     P50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
     P99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
     # As Prometheus scrapes: asking for gzip.
+    GFIRST[$n]=$(first_scrape "http://127.0.0.1:$port/metrics" -H "Accept-Encoding: gzip")
     lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$port/metrics" 2>&1)
     G50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
     G99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
@@ -219,11 +226,13 @@ for n in $SCALES; do
     # The same page from nginx, plain and pre-compressed, same load.
     curl -fs "http://127.0.0.1:$port/metrics" > "$tmp/floor/www/metrics"
     gzip -1 -k -f "$tmp/floor/www/metrics"
+    first_scrape "http://127.0.0.1:$FLOOR/metrics" >/dev/null
     lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$FLOOR/metrics" 2>&1)
     N50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
     N99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
     R50[$n]=$(ratio "$(ms "${P50[$n]}")" "$(ms "${N50[$n]}")")
     R99[$n]=$(ratio "$(ms "${P99[$n]}")" "$(ms "${N99[$n]}")")
+    first_scrape "http://127.0.0.1:$FLOOR/metrics" -H "Accept-Encoding: gzip" >/dev/null
     lat=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$FLOOR/metrics" 2>&1)
     NG50[$n]=$(echo "$lat" | awk '$1 == "50%" {print $2}')
     NG99[$n]=$(echo "$lat" | awk '$1 == "99%" {print $2}')
@@ -273,12 +282,12 @@ analysis=""
   echo
   echo "## At scale (60 s intervals; 10% of checks hang on a listener that never answers, 10 s timeout)"
   echo
-  echo "| checks | listening after | ready (first full round) after | idle RSS | memory per check | /metrics p50 | p99 | gzip p50 | gzip p99 | lateness p99 | CPU at rest per 1,000 checks | reload, unchanged config |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| checks | listening after | ready (first full round) after | idle RSS | memory per check | first scrape, plain / gzip | /metrics p50 | p99 | gzip p50 | gzip p99 | lateness p99 | CPU at rest per 1,000 checks | reload, unchanged config |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for n in $SCALES; do
     per="-"
     [ "$n" != 0 ] && per=$(awk -v a="${IDLE[$n]}" -v b="${IDLE[0]:-0}" -v n="$n" 'BEGIN { printf "%.2f KiB", (a - b) / n }')
-    echo "| $n | ${LISTEN[$n]} | ${READY[$n]} | ${IDLE[$n]} KiB | $per | ${P50[$n]:--} | ${P99[$n]:--} | ${G50[$n]:--} | ${G99[$n]:--} | ${LATE[$n]:--} | ${CPU[$n]:--} ms/s | ${RELOAD[$n]:--} (CPU ${RELOADCPU[$n]:--}) |"
+    echo "| $n | ${LISTEN[$n]} | ${READY[$n]} | ${IDLE[$n]} KiB | $per | ${FIRST[$n]:--} / ${GFIRST[$n]:--} | ${P50[$n]:--} | ${P99[$n]:--} | ${G50[$n]:--} | ${G99[$n]:--} | ${LATE[$n]:--} | ${CPU[$n]:--} ms/s | ${RELOAD[$n]:--} (CPU ${RELOADCPU[$n]:--}) |"
   done
   echo
   echo "### /metrics against its floor: nginx serving the same page as a static file"
@@ -292,7 +301,7 @@ analysis=""
   echo
   echo "The floor: nginx 1 worker, \`sendfile\`, the page saved from our /metrics during the run (gzip: \`gzip -1\`, served by \`gzip_static\`), the same wrk -t2 -c16 for the same time. Goal: p99 within 1.5x of nginx's."
   echo
-  echo "Memory per check: idle RSS after the first full round with N checks minus with none, / N. Lateness: how late evaluations began against their schedule (p99 bucket bound of \`prodready_scheduler_lateness_seconds\`). CPU at rest: the daemon's utime+stime over 20 s without scrapes, per second and per 1,000 checks. Reload: \`POST /-/reload\` of the unchanged file, wall time and the daemon's CPU."
+  echo "Memory per check: idle RSS after the first full round with N checks minus with none, / N. First scrape: the first plain, then the first gzip scrape after the CPU measurement (no scrape before), each rendering its page from nothing; the wrk runs that follow measure scrapes of a page rendered before (each wrk run, ours and nginx's, follows one scrape of the same variant). Lateness: how late evaluations began against their schedule (p99 bucket bound of \`prodready_scheduler_lateness_seconds\`). CPU at rest: the daemon's utime+stime over 20 s without scrapes, per second and per 1,000 checks. Reload: \`POST /-/reload\` of the unchanged file, wall time and the daemon's CPU."
   echo
   echo "## Encoding /metrics (\`cargo bench --bench metrics_encode\`: the page rendered from a store of N checks with results, in process, no HTTP)"
   echo

@@ -1,6 +1,6 @@
 //! The gzip `/metrics` page, compressed incrementally. The text page is cut
-//! into segments (each family's header and its checks' lines in groups of
-//! `GROUP` checks, then the rest), each compressed on its own as raw
+//! into segments (each family's header and its checks' lines in runs of
+//! about `SEGMENT` bytes, then the rest), each compressed on its own as raw
 //! deflate blocks ending on a byte boundary (a sync flush). Concatenated
 //! behind a gzip header, closed by an empty final block and the CRC-32 and
 //! size of the whole, they are one valid gzip stream. A render compresses
@@ -8,8 +8,8 @@
 //! duration and run count change on every run; its state, labels and
 //! interval seldom do) and copies the rest: its cost is the changed
 //! segments plus the copy of the compressed page, not the whole page.
-//! Segments of 256 checks keep the page within a few percent of compressing
-//! it whole (each segment starts without history).
+//! Segments of 64 KiB keep the page within a few percent of compressing it
+//! whole (each segment starts without history).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -18,8 +18,11 @@ use flate2::{Compress, Compression, Crc, FlushCompress};
 
 use super::TextPage;
 
-/// Checks per segment of a family.
-const GROUP: usize = 256;
+/// Text per segment, at least (a family's last segment may be shorter):
+/// large enough to compress about as well as the page whole and to make
+/// the compressor's reset (some 200 KiB of tables) rare, small enough that
+/// a family's unchanged stretches are kept.
+const SEGMENT: usize = 64 * 1024;
 
 /// The gzip header: deflate, no name or time, unknown OS (as flate2 writes).
 const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
@@ -43,27 +46,27 @@ struct Segment {
 #[derive(Debug, Default)]
 pub struct IncrementalGzip {
     previous: Option<Arc<TextPage>>,
+    /// Where the segments are cut, kept while the checks are the same.
+    ranges: Vec<Range<usize>>,
     segments: Vec<Segment>,
     compressed: usize,
 }
 
-/// The segments of `page`, as ranges of its pieces (`TextPage::piece`).
+/// The segments of `page`, as ranges of its pieces (`TextPage::piece`):
+/// each family's header and its checks' lines in runs of at least
+/// `SEGMENT` bytes, then the rest.
 fn ranges(page: &TextPage) -> Vec<Range<usize>> {
     let per_family = page.checks() + 1;
-    let mut out = Vec::with_capacity(page.families() * (page.checks() / GROUP + 1) + 1);
+    let mut out = Vec::new();
     for f in 0..page.families() {
         let end = (f + 1) * per_family;
-        // The header travels with the first group.
-        let mut at = f * per_family;
-        let mut next = at + 1 + GROUP;
-        loop {
-            let stop = next.min(end);
-            out.push(at..stop);
-            if stop == end {
-                break;
+        let (mut start, mut size) = (f * per_family, 0);
+        for i in start..end {
+            size += page.piece(i).map_or(0, str::len);
+            if size >= SEGMENT || i + 1 == end {
+                out.push(start..i + 1);
+                (start, size) = (i + 1, 0);
             }
-            at = stop;
-            next = stop + GROUP;
         }
     }
     let rest = page.families() * per_family;
@@ -85,17 +88,19 @@ impl IncrementalGzip {
     /// `page` gzip-compressed, recompressing only the segments whose text
     /// changed since the last call.
     pub fn compress(&mut self, page: Arc<TextPage>) -> Vec<u8> {
-        let ranges = ranges(&page);
         let previous = self.previous.take().filter(|p| {
             p.checks() == page.checks()
                 && p.families() == page.families()
-                && self.segments.len() == ranges.len()
+                && self.segments.len() == self.ranges.len()
         });
+        if previous.is_none() {
+            self.ranges = ranges(&page);
+        }
         let mut kept = std::mem::take(&mut self.segments).into_iter();
         let mut compressor = Compress::new(Compression::fast(), false);
         let mut scratch = Vec::new();
         self.compressed = 0;
-        for range in ranges {
+        for range in self.ranges.iter().cloned() {
             let old = kept.next();
             let unchanged = previous
                 .as_ref()
@@ -271,9 +276,10 @@ mod tests {
     #[test]
     fn only_changed_segments_are_compressed_again() {
         let dir = tempfile::tempdir().unwrap();
-        // Three groups of checks per family.
-        let engine = engine_of(dir.path(), 2 * GROUP + 10);
-        let all: Vec<usize> = (0..2 * GROUP + 10).collect();
+        // Several segments per family: 2,000 checks, 40 to 450 bytes of
+        // each family a check.
+        let engine = engine_of(dir.path(), 2000);
+        let all: Vec<usize> = (0..2000).collect();
         run(&engine, &all, |_| Outcome::pass("ok"));
         let (mut text, mut gz) = (Incremental::default(), IncrementalGzip::default());
         let page = Arc::new(text.render(&engine));
@@ -292,7 +298,7 @@ mod tests {
         let second = gz.compress(page.clone());
         assert_eq!(gunzip(&second), page.to_text());
         assert!(
-            gz.compressed() > 0 && gz.compressed() < page.len() / 2,
+            gz.compressed() > 0 && gz.compressed() < page.len() / 4,
             "compressed {} of {}",
             gz.compressed(),
             page.len()
