@@ -59,9 +59,9 @@ fn ranges(page: &TextPage) -> Vec<Range<usize>> {
     let per_family = page.checks() + 1;
     let mut out = Vec::new();
     for f in 0..page.families() {
-        let end = (f + 1) * per_family;
-        let (mut start, mut size) = (f * per_family, 0);
-        for i in start..end {
+        let (first, end) = (f * per_family, (f + 1) * per_family);
+        let (mut start, mut size) = (first, 0);
+        for i in first..end {
             size += page.piece(i).map_or(0, str::len);
             if size >= SEGMENT || i + 1 == end {
                 out.push(start..i + 1);
