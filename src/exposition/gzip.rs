@@ -97,14 +97,19 @@ impl IncrementalGzip {
             self.ranges = ranges(&page);
         }
         let mut kept = std::mem::take(&mut self.segments).into_iter();
+        let per_family = page.checks() + 1;
         let mut compressor = Compress::new(Compression::fast(), false);
         let mut scratch = Vec::new();
         self.compressed = 0;
         for range in self.ranges.iter().cloned() {
             let old = kept.next();
-            let unchanged = previous
-                .as_ref()
-                .is_some_and(|p| range.clone().all(|i| same(p.piece(i), page.piece(i))));
+            let unchanged = previous.as_ref().is_some_and(|p| {
+                range.clone().all(|i| {
+                    // Piece i is check j - 1's lines of a family, or a header.
+                    let j = i % per_family;
+                    (j > 0 && p.same_lines(&page, j - 1)) || same(p.piece(i), page.piece(i))
+                })
+            });
             match old.filter(|_| unchanged) {
                 Some(segment) => self.segments.push(segment),
                 None => {

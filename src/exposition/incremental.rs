@@ -105,6 +105,15 @@ impl TextPage {
         self.lines.len()
     }
 
+    /// Whether check `c`'s lines are the very ones `other` has (kept by the
+    /// renderer since): then their text is the same, read without reading it.
+    pub(super) fn same_lines(&self, other: &TextPage, c: usize) -> bool {
+        match (self.lines.get(c), other.lines.get(c)) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     /// Families on the page, each a header and one piece per check.
     pub(super) fn families(&self) -> usize {
         self.headers.len()
