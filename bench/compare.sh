@@ -250,7 +250,7 @@ done
 
 # --- /metrics encoding cost, in process (no HTTP): benches/metrics_encode.rs ---
 ENCODE_SIZES=$(echo $SCALES | tr ' ' '\n' | grep -vx 0 || true)
-ENCODE=$(cargo bench --locked -q --bench metrics_encode -- $ENCODE_SIZES 2>/dev/null | grep '^|' || true)
+ENCODE=$(cargo bench --locked -q --bench metrics_encode -- $ENCODE_SIZES 2>/dev/null | grep -E '^\||^$' | cat -s || true)
 # 6. Secret scanning side by side with gitleaks (bench/secrets.sh).
 SECRETS=$(bench/secrets.sh "$RUNS" 2>&1 || echo "bench/secrets.sh failed: run scripts/test.sh first (it unpacks gitleaks)")
 # 7. Dependency scanning of a generated monorepo (benches/deps_scan.rs).
