@@ -175,9 +175,14 @@ pub struct Incremental {
     lines: Arc<Vec<Arc<CheckLines>>>,
 }
 
-/// The check a sample line is of: its first label, `check="..."`.
-fn check_of(line: &str) -> Option<String> {
+/// The check a sample line is of: its first label, `check="..."`
+/// (borrowed from the line unless the name has escapes).
+fn check_of(line: &str) -> Option<std::borrow::Cow<'_, str>> {
     let rest = &line[line.find("{check=\"")? + 8..];
+    let end = rest.find(['"', '\\'])?;
+    if rest.as_bytes()[end] == b'"' {
+        return Some(std::borrow::Cow::Borrowed(&rest[..end]));
+    }
     let mut out = String::new();
     let mut chars = rest.chars();
     while let Some(c) = chars.next() {
@@ -186,7 +191,7 @@ fn check_of(line: &str) -> Option<String> {
                 'n' => out.push('\n'),
                 other => out.push(other),
             },
-            '"' => return Some(out),
+            '"' => return Some(std::borrow::Cow::Owned(out)),
             c => out.push(c),
         }
     }
@@ -220,7 +225,7 @@ fn encode_rows(rows: &[Row]) -> (Vec<String>, Vec<[String; ROW_FAMILIES]>) {
             if let Some(h) = headers.last_mut() {
                 h.push_str(line);
             }
-        } else if let Some(i) = check_of(line).and_then(|name| by_name.get(name.as_str())) {
+        } else if let Some(i) = check_of(line).and_then(|name| by_name.get(name.as_ref())) {
             lines[*i][family].push_str(line);
         }
     }
