@@ -14,12 +14,49 @@ use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 use prodready_exporter::checks::Outcome;
-use prodready_exporter::engine::{load_plan, Engine, Evaluation};
+use prodready_exporter::engine::{load_plan, Engine, Evaluation, PlannedCheck};
 use prodready_exporter::exposition::{render_metrics, Format, Incremental, IncrementalGzip};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// Gives each of `checks` (index, planned check) a new result: `outcome`,
+/// taking `ms`.
+fn record<'a>(
+    engine: &Engine,
+    checks: impl Iterator<Item = (usize, &'a std::sync::Arc<PlannedCheck>)>,
+    outcome: impl Fn() -> Outcome,
+    ms: u64,
+) {
+    for (i, planned) in checks {
+        let evaluation = Evaluation {
+            outcome: outcome(),
+            duration: Duration::from_millis(ms),
+            finished: SystemTime::now(),
+            trace: Vec::new(),
+        };
+        engine
+            .store
+            .record(&format!("check_{i}"), planned.id, &evaluation);
+    }
+}
+
+/// Compresses `page` with the kept segments of `gz`: its time and the share
+/// of the text compressed again go to `times` and `shares`; its size back.
+fn compress_timed(
+    gz: &mut IncrementalGzip,
+    page: std::sync::Arc<prodready_exporter::exposition::TextPage>,
+    times: &mut Vec<f64>,
+    shares: &mut Vec<f64>,
+) -> usize {
+    let len = page.len();
+    let t = Instant::now();
+    let size = gz.compress(page).len();
+    times.push(t.elapsed().as_secs_f64());
+    shares.push(gz.compressed() as f64 / len as f64);
+    size
 }
 
 fn main() {
@@ -44,19 +81,17 @@ fn main() {
         let plan = load_plan(&file).expect("config");
         let engine = Engine::new(&file, plan, None);
         let running = engine.plan();
-        for (i, planned) in running.checks.iter().enumerate().take(n) {
-            let evaluation = Evaluation {
-                outcome: Outcome::pass("answered 200 in 3ms")
-                    .observed(0.003)
-                    .threshold(1.0),
-                duration: Duration::from_millis(3),
-                finished: SystemTime::now(),
-                trace: Vec::new(),
-            };
-            engine
-                .store
-                .record(&format!("check_{i}"), planned.id, &evaluation);
-        }
+        let passed = || {
+            Outcome::pass("answered 200 in 3ms")
+                .observed(0.003)
+                .threshold(1.0)
+        };
+        record(
+            &engine,
+            running.checks.iter().enumerate().take(n),
+            passed,
+            3,
+        );
         let rounds = if n > 50_000 { 5 } else { 15 };
         let mut times = Vec::new();
         let mut page = String::new();
@@ -105,17 +140,12 @@ fn main() {
             .len();
         let (mut gz_times, mut gz_share) = (Vec::new(), Vec::new());
         for round in 0..rounds {
-            for (i, planned) in running.checks.iter().enumerate().skip(round).step_by(100) {
-                let evaluation = Evaluation {
-                    outcome: Outcome::fail("answered 500").observed(0.004).threshold(1.0),
-                    duration: Duration::from_millis(4),
-                    finished: SystemTime::now(),
-                    trace: Vec::new(),
-                };
-                engine
-                    .store
-                    .record(&format!("check_{i}"), planned.id, &evaluation);
-            }
+            record(
+                &engine,
+                running.checks.iter().enumerate().skip(round).step_by(100),
+                || Outcome::fail("answered 500").observed(0.004).threshold(1.0),
+                4,
+            );
             let t = Instant::now();
             let page = std::sync::Arc::new(incremental.render(&engine));
             warm.push(t.elapsed().as_secs_f64());
@@ -123,10 +153,7 @@ fn main() {
             let sent: usize = page.clone().chunks(64 * 1024).map(|c| c.len()).sum();
             copy.push(t.elapsed().as_secs_f64());
             assert_eq!(sent, page.len(), "streamed page differs in size");
-            let t = Instant::now();
-            gz_size = gz.compress(page.clone()).len();
-            gz_times.push(t.elapsed().as_secs_f64());
-            gz_share.push(gz.compressed() as f64 / page.len() as f64);
+            gz_size = compress_timed(&mut gz, page, &mut gz_times, &mut gz_share);
         }
         let (warm, copy) = (median(warm), median(copy));
         incremental_rows.push(format!(
@@ -143,30 +170,20 @@ fn main() {
         let (changed, changed_share) = (median(gz_times), median(gz_share));
         let (mut gz_times, mut gz_share) = (Vec::new(), Vec::new());
         for round in 0..rounds {
-            for (i, planned) in running
-                .checks
-                .iter()
-                .enumerate()
-                .skip(50 + round)
-                .step_by(100)
-            {
-                let evaluation = Evaluation {
-                    outcome: Outcome::pass("answered 200 in 5ms")
-                        .observed(0.003)
-                        .threshold(1.0),
-                    duration: Duration::from_millis(5),
-                    finished: SystemTime::now(),
-                    trace: Vec::new(),
-                };
-                engine
-                    .store
-                    .record(&format!("check_{i}"), planned.id, &evaluation);
-            }
+            // The same result as the first round's, another duration.
+            record(
+                &engine,
+                running
+                    .checks
+                    .iter()
+                    .enumerate()
+                    .skip(50 + round)
+                    .step_by(100),
+                passed,
+                5,
+            );
             let page = std::sync::Arc::new(incremental.render(&engine));
-            let t = Instant::now();
-            gz_size = gz.compress(page.clone()).len();
-            gz_times.push(t.elapsed().as_secs_f64());
-            gz_share.push(gz.compressed() as f64 / page.len() as f64);
+            gz_size = compress_timed(&mut gz, page, &mut gz_times, &mut gz_share);
         }
         // Before: the page streamed from the kept lines into one gzip stream.
         let before = copy + whole_gzip;
