@@ -4,6 +4,8 @@
 //! Data flows one way: config -> plan (checks built per kind) -> scheduler ->
 //! result store -> readers (metrics, status page, JSON API, CLI report).
 #![forbid(unsafe_code)]
+// A panic in the daemon is an outage: nothing outside tests unwraps.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod build_info;
 pub mod checklist;

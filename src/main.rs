@@ -1,4 +1,6 @@
 #![forbid(unsafe_code)]
+// A panic in the daemon is an outage: nothing outside tests unwraps.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 /// jemalloc, configured in .cargo/config.toml: see Cargo.toml and
 /// docs/benchmarks.md for why (memory per check after the first round).

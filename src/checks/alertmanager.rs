@@ -19,19 +19,18 @@ use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "alertmanager",
     item: Some("operations.alerting"),
-    category: Category::Operations,
     unit: "count",
     summary: "cluster ready, every routed receiver has an integration, Watchdog firing",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Alertmanager]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /api/v2/status` (cluster status and the running config's `original` YAML) and, with `watchdog_alert`, `GET /api/v2/alerts?active=true`.
 - **Passes** when the cluster is `ready` (or `disabled` on a single node), every receiver reachable from the routing tree has at least one `*_configs` integration, and the watchdog (if named) is active. **Fails** when the running config has no route reaching a receiver, naming receivers without integrations (they silently drop alerts), a missing watchdog, or another cluster status; **warns** while the cluster is `settling`. Observed value: routed receivers without integrations."#,
+    ..KindInfo::new(
+        "alertmanager",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Params of the `alertmanager` kind.

@@ -17,21 +17,12 @@ use tokio::process::Command;
 
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
-    TargetNeed,
 };
 
 pub const KIND: KindInfo = KindInfo {
-    name: "command",
-    item: None,
-    category: Category::Deployment,
     unit: "exit_code",
     summary: "runs a program without a shell and checks its exit code",
-    source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
-    findings: None,
-    target: TargetNeed::None,
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"Runs a program without a shell.
 
 | param | default | |
@@ -45,6 +36,12 @@ pub const KIND: KindInfo = KindInfo {
 - **Passes** when the exit code is expected. Observed value: the exit code.
 - **Fails** on another exit code (message quotes the last line of stderr, else stdout) or death by a signal.
 - **Errors** when the program cannot be started, or at the timeout (the process is killed)."#,
+    ..KindInfo::new(
+        "command",
+        Category::Deployment,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Bytes of each output stream kept (the tail).

@@ -74,7 +74,20 @@ impl ParamError {
     }
 }
 
-/// Static facts about a kind of check.
+/// Static facts about a kind of check. A kind states what differs from
+/// `KindInfo::new`'s defaults and takes the rest with struct update syntax:
+///
+/// ```ignore
+/// const KIND: KindInfo = KindInfo {
+///     unit: "ratio",
+///     summary: "...",
+///     doc: "...",
+///     ..KindInfo::new("redis_hit_ratio", Category::Performance, build, <Params as JsonSchema>::json_schema)
+/// };
+/// ```
+///
+/// A new attribute gets its default in `new` and is written only by the
+/// kinds that differ from it.
 pub struct KindInfo {
     pub name: &'static str,
     pub category: Category,
@@ -99,11 +112,47 @@ pub struct KindInfo {
     /// (`advisory`, `secret`, `rule`): a finding waiver takes that finding
     /// out of the count that decides the state. `None`: no finding waivers.
     pub findings: Option<&'static str>,
+    /// The params that name files the check reads while it is built
+    /// (secrets, CA, schemas, configs), as dotted paths into `params`
+    /// (`credential.password_file`); a param holding a list names each of
+    /// its items. The engine digests exactly these, so a reload rebuilds the
+    /// check when one of them changes. Files read at each evaluation are not
+    /// listed: every run reads them anew.
+    pub files: &'static [&'static str],
     pub target: TargetNeed,
     pub build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
     /// JSON Schema of the kind's `params` (its `Params` struct), from which
     /// docs/kinds.md and docs/config.schema.json are generated.
     pub params: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+}
+
+impl KindInfo {
+    /// A kind with what every kind must say (name, category, builder,
+    /// params schema) and the defaults of everything else: no checklist
+    /// item, unit `count`, measured, read-only, no finding waivers, no
+    /// target.
+    pub const fn new(
+        name: &'static str,
+        category: Category,
+        build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
+        params: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    ) -> KindInfo {
+        KindInfo {
+            name,
+            category,
+            item: None,
+            unit: "count",
+            summary: "",
+            doc: "",
+            source: EvidenceSource::Measured,
+            side_effects: false,
+            findings: None,
+            files: &[],
+            target: TargetNeed::None,
+            build,
+            params,
+        }
+    }
 }
 
 impl fmt::Debug for KindInfo {

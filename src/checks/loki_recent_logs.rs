@@ -16,19 +16,18 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "loki_recent_logs",
     item: Some("operations.logging"),
-    category: Category::Operations,
     unit: "count",
     summary: "a LogQL selector returns recent log lines",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Loki]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /loki/api/v1/query_range?query=...&start=now-window&end=now&limit=min_lines&direction=backward`.
 - **Passes** with at least `min_lines` lines (observed value: lines found); **fails** with fewer; **errors** on Loki's error answers (its plain-text 400/500 bodies are quoted) or a non-`streams` result. Loki cannot be installed here, so its tests use a stand-in that answers with the shapes Loki documents."#,
+    ..KindInfo::new(
+        "loki_recent_logs",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_window() -> ConfigDuration {

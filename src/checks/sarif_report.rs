@@ -25,21 +25,20 @@ use crate::targets::HttpTarget;
 /// What every process kind shares (see `command::FAMILY_DOC`); this one has
 /// its own doc below.
 pub const KIND: KindInfo = KindInfo {
-    name: "sarif_report",
-    item: None,
-    category: Category::Security,
     unit: "count",
     summary: "SARIF 2.1.0 logs of other scanners: results within limits, fresh, for this commit",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
     findings: Some("rule"),
     target: TargetNeed::Optional(&[TargetType::Path, TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads** SARIF 2.1.0 logs: `files` (paths or globs, relative to the `path` target) or `url` on an `http` target (fetched with the target's credentials and TLS, at most `max_size`). Set the check's `item` to the checklist item the scanner evidences (`security.dependencies` for Trivy/Grype/osv-scanner, `security.secrets` for gitleaks, `security.sql_injection` or `security.input_validation` for Semgrep/CodeQL rules ...). Read as a stream into what is judged, so a 200 MB log is not held twice.
 - **Judges** every result by its level (`error`, `warning`, `note`, `none`: the result's, else its rule's `defaultConfiguration`, else `warning`; a result whose `kind` is not `fail` is `none`) and, where the tool gives one, its `security-severity` (on the result or its rule, as GitHub code scanning reads it: critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0). `max` limits the count per level and per severity (default `{error: 0, critical: 0, high: 0}`; levels and severities not listed are unlimited). `include_rules` / `exclude_rules` (`*` wildcards) choose the rules counted. A result with a suppression whose status is `accepted` (or has none) counts as waived, never as absent: it is listed in `waived_findings` with its justification, like results a config waiver names (`finding: { rule, location }`, the location `path` or `path:line`).
 - **Passes** when every count is within its limit and the log is fresh and for this commit. **Fails** over a limit, listing the worst results (rule, message, file and line, tool). **Errors** when no file matches, a file is not SARIF (truncated, another version, JSON that is not a SARIF log: the message says which), the run is older than `max_age` (its `invocations[].endTimeUtc`, else the file's modification time or the answer's `Last-Modified`), a run's `versionControlProvenance[].revisionId` names another commit than `revision` (or, with `source_tree`, the HEAD of that git work tree: "report is for commit X, tree is at Y"), or the tool says it failed (`executionSuccessful: false`, a notification at level `error`). **Warns** on a run with no result and no rule (a tool that looked at nothing says so that way) unless `empty_ok: true`.
 - **Evidence:** each tool's name and version, counts per level and per severity, the worst results, the runs' commits and end times, `waived_findings`. Observed value: results over the limits' levels. `check --format sarif` carries the results through, each with the tool that found it."#,
+    ..KindInfo::new(
+        "sarif_report",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 fn default_max() -> BTreeMap<String, u64> {

@@ -163,6 +163,16 @@ mod tests {
         assert_eq!(all_kinds().count(), found);
     }
 
+    /// `KindInfo::new` leaves the summary and the doc empty: every kind
+    /// writes its own.
+    #[test]
+    fn every_kind_has_a_summary_and_a_doc() {
+        for kind in all_kinds() {
+            assert!(!kind.summary.is_empty(), "{}: no summary", kind.name);
+            assert!(!kind.doc.is_empty(), "{}: no doc", kind.name);
+        }
+    }
+
     #[test]
     fn every_default_item_is_in_the_checklist() {
         for kind in all_kinds() {

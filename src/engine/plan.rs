@@ -74,7 +74,7 @@ impl Plan {
             }
         }
         for spec in &config.checks {
-            for path in check_files(&spec.params, path_base(spec, &config.targets)) {
+            for path in check_files(spec, path_base(spec, &config.targets)) {
                 let digest = crate::files::digest(&path);
                 file_digests.entry(path).or_insert(digest);
             }
@@ -190,9 +190,7 @@ impl Plan {
                 let unchanged = previous_checks
                     .get(spec.name.as_str())
                     .filter(|old| old.spec == *spec)
-                    .filter(|_| {
-                        previous.is_some_and(|p| same_files(p, check_files(&spec.params, base)))
-                    })
+                    .filter(|_| previous.is_some_and(|p| same_files(p, check_files(spec, base))))
                     .filter(|_| {
                         spec.target
                             .as_deref()
@@ -342,41 +340,35 @@ fn path_base<'a>(spec: &CheckSpec, targets: &'a BTreeMap<String, TargetSpec>) ->
     }
 }
 
-/// Param keys that name a file a check reads while it is built.
-fn is_file_param(key: &str) -> bool {
-    key.ends_with("_file")
-        || key.ends_with("_config")
-        || matches!(key, "gitleaks_ignore" | "baseline" | "schema")
-}
-
-/// The files a check's params name (relative ones against its path
-/// target's directory too).
-fn check_files(params: &crate::config::Params, base: Option<&Path>) -> Vec<PathBuf> {
-    fn walk(value: &serde_json::Value, base: Option<&Path>, out: &mut Vec<PathBuf>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (key, v) in map {
-                    match v.as_str() {
-                        Some(path) if is_file_param(key) && !path.is_empty() => {
-                            let path = PathBuf::from(path);
-                            if let Some(base) = base.filter(|_| path.is_relative()) {
-                                out.push(base.join(&path));
-                            }
-                            out.push(path);
-                        }
-                        _ => walk(v, base, out),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, base, out)),
-            _ => {}
-        }
-    }
+/// The files a check's kind declares it reads while built (`KindInfo::files`),
+/// as its params name them (relative ones against its path target's
+/// directory too). A check of an unknown kind reads none.
+fn check_files(spec: &CheckSpec, base: Option<&Path>) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let Some(kind) = super::kinds::lookup_kind(&spec.kind) else {
+        return out;
+    };
     // Only the specs of a config being loaded are read here, whose params
     // the plan has not released yet.
-    if let Some(params) = params.value() {
-        walk(params, base, &mut out);
+    let Some(params) = spec.params.value() else {
+        return out;
+    };
+    for field in kind.files {
+        let value = field.split('.').try_fold(params, |v, key| v.get(key));
+        let paths = match value {
+            Some(serde_json::Value::String(path)) => vec![path.as_str()],
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().filter_map(|v| v.as_str()).collect()
+            }
+            _ => Vec::new(),
+        };
+        for path in paths.into_iter().filter(|p| !p.is_empty()) {
+            let path = PathBuf::from(path);
+            if let Some(base) = base.filter(|_| path.is_relative()) {
+                out.push(base.join(&path));
+            }
+            out.push(path);
+        }
     }
     out
 }

@@ -115,3 +115,28 @@ fn a_secret_waiver_needs_a_fingerprint_key_across_a_reload() {
         "{refused}"
     );
 }
+
+/// A reload rebuilds a check when a file its kind declares (`KindInfo::files`,
+/// here the nested `credential.password_file` of `authorization`) changed,
+/// and takes it over when none did.
+#[test]
+fn a_reload_rebuilds_a_check_whose_declared_file_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    let secret = dir.path().join("low.pass");
+    std::fs::write(&secret, "first").unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "targets:\n  web: {{ http: {{ url: \"http://127.0.0.1:1\" }} }}\nchecks:\n  - {{ name: authz, kind: authorization, target: web, params: {{ urls: [/admin], credential: {{ username: u, password_file: \"{}\" }} }} }}\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let first = super::load_plan(&config).unwrap();
+    let same = super::load_plan_reusing(&config, Some(&first)).unwrap();
+    assert!(Arc::ptr_eq(&first.checks[0], &same.checks[0]));
+    std::fs::write(&secret, "second").unwrap();
+    let rebuilt = super::load_plan_reusing(&config, Some(&same)).unwrap();
+    assert!(!Arc::ptr_eq(&same.checks[0], &rebuilt.checks[0]));
+}

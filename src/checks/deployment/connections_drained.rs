@@ -17,21 +17,20 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "connections_drained",
     item: Some("step.drain"),
-    category: Category::Deployment,
     unit: "count",
     summary: "the old release's in-flight requests or connections reach zero within a deadline",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Prometheus]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** every `poll_interval` until `deadline`: either a Prometheus `query` (the sum of its series, e.g. `sum(http_requests_in_flight{release="previous"})`) or a status endpoint `url` of an `http` target (the number at `json_pointer`, or matched by `regex`).
 - **Passes** as soon as the count is 0. Observed value: seconds it took.
 - **Fails** when the count is still above 0 at the deadline, with the last count.
 - **Errors** when the query returns nothing (unless `absent_means_drained`: an old release that stopped exporting), the endpoint does not answer 2xx, or the value is not a number. The check's `timeout` must exceed `deadline`."#,
+    ..KindInfo::new(
+        "connections_drained",
+        Category::Deployment,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_deadline() -> ConfigDuration {

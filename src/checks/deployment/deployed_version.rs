@@ -16,21 +16,20 @@ use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "deployed_version",
     item: Some("step.deploy"),
-    category: Category::Deployment,
     unit: "count",
     summary: "every replica reports the expected release (version endpoint or *_build_info series)",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Prometheus]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** either a Prometheus `query` (e.g. `shop_build_info{job="shop"}`): the `label` (default `version`) of every series, one per replica; or the `urls` of an `http` target's version endpoint, the value picked by `json_pointer` or `regex` (else the whole body).
 - **Passes** when at least `min_replicas` replicas answer and every one reports `expected`. Observed value: replicas on another version.
 - **Fails** naming each replica that reports another version, or when fewer than `min_replicas` answer.
 - **Errors** when the query returns nothing, an endpoint does not answer 2xx, or the value cannot be read."#,
+    ..KindInfo::new(
+        "deployed_version",
+        Category::Deployment,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn one() -> usize {

@@ -20,20 +20,19 @@ use crate::config::{ByteSize, ConfigDuration, TargetType};
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "asset_optimization",
     item: Some("performance.asset_optimization"),
-    category: Category::Performance,
     unit: "count",
     summary: "page assets: compressed, minified, within budget, fingerprinted with long max-age",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** the page, its `<script src>`, `<link rel=stylesheet href>` and `<img src>` on the same origin (others are counted and skipped), and each asset (identity, and with `br, gzip` for text).
 - **Passes** when every asset is within budget, text assets over 1 KiB are compressed and look minified (long lines or little whitespace), names carry a content hash, and fingerprinted assets have `max-age` >= `min_max_age` or `immutable`.
 - **Fails** listing each offender with its bytes and problems. **Unknown** when the page references no same-origin asset. **Errors** when the page itself does not answer 2xx."#,
+    ..KindInfo::new(
+        "asset_optimization",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_assets() -> usize {

@@ -17,21 +17,20 @@ use crate::targets::HttpTarget;
 use super::ANSWER_CAP;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "authentication",
     item: Some("security.authentication"),
-    category: Category::Security,
     unit: "count",
     summary: "protected URLs answer 401/403 (or redirect to login) without credentials",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build: build_authentication,
-    params: <AuthenticationParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** each URL without any configured header or credential; with the positive control, again with them.
 - **Passes** when every URL answers 401/403 (or redirects to `login_url`) and, with the control, 2xx with credentials. Observed value: URLs open to anonymous requests.
 - **Fails** on a 2xx without credentials (naming the URL) or any other unexpected status.
 - **Errors** when the positive control fails (the refusals then prove nothing)."#,
+    ..KindInfo::new(
+        "authentication",
+        Category::Security,
+        build_authentication,
+        <AuthenticationParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Params of the `authentication` kind.

@@ -18,21 +18,21 @@ use crate::targets::HttpTarget;
 use super::ANSWER_CAP;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "authorization",
     item: Some("security.authorization"),
-    category: Category::Security,
     unit: "count",
     summary: "privileged URLs answer 403/404 to a low-privilege credential",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build: build_authorization,
-    params: <AuthorizationParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** each URL twice: with the target's own (privileged) credentials as a positive control, then with the low-privilege credential of the params.
 - **Passes** when each URL answers 2xx to the target's credentials and 403 or 404 to the low-privilege one.
 - **Fails** on a 2xx to the low-privilege credential (naming the URL) or another status.
 - **Errors** on 401 (the low-privilege credential itself is rejected, so authorization was not tested), and when the positive control does not answer 2xx ("cannot tell": a wrong URL or a target without a privileged credential would otherwise pass on its 403/404)."#,
+    files: &["credential.bearer_token_file", "credential.password_file"],
+    ..KindInfo::new(
+        "authorization",
+        Category::Security,
+        build_authorization,
+        <AuthorizationParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// A credential for `authorization`.

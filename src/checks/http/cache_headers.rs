@@ -17,19 +17,18 @@ use crate::config::{ConfigDuration, TargetType};
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "cache_headers",
     item: Some("performance.caching"),
-    category: Category::Performance,
     unit: "count",
     summary: "assets have long max-age (or immutable) and a validator; HTML is not cached forever",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Passes** when every asset has `max-age`/`s-maxage` >= the floor (or `immutable`), no `no-store`/`no-cache`, and a validator (ETag or Last-Modified), and no HTML page is `immutable` or cacheable longer than `max_html_max_age`.
 - **Fails** listing each offending URL and reason. Observed value: offending URLs."#,
+    ..KindInfo::new(
+        "cache_headers",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_asset_max_age() -> ConfigDuration {

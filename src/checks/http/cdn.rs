@@ -15,21 +15,20 @@ use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "cdn",
     item: Some("performance.cdn"),
-    category: Category::Performance,
     unit: "boolean",
     summary: "CDN vendor headers present and a repeated request is a cache hit",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Errors** unless both answers are 2xx.
 - **Reads:** two GETs. Vendor table (each entry with example values, tested): `CF-Cache-Status`, `CF-Ray` (Cloudflare), `X-Amz-Cf-Id`, `X-Amz-Cf-Pop` (CloudFront), `X-Served-By`, `X-Cache-Hits` (Fastly/Varnish), `X-Akamai-Transformed`, `X-Azure-Ref`, `X-Vercel-Cache`, `X-Nf-Request-Id`, `X-Goog-Cache-Status`, `X-Cache`, `X-Cache-Status`, `Via`; plus `Age`.
 - **Passes** when CDN/cache headers are present and the second answer is a hit (a hit value or `Age` > 0). Observed value: 1 for a hit.
 - **Fails** when no CDN header is seen, or the repeated request is not a hit."#,
+    ..KindInfo::new(
+        "cdn",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// A header that reveals a CDN or cache, and how it says "hit".

@@ -17,20 +17,19 @@ use crate::config::{ByteSize, TargetType};
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "compression",
     item: Some("performance.compression"),
-    category: Category::Performance,
     unit: "ratio",
     summary: "text resources over 1 KiB are served compressed with Vary: Accept-Encoding",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** each URL with `Accept-Encoding: identity` (size) and with `Accept-Encoding: br, gzip`.
 - **Passes** when every resource of at least `min_size` comes with `Content-Encoding` br/gzip/zstd/deflate and `Vary: Accept-Encoding`. Observed value: identity bytes / compressed bytes.
 - **Fails** on an uncompressed resource, a missing `Vary`, or a non-2xx answer. **Unknown** when no resource reaches `min_size`."#,
+    ..KindInfo::new(
+        "compression",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_size() -> ByteSize {

@@ -17,21 +17,20 @@ use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "cors",
     item: Some("security.cors"),
-    category: Category::Security,
     unit: "count",
     summary: "preflight with a foreign Origin: no reflected origin with credentials",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** a preflight `OPTIONS` with `Origin` and `Access-Control-Request-Method`, and a GET with `Origin`, per URL.
 - **Errors** unless each URL answers 2xx to the GET with `Origin` (the preflight may be refused with any status).
 - **Passes** when no URL grants the foreign origin credentialed access. Observed value: offending URLs.
 - **Fails** when the origin (or `null`, or `*`) is allowed together with `Access-Control-Allow-Credentials: true`, or when a `private` URL allows any origin."#,
+    ..KindInfo::new(
+        "cors",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 fn default_origin() -> String {

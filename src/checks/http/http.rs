@@ -20,17 +20,9 @@ use crate::redact::mask_url_passwords;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "http",
-    item: None,
-    category: Category::Operations,
     unit: "seconds",
     summary: "HTTP request: expected status, body regex, required headers, latency",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Optional(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"One request to a URL. The general tool for health checks and smoke tests.
 
 | param | default | |
@@ -51,6 +43,12 @@ pub const KIND: KindInfo = KindInfo {
 - **Passes** when every configured condition holds. Observed value: latency in seconds; threshold: `max_latency`.
 - **Fails** on an unexpected status, a body (not) matching, a missing header, latency over the limit, a redirect to another origin under `same_origin` (not followed; the message names where it pointed) or more than 10 redirects; the message lists every problem.
 - **Errors** when the request cannot be made (connection refused, DNS, TLS, reset, body unreadable) or times out, and when the body is larger than `max_body_size` and a body condition cannot be settled on the part read."#,
+    ..KindInfo::new(
+        "http",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Most redirects followed before giving up.

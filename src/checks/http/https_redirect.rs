@@ -17,21 +17,20 @@ use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "https_redirect",
     item: Some("security.ssl_https"),
-    category: Category::Security,
     unit: "seconds",
     summary: "http:// redirects permanently to https:// on the same host; HSTS max-age",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET http://<host>:<port><path>` (an `http://` target's own URL and port; for an `https://` target, port `http_port`, default 80), then each `Location` hop on the same host, then the final HTTPS answer's `Strict-Transport-Security`.
 - **Passes** when the first answer is 301/308 (or 302/307 if accepted), every hop stays on the host, HTTPS is reached within `max_hops`, and HSTS has `max-age` >= the minimum (and `includeSubDomains` if required). Observed value: HSTS max-age.
 - **Errors** when the final HTTPS page does not answer 2xx (HSTS on an error page proves nothing).
 - **Fails** on a non-redirect answer over HTTP, a temporary redirect, a redirect to another host or back to HTTP, too many hops, missing or invalid HSTS, a short max-age."#,
+    ..KindInfo::new(
+        "https_redirect",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Six months, the HSTS preload list's floor.

@@ -18,21 +18,21 @@ use crate::config::{ByteSize, TargetType};
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "input_validation",
     item: Some("security.input_validation"),
-    category: Category::Security,
     unit: "count",
     summary: "malformed, mistyped, invalid UTF-8 and oversized bodies get 4xx without stack traces",
-    source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Sends** to each endpoint, as `application/json`: malformed JSON, wrong types, a wrong top-level shape, invalid UTF-8, an oversized body.
 - **Passes** when every answer is 400, 413, 415 or 422 (statuses that prove the request reached input validation) and no body matches a stack-trace or debug-page signature (Python, Java, .NET, Node, Go, Rust, PHP, Django, Rails, Laravel/Symfony, Werkzeug, Spring, Express; each with examples and negative examples, tested). A connection closed on the oversized body counts as a refusal.
 - **Fails** on a 5xx, a 2xx/3xx (input accepted), or a leaked stack trace, naming endpoint and probe.
 - **Errors** when an answer is another 4xx (401, 403, 404, 405 ...): the request did not reach the code under test, so nothing was verified ("cannot tell"), or when a request cannot be made."#,
+    ..KindInfo::new(
+        "input_validation",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Largest oversized body we are willing to send.

@@ -19,22 +19,22 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "rate_limiting",
     item: Some("security.rate_limiting"),
-    category: Category::Security,
     unit: "count",
     summary: "rate-limit headers, or a bounded opt-in burst that meets a 429",
-    source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** passive: `RateLimit-Policy`/`RateLimit` (IETF draft 07+), `RateLimit-Limit`/`-Remaining` (drafts 00-06), `X-RateLimit-*`, `X-Rate-Limit-*`, `Retry-After`. Active: the statuses of the burst.
 - **Passes** (passive) when the 2xx answer carries a rate-limit header other than a bare `Retry-After` (which 503s and redirects also send), or the answer is a 429; (burst) when at least one 429 comes back. Observed value: headers found, or 429s seen.
 - **Warns** (passive) when no header is seen: nothing proves a limit exists, so this never passes.
 - **Fails** (burst) when every request of the burst was answered without a 429.
 - **Errors** (passive) when the page answers neither 2xx nor 429: an error page's headers prove nothing."#,
+    ..KindInfo::new(
+        "rate_limiting",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Hard cap on burst size, whatever the config says.

@@ -17,20 +17,19 @@ use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "security_headers",
     item: Some("security.ssl_https"),
-    category: Category::Security,
     unit: "score",
     summary: "CSP, nosniff, frame options, Referrer-Policy, HSTS, cookie flags; score 0..100",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** one GET's headers. Score starts at 100, Observatory-style deductions: no CSP -25 (scripts allowing `'unsafe-inline'`/`'unsafe-eval'` -20, no `script-src`/`default-src` -10); X-Content-Type-Options not `nosniff` -5; neither CSP `frame-ancestors` nor X-Frame-Options DENY/SAMEORIGIN -20; Referrer-Policy missing or leaking (`unsafe-url`, `no-referrer-when-downgrade`) -5; on HTTPS, HSTS missing -20 or under 180 days -10; cookies without `Secure` (HTTPS) -20, without `HttpOnly` -10, without `SameSite` -5.
 - **Errors** unless the page answers 2xx (an error page's headers prove nothing).
 - **Passes** at `min_score` or more; **fails** below it, listing each deduction. Observed value: the score. Evidence: every header's verdict."#,
+    ..KindInfo::new(
+        "security_headers",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_score() -> u32 {

@@ -19,21 +19,21 @@ use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "sql_injection",
     item: Some("security.sql_injection"),
-    category: Category::Security,
     unit: "count",
     summary: "probe strings in configured parameters: no 5xx, no DB error, no boolean difference",
-    source: crate::checks::EvidenceSource::Measured,
     side_effects: true,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Sends** GETs with the parameter set to: the benign value (baseline), quote-breaking probes (`'`, `"`, `')--`, backtick), and true/false boolean pairs in string and numeric form (`' AND '1'='1` / `' AND '1'='2`, `AND 1=1` / `AND 1=2`). No time-based probes.
 - **Passes** when no probe causes a 5xx or a database error message and no boolean pair behaves like an injectable query.
 - **Fails** on a 5xx, a database error signature in the body (PostgreSQL, MySQL/MariaDB, SQLite, MSSQL, Oracle; tested with examples), or when the true probe answers like the baseline (same status, body length within 5%) while the false one does not.
 - **Errors** when the baseline (the benign value) does not answer 2xx: a 401/403/404/5xx baseline means the probes would not reach the query, so nothing can be told."#,
+    ..KindInfo::new(
+        "sql_injection",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 fn default_value() -> String {

@@ -26,21 +26,21 @@ use crate::config::TargetType;
 use crate::targets::{system_roots, AcceptAnyCertificate, Target};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "tls_certificate",
     item: Some("security.ssl_https"),
-    category: Category::Security,
     unit: "seconds",
     summary: "TLS chain verifies, host name matches, days left, protocol >= TLS 1.2",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Http, TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** its own TLS handshake (rustls, TLS 1.2/1.3), recording the peer's chain even when it does not verify; then verifies the chain and host name (webpki) and parses every certificate (x509-parser). Works on `http` and `postgres` targets.
 - **Passes** when the chain verifies, the name matches, the earliest expiry in the chain is at least `min_days_left` away and the protocol is at least `min_protocol`. Observed value: seconds until the earliest expiry (negative once expired); threshold: `min_days_left` in seconds. Evidence: each certificate's subject, issuer, validity dates and names; protocol and cipher suite.
 - **Fails** (never a missing series) on an expired certificate (with its dates), one not valid yet, an unknown issuer (self-signed, untrusted private CA, missing intermediate), a name mismatch (listing the names it has), too few days left, a server that only speaks TLS < 1.2, a PostgreSQL server with `ssl = off`.
 - **Errors** when the TCP connection or handshake fails for another reason."#,
+    files: &["ca_file"],
+    ..KindInfo::new(
+        "tls_certificate",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_days_left() -> u32 {

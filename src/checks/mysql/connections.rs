@@ -12,21 +12,20 @@ use crate::targets::MySqlTarget;
 use super::{mysql_target, pairs, show, value_of, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "mysql_connections",
     item: Some("performance.database_pooling"),
-    category: Category::Performance,
     unit: "ratio",
     summary: "Threads_connected vs max_connections",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_connections,
-    params: <ConnectionsParams as schemars::JsonSchema>::json_schema,
     doc: r#"MariaDB and MySQL.
 - **Needs:** a login only (global status and variables are visible to every account).
 - **Reads:** `SHOW GLOBAL STATUS LIKE '%connect%'` (`Threads_connected`, `Max_used_connections`), `SHOW GLOBAL VARIABLES LIKE 'max_connections'`.
 - **Passes** when the ratio is under `max_ratio` (observed); **fails** at or above it."#,
+    ..KindInfo::new(
+        "mysql_connections",
+        Category::Performance,
+        build_connections,
+        <ConnectionsParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_ratio() -> f64 {

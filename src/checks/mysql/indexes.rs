@@ -13,23 +13,22 @@ use crate::targets::{describe_sql_error, MySqlTarget};
 use super::{mysql_target, show, text, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "mysql_indexes",
     item: Some("performance.database_indexes"),
-    category: Category::Performance,
     unit: "count",
     summary: "tables without a primary key; unused indexes (performance_schema/sys)",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_indexes,
-    params: <IndexesParams as schemars::JsonSchema>::json_schema,
     doc: r#"MariaDB and MySQL.
 - **Needs:** `SELECT` on the application schemas (their tables are invisible otherwise); for unused indexes also `SELECT` on `performance_schema` and `sys`.
 - **Reads:** the schemas in which the account sees a table; base tables without an index named `PRIMARY` in `information_schema.STATISTICS` (system schemas excluded; STATISTICS because MariaDB hides TABLE_CONSTRAINTS from SELECT-only users); unused indexes from `sys.schema_unused_indexes`.
 - **Passes** when every visible table has a primary key and (with `unused`) no index is unused.
 - **Fails** listing tables without one; **warns** on unused indexes, or when `sys`/`performance_schema` cannot be read (half the check was not done).
 - **Errors** when the account sees no table outside the system schemas, or a schema named in `schemas` shows no table (naming the grant)."#,
+    ..KindInfo::new(
+        "mysql_indexes",
+        Category::Performance,
+        build_indexes,
+        <IndexesParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_true() -> bool {

@@ -14,22 +14,21 @@ use crate::targets::MySqlTarget;
 use super::{mysql_target, show, text, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "mysql_replication",
     item: Some("operations.failover"),
-    category: Category::Operations,
     unit: "seconds",
     summary: "replica IO and SQL threads running, seconds behind under the limit",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_replication,
-    params: <ReplicationParams as schemars::JsonSchema>::json_schema,
     doc: r#"MariaDB and MySQL.
 - **Needs:** `REPLICATION CLIENT` (MariaDB: `SLAVE MONITOR`); without it the server refuses and the check is `error` with its reason.
 - **Reads:** `SHOW REPLICA STATUS` (falls back to `SHOW SLAVE STATUS`): IO/SQL threads, `Seconds_Behind_Source/Master`, last errors.
 - **Passes** when both threads are `Yes` and lag is within `max_lag` (observed).
 - **Fails** when a thread is not running (with its last error), lag is too high or NULL, or the server is not a replica."#,
+    ..KindInfo::new(
+        "mysql_replication",
+        Category::Operations,
+        build_replication,
+        <ReplicationParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_lag() -> ConfigDuration {

@@ -14,17 +14,10 @@ use crate::targets::{describe_sql_error, MySqlTarget};
 use super::{mysql_target, pairs, show, text, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "mysql_slow_queries",
     item: Some("performance.slow_queries"),
-    category: Category::Performance,
     unit: "count",
     summary: "statement digests whose mean time is over a threshold",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_slow_queries,
-    params: <SlowQueriesParams as schemars::JsonSchema>::json_schema,
     doc: r#"MariaDB and MySQL.
 - **Needs:** `SELECT` on `performance_schema`; `performance_schema=ON` with the `statements_digest` consumer enabled.
 - **Reads:** `performance_schema.setup_consumers`, `performance_schema.events_statements_summary_by_digest` (`COUNT_STAR`, `AVG_TIMER_WAIT`).
@@ -32,6 +25,12 @@ pub const KIND: KindInfo = KindInfo {
 - **Fails** listing digests (literals masked).
 - **Unknown** while no digest has `min_calls` calls (fresh restart, truncated digests, no traffic): nothing to judge.
 - **Errors** when `performance_schema` is OFF or cannot be read, or the digest consumer is off (with how to enable it)."#,
+    ..KindInfo::new(
+        "mysql_slow_queries",
+        Category::Performance,
+        build_slow_queries,
+        <SlowQueriesParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_mean() -> ConfigDuration {

@@ -17,21 +17,20 @@ use crate::config::TargetType;
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "postgres_cache_hit_ratio",
     item: Some("performance.caching"),
-    category: Category::Performance,
     unit: "ratio",
     summary: "heap and index block hit ratios from pg_statio",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `CONNECT` only: `pg_statio_*` views are visible to every role.
 - **Reads:** `sum(heap_blks_hit)`, `sum(heap_blks_read)` from `pg_statio_user_tables`; `sum(idx_blks_hit)`, `sum(idx_blks_read)` from `pg_statio_user_indexes`.
 - Judged on the change of those counters since the previous evaluation, or over `window` within one run; never on lifetime totals.
 - **Passes** when both judged ratios reach `min_ratio`. Observed value: the lower ratio. **Fails** below. **Unknown** on the first evaluation (no window yet), after a statistics reset, and when neither has `min_blocks` accesses in the window."#,
+    ..KindInfo::new(
+        "postgres_cache_hit_ratio",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_ratio() -> f64 {

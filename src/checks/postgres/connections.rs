@@ -20,20 +20,19 @@ use crate::redact::mask_url_passwords;
 use crate::targets::{describe_sql_error, PgTarget};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "postgres_connections",
     item: Some("performance.database_pooling"),
-    category: Category::Performance,
     unit: "ratio",
     summary: "connections used vs max_connections, idle in transaction, PgBouncer waiting clients",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' session states.
 - **Reads:** `pg_stat_activity` (client backends; sessions `idle in transaction` longer than the age), `max_connections`, `superuser_reserved_connections`; with a PgBouncer URL, `SHOW POOLS` (`cl_waiting`) over the admin console (simple query protocol, one short connection per evaluation).
 - **Passes** under every limit. Observed value: the usage ratio. **Fails** at or above `max_ratio`, on too many idle-in-transaction sessions, or on waiting PgBouncer clients."#,
+    ..KindInfo::new(
+        "postgres_connections",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_ratio() -> f64 {

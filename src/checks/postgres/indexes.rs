@@ -17,21 +17,20 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "postgres_indexes",
     item: Some("performance.database_indexes"),
-    category: Category::Performance,
     unit: "count",
     summary: "missing, invalid, duplicate and unused indexes; foreign keys without an index",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `CONNECT` only: the statistics and catalog views it reads are visible to every role.
 - **Reads:** statistics age `now() - coalesce(pg_stat_database.stats_reset, pg_postmaster_start_time())`; **missing**: `pg_stat_user_tables` rows with `n_live_tup >= min_rows`, `seq_scan > 0` and `100 * idx_scan / (seq_scan + idx_scan) < min_index_use_percent`; **invalid**: `pg_index.indisvalid = false`; **foreign keys without index**: `pg_constraint` (`contype = 'f'`) with no valid index whose leading columns are exactly the key's columns; **duplicates**: a non-unique btree index whose columns are a prefix of another index's on the same table (no predicates or expressions); **unused**: `pg_stat_user_indexes.idx_scan = 0`, not unique, not primary.
 - **Passes** when nothing is found and the statistics are old enough. Observed value: missing + invalid + unindexed foreign keys.
 - **Fails** on a missing index, an invalid index or an unindexed foreign key (listing each). **Warns** on duplicate or unused indexes only. **Unknown** when the statistics are younger than `min_stats_age` (and nothing fails)."#,
+    ..KindInfo::new(
+        "postgres_indexes",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_rows() -> i64 {

@@ -24,22 +24,21 @@ use crate::config::TargetType;
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "postgres_n_plus_one",
     item: Some("performance.n_plus_one"),
-    category: Category::Performance,
     unit: "count",
     summary: "pg_stat_statements: the same SELECT called very often for about one row",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' statements; the `pg_stat_statements` extension.
 - **Reads:** the change of each statement's `calls` and `rows` in `pg_stat_statements` since the previous evaluation, or over `window` within one run: SELECTs with `calls >= min_calls` and `rows / calls <= max_rows_per_call` in that window (catalog and monitoring queries excluded).
 - **Warns** ("suspected N+1") when one is found: it is a heuristic, never a certainty. **Passes** when none is found among at least `min_total_calls` calls in the window.
 - **Unknown** on the first evaluation (no window yet), after a statistics reset, and under `min_total_calls` calls in the window: never `pass` on missing data.
 - **Errors** without pg_stat_statements or without the grant."#,
+    ..KindInfo::new(
+        "postgres_n_plus_one",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_calls() -> i64 {

@@ -20,21 +20,20 @@ use crate::config::TargetType;
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "pending_migrations",
     item: Some("deployment.check_migrations"),
-    category: Category::Deployment,
     unit: "count",
     summary: "migration files vs the tool's history table: pending, dirty, checksum mismatch",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `SELECT` on the tool's history table.
 - **Passes** when at most `allow_pending` files are not applied and nothing is failed or changed. Observed value: pending count.
 - **Fails** on pending migrations (listed), failed/dirty entries (`success = false`), a file changed after it was applied (checksum mismatch), or a missing history table (nothing was ever applied). **Warns** when the database has applied versions without a file here.
 - **Errors** when the directory is unreadable or holds no migration of that tool, or the table cannot be read (e.g. `permission denied`)."#,
+    ..KindInfo::new(
+        "pending_migrations",
+        Category::Deployment,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Params of the `pending_migrations` kind.

@@ -17,21 +17,20 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "postgres_replication",
     item: Some("operations.failover"),
-    category: Category::Operations,
     unit: "seconds",
     summary: "streaming replicas present with replay lag under the limit",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): replica state and lag in `pg_stat_replication`.
 - **Reads:** `pg_is_in_recovery()`. On a primary: `pg_stat_replication` (`state`, `replay_lag`). On a replica: `now() - pg_last_xact_replay_timestamp()` (0 when everything received is replayed) and `pg_stat_wal_receiver.status`.
 - **Passes** on a primary with at least `min_replicas` streaming replicas within `max_lag`; on a replica that streams within `max_lag`. Observed value: worst (primary) or own (replica) replay lag in seconds.
 - **Fails** with too few healthy replicas, a replica that does not stream, or too much lag."#,
+    ..KindInfo::new(
+        "postgres_replication",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_replicas() -> i64 {

@@ -23,23 +23,22 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "postgres_slow_queries",
     item: Some("performance.slow_queries"),
-    category: Category::Performance,
     unit: "count",
     summary: "pg_stat_statements mean time over a threshold; long-running statements",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `pg_read_all_stats` (in `pg_monitor`): other roles' statements and running queries; the `pg_stat_statements` extension.
 - **Reads:** the change of each statement's `calls` and `total_exec_time` in `pg_stat_statements` (current database) since the previous evaluation, or over `window` within one run; the mean over that window is judged, so a regression shows at once and a fixed query stops failing without a statistics reset. Also `pg_stat_activity` (`state = 'active'`, client backends, running longer than `max_running_time`). Query texts are shown with string literals masked.
 - **Passes** when statements with at least `min_calls` calls in the window exist and none has a mean of `max_mean_time` or more, and nothing runs too long.
 - **Fails** listing the slow statements or the long-running ones (those fail even on the first evaluation).
 - **Unknown** on the first evaluation (no window yet), after a statistics reset, or when no statement had `min_calls` calls in the window.
 - **Errors** when pg_stat_statements is not installed or not loaded (the message says how to enable it), or without the grant."#,
+    ..KindInfo::new(
+        "postgres_slow_queries",
+        Category::Performance,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_mean() -> ConfigDuration {

@@ -15,22 +15,21 @@ use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "postgres_wal_archiving",
     item: Some("operations.backup"),
-    category: Category::Operations,
     unit: "seconds",
     summary: "archive_mode on, last WAL archived recently, failures not growing",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Required(&[TargetType::Postgres]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `pg_read_all_settings` (in `pg_monitor`): `archive_command`.
 - **Reads:** `current_setting('archive_mode')`, `archive_command`, `archive_library` and `pg_stat_archiver` (`archived_count`, `failed_count`, `last_archived_time`, `last_failed_time`).
 - **Passes** when `archive_mode` is on, the last segment was archived within `max_age`, and archiving is not failing. Observed value: seconds since the last archived segment.
 - **Errors** without `pg_read_all_settings`.
 - **Fails** when `archive_mode` is off, `archive_command` is a no-op that reports success without keeping anything (`/bin/true`, `exit 0`, `:`, anything writing to `/dev/null`), nothing was ever archived, the last archive is too old, the last failure is newer than the last success, or `failed_count` grew since the previous evaluation."#,
+    ..KindInfo::new(
+        "postgres_wal_archiving",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_age() -> ConfigDuration {

@@ -16,21 +16,20 @@ use crate::targets::HttpTarget;
 use super::{default_window, instant_query, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "capacity",
     item: Some("operations.capacity_planning"),
-    category: Category::Operations,
     unit: "seconds",
     summary: "time until a usage series reaches its limit (linear trend) vs a horizon",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_capacity,
-    params: <CapacityParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** the `usage` query, `deriv((usage)[window:])`, and the `limit` (a number, or a query whose series match `usage` by labels).
 - **Passes** when every series has a trend and nothing grows, or the soonest series is full later than the horizon; **fails** when a series will be full within the horizon at the current trend (or already is). Observed value: seconds until the soonest series is full.
 - **Unknown** when a series has no trend yet (too few samples in `window` for `deriv`): "not growing" cannot be told from "not measured".
 - **Errors** when `usage` returns nothing or no series has a matching limit."#,
+    ..KindInfo::new(
+        "capacity",
+        Category::Operations,
+        build_capacity,
+        <CapacityParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// A limit: a number, or a PromQL expression with the same labels as `usage`.

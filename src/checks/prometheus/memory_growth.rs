@@ -16,21 +16,20 @@ use crate::targets::HttpTarget;
 use super::{default_window, range_samples, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "memory_growth",
     item: Some("performance.memory_leaks"),
-    category: Category::Performance,
     unit: "bytes",
     summary: "resident memory trend over a window, projected over a horizon (suspect leak)",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_memory_growth,
-    params: <MemoryGrowthParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** the raw samples of `METRIC SELECTOR[window]` and `process_start_time_seconds SELECTOR[window]`. Each series is cut into runs between restarts (a new start time, or the value falling below half of the previous one), and a least-squares slope is fitted to every run with at least `min_samples` samples: a process that restarts often is still judged, on the growth between its restarts.
 - **Fails** when a series' steepest run projects more than `max_growth` over the horizon and it restarted at least `max_restarts` times in the window: memory grows until the process is killed (OOM) or crashes.
 - **Warns** ("suspect leak") when the projected growth exceeds `max_growth` without restarts; **passes** otherwise (observed value: the largest projected growth).
 - **Unknown** ("not enough data") when no series has a run of `min_samples` samples."#,
+    ..KindInfo::new(
+        "memory_growth",
+        Category::Performance,
+        build_memory_growth,
+        <MemoryGrowthParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 fn default_metric() -> String {

@@ -13,19 +13,17 @@ use crate::targets::HttpTarget;
 use super::{instant_query, require_promql, series_name, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "promql",
-    item: None,
-    category: Category::Operations,
     unit: "value",
     summary: "any instant PromQL query compared with a threshold",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_promql,
-    params: <PromqlParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /api/v1/query?query=...` (instant vector or scalar).
 - **Passes** when every series satisfies `value op threshold`; **fails** listing the series that do not (observed value: the first failing, else the first series); an empty result is `error` by default (`on_empty: unknown` or `fail` instead; never `pass`, since nothing was verified); a syntax error is rejected when the config loads (`validate` names the check and the field); a query error Prometheus reports (400 `bad_data`) is `error` with its message."#,
+    ..KindInfo::new(
+        "promql",
+        Category::Operations,
+        build_promql,
+        <PromqlParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Comparison operators.

@@ -15,19 +15,18 @@ use super::{one, NEED};
 use crate::checks::api::{api_json, list_at};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "prometheus_rules",
     item: Some("operations.alerting"),
-    category: Category::Operations,
     unit: "count",
     summary: "alerting rules loaded, healthy, with runbook_url; an Alertmanager is connected",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_rules,
-    params: <RulesParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /api/v1/rules?type=alert` and `GET /api/v1/alertmanagers`.
 - **Passes** when enough alerting rules are loaded, the groups are present, no rule has `health: err`, every alerting rule has a `runbook_url` annotation, and Prometheus has an active Alertmanager. **Fails** listing each problem (failing rules with their `lastError`). Observed value: unhealthy rules + rules without runbook."#,
+    ..KindInfo::new(
+        "prometheus_rules",
+        Category::Operations,
+        build_rules,
+        <RulesParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Params of the `prometheus_rules` kind.

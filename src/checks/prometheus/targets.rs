@@ -15,19 +15,18 @@ use super::{one, NEED};
 use crate::checks::api::{api_json, list_at};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "prometheus_targets",
     item: Some("operations.monitoring"),
-    category: Category::Operations,
     unit: "ratio",
     summary: "expected scrape jobs have enough targets and enough of them are up",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_targets,
-    params: <TargetsParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** `GET /api/v1/targets?state=active`; a target belongs to a job by its `job` label or scrape pool.
 - **Passes** when every job has at least `min_targets` active targets and the share with `health: up` reaches `min_up_ratio`. Observed value: the worst job's up ratio. **Fails** otherwise; the evidence lists each target that is not up with its `lastError`."#,
+    ..KindInfo::new(
+        "prometheus_targets",
+        Category::Operations,
+        build_targets,
+        <TargetsParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn full() -> f64 {

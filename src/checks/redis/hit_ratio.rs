@@ -14,22 +14,21 @@ use crate::targets::RedisTarget;
 use super::{info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "redis_hit_ratio",
     item: Some("performance.caching"),
-    category: Category::Performance,
     unit: "ratio",
     summary: "keyspace hits / lookups",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_hit_ratio,
-    params: <HitRatioParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `INFO` (ACL `+info`). A refused command is `error` naming the ACL grant.
 - **Reads:** `INFO stats` (`keyspace_hits`, `keyspace_misses`), judged by their change since the previous evaluation or over `window` within one run, never by lifetime totals (a regression would be diluted for weeks, a fix would keep failing until a restart).
 - **Passes** when the ratio over the window is at least `min_ratio` (observed).
 - **Fails** below it.
 - **Unknown** on the first evaluation (no window yet), after a restart or `CONFIG RESETSTAT` (counters went backwards), and under `min_lookups` lookups in the window."#,
+    ..KindInfo::new(
+        "redis_hit_ratio",
+        Category::Performance,
+        build_hit_ratio,
+        <HitRatioParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_ratio() -> f64 {

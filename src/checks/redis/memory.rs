@@ -13,21 +13,20 @@ use crate::targets::RedisTarget;
 use super::{info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "redis_memory",
     item: Some("operations.capacity_planning"),
-    category: Category::Operations,
     unit: "ratio",
     summary: "maxmemory set, eviction policy, usage and fragmentation",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_memory,
-    params: <MemoryParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `INFO` (ACL `+info`). A refused command is `error` naming the ACL grant.
 - **Reads:** `INFO memory`
 - **Passes** when `maxmemory` set, usage under the ratio (observed), policy accepted
 - **Fails / unknown / errors:** fails when `maxmemory` is 0 ("grows until the OOM killer"), usage too high, or policy not in `eviction_policies`; warns on fragmentation above the limit (judged only above 64 MiB RSS)"#,
+    ..KindInfo::new(
+        "redis_memory",
+        Category::Operations,
+        build_memory,
+        <MemoryParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_used_ratio() -> f64 {

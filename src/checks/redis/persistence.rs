@@ -14,21 +14,20 @@ use crate::targets::{describe_redis_error, RedisTarget};
 use super::{acl_hint, field, info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "redis_persistence",
     item: Some("operations.backup"),
-    category: Category::Operations,
     unit: "seconds",
     summary: "RDB snapshots recent and successful, or AOF on and healthy",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_persistence,
-    params: <PersistenceParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `INFO` (ACL `+info`); `CONFIG GET save` (ACL `+config|get`) unless AOF is on. Missing INFO fields are `error`, never assumed healthy. A refused command is `error` naming the ACL grant.
 - **Reads:** `INFO persistence`, `CONFIG GET save`
 - **Passes** when RDB on (a `save` policy) with the last bgsave `ok` and no changes unsaved longer than `max_age`, and/or AOF on with last write and rewrite `ok`
 - **Fails / unknown / errors:** fails "nothing is persisted" when both are off, or on a failed bgsave/AOF or old unsaved changes; errors when AOF is off and `CONFIG` is denied"#,
+    ..KindInfo::new(
+        "redis_persistence",
+        Category::Operations,
+        build_persistence,
+        <PersistenceParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_age() -> ConfigDuration {

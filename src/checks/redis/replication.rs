@@ -14,21 +14,20 @@ use crate::targets::RedisTarget;
 use super::{info, num, redis_target, NEED};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "redis_replication",
     item: Some("operations.failover"),
-    category: Category::Operations,
     unit: "count",
     summary: "replicas online (primary) or link up and fresh (replica)",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: NEED,
-    build: build_replication,
-    params: <ReplicationParams as schemars::JsonSchema>::json_schema,
     doc: r#"- **Needs:** `INFO` (ACL `+info`). A refused command is `error` naming the ACL grant.
 - **Reads:** `INFO replication`
 - **Passes** when primary: `min_replicas` replicas `state=online` within `max_lag`; replica: `master_link_status:up`, last contact within `max_lag`
 - **Fails / unknown / errors:** fails otherwise"#,
+    ..KindInfo::new(
+        "redis_replication",
+        Category::Operations,
+        build_replication,
+        <ReplicationParams as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_replicas() -> usize {

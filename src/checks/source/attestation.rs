@@ -18,17 +18,11 @@ use crate::clock::{date_of, parse_timestamp, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "attestation",
     item: Some("operations.disaster_recovery"),
-    category: Category::Operations,
     unit: "seconds",
     summary: "a recorded human drill (restore, failover, capacity review) is recent",
     source: EvidenceSource::Attestation,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"A record of a human drill (restore test, failover drill, capacity review, rollback rehearsal):
 ```yaml
 drill: restore_test
@@ -38,6 +32,12 @@ evidence_url: https://wiki.example.com/drills/42
 ```
 - **Passes** when the record is complete and `performed_at` is within `max_age`. Observed value: its age in seconds. **Fails** when the file is missing, unparseable, lacks `performed_at`/`owner`/`evidence_url`, names another drill, is dated in the future, or is stale.
 - Its results carry `"source": "attestation"` in the JSON API and "self-reported attestation" on the status page, so self-reported evidence is told apart from measured evidence (every other kind is `measured`)."#,
+    ..KindInfo::new(
+        "attestation",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Params of the `attestation` kind.

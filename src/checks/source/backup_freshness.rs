@@ -16,23 +16,22 @@ use crate::checks::{
 use crate::config::{format_duration, ByteSize, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "backup_freshness",
     item: Some("operations.backup"),
-    category: Category::Operations,
     unit: "seconds",
     summary: "age and size of the newest backup file matching a pattern",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"The newest file matching a pattern in a directory.
 
 - **Reads:** the directory listing and each matching regular file's size and modification time (not recursive).
 - **Passes** when the newest matching file is younger than `max_age` and at least `min_size`. Observed value: its age in seconds; threshold: `max_age`.
 - **Fails** when no file matches, or the newest is older than the start of the run minus `newer_than_start` (set for the pre-deployment backup: it must be taken for this deploy), or too old, too small (default minimum 1 KiB: an empty or truncated dump is no backup), or dated more than a minute in the future (its age cannot be trusted: clock skew or a touched file).
 - **Errors** when the directory does not exist or cannot be read (nothing was verified)."#,
+    ..KindInfo::new(
+        "backup_freshness",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Clock skew tolerated before a modification time in the future is

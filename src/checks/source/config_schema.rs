@@ -18,18 +18,18 @@ use crate::checks::{
 use crate::config::TargetType;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "config_schema",
     item: Some("deployment.verify_configs"),
-    category: Category::Deployment,
     unit: "count",
     summary: "config files validate against a JSON Schema; required env variables set",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Passes** when every file validates and every variable is set. **Fails** listing violations as `JSON pointer: violates <keyword>` (never the offending value: config files hold secrets) and missing variable names. **Errors** when a file or schema cannot be read or parsed."#,
+    files: &["schema", "env_file"],
+    ..KindInfo::new(
+        "config_schema",
+        Category::Deployment,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// A config file and its schema.

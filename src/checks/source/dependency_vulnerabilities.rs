@@ -24,17 +24,11 @@ use crate::scan::deps::advisories::{AdvisoryDb, Severity};
 use crate::scan::deps::lockfiles::{ecosystems_of, find_lockfiles, parse_lockfile, Found};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "dependency_vulnerabilities",
     item: Some("security.dependencies"),
-    category: Category::Security,
     unit: "count",
     summary: "lockfiles against a local OSV/RustSec advisory database",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
     findings: Some("advisory"),
     target: TargetNeed::Optional(&[TargetType::Path]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Lockfiles:** `Cargo.lock` (registry packages; the workspace's own crates, from the `Cargo.toml` beside it, are the project; git and other path crates are unjudged), `package-lock.json` and `npm-shrinkwrap.json` (v1, v2, v3), `yarn.lock` (v1 and berry), `pnpm-lock.yaml` (v5, v6, v9), `poetry.lock`, `uv.lock`, `Pipfile.lock` (`default` and `develop`), pip requirements files (`requirements*.txt` and `requirements/*.txt`, read as pip reads them: `-r` includes and `-c` constraints followed, `\` continuations, markers, hashes and extras; an exact `==`/`===` pin, or a constraint pinning the requirement, is a version), `go.mod` (Go 1.17+ lists every selected module; for older modules `go.sum` completes it with each module's highest version, as `go list -m all` lists the build; `replace` applied; a `go.sum` named in `lockfiles` reads its `go.mod`, since go.sum also lists versions Go did not select; the standard library is the package `stdlib` at the version of the `toolchain` directive, else the `go` directive, as OSV writes Go versions; without a `go` directive Go 1.16 is assumed, as Go does), `Gemfile.lock` (`GEM` specs; gems from `GIT`, `PATH` and plugin sources are unjudged), `mix.lock` (Hex packages of the public `hexpm` repository; other Hex repositories and `:git` entries are unjudged), `composer.lock` (`packages` and `packages-dev`; `path` repository packages are unjudged), `gradle.lockfile`, NuGet's `packages.lock.json` (every target framework; `Project` entries are not packages). An npm, yarn or pnpm alias (`string-width-cjs` installed from `npm:string-width@4.2.0`) is judged under the package it resolves to; the evidence names both (`installed_as`). Lockfiles are found in the whole tree down to `max_depth`, `.gitignore` or not: a gitignored lockfile may be tracked and shipped. Installed packages (`node_modules`) and build output (`target`) are not searched and are listed in `dirs_not_searched`; a lockfile behind a symbolic link, an entry that cannot be read and a directory whose contents lie deeper than `max_depth` are listed in `lockfiles_skipped` and make the check `warn` at best. One odd entry (a line, a requirement, a package without a version) is listed in `unjudged`, never a reason to read nothing.
 - **Nothing dropped silently:** an entry no advisory can speak for (a local, workspace, git or tarball source, an unpinned requirement such as `flask>=2.0`, a go.mod module replaced by a directory, a line that cannot be read) is listed in `unjudged` and makes the result `warn` at best; one odd entry never makes the whole lockfile an error.
 - **SBOMs** of the deployed artifact: CycloneDX JSON (`bom.json`, `*.cdx.json`, nested components; `metadata.component` is the artifact itself, components with `scope: excluded` are not in it) and SPDX 2.x JSON (`*.spdx.json`; the packages in `documentDescribes` are the artifact itself), found like lockfiles or named in `lockfiles`. Components are identified by package URL (`pkg:npm`, `pypi`, `cargo`, `golang`, `gem`, `hex`, `composer`, `maven`, `nuget`); a component with no package URL, no version or another type (`pkg:deb`) is listed in `unjudged`, never counted as safe.
@@ -43,6 +37,12 @@ pub const KIND: KindInfo = KindInfo {
 - **Fails** over a limit, listing `name@version (advisory ids, severity)`.
 - **Warns** when a package version cannot be compared with an advisory's ranges (unparsable in its ecosystem's scheme: not verified, listed in `undecidable`), an entry cannot be judged (`unjudged`), or the database is older than `max_db_age`: its age is that of the newest advisory's own date (OSV `modified`, RustSec `date`), so a copy synced today from a mirror frozen a year ago is a year old; only when no advisory carries a date do the files' modification times stand in (`advisory_db_age_from`).
 - **Errors** when no lockfile is found, the lockfiles list no package, the database holds no advisory for a lockfile's ecosystem (an npm-only database says nothing about `Cargo.lock`), a lockfile or advisory cannot be parsed, or the database directory is missing."#,
+    ..KindInfo::new(
+        "dependency_vulnerabilities",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_db_age() -> ConfigDuration {

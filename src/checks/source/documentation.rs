@@ -20,19 +20,18 @@ use crate::clock::{date_of, parse_timestamp, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "documentation",
     item: Some("operations.documentation"),
-    category: Category::Operations,
     unit: "count",
     summary: "required docs exist, have their headings and were reviewed recently",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Reads:** each file's Markdown headings (ATX `#` and setext) and its review date: `last_reviewed:` in a leading `---` front matter block, else the file's last git commit (`git log -1 --format=%ct`), else its modification time; the message says which.
 - **Passes** when everything exists, has its headings (case-insensitive) and was reviewed within `max_age`. **Fails** naming missing files, missing headings and stale files. **Errors** when `dir` is not a directory."#,
+    ..KindInfo::new(
+        "documentation",
+        Category::Operations,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_max_age() -> ConfigDuration {

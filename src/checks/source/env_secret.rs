@@ -10,21 +10,12 @@ use serde::Deserialize;
 
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
-    TargetNeed,
 };
 
 pub const KIND: KindInfo = KindInfo {
-    name: "env_secret",
     item: Some("security.secret_keys"),
-    category: Category::Security,
     unit: "characters",
     summary: "a secret environment variable is set, long, varied and not a placeholder",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
-    target: TargetNeed::None,
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"A secret in an environment variable is really set.
 
 | param | default | |
@@ -39,6 +30,13 @@ pub const KIND: KindInfo = KindInfo {
 - **Passes** when set, long enough, varied enough and not a placeholder. Observed value: length; threshold: `min_length`.
 - **Fails** when unset, too short, too uniform or a placeholder.
 - **Errors** when the env file cannot be read."#,
+    files: &["env_file"],
+    ..KindInfo::new(
+        "env_secret",
+        Category::Security,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 /// Values that mean "nobody set a real secret here" (compared case-insensitively).

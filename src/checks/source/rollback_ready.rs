@@ -16,18 +16,17 @@ use crate::checks::{
 use crate::config::TargetType;
 
 pub const KIND: KindInfo = KindInfo {
-    name: "rollback_ready",
     item: Some("deployment.verify_rollback_plan"),
-    category: Category::Deployment,
     unit: "count",
     summary: "a previous release is kept, and the newest migration can be reverted",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Passes** when at least `min_releases` releases are present and the newest migration can be reverted: sqlx `.down.sql` beside a `.up.sql`, Diesel non-empty `down.sql`, Flyway `U<version>__*.sql`, Rails/Ecto `def down`/`def change`, Alembic a `downgrade()` that does something. **Fails** otherwise. **Errors** when the releases directory cannot be read."#,
+    ..KindInfo::new(
+        "rollback_ready",
+        Category::Deployment,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 fn default_pattern() -> String {

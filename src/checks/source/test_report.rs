@@ -17,18 +17,17 @@ use crate::clock::unix_now;
 use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
-    name: "test_report",
     item: Some("deployment.test_all_systems"),
-    category: Category::Deployment,
     unit: "count",
     summary: "JUnit XML: no failures or errors, enough tests, recent",
-    source: crate::checks::EvidenceSource::Measured,
-    side_effects: false,
-    findings: None,
     target: TargetNeed::Optional(&[TargetType::Path]),
-    build,
-    params: <Params as schemars::JsonSchema>::json_schema,
     doc: r#"- **Passes** with no `<failure>`/`<error>` test case, at least `min_tests` cases that ran (skipped cases verify nothing and do not count), a fresh report. **Fails** naming the first failing cases, too few tests run (an all-skipped report fails) or a stale report. **Errors** when nothing matches or a file is not JUnit XML."#,
+    ..KindInfo::new(
+        "test_report",
+        Category::Deployment,
+        build,
+        <Params as schemars::JsonSchema>::json_schema,
+    )
 };
 
 const fn default_min_tests() -> u64 {
