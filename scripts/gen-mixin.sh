@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders the monitoring mixin (mixin/) into the files users load: the
-# Prometheus rule file, the Grafana dashboards, and their copies in
+# Prometheus rule file (recording rules, then alerts), the Grafana dashboards, and their copies in
 # deploy/kubernetes (the PrometheusRule and the dashboards' ConfigMap
 # sources). Writes under ROOT (default: the repository); a test renders into
 # a temp dir and fails when a committed file differs. Needs jsonnet (Debian
@@ -17,7 +17,7 @@ mkdir -p "$root/alerts" "$root/grafana/dashboards" "$root/deploy/kubernetes/dash
   echo "$header"
   echo "# Load with Prometheus rule_files (docs/reference.md \"Alerts and dashboards\")."
   # shellcheck disable=SC2059
-  jsonnet -S -e "$(printf "$yaml" "($mixin).prometheusAlerts")"
+  jsonnet -S -e "$(printf "$yaml" "{ groups: ($mixin).prometheusRules.groups + ($mixin).prometheusAlerts.groups }")"
 } > "$root/alerts/prodready.rules.yml"
 {
   echo "$header"
@@ -26,7 +26,7 @@ mkdir -p "$root/alerts" "$root/grafana/dashboards" "$root/deploy/kubernetes/dash
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
     metadata: { name: 'prodready' },
-    spec: ($mixin).prometheusAlerts,
+    spec: { groups: ($mixin).prometheusRules.groups + ($mixin).prometheusAlerts.groups },
   }")"
 } > "$root/deploy/kubernetes/prometheusrule.yaml"
 jsonnet -m "$root/grafana/dashboards" -e "($mixin).grafanaDashboards" > /dev/null

@@ -144,3 +144,101 @@ impl fmt::Display for Severity {
         f.write_str(self.as_str())
     }
 }
+
+/// Why a check is in its state, when the reason is one the alerts act on
+/// apart from the check: a fault of its target (one fact, alerted once per
+/// target, whatever number of checks it stops), or a system too quiet to
+/// judge (pages nobody).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// `error`: the target refused or dropped the connection, or its name
+    /// did not resolve.
+    Unreachable,
+    /// `error`: the TLS handshake with the target failed (certificate
+    /// expired, untrusted or for another name; protocol).
+    Tls,
+    /// `error`: the target rejected the configured credentials.
+    Auth,
+    /// `unknown`: the system saw too little traffic or time to judge
+    /// (lookups, statement calls, samples, statistics age).
+    InsufficientData,
+}
+
+impl Cause {
+    /// The causes that are a fault of the target, as the `reason` label of
+    /// `prodready_target_error_checks` spells them.
+    pub const TARGET_FAULTS: [Cause; 3] = [Cause::Unreachable, Cause::Tls, Cause::Auth];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Unreachable => "unreachable",
+            Cause::Tls => "tls",
+            Cause::Auth => "auth",
+            Cause::InsufficientData => "insufficient_data",
+        }
+    }
+
+    pub fn is_target_fault(self) -> bool {
+        Cause::TARGET_FAULTS.contains(&self)
+    }
+
+    /// The target fault an `error` message reports, from the phrases the
+    /// shared clients write (`targets::databases`, `checks::http`):
+    /// "TLS handshake failed" / "TLS failed", a rejected credential, then
+    /// "connection failed" / "cannot connect to". `None`: the target
+    /// answered (a refused query, a bad body, a timeout of the check).
+    pub fn of_error_message(message: &str) -> Option<Cause> {
+        const TLS: [&str; 3] = [
+            "TLS handshake failed",
+            "TLS failed",
+            "invalid peer certificate",
+        ];
+        const AUTH: [&str; 5] = [
+            "password authentication failed",
+            "(SQLSTATE 28",
+            "Access denied for user",
+            "WRONGPASS",
+            "NOAUTH",
+        ];
+        const UNREACHABLE: [&str; 2] = ["connection failed", "cannot connect to"];
+        let has = |phrases: &[&str]| phrases.iter().any(|p| message.contains(p));
+        if has(&TLS) {
+            Some(Cause::Tls)
+        } else if has(&AUTH) {
+            Some(Cause::Auth)
+        } else if has(&UNREACHABLE) {
+            Some(Cause::Unreachable)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cause;
+
+    #[test]
+    fn target_faults_are_read_off_the_clients_messages() {
+        for (message, cause) in [
+            (
+                "GET https://127.0.0.1:1/ failed: TLS handshake failed: invalid peer certificate: Expired",
+                Some(Cause::Tls),
+            ),
+            ("GET http://127.0.0.1:1/ failed: connection failed: Connection refused (os error 111)", Some(Cause::Unreachable)),
+            ("cannot connect to redis://127.0.0.1:1: Connection refused", Some(Cause::Unreachable)),
+            ("cannot connect to postgres://m@127.0.0.1:1/a: TLS failed: received corrupt message", Some(Cause::Tls)),
+            (
+                "cannot connect to postgres://m@127.0.0.1:5/a: password authentication failed for user \"m\" (SQLSTATE 28P01)",
+                Some(Cause::Auth),
+            ),
+            ("cannot connect to redis://127.0.0.1:1: WRONGPASS: invalid username-password pair", Some(Cause::Auth)),
+            ("GET http://127.0.0.1:1/ answered 500", None),
+            ("permission denied for view pg_stat_statements: grant pg_read_all_stats", None),
+            ("timed out after 10s", None),
+        ] {
+            assert_eq!(Cause::of_error_message(message), cause, "{message}");
+        }
+    }
+}

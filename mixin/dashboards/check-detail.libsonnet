@@ -23,10 +23,10 @@ local observedByUnit = [
 {
   grafanaDashboards+:: {
     local c = $._config,
-    'check-detail.json': d.dashboard(
+    'prodready-check-detail.json': d.dashboard(
       c,
       c.dashboardUIDs.checkDetail,
-      'prodready / Check detail',
+      c.dashboardNamePrefix + 'Check detail',
       'One check over time: state, observed value against its threshold, duration, runs and errors.',
       d.variables(c, [d.queryVariable('check', 'Check', d.query(c, 'label_values(prodready_check_info{%(sel)s}, check)'))]),
       [

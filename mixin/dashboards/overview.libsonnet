@@ -3,10 +3,10 @@ local d = import '../lib/dashboard.libsonnet';
 {
   grafanaDashboards+:: {
     local c = $._config,
-    'overview.json': d.dashboard(
+    'prodready-overview.json': d.dashboard(
       c,
       c.dashboardUIDs.overview,
-      'prodready / Overview',
+      c.dashboardNamePrefix + 'Overview',
       'Production-readiness checklist: scores, failing checks, regressions, TLS expiry and exporter health.',
       d.variables(c, []),
       [

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub use crate::vocab::{Category, Severity, State};
+pub use crate::vocab::{Category, Cause, Severity, State};
 pub use kind::{
     parse_params, require_ratio, BuildInput, EvidenceSource, KindInfo, ParamError, TargetNeed,
 };
@@ -48,6 +48,11 @@ pub struct Outcome {
     pub message: String,
     /// Structured facts behind the state, shown on the status page and in the API.
     pub evidence: Map<String, Value>,
+    /// The class of reason the alerts act on apart from the check, when the
+    /// check knows it (`Outcome::insufficient_data`); an `error`'s target
+    /// fault is read off its message when the result is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
 
 impl Outcome {
@@ -58,6 +63,7 @@ impl Outcome {
             threshold: None,
             message: message.into(),
             evidence: Map::new(),
+            cause: None,
         }
     }
 
@@ -79,6 +85,17 @@ impl Outcome {
 
     pub fn unknown(message: impl Into<String>) -> Self {
         Self::new(State::Unknown, message)
+    }
+
+    /// `unknown` because the system saw too little traffic or time to judge
+    /// (a first sample, too few lookups or calls, statistics too young): it
+    /// shows with its reason but pages nobody. `unknown` for any other reason
+    /// (never ran, nothing to judge in what was configured) still alerts.
+    pub fn insufficient_data(message: impl Into<String>) -> Self {
+        Outcome {
+            cause: Some(Cause::InsufficientData),
+            ..Self::new(State::Unknown, message)
+        }
     }
 
     pub fn observed(mut self, value: f64) -> Self {

@@ -149,6 +149,8 @@ pub struct StoredOutcome {
     evidence: Option<Box<str>>,
     /// How many entries `evidence.waived_findings` lists, when it is there.
     pub waived_findings: Option<u64>,
+    /// The check's own cause, or the target fault its `error` message reports.
+    pub cause: Option<crate::vocab::Cause>,
 }
 
 impl StoredOutcome {
@@ -164,6 +166,11 @@ impl StoredOutcome {
             message: outcome.message.as_str().into(),
             evidence,
             waived_findings: Self::waived_findings_of(outcome),
+            cause: outcome.cause.or_else(|| {
+                (outcome.state == State::Error)
+                    .then(|| crate::vocab::Cause::of_error_message(&outcome.message))
+                    .flatten()
+            }),
         }
     }
 
@@ -193,6 +200,7 @@ impl StoredOutcome {
             threshold: self.threshold,
             message: self.message.to_string(),
             evidence: self.evidence(),
+            cause: self.cause,
         }
     }
 }

@@ -6,6 +6,7 @@
 mod gzip;
 mod incremental;
 mod process;
+mod targets;
 
 pub use gzip::IncrementalGzip;
 pub use incremental::{Incremental, TextPage};
@@ -61,6 +62,8 @@ struct Row {
     errors: u64,
     /// Findings a finding waiver took out of the count (`waived_findings`).
     waived_findings: Option<u64>,
+    /// The class of reason for its state, when there is one (`vocab::Cause`).
+    cause: Option<crate::vocab::Cause>,
 }
 
 impl Row {
@@ -76,6 +79,7 @@ impl Row {
             runs: r.runs,
             errors: r.errors,
             waived_findings: r.outcome.as_ref().and_then(|o| o.waived_findings),
+            cause: r.outcome.as_ref().and_then(|o| o.cause),
         }
     }
 }
@@ -110,6 +114,8 @@ struct DaemonFacts {
     now: i64,
     reload_successful: bool,
     reload_success_timestamp: f64,
+    /// Every check has run once since the start (`/-/ready`).
+    first_round_completed: bool,
     lateness: prometheus_client::metrics::histogram::Histogram,
     process: process::ProcessFacts,
 }
@@ -292,6 +298,7 @@ impl Collector for Snapshot {
             ConstGauge::new(overall).encode(m)?;
         }
 
+        targets::encode_causes(e, &self.rows)?;
         encode_checklist(e, &self.rows)?;
         encode_waivers(e, &self.rows, &daemon.waivers, daemon.now)?;
 
@@ -309,6 +316,13 @@ impl Collector for Snapshot {
             MetricType::Gauge,
         )?;
         ConstGauge::new(daemon.reload_success_timestamp).encode(m)?;
+        let m = e.encode_descriptor(
+            "prodready_first_round_completed",
+            "1 once every check has run since the exporter started (as /-/ready); until then a state may be a restart's, not a verdict",
+            None,
+            MetricType::Gauge,
+        )?;
+        ConstGauge::new(i64::from(daemon.first_round_completed)).encode(m)?;
         let m = e.encode_descriptor(
             "prodready_scheduler_lateness_seconds",
             "How late scheduled evaluations began against their schedule (waiting for a concurrency slot included)",
@@ -493,6 +507,7 @@ fn daemon_facts(engine: &Engine) -> DaemonFacts {
         now: crate::clock::unix_now(),
         reload_successful: engine.reload_status.successful(),
         reload_success_timestamp: engine.reload_status.success_timestamp(),
+        first_round_completed: engine.store.first_round_done(),
         lateness: engine.lateness().clone(),
         process: process::ProcessFacts::read(),
     }
@@ -511,6 +526,7 @@ pub fn render_probe(meta: &CheckMeta, evaluation: &Evaluation, format: Format) -
         runs: 1,
         errors: u64::from(evaluation.outcome.state == State::Error),
         waived_findings: crate::engine::StoredOutcome::waived_findings_of(&evaluation.outcome),
+        cause: evaluation.outcome.cause,
     };
     encode(
         Snapshot {

@@ -17,7 +17,7 @@ fn promtool(args: &[&str]) -> (bool, String) {
 #[test]
 fn rules_are_valid_and_their_unit_tests_pass() {
     let (ok, out) = promtool(&["check", "rules", "alerts/prodready.rules.yml"]);
-    assert!(ok && out.contains("SUCCESS: 17 rules found"), "{out}");
+    assert!(ok && out.contains("SUCCESS: 19 rules found"), "{out}");
     let (ok, out) = promtool(&["test", "rules", "alerts/tests/prodready_test.yml"]);
     assert!(ok && out.contains("SUCCESS"), "{out}");
 }
@@ -72,6 +72,10 @@ fn every_alert_links_an_existing_runbook_section() {
         }
         if let Some(url) = line.trim().strip_prefix("runbook_url: ") {
             let url = url.trim_matches('"').trim_end_matches("{{ end }}");
+            if url.starts_with("{{ $externalURL }}") {
+                // ProdreadyExporterDown: Prometheus' own page, not a runbook section.
+                continue;
+            }
             let anchor = url.rsplit('#').next().unwrap();
             assert!(
                 known.iter().any(|a| a == anchor),
@@ -98,6 +102,9 @@ async fn every_runbook_url_resolves_against_a_running_exporter() {
         let Some(url) = line.trim().strip_prefix("runbook_url: ") else {
             continue;
         };
+        if url.contains("{{ $externalURL }}") {
+            continue;
+        }
         // The templates Prometheus expands with the alert's instance label.
         let url = url
             .trim_matches('"')
@@ -117,5 +124,5 @@ async fn every_runbook_url_resolves_against_a_running_exporter() {
         );
         followed += 1;
     }
-    assert_eq!(followed, 17);
+    assert_eq!(followed, 16);
 }

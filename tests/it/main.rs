@@ -4,6 +4,7 @@
 
 mod advisories_sync;
 mod alerting_e2e;
+mod alertmanager_config;
 mod alerts;
 mod browser;
 mod bundled_config;

@@ -14,11 +14,11 @@ use crate::support::{repo_root, require_binary, run_ok, run_tool};
 
 const GENERATED: &[&str] = &[
     "alerts/prodready.rules.yml",
-    "grafana/dashboards/overview.json",
-    "grafana/dashboards/check-detail.json",
+    "grafana/dashboards/prodready-overview.json",
+    "grafana/dashboards/prodready-check-detail.json",
     "deploy/kubernetes/prometheusrule.yaml",
-    "deploy/kubernetes/dashboards/overview.json",
-    "deploy/kubernetes/dashboards/check-detail.json",
+    "deploy/kubernetes/dashboards/prodready-overview.json",
+    "deploy/kubernetes/dashboards/prodready-check-detail.json",
 ];
 
 /// Evaluates `expr` (Jsonnet) with the repository as import path; `overrides`
@@ -62,7 +62,13 @@ fn committed_files_are_what_the_mixin_renders() {
         rule["spec"]["groups"],
         yaml("alerts/prodready.rules.yml")["groups"]
     );
-    assert_eq!(rule["spec"], render("{}", "prometheusAlerts"));
+    let rules = render("{}", "prometheusRules");
+    let alerts = render("{}", "prometheusAlerts");
+    let groups: Vec<Value> = [&rules, &alerts]
+        .iter()
+        .flat_map(|g| g["groups"].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(rule["spec"]["groups"], Value::Array(groups));
 }
 
 fn mixin_sources() -> Vec<PathBuf> {
@@ -123,7 +129,7 @@ fn rendered_yaml_passes_yamllint_and_promtool_lint() {
             .arg("alerts/prodready.rules.yml")
             .current_dir(repo_root()),
     );
-    assert!(ok && out.contains("SUCCESS: 17 rules found"), "{out}");
+    assert!(ok && out.contains("SUCCESS: 19 rules found"), "{out}");
     // A trailing space is what yamllint caught in the sed-made PrometheusRule.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
@@ -336,7 +342,7 @@ fn the_dashboard_lint_catches_an_unscoped_query() {
 fn observed_values_are_shown_in_the_checks_unit() {
     let doc = committed_dashboards()
         .into_iter()
-        .find(|(n, _)| n == "check-detail.json")
+        .find(|(n, _)| n == "prodready-check-detail.json")
         .unwrap()
         .1;
     let panel = doc["panels"]
@@ -382,49 +388,61 @@ fn rules_of(alerts: &Value) -> Vec<Value> {
 
 /// `_config` reaches every rule: the selector scopes every series, the
 /// runbook and dashboard links follow the external URLs, `for:` and the
-/// thresholds follow their keys (and the descriptions say so); promtool
-/// accepts the result.
+/// thresholds follow their keys (and the descriptions say so); durations
+/// take any Prometheus duration; promtool accepts the result.
 #[test]
 fn config_reaches_every_rule() {
-    let alerts = render(
-        "{ prodreadySelector: 'job=\"readiness\"', exporterExternalURL: 'https://ops.example/prodready/', \
-         grafanaExternalURL: 'https://grafana.example', failingCriticalFor: '2m', tlsExpiryWarningDays: 30 }",
-        "prometheusAlerts",
-    );
+    let overrides = "{ prodreadySelector: 'job=\"readiness\"', exporterExternalURL: 'https://ops.example/prodready/', \
+         grafanaExternalURL: 'https://grafana.example', failingCriticalFor: '1h30m', tlsExpiryWarningDays: 30, \
+         regressionWindow: '36h' }";
+    let alerts = render(overrides, "prometheusAlerts");
+    let recording = render(overrides, "prometheusRules");
     let rules = rules_of(&alerts);
     assert_eq!(rules.len(), 17);
-    for r in &rules {
-        let name = r["alert"].as_str().unwrap();
+    for r in rules.iter().chain(&rules_of(&recording)) {
+        let name = r["alert"].as_str().or(r["record"].as_str()).unwrap();
         for (metric, inside) in selectors(r["expr"].as_str().unwrap()) {
             assert!(
                 inside.is_some_and(|i| i.contains("job=\"readiness\"")),
                 "{name}: {metric} not scoped"
             );
         }
+        assert!(!r.to_string().contains("job=\\\"prodready\\\""), "{name}");
+        if r["record"].is_string() {
+            continue;
+        }
         let runbook = r["annotations"]["runbook_url"].as_str().unwrap();
-        assert!(
-            runbook.starts_with("https://ops.example/prodready/runbooks#"),
-            "{name}: {runbook}"
-        );
+        if name == "ProdreadyExporterDown" {
+            // Readable while the exporter is down: never the exporter.
+            assert_eq!(runbook, "{{ $externalURL }}/targets");
+        } else {
+            assert!(
+                runbook.starts_with("https://ops.example/prodready/runbooks#"),
+                "{name}: {runbook}"
+            );
+        }
         if let Some(d) = r["annotations"]["dashboard_url"].as_str() {
             assert!(
                 d.starts_with("https://grafana.example/d/prodready-"),
                 "{name}: {d}"
             );
         }
-        assert!(!r.to_string().contains("job=\\\"prodready\\\""), "{name}");
     }
     let rule = |n: &str| rules.iter().find(|r| r["alert"] == n).unwrap();
     let critical = rule("ProdreadyCheckFailingCritical");
-    assert_eq!(critical["for"], "2m");
+    assert_eq!(critical["for"], "1h30m");
     assert!(critical["annotations"]["description"]
         .as_str()
         .unwrap()
-        .contains("for 2 minutes"));
+        .contains("for 1 hour 30 minutes"));
     assert!(rule("ProdreadyTlsCertificateExpiringSoon")["expr"]
         .as_str()
         .unwrap()
         .contains("< 30 * 86400"));
+    assert!(rules_of(&recording)[0]["expr"]
+        .as_str()
+        .unwrap()
+        .contains("< bool 129600"));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rules.yml");
     // JSON is YAML: promtool reads the rendered object as it is.
@@ -437,18 +455,161 @@ fn config_reaches_every_rule() {
     assert!(ok, "{out}");
 }
 
+/// A duration that is not a Prometheus duration stops the render, naming it.
+#[test]
+fn a_bad_duration_stops_the_render() {
+    let expr = "((import 'mixin/mixin.libsonnet') + { _config+:: { errorFor: '15 min' } }).prometheusAlerts";
+    let (ok, out) = run_tool(
+        Command::new(require_binary("jsonnet"))
+            .args(["-e", expr])
+            .current_dir(repo_root()),
+    );
+    assert!(
+        !ok && out.contains("not a Prometheus duration: \"15 min\""),
+        "{out}"
+    );
+}
+
+/// Under showMultiCluster every join of the alerts matches on the cluster
+/// label too: two clusters with the same job and instance never meet.
+#[test]
+fn multi_cluster_alert_joins_match_on_the_cluster() {
+    let alerts = render(
+        "{ showMultiCluster: true, clusterLabel: 'k8s_cluster' }",
+        "prometheusAlerts",
+    );
+    for r in rules_of(&alerts) {
+        let expr = r["expr"].as_str().unwrap();
+        for join in expr.match_indices("on (").map(|(i, _)| &expr[i..]) {
+            assert!(
+                join.starts_with("on (k8s_cluster, job, instance"),
+                "{}: {}",
+                r["alert"],
+                &join[..join.find(')').unwrap() + 1]
+            );
+        }
+    }
+}
+
+/// mixtool's lint rules for alerts (monitoring-mixins/mixtool, lint.go:
+/// the guidelines of monitoring.mixins.dev), transcribed here because
+/// mixtool needs Go 1.21+, which is not installable on this machine: a
+/// CamelCase name; a static `severity` of critical, warning or info; a
+/// templated description; a summary without templates that is a sentence
+/// (capital first, period last). And ours: a `for` on every alert.
+fn mixtool_findings(alerts: &Value) -> Vec<String> {
+    let camel = regex::Regex::new(r"^([A-Z]+[a-z0-9]+)+$").unwrap();
+    let template = regex::Regex::new(r"\{\{.+\}\}").unwrap();
+    let sentence = regex::Regex::new(r"^[A-Z].+\.$").unwrap();
+    let mut findings = Vec::new();
+    for r in rules_of(alerts) {
+        let Some(name) = r["alert"].as_str() else {
+            continue;
+        };
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        if !camel.is_match(name) {
+            findings.push(format!("[alert-name-camelcase] {name}"));
+        }
+        let severity = text(&r["labels"]["severity"]);
+        if !matches!(severity.as_str(), "critical" | "warning" | "info") {
+            findings.push(format!("[alert-severity-rule] {name}: '{severity}'"));
+        }
+        match r["annotations"]["description"].as_str() {
+            None => findings.push(format!("[alert-description-missing-rule] {name}")),
+            Some(d) if !template.is_match(d) => {
+                findings.push(format!("[alert-description-templating] {name}"))
+            }
+            Some(_) => {}
+        }
+        match r["annotations"]["summary"].as_str() {
+            None => findings.push(format!("[alert-summary-missing-rule] {name}")),
+            Some(s) => {
+                if template.is_match(s) {
+                    findings.push(format!("[alert-summary-templating] {name}"));
+                }
+                if !sentence.is_match(s) {
+                    findings.push(format!("[alert-summary-style] {name}: '{s}'"));
+                }
+            }
+        }
+        if r["for"].as_str().is_none_or(str::is_empty) {
+            findings.push(format!("[for] {name}"));
+        }
+    }
+    findings
+}
+
+#[test]
+fn alerts_pass_mixtools_lint_rules() {
+    for overrides in [
+        "{}",
+        "{ showMultiCluster: true, grafanaExternalURL: 'https://g.example' }",
+    ] {
+        let findings = mixtool_findings(&render(overrides, "prometheusAlerts"));
+        assert!(findings.is_empty(), "{overrides}: {findings:#?}");
+    }
+    // The lint catches what it is for.
+    let bad = serde_json::json!({ "groups": [{ "rules": [
+        { "alert": "checkDown", "labels": { "severity": "{{ $labels.severity }}" },
+          "annotations": { "summary": "Check {{ $labels.check }} is down", "description": "static" } },
+    ]}]});
+    let findings = mixtool_findings(&bad);
+    for rule in [
+        "alert-name-camelcase",
+        "alert-severity-rule",
+        "alert-description-templating",
+        "alert-summary-templating",
+        "alert-summary-style",
+        "[for]",
+    ] {
+        assert!(
+            findings.iter().any(|f| f.contains(rule)),
+            "{rule}: {findings:?}"
+        );
+    }
+}
+
+/// Dashboards carry the name prefix, and their file keys are prefixed so
+/// that they do not collide in a shared Grafana sidecar ConfigMap; no
+/// default links a host the user did not name.
+#[test]
+fn dashboards_are_prefixed_and_defaults_name_no_host() {
+    let dashboards = render("{ dashboardNamePrefix: 'Team / ' }", "grafanaDashboards");
+    for (key, doc) in dashboards.as_object().unwrap() {
+        assert!(key.starts_with("prodready-"), "{key}");
+        assert!(
+            doc["title"].as_str().unwrap().starts_with("Team / "),
+            "{key}"
+        );
+    }
+    let rendered = render("{}", "prometheusAlerts").to_string();
+    assert!(!rendered.contains("localhost"), "a default names localhost");
+    assert!(
+        !rendered.contains("dashboard_url"),
+        "dashboard_url without grafanaExternalURL"
+    );
+    let jb: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("mixin/jsonnetfile.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(jb["version"], 1);
+}
+
 /// The default runbook pattern links the exporter that raised the alert;
-/// ProdreadyExporterDown links it only when its series names one.
+/// ProdreadyExporterDown links the scrape state on the Prometheus that
+/// raised it (readable while the exporter is down), or the page
+/// `exporterDownRunbookURL` names, and carries its steps in `runbook`.
 #[test]
 fn default_runbook_links_follow_the_instance() {
     let rules = rules_of(&render("{}", "prometheusAlerts"));
     for r in &rules {
         let url = r["annotations"]["runbook_url"].as_str().unwrap();
         if r["alert"] == "ProdreadyExporterDown" {
-            assert_eq!(
-                url,
-                "{{ with $labels.instance }}http://{{ . }}/runbooks#exporter-down{{ end }}"
-            );
+            assert_eq!(url, "{{ $externalURL }}/targets");
+            assert!(r["annotations"]["runbook"]
+                .as_str()
+                .unwrap()
+                .contains("journalctl -u prodready-exporter"));
         } else {
             assert!(
                 url.starts_with("http://{{ $labels.instance }}/runbooks#"),
@@ -456,4 +617,16 @@ fn default_runbook_links_follow_the_instance() {
             );
         }
     }
+    let wiki = rules_of(&render(
+        "{ exporterDownRunbookURL: 'https://wiki.example/prodready-down' }",
+        "prometheusAlerts",
+    ));
+    let down = wiki
+        .iter()
+        .find(|r| r["alert"] == "ProdreadyExporterDown")
+        .unwrap();
+    assert_eq!(
+        down["annotations"]["runbook_url"],
+        "https://wiki.example/prodready-down"
+    );
 }

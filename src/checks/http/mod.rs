@@ -215,7 +215,11 @@ pub fn max_age(value: &str, names: &[&str]) -> Option<u64> {
 /// Describes a reqwest error with its causes, without the URL.
 pub fn describe_error(error: reqwest::Error) -> String {
     let error = error.without_url();
-    let mut text = if error.is_connect() {
+    let mut text = if error.is_connect() && tls_in_chain(&error) {
+        // One phrase for every TLS failure: `vocab::Cause` reads it as the
+        // target's TLS fault, not as a check's own.
+        "TLS handshake failed".to_owned()
+    } else if error.is_connect() {
         "connection failed".to_owned()
     } else if error.is_timeout() {
         "timed out".to_owned()
@@ -234,6 +238,22 @@ pub fn describe_error(error: reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Whether a rustls error (a handshake that failed) is among the causes.
+fn tls_in_chain(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let inner = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map_or(cause, |inner| inner as &(dyn std::error::Error + 'static));
+        if inner.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// Reads at most `limit` bytes of a body; returns the bytes and whether more followed.

@@ -113,7 +113,7 @@ impl Check for SlowQueries {
                     .map_err(|e| Outcome::error(format!("reading statement digests failed: {}", describe_sql_error(&e))))?;
                 let judged: i64 = recorded.first().and_then(|r| text(r, "n")).and_then(|v| v.parse().ok()).unwrap_or(0);
                 if judged == 0 {
-                    return Ok(Outcome::unknown(format!(
+                    return Ok(Outcome::insufficient_data(format!(
                         "no statement digest with at least {} calls recorded yet (fresh restart, truncated digests or no traffic): nothing to judge",
                         self.params.min_calls
                     )));

@@ -129,7 +129,7 @@ impl CacheHit {
         let (d, over) = match sampled {
             Sampled::Delta { delta, over } => (delta, over),
             Sampled::NotYet(why) => {
-                return Ok(Outcome::unknown(why).threshold(self.params.min_ratio))
+                return Ok(Outcome::insufficient_data(why).threshold(self.params.min_ratio))
             }
         };
         let span = self.window.describe(over);
@@ -153,7 +153,7 @@ impl CacheHit {
             .filter_map(|(n, r)| r.map(|r| (n, r)))
             .collect();
         let Some(lowest) = judged.iter().map(|(_, r)| *r).reduce(f64::min) else {
-            return Ok(evidence(Outcome::unknown(format!(
+            return Ok(evidence(Outcome::insufficient_data(format!(
                 "only {} table and {} index block accesses {span} (need {})",
                 hh + hr,
                 ih + ir,

@@ -258,7 +258,12 @@ impl PostgresIndexes {
                     .to_owned(),
             )
         };
-        Ok(Outcome::new(state, message)
+        let judged = if state == State::Unknown {
+            Outcome::insufficient_data(message)
+        } else {
+            Outcome::new(state, message)
+        };
+        Ok(judged
             .observed((missing.len() + invalid.len() + fks.len()) as f64)
             .threshold(0.0)
             .evidence("findings", count)

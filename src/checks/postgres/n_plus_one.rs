@@ -119,12 +119,12 @@ impl NPlusOne {
         let sampled = self.window.sample(|| statements(&pool)).await?;
         let (delta, over) = match sampled {
             Sampled::Delta { delta, over } => (delta, over),
-            Sampled::NotYet(why) => return Ok(Outcome::unknown(why)),
+            Sampled::NotYet(why) => return Ok(Outcome::insufficient_data(why)),
         };
         let span = self.window.describe(over);
         let total: i64 = delta.values().map(|s| s.calls).sum();
         if total < self.params.min_total_calls {
-            return Ok(Outcome::unknown(format!(
+            return Ok(Outcome::insufficient_data(format!(
                 "only {total} statement calls {span} (need {}) to judge N+1 patterns",
                 self.params.min_total_calls
             ))

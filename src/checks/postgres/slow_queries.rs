@@ -177,11 +177,11 @@ impl SlowQueries {
             Outcome::fail(problems.join("; "))
         } else {
             match judged {
-                None => Outcome::unknown(format!(
+                None => Outcome::insufficient_data(format!(
                     "none running longer than {}; statement means: {span}",
                     format_duration(self.params.max_running_time.0)
                 )),
-                Some(0) => Outcome::unknown(format!(
+                Some(0) => Outcome::insufficient_data(format!(
                     "no statement called >= {} times {span}: nothing to judge; none running longer than {}",
                     self.params.min_calls,
                     format_duration(self.params.max_running_time.0)

@@ -124,7 +124,7 @@ impl Check for Capacity {
                 }
                 let Some((name, eta)) = soonest else {
                     if !no_trend.is_empty() {
-                        return Ok(Outcome::unknown(format!(
+                        return Ok(Outcome::insufficient_data(format!(
                             "no trend yet over {window} for {}: too few samples to tell whether it grows",
                             no_trend.join(", ")
                         ))

@@ -196,7 +196,7 @@ impl Check for MemoryGrowth {
                 }
                 let base = |o: Outcome| o.threshold(limit).evidence("series", evidence.clone());
                 let Some(worst) = judged.iter().map(|(_, g, _)| *g).reduce(f64::max) else {
-                    return Ok(base(Outcome::unknown(format!(
+                    return Ok(base(Outcome::insufficient_data(format!(
                         "not enough data: no {series} series has a run of {} samples between restarts in {window}",
                         p.min_samples
                     ))));

@@ -105,14 +105,14 @@ impl Check for HitRatio {
                 let (Lookups { hits, misses }, over) = match sampled {
                     Sampled::Delta { delta, over } => (delta, over),
                     Sampled::NotYet(why) => {
-                        return Ok(Outcome::unknown(why).threshold(self.params.min_ratio))
+                        return Ok(Outcome::insufficient_data(why).threshold(self.params.min_ratio))
                     }
                 };
                 let lookups = hits + misses;
                 let span = self.window.describe(over);
                 let base = |o: Outcome| o.threshold(self.params.min_ratio).evidence("keyspace_hits", hits).evidence("keyspace_misses", misses).evidence("window_seconds", over.as_secs_f64());
                 if lookups < self.params.min_lookups {
-                    return Ok(base(Outcome::unknown(format!(
+                    return Ok(base(Outcome::insufficient_data(format!(
                         "only {lookups} key lookups {span} (need {})",
                         self.params.min_lookups
                     ))));

@@ -28,11 +28,16 @@ impl Nginx {
     /// Starts nginx with the `http {}` body that `servers` writes, given the
     /// temp dir (with a `www/` docroot) and `n_ports` free ports.
     pub fn start(n_ports: usize, setup: impl FnOnce(&Path, &[u16]) -> String) -> Nginx {
+        Self::start_on(free_ports(n_ports), setup)
+    }
+
+    /// As `start`, on the given ports (a server started again where an
+    /// earlier one listened).
+    pub fn start_on(ports: Vec<u16>, setup: impl FnOnce(&Path, &[u16]) -> String) -> Nginx {
         let nginx = require_binary("nginx");
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("www")).unwrap();
         std::fs::create_dir_all(dir.path().join("logs")).unwrap();
-        let ports = free_ports(n_ports);
         let servers = setup(dir.path(), &ports);
         let d = dir.path().display();
         let conf = format!(
