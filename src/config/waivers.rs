@@ -97,14 +97,19 @@ impl Waiver {
         (self.expires_at - 1 - now).div_euclid(DAY)
     }
 
-    /// Whether it covers the check named `check` (an entry's expansion
-    /// `<check>:<target>` is covered by the entry's name).
-    pub fn covers_check(&self, check: &str) -> bool {
+    /// Whether it covers the check named `check` on `target`: by its exact
+    /// name, or by the name of the entry it was expanded from
+    /// (`<entry>:<target>`). Exact: `a:b` does not cover `a:b:c`, the check
+    /// of entry `a` on a target named `b:c`.
+    pub fn covers_check(&self, check: &str, target: Option<&str>) -> bool {
         self.check.as_deref().is_some_and(|c| {
             c == check
-                || check
-                    .strip_prefix(c)
-                    .is_some_and(|rest| rest.starts_with(':'))
+                || target.is_some_and(|t| {
+                    check
+                        .strip_suffix(t)
+                        .and_then(|entry| entry.strip_suffix(':'))
+                        == Some(c)
+                })
         })
     }
 

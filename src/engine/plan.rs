@@ -165,7 +165,7 @@ impl Plan {
                     .waivers
                     .iter()
                     .filter(|w| {
-                        w.covers_check(&owned.name)
+                        w.covers_check(&owned.name, owned.target.as_deref())
                             || w.item
                                 .as_deref()
                                 .is_some_and(|i| item.is_some_and(|it| it.id == i))
@@ -173,7 +173,9 @@ impl Plan {
                     .cloned()
                     .collect();
                 let spec = &owned;
-                if secret_waivers.iter().any(|w| w.covers_check(&spec.name))
+                if secret_waivers
+                    .iter()
+                    .any(|w| w.covers_check(&spec.name, spec.target.as_deref()))
                     && spec
                         .params
                         .value()
@@ -475,7 +477,7 @@ fn check_waivers(
         let Some(name) = &w.check else { continue };
         let covered: Vec<&Arc<PlannedCheck>> = checks
             .iter()
-            .filter(|c| w.covers_check(&c.spec.name))
+            .filter(|c| w.covers_check(&c.spec.name, c.spec.target.as_deref()))
             .collect();
         let Some(first) = covered.first() else {
             problems.push(

@@ -472,3 +472,48 @@ fn a_waived_secret_fingerprint_leaves_the_count() {
         "{json}"
     );
 }
+
+/// A waiver names an expanded check exactly: `probe:b` covers the check of
+/// entry `probe` on target `b`, not the one on a target named `b:c`
+/// (`probe:b:c`), and validation refuses a name no check has even when
+/// another name extends it.
+#[test]
+fn a_waiver_covers_the_expanded_check_it_names_and_no_other() {
+    let config = |waived: &str| {
+        format!(
+            r#"targets:
+  b: {{ http: {{ url: "http://127.0.0.1:1" }} }}
+  "b:c": {{ http: {{ url: "http://127.0.0.1:1" }} }}
+checks:
+  - {{ name: probe, kind: http, targets: [b, "b:c"] }}
+waivers:
+  - {{ check: "{waived}", reason: "the old endpoint until the move (JIRA-7)", owner: team-edge, expires: "{expires}" }}
+"#,
+            expires = date_in(3)
+        )
+    };
+    let dir = ConfigDir::new(&config("probe:b"));
+    let (code, json) = check(&dir, "json");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let waived = |name: &str| {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {json}"))["waiver"]
+            .is_object()
+    };
+    assert!(waived("probe:b"), "{json}");
+    assert!(!waived("probe:b:c"), "a:b covered a:b:c: {json}");
+    assert_eq!(code, Some(1), "the unwaived check must fail the gate: {json}");
+    assert_eq!(doc["gate"]["passed"], false);
+    // The entry's name covers both.
+    let dir = ConfigDir::new(&config("probe"));
+    let (code, json) = check(&dir, "json");
+    assert_eq!(code, Some(0), "{json}");
+    // A name that only prefixes a real check names none.
+    let (code, out) = validate(&config("probe:b:"), &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("names no configured check"), "{out}");
+}
