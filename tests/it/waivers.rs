@@ -506,7 +506,11 @@ waivers:
     };
     assert!(waived("probe:b"), "{json}");
     assert!(!waived("probe:b:c"), "a:b covered a:b:c: {json}");
-    assert_eq!(code, Some(1), "the unwaived check must fail the gate: {json}");
+    assert_eq!(
+        code,
+        Some(1),
+        "the unwaived check must fail the gate: {json}"
+    );
     assert_eq!(doc["gate"]["passed"], false);
     // The entry's name covers both.
     let dir = ConfigDir::new(&config("probe"));
