@@ -149,7 +149,7 @@ impl fmt::Display for Severity {
 /// apart from the check: a fault of its target (one fact, alerted once per
 /// target, whatever number of checks it stops), or a system too quiet to
 /// judge (pages nobody).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// `error`: the target refused or dropped the connection, or its name

@@ -107,7 +107,7 @@ pub(super) async fn advisories_sync(cli: &Cli, args: &SyncArgs) -> ExitCode {
         }
     };
     let print = |r: Report| match r.result {
-        Ok(done) => println!(
+        Ok(done) => outln!(
             "{}: {} advisories, {} bytes -> {}",
             r.ecosystem,
             done.advisories,

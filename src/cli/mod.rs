@@ -9,6 +9,22 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `print!` and `println!` that never panic: a closed stdout (`kinds |
+/// head -1`) ends the output quietly, as Unix tools do, instead of the
+/// standard macros' panic on the broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod advisories;
 
 pub use advisories::SyncArgs;
@@ -240,7 +256,7 @@ pub fn main() -> ExitCode {
     let _ = crate::clock::process_start();
     let cli = Cli::parse();
     if cli.version {
-        println!("{}", crate::build_info::version_text());
+        outln!("{}", crate::build_info::version_text());
         return ExitCode::SUCCESS;
     }
     logging::init(cli.log_level, cli.log_format);
@@ -273,11 +289,11 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => runtime.block_on(check_once(&cli, args)),
         Some(Command::Validate(args)) => validate(&cli, args),
         Some(Command::Kinds) => {
-            print!("{}", crate::docs::kinds_markdown());
+            out!("{}", crate::docs::kinds_markdown());
             ExitCode::SUCCESS
         }
         Some(Command::Schema) => {
-            print!("{}", crate::docs::config_schema_text());
+            out!("{}", crate::docs::config_schema_text());
             ExitCode::SUCCESS
         }
         Some(Command::Advisories(AdvisoriesArgs {
@@ -304,7 +320,7 @@ fn print_config_errors(errors: &ConfigErrors) {
 fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
     match load_plan(&cli.config_file) {
         Ok(plan) => {
-            println!(
+            outln!(
                 "{}: OK ({} checks, {} targets)",
                 cli.config_file.display(),
                 plan.checks.len(),
@@ -318,7 +334,7 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
             );
             if let Some(path) = web_config {
                 match crate::web::web_config::load(&path) {
-                    Ok(web) => println!(
+                    Ok(web) => outln!(
                         "{}: OK (TLS {}, {} basic auth user(s))",
                         path.display(),
                         if web.tls.is_some() { "on" } else { "off" },
@@ -331,14 +347,14 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
                 }
             }
             let uncovered = plan.uncovered_items();
-            println!(
+            outln!(
                 "checklist: {} of {} items covered",
                 ITEMS.len() - uncovered.len(),
                 ITEMS.len()
             );
             if !uncovered.is_empty() {
                 let ids: Vec<&str> = uncovered.iter().map(|i| i.id).collect();
-                println!("uncovered items: {}", ids.join(", "));
+                outln!("uncovered items: {}", ids.join(", "));
                 if args.require_coverage {
                     eprintln!(
                         "{} checklist item(s) are covered by no check (--require-coverage); add checks for them or set `item:` on a check",
@@ -497,7 +513,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         ReportFormat::Junit => render_junit(&records, gate, phase.as_ref()),
         ReportFormat::Sarif => render_sarif(&records, &cli.config_file, &cwd),
     };
-    print!("{}", render(args.format, colour_wanted()));
+    out!("{}", render(args.format, colour_wanted()));
     for (format, file) in &args.outputs {
         if let Err(e) = std::fs::write(file, render(*format, false)) {
             eprintln!("cannot write {}: {e}", file.display());

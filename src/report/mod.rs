@@ -42,6 +42,12 @@ pub struct CheckView {
     pub description: Option<String>,
     pub state: State,
     pub message: String,
+    /// The class of reason the alerts act on apart from the check:
+    /// `unreachable`, `tls` or `auth` (an `error` caused by its target,
+    /// alerted once per target), `insufficient_data` (an `unknown` for a
+    /// system too quiet to judge, which pages nobody). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<crate::vocab::Cause>,
     pub observed: Option<f64>,
     pub threshold: Option<f64>,
     pub evidence: Map<String, Value>,
@@ -76,6 +82,7 @@ impl CheckView {
             state: r.state(),
             message: outcome
                 .map_or_else(|| "not evaluated yet".to_owned(), |o| o.message.to_string()),
+            cause: outcome.and_then(|o| o.cause),
             observed: outcome.and_then(|o| o.observed),
             threshold: outcome.and_then(|o| o.threshold),
             evidence: outcome.map(|o| o.evidence()).unwrap_or_default(),

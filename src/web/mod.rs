@@ -60,20 +60,26 @@ impl Default for WebOptions {
     }
 }
 
+/// The exporter's endpoints besides the metrics path, under the route prefix.
+const ENDPOINTS: [&str; 8] = [
+    "/",
+    "/api/v1/checks",
+    "/api/v1/openapi.json",
+    "/runbooks",
+    "/probe",
+    "/-/healthy",
+    "/-/ready",
+    "/-/reload",
+];
+
 /// A metrics path: absolute, not one of the exporter's other endpoints.
 pub fn parse_telemetry_path(text: &str) -> Result<String, String> {
-    if !text.starts_with('/') || text.len() < 2 || text.contains(['?', '#', ' ']) {
+    // `{`, `}` and `*` would make it a pattern of the router's, not a path.
+    if !text.starts_with('/') || text.len() < 2 || text.contains(['?', '#', ' ', '{', '}', '*']) {
         return Err("must be an absolute path such as /metrics".into());
     }
-    let taken = [
-        "/probe",
-        "/runbooks",
-        "/api/v1/checks",
-        "/-/healthy",
-        "/-/ready",
-        "/-/reload",
-    ];
-    if taken.contains(&text) {
+    let path = text.trim_end_matches('/');
+    if ENDPOINTS.contains(&path) || path.is_empty() {
         return Err(format!("{text} is another endpoint of the exporter"));
     }
     Ok(text.to_owned())
@@ -104,10 +110,10 @@ pub fn router(engine: Arc<Engine>, options: WebOptions, access: Arc<Access>) -> 
             }),
         )
         .route(&at("/api/v1/checks"), get(api_checks))
-        .route(
-            &at("/api/v1/openapi.json"),
-            get(|| async { Json(openapi::document()) }),
-        )
+        .route(&at("/api/v1/openapi.json"), {
+            let document = Arc::new(openapi::document(&prefix));
+            get(move || async move { Json(document.as_ref().clone()) })
+        })
         .route(&at("/runbooks"), get(|| async { Html(runbooks::render()) }))
         .route(
             &at("/probe"),

@@ -25,8 +25,9 @@ fn json_response(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
 
-/// The document.
-pub fn document() -> Value {
+/// The document, for an exporter serving under `route_prefix` (`/prodready`;
+/// empty for none): its `servers` entry makes the paths resolve there.
+pub fn document(route_prefix: &str) -> Value {
     let checks = json!({
         "type": "object",
         "required": ["status", "data"],
@@ -44,7 +45,7 @@ pub fn document() -> Value {
             },
         },
     });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "prodready-exporter API",
@@ -80,5 +81,10 @@ pub fn document() -> Value {
                 },
             },
         },
-    })
+    });
+    if !route_prefix.is_empty() {
+        doc["servers"] =
+            json!([{ "url": route_prefix, "description": "the exporter's --web.route-prefix" }]);
+    }
+    doc
 }

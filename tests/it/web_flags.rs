@@ -45,9 +45,61 @@ async fn telemetry_path_moves_the_metrics() {
     assert_eq!(exporter.get("/metrics").await.0, 404);
     let (_, page) = exporter.get("/").await;
     assert!(page.contains("href=\"prodready/metrics\""), "{page}");
-    let out = crate::support::run_cli(&["--web.telemetry-path=/probe", "validate"], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(crate::support::stderr(&out).contains("/probe is another endpoint"));
+    // Every other endpoint, and router patterns, are usage errors (exit 2):
+    // the OpenAPI path made the router panic at start-up (exit 101).
+    for (path, says) in [
+        ("/probe", "/probe is another endpoint"),
+        (
+            "/api/v1/openapi.json",
+            "/api/v1/openapi.json is another endpoint",
+        ),
+        ("/runbooks/", "/runbooks/ is another endpoint"),
+        ("/{check}", "must be an absolute path"),
+        ("/metrics/*rest", "must be an absolute path"),
+    ] {
+        let out =
+            crate::support::run_cli(&[&format!("--web.telemetry-path={path}"), "validate"], &[]);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        assert!(
+            crate::support::stderr(&out).contains(says),
+            "{path}: {}",
+            crate::support::stderr(&out)
+        );
+    }
+}
+
+/// A closed stdout (`prodready-exporter kinds | head -1`) ends the output
+/// quietly instead of panicking on the broken pipe (exit 101).
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::io::Read;
+    for command in ["kinds", "schema"] {
+        let mut child = std::process::Command::new(crate::support::BIN)
+            .arg(command)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut first)
+            .unwrap();
+        // The reader goes away with most of the document unread.
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+        assert_ne!(status.code(), Some(101), "{command}: {stderr}");
+    }
 }
 
 /// `--web.route-prefix` serves every endpoint under a sub-path, as behind a
@@ -92,6 +144,22 @@ async fn route_prefix_serves_everything_under_it() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 308);
     assert_eq!(response.headers()["location"], "/prodready/");
+    // The OpenAPI document's paths resolve under the prefix: its server
+    // URL, resolved against the document's own URL, joined with a path of
+    // the document, is a path the exporter serves.
+    let (status, doc) = exporter.get("/prodready/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    let server = doc["servers"][0]["url"].as_str().unwrap_or_default();
+    let base = reqwest::Url::parse(&exporter.url("/prodready/api/v1/openapi.json"))
+        .unwrap()
+        .join(server)
+        .unwrap();
+    for path in doc["paths"].as_object().unwrap().keys() {
+        let url = format!("{}{path}", base.as_str().trim_end_matches('/'));
+        let status = reqwest::get(&url).await.unwrap().status().as_u16();
+        assert_eq!(status, 200, "{url}");
+    }
 }
 
 /// `--web.external-url` gives the route prefix its path, as in Prometheus;
