@@ -105,6 +105,24 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     }
 }
 
+/// Clock skew tolerated before a date in the future (a file's modification
+/// time, a report's end time, a drill's date) is distrusted: a date a
+/// change can set must not hold a verdict open.
+pub const FUTURE_TOLERANCE_SECONDS: i64 = 60;
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix seconds.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x == month)? + 1;
+    parse_timestamp(&format!("{year}-{m:02}-{:0>2}T{time}Z", day))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +160,14 @@ mod tests {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
         assert_eq!(date_of(1_795_611_296), "2026-11-25");
+    }
+
+    #[test]
+    fn http_dates_are_read() {
+        assert_eq!(
+            super::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            super::parse_timestamp("1994-11-06T08:49:37Z")
+        );
+        assert_eq!(super::parse_http_date("yesterday"), None);
     }
 }

@@ -19,7 +19,7 @@ use crate::checks::{
 };
 use crate::clock::{rfc3339_unix, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType, Waiver};
-use crate::scan::sarif::{read_sarif, Finding, Level, RunSummary, Severity};
+use crate::scan::sarif::{read_sarif, Finding, Level, RunSummary, Severity, Suppressed};
 use crate::targets::HttpTarget;
 
 /// What every process kind shares (see `command::FAMILY_DOC`); this one has
@@ -30,8 +30,8 @@ pub const KIND: KindInfo = KindInfo {
     findings: Some("rule"),
     target: TargetNeed::Optional(&[TargetType::Path, TargetType::Http]),
     doc: r#"- **Reads** SARIF 2.1.0 logs: `files` (paths or globs, relative to the `path` target) or `url` on an `http` target (fetched with the target's credentials and TLS, at most `max_size`). Set the check's `item` to the checklist item the scanner evidences (`security.dependencies` for Trivy/Grype/osv-scanner, `security.secrets` for gitleaks, `security.sql_injection` or `security.input_validation` for Semgrep/CodeQL rules ...). Read as a stream into what is judged, so a 200 MB log is not held twice.
-- **Judges** every result by its level (`error`, `warning`, `note`, `none`: the result's, else its rule's `defaultConfiguration`, else `warning`; a result whose `kind` is not `fail` is `none`) and, where the tool gives one, its `security-severity` (on the result or its rule, as GitHub code scanning reads it: critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0). `max` limits the count per level and per severity (default `{error: 0, critical: 0, high: 0}`; levels and severities not listed are unlimited). `include_rules` / `exclude_rules` (`*` wildcards) choose the rules counted. A result with a suppression whose status is `accepted` (or has none) counts as waived, never as absent: it is listed in `waived_findings` with its justification, like results a config waiver names (`finding: { rule, location }`, the location `path` or `path:line`).
-- **Passes** when every count is within its limit and the log is fresh and for this commit. **Fails** over a limit, listing the worst results (rule, message, file and line, tool). **Errors** when no file matches, a file is not SARIF (truncated, another version, JSON that is not a SARIF log: the message says which), the run is older than `max_age` (its `invocations[].endTimeUtc`, else the file's modification time or the answer's `Last-Modified`), a run's `versionControlProvenance[].revisionId` names another commit than `revision` (or, with `source_tree`, the HEAD of that git work tree: "report is for commit X, tree is at Y"), or the tool says it failed (`executionSuccessful: false`, a notification at level `error`). **Warns** on a run with no result and no rule (a tool that looked at nothing says so that way) unless `empty_ok: true`.
+- **Judges** every result by its level (`error`, `warning`, `note`, `none`: the result's, else its rule's `defaultConfiguration`, else `warning`; a result whose `kind` is not `fail` is `none`) and, where the tool gives one, its `security-severity` (on the result or its rule, as GitHub code scanning reads it: critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0). `max` limits the count per level and per severity (default `{error: 0, critical: 0, high: 0}`; levels and severities not listed are unlimited). `include_rules` / `exclude_rules` (`*` wildcards) choose the rules counted. A result with a suppression whose status is `accepted`, or an `external` one without a status, counts as waived, never as absent: it is listed in `waived_findings` with its justification, like results a config waiver names (`finding: { rule, location }`, the location `path` or `path:line`). Any suppression `rejected` or `underReview` means not suppressed. An `inSource` suppression without a status (`nosemgrep`, `# nosec`: written into the code, possibly by the change under review) counts unless `in_source_suppressions: true`, and is listed in `in_source_suppressed`.
+- **Passes** when every count is within its limit and the log is fresh and for this commit. **Fails** over a limit, listing the worst results (rule, message, file and line, tool). **Errors** when no file matches, a file is not SARIF (truncated, another version, JSON that is not a SARIF log: the message says which), the run is older than `max_age` or dated more than a minute in the future (its `invocations[].endTimeUtc`, else the file's modification time or the answer's `Last-Modified`), a run's `versionControlProvenance[].revisionId` names another commit than `revision` (or, with `source_tree`, the HEAD of that git work tree: "report is for commit X, tree is at Y"), or the tool says it failed (`executionSuccessful: false`, a notification at level `error`). **Warns** on a run with no result and no rule (a tool that looked at nothing says so that way) unless `empty_ok: true`.
 - **Evidence:** each tool's name and version, counts per level and per severity, the worst results, the runs' commits and end times, `waived_findings`. Observed value: results over the limits' levels. `check --format sarif` carries the results through, each with the tool that found it."#,
     ..KindInfo::new(
         "sarif_report",
@@ -94,6 +94,12 @@ pub struct Params {
     /// Largest log read (bytes). Default 512 MiB.
     #[serde(default = "default_max_size")]
     pub max_size: u64,
+    /// Count results suppressed in the source without a review status
+    /// (`nosemgrep`, `# nosec`: written into the code, possibly by the change
+    /// under review) as waived. Default false: they count, and are listed
+    /// apart as `in_source_suppressed`.
+    #[serde(default)]
+    pub in_source_suppressions: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +120,7 @@ struct SarifReport {
     source_tree: Option<PathBuf>,
     empty_ok: bool,
     max_size: u64,
+    in_source_suppressions: bool,
     waivers: Vec<Waiver>,
 }
 
@@ -188,6 +195,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         include: patterns(&params.include_rules, "include_rules")?,
         exclude: patterns(&params.exclude_rules, "exclude_rules")?,
         max_age: params.max_age.0,
+        in_source_suppressions: params.in_source_suppressions,
         revision: params.revision.filter(|r| !r.trim().is_empty()),
         source_tree,
         empty_ok: params.empty_ok,
@@ -294,6 +302,9 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
         Severity::ALL.into_iter().map(|s| (s, 0)).collect();
     let mut counted_findings: Vec<(Finding, String)> = Vec::new();
     let mut waived: Vec<serde_json::Value> = Vec::new();
+    // In-source suppressions without a review status, counted (the check
+    // did not opt in to them) and listed apart.
+    let mut in_source: Vec<serde_json::Value> = Vec::new();
     let mut empty: Vec<String> = Vec::new();
     let mut commits: Vec<String> = Vec::new();
     let mut ended: Vec<String> = Vec::new();
@@ -309,6 +320,14 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
             tools.push(json!({"name": run.tool, "version": run.version, "log": read.origin}));
             problems.extend(run.failures.iter().map(|f| format!("{name}: {f}")));
             match run.ended.or(read.dated) {
+                Some(t) if t > now + crate::clock::FUTURE_TOLERANCE_SECONDS => {
+                    problems.push(format!(
+                        "{name}: the run is dated {} in the future ({}): its age cannot be trusted (clock skew or a forged date)",
+                        format_duration(std::time::Duration::from_secs((t - now) as u64 / 60 * 60)),
+                        rfc3339_unix(t),
+                    ));
+                    ended.push(rfc3339_unix(t));
+                }
                 Some(t) => {
                     let age = (now - t).max(0) as u64;
                     if age > this.max_age.as_secs() {
@@ -344,12 +363,20 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
                     continue;
                 }
                 let config = waiver_of(&this.waivers, &f, now);
-                if config.is_some() || f.suppressed.is_some() {
-                    let waiver = match config {
-                        Some(w) => w.view(now),
-                        None => {
-                            json!({"justification": f.suppressed, "source": "the report's suppression"})
-                        }
+                let report = match &f.suppressed {
+                    Some(Suppressed::InSource(j)) if !this.in_source_suppressions => {
+                        in_source.push(json!({"rule": f.rule, "file": f.file, "line": f.line, "tool": run.tool, "justification": j}));
+                        None
+                    }
+                    Some(Suppressed::InSource(j)) => Some((j, "an in-source suppression")),
+                    Some(Suppressed::Accepted(j)) => Some((j, "the report's suppression")),
+                    None => None,
+                };
+                if config.is_some() || report.is_some() {
+                    let waiver = match (config, report) {
+                        (Some(w), _) => w.view(now),
+                        (None, Some((j, source))) => json!({"justification": j, "source": source}),
+                        (None, None) => serde_json::Value::Null,
                     };
                     waived.push(json!({"rule": f.rule, "file": f.file, "line": f.line, "tool": run.tool, "waiver": waiver}));
                     continue;
@@ -478,6 +505,7 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
         )
         .evidence("results", worst)
         .evidence("waived_findings", waived)
+        .evidence("in_source_suppressed", in_source)
         .evidence("commits", commits)
         .evidence("expected_commit", expected)
         .evidence("run_ended", ended)
@@ -514,7 +542,9 @@ impl SarifReport {
                         answer.url, self.max_size
                     ));
                 }
-                let dated = answer.header("last-modified").and_then(parse_http_date);
+                let dated = answer
+                    .header("last-modified")
+                    .and_then(crate::clock::parse_http_date);
                 let origin = answer.url.to_string();
                 let runs =
                     read_sarif(answer.body.as_slice()).map_err(|e| format!("{origin}: {e}"))?;
@@ -526,19 +556,6 @@ impl SarifReport {
             }
         }
     }
-}
-
-/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix seconds.
-fn parse_http_date(text: &str) -> Option<i64> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let m = MONTHS.iter().position(|x| x == month)? + 1;
-    crate::clock::parse_timestamp(&format!("{year}-{m:02}-{:0>2}T{time}Z", day))
 }
 
 impl Check for SarifReport {
@@ -557,17 +574,5 @@ impl Check for SarifReport {
                 Err(e) => Outcome::error(e),
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn http_dates_are_read() {
-        assert_eq!(
-            super::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            crate::clock::parse_timestamp("1994-11-06T08:49:37Z")
-        );
-        assert_eq!(super::parse_http_date("yesterday"), None);
     }
 }

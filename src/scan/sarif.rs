@@ -83,8 +83,55 @@ pub struct Finding {
     pub message: String,
     pub file: Option<String>,
     pub line: Option<u64>,
-    /// The justification of an `accepted` suppression, when it has one.
-    pub suppressed: Option<String>,
+    /// How the report suppresses it, when it does.
+    pub suppressed: Option<Suppressed>,
+}
+
+/// A result's suppression as the report states it (SARIF 2.1.0 §3.35).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Suppressed {
+    /// Accepted: a suppression with status `accepted`, or an `external` one
+    /// (kept in a system of record) without a status. The justification.
+    Accepted(String),
+    /// An `inSource` suppression without a status (`nosemgrep`, `# nosec`):
+    /// written into the code, possibly by the change under review itself.
+    InSource(String),
+}
+
+impl Suppressed {
+    /// Any suppression `rejected` or `underReview` means not suppressed;
+    /// else an accepted one, else an in-source one without a status.
+    fn of(list: &[Suppression]) -> Option<Suppressed> {
+        if list
+            .iter()
+            .any(|s| matches!(s.status.as_deref(), Some("rejected" | "underReview")))
+        {
+            return None;
+        }
+        let justification = |s: &Suppression, default: &str| {
+            s.justification
+                .clone()
+                .unwrap_or_else(|| default.to_owned())
+        };
+        if let Some(s) = list.iter().find(|s| {
+            s.status.as_deref() == Some("accepted")
+                || (s.status.is_none() && s.kind.as_deref() != Some("inSource"))
+        }) {
+            return Some(Suppressed::Accepted(justification(
+                s,
+                "suppressed in the report",
+            )));
+        }
+        list.iter()
+            .find(|s| s.status.is_none())
+            .map(|s| Suppressed::InSource(justification(s, "suppressed in the source")))
+    }
+
+    pub fn justification(&self) -> &str {
+        match self {
+            Suppressed::Accepted(j) | Suppressed::InSource(j) => j,
+        }
+    }
 }
 
 /// One run of one tool.
@@ -172,15 +219,7 @@ fn summarize(run: Run) -> RunSummary {
             .as_ref()
             .and_then(|l| l.first())
             .and_then(|l| l.physical_location.as_ref());
-        let suppressed = r.suppressions.as_ref().and_then(|list| {
-            list.iter()
-                .find(|s| s.status.as_deref().is_none_or(|st| st == "accepted"))
-                .map(|s| {
-                    s.justification
-                        .clone()
-                        .unwrap_or_else(|| "suppressed in the report".into())
-                })
-        });
+        let suppressed = r.suppressions.as_deref().and_then(Suppressed::of);
         findings.push(Finding {
             rule,
             level,
@@ -341,6 +380,7 @@ struct Region {
 
 #[derive(Deserialize)]
 struct Suppression {
+    kind: Option<String>,
     status: Option<String>,
     justification: Option<String>,
 }
@@ -408,7 +448,10 @@ mod tests {
             ("r2", Level::Note, Some(Severity::Medium))
         );
         assert_eq!((f[2].level, f[2].severity), (Level::None, None));
-        assert_eq!(f[3].suppressed.as_deref(), Some("test data"));
+        assert_eq!(
+            f[3].suppressed,
+            Some(Suppressed::Accepted("test data".into()))
+        );
         assert_eq!(f[4].suppressed, None);
         assert!(read_sarif(&log.as_bytes()[..200])
             .unwrap_err()

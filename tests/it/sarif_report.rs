@@ -125,11 +125,72 @@ fn real_scanners_logs_are_judged_by_level_and_severity() {
     );
 }
 
+/// A suppression's review status decides: any `rejected` or
+/// `underReview` one means not suppressed; an `inSource` one without a
+/// status (written into the code, maybe by the change under review) counts
+/// unless the check opts in, and is listed apart; an `external` one without
+/// a status, or an `accepted` one, waives.
+#[test]
+fn review_states_of_suppressions_decide_what_is_waived() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let cases = [
+        (
+            "rejected",
+            serde_json::json!([{"kind": "external", "status": "accepted"}, {"kind": "external", "status": "rejected"}]),
+        ),
+        (
+            "under_review",
+            serde_json::json!([{"kind": "external", "status": "underReview", "justification": "asked"}]),
+        ),
+        (
+            "in_source",
+            serde_json::json!([{"kind": "inSource", "justification": "nosemgrep"}]),
+        ),
+        (
+            "in_source_opted",
+            serde_json::json!([{"kind": "inSource", "justification": "nosemgrep"}]),
+        ),
+        (
+            "external",
+            serde_json::json!([{"kind": "external", "justification": "triaged in the tracker"}]),
+        ),
+    ];
+    for (name, suppressions) in &cases {
+        let mut doc = log("eslint.sarif", 0);
+        doc["runs"][0]["results"][0]["suppressions"] = suppressions.clone();
+        put(p, &format!("{name}.sarif"), &doc);
+    }
+    let config = format!(
+        "checks:\n{}{}{}{}{}",
+        check("rejected", p, ""),
+        check("under_review", p, ""),
+        check("in_source", p, ""),
+        check("in_source_opted", p, ", in_source_suppressions: true"),
+        check("external", p, ""),
+    );
+    let r = run_checks(&config, &[]);
+    r.expect_states(&[
+        ("rejected", "fail", "no-eval"),
+        ("under_review", "fail", "no-eval"),
+        ("in_source", "fail", "no-eval"),
+        ("in_source_opted", "pass", "(1 waived)"),
+        ("external", "pass", "(1 waived)"),
+    ]);
+    let listed = &by(&r, "in_source").doc["evidence"]["in_source_suppressed"];
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["justification"], "nosemgrep");
+    let waived = &by(&r, "in_source_opted").doc["evidence"]["waived_findings"][0]["waiver"];
+    assert_eq!(waived["source"], "an in-source suppression", "{waived}");
+}
+
 #[test]
 fn an_old_foreign_failed_or_broken_log_is_never_pass() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     put(p, "old.sarif", &log("bandit.sarif", -30));
+    // A run dated ahead never goes stale: refused, as backups and drills are.
+    put(p, "future.sarif", &log("bandit.sarif", 365));
     let mut foreign = log("eslint.sarif", 0);
     foreign["runs"][0]["versionControlProvenance"] = serde_json::json!([{"repositoryUri": "https://example.invalid/shop", "revisionId": "1111111111111111111111111111111111111111"}]);
     put(p, "foreign.sarif", &foreign);
@@ -160,8 +221,9 @@ fn an_old_foreign_failed_or_broken_log_is_never_pass() {
     ours["runs"][0]["versionControlProvenance"] = serde_json::json!([{"revisionId": head}]);
     put(p, "this_commit.sarif", &ours);
     let config = format!(
-        "checks:\n{}{}{}{}{}{}{}{}\n  - {{ name: nothing, kind: sarif_report, params: {{ files: [\"{}/none-*.sarif\"] }} }}\n",
+        "checks:\n{}{}{}{}{}{}{}{}{}\n  - {{ name: nothing, kind: sarif_report, params: {{ files: [\"{}/none-*.sarif\"] }} }}\n",
         check("old", p, ""),
+        check("future", p, ""),
         check("foreign", p, ", revision: \"2222222222222222222222222222222222222222\""),
         check("foreign_tree", p, &format!(", source_tree: \"{}\"", tree.path().display())),
         check("failed", p, ""),
@@ -174,6 +236,7 @@ fn an_old_foreign_failed_or_broken_log_is_never_pass() {
     let r = run_checks(&config, &[]);
     r.expect_states(&[
         ("old", "error", "older than max_age 7d: it says nothing about the current code"),
+        ("future", "error", "in the future"),
         ("foreign", "error", "report is for commit 1111111111111111111111111111111111111111, tree is at 2222222222222222222222222222222222222222"),
         ("foreign_tree", "error", &format!("tree is at {head}")),
         ("failed", "error", "the tool reports an error: Parsing error: Unexpected token"),

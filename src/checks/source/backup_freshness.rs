@@ -36,7 +36,8 @@ pub const KIND: KindInfo = KindInfo {
 
 /// Clock skew tolerated before a modification time in the future is
 /// distrusted.
-const FUTURE_TOLERANCE: Duration = Duration::from_secs(60);
+const FUTURE_TOLERANCE: Duration =
+    Duration::from_secs(crate::clock::FUTURE_TOLERANCE_SECONDS.unsigned_abs());
 
 fn default_pattern() -> String {
     "*".into()
