@@ -144,9 +144,11 @@ impl Context {
     }
 
     /// Records one step of the evaluation (request sent, answer received ...).
+    /// Not logged here: the engine logs the steps at debug level once the
+    /// redactor has passed over them (a step names URLs, which may carry
+    /// credentials).
     pub fn trace(&self, line: impl Into<String>) {
         let line = line.into();
-        tracing::debug!(check = %self.check, step = %line, "Check step.");
         if let Ok(mut lines) = self.trace.lock() {
             lines.push(line);
         }

@@ -94,15 +94,21 @@ pub async fn evaluate(
     // Evidence keys too: `cors`, `authentication` and `authorization` key
     // their evidence by URL.
     redactor.redact_map(&mut outcome.evidence);
+    let trace: Vec<String> = ctx
+        .trace_lines()
+        .iter()
+        .map(|l| crate::redact::mask_url_passwords(&redactor.redact(l)))
+        .collect();
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        for step in &trace {
+            tracing::debug!(check = %planned.spec.name, step = %step, "Check step.");
+        }
+    }
     Evaluation {
         outcome,
         duration,
         finished: SystemTime::now(),
-        trace: ctx
-            .trace_lines()
-            .iter()
-            .map(|l| redactor.redact(l))
-            .collect(),
+        trace,
     }
 }
 

@@ -83,6 +83,7 @@ fn group(s: &[String], raw_url: bool, g: &str) -> (String, String) {
   pg_field{g}: {{ postgres: {{ url: "postgres://monitor@127.0.0.1:1/app", password: {pg_field} }} }}
   my{g}: {{ mysql: {{ url: {my_url} }} }}
   cache{g}: {{ redis: {{ url: {redis_url} }} }}
+  keyed{g}: {{ http: {{ url: {keyed_url} }} }}
 "#,
         web_url = yaml(&format!(
             "http://{}:{}@127.0.0.1:1/",
@@ -101,6 +102,8 @@ fn group(s: &[String], raw_url: bool, g: &str) -> (String, String) {
         pg_field = yaml(&s[6]),
         my_url = yaml(&format!("mysql://monitor:{}@127.0.0.1:1/app", enc(&s[7]))),
         redis_url = yaml(&format!("redis://:{}@127.0.0.1:1", enc(&s[8]))),
+        // A credential query parameter the redactor registers by its name.
+        keyed_url = yaml(&format!("http://127.0.0.1:1/?api_key={}", enc(&s[11]))),
     );
     let checks = format!(
         r#"  - {{ name: web_health_{g}, kind: http, target: web{g}, params: {{ url: {query_url} }} }}
@@ -110,6 +113,7 @@ fn group(s: &[String], raw_url: bool, g: &str) -> (String, String) {
   - {{ name: pg_field_conn_{g}, kind: postgres_connections, target: pg_field{g} }}
   - {{ name: my_conn_{g}, kind: mysql_connections, target: my{g} }}
   - {{ name: cache_mem_{g}, kind: redis_memory, target: cache{g} }}
+  - {{ name: keyed_health_{g}, kind: http, target: keyed{g} }}
   - {{ name: tool_{g}, kind: command, probe: true, params: {{ argv: ["sh", "-c", "echo token $API_TOKEN >&2; exit 3"], env: {{ API_TOKEN: {env} }} }} }}
 "#,
         query_url = yaml(&format!("/health?access_token={}", enc(&s[9]))),
@@ -118,7 +122,7 @@ fn group(s: &[String], raw_url: bool, g: &str) -> (String, String) {
     (targets, checks)
 }
 
-const SLOTS: usize = 11;
+const SLOTS: usize = 12;
 
 fn assert_clean(secrets: &[String], place: &str, text: &str) {
     for secret in secrets.iter().filter(|s| s.chars().count() >= 8) {
@@ -173,11 +177,19 @@ async fn no_output_ever_holds_a_secret() {
             .iter()
             .map(|f| format!("{f}={}", report(f).display()))
             .collect();
-        let mut args = vec!["check", file.as_str(), "--format", "table"];
+        // At debug level: the steps of each check (URLs) are logged too.
+        let mut args = vec![
+            "--log.level=debug",
+            "check",
+            file.as_str(),
+            "--format",
+            "table",
+        ];
         for o in &outputs {
             args.extend(["--output", o.as_str()]);
         }
         let out = run_cli(&args, &[]);
+        assert!(stderr(&out).contains("Check step."), "{}", stderr(&out));
         assert_clean(&secrets, "check (table)", &(stdout(&out) + &stderr(&out)));
         for f in ["json", "junit", "sarif"] {
             let text = std::fs::read_to_string(report(f)).unwrap();
@@ -186,7 +198,8 @@ async fn no_output_ever_holds_a_secret() {
         }
         // A daemon every few rounds (each start costs a second).
         if round % 4 == 0 {
-            let exporter = Exporter::start_with(&text, &[], &["--web.enable-lifecycle"]);
+            let exporter =
+                Exporter::start_with(&text, &[], &["--web.enable-lifecycle", "--log.level=debug"]);
             exporter.wait_ready(Duration::from_secs(20)).await;
             let mut pages = vec![
                 "/metrics".to_owned(),
@@ -201,6 +214,7 @@ async fn no_output_ever_holds_a_secret() {
                 "pg_field_conn",
                 "my_conn",
                 "cache_mem",
+                "keyed_health",
                 "tool",
             ] {
                 for g in ["a", "b"] {
@@ -219,7 +233,12 @@ async fn no_output_ever_holds_a_secret() {
             let (status, body) = exporter.post("/-/reload").await;
             assert_eq!(status, 500, "{body}");
             assert_clean(&secrets, "reload answer", &body);
-            assert_clean(&secrets, "logs", &exporter.logs());
+            let logs = exporter.logs();
+            assert!(
+                logs.contains("Check step."),
+                "no debug steps logged: {logs}"
+            );
+            assert_clean(&secrets, "logs", &logs);
         }
         cases += 2 * SLOTS;
     }
