@@ -18,6 +18,7 @@ pub mod docs;
 pub mod engine;
 pub mod exposition;
 pub mod files;
+pub mod git;
 pub mod logging;
 pub mod redact;
 pub mod report;

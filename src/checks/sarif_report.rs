@@ -6,7 +6,7 @@
 //! `pass`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -87,6 +87,13 @@ pub struct Params {
     /// the expected commit (relative to the path target).
     #[serde(default)]
     pub source_tree: Option<PathBuf>,
+    /// How a run without `versionControlProvenance` (gitleaks, Trivy,
+    /// Semgrep and Bandit write none) is tied to the expected commit
+    /// (`revision` or `source_tree`): `error` (default: a log that cannot
+    /// show it is for this commit is no evidence for it) or `file_commit`
+    /// (the log file is committed, unchanged, by the expected commit).
+    #[serde(default)]
+    pub without_provenance: WithoutProvenance,
     /// The tool is known to write runs without results or rules when it
     /// finds nothing: such a run passes instead of `warn`.
     #[serde(default)]
@@ -100,6 +107,15 @@ pub struct Params {
     /// apart as `in_source_suppressed`.
     #[serde(default)]
     pub in_source_suppressions: bool,
+}
+
+/// See `Params::without_provenance`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WithoutProvenance {
+    #[default]
+    Error,
+    FileCommit,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +137,7 @@ struct SarifReport {
     empty_ok: bool,
     max_size: u64,
     in_source_suppressions: bool,
+    without_provenance: WithoutProvenance,
     waivers: Vec<Waiver>,
 }
 
@@ -196,6 +213,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
         exclude: patterns(&params.exclude_rules, "exclude_rules")?,
         max_age: params.max_age.0,
         in_source_suppressions: params.in_source_suppressions,
+        without_provenance: params.without_provenance,
         revision: params.revision.filter(|r| !r.trim().is_empty()),
         source_tree,
         empty_ok: params.empty_ok,
@@ -210,6 +228,8 @@ struct Read {
     origin: String,
     runs: Vec<RunSummary>,
     dated: Option<i64>,
+    /// The file it was read from (`None` for a URL).
+    path: Option<PathBuf>,
 }
 
 fn read_files(patterns: &[String], max_size: u64) -> Result<Vec<Read>, String> {
@@ -239,32 +259,22 @@ fn read_files(patterns: &[String], max_size: u64) -> Result<Vec<Read>, String> {
                 origin: f.display().to_string(),
                 runs: read_sarif(file).map_err(located)?,
                 dated: crate::files::mtime(f).ok(),
+                path: Some(f.to_path_buf()),
             })
         })
         .collect()
 }
 
-/// The HEAD commit of the git work tree holding `dir`.
-fn head_of(dir: &std::path::Path) -> Result<String, String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .map_err(|e| {
-            format!(
-                "cannot run git to read the commit of {}: {e}",
-                dir.display()
-            )
-        })?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} is not in a git work tree with a commit: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+/// Why a run that names no commit is not tied to `expected`, if it is not.
+fn untied(this: &SarifReport, origin: &str, path: Option<&Path>, expected: &str) -> Option<String> {
+    let why = match (this.without_provenance, path) {
+        (WithoutProvenance::Error, _) => format!("it cannot show it is for {expected}; set without_provenance: file_commit to tie a committed log by its own commit"),
+        (WithoutProvenance::FileCommit, None) => "a log fetched by URL has no commit of its own".to_owned(),
+        (WithoutProvenance::FileCommit, Some(path)) => crate::git::committed_by(path, expected).err()?,
+    };
+    Some(format!(
+        "{origin} names no commit (no versionControlProvenance): {why}"
+    ))
 }
 
 /// Whether `rule` is counted under the include/exclude patterns.
@@ -344,6 +354,9 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
                     "{name}: no end time in the run and no date for {}: its age is unknown",
                     read.origin
                 )),
+            }
+            if let (Some(expected), true) = (&expected, run.revisions.is_empty()) {
+                problems.extend(untied(this, &read.origin, read.path.as_deref(), expected));
             }
             if let Some(expected) = &expected {
                 for r in &run.revisions {
@@ -552,6 +565,7 @@ impl SarifReport {
                     origin,
                     runs,
                     dated,
+                    path: None,
                 }])
             }
         }
@@ -563,7 +577,7 @@ impl Check for SarifReport {
         Box::pin(async move {
             let expected = match (&self.revision, &self.source_tree) {
                 (Some(r), _) => Some(r.trim().to_owned()),
-                (None, Some(dir)) => match head_of(dir) {
+                (None, Some(dir)) => match crate::git::head_of(dir) {
                     Ok(h) => Some(h),
                     Err(e) => return Outcome::error(e),
                 },

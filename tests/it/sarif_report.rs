@@ -213,6 +213,9 @@ fn an_old_foreign_failed_or_broken_log_is_never_pass() {
     let tree = tempfile::tempdir().unwrap();
     write(tree.path(), "README.md", "shop\n");
     let t = tree.path();
+    // A log without provenance (ESLint writes none) committed in the tree.
+    std::fs::create_dir_all(t.join("reports")).unwrap();
+    put(&t.join("reports"), "eslint.sarif", &log("eslint.sarif", 0));
     git(t, &["init", "-q"]);
     git(t, &["add", "-A"]);
     git(t, &["commit", "-qm", "c"]);
@@ -232,6 +235,10 @@ fn an_old_foreign_failed_or_broken_log_is_never_pass() {
         check("package", p, ""),
         check("this_commit", p, &format!(", source_tree: \"{}\", exclude_rules: [no-eval]", tree.path().display())),
         p.display(),
+    ) + &format!(
+        "  - {{ name: unprovenanced, kind: sarif_report, params: {{ files: [\"{t}/reports/eslint.sarif\"], source_tree: \"{t}\", exclude_rules: [no-eval] }} }}\n\
+         \x20 - {{ name: committed_log, kind: sarif_report, params: {{ files: [\"{t}/reports/eslint.sarif\"], source_tree: \"{t}\", exclude_rules: [no-eval], without_provenance: file_commit }} }}\n",
+        t = t.display()
     );
     let r = run_checks(&config, &[]);
     r.expect_states(&[
@@ -244,6 +251,8 @@ fn an_old_foreign_failed_or_broken_log_is_never_pass() {
         ("v20", "error", "SARIF version 2.0.0; only 2.1.0 is read"),
         ("package", "error", "not a SARIF log"),
         ("this_commit", "pass", "ESLint 9.39.5"),
+        ("unprovenanced", "error", "names no commit (no versionControlProvenance)"),
+        ("committed_log", "pass", "ESLint 9.39.5"),
         ("nothing", "error", "no SARIF file matches"),
     ]);
     assert_eq!(

@@ -5,7 +5,6 @@
 //! saying which.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -129,22 +128,6 @@ pub fn front_matter_review(markdown: &str) -> Option<i64> {
     })
 }
 
-/// Unix time of the last commit touching `file`, if it is in a git repo.
-fn git_commit_time(file: &Path) -> Option<i64> {
-    let dir = file.parent()?;
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["log", "-1", "--format=%ct", "--"])
-        .arg(file)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-}
-
 impl Check for Documentation {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
@@ -208,8 +191,8 @@ fn judge(root: &Path, required: &[Document], max_age: std::time::Duration) -> Ou
         }
         let (reviewed, from) = match front_matter_review(&text) {
             Some(t) => (Some(t), "last_reviewed front matter"),
-            None => match git_commit_time(&path) {
-                Some(t) => (Some(t), "last git commit"),
+            None => match crate::git::last_commit(&path) {
+                Some(c) => (Some(c.time), "last git commit"),
                 None => (mtime(&path).ok(), "file modification time"),
             },
         };
