@@ -20,6 +20,7 @@ mod gate;
 mod http_app_kinds;
 mod http_kinds;
 mod http_transport;
+mod ignore_files;
 mod leak_harness;
 mod metrics_lint;
 mod migrations_kind;

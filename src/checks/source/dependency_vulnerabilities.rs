@@ -80,8 +80,13 @@ pub struct Params {
     #[serde(default = "default_max_depth")]
     pub max_depth: usize,
     /// Ignore files of other scanners to read as finding waivers
-    /// (osv-scanner's `osv-scanner.toml`, Trivy's `.trivyignore.yaml`),
-    /// relative to the root. Default: those two at the root, when present.
+    /// (osv-scanner's `osv-scanner.toml`; Trivy's `.trivyignore.yaml`, its
+    /// `paths` and `purls` narrowing an entry to those lockfiles and
+    /// packages; Trivy's plain `.trivyignore` with its `exp:` dates),
+    /// relative to the root. Default: those three at the root, when
+    /// present. An entry without expiry holds `global.waivers_max_duration`
+    /// from the commit that last changed the file (else its modification
+    /// time; one in the future is `error`).
     #[serde(default)]
     pub ignore_files: Vec<PathBuf>,
 }
@@ -228,7 +233,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
             }
             for p in list {
                 let (mut hits, unknown) = db.judged(*eco, p);
-                hits.retain(|a| match waivers.find(a, p, &shown, now) {
+                hits.retain(|a| match waivers.find(a, *eco, p, &shown, now) {
                     None => true,
                     Some(w) => {
                         waived.push(json!({

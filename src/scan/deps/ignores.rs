@@ -1,9 +1,10 @@
 //! The ignore files teams already keep for their dependency scanners:
 //! osv-scanner's `osv-scanner.toml` (`[[IgnoredVulns]]` with `id`,
-//! `ignoreUntil`, `reason`) and Trivy's `.trivyignore.yaml`
+//! `ignoreUntil`, `reason`), Trivy's `.trivyignore.yaml`
 //! (`vulnerabilities:` with `id`, `paths`, `purls`, `statement`,
-//! `expired_at`). Read as entries; what they are worth (an expiry, an owner)
-//! is the check's to decide.
+//! `expired_at`) and Trivy's plain `.trivyignore` (one id a line, `#`
+//! comments, an optional `exp:YYYY-MM-DD`). Read as entries; what they are
+//! worth (an expiry, an owner) is the check's to decide.
 
 use std::path::Path;
 
@@ -19,6 +20,9 @@ pub struct Ignored {
     /// Trivy's `paths`: the lockfiles (relative to the scanned root) it is
     /// limited to; empty for every lockfile.
     pub paths: Vec<String>,
+    /// Trivy's `purls`: the packages it is limited to (a package URL
+    /// without a version names every version); empty for every package.
+    pub purls: Vec<String>,
     pub reason: Option<String>,
     /// Unix time it stops holding, when the file gives one.
     pub until: Option<i64>,
@@ -27,10 +31,11 @@ pub struct Ignored {
 }
 
 /// The names this module reads, at the root of a scanned tree.
-pub const IGNORE_FILES: &[&str] = &["osv-scanner.toml", ".trivyignore.yaml"];
+pub const IGNORE_FILES: &[&str] = &["osv-scanner.toml", ".trivyignore.yaml", ".trivyignore"];
 
 /// Reads an ignore file by its name (`osv-scanner.toml`, `*.toml`:
-/// osv-scanner's; `.trivyignore.yaml`, `*.yaml`, `*.yml`: Trivy's).
+/// osv-scanner's; `.trivyignore.yaml`, `*.yaml`, `*.yml`: Trivy's; any
+/// other name: Trivy's plain `.trivyignore`).
 pub fn read_ignore_file(path: &Path) -> Result<Vec<Ignored>, String> {
     let text = read_text(path, 4 * 1024 * 1024)?;
     let name = path
@@ -47,8 +52,46 @@ pub fn parse_ignore(name: &str, text: &str) -> Result<Vec<Ignored>, String> {
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
         trivy(text, name)
     } else {
-        Err("not an ignore file this check reads (osv-scanner.toml or .trivyignore.yaml)".into())
+        trivy_plain(text, name)
     }
+}
+
+/// Trivy's plain `.trivyignore`: an id a line (`CVE-2023-2650`), `#`
+/// comments, and after the id an optional `exp:2024-06-30` (the entry stops
+/// holding on that date, as Trivy reads it). Lines of other findings
+/// (misconfigurations, secrets) are kept too: they name no advisory and so
+/// waive none.
+fn trivy_plain(text: &str, name: &str) -> Result<Vec<Ignored>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        let mut words = line.split_whitespace();
+        let Some(id) = words.next() else {
+            continue;
+        };
+        let place = format!("{name}:{}", i + 1);
+        let mut until = None;
+        for word in words {
+            match word.strip_prefix("exp:") {
+                Some(date) => {
+                    until = Some(
+                        crate::clock::parse_timestamp(date)
+                            .ok_or_else(|| format!("{place}: exp:{date} is no date"))?,
+                    )
+                }
+                None => return Err(format!("{place}: {word:?} is neither an id nor exp:DATE")),
+            }
+        }
+        out.push(Ignored {
+            id: id.to_owned(),
+            paths: Vec::new(),
+            purls: Vec::new(),
+            reason: None,
+            until,
+            place,
+        });
+    }
+    Ok(out)
 }
 
 fn osv_scanner(text: &str, name: &str) -> Result<Vec<Ignored>, String> {
@@ -85,6 +128,7 @@ fn osv_scanner(text: &str, name: &str) -> Result<Vec<Ignored>, String> {
         out.push(Ignored {
             id: id.to_owned(),
             paths: Vec::new(),
+            purls: Vec::new(),
             reason: entry
                 .get("reason")
                 .and_then(|v| v.as_str())
@@ -133,6 +177,7 @@ fn trivy(text: &str, name: &str) -> Result<Vec<Ignored>, String> {
         out.push(Ignored {
             id: id.to_owned(),
             paths: list("paths"),
+            purls: list("purls"),
             reason: entry
                 .get("statement")
                 .and_then(Value::as_str)
@@ -157,10 +202,11 @@ mod tests {
         assert_eq!(read[0].until, crate::clock::parse_timestamp("2022-11-09"));
         assert_eq!(read[0].reason.as_deref(), Some("no fix yet"));
         assert_eq!(read[1].until, None);
-        let trivy_text = "vulnerabilities:\n  - id: CVE-2022-40897\n    paths:\n      - \"web/package-lock.json\"\n    statement: Accept the risk\n    expired_at: 2023-09-01\n  - id: CVE-2023-2650\nmisconfigurations:\n  - id: AVD-DS-0001\n";
+        let trivy_text = "vulnerabilities:\n  - id: CVE-2022-40897\n    paths:\n      - \"web/package-lock.json\"\n    statement: Accept the risk\n    expired_at: 2023-09-01\n  - id: CVE-2023-2650\n    purls: [\"pkg:npm/lodash\"]\nmisconfigurations:\n  - id: AVD-DS-0001\n";
         let read = trivy(trivy_text, ".trivyignore.yaml").unwrap();
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].paths, ["web/package-lock.json"]);
+        assert_eq!(read[1].purls, ["pkg:npm/lodash"]);
         assert_eq!(read[0].until, crate::clock::parse_timestamp("2023-09-01"));
         assert!(trivy("vulnerabilities:\n  - statement: x\n", "t.yaml")
             .unwrap_err()
@@ -171,5 +217,17 @@ mod tests {
         )
         .unwrap_err()
         .contains("ignoreUntil"));
+        let plain = parse_ignore(
+            ".trivyignore",
+            "# accepted\nCVE-2023-2650\n\nGHSA-aaaa-bbbb-cccc exp:2024-06-30 # until the fix\nAVD-DS-0002\n",
+        )
+        .unwrap();
+        let ids: Vec<&str> = plain.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["CVE-2023-2650", "GHSA-aaaa-bbbb-cccc", "AVD-DS-0002"]);
+        assert_eq!(plain[1].until, crate::clock::parse_timestamp("2024-06-30"));
+        assert_eq!(plain[1].place, ".trivyignore:4");
+        assert!(parse_ignore(".trivyignore", "CVE-1 exp:soon\n")
+            .unwrap_err()
+            .contains(".trivyignore:1: exp:soon is no date"));
     }
 }

@@ -119,12 +119,25 @@ pub fn parse_sbom(text: &str) -> Result<Sbom, String> {
 /// The ecosystem and package a package URL names; `None` for a type no
 /// ecosystem here covers or a URL without a version.
 fn from_purl(purl: &str) -> Result<Option<(Ecosystem, Package)>, String> {
+    Ok(purl_parts(purl)?.and_then(|(eco, name, version)| {
+        Some((
+            eco,
+            Package {
+                name,
+                version: version?,
+                alias: None,
+            },
+        ))
+    }))
+}
+
+/// The ecosystem, the package name as OSV writes it, and the version (when
+/// the URL has one) of a package URL; `None` for a type no ecosystem here
+/// covers.
+pub fn purl_parts(purl: &str) -> Result<Option<(Ecosystem, String, Option<String>)>, String> {
     let url: PackageUrl<'_> = purl
         .parse()
         .map_err(|e| format!("invalid package URL {purl:?}: {e}"))?;
-    let Some(version) = url.version() else {
-        return Ok(None);
-    };
     let (eco, separator) = match url.ty() {
         "cargo" => (Ecosystem::CratesIo, "/"),
         "npm" => (Ecosystem::Npm, "/"),
@@ -141,14 +154,7 @@ fn from_purl(purl: &str) -> Result<Option<(Ecosystem, Package)>, String> {
         Some(ns) => format!("{ns}{separator}{}", url.name()),
         None => url.name().to_owned(),
     };
-    Ok(Some((
-        eco,
-        Package {
-            name,
-            version: version.to_owned(),
-            alias: None,
-        },
-    )))
+    Ok(Some((eco, name, url.version().map(str::to_owned))))
 }
 
 #[cfg(test)]
