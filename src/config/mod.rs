@@ -27,7 +27,9 @@ pub use schema::{
 };
 pub use secrets::is_sensitive_header;
 pub use units::{format_duration, parse_duration, ByteSize, ConfigDuration};
-pub use waivers::{active_check_waiver, shown_waiver, FindingSpec, Waiver, WaiverEntry};
+pub use waivers::{
+    active_check_waiver, end_of_day, shown_waiver, FindingSpec, Waiver, WaiverEntry,
+};
 
 /// Environment variables with this prefix and a `__` section separator
 /// override config keys: `PRODREADY_GLOBAL__CONCURRENCY=4` sets

@@ -276,7 +276,14 @@ async fn evaluate_round(planned: Arc<PlannedCheck>, run: Run, due: Instant, roun
         }
     }
     let factor = 0.95 + 0.1 * random_fraction(&spec.name, round);
-    let next = started + spec.interval.mul_f64(factor);
+    let mut next = started + spec.interval.mul_f64(factor);
+    // A finding waiver the result leaned on acts at its expiry, not at the
+    // next round (an hour later with a 1h interval): run again then.
+    let now = crate::clock::unix_now();
+    if let Some(deadline) = waiver_deadline(spec, &evaluation.outcome, now) {
+        let until = Duration::from_secs(deadline.saturating_sub(now).unsigned_abs() + 1);
+        next = next.min(Instant::now() + until);
+    }
     let mut slots = run.inner.slots();
     // A check stopped meanwhile is gone (and this task is being cancelled).
     if let Some(entry) = slots.entries.get_mut(&planned.id) {
@@ -286,10 +293,69 @@ async fn evaluate_round(planned: Arc<PlannedCheck>, run: Run, due: Instant, roun
     }
 }
 
+/// When the earliest finding waiver a result leaned on stops holding (Unix
+/// seconds, after `now`): the check's own finding waivers from the config,
+/// and the waivers its evaluation lists as used (ignore-file entries among
+/// them).
+fn waiver_deadline(
+    spec: &crate::config::CheckSpec,
+    outcome: &crate::checks::Outcome,
+    now: i64,
+) -> Option<i64> {
+    let config = spec
+        .waivers
+        .iter()
+        .filter(|w| w.finding.is_some())
+        .map(|w| w.expires_at);
+    let used = outcome
+        .evidence
+        .get("waived_findings")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["waiver"]["expires"].as_str())
+        .filter_map(crate::config::end_of_day);
+    config.chain(used).filter(|t| *t > now).min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::{load_plan, Engine};
+
+    /// A result that leaned on a finding waiver is run again when the
+    /// waiver stops holding.
+    #[test]
+    fn a_finding_waivers_expiry_is_a_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        let expires = crate::clock::date_of(crate::clock::unix_now() + 2 * 86_400);
+        std::fs::write(
+            &file,
+            format!(
+                "checks:\n  - {{ name: deps, kind: dependency_vulnerabilities, params: {{ dir: /tmp, advisory_db: /tmp }} }}\nwaivers:\n  - {{ check: deps, finding: {{ advisory: GHSA-x }}, reason: r, owner: o, expires: \"{expires}\" }}\n"
+            ),
+        )
+        .unwrap();
+        let plan = load_plan(&file).unwrap();
+        let spec = &plan.checks[0].spec;
+        let now = crate::clock::unix_now();
+        let outcome = crate::checks::Outcome::pass("ok");
+        let config_deadline = crate::config::end_of_day(&expires);
+        assert_eq!(waiver_deadline(spec, &outcome, now), config_deadline);
+        // An ignore-file waiver the evaluation used, expiring sooner.
+        let sooner = crate::clock::date_of(now);
+        let used = outcome.clone().evidence(
+            "waived_findings",
+            serde_json::json!([{ "waiver": { "expires": sooner } }]),
+        );
+        assert_eq!(
+            waiver_deadline(spec, &used, now),
+            crate::config::end_of_day(&sooner)
+        );
+        // Past deadlines are none.
+        assert_eq!(waiver_deadline(spec, &outcome, now + 400 * 86_400), None);
+    }
 
     fn engine_with(dir: &std::path::Path, checks: usize, interval: &str) -> Arc<Engine> {
         let file = dir.join("config.yaml");
