@@ -170,4 +170,12 @@ pub trait Check: Send + Sync + fmt::Debug {
     fn secrets(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// What this configured check does beyond reading, when its params make
+    /// it act on its target although its kind does not (`KindInfo::
+    /// side_effects`): an `http` check that sends `POST` or a body. `/probe`
+    /// runs such a check only when it opts in (`probe: true`).
+    fn side_effects(&self) -> Option<String> {
+        None
+    }
 }

@@ -388,8 +388,18 @@ impl Engine {
         if planned.spec.gate_only {
             return Err(ProbeRefusal::GateOnly);
         }
-        if planned.kind.side_effects && !planned.spec.probe {
-            return Err(ProbeRefusal::SideEffects(planned.kind.name));
+        if !planned.spec.probe {
+            if planned.kind.side_effects {
+                return Err(ProbeRefusal::SideEffects(format!(
+                    "kind {} acts on its target (commands, bursts or injection strings)",
+                    planned.kind.name
+                )));
+            }
+            if let Some(what) = planned.check.side_effects() {
+                return Err(ProbeRefusal::SideEffects(format!(
+                    "check {name} {what}, which may change what its target holds"
+                )));
+            }
         }
         let shared = self.scheduler.shared.inflight.evaluate(&planned, &plan);
         let evaluation = match deadline {
@@ -419,5 +429,6 @@ pub enum ProbeRefusal {
     GateOnly,
     /// Its kind acts on the target (a command, bursts, injection strings)
     /// and the check does not opt in with `probe: true`.
-    SideEffects(&'static str),
+    /// What the check does beyond reading.
+    SideEffects(String),
 }

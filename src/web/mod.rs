@@ -298,16 +298,14 @@ async fn probe(
                 "no configured check by that name; see /api/v1/checks\n",
             )
         }
-        Err(ProbeRefusal::GateOnly) => {
+        Err(ProbeRefusal::GateOnly) => return text(
+            StatusCode::FORBIDDEN,
+            "the check is gate_only: it runs in `check` (the deployment gate), never on demand\n",
+        ),
+        Err(ProbeRefusal::SideEffects(what)) => {
             return text(
                 StatusCode::FORBIDDEN,
-                "the check is gate_only: it runs in `check` (the deployment gate), never on demand\n",
-            )
-        }
-        Err(ProbeRefusal::SideEffects(kind)) => {
-            return text(
-                StatusCode::FORBIDDEN,
-                format!("kind {kind} acts on its target (commands, bursts or injection strings): /probe runs it only when the check sets `probe: true`\n"),
+                format!("{what}: /probe runs it only when the check sets `probe: true`\n"),
             )
         }
     };

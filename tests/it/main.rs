@@ -30,6 +30,7 @@ mod openapi;
 mod ops_kinds;
 mod packaging;
 mod postgres_kinds;
+mod probe_side_effects;
 mod redaction;
 mod redis_kinds;
 mod sarif;

@@ -39,7 +39,7 @@ pub const KIND: KindInfo = KindInfo {
 | `fresh_connection` | `false` | a new TCP connection and a full TLS handshake (no session resumption) per evaluation, as blackbox_exporter does; latency then includes connect and handshake |
 | `max_body_size` | `1MiB` | bytes of body read; a body condition the read part cannot settle (no match in it for `body_regex`, none of the forbidden pattern for `body_not_regex`) is an `error` |
 
-- **Reads:** the response status, headers and up to `max_body_size` of body.
+- **Reads:** the response status, headers and up to `max_body_size` of body. A check with a method other than GET, HEAD, OPTIONS, TRACE, or a body may change its target: `/probe` runs it only with `probe: true`.
 - **Passes** when every configured condition holds. Observed value: latency in seconds; threshold: `max_latency`.
 - **Fails** on an unexpected status, a body (not) matching, a missing header, latency over the limit, a redirect to another origin under `same_origin` (not followed; the message names where it pointed) or more than 10 redirects; the message lists every problem.
 - **Errors** when the request cannot be made (connection refused, DNS, TLS, reset, body unreadable) or times out, and when the body is larger than `max_body_size` and a body condition cannot be settled on the part read."#,
@@ -277,6 +277,20 @@ fn standalone_target(client: &reqwest::Client, url: &str) -> Result<HttpTarget, 
 impl Check for HttpCheck {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(self.run(ctx))
+    }
+
+    /// Any method but the safe ones (RFC 9110: GET, HEAD, OPTIONS, TRACE),
+    /// or a body, may change what the target holds.
+    fn side_effects(&self) -> Option<String> {
+        let safe = matches!(
+            self.method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        );
+        match (safe, &self.body) {
+            (true, None) => None,
+            (false, _) => Some(format!("sends {} requests", self.method)),
+            (true, Some(_)) => Some(format!("sends {} requests with a body", self.method)),
+        }
     }
 }
 
