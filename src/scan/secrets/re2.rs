@@ -148,12 +148,111 @@ pub fn translate(pattern: &str) -> String {
     out
 }
 
-/// Compiles an RE2 pattern as RE2 reads it, with room for large rules.
-pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&translate(pattern))
+/// Compiles an RE2 pattern as RE2 reads it, with room for large rules;
+/// what RE2 (and so gitleaks) refuses is refused too (`re2_limits`).
+pub fn compile(pattern: &str) -> Result<Regex, String> {
+    let translated = translate(pattern);
+    re2_limits(&translated)?;
+    RegexBuilder::new(&translated)
         .size_limit(256 << 20)
         .dfa_size_limit(1 << 20)
         .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Go's regexp/syntax limits: a repeat count over 1000, an expression
+/// whose program would pass 128 MiB (nested repetitions multiply: `{1,1000}`
+/// inside `{1,1000}`), nesting deeper than 1000, and flags other than `i`,
+/// `m`, `s` and `U` (`(?x)` would make `\s` and spaces mean something else).
+fn re2_limits(translated: &str) -> Result<(), String> {
+    use regex_syntax::ast::{self, Ast};
+    // Go's maxSize: 128 MiB of 40-byte instructions.
+    const MAX_SIZE: u64 = (128 << 20) / 40;
+    fn flags_ok(items: &[ast::FlagsItem]) -> Result<(), String> {
+        for item in items {
+            match item.kind {
+                ast::FlagsItemKind::Negation
+                | ast::FlagsItemKind::Flag(
+                    ast::Flag::CaseInsensitive
+                    | ast::Flag::MultiLine
+                    | ast::Flag::DotMatchesNewLine
+                    | ast::Flag::SwapGreed,
+                ) => {}
+                ast::FlagsItemKind::Flag(f) => {
+                    return Err(format!(
+                        "invalid or unsupported Perl syntax: flag {f:?} (RE2 knows i, m, s and U)"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+    fn size(node: &Ast, depth: usize) -> Result<u64, String> {
+        if depth > 1000 {
+            return Err("expression nests too deeply".into());
+        }
+        Ok(match node {
+            Ast::Flags(f) => {
+                flags_ok(&f.flags.items)?;
+                1
+            }
+            Ast::Repetition(r) => {
+                let sub = size(&r.ast, depth + 1)?;
+                match &r.op.kind {
+                    ast::RepetitionKind::ZeroOrOne | ast::RepetitionKind::OneOrMore => sub + 1,
+                    ast::RepetitionKind::ZeroOrMore => sub + 2,
+                    ast::RepetitionKind::Range(range) => {
+                        let (min, max) = match range {
+                            ast::RepetitionRange::Exactly(n) => (*n, *n),
+                            ast::RepetitionRange::AtLeast(n) => (*n, *n),
+                            ast::RepetitionRange::Bounded(m, n) => (*m, *n),
+                        };
+                        if min > 1000 || max > 1000 {
+                            return Err(format!("invalid repeat count: {{{min},{max}}} (RE2 allows at most 1000)"));
+                        }
+                        u64::from(max.max(1)).saturating_mul(sub)
+                    }
+                }
+            }
+            Ast::Group(g) => {
+                // translate()'s own ASCII word boundaries, `(?-u:\b)`.
+                let ours = matches!(g.ast.as_ref(), Ast::Assertion(_))
+                    && g.flags().is_some_and(|f| {
+                        matches!(
+                            f.items.as_slice(),
+                            [ast::FlagsItem { kind: ast::FlagsItemKind::Negation, .. }, ast::FlagsItem { kind: ast::FlagsItemKind::Flag(ast::Flag::Unicode), .. }]
+                        )
+                    });
+                if let (Some(flags), false) = (g.flags(), ours) {
+                    flags_ok(&flags.items)?;
+                }
+                size(&g.ast, depth + 1)? + 2
+            }
+            Ast::Alternation(a) => a
+                .asts
+                .iter()
+                .map(|x| size(x, depth + 1))
+                .sum::<Result<u64, String>>()?
+                .saturating_add(a.asts.len() as u64),
+            Ast::Concat(c) => c
+                .asts
+                .iter()
+                .map(|x| size(x, depth + 1))
+                .sum::<Result<u64, String>>()?,
+            _ => 1,
+        })
+        .and_then(|n| {
+            if n > MAX_SIZE {
+                Err("expression too large (RE2 and gitleaks refuse it: nested repetitions multiply)".into())
+            } else {
+                Ok(n)
+            }
+        })
+    }
+    let tree = ast::parse::Parser::new()
+        .parse(translated)
+        .map_err(|e| e.kind().to_string())?;
+    size(&tree, 0).map(|_| ())
 }
 
 #[cfg(test)]
@@ -164,6 +263,35 @@ mod tests {
         compile(pattern)
             .unwrap_or_else(|e| panic!("{pattern}: {e}"))
             .is_match(text)
+    }
+
+    /// What Go's regexp/syntax (gitleaks' regex engine) refuses is refused:
+    /// a nested repetition whose program would pass 128 MiB (744 bytes of
+    /// TOML took 1.5 GB to compile before), a count over 1000, the `x` and
+    /// `u` flags; what RE2 takes still compiles.
+    #[test]
+    fn what_re2_refuses_is_refused() {
+        for (pattern, says) in [
+            ("(?:(?:a{1,1000}){1,1000}){1,1000}", "expression too large"),
+            ("((a{1,1000}b){1,1000}){4}", "expression too large"),
+            ("a{1001}", "invalid repeat count"),
+            ("a{2,1001}", "invalid repeat count"),
+            ("(?x)key = [a-z]+", "flag"),
+            ("(?x:a b)", "flag"),
+            ("(?u)a", "flag"),
+        ] {
+            let err = compile(pattern).expect_err(pattern);
+            assert!(err.contains(says), "{pattern}: {err}");
+        }
+        for ok in [
+            "a{1000}",
+            "(?i)(?:[a-z0-9]{1,40}){1,20}",
+            "(?is:a.b)(?U)c+",
+            r"\bkey\b(?P<v>[a-z]{32})",
+            "(?-i:A)",
+        ] {
+            assert!(compile(ok).is_ok(), "{ok}: {:?}", compile(ok).err());
+        }
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "gcp-service-account-key",
         description: "Google Cloud service account key (JSON with a private key)",
-        regex: r#""type"\s*:\s*"service_account"[\s\S]{0,2000}?"private_key"\s*:\s*"(-----BEGIN (?:RSA )?PRIVATE KEY-----\\n[A-Za-z0-9+/=\\n]{64,})"#,
+        regex: r#""type"\s*:\s*"service_account"(?:[\s\S]{0,1000}?){0,2}?"private_key"\s*:\s*"(-----BEGIN (?:RSA )?PRIVATE KEY-----\\n[A-Za-z0-9+/=\\n]{64,})"#,
         path: None,
         keywords: &["service_account"],
         secret_group: 1,
