@@ -78,7 +78,7 @@ fn main() {
         let file = std::fs::File::open(&path).expect("open");
         let runs = read_sarif(file).expect("a valid log");
         let elapsed = t.elapsed().as_secs_f64();
-        let findings: usize = runs.iter().map(|r| r.findings.len()).sum();
+        let findings: u64 = runs.iter().map(|r| r.results).sum();
         let after = peak_kib();
         println!(
             "run {run}: read {:.0} MB, {findings} results in {elapsed:.2}s ({:.0} MB/s); peak RSS {:.0} MiB before, {:.0} MiB after ({:.2}x the file)",

@@ -177,7 +177,13 @@ impl StoredOutcome {
     /// How many findings an outcome lists as waived, when it lists any.
     pub fn waived_findings_of(outcome: &Outcome) -> Option<u64> {
         let list = outcome.evidence.get("waived_findings")?.as_array()?;
-        Some(list.len() as u64)
+        // Kinds list a bounded number and count the rest.
+        let omitted = outcome
+            .evidence
+            .get("waived_findings_omitted")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        Some(list.len() as u64 + omitted)
     }
 
     pub fn has_evidence(&self) -> bool {

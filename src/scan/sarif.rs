@@ -2,12 +2,14 @@
 //! Bandit, ESLint, gitleaks ...), read into what a check judges: per run the
 //! tool, its results with level, `security-severity`, rule, message,
 //! location and suppressions, the run's end time, its commit and whether the
-//! tool says it succeeded. Deserialized straight from the reader into these
-//! types (unknown fields skipped), so a large log is never held as text and
-//! as a tree at once.
+//! tool says it succeeded. Streamed from the reader: each result is handed
+//! to the caller as it is read and nothing per result is kept here, so
+//! memory is bounded by what the caller keeps, not by the log's size.
 
+use std::fmt;
 use std::io::Read;
 
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// A result's level, as SARIF defines it.
@@ -135,11 +137,12 @@ impl Suppressed {
 }
 
 /// One run of one tool.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunSummary {
     pub tool: String,
     pub version: Option<String>,
-    pub findings: Vec<Finding>,
+    /// Results it holds (each handed to the caller of `read_sarif_each`).
+    pub results: u64,
     /// Rules the tool declared (an empty run without rules may have run none).
     pub rules: usize,
     /// The latest `invocations[].endTimeUtc` (Unix seconds).
@@ -151,10 +154,29 @@ pub struct RunSummary {
     pub failures: Vec<String>,
 }
 
-/// Reads a SARIF log. Errors say what is wrong: not JSON (with the line), a
-/// truncated file, not SARIF, or another SARIF version.
+/// What `read_sarif_each` hands over with each result: the run's place in
+/// the log and its tool's name.
+pub type OnResult<'a> = dyn FnMut(usize, &str, Finding) + 'a;
+
+/// Reads a SARIF log, its runs' results counted and dropped. Errors say
+/// what is wrong: not JSON (with the line), a truncated file, not SARIF, or
+/// another SARIF version.
 pub fn read_sarif(reader: impl Read) -> Result<Vec<RunSummary>, String> {
-    let log: Log = serde_json::from_reader(std::io::BufReader::new(reader)).map_err(|e| {
+    read_sarif_each(reader, &mut |_, _, _| {})
+}
+
+/// Reads a SARIF log, handing each result to `each` as it is read (after the
+/// run's rules, which results refer to; results written before their tool
+/// wait for it). On an error the results handed over so far mean nothing.
+pub fn read_sarif_each(
+    reader: impl Read,
+    each: &mut OnResult<'_>,
+) -> Result<Vec<RunSummary>, String> {
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+    let log = LogSeed { each }
+        .deserialize(&mut de)
+        .and_then(|log| de.end().map(|()| log));
+    let log = log.map_err(|e| {
         if e.is_eof() {
             format!("truncated: the JSON ends early (line {})", e.line())
         } else {
@@ -170,73 +192,74 @@ pub fn read_sarif(reader: impl Read) -> Result<Vec<RunSummary>, String> {
         Some(v) => return Err(format!("SARIF version {v}; only 2.1.0 is read")),
         None => return Err("not a SARIF log: no `version`".into()),
     }
-    Ok(runs.into_iter().map(summarize).collect())
+    Ok(runs)
 }
 
-fn summarize(run: Run) -> RunSummary {
-    let driver = run.tool.driver;
-    let rules = driver.rules.unwrap_or_default();
-    let rule_of = |r: &ResultEntry| -> Option<&RuleDesc> {
-        let index = r.rule_index.or(r.rule.as_ref().and_then(|d| d.index));
-        let id = r
-            .rule_id
+/// A result judged against its run's rules.
+fn finding_of(r: ResultEntry, rules: &[RuleDesc]) -> Finding {
+    let index = r.rule_index.or(r.rule.as_ref().and_then(|d| d.index));
+    let id = r
+        .rule_id
+        .as_deref()
+        .or(r.rule.as_ref().and_then(|d| d.id.as_deref()));
+    let desc = index.and_then(|i| rules.get(i)).or_else(|| {
+        rules
+            .iter()
+            .find(|d| d.id.is_some() && d.id.as_deref() == id)
+    });
+    let rule = r
+        .rule_id
+        .clone()
+        .or_else(|| r.rule.as_ref().and_then(|d| d.id.clone()))
+        .or_else(|| desc.and_then(|d| d.id.clone()))
+        .unwrap_or_else(|| "(no rule)".into());
+    // A result whose kind is not `fail` (pass, review, informational ...)
+    // has level none, as SARIF defines it.
+    let failing = r.kind.as_deref().is_none_or(|k| k == "fail");
+    let level = if failing {
+        r.level
             .as_deref()
-            .or(r.rule.as_ref().and_then(|d| d.id.as_deref()));
-        index.and_then(|i| rules.get(i)).or_else(|| {
-            rules
-                .iter()
-                .find(|d| d.id.is_some() && d.id.as_deref() == id)
-        })
+            .or(desc.and_then(|d| d.default_configuration.as_ref()?.level.as_deref()))
+            .and_then(Level::parse)
+            .unwrap_or(Level::Warning)
+    } else {
+        Level::None
     };
-    let mut findings = Vec::new();
-    for r in run.results.unwrap_or_default() {
-        let desc = rule_of(&r);
-        let rule = r
-            .rule_id
-            .clone()
-            .or_else(|| r.rule.as_ref().and_then(|d| d.id.clone()))
-            .or_else(|| desc.and_then(|d| d.id.clone()))
-            .unwrap_or_else(|| "(no rule)".into());
-        // A result whose kind is not `fail` (pass, review, informational ...)
-        // has level none, as SARIF defines it.
-        let failing = r.kind.as_deref().is_none_or(|k| k == "fail");
-        let level = if failing {
-            r.level
-                .as_deref()
-                .or(desc.and_then(|d| d.default_configuration.as_ref()?.level.as_deref()))
-                .and_then(Level::parse)
-                .unwrap_or(Level::Warning)
-        } else {
-            Level::None
-        };
-        let score = r
-            .properties
-            .as_ref()
-            .and_then(|p| p.security_severity)
-            .or(desc.and_then(|d| d.properties.as_ref()?.security_severity));
-        let physical = r
-            .locations
-            .as_ref()
-            .and_then(|l| l.first())
-            .and_then(|l| l.physical_location.as_ref());
-        let suppressed = r.suppressions.as_deref().and_then(Suppressed::of);
-        findings.push(Finding {
-            rule,
-            level,
-            severity: score.and_then(Severity::from_score).filter(|_| failing),
-            message: r.message.and_then(|m| m.text).unwrap_or_default(),
-            file: physical
-                .and_then(|p| p.artifact_location.as_ref())
-                .and_then(|a| a.uri.clone()),
-            line: physical
-                .and_then(|p| p.region.as_ref())
-                .and_then(|r| r.start_line),
-            suppressed,
-        });
+    let score = r
+        .properties
+        .as_ref()
+        .and_then(|p| p.security_severity)
+        .or(desc.and_then(|d| d.properties.as_ref()?.security_severity));
+    let physical = r
+        .locations
+        .as_ref()
+        .and_then(|l| l.first())
+        .and_then(|l| l.physical_location.as_ref());
+    Finding {
+        rule,
+        level,
+        severity: score.and_then(Severity::from_score).filter(|_| failing),
+        message: r.message.and_then(|m| m.text).unwrap_or_default(),
+        file: physical
+            .and_then(|p| p.artifact_location.as_ref())
+            .and_then(|a| a.uri.clone()),
+        line: physical
+            .and_then(|p| p.region.as_ref())
+            .and_then(|r| r.start_line),
+        suppressed: r.suppressions.as_deref().and_then(Suppressed::of),
     }
+}
+
+/// The run's facts besides its results.
+fn summarize(
+    driver: Driver,
+    results: u64,
+    invocations: Vec<Invocation>,
+    provenance: Vec<Provenance>,
+) -> RunSummary {
     let mut failures = Vec::new();
     let mut ended = None;
-    for inv in run.invocations.unwrap_or_default() {
+    for inv in invocations {
         if inv.execution_successful == Some(false) {
             failures.push("the tool reports executionSuccessful: false".to_owned());
         }
@@ -257,12 +280,10 @@ fn summarize(run: Run) -> RunSummary {
     RunSummary {
         tool: driver.name.unwrap_or_else(|| "(unnamed tool)".into()),
         version: driver.semantic_version.or(driver.version),
-        findings,
-        rules: rules.len(),
+        results,
+        rules: driver.rules.as_ref().map_or(0, Vec::len),
         ended,
-        revisions: run
-            .version_control_provenance
-            .unwrap_or_default()
+        revisions: provenance
             .into_iter()
             .filter_map(|v| v.revision_id)
             .collect(),
@@ -270,19 +291,182 @@ fn summarize(run: Run) -> RunSummary {
     }
 }
 
-#[derive(Deserialize)]
+// === The streaming reader: serde seeds that hand results over one by one ===
+
 struct Log {
     version: Option<String>,
-    runs: Option<Vec<Run>>,
+    runs: Option<Vec<RunSummary>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Run {
-    tool: Tool,
-    results: Option<Vec<ResultEntry>>,
-    invocations: Option<Vec<Invocation>>,
-    version_control_provenance: Option<Vec<Provenance>>,
+struct LogSeed<'e, 'a> {
+    each: &'e mut OnResult<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for LogSeed<'_, '_> {
+    type Value = Log;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Log, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LogSeed<'_, '_> {
+    type Value = Log;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF log (a JSON object)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Log, A::Error> {
+        let mut log = Log {
+            version: None,
+            runs: None,
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => log.version = map.next_value()?,
+                "runs" => {
+                    log.runs = Some(map.next_value_seed(RunsSeed {
+                        each: &mut *self.each,
+                    })?)
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(log)
+    }
+}
+
+struct RunsSeed<'e, 'a> {
+    each: &'e mut OnResult<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for RunsSeed<'_, '_> {
+    type Value = Vec<RunSummary>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<RunSummary>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunsSeed<'_, '_> {
+    type Value = Vec<RunSummary>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of runs")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<RunSummary>, A::Error> {
+        let mut runs = Vec::new();
+        while let Some(run) = seq.next_element_seed(RunSeed {
+            index: runs.len(),
+            each: &mut *self.each,
+        })? {
+            runs.push(run);
+        }
+        Ok(runs)
+    }
+}
+
+struct RunSeed<'e, 'a> {
+    index: usize,
+    each: &'e mut OnResult<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for RunSeed<'_, '_> {
+    type Value = RunSummary;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RunSummary, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunSeed<'_, '_> {
+    type Value = RunSummary;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF run (a JSON object)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RunSummary, A::Error> {
+        let mut driver: Option<Driver> = None;
+        // Results read before the run's tool, waiting for its rules.
+        let mut early: Vec<ResultEntry> = Vec::new();
+        let mut results = 0u64;
+        let (mut invocations, mut provenance) = (Vec::new(), Vec::new());
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "tool" => driver = Some(map.next_value::<Tool>()?.driver),
+                "results" => {
+                    let seed = ResultsSeed {
+                        index: self.index,
+                        driver: driver.as_ref(),
+                        early: &mut early,
+                        each: &mut *self.each,
+                    };
+                    results += map.next_value_seed(seed)?;
+                }
+                "invocations" => {
+                    invocations = map
+                        .next_value::<Option<Vec<Invocation>>>()?
+                        .unwrap_or_default()
+                }
+                "versionControlProvenance" => {
+                    provenance = map
+                        .next_value::<Option<Vec<Provenance>>>()?
+                        .unwrap_or_default()
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let driver = driver.ok_or_else(|| serde::de::Error::missing_field("tool"))?;
+        let name = driver
+            .name
+            .clone()
+            .unwrap_or_else(|| "(unnamed tool)".into());
+        let rules = driver.rules.as_deref().unwrap_or_default();
+        for r in early {
+            (self.each)(self.index, &name, finding_of(r, rules));
+        }
+        Ok(summarize(driver, results, invocations, provenance))
+    }
+}
+
+struct ResultsSeed<'e, 'a, 'r> {
+    index: usize,
+    driver: Option<&'r Driver>,
+    early: &'r mut Vec<ResultEntry>,
+    each: &'e mut OnResult<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_, '_> {
+    type Value = u64;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_, '_, '_> {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of results")
+    }
+    fn visit_unit<E>(self) -> Result<u64, E> {
+        Ok(0)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+        let mut n = 0u64;
+        let name = self
+            .driver
+            .map(|d| d.name.clone().unwrap_or_else(|| "(unnamed tool)".into()));
+        while let Some(r) = seq.next_element::<ResultEntry>()? {
+            n += 1;
+            match (self.driver, &name) {
+                (Some(driver), Some(name)) => (self.each)(
+                    self.index,
+                    name,
+                    finding_of(r, driver.rules.as_deref().unwrap_or_default()),
+                ),
+                _ => self.early.push(r),
+            }
+        }
+        Ok(n)
+    }
 }
 
 #[derive(Deserialize)]
@@ -406,65 +590,5 @@ struct Provenance {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn levels_severities_suppressions_and_bad_input() {
-        let log = r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t", "semanticVersion": "1.2.3", "rules": [
-            {"id": "r1", "defaultConfiguration": {"level": "error"}, "properties": {"security-severity": "9.8"}},
-            {"id": "r2", "properties": {"security-severity": 5.0}}]}},
-          "invocations": [{"executionSuccessful": true, "endTimeUtc": "2026-12-01T10:00:00Z"}],
-          "versionControlProvenance": [{"repositoryUri": "x", "revisionId": "abc"}],
-          "results": [
-            {"ruleId": "r1", "message": {"text": "m1"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/a.py"}, "region": {"startLine": 3}}}]},
-            {"ruleIndex": 1, "level": "note", "message": {"text": "m2"}},
-            {"ruleId": "r2", "kind": "pass", "message": {"text": "ok"}},
-            {"ruleId": "r1", "suppressions": [{"kind": "inSource", "status": "accepted", "justification": "test data"}]},
-            {"ruleId": "r1", "suppressions": [{"kind": "external", "status": "rejected"}]}
-          ]}]}"#;
-        let runs = read_sarif(log.as_bytes()).unwrap();
-        let r = &runs[0];
-        assert_eq!(
-            (r.tool.as_str(), r.version.as_deref()),
-            ("t", Some("1.2.3"))
-        );
-        assert_eq!(r.revisions, ["abc"]);
-        assert_eq!(
-            r.ended,
-            crate::clock::parse_timestamp("2026-12-01T10:00:00Z")
-        );
-        let f = &r.findings;
-        assert_eq!(
-            (f[0].level, f[0].severity),
-            (Level::Error, Some(Severity::Critical))
-        );
-        assert_eq!(
-            (f[0].file.as_deref(), f[0].line),
-            (Some("src/a.py"), Some(3))
-        );
-        assert_eq!(
-            (f[1].rule.as_str(), f[1].level, f[1].severity),
-            ("r2", Level::Note, Some(Severity::Medium))
-        );
-        assert_eq!((f[2].level, f[2].severity), (Level::None, None));
-        assert_eq!(
-            f[3].suppressed,
-            Some(Suppressed::Accepted("test data".into()))
-        );
-        assert_eq!(f[4].suppressed, None);
-        assert!(read_sarif(&log.as_bytes()[..200])
-            .unwrap_err()
-            .starts_with("truncated"));
-        assert!(read_sarif(r#"{"version": "2.0.0", "runs": []}"#.as_bytes())
-            .unwrap_err()
-            .contains("SARIF version 2.0.0"));
-        assert!(
-            read_sarif(r#"{"name": "app", "version": "1.0.0"}"#.as_bytes())
-                .unwrap_err()
-                .contains("no `runs`")
-        );
-        let failed = r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "invocations": [{"executionSuccessful": false, "toolExecutionNotifications": [{"level": "error", "message": {"text": "parser crashed"}}]}]}]}"#;
-        assert_eq!(read_sarif(failed.as_bytes()).unwrap()[0].failures.len(), 2);
-    }
-}
+#[path = "sarif_tests.rs"]
+mod tests;

@@ -19,8 +19,11 @@ use crate::checks::{
 };
 use crate::clock::{rfc3339_unix, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType, Waiver};
-use crate::scan::sarif::{read_sarif, Finding, Level, RunSummary, Severity, Suppressed};
+use crate::scan::sarif::{read_sarif_each, Finding, Level, RunSummary, Severity};
+
+mod tally;
 use crate::targets::HttpTarget;
+use tally::Tally;
 
 /// What every process kind shares (see `command::FAMILY_DOC`); this one has
 /// its own doc below.
@@ -30,7 +33,7 @@ pub const KIND: KindInfo = KindInfo {
     findings: Some("rule"),
     target: TargetNeed::Optional(&[TargetType::Path, TargetType::Http]),
     doc: r#"- **Reads** SARIF 2.1.0 logs: `files` (paths or globs, relative to the `path` target) or `url` on an `http` target (fetched with the target's credentials and TLS, at most `max_size`). Set the check's `item` to the checklist item the scanner evidences (`security.dependencies` for Trivy/Grype/osv-scanner, `security.secrets` for gitleaks, `security.sql_injection` or `security.input_validation` for Semgrep/CodeQL rules ...). Read as a stream into what is judged, so a 200 MB log is not held twice.
-- **Judges** every result by its level (`error`, `warning`, `note`, `none`: the result's, else its rule's `defaultConfiguration`, else `warning`; a result whose `kind` is not `fail` is `none`) and, where the tool gives one, its `security-severity` (on the result or its rule, as GitHub code scanning reads it: critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0). `max` limits the count per level and per severity (default `{error: 0, critical: 0, high: 0}`; levels and severities not listed are unlimited). `include_rules` / `exclude_rules` (`*` wildcards) choose the rules counted. A result with a suppression whose status is `accepted`, or an `external` one without a status, counts as waived, never as absent: it is listed in `waived_findings` with its justification, like results a config waiver names (`finding: { rule, location }`, the location `path` or `path:line`). Any suppression `rejected` or `underReview` means not suppressed. An `inSource` suppression without a status (`nosemgrep`, `# nosec`: written into the code, possibly by the change under review) counts unless `in_source_suppressions: true`, and is listed in `in_source_suppressed`.
+- **Judges** every result by its level (`error`, `warning`, `note`, `none`: the result's, else its rule's `defaultConfiguration`, else `warning`; a result whose `kind` is not `fail` is `none`) and, where the tool gives one, its `security-severity` (on the result or its rule, as GitHub code scanning reads it: critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0). `max` limits the count per level and per severity (default `{error: 0, critical: 0, high: 0}`; levels and severities not listed are unlimited). `include_rules` / `exclude_rules` (`*` wildcards) choose the rules counted. A result with a suppression whose status is `accepted`, or an `external` one without a status, counts as waived, never as absent: it is listed in `waived_findings` with its justification, like results a config waiver names (`finding: { rule, location }`, the location `path` or `path:line`). Any suppression `rejected` or `underReview` means not suppressed. An `inSource` suppression without a status (`nosemgrep`, `# nosec`: written into the code, possibly by the change under review) counts unless `in_source_suppressions: true`, and is listed in `in_source_suppressed`. Logs are streamed: each result is judged as it is read and only counts, the 50 worst results and the first 500 waived or in-source-suppressed ones are kept (`waived_findings_omitted`, `in_source_suppressed_omitted` count the rest), so memory does not grow with the log.
 - **Passes** when every count is within its limit and the log is fresh and for this commit. **Fails** over a limit, listing the worst results (rule, message, file and line, tool). **Errors** when no file matches, a file is not SARIF (truncated, another version, JSON that is not a SARIF log: the message says which), the run is older than `max_age` or dated more than a minute in the future (its `invocations[].endTimeUtc`, else the file's modification time or the answer's `Last-Modified`), a run's `versionControlProvenance[].revisionId` names another commit than `revision` (or, with `source_tree`, the HEAD of that git work tree: "report is for commit X, tree is at Y"), or the tool says it failed (`executionSuccessful: false`, a notification at level `error`). **Warns** on a run with no result and no rule (a tool that looked at nothing says so that way) unless `empty_ok: true`.
 - **Evidence:** each tool's name and version, counts per level and per severity, the worst results, the runs' commits and end times, `waived_findings`. Observed value: results over the limits' levels. `check --format sarif` carries the results through, each with the tool that found it."#,
     ..KindInfo::new(
@@ -232,7 +235,12 @@ struct Read {
     path: Option<PathBuf>,
 }
 
-fn read_files(patterns: &[String], max_size: u64) -> Result<Vec<Read>, String> {
+fn read_files(
+    this: &SarifReport,
+    patterns: &[String],
+    tally: &mut Tally,
+) -> Result<Vec<Read>, String> {
+    let max_size = this.max_size;
     let mut files: Vec<PathBuf> = Vec::new();
     for p in patterns {
         for m in glob::glob(p).map_err(|e| format!("invalid glob {p}: {e}"))? {
@@ -257,7 +265,8 @@ fn read_files(patterns: &[String], max_size: u64) -> Result<Vec<Read>, String> {
             }
             Ok(Read {
                 origin: f.display().to_string(),
-                runs: read_sarif(file).map_err(located)?,
+                runs: read_sarif_each(file, &mut |_, tool, f| tally.add(this, tool, f))
+                    .map_err(located)?,
                 dated: crate::files::mtime(f).ok(),
                 path: Some(f.to_path_buf()),
             })
@@ -303,18 +312,21 @@ fn waiver_of<'a>(waivers: &'a [Waiver], f: &Finding, now: i64) -> Option<&'a Wai
     })
 }
 
-fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outcome {
+fn judge(this: &SarifReport, reads: Vec<Read>, tally: Tally, expected: Option<String>) -> Outcome {
     let now = unix_now();
     let mut problems: Vec<String> = Vec::new();
     let mut tools: Vec<serde_json::Value> = Vec::new();
-    let mut levels: BTreeMap<Level, u64> = Level::ALL.into_iter().map(|l| (l, 0)).collect();
-    let mut severities: BTreeMap<Severity, u64> =
-        Severity::ALL.into_iter().map(|s| (s, 0)).collect();
-    let mut counted_findings: Vec<(Finding, String)> = Vec::new();
-    let mut waived: Vec<serde_json::Value> = Vec::new();
-    // In-source suppressions without a review status, counted (the check
-    // did not opt in to them) and listed apart.
-    let mut in_source: Vec<serde_json::Value> = Vec::new();
+    let Tally {
+        levels,
+        severities,
+        limited,
+        worst: counted_findings,
+        waived,
+        waived_total,
+        in_source,
+        in_source_total,
+        ..
+    } = tally;
     let mut empty: Vec<String> = Vec::new();
     let mut commits: Vec<String> = Vec::new();
     let mut ended: Vec<String> = Vec::new();
@@ -368,42 +380,11 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
                 }
             }
             commits.extend(run.revisions.iter().cloned());
-            if run.findings.is_empty() && run.rules == 0 {
+            if run.results == 0 && run.rules == 0 {
                 empty.push(format!("{name} in {}", read.origin));
-            }
-            for f in run.findings {
-                if !counted(this, &f.rule) {
-                    continue;
-                }
-                let config = waiver_of(&this.waivers, &f, now);
-                let report = match &f.suppressed {
-                    Some(Suppressed::InSource(j)) if !this.in_source_suppressions => {
-                        in_source.push(json!({"rule": f.rule, "file": f.file, "line": f.line, "tool": run.tool, "justification": j}));
-                        None
-                    }
-                    Some(Suppressed::InSource(j)) => Some((j, "an in-source suppression")),
-                    Some(Suppressed::Accepted(j)) => Some((j, "the report's suppression")),
-                    None => None,
-                };
-                if config.is_some() || report.is_some() {
-                    let waiver = match (config, report) {
-                        (Some(w), _) => w.view(now),
-                        (None, Some((j, source))) => json!({"justification": j, "source": source}),
-                        (None, None) => serde_json::Value::Null,
-                    };
-                    waived.push(json!({"rule": f.rule, "file": f.file, "line": f.line, "tool": run.tool, "waiver": waiver}));
-                    continue;
-                }
-                *levels.entry(f.level).or_default() += 1;
-                if let Some(s) = f.severity {
-                    *severities.entry(s).or_default() += 1;
-                }
-                counted_findings.push((f, run.tool.clone()));
             }
         }
     }
-    // Worst first: by severity, then level.
-    counted_findings.sort_by_key(|(f, _)| (f.severity.map_or(9, |s| s as u8), f.level));
     let over: Vec<String> = this
         .levels
         .iter()
@@ -428,17 +409,9 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
                 }),
         )
         .collect();
-    let limited: u64 = counted_findings
-        .iter()
-        .filter(|(f, _)| {
-            this.levels.iter().any(|(l, _)| *l == f.level)
-                || f.severity
-                    .is_some_and(|s| this.severities.iter().any(|(x, _)| *x == s))
-        })
-        .count() as u64;
     let worst: Vec<serde_json::Value> = counted_findings
         .iter()
-        .take(50)
+        .take(tally::WORST)
         .map(|(f, tool)| {
             json!({"rule": f.rule, "level": f.level.as_str(), "severity": f.severity.map(Severity::as_str),
                    "message": f.message.chars().take(300).collect::<String>(), "file": f.file, "line": f.line, "tool": tool})
@@ -490,10 +463,10 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
                 } else {
                     counts.join(", ")
                 },
-                if waived.is_empty() {
+                if waived_total == 0 {
                     String::new()
                 } else {
-                    format!(" ({} waived)", waived.len())
+                    format!(" ({waived_total} waived)")
                 }
             ),
         )
@@ -517,58 +490,96 @@ fn judge(this: &SarifReport, reads: Vec<Read>, expected: Option<String>) -> Outc
                 .collect::<serde_json::Map<_, _>>(),
         )
         .evidence("results", worst)
+        .evidence(
+            "waived_findings_omitted",
+            waived_total - waived.len() as u64,
+        )
         .evidence("waived_findings", waived)
+        .evidence(
+            "in_source_suppressed_omitted",
+            in_source_total - in_source.len() as u64,
+        )
         .evidence("in_source_suppressed", in_source)
         .evidence("commits", commits)
         .evidence("expected_commit", expected)
         .evidence("run_ended", ended)
 }
 
+/// What a log is read from: files matching the patterns, or a fetched body.
+enum Fetched {
+    Files(Vec<String>),
+    Body {
+        origin: String,
+        body: Vec<u8>,
+        dated: Option<i64>,
+    },
+}
+
 impl SarifReport {
-    async fn read(&self, ctx: &Context) -> Result<Vec<Read>, String> {
-        match &self.source {
+    /// The log to read: the patterns, or the body of the URL fetched.
+    async fn fetch(&self, ctx: &Context) -> Result<Fetched, String> {
+        let (target, url) = match &self.source {
             Source::Files(patterns) => {
-                let patterns = patterns.clone();
-                let max = self.max_size;
                 ctx.trace(format!("reading SARIF logs {}", patterns.join(", ")));
-                tokio::task::spawn_blocking(move || read_files(&patterns, max))
-                    .await
-                    .map_err(|e| format!("reading the logs failed: {e}"))?
+                return Ok(Fetched::Files(patterns.clone()));
             }
-            Source::Url(target, url) => {
-                let url = target.resolve(url)?;
-                let answer = fetch(
-                    ctx,
-                    target.request(reqwest::Method::GET, url),
-                    self.max_size.max(DEFAULT_BODY_CAP),
-                )
-                .await?;
-                if answer.status != 200 {
-                    return Err(format!(
-                        "{} {} answered {}: no log to judge",
-                        answer.method, answer.url, answer.status
-                    ));
-                }
-                if answer.truncated {
-                    return Err(format!(
-                        "{}: the log is larger than max_size {}",
-                        answer.url, self.max_size
-                    ));
-                }
-                let dated = answer
-                    .header("last-modified")
-                    .and_then(crate::clock::parse_http_date);
-                let origin = answer.url.to_string();
+            Source::Url(target, url) => (target, url),
+        };
+        let url = target.resolve(url)?;
+        let answer = fetch(
+            ctx,
+            target.request(reqwest::Method::GET, url),
+            self.max_size.max(DEFAULT_BODY_CAP),
+        )
+        .await?;
+        if answer.status != 200 {
+            return Err(format!(
+                "{} {} answered {}: no log to judge",
+                answer.method, answer.url, answer.status
+            ));
+        }
+        if answer.truncated {
+            return Err(format!(
+                "{}: the log is larger than max_size {}",
+                answer.url, self.max_size
+            ));
+        }
+        Ok(Fetched::Body {
+            origin: answer.url.to_string(),
+            dated: answer
+                .header("last-modified")
+                .and_then(crate::clock::parse_http_date),
+            body: answer.body,
+        })
+    }
+
+    /// Reads and judges the logs; blocking work (files, parsing, every
+    /// result), so it runs off the async workers.
+    fn read_and_judge(
+        &self,
+        fetched: Fetched,
+        expected: Option<String>,
+    ) -> Result<Outcome, String> {
+        let mut tally = Tally::new(unix_now());
+        let reads = match fetched {
+            Fetched::Files(patterns) => read_files(self, &patterns, &mut tally)?,
+            Fetched::Body {
+                origin,
+                body,
+                dated,
+            } => {
                 let runs =
-                    read_sarif(answer.body.as_slice()).map_err(|e| format!("{origin}: {e}"))?;
-                Ok(vec![Read {
+                    read_sarif_each(body.as_slice(), &mut |_, tool, f| tally.add(self, tool, f))
+                        .map_err(|e| format!("{origin}: {e}"))?;
+                vec![Read {
                     origin,
                     runs,
                     dated,
                     path: None,
-                }])
+                }]
             }
-        }
+        };
+        Ok(judge(self, reads, tally, expected))
     }
 }
 
@@ -583,10 +594,15 @@ impl Check for SarifReport {
                 },
                 (None, None) => None,
             };
-            match self.read(ctx).await {
-                Ok(reads) => judge(self, reads, expected),
-                Err(e) => Outcome::error(e),
-            }
+            let fetched = match self.fetch(ctx).await {
+                Ok(fetched) => fetched,
+                Err(e) => return Outcome::error(e),
+            };
+            let this = self.clone();
+            crate::checks::blocking::run_blocking(move |_| this.read_and_judge(fetched, expected))
+                .await
+                .and_then(|judged| judged)
+                .unwrap_or_else(Outcome::error)
         })
     }
 }
