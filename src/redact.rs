@@ -187,6 +187,68 @@ fn url_secrets(url: &str) -> Vec<String> {
     out
 }
 
+/// The SQL dialect a statement's text is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlDialect {
+    Postgres,
+    MySql,
+}
+
+/// A statement's text as checks show it: every literal (quoted, `E'…'`,
+/// dollar-quoted `$$…$$` / `$tag$…$tag$`, `X'…'`, `N'…'`, `U&'…'`, and in
+/// MySQL `"…"`) shown as `'?'`, every comment as `/*?*/`, whitespace
+/// flattened, cut at 120 characters. Read by a real SQL tokenizer
+/// (sqlparser's), not by hand: a form the tokenizer cannot read shows no
+/// text at all.
+pub fn mask_sql(sql: &str, dialect: SqlDialect) -> String {
+    use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+    let tokens = match dialect {
+        SqlDialect::Postgres => {
+            Tokenizer::new(&sqlparser::dialect::PostgreSqlDialect {}, sql).tokenize()
+        }
+        SqlDialect::MySql => Tokenizer::new(&sqlparser::dialect::MySqlDialect {}, sql).tokenize(),
+    };
+    let Ok(tokens) = tokens else {
+        return "(statement text not shown: it does not read as SQL)".to_owned();
+    };
+    let mut out = String::with_capacity(sql.len().min(256));
+    for token in tokens {
+        match token {
+            Token::Whitespace(
+                Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_),
+            ) => out.push_str(" /*?*/ "),
+            Token::Whitespace(_) => out.push(' '),
+            // An identifier in PostgreSQL, a string in MySQL.
+            Token::DoubleQuotedString(_) if dialect == SqlDialect::MySql => out.push_str("'?'"),
+            Token::SingleQuotedString(_)
+            | Token::TripleSingleQuotedString(_)
+            | Token::TripleDoubleQuotedString(_)
+            | Token::DollarQuotedString(_)
+            | Token::SingleQuotedByteStringLiteral(_)
+            | Token::DoubleQuotedByteStringLiteral(_)
+            | Token::TripleSingleQuotedByteStringLiteral(_)
+            | Token::TripleDoubleQuotedByteStringLiteral(_)
+            | Token::SingleQuotedRawStringLiteral(_)
+            | Token::DoubleQuotedRawStringLiteral(_)
+            | Token::TripleSingleQuotedRawStringLiteral(_)
+            | Token::TripleDoubleQuotedRawStringLiteral(_)
+            | Token::NationalStringLiteral(_)
+            | Token::QuoteDelimitedStringLiteral(_)
+            | Token::NationalQuoteDelimitedStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::UnicodeStringLiteral(_)
+            | Token::HexStringLiteral(_) => out.push_str("'?'"),
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let flat: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = flat.chars().take(120).collect();
+    if cut.len() < flat.len() {
+        cut.push('…');
+    }
+    cut
+}
+
 /// An HMAC-SHA256 key drawn at random for this process: what the exporter
 /// keys with (secret fingerprints, its auth cache) is then unknown to anyone
 /// who reads the results. Without system randomness, a key from the clock
@@ -197,6 +259,53 @@ pub fn random_hmac_key() -> ring::hmac::Key {
         let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
         ring::hmac::Key::new(ring::hmac::HMAC_SHA256, seed.as_bytes())
     })
+}
+
+#[cfg(test)]
+mod sql_tests {
+    use super::{mask_sql, SqlDialect};
+
+    /// Every literal form PostgreSQL and MySQL write, and comments, are
+    /// masked; keywords, identifiers and numbers stay.
+    #[test]
+    fn every_literal_form_is_masked() {
+        let pg = |sql: &str| mask_sql(sql, SqlDialect::Postgres);
+        for (sql, shown) in [
+            (
+                "ALTER USER app  PASSWORD 's3cret-pw'\n WHERE x = 'a''b'",
+                "ALTER USER app PASSWORD '?' WHERE x = '?'",
+            ),
+            (
+                "SELECT $$s3cret-dollar$$, $tag$s3cret $$ tagged$tag$",
+                "SELECT '?', '?'",
+            ),
+            (
+                r"SELECT E'it\'s s3cret-escaped', e'x\ny'",
+                "SELECT '?', '?'",
+            ),
+            (
+                "SELECT X'DEADBEEF', N'national s3cret', U&'d\\0061t s3cret'",
+                "SELECT '?', '?', '?'",
+            ),
+            (
+                "SELECT 1 -- s3cret-comment\n, /* s3cret /* nested */ */ \"Col\" FROM t",
+                "SELECT 1 /*?*/ , /*?*/ \"Col\" FROM t",
+            ),
+        ] {
+            assert_eq!(pg(sql), shown, "{sql}");
+        }
+        assert_eq!(
+            mask_sql(
+                r#"UPDATE u SET pw = "s3cret-mysql", k = 'it\'s s3cret'"#,
+                SqlDialect::MySql
+            ),
+            "UPDATE u SET pw = '?', k = '?'"
+        );
+        // Unterminated: nothing of it is shown.
+        assert!(!pg("SELECT 's3cret-open").contains("s3cret"));
+        assert!(!pg("SELECT $q$s3cret-open").contains("s3cret"));
+        assert!(pg(&"x ".repeat(200)).ends_with('…'));
+    }
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ impl Check for SlowQueries {
                 let mut slow = Vec::new();
                 let mut evidence = Vec::new();
                 for r in &found {
-                    let query = crate::checks::postgres::mask_literals(&text(r, "query").unwrap_or_default());
+                    let query = crate::redact::mask_sql(&text(r, "query").unwrap_or_default(), crate::redact::SqlDialect::MySql);
                     let calls = text(r, "calls").unwrap_or_default();
                     let mean_ms = text(r, "avg_ps").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1e9;
                     slow.push(format!("{query:?} mean {mean_ms:.0}ms over {calls} calls"));

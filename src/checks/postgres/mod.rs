@@ -228,42 +228,7 @@ pub async fn stats_age_seconds(pool: &PgPool) -> Result<f64, Outcome> {
     r.first().map_or(Ok(0.0), |row| col(row, "age"))
 }
 
-/// Masks string literals in SQL text so that values never reach output.
+/// A PostgreSQL statement's text with its literals and comments masked.
 pub fn mask_literals(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut in_string = false;
-    for c in sql.chars() {
-        match (c, in_string) {
-            ('\'', false) => {
-                in_string = true;
-                out.push_str("'?");
-            }
-            ('\'', true) => {
-                in_string = false;
-                out.push('\'');
-            }
-            (_, true) => {}
-            (c, false) => out.push(c),
-        }
-    }
-    let flat: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut cut: String = flat.chars().take(120).collect();
-    if cut.len() < flat.len() {
-        cut.push('…');
-    }
-    cut
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals_are_masked_and_text_cut() {
-        assert_eq!(
-            mask_literals("ALTER USER app  PASSWORD 's3cret'\n WHERE x = 'a''b'"),
-            "ALTER USER app PASSWORD '?' WHERE x = '?''?'"
-        );
-        assert!(mask_literals(&"x ".repeat(200)).ends_with('…'));
-    }
+    crate::redact::mask_sql(sql, crate::redact::SqlDialect::Postgres)
 }
