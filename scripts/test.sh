@@ -96,7 +96,7 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
   mkdir -p fuzz/corpus/config_files fuzz/corpus/lockfiles
-  cp config.yaml examples/*.yaml fuzz/corpus/config_files/
+  cp config.yaml examples/*.yaml tests/fixtures/gitleaks/*.toml fuzz/corpus/config_files/
   # SARIF logs real tools wrote, behind the target's selector byte.
   for f in tests/fixtures/sarif/*.sarif; do
     { printf '\0'; cat "$f"; } > "fuzz/corpus/lockfiles/sarif-$(basename "$f")"

@@ -235,11 +235,12 @@ fn suppression(justification: &str) -> Value {
 fn waive(result: &mut Value, finding: &Value) {
     if let Some(w) = finding.get("waiver") {
         let text = |k: &str| w.get(k).and_then(Value::as_str).unwrap_or_default();
-        result["suppressions"] = suppression(&crate::config::waivers::note(
-            text("expires"),
-            text("owner"),
-            text("reason"),
-        ));
+        let justification = match text("expires") {
+            // An ignore file of the scanned tree: no expiry of its own.
+            "" => format!("waived by {}: {}", text("owner"), text("reason")),
+            expires => crate::config::waivers::note(expires, text("owner"), text("reason")),
+        };
+        result["suppressions"] = suppression(&justification);
     }
 }
 

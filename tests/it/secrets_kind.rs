@@ -392,6 +392,21 @@ paths = ['''^docs/''']
     assert_state(ignored, "warn", "no secrets in");
     // Paths are relative to the scanned root: the absolute entry ignores nothing.
     assert_eq!(ignored.doc["evidence"]["gitleaksignored"], 5);
+    // What the tree's own file dropped is visible: listed as waived with
+    // its source, and counted in the message.
+    let waived = ignored.doc["evidence"]["waived_findings"]
+        .as_array()
+        .unwrap();
+    let from_tree = waived
+        .iter()
+        .filter(|w| w["waiver"]["source"] == ".gitleaksignore")
+        .count();
+    assert_eq!(from_tree, 5, "{waived:?}");
+    assert!(
+        ignored.message.contains("5 ignored by .gitleaksignore"),
+        "{}",
+        ignored.message
+    );
 
     write(d, ".gitleaksignore", "app/settings.py:stripe-key\n");
     let r = run_checks(

@@ -30,7 +30,7 @@ pub const KIND: KindInfo = KindInfo {
     target: TargetNeed::Optional(&[TargetType::Path]),
     doc: r#"- **Reads:** every file under `dir` (parallel walk with the `ignore` crate, scanning hidden files such as `.env`, skipping `.git`, never following symlinks), skipping binaries (a NUL byte in the first 8 KiB) and files over the cap. Inside a git work tree the tree's own `.gitignore` files skip *untracked* files only (counted in `skipped_gitignored`); a file git tracks is scanned even when a pattern matches it (a committed file is shipped; counted in `tracked_gitignored`), as `git ls-files` tells (run with the repository's `core.fsmonitor` off). When git cannot list the tracked files of a work tree, a clean scan is `warn` (see `on_unscanned`), not `pass`. A keyword prefilter (Aho-Corasick) picks the rules worth running per file; each rule's regex runs over the whole file, so patterns spanning lines (PEM blocks, continued curl commands, XML values on the next line) match, each finding reported at the line where its match starts; its `secret_group` is the secret, an entropy floor (the secret's entropy must exceed it) and placeholder filters drop `changeme`, `${VAR}`, `{{ var }}`, `<...>` values; generic rules (an id holding `generic`) need a digit in the secret and yield to a specific rule on the same line whose secret holds theirs, as in gitleaks.
 - **Built-in rules** (128, written from each provider's documented token format, each with examples and negative examples a test runs; measured on a seeded labelled corpus of 3,135 secrets over 209 token types in 30 syntaxes and 530 clean files: see docs/development.md): AWS (every access-key prefix, secret keys next to their name, Bedrock API keys), GitHub (every `gh*_` type, `github_pat_`), GitLab (every `gl*-` type, routable PATs, runner registration, pipeline trigger, OAuth application secrets), Slack (bot, user, app-level, refresh, configuration tokens, webhooks), Stripe (secret and restricted keys, webhook secrets), Google (API keys, OAuth client secrets and access tokens, service-account JSON), Azure (Entra ID client secrets, storage account keys, SAS signatures), JWTs (signed, unsigned, base64-wrapped), private keys as PEM blocks with a real body (also as `\n`-escaped JSON strings; an elided or placeholder body is no key), PKCS#12 files by name, curl `-u`/`--user` and `Authorization` / `X-API-Key` headers (lines continued with `\` too), connection strings (`scheme+driver://user:pass@`, user-less `redis://:pw@`, JDBC `password=`, ADO.NET and libpq `Password=`), Kubernetes Secret manifests (`data` and `stringData` values), fixed-prefix tokens of package and container registries, AI APIs, observability, payments, messaging and SaaS tools, and generic assignments of passwords, secrets, tokens, API keys and credentials across the syntaxes code uses (`.env`, YAML, JSON, INI, TOML, properties, Python, JS/TS, Go `var x string =` and backticks, make `?=` / `::=`, PHP `.=`, `System.setProperty`, XML elements, attributes and values on the next line, Dockerfile, Terraform, C#, Ruby `||=`, Rust, Kotlin, command-line flags). Placeholders and published examples never count: `${...}`, `{{ ... }}`, `<...>`, `%s`, `{password}`, masks (`xxxx`, `****`, `####`), `changeme`, AWS' `...EXAMPLE` keys, Stripe's documented test key, jwt.io's sample token.
-- **gitleaks rules:** `gitleaks_config` reads gitleaks' TOML config so a team keeps one rule set: `[[rules]]` (`id`, `regex`, `secretGroup` (unset or 0: the first capture group that matched something, else the whole match, as gitleaks), `entropy`, `keywords`, `path` (the rule applies to matching paths; a rule with `path` and no `regex` reports the file itself, binaries included), `[[rules.allowlists]]` or the older `[rules.allowlist]` (not both), composite rules: `[[rules.required]]` (`id`, `withinLines`, `withinColumns`: the rule reports only where each required rule also matches that close) and `skipReport` for auxiliary rules), global `[[allowlists]]` or `[allowlist]` (not both; `targetRules` narrows one to some rules, each of which must exist), allowlist criteria (at least one) `paths`, `regexes` (on `regexTarget` `secret` (default), `match` or `line`: every line of the match), `stopwords`, `commits` (never met by a working tree: with `condition = "AND"` such an allowlist allows nothing), `condition` `OR` (default) / `AND`, and `[extend]`: without `useDefault = true` the config's rules are the only ones; with it the built-in rules stay, standing in for gitleaks' default config (gitleaks' default ids such as `generic-api-key`, `github-pat`, `aws-access-token` name the built-in rule covering the same secret, in `disabledRules`, rule extensions and `targetRules`); `path` extends another config, relative to this file's directory, followed two levels deep as gitleaks does (a deeper `[extend]` is not followed); a rule with the id of a base rule extends it as in gitleaks (what it sets replaces, its keywords, allowlists and required rules add). A config holding only allowlists on `useDefault = true` is the default rules with those allowlists. gitleaks' own default config loads unmodified. Unknown keys are errors, not ignored. Regexes are read with Go RE2's meaning: `\d \w \s \b` are ASCII, a `{` that starts no repetition is a literal, large rules compile. `.gitleaksignore` at the root of `dir` (or `gitleaks_ignore`) drops findings by gitleaks fingerprint (`file:rule-id:line` or `commit:file:rule-id:line`, the file relative to `dir`, matched exactly; the commit is not compared); matches whose lines carry `gitleaks:allow` are not reported. Both are counted in the evidence (`gitleaksignored`, `inline_allowed`).
+- **gitleaks rules:** `gitleaks_config` reads gitleaks' TOML config so a team keeps one rule set: `[[rules]]` (`id`, `regex`, `secretGroup` (unset or 0: the first capture group that matched something, else the whole match, as gitleaks), `entropy`, `keywords`, `path` (the rule applies to matching paths; a rule with `path` and no `regex` reports the file itself, binaries included), `[[rules.allowlists]]` or the older `[rules.allowlist]` (not both), composite rules: `[[rules.required]]` (`id`, `withinLines`, `withinColumns`: the rule reports only where each required rule also matches that close) and `skipReport` for auxiliary rules), global `[[allowlists]]` or `[allowlist]` (not both; `targetRules` narrows one to some rules, each of which must exist), allowlist criteria (at least one) `paths`, `regexes` (on `regexTarget` `secret` (default), `match` or `line`: every line of the match), `stopwords`, `commits` (never met by a working tree: with `condition = "AND"` such an allowlist allows nothing), `condition` `OR` (default) / `AND`, and `[extend]`: without `useDefault = true` the config's rules are the only ones; with it the built-in rules stay, standing in for gitleaks' default config (gitleaks' default ids such as `generic-api-key`, `github-pat`, `aws-access-token` name the built-in rule covering the same secret, in `disabledRules`, rule extensions and `targetRules`); `path` extends another config, relative to this file's directory, followed two levels deep as gitleaks does (a deeper `[extend]` is not followed); a rule with the id of a base rule extends it as in gitleaks (what it sets replaces, its keywords, allowlists and required rules add). A config holding only allowlists on `useDefault = true` is the default rules with those allowlists. gitleaks' own default config loads unmodified. Unknown keys are errors, not ignored. Regexes are read with Go RE2's meaning: `\d \w \s \b` are ASCII, a `{` that starts no repetition is a literal, large rules compile. `.gitleaksignore` at the root of `dir` (or `gitleaks_ignore`) drops findings by gitleaks fingerprint (`file:rule-id:line` or `commit:file:rule-id:line`, the file relative to `dir`, matched exactly; the commit is not compared); matches whose lines carry `gitleaks:allow` are not reported. Both are counted in the evidence (`gitleaksignored`, `inline_allowed`) and in the pass message ("no secrets in 4875 file(s); 3 ignored by .gitleaksignore"); findings `.gitleaksignore` drops are listed in `waived_findings` with it as their source (so reports show them suppressed and `prodready_check_waived_findings` counts them), `gitleaks:allow` lines are counted there (`waived_findings_omitted`).
 - **Passes** with no finding outside the allowlist, baseline and `.gitleaksignore`. **Fails** listing file, line and rule; the evidence has each finding's fingerprint (`path:rule:hash`, a truncated HMAC-SHA256 of rule and secret under a secret key, so a fingerprint cannot be used to test guesses of the secret) for baselines. The secret itself never appears. Fingerprints are stable across runs and processes when `fingerprint_key_file` is set (required with `allowlist.baseline`); without it each process draws a random key. Observed value: findings.
 - **Warns** (never passes) when nothing was found but some files were not scanned (over `max_file_size`, binary, unreadable): a secret there would go unseen; the counts are in the evidence. `on_unscanned: error` makes that an error; exclude intended files (images, dumps) with `allowlist.paths`.
 - **Errors** when `dir` is missing or not a directory, no file at all was scanned, or the `.gitleaksignore` cannot be read or holds a line that is no fingerprint; a gitleaks config that cannot be read or compiled is a config error naming the file, rule and line."#,
@@ -276,12 +276,23 @@ impl Check for HardcodedSecrets {
                 .filter(|f| !accepted.contains(&f.fingerprint))
                 .collect();
             let baselined = total - findings.len();
-            let before = findings.len();
-            let findings: Vec<Finding> = findings
+            // What the scanned tree's own .gitleaksignore drops is listed as
+            // waived, with its source: the tree is partly written by the
+            // change under review (docs/reference.md, "What the scanned tree
+            // can change").
+            let (ignored, findings): (Vec<Finding>, Vec<Finding>) = findings
                 .into_iter()
-                .filter(|f| !ignored_entries.iter().any(|e| e.ignores(f)))
-                .collect();
-            let gitleaksignored = before - findings.len();
+                .partition(|f| ignored_entries.iter().any(|e| e.ignores(f)));
+            let gitleaksignored = ignored.len();
+            let ignore_source = ignore_file.as_ref().map_or_else(
+                || ".gitleaksignore".to_owned(),
+                |f| {
+                    f.strip_prefix(&self.root)
+                        .unwrap_or(f)
+                        .display()
+                        .to_string()
+                },
+            );
             // A finding a waiver names leaves the count, listed with it.
             let now = crate::clock::unix_now();
             let (waived, findings): (Vec<Finding>, Vec<Finding>) = findings
@@ -293,7 +304,32 @@ impl Check for HardcodedSecrets {
                     let w = self.waiver_of(f, now)?;
                     Some(json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint, "waiver": w.view(now)}))
                 })
+                .chain(ignored.iter().map(|f| {
+                    json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint,
+                           "waiver": {"source": ignore_source, "owner": ignore_source, "reason": format!("ignored by {ignore_source}, a file of the scanned tree")}})
+                }))
                 .collect();
+            let inline_allowed = stats.inline_allowed.load(Ordering::Relaxed);
+            let config_waived = waived.len() - gitleaksignored;
+            // What left the count, for the pass message.
+            let dropped: Vec<String> = [
+                (baselined, "baselined".to_owned()),
+                (gitleaksignored, format!("ignored by {ignore_source}")),
+                (
+                    inline_allowed as usize,
+                    "allowed inline by gitleaks:allow".to_owned(),
+                ),
+                (config_waived, "waived".to_owned()),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            let dropped = if dropped.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", dropped.join("; "))
+            };
             let files = stats.files.load(Ordering::Relaxed);
             // Every finding: the JSON and SARIF reports list them all (the
             // status page shows the first few with the total).
@@ -310,6 +346,8 @@ impl Check for HardcodedSecrets {
                     .evidence("root", self.root.display().to_string())
                     .evidence("findings", listed.clone())
                     .evidence("waived_findings", waived.clone())
+                    // gitleaks:allow lines are counted, not listed.
+                    .evidence("waived_findings_omitted", inline_allowed)
                     .evidence("files_scanned", files)
                     .evidence("bytes_scanned", stats.bytes.load(Ordering::Relaxed))
                     .evidence(
@@ -331,10 +369,7 @@ impl Check for HardcodedSecrets {
                     )
                     .evidence("baselined", baselined)
                     .evidence("gitleaksignored", gitleaksignored)
-                    .evidence(
-                        "inline_allowed",
-                        stats.inline_allowed.load(Ordering::Relaxed),
-                    )
+                    .evidence("inline_allowed", inline_allowed)
                     .evidence(
                         "gitleaks_ignore_file",
                         ignore_file.as_ref().map(|f| f.display().to_string()),
@@ -370,25 +405,20 @@ impl Check for HardcodedSecrets {
                 Outcome::new(
                     self.on_unscanned,
                     format!(
-                        "no secrets in {files} scanned file(s), but git could not list the tracked files ({why}): gitignored files were skipped without knowing whether they are shipped"
+                        "no secrets in {files} scanned file(s){dropped}, but git could not list the tracked files ({why}): gitignored files were skipped without knowing whether they are shipped"
                     ),
                 )
             } else if unscanned > 0 {
                 Outcome::new(
                     self.on_unscanned,
                     format!(
-                        "no secrets in {files} scanned file(s), but {unscanned} file(s) were not scanned ({skipped_large} over max_file_size, {skipped_binary} binary, {unreadable} unreadable): a secret there would go unseen; exclude them with allowlist.paths if that is intended"
+                        "no secrets in {files} scanned file(s){dropped}, but {unscanned} file(s) were not scanned ({skipped_large} over max_file_size, {skipped_binary} binary, {unreadable} unreadable): a secret there would go unseen; exclude them with allowlist.paths if that is intended"
                     ),
                 )
             } else {
                 Outcome::pass(format!(
-                    "no secrets in {files} file(s) under {}{}",
+                    "no secrets in {files} file(s) under {}{dropped}",
                     self.root.display(),
-                    if baselined > 0 {
-                        format!(" ({baselined} baselined)")
-                    } else {
-                        String::new()
-                    }
                 ))
             };
             finish(outcome)
