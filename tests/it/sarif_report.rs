@@ -438,3 +438,62 @@ async fn a_huge_log_of_empty_results_is_read_in_bounded_memory() {
     println!("peak RSS reading a 10 MB log of 3.5 million empty results: {peak_mib} MiB");
     assert!(peak_mib < 200, "peak RSS {peak_mib} MiB");
 }
+
+/// Parsing a log fetched by URL and judging its results run off the async
+/// workers: on a one-thread runtime, a ticker keeps ticking while a large
+/// log is read (before, the parse held the only worker: two such checks
+/// stalled `/-/healthy` for seconds on 2 cores).
+#[tokio::test(flavor = "current_thread")]
+async fn a_fetched_log_is_parsed_off_the_async_workers() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let mut log = log("eslint.sarif", 0);
+    let result = log["runs"][0]["results"][0].clone();
+    log["runs"][0]["results"] = Value::Array(vec![result; 60_000]);
+    log["runs"][0]["invocations"] =
+        serde_json::json!([{"executionSuccessful": true, "endTimeUtc": now_rfc3339(0)}]);
+    let body = serde_json::to_vec(&log).unwrap();
+    let app = crate::support::TestApp::start(axum::Router::new().route(
+        "/eslint.sarif",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { body }
+        }),
+    ))
+    .await;
+    let dir = crate::support::ConfigDir::new(&format!(
+        "targets:\n  ci: {{ http: {{ url: \"http://{}\" }} }}\nchecks:\n  - {{ name: big, kind: sarif_report, target: ci, params: {{ url: /eslint.sarif, max: {{ error: 1000000 }} }} }}\n",
+        app.addr
+    ));
+    let plan = prodready_exporter::engine::load_plan(&dir.config_path()).unwrap();
+    let check = plan.checks[0].check.clone();
+    let ticks = std::sync::Arc::new(AtomicU64::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    let outcome = check
+        .evaluate(&prodready_exporter::checks::Context::new("big"))
+        .await;
+    let elapsed = started.elapsed();
+    ticker.abort();
+    assert!(
+        outcome.message.contains("60000 error"),
+        "{}",
+        outcome.message
+    );
+    let ticked = ticks.load(Ordering::Relaxed);
+    // A free runtime ticks every 2 ms (or a little slower); one held by the
+    // parse stops ticking for most of the evaluation.
+    let expected = elapsed.as_millis() as u64 / 2;
+    println!("{ticked} ticks in {elapsed:?} ({expected} if never held)");
+    assert!(
+        ticked * 4 >= expected,
+        "{ticked} ticks in {elapsed:?}: the runtime was held"
+    );
+}
