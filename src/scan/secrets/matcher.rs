@@ -132,7 +132,7 @@ impl Scanner {
                     file: relative.to_owned(),
                     line: 0,
                     rule: rule.id.clone(),
-                    fingerprint: fingerprint(&self.fingerprint_key, relative, &rule.id, relative),
+                    fingerprint: fingerprint(self.fingerprint_key.as_ref(), relative, &rule.id, 0, relative),
                 });
             }
         }
@@ -222,7 +222,13 @@ impl Scanner {
                 file: relative.to_owned(),
                 line: c.line + 1,
                 rule: rule.id.clone(),
-                fingerprint: fingerprint(&self.fingerprint_key, relative, &rule.id, secret(c)),
+                fingerprint: fingerprint(
+                    self.fingerprint_key.as_ref(),
+                    relative,
+                    &rule.id,
+                    c.line + 1,
+                    secret(c),
+                ),
             });
         }
         inline_allowed

@@ -243,13 +243,26 @@ pub struct Scanner {
     /// gitleaks path-only rules, tried on every file's path.
     path_rules: Vec<usize>,
     max_file_size: u64,
-    fingerprint_key: ring::hmac::Key,
+    /// `None`: fingerprints by place (`path:rule:line`).
+    fingerprint_key: Option<ring::hmac::Key>,
 }
 
+/// A finding's fingerprint, stable across runs and machines and revealing
+/// nothing of the secret. By default gitleaks' `path:rule:line` (it changes
+/// when the line moves). With a key (`fingerprint_key_file`),
 /// `path:rule:hash` where the hash is a truncated HMAC-SHA256 of rule and
-/// secret under a key only the exporter holds: it identifies a finding across
-/// runs, but nobody who reads it can test guesses of the secret offline.
-fn fingerprint(key: &ring::hmac::Key, relative: &str, rule: &str, secret: &str) -> String {
+/// secret under that key: it follows the secret when lines move, and
+/// nobody without the key can test guesses of the secret against it.
+fn fingerprint(
+    key: Option<&ring::hmac::Key>,
+    relative: &str,
+    rule: &str,
+    line: usize,
+    secret: &str,
+) -> String {
+    let Some(key) = key else {
+        return format!("{relative}:{rule}:{line}");
+    };
     let mut ctx = ring::hmac::Context::with_key(key);
     ctx.update(rule.as_bytes());
     ctx.update(b"\0");
@@ -304,7 +317,7 @@ impl Scanner {
             allowlists: Vec::new(),
             path_rules,
             max_file_size,
-            fingerprint_key: crate::redact::random_hmac_key(),
+            fingerprint_key: None,
         })
     }
 
@@ -315,9 +328,9 @@ impl Scanner {
     }
 
     /// Keys fingerprints with `key` (from a key file shared by every run that
-    /// reads or writes a baseline) instead of a per-process random key.
+    /// reads or writes a baseline) instead of fingerprinting by place.
     pub fn with_fingerprint_key(mut self, key: &[u8]) -> Scanner {
-        self.fingerprint_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+        self.fingerprint_key = Some(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key));
         self
     }
 
@@ -385,7 +398,9 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].line, 2);
         assert_eq!(out[0].rule, "stripe-key");
-        assert!(out[0].fingerprint.starts_with("app/.env:stripe-key:"));
+        // By default gitleaks' fingerprint: the same in every run and on
+        // every machine, and nothing of the secret in it.
+        assert_eq!(out[0].fingerprint, "app/.env:stripe-key:2");
         assert!(!format!("{out:?}").contains("sk_live_51Hq7"));
         // Keyed: the same key gives the same fingerprint, another key another.
         let text = "STRIPE_KEY=sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs\n";
@@ -399,6 +414,8 @@ mod tests {
         };
         assert_eq!(keyed(b"0123456789abcdef"), keyed(b"0123456789abcdef"));
         assert_ne!(keyed(b"0123456789abcdef"), keyed(b"fedcba9876543210"));
+        assert!(keyed(b"0123456789abcdef").starts_with("a:stripe-key:"));
+        assert!(!keyed(b"0123456789abcdef").ends_with(":1"));
     }
 
     #[test]
