@@ -132,7 +132,13 @@ impl Scanner {
                     file: relative.to_owned(),
                     line: 0,
                     rule: rule.id.clone(),
-                    fingerprint: fingerprint(self.fingerprint_key.as_ref(), relative, &rule.id, 0, relative),
+                    fingerprint: fingerprint(
+                        self.fingerprint_key.as_ref(),
+                        relative,
+                        &rule.id,
+                        0,
+                        relative,
+                    ),
                 });
             }
         }

@@ -202,6 +202,29 @@ fn fixtures(rng: &mut Rng) -> (String, String) {
     in_syntax(rng, key, value)
 }
 
+/// URLs, query strings and netrc entries whose credential is a reference,
+/// an interpolation or a documented example, not a secret.
+fn url_references(rng: &mut Rng) -> (String, String) {
+    let text = *rng.pick(&[
+        "DATABASE_URL = \"postgres://#{ENV['DB_USER']}:#{ENV['DB_PASS']}@#{db_host}/shop\"\n",
+        "url = \"mysql2://#{username}:#{password}@#{host}:3306/#{database}\"\n",
+        "MONGO_URL=mongodb://%2Ftmp%2Fmongodb-27017.sock/shop\n",
+        "dsn = \"postgresql://{user}:{password}@{host}:{port}/{db}\".format(**cfg)\n",
+        "git clone https://oauth2:${CI_JOB_TOKEN}@gitlab.com/shop/app.git\n",
+        "git clone https://x-access-token:${{ secrets.GITHUB_TOKEN }}@github.com/shop/app.git\n",
+        "ftp://anonymous:anonymous@ftp.example.com/pub/\n",
+        "proxy: http://user:pass@proxy.example.com:3128\n",
+        "See https://user:password@example.com/ for the URL form with credentials.\n",
+        "curl \"https://api.example.com/v1/items?access_token=YOUR_ACCESS_TOKEN\"\n",
+        "<script src=\"https://maps.googleapis.com/maps/api/js?key=${GOOGLE_MAPS_KEY}&callback=init\"></script>\n",
+        "GET /oauth/callback?code=<code>&state=<state>&token=<token>\n",
+        "machine api.example.com login deploy password ${NETRC_PASSWORD}\n",
+        "export DATABASE_URL=postgres://$DB_USER:$DB_PASSWORD@$DB_HOST/shop\n",
+        "link: https://ci.shop.example/job/deploy/?token=build-trigger&cause=docs\n",
+    ]);
+    ("config/urls.conf".into(), text.to_owned())
+}
+
 /// The negative files: (family, file name, text).
 pub fn generate(rng: &mut Rng) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
@@ -246,6 +269,10 @@ pub fn generate(rng: &mut Rng) -> Vec<(&'static str, String, String)> {
     for _ in 0..40 {
         let (name, text) = fixtures(rng);
         out.push(("test-fixture", name, text));
+    }
+    for _ in 0..60 {
+        let (name, text) = url_references(rng);
+        out.push(("url-reference", name, text));
     }
     out
 }

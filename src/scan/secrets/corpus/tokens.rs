@@ -305,6 +305,24 @@ pub const TOKENS: &[TokenType] = &[
     v("saas", "defined-networking", "dnkey-{U 26}-{U 52}"),
     kv("saas", "snyk", "{uuid}", &["SNYK_TOKEN", "snyk_token"]),
     kv("saas", "algolia-admin", "{h 32}", &["ALGOLIA_ADMIN_KEY", "algolia_api_key"]),
+    // Developer services and connection strings (rules/services.rs).
+    v("saas", "postman", "PMAK-{h 24}-{h 34}"),
+    v("saas", "adafruit-io", "aio_{A 28}"),
+    v("ai", "tavily", "tvly-{A 32}"),
+    v("ai", "tavily-dev", "tvly-dev-{A 32}"),
+    v("azure", "devops-pat", "{A 76}AZDO{A 4}"),
+    kv("azure", "devops-pat-legacy", "{x 52}", &["AZURE_DEVOPS_PAT", "ado_pat", "AZURE_DEVOPS_EXT_PAT", "vsts_token"]),
+    v("azure", "iot-hub", "HostName=shop{l 6}.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={B 43}="),
+    v("azure", "service-bus", "Endpoint=sb://shop{l 6}.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={B 43}="),
+    v("azure", "app-configuration", "Endpoint=https://shop{l 6}.azconfig.io;Id={A 4}-l0-s0:{A 20};Secret={B 43}="),
+    v("messaging", "teams-outlook-webhook", "https://outlook.office.com/webhook/{uuid}@{uuid}/IncomingWebhook/{h 32}/{uuid}"),
+    file("generic", "netrc", ".netrc", "machine api.shop.example\n  login deploy\n  password {secret}\n", "{A 4}{d 2}{A 6}{d 1}{A 3}"),
+    v("generic", "ftp-url-password", "ftp://deploy:{A 4}{d 2}{A 6}{d 1}{A 3}@files.shop.internal/backups/"),
+    v("generic", "https-url-password", "https://ci-bot:{A 4}{d 2}{A 6}{d 1}{A 3}@git.shop.internal/app.git"),
+    v("generic", "url-query-token", "https://api.shop.internal/v2/orders?access_token={A 32}"),
+    v("generic", "django-insecure", "django-insecure-{l 50}"),
+    v("stripe", "secret-live-short", "sk_live_{A 15-23}"),
+    v("google", "oauth-access-token-short", "ya29.{u 30-59}"),
 ];
 
 /// The password alphabet used in connection strings.

@@ -67,7 +67,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "google-oauth-access-token",
         description: "Google OAuth access token",
-        regex: r#"\b(ya29\.[\w-]{60,})(?:[^\w-]|$)"#,
+        regex: r#"\b(ya29\.[\w-]{30,})(?:[^\w-]|$)"#,
         path: None,
         keywords: &["ya29."],
         secret_group: 1,

@@ -103,7 +103,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "telegram-bot-token",
         description: "Telegram bot token",
-        regex: r#"\b(\d{8,10}:AA[\w-]{33})(?:[^\w-]|$)"#,
+        regex: r#"\b(\d{6,12}:AA[\w-]{33})(?:[^\w-]|$)"#,
         path: None,
         keywords: &[":aa"],
         secret_group: 1,
@@ -115,14 +115,14 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "teams-webhook",
         description: "Microsoft Teams incoming webhook URL",
-        regex: r#"(https://[\w.-]+\.webhook\.office\.com/webhookb2/[0-9a-f-]{36}@[0-9a-f-]{36}/IncomingWebhook/[0-9a-f]{32}/[0-9a-f-]{36})"#,
+        regex: r#"(https://(?:[\w.-]+\.webhook\.office\.com/webhookb2|outlook\.office(?:365)?\.com/webhook)/[0-9a-f-]{36}@[0-9a-f-]{36}/IncomingWebhook/[0-9a-f]{32}/[0-9a-f-]{36})"#,
         path: None,
-        keywords: &["webhook.office.com"],
+        keywords: &["webhook.office.com", "outlook.office.com/webhook", "outlook.office365.com/webhook"],
         secret_group: 1,
         entropy: Some(3.0),
         ignore_values: None,
-        examples: &["value = https://shop.webhook.office.com/webhookb2/de657ac7-9339-4a09-a566-f2c2cee4b63b@0ee06a0f-fbdf-4ac3-a84d-c8fb706580b8/IncomingWebhook/51bb9f56c4623e2ea4ad74413d901270/6c141581-7e2c-4a49-ad14-375dcb25aac0", "https://shop.webhook.office.com/webhookb2/cb2a2e0a-6434-4591-a904-d4a013efed52@2f0fc7d7-5da0-42e8-acaa-4306fb97843c/IncomingWebhook/fcf6e2b069bd498936357c807edbe6e1/4407e088-084f-446d-a20b-f0b471d308f1"],
-        negative_examples: &["https://shop.webhook.office.com/"],
+        examples: &["TEAMS_URL=https://outlook.office.com/webhook/0b7e4c1a-93d2-4f6e-8a15-2c9d7e3b6f40@5d8a1f3e-6b2c-4e97-a0d4-7c3e9b1f2a68/IncomingWebhook/9f4c2b7e1a6d3c8f5b0e2a7d4c9f1b6e/3e8b5d2a-7f1c-4a96-b3e0-d6c2a9f4b7e1", "value = https://shop.webhook.office.com/webhookb2/de657ac7-9339-4a09-a566-f2c2cee4b63b@0ee06a0f-fbdf-4ac3-a84d-c8fb706580b8/IncomingWebhook/51bb9f56c4623e2ea4ad74413d901270/6c141581-7e2c-4a49-ad14-375dcb25aac0", "https://shop.webhook.office.com/webhookb2/cb2a2e0a-6434-4591-a904-d4a013efed52@2f0fc7d7-5da0-42e8-acaa-4306fb97843c/IncomingWebhook/fcf6e2b069bd498936357c807edbe6e1/4407e088-084f-446d-a20b-f0b471d308f1"],
+        negative_examples: &["https://shop.webhook.office.com/", "https://outlook.office.com/webhook/"],
     },
     RuleSpec {
         id: "heroku-api-key",

@@ -9,6 +9,7 @@ mod cloud;
 mod messaging;
 mod registries;
 mod saas;
+mod services;
 mod structured;
 mod vcs;
 
@@ -48,4 +49,5 @@ pub fn all() -> impl Iterator<Item = &'static RuleSpec> {
         .chain(registries::RULES)
         .chain(messaging::RULES)
         .chain(saas::RULES)
+        .chain(services::RULES)
 }

@@ -103,7 +103,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "stripe-key",
         description: "Stripe secret or restricted key (live or test)",
-        regex: r#"\b((?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{24,99})\b"#,
+        regex: r#"\b((?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{15,99})\b"#,
         path: None,
         keywords: &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
         secret_group: 1,
