@@ -16,6 +16,7 @@ pub mod config;
 pub mod daemon;
 pub mod docs;
 pub mod engine;
+pub mod escape;
 pub mod exposition;
 pub mod files;
 pub mod git;

@@ -4,7 +4,7 @@
 //! are data; which kind evidences which item is declared by each kind
 //! (`KindInfo::item`), and a check may name another item.
 
-use crate::checks::{Category, State};
+use crate::vocab::{Category, State};
 
 /// Where an item belongs in a deployment gate run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

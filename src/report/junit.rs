@@ -10,25 +10,6 @@ use crate::engine::CheckRecord;
 use super::{Gate, PhaseReport};
 use crate::engine::ItemRun;
 
-/// Escapes text for XML and HTML content and attribute values; drops the
-/// control characters XML 1.0 forbids.
-pub fn escape_markup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The JUnit report, through quick-junit: one suite, one case per check with
 /// its timestamp, duration and properties (kind, severity, target, item,
 /// state, source); a state that fails the gate is a `<failure>` (an `error`
@@ -158,7 +139,7 @@ pub fn render_junit(
         // Serializing into memory fails only on a bug; say so in the report.
         Err(e) => format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"prodready\" tests=\"1\" failures=\"0\" errors=\"1\"><testsuite name=\"prodready\" tests=\"1\" failures=\"0\" errors=\"1\"><testcase name=\"junit\"><error message=\"{}\"/></testcase></testsuite></testsuites>\n",
-            escape_markup(&e.to_string())
+            crate::escape::markup(&e.to_string())
         ),
     }
 }
@@ -172,17 +153,4 @@ fn started_at(r: &CheckRecord) -> Option<std::time::SystemTime> {
 /// A time as quick-junit takes it (UTC).
 fn timestamp(t: std::time::SystemTime) -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::<chrono::Utc>::from(t).fixed_offset()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_and_control_characters() {
-        assert_eq!(
-            escape_markup("a<b>&\"c'\u{1}"),
-            "a&lt;b&gt;&amp;&quot;c&#39;"
-        );
-    }
 }

@@ -12,16 +12,9 @@ use serde_json::{Map, Value};
 use crate::checks::State;
 pub use crate::clock::rfc3339;
 use crate::engine::CheckRecord;
-pub use junit::{escape_markup, render_junit};
+pub use junit::render_junit;
 pub use sarif::render_sarif;
 
-/// What a URI component keeps unencoded: RFC 3986's unreserved characters
-/// (letters, digits, `-_.~`); add what a place allows besides (`/` in a path).
-pub const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 pub use table::render_table;
 
 use crate::engine::ItemResult;

@@ -15,7 +15,7 @@ use crate::checks::{Severity, State};
 use crate::engine::CheckRecord;
 
 /// A relative path in a URI: its `/` separators stay.
-const URI_PATH: &AsciiSet = &super::URI_COMPONENT.remove(b'/');
+const URI_PATH: &AsciiSet = &crate::escape::URI_COMPONENT.remove(b'/');
 
 /// Where relative locations are anchored: the gate's working directory.
 const SRCROOT: &str = "%SRCROOT%";

@@ -40,37 +40,37 @@ impl Level {
 
 /// GitHub code scanning's reading of a `security-severity` score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
+pub enum SecuritySeverity {
     Critical,
     High,
     Medium,
     Low,
 }
 
-impl Severity {
-    pub const ALL: [Severity; 4] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
+impl SecuritySeverity {
+    pub const ALL: [SecuritySeverity; 4] = [
+        SecuritySeverity::Critical,
+        SecuritySeverity::High,
+        SecuritySeverity::Medium,
+        SecuritySeverity::Low,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
+            SecuritySeverity::Critical => "critical",
+            SecuritySeverity::High => "high",
+            SecuritySeverity::Medium => "medium",
+            SecuritySeverity::Low => "low",
         }
     }
 
     /// critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0.
-    pub fn from_score(score: f64) -> Option<Severity> {
+    pub fn from_score(score: f64) -> Option<SecuritySeverity> {
         match score {
-            s if s >= 9.0 => Some(Severity::Critical),
-            s if s >= 7.0 => Some(Severity::High),
-            s if s >= 4.0 => Some(Severity::Medium),
-            s if s > 0.0 => Some(Severity::Low),
+            s if s >= 9.0 => Some(SecuritySeverity::Critical),
+            s if s >= 7.0 => Some(SecuritySeverity::High),
+            s if s >= 4.0 => Some(SecuritySeverity::Medium),
+            s if s > 0.0 => Some(SecuritySeverity::Low),
             _ => None,
         }
     }
@@ -81,7 +81,7 @@ impl Severity {
 pub struct Finding {
     pub rule: String,
     pub level: Level,
-    pub severity: Option<Severity>,
+    pub severity: Option<SecuritySeverity>,
     pub message: String,
     pub file: Option<String>,
     pub line: Option<u64>,
@@ -238,7 +238,9 @@ fn finding_of(r: ResultEntry, rules: &[RuleDesc]) -> Finding {
     Finding {
         rule,
         level,
-        severity: score.and_then(Severity::from_score).filter(|_| failing),
+        severity: score
+            .and_then(SecuritySeverity::from_score)
+            .filter(|_| failing),
         message: r.message.and_then(|m| m.text).unwrap_or_default(),
         file: physical
             .and_then(|p| p.artifact_location.as_ref())

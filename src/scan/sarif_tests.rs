@@ -35,7 +35,7 @@ fn levels_severities_suppressions_and_bad_input() {
     );
     assert_eq!(
         (f[0].level, f[0].severity),
-        (Level::Error, Some(Severity::Critical))
+        (Level::Error, Some(SecuritySeverity::Critical))
     );
     assert_eq!(
         (f[0].file.as_deref(), f[0].line),
@@ -43,7 +43,7 @@ fn levels_severities_suppressions_and_bad_input() {
     );
     assert_eq!(
         (f[1].rule.as_str(), f[1].level, f[1].severity),
-        ("r2", Level::Note, Some(Severity::Medium))
+        ("r2", Level::Note, Some(SecuritySeverity::Medium))
     );
     assert_eq!((f[2].level, f[2].severity), (Level::None, None));
     assert_eq!(

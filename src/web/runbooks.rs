@@ -4,7 +4,7 @@
 //! A small renderer of the Markdown that file uses: headings, paragraphs,
 //! numbered and bulleted lists, fenced code, inline code and links.
 
-use crate::report::escape_markup as escape;
+use crate::escape::markup as escape;
 
 /// The runbooks' Markdown source.
 pub const SOURCE: &str = include_str!("../../docs/runbooks.md");

@@ -4,10 +4,12 @@
 use std::fmt::Write as _;
 
 use crate::checklist::{item_states, Item, ITEMS};
-use crate::checks::{Category, State};
+use crate::clock::rfc3339;
 use crate::engine::kinds::all_kinds;
 use crate::engine::{CheckRecord, Engine};
-use crate::report::{escape_markup as html_escape, rfc3339, Summary, URI_COMPONENT};
+use crate::escape::{markup as html_escape, URI_COMPONENT};
+use crate::report::Summary;
+use crate::vocab::{Category, State};
 
 /// A check name in a query: `:` (of `<check>:<target>`) stays readable.
 const CHECK_NAME: &percent_encoding::AsciiSet = &URI_COMPONENT.remove(b':');

@@ -19,7 +19,7 @@ use crate::checks::{
 };
 use crate::clock::{rfc3339_unix, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType, Waiver};
-use crate::scan::sarif::{read_sarif_each, Finding, Level, RunSummary, Severity};
+use crate::scan::sarif::{read_sarif_each, Finding, Level, RunSummary, SecuritySeverity};
 
 mod tally;
 use crate::targets::HttpTarget;
@@ -131,7 +131,7 @@ enum Source {
 struct SarifReport {
     source: Source,
     levels: Vec<(Level, u64)>,
-    severities: Vec<(Severity, u64)>,
+    severities: Vec<(SecuritySeverity, u64)>,
     include: Vec<glob::Pattern>,
     exclude: Vec<glob::Pattern>,
     max_age: std::time::Duration,
@@ -150,7 +150,10 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     for (key, limit) in &params.max {
         if let Some(l) = Level::ALL.into_iter().find(|l| l.as_str() == key) {
             levels.push((l, *limit));
-        } else if let Some(s) = Severity::ALL.into_iter().find(|s| s.as_str() == key) {
+        } else if let Some(s) = SecuritySeverity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == key)
+        {
             severities.push((s, *limit));
         } else {
             return Err(ParamError::param(
@@ -413,7 +416,7 @@ fn judge(this: &SarifReport, reads: Vec<Read>, tally: Tally, expected: Option<St
         .iter()
         .take(tally::WORST)
         .map(|(f, tool)| {
-            json!({"rule": f.rule, "level": f.level.as_str(), "severity": f.severity.map(Severity::as_str),
+            json!({"rule": f.rule, "level": f.level.as_str(), "severity": f.severity.map(SecuritySeverity::as_str),
                    "message": f.message.chars().take(300).collect::<String>(), "file": f.file, "line": f.line, "tool": tool})
         })
         .collect();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{counted, waiver_of, SarifReport};
-use crate::scan::sarif::{Finding, Level, Severity, Suppressed};
+use crate::scan::sarif::{Finding, Level, SecuritySeverity, Suppressed};
 
 /// Results kept for the evidence (`results`) and the message.
 pub(super) const WORST: usize = 50;
@@ -20,7 +20,7 @@ const LISTED: usize = 500;
 pub(super) struct Tally {
     now: i64,
     pub levels: BTreeMap<Level, u64>,
-    pub severities: BTreeMap<Severity, u64>,
+    pub severities: BTreeMap<SecuritySeverity, u64>,
     /// Counted results at a level or severity with a limit.
     pub limited: u64,
     /// The worst counted results with their tool, worst first.
@@ -43,7 +43,7 @@ impl Tally {
         Tally {
             now,
             levels: Level::ALL.into_iter().map(|l| (l, 0)).collect(),
-            severities: Severity::ALL.into_iter().map(|s| (s, 0)).collect(),
+            severities: SecuritySeverity::ALL.into_iter().map(|s| (s, 0)).collect(),
             limited: 0,
             worst: Vec::new(),
             waived: Vec::new(),

@@ -20,7 +20,7 @@ use crate::checks::{
 };
 use crate::clock::{date_of, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
-use crate::scan::deps::advisories::{AdvisoryDb, Severity};
+use crate::scan::deps::advisories::{AdvisoryDb, AdvisorySeverity};
 use crate::scan::deps::lockfiles::{ecosystems_of, find_lockfiles, parse_lockfile, Found};
 
 pub const KIND: KindInfo = KindInfo {
@@ -96,7 +96,7 @@ struct DependencyVulnerabilities {
     root: PathBuf,
     lockfiles: Vec<PathBuf>,
     advisory_db: PathBuf,
-    max: BTreeMap<Severity, u64>,
+    max: BTreeMap<AdvisorySeverity, u64>,
     max_db_age: std::time::Duration,
     max_depth: usize,
     ignore_files: Vec<PathBuf>,
@@ -112,9 +112,10 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
 /// The check as its params and target describe it.
 fn configure(input: &BuildInput<'_>) -> Result<DependencyVulnerabilities, ParamError> {
     let params: Params = parse_params(&input.spec.params)?;
-    let mut max: BTreeMap<Severity, u64> = Severity::ALL.into_iter().map(|s| (s, 0)).collect();
+    let mut max: BTreeMap<AdvisorySeverity, u64> =
+        AdvisorySeverity::ALL.into_iter().map(|s| (s, 0)).collect();
     for (k, v) in &params.max {
-        let sev = Severity::ALL
+        let sev = AdvisorySeverity::ALL
             .into_iter()
             .find(|s| s.as_str() == k)
             .ok_or_else(|| {
@@ -183,7 +184,7 @@ struct Vulnerable {
     installed_as: Option<String>,
     version: String,
     advisories: Vec<String>,
-    severity: Severity,
+    severity: AdvisorySeverity,
 }
 
 fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, String> {
@@ -269,7 +270,8 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
             }
         }
     }
-    let mut counts: BTreeMap<Severity, u64> = Severity::ALL.into_iter().map(|s| (s, 0)).collect();
+    let mut counts: BTreeMap<AdvisorySeverity, u64> =
+        AdvisorySeverity::ALL.into_iter().map(|s| (s, 0)).collect();
     for v in &vulnerable {
         *counts.entry(v.severity).or_default() += 1;
     }

@@ -49,7 +49,7 @@ fn files_version(dir: &Path) -> FilesVersion {
 
 /// Severity buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Severity {
+pub enum AdvisorySeverity {
     Critical,
     High,
     Moderate,
@@ -57,42 +57,42 @@ pub enum Severity {
     Unknown,
 }
 
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Moderate,
-        Severity::Low,
-        Severity::Unknown,
+impl AdvisorySeverity {
+    pub const ALL: [AdvisorySeverity; 5] = [
+        AdvisorySeverity::Critical,
+        AdvisorySeverity::High,
+        AdvisorySeverity::Moderate,
+        AdvisorySeverity::Low,
+        AdvisorySeverity::Unknown,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Moderate => "moderate",
-            Severity::Low => "low",
-            Severity::Unknown => "unknown",
+            AdvisorySeverity::Critical => "critical",
+            AdvisorySeverity::High => "high",
+            AdvisorySeverity::Moderate => "moderate",
+            AdvisorySeverity::Low => "low",
+            AdvisorySeverity::Unknown => "unknown",
         }
     }
 
-    fn from_label(s: &str) -> Option<Severity> {
+    fn from_label(s: &str) -> Option<AdvisorySeverity> {
         match s.to_ascii_lowercase().as_str() {
-            "critical" => Some(Severity::Critical),
-            "high" => Some(Severity::High),
-            "moderate" | "medium" => Some(Severity::Moderate),
-            "low" => Some(Severity::Low),
+            "critical" => Some(AdvisorySeverity::Critical),
+            "high" => Some(AdvisorySeverity::High),
+            "moderate" | "medium" => Some(AdvisorySeverity::Moderate),
+            "low" => Some(AdvisorySeverity::Low),
             _ => None,
         }
     }
 
-    fn from_score(score: f64) -> Severity {
+    fn from_score(score: f64) -> AdvisorySeverity {
         match score {
-            s if s >= 9.0 => Severity::Critical,
-            s if s >= 7.0 => Severity::High,
-            s if s >= 4.0 => Severity::Moderate,
-            s if s > 0.0 => Severity::Low,
-            _ => Severity::Unknown,
+            s if s >= 9.0 => AdvisorySeverity::Critical,
+            s if s >= 7.0 => AdvisorySeverity::High,
+            s if s >= 4.0 => AdvisorySeverity::Moderate,
+            s if s > 0.0 => AdvisorySeverity::Low,
+            _ => AdvisorySeverity::Unknown,
         }
     }
 }
@@ -115,7 +115,7 @@ pub struct Advisory {
     pub id: String,
     /// Its other ids (`CVE-...` of a `GHSA-...`): a waiver may name any.
     pub aliases: Vec<String>,
-    pub severity: Severity,
+    pub severity: AdvisorySeverity,
     rule: Rule,
 }
 
@@ -218,11 +218,11 @@ fn osv_range_affects(eco: Ecosystem, events: &[(String, String)], version: &str)
     Some(affected)
 }
 
-fn osv_severity(doc: &Value) -> Severity {
+fn osv_severity(doc: &Value) -> AdvisorySeverity {
     if let Some(s) = doc
         .pointer("/database_specific/severity")
         .and_then(Value::as_str)
-        .and_then(Severity::from_label)
+        .and_then(AdvisorySeverity::from_label)
     {
         return s;
     }
@@ -232,9 +232,9 @@ fn osv_severity(doc: &Value) -> Severity {
         .flatten()
         .filter_map(|s| s.get("score").and_then(Value::as_str))
         .filter_map(cvss_base_score)
-        .map(Severity::from_score)
+        .map(AdvisorySeverity::from_score)
         .min()
-        .unwrap_or(Severity::Unknown)
+        .unwrap_or(AdvisorySeverity::Unknown)
 }
 
 impl AdvisoryDb {
@@ -367,7 +367,7 @@ impl AdvisoryDb {
             .get("cvss")
             .and_then(|v| v.as_str())
             .and_then(cvss_base_score)
-            .map_or(Severity::Unknown, Severity::from_score);
+            .map_or(AdvisorySeverity::Unknown, AdvisorySeverity::from_score);
         let mut safe = Vec::new();
         if let Some(versions) = doc.get("versions").and_then(|v| v.as_table()) {
             for key in ["patched", "unaffected"] {

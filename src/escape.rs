@@ -1,0 +1,41 @@
+//! Escaping text for where it goes: XML and HTML content and attribute
+//! values (the status page, the runbooks, JUnit), and URI components. A
+//! leaf: it imports nothing of the crate.
+
+/// What a URI component keeps unencoded: RFC 3986's unreserved characters
+/// (letters, digits, `-_.~`); add what a place allows besides (`/` in a path).
+pub const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Escapes text for XML and HTML content and attribute values; drops the
+/// control characters XML 1.0 forbids.
+pub fn markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        assert_eq!(
+            super::markup("a<b>&\"c'\u{1}"),
+            "a&lt;b&gt;&amp;&quot;c&#39;"
+        );
+    }
+}
