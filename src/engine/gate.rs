@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::CheckRecord;
+use crate::config::{active_check_waiver, Waiver};
 use crate::vocab::State;
 
 /// The lowest state that fails a gate run (`--fail-on`).
@@ -109,6 +110,46 @@ impl Gate {
     /// state; it lets the check through until it expires.
     pub fn fails_record(self, record: &CheckRecord) -> bool {
         self.fails(record.state()) && record.active_waiver(self.now).is_none()
+    }
+
+    /// The waiver that lets a failing state through, when the state fails
+    /// the gate and `waiver` (the check's own, holding at `now`) is there:
+    /// what reports show as a waived failure (JUnit `<skipped>`).
+    pub fn waived_failure(self, state: State, waiver: Option<&Waiver>) -> Option<&Waiver> {
+        waiver.filter(|_| self.fails(state))
+    }
+
+    /// Whether an evaluation of a check with `waivers` stops a fail-fast
+    /// run: its state fails the gate and no check waiver holds at `now`.
+    pub fn stops_fail_fast(self, state: State, waivers: &[Waiver]) -> bool {
+        self.fails(state) && active_check_waiver(waivers, self.now).is_none()
+    }
+
+    /// The state and note of a phase item no check covers: `unknown` when
+    /// the gate allows uncovered items, else `fail`.
+    pub fn uncovered_item(self) -> (State, &'static str) {
+        if self.allow_uncovered {
+            (
+                State::Unknown,
+                "covered by no check (allowed by --allow-uncovered)",
+            )
+        } else {
+            (
+                State::Fail,
+                "covered by no check: add a check for it or set `item:` on one",
+            )
+        }
+    }
+
+    /// An item is waived by its checks when every check of it that fails
+    /// the gate has a check waiver holding at `now` (`failing` holds one
+    /// entry per failing check: its waiver, or `None`): the first waiver
+    /// lets it through.
+    pub fn item_waived_by_checks(self, failing: Vec<Option<Waiver>>) -> Option<Waiver> {
+        failing
+            .into_iter()
+            .collect::<Option<Vec<Waiver>>>()
+            .and_then(|all| all.into_iter().next())
     }
 
     /// Whether a phase item fails the gate. An item the phase never ran
@@ -234,5 +275,44 @@ mod tests {
             allowed.verdict(&[], Some(&[uncovered])),
             Verdict::NothingChecked
         );
+    }
+
+    /// The rules the runner and the reporters ask: an uncovered item's
+    /// state, an item waived only when every failing check is, a waiver that
+    /// lets a failing state through (and not a passing one).
+    #[test]
+    fn item_and_waiver_rules() {
+        let strict = gate(FailOn::Fail);
+        assert_eq!(strict.uncovered_item().0, State::Fail);
+        let lenient = Gate {
+            allow_uncovered: true,
+            ..strict
+        };
+        assert_eq!(lenient.uncovered_item().0, State::Unknown);
+        let w = crate::config::Waiver {
+            name: "w".into(),
+            check: Some("c".into()),
+            item: None,
+            finding: None,
+            reason: "r".into(),
+            owner: "o".into(),
+            expires: "2099-01-01".into(),
+            expires_at: i64::MAX,
+            source: "config".into(),
+        };
+        assert!(strict
+            .item_waived_by_checks(vec![Some(w.clone()), None])
+            .is_none());
+        assert_eq!(
+            strict
+                .item_waived_by_checks(vec![Some(w.clone())])
+                .map(|w| w.name),
+            Some("w".to_owned())
+        );
+        assert!(strict.waived_failure(State::Fail, Some(&w)).is_some());
+        assert!(strict.waived_failure(State::Pass, Some(&w)).is_none());
+        assert!(!strict.stops_fail_fast(State::Fail, std::slice::from_ref(&w)));
+        assert!(strict.stops_fail_fast(State::Fail, &[]));
+        assert!(!strict.stops_fail_fast(State::Warn, &[]));
     }
 }

@@ -37,18 +37,14 @@ pub async fn run_once(plan: &Arc<Plan>, selected: &[usize], order: Order, gate: 
             let mut stopped = false;
             for planned in selected.iter().filter_map(|&i| plan.checks.get(i)) {
                 if stopped {
-                    let skipped = Evaluation {
-                        outcome: Outcome::unknown("skipped: an earlier check failed (--fail-fast)"),
-                        duration: Duration::ZERO,
-                        finished: SystemTime::now(),
-                        trace: Vec::new(),
-                    };
-                    store.record(&planned.spec.name, planned.id, &skipped);
+                    let why = "skipped: an earlier check failed (--fail-fast)";
+                    store.record(&planned.spec.name, planned.id, &skipped(why.to_owned()));
                     continue;
                 }
                 let evaluation = evaluate(planned, &plan.semaphore, &plan.redactor).await;
-                let waived = active_check_waiver(&planned.spec.waivers, gate.now).is_some();
-                if fail_fast && gate.fails(evaluation.outcome.state) && !waived {
+                if fail_fast
+                    && gate.stops_fail_fast(evaluation.outcome.state, &planned.spec.waivers)
+                {
                     stopped = true;
                 }
                 store.record(&planned.spec.name, planned.id, &evaluation);
@@ -119,17 +115,7 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
                 waiver: None,
             }
         } else if checks.is_empty() {
-            let (state, note) = if gate.allow_uncovered {
-                (
-                    State::Unknown,
-                    "covered by no check (allowed by --allow-uncovered)",
-                )
-            } else {
-                (
-                    State::Fail,
-                    "covered by no check: add a check for it or set `item:` on one",
-                )
-            };
+            let (state, note) = gate.uncovered_item();
             ItemResult {
                 id: item.id,
                 title: item.title,
@@ -152,11 +138,7 @@ pub async fn run_phase(plan: &Arc<Plan>, phase: Phase, gate: Gate) -> (Store, Ve
                 }
                 store.record(&c.spec.name, c.id, &evaluation);
             }
-            // Every failing check waived: the first waiver lets the item through.
-            let by_checks = check_waivers
-                .into_iter()
-                .collect::<Option<Vec<Waiver>>>()
-                .and_then(|all| all.into_iter().next());
+            let by_checks = gate.item_waived_by_checks(check_waivers);
             ItemResult {
                 id: item.id,
                 title: item.title,
