@@ -6,7 +6,7 @@
 //! `pass`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -17,12 +17,14 @@ use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     State, TargetNeed,
 };
-use crate::clock::{rfc3339_unix, unix_now};
-use crate::config::{format_duration, ConfigDuration, TargetType, Waiver};
-use crate::scan::sarif::{read_sarif_each, Finding, Level, RunSummary, SecuritySeverity};
-
-mod tally;
+use crate::clock::unix_now;
+use crate::config::{ConfigDuration, TargetType, Waiver};
+use crate::scan::sarif::{read_sarif_each, Level, RunSummary, SecuritySeverity};
 use crate::targets::HttpTarget;
+
+mod runs;
+mod tally;
+use runs::{run_facts, RunFacts};
 use tally::Tally;
 
 /// What every process kind shares (see `command::FAMILY_DOC`); this one has
@@ -277,48 +279,8 @@ fn read_files(
         .collect()
 }
 
-/// Why a run that names no commit is not tied to `expected`, if it is not.
-fn untied(this: &SarifReport, origin: &str, path: Option<&Path>, expected: &str) -> Option<String> {
-    let why = match (this.without_provenance, path) {
-        (WithoutProvenance::Error, _) => format!("it cannot show it is for {expected}; set without_provenance: file_commit to tie a committed log by its own commit"),
-        (WithoutProvenance::FileCommit, None) => "a log fetched by URL has no commit of its own".to_owned(),
-        (WithoutProvenance::FileCommit, Some(path)) => crate::git::committed_by(path, expected).err()?,
-    };
-    Some(format!(
-        "{origin} names no commit (no versionControlProvenance): {why}"
-    ))
-}
-
-/// Whether `rule` is counted under the include/exclude patterns.
-fn counted(this: &SarifReport, rule: &str) -> bool {
-    (this.include.is_empty() || this.include.iter().any(|p| p.matches(rule)))
-        && !this.exclude.iter().any(|p| p.matches(rule))
-}
-
-/// The config waiver holding at `now` for a finding: its rule, and its
-/// location when the waiver names one (`path` or `path:line`).
-fn waiver_of<'a>(waivers: &'a [Waiver], f: &Finding, now: i64) -> Option<&'a Waiver> {
-    waivers.iter().find(|w| {
-        let Some(spec) = w.finding.as_ref() else {
-            return false;
-        };
-        let at = |loc: &str| match loc.rsplit_once(':') {
-            Some((file, line)) if line.chars().all(|c| c.is_ascii_digit()) => {
-                f.file.as_deref() == Some(file)
-                    && f.line.map(|l| l.to_string()).as_deref() == Some(line)
-            }
-            _ => f.file.as_deref() == Some(loc),
-        };
-        w.active_at(now)
-            && spec.rule.as_deref() == Some(f.rule.as_str())
-            && spec.location.as_deref().is_none_or(at)
-    })
-}
-
 fn judge(this: &SarifReport, reads: Vec<Read>, tally: Tally, expected: Option<String>) -> Outcome {
     let now = unix_now();
-    let mut problems: Vec<String> = Vec::new();
-    let mut tools: Vec<serde_json::Value> = Vec::new();
     let Tally {
         levels,
         severities,
@@ -330,64 +292,13 @@ fn judge(this: &SarifReport, reads: Vec<Read>, tally: Tally, expected: Option<St
         in_source_total,
         ..
     } = tally;
-    let mut empty: Vec<String> = Vec::new();
-    let mut commits: Vec<String> = Vec::new();
-    let mut ended: Vec<String> = Vec::new();
-    for read in reads {
-        if read.runs.is_empty() {
-            empty.push(format!("{} (no run)", read.origin));
-        }
-        for run in read.runs {
-            let name = match &run.version {
-                Some(v) => format!("{} {v}", run.tool),
-                None => run.tool.clone(),
-            };
-            tools.push(json!({"name": run.tool, "version": run.version, "log": read.origin}));
-            problems.extend(run.failures.iter().map(|f| format!("{name}: {f}")));
-            match run.ended.or(read.dated) {
-                Some(t) if t > now + crate::clock::FUTURE_TOLERANCE_SECONDS => {
-                    problems.push(format!(
-                        "{name}: the run is dated {} in the future ({}): its age cannot be trusted (clock skew or a forged date)",
-                        format_duration(std::time::Duration::from_secs((t - now) as u64 / 60 * 60)),
-                        rfc3339_unix(t),
-                    ));
-                    ended.push(rfc3339_unix(t));
-                }
-                Some(t) => {
-                    let age = (now - t).max(0) as u64;
-                    if age > this.max_age.as_secs() {
-                        problems.push(format!(
-                            "{name}: the run ended {} ago ({}), older than max_age {}: it says nothing about the current code",
-                            format_duration(std::time::Duration::from_secs(age / 60 * 60)),
-                            rfc3339_unix(t),
-                            format_duration(this.max_age)
-                        ));
-                    }
-                    ended.push(rfc3339_unix(t));
-                }
-                None => problems.push(format!(
-                    "{name}: no end time in the run and no date for {}: its age is unknown",
-                    read.origin
-                )),
-            }
-            if let (Some(expected), true) = (&expected, run.revisions.is_empty()) {
-                problems.extend(untied(this, &read.origin, read.path.as_deref(), expected));
-            }
-            if let Some(expected) = &expected {
-                for r in &run.revisions {
-                    if !r.eq_ignore_ascii_case(expected) {
-                        problems.push(format!(
-                            "{name}: report is for commit {r}, tree is at {expected}"
-                        ));
-                    }
-                }
-            }
-            commits.extend(run.revisions.iter().cloned());
-            if run.results == 0 && run.rules == 0 {
-                empty.push(format!("{name} in {}", read.origin));
-            }
-        }
-    }
+    let RunFacts {
+        problems,
+        tools,
+        empty,
+        commits,
+        ended,
+    } = run_facts(this, reads, expected.as_deref(), now);
     let over: Vec<String> = this
         .levels
         .iter()

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{counted, waiver_of, SarifReport};
+use super::SarifReport;
+use crate::config::Waiver;
 use crate::scan::sarif::{Finding, Level, SecuritySeverity, Suppressed};
 
 /// Results kept for the evidence (`results`) and the message.
@@ -104,4 +105,30 @@ impl Tally {
         self.worst.insert(at, (f, tool.to_owned()));
         self.worst.truncate(WORST);
     }
+}
+
+/// Whether `rule` is counted under the include/exclude patterns.
+pub(super) fn counted(this: &SarifReport, rule: &str) -> bool {
+    (this.include.is_empty() || this.include.iter().any(|p| p.matches(rule)))
+        && !this.exclude.iter().any(|p| p.matches(rule))
+}
+
+/// The config waiver holding at `now` for a finding: its rule, and its
+/// location when the waiver names one (`path` or `path:line`).
+pub(super) fn waiver_of<'a>(waivers: &'a [Waiver], f: &Finding, now: i64) -> Option<&'a Waiver> {
+    waivers.iter().find(|w| {
+        let Some(spec) = w.finding.as_ref() else {
+            return false;
+        };
+        let at = |loc: &str| match loc.rsplit_once(':') {
+            Some((file, line)) if line.chars().all(|c| c.is_ascii_digit()) => {
+                f.file.as_deref() == Some(file)
+                    && f.line.map(|l| l.to_string()).as_deref() == Some(line)
+            }
+            _ => f.file.as_deref() == Some(loc),
+        };
+        w.active_at(now)
+            && spec.rule.as_deref() == Some(f.rule.as_str())
+            && spec.location.as_deref().is_none_or(at)
+    })
 }

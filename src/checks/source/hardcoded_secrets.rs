@@ -232,6 +232,65 @@ impl HardcodedSecrets {
     }
 }
 
+impl HardcodedSecrets {
+    /// The state from what is left after the allowlists and waivers, the
+    /// files scanned and those not (`dropped`: what left the count, for the
+    /// message).
+    fn verdict(
+        &self,
+        findings: &[Finding],
+        files: u64,
+        stats: &crate::scan::secrets::ScanStats,
+        dropped: &str,
+    ) -> Outcome {
+        let skipped_large = stats.skipped_large.load(Ordering::Relaxed);
+        let skipped_binary = stats.skipped_binary.load(Ordering::Relaxed);
+        let unreadable = stats.errors.load(Ordering::Relaxed);
+        let unscanned = skipped_large + skipped_binary + unreadable;
+        let git_unreadable = stats.git_unreadable.lock().ok().and_then(|g| g.clone());
+        if !findings.is_empty() {
+            let shown: Vec<String> = findings
+                .iter()
+                .take(5)
+                .map(|f| match f.line {
+                    0 => format!("{} ({})", f.file, f.rule),
+                    line => format!("{}:{line} ({})", f.file, f.rule),
+                })
+                .collect();
+            Outcome::fail(format!(
+                "{} secret(s) found: {}{}",
+                findings.len(),
+                shown.join(", "),
+                if findings.len() > 5 { ", ..." } else { "" }
+            ))
+        } else if files == 0 {
+            Outcome::error(format!(
+            "no file was scanned under {} ({unscanned} skipped or unreadable): nothing was verified",
+            self.root.display()
+        ))
+        } else if let Some(why) = git_unreadable {
+            Outcome::new(
+            self.on_unscanned,
+            format!(
+                "no secrets in {files} scanned file(s){dropped}, but git could not list the tracked files ({why}): gitignored files were skipped without knowing whether they are shipped"
+            ),
+        )
+        } else if unscanned > 0 {
+            Outcome::new(
+            self.on_unscanned,
+            format!(
+                "no secrets in {files} scanned file(s){dropped}, but {unscanned} file(s) were not scanned ({skipped_large} over max_file_size, {skipped_binary} binary, {unreadable} unreadable): a secret there would go unseen; exclude them with allowlist.paths if that is intended"
+            ),
+        )
+        } else {
+            Outcome::pass(format!(
+                "no secrets in {files} file(s) under {}{dropped}",
+                self.root.display(),
+            ))
+        }
+    }
+}
+
 impl Check for HardcodedSecrets {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
@@ -376,52 +435,7 @@ impl Check for HardcodedSecrets {
                     )
                     .evidence("scan_seconds", finished)
             };
-            let skipped_large = stats.skipped_large.load(Ordering::Relaxed);
-            let skipped_binary = stats.skipped_binary.load(Ordering::Relaxed);
-            let unreadable = stats.errors.load(Ordering::Relaxed);
-            let unscanned = skipped_large + skipped_binary + unreadable;
-            let git_unreadable = stats.git_unreadable.lock().ok().and_then(|g| g.clone());
-            let outcome = if !findings.is_empty() {
-                let shown: Vec<String> = findings
-                    .iter()
-                    .take(5)
-                    .map(|f| match f.line {
-                        0 => format!("{} ({})", f.file, f.rule),
-                        line => format!("{}:{line} ({})", f.file, f.rule),
-                    })
-                    .collect();
-                Outcome::fail(format!(
-                    "{} secret(s) found: {}{}",
-                    findings.len(),
-                    shown.join(", "),
-                    if findings.len() > 5 { ", ..." } else { "" }
-                ))
-            } else if files == 0 {
-                Outcome::error(format!(
-                    "no file was scanned under {} ({unscanned} skipped or unreadable): nothing was verified",
-                    self.root.display()
-                ))
-            } else if let Some(why) = git_unreadable {
-                Outcome::new(
-                    self.on_unscanned,
-                    format!(
-                        "no secrets in {files} scanned file(s){dropped}, but git could not list the tracked files ({why}): gitignored files were skipped without knowing whether they are shipped"
-                    ),
-                )
-            } else if unscanned > 0 {
-                Outcome::new(
-                    self.on_unscanned,
-                    format!(
-                        "no secrets in {files} scanned file(s){dropped}, but {unscanned} file(s) were not scanned ({skipped_large} over max_file_size, {skipped_binary} binary, {unreadable} unreadable): a secret there would go unseen; exclude them with allowlist.paths if that is intended"
-                    ),
-                )
-            } else {
-                Outcome::pass(format!(
-                    "no secrets in {files} file(s) under {}{dropped}",
-                    self.root.display(),
-                ))
-            };
-            finish(outcome)
+            finish(self.verdict(&findings, files, &stats, &dropped))
         })
     }
 }
