@@ -66,6 +66,22 @@ fn waived_packages(deps: &serde_json::Value) -> Vec<String> {
     out
 }
 
+/// Commits everything in `dir`, dated `days` from today (negative: ago).
+fn commit_dated(dir: &Path, days: i64) {
+    git(dir, &["add", "-A"]);
+    let date = format!("{}T12:00:00Z", date_in(days));
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(["commit", "-qm", "ignore file"])
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
 #[test]
 fn trivy_purls_narrow_an_entry_and_plain_trivyignore_is_read() {
     let db = advisory_db();
@@ -151,25 +167,7 @@ fn an_entry_without_expiry_is_capped_from_a_date_the_change_cannot_move() {
         "osv-scanner.toml",
         "[[IgnoredVulns]]\nid = \"GHSA-cccc\"\n",
     );
-    git(t.path(), &["add", "-A"]);
-    let old = format!("{}T12:00:00Z", date_in(-120));
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(t.path())
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "-qm",
-            "ignore",
-        ])
-        .env("GIT_AUTHOR_DATE", &old)
-        .env("GIT_COMMITTER_DATE", &old)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    commit_dated(t.path(), -120);
     let deps = run(t.path(), db.path());
     assert_eq!(
         deps["state"], "fail",
@@ -182,25 +180,7 @@ fn an_entry_without_expiry_is_capped_from_a_date_the_change_cannot_move() {
         "osv-scanner.toml",
         "[[IgnoredVulns]]\nid = \"GHSA-cccc\"\nreason = \"vendored\"\n",
     );
-    git(t.path(), &["add", "-A"]);
-    let recent = format!("{}T12:00:00Z", date_in(-10));
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(t.path())
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "-qm",
-            "again",
-        ])
-        .env("GIT_AUTHOR_DATE", &recent)
-        .env("GIT_COMMITTER_DATE", &recent)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    commit_dated(t.path(), -10);
     let deps = run(t.path(), db.path());
     assert_eq!(deps["state"], "pass", "{deps}");
     let reason = deps["evidence"]["waived_findings"][0]["waiver"]["reason"].to_string();
