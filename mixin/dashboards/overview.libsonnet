@@ -706,6 +706,18 @@ local d = import '../lib/dashboard.libsonnet';
             ),
           ],
         ),
+        d.panel(
+          17,
+          'table',
+          'Causes: targets down, checks waiting for traffic',
+          'Targets whose checks cannot reach them, complete a TLS handshake or log in (count of checks by reason; one alert, ProdreadyTargetDown, for each), and checks unknown only because the system saw too little traffic or time to judge (they page nobody).',
+          { x: 0, y: 66, w: 24, h: 6 },
+          'none',
+          [
+            d.target(c, 'prodready_target_error_checks{%(sel)s} > 0', 'A', '__auto', instant=true, format='table'),
+            d.target(c, 'prodready_check_insufficient_data{%(sel)s} == 1', 'B', '__auto', instant=true, format='table'),
+          ],
+        ),
       ],
     ),
   },

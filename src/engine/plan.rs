@@ -419,7 +419,7 @@ mod debug_tests {
             format!(
                 r#"
 targets:
-  web: {{ http: {{ url: "https://u:UrlPw-7731@127.0.0.1:1", bearer_token_file: "{}", headers: {{ X-Api-Key: HeaderKey-4410 }} }} }}
+  web: {{ http: {{ url: "https://u:UrlPw-7731@127.0.0.1:1", bearer_token_file: "{}", headers: {{ X-Api-Key: HeaderKey-4410 }} }} }} # a test secret: gitleaks:allow
   basic: {{ http: {{ url: "https://127.0.0.1:1", basic_auth: {{ username: u, password: BasicPw-2290 }} }} }}
   db: {{ postgres: {{ url: "postgres://m@127.0.0.1:1/db", password: DbPw-8812 }} }}
   my: {{ mysql: {{ url: "mysql://m:MyPw-1177@127.0.0.1:1/db" }} }}  # gitleaks:allow
