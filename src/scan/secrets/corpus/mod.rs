@@ -182,7 +182,7 @@ pub fn in_syntax(rng: &mut Rng, key: &str, value: &str) -> (String, String) {
     let k = camel(key);
     let upper = key.to_uppercase().replace(['-', '.'], "_");
     let json_value = value.replace('\\', "\\\\").replace('"', "\\\"");
-    let (name, text) = match rng.below(30) {
+    let (name, text) = match rng.below(32) {
         0 => (".env", format!("APP_ENV=production\n{upper}={value}\n")),
         1 => ("config/app.env", format!("# service settings\n{upper}=\"{value}\"\nLOG_LEVEL=info\n")),
         2 => ("deploy/run.sh", format!("#!/bin/sh\nset -eu\nexport {upper}='{value}'\nexec ./server\n")),
@@ -212,6 +212,9 @@ pub fn in_syntax(rng: &mut Rng, key: &str, value: &str) -> (String, String) {
         26 => ("src/config.rs", format!("pub const {upper}: &str = \"{json_value}\";\n")),
         27 => ("app/src/main/kotlin/Config.kt", format!("object Config {{\n    val {k} = \"{json_value}\"\n}}\n")),
         28 => ("scripts/start.sh", format!("#!/bin/sh\n./server --{} {value}\n", key.to_lowercase().replace('_', "-"))),
+        // A second assignment on a line, and a value before a literal `\n`.
+        30 => ("deploy/env.sh", format!("#!/bin/sh\nenv APP_ENV=production {upper}={value} ./server\n")),
+        31 => ("deploy/entrypoint.sh", format!("#!/bin/sh\nprintf \"APP_ENV=production\\n{upper}={value}\\n\" > .env\n")),
         _ => ("README.md", format!("## Setup\n\n```sh\n{upper}={value} make run\n```\n")),
     };
     (name.to_owned(), text)

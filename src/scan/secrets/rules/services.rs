@@ -56,7 +56,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "azure-devops-pat-legacy",
         description: "Azure DevOps personal access token, 52 base32 characters, named as one",
-        regex: r#"(?i)(?:azure[_.-]?devops|ado|vsts|devops)[\w.-]*(?:pat|token)[\w.-]*[^\r\n]{0,19}?[^\w\r\n]([a-z2-7]{52})\b"#,
+        regex: r#"(?i)(?:azure[_.-]?devops|ado|vsts|devops)[\w.-]*(?:pat|token)[\w.-]*(?:[^\r\n]{0,19}?[^\w\r\n]|>\s+)([a-z2-7]{52})\b"#,
         path: None,
         keywords: &["devops", "ado", "vsts"],
         secret_group: 1,

@@ -156,13 +156,13 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "generic-unquoted-secret-assignment",
         description: "password, secret, token, API key or credential assigned an unquoted literal at the end of a line (.env, YAML, INI, properties, make ?= and ::=, Dockerfile ENV, compose lists)",
-        regex: r#"(?im)^[ \t]*(?:export[ \t]+|ENV[ \t]+|-[ \t]+)?[\w.-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key)[\w.-]*[ \t]*(?::=|::=|\?=|=|:)[ \t]*([A-Za-z0-9+/=_!@%^*~-][A-Za-z0-9+/=_!@%^*~.:-]{7,199})[ \t]*(?:[ \t]#.*|[ \t][a-z][\w-]*(?:[ \t].*)?)?$"#,
+        regex: r#"(?im)(?:^[ \t]*(?:export[ \t]+|ENV[ \t]+|-[ \t]+)?|[ \t][A-Z][A-Z0-9_]*=[^\s=]+[ \t]+|\\n)[\w.-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key)[\w.-]*[ \t]*(?::=|::=|\?=|=|:)[ \t]*([A-Za-z0-9+/=_!@%^*~-][A-Za-z0-9+/=_!@%^*~.:-]{7,199})[ \t]*(?:[ \t]#.*|[ \t][a-z][\w-]*(?:[ \t].*)?|[ \t][A-Z][A-Z0-9_]*=.*|[ \t]\.{0,2}/.*|\\[nr].*)?$"#,
         path: None,
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 1,
         entropy: Some(3.3),
         ignore_values: Some(GENERIC_IGNORE),
-        examples: &["DB_PASSWORD=Avi287PbBnSu5HcS", "export API_TOKEN=0VJ8qqkrgM4997SSD83q", "api_key: eiUhNqCMH5836OqZMb4Hrn3", "spring.datasource.password=igfb42rXJ8nb63jt", "SECRET_KEY_BASE ?= oYJniexI555OOG7IpJscVQDE", "ENV AUTH_TOKEN=SpiUj3OBbnZp2472zGb6"],
+        examples: &["DB_PASSWORD=Avi287PbBnSu5HcS", "export API_TOKEN=0VJ8qqkrgM4997SSD83q", "env APP_ENV=production API_TOKEN=Qz8Lm2Vx7Tr4Nw9Pk ./server", "printf \"APP_ENV=production\\nDB_PASSWORD=Kd7Wq2Zr9Mx4Vb6T\\n\" > .env", "api_key: eiUhNqCMH5836OqZMb4Hrn3", "spring.datasource.password=igfb42rXJ8nb63jt", "SECRET_KEY_BASE ?= oYJniexI555OOG7IpJscVQDE", "ENV AUTH_TOKEN=SpiUj3OBbnZp2472zGb6"],
         negative_examples: &["DB_PASSWORD=${DB_PASSWORD}", "TOKEN_TTL=3600", "password_file: /run/secrets/pg", "token = get_token(request)", "password: changeme", "  IFLA_VXLAN_LOCALBYPASS = _bindgen_ty_24::IFLA_VXLAN_LOCALBYPASS", "credentials: yegor256/home#assets/crates-credentials"],
     },
     RuleSpec {
