@@ -323,6 +323,7 @@ pub const TOKENS: &[TokenType] = &[
     v("generic", "django-insecure", "django-insecure-{l 50}"),
     v("stripe", "secret-live-short", "sk_live_{A 15-23}"),
     v("google", "oauth-access-token-short", "ya29.{u 30-59}"),
+    kv("generic", "provider-keyed", "{A 12}{d 2}{A 12}", &["TWILIO_KEY", "twilio_key", "ADAFRUIT_IO_KEY", "stripeKey", "SENDGRID_KEY", "mailgun_key", "PUSHER_KEY"]),
 ];
 
 /// The password alphabet used in connection strings.
