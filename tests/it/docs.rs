@@ -207,3 +207,33 @@ fn no_url_points_at_a_host_the_project_does_not_control() {
         "{seen:?}"
     );
 }
+
+/// The docs that list flags and kinds list them all: every long flag of
+/// every subcommand is in docs/reference.md, and every kind is in the
+/// catalogue of docs/design.md. Adding a flag or a kind without its docs
+/// fails here.
+#[test]
+fn every_flag_and_kind_is_in_the_docs() {
+    use clap::CommandFactory;
+    let reference = repo_file("docs/reference.md");
+    let mut missing = Vec::new();
+    let mut commands = vec![prodready_exporter::cli::Cli::command()];
+    while let Some(cmd) = commands.pop() {
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                if !["help", "version"].contains(&long) && !reference.contains(&format!("--{long}"))
+                {
+                    missing.push(format!("{} --{long}", cmd.get_name()));
+                }
+            }
+        }
+        commands.extend(cmd.get_subcommands().cloned());
+    }
+    let design = repo_file("docs/design.md");
+    for kind in prodready_exporter::engine::kinds::kind_names() {
+        if !design.contains(&format!("`{kind}`")) {
+            missing.push(format!("kind {kind} in docs/design.md"));
+        }
+    }
+    assert!(missing.is_empty(), "not documented: {missing:#?}");
+}
