@@ -36,9 +36,7 @@ use crate::config::ConfigErrors;
 use crate::daemon::ServeError;
 use crate::engine::{load_plan, run_once, run_phase, Order, Plan, Shard, Verdict};
 use crate::logging::{self, LogFormat, LogLevel};
-use crate::report::{
-    render_json, render_junit, render_sarif, render_table, FailOn, Gate, PhaseReport,
-};
+use crate::report::{FailOn, Gate, PhaseReport, ReportFormat, RunReport};
 
 /// Exit code for a bad config or bad usage.
 const EXIT_CONFIG: u8 = 2;
@@ -149,26 +147,26 @@ fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
     crate::config::parse_duration(text)
 }
 
-/// `json=report.json` -> (Json, "report.json").
-fn parse_output(text: &str) -> Result<(ReportFormat, PathBuf), String> {
+/// A report format by its name (`report::FORMATS`).
+fn parse_format(name: &str) -> Result<&'static dyn ReportFormat, String> {
+    crate::report::format_named(name).ok_or_else(|| {
+        format!(
+            "{name:?} is not a report format ({})",
+            crate::report::format_names()
+        )
+    })
+}
+
+/// `json=report.json` -> (the json format, "report.json").
+fn parse_output(text: &str) -> Result<(&'static dyn ReportFormat, PathBuf), String> {
     let (format, file) = text
         .split_once('=')
         .ok_or_else(|| format!("{text:?}: write FORMAT=FILE, e.g. junit=junit.xml"))?;
-    let format = ReportFormat::from_str(format, true)
-        .map_err(|_| format!("{format:?} is not a report format (table, json, junit, sarif)"))?;
+    let format = parse_format(format)?;
     if file.is_empty() {
         return Err(format!("{text:?}: the file name is empty"));
     }
     Ok((format, PathBuf::from(file)))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Junit,
-    /// SARIF 2.1.0, for code-scanning UIs.
-    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -179,14 +177,14 @@ pub struct CheckArgs {
     /// Only this check (repeatable).
     #[arg(long = "check", value_name = "NAME")]
     pub checks: Vec<String>,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    /// Report format: table, json, junit or sarif.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format, default_value = "table")]
+    pub format: &'static dyn ReportFormat,
     /// Also write a report to a file: `json=report.json`, `junit=junit.xml`,
     /// `sarif=results.sarif`, `table=report.txt` (repeatable), so one run
     /// feeds several tools.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
-    pub outputs: Vec<(ReportFormat, PathBuf)>,
+    pub outputs: Vec<(&'static dyn ReportFormat, PathBuf)>,
     /// Lowest state that fails the gate (error always fails).
     #[arg(long = "fail-on", value_enum, default_value = "fail")]
     pub fail_on: FailOn,
@@ -507,11 +505,15 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         .as_ref()
         .map(|(phase, items)| PhaseReport { phase, items });
     let cwd = std::env::current_dir().unwrap_or_default();
-    let render = |format: ReportFormat, colour: bool| match format {
-        ReportFormat::Table => render_table(&records, colour, phase.as_ref()),
-        ReportFormat::Json => render_json(&records, gate, phase.as_ref()),
-        ReportFormat::Junit => render_junit(&records, gate, phase.as_ref()),
-        ReportFormat::Sarif => render_sarif(&records, &cli.config_file, &cwd),
+    let render = |format: &dyn ReportFormat, colour: bool| {
+        format.render(&RunReport {
+            records: &records,
+            gate,
+            phase: phase.as_ref(),
+            config_file: &cli.config_file,
+            cwd: &cwd,
+            colour,
+        })
     };
     out!("{}", render(args.format, colour_wanted()));
     for (format, file) in &args.outputs {

@@ -2,6 +2,7 @@
 //! the `check` command, the terminal table, JUnit XML and SARIF. Renderers only read
 //! records; they never run checks.
 
+mod format;
 mod junit;
 mod sarif;
 mod table;
@@ -12,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::checks::State;
 pub use crate::clock::rfc3339;
 use crate::engine::CheckRecord;
+pub use format::{format_named, format_names, ReportFormat, RunReport, FORMATS};
 pub use junit::render_junit;
 pub use sarif::render_sarif;
 
