@@ -123,156 +123,9 @@ struct DaemonFacts {
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let e = &mut encoder;
-        // Labels borrow from the rows: no string is copied per series.
-        fn check_labels(r: &Row) -> Vec<(&str, &str)> {
-            let mut labels: Vec<(&str, &str)> =
-                Vec::with_capacity(4 + r.meta.series_labels().len());
-            labels.push(("check", r.meta.name()));
-            labels.push(("category", r.meta.category().as_str()));
-            labels.push(("severity", r.meta.severity().as_str()));
-            labels.extend(
-                r.meta
-                    .series_labels()
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            );
-            labels
-        }
-        fn only_check(r: &Row) -> [(&str, &str); 1] {
-            [("check", r.meta.name())]
-        }
-
         if self.part != Part::Globals {
-            let mut m = e.encode_descriptor(
-                "prodready_check_success",
-                "1 when the check's last state is pass, else 0",
-                None,
-                MetricType::Gauge,
-            )?;
-            for r in &self.rows {
-                let labels = check_labels(r);
-                ConstGauge::new(i64::from(r.state == State::Pass))
-                    .encode(m.encode_family(&labels)?)?;
-            }
-
-            let mut m = e.encode_descriptor(
-                "prodready_check_state",
-                "State of the check: 1 for the current state (pass, warn, fail, error, unknown), 0 for the others",
-                None,
-                MetricType::Gauge,
-            )?;
-            for r in &self.rows {
-                let mut labels = check_labels(r);
-                for state in State::ALL {
-                    labels.push(("state", state.as_str()));
-                    ConstGauge::new(i64::from(r.state == state))
-                        .encode(m.encode_family(&labels)?)?;
-                    labels.pop();
-                }
-            }
-
-            let optional_families: [(&str, &str, RowValue); 4] = [
-                (
-                    "prodready_check_observed_value",
-                    "The value the check measured, in the unit named by the `unit` label of prodready_check_info (seconds, count, ratio, bytes ...)",
-                    |r| r.observed,
-                ),
-                (
-                    "prodready_check_threshold_value",
-                    "The limit the observed value was compared with",
-                    |r| r.threshold,
-                ),
-                (
-                    "prodready_check_duration_seconds",
-                    "Duration of the check's last evaluation",
-                    |r| r.duration,
-                ),
-                (
-                    "prodready_check_last_run_timestamp_seconds",
-                    "Unix time the check's last evaluation ended",
-                    |r| r.last_run,
-                ),
-            ];
-            for (name, help, value) in optional_families {
-                if self.daemon.is_none()
-                    && self.part == Part::All
-                    && name == "prodready_check_last_run_timestamp_seconds"
-                {
-                    continue;
-                }
-                let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
-                for r in &self.rows {
-                    if let Some(v) = value(r) {
-                        ConstGauge::new(v).encode(m.encode_family(&only_check(r))?)?;
-                    }
-                }
-            }
-
-            if self.daemon.is_none() && self.part == Part::All {
-                return Ok(());
-            }
-
-            let mut m = e.encode_descriptor(
-                "prodready_check_info",
-                "Static facts about each configured check; always 1",
-                None,
-                MetricType::Gauge,
-            )?;
-            for r in &self.rows {
-                let mut labels: Vec<(&str, &str)> = vec![
-                    ("check", r.meta.name()),
-                    ("kind", r.meta.kind()),
-                    ("category", r.meta.category().as_str()),
-                    ("severity", r.meta.severity().as_str()),
-                    ("target", r.meta.target()),
-                    ("unit", r.meta.unit()),
-                    ("item", r.meta.item()),
-                    ("source", r.meta.source()),
-                ];
-                labels.extend(r.meta.labels());
-                ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
-            }
-
-            let mut m = e.encode_descriptor(
-                "prodready_check_interval_seconds",
-                "Configured time between two evaluations of the check",
-                None,
-                MetricType::Gauge,
-            )?;
-            for r in &self.rows {
-                ConstGauge::new(r.meta.interval().as_secs_f64())
-                    .encode(m.encode_family(&only_check(r))?)?;
-            }
-
-            let mut m = e.encode_descriptor(
-                "prodready_check_last_success_timestamp_seconds",
-                "Unix time the check last passed; 0 if it never did",
-                None,
-                MetricType::Gauge,
-            )?;
-            for r in &self.rows {
-                ConstGauge::new(r.last_success).encode(m.encode_family(&only_check(r))?)?;
-            }
-
-            for (name, help, value) in [
-                (
-                    "prodready_check_runs",
-                    "Evaluations of the check since the exporter started",
-                    (|r: &Row| r.runs) as fn(&Row) -> u64,
-                ),
-                (
-                    "prodready_check_errors",
-                    "Evaluations of the check that ended in the error state",
-                    |r: &Row| r.errors,
-                ),
-            ] {
-                let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
-                for r in &self.rows {
-                    ConstCounter::new(value(r)).encode(m.encode_family(&only_check(r))?)?;
-                }
-            }
+            self.encode_rows(e)?;
         }
-
         let (Some(daemon), false) = (&self.daemon, self.part == Part::Rows) else {
             return Ok(());
         };
@@ -347,6 +200,163 @@ impl Collector for Snapshot {
         ];
         ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
         daemon.process.encode(e)?;
+        Ok(())
+    }
+}
+
+/// A check's series labels; they borrow from the row: no string is copied
+/// per series.
+fn check_labels(r: &Row) -> Vec<(&str, &str)> {
+    let mut labels: Vec<(&str, &str)> = Vec::with_capacity(4 + r.meta.series_labels().len());
+    labels.push(("check", r.meta.name()));
+    labels.push(("category", r.meta.category().as_str()));
+    labels.push(("severity", r.meta.severity().as_str()));
+    labels.extend(
+        r.meta
+            .series_labels()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    labels
+}
+
+fn only_check(r: &Row) -> [(&str, &str); 1] {
+    [("check", r.meta.name())]
+}
+
+impl Snapshot {
+    /// The per-check families (for `/probe`, only its check's state and values).
+    fn encode_rows(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut m = e.encode_descriptor(
+            "prodready_check_success",
+            "1 when the check's last state is pass, else 0",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            let labels = check_labels(r);
+            ConstGauge::new(i64::from(r.state == State::Pass)).encode(m.encode_family(&labels)?)?;
+        }
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_state",
+            "State of the check: 1 for the current state (pass, warn, fail, error, unknown), 0 for the others",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            let mut labels = check_labels(r);
+            for state in State::ALL {
+                labels.push(("state", state.as_str()));
+                ConstGauge::new(i64::from(r.state == state)).encode(m.encode_family(&labels)?)?;
+                labels.pop();
+            }
+        }
+
+        // (name, help, value, on /probe): a probe's page has no last-run
+        // timestamp (its result is not the stored one).
+        let optional_families: [(&str, &str, RowValue, bool); 4] = [
+            (
+                "prodready_check_observed_value",
+                "The value the check measured, in the unit named by the `unit` label of prodready_check_info (seconds, count, ratio, bytes ...)",
+                |r| r.observed,
+                true,
+            ),
+            (
+                "prodready_check_threshold_value",
+                "The limit the observed value was compared with",
+                |r| r.threshold,
+                true,
+            ),
+            (
+                "prodready_check_duration_seconds",
+                "Duration of the check's last evaluation",
+                |r| r.duration,
+                true,
+            ),
+            (
+                "prodready_check_last_run_timestamp_seconds",
+                "Unix time the check's last evaluation ended",
+                |r| r.last_run,
+                false,
+            ),
+        ];
+        let probe = self.daemon.is_none() && self.part == Part::All;
+        for (name, help, value, on_probe) in optional_families {
+            if probe && !on_probe {
+                continue;
+            }
+            let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for r in &self.rows {
+                if let Some(v) = value(r) {
+                    ConstGauge::new(v).encode(m.encode_family(&only_check(r))?)?;
+                }
+            }
+        }
+
+        if probe {
+            return Ok(());
+        }
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_info",
+            "Static facts about each configured check; always 1",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            let mut labels: Vec<(&str, &str)> = vec![
+                ("check", r.meta.name()),
+                ("kind", r.meta.kind()),
+                ("category", r.meta.category().as_str()),
+                ("severity", r.meta.severity().as_str()),
+                ("target", r.meta.target()),
+                ("unit", r.meta.unit()),
+                ("item", r.meta.item()),
+                ("source", r.meta.source()),
+            ];
+            labels.extend(r.meta.labels());
+            ConstGauge::new(1i64).encode(m.encode_family(&labels)?)?;
+        }
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_interval_seconds",
+            "Configured time between two evaluations of the check",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            ConstGauge::new(r.meta.interval().as_secs_f64())
+                .encode(m.encode_family(&only_check(r))?)?;
+        }
+
+        let mut m = e.encode_descriptor(
+            "prodready_check_last_success_timestamp_seconds",
+            "Unix time the check last passed; 0 if it never did",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &self.rows {
+            ConstGauge::new(r.last_success).encode(m.encode_family(&only_check(r))?)?;
+        }
+
+        for (name, help, value) in [
+            (
+                "prodready_check_runs",
+                "Evaluations of the check since the exporter started",
+                (|r: &Row| r.runs) as fn(&Row) -> u64,
+            ),
+            (
+                "prodready_check_errors",
+                "Evaluations of the check that ended in the error state",
+                |r: &Row| r.errors,
+            ),
+        ] {
+            let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for r in &self.rows {
+                ConstCounter::new(value(r)).encode(m.encode_family(&only_check(r))?)?;
+            }
+        }
         Ok(())
     }
 }
