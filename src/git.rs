@@ -34,6 +34,15 @@ fn git_in(dir: &Path, args: &[&str], file: Option<&Path>) -> Result<String, Stri
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// Runs git about `file`, in the directory that holds it.
+fn git_on(file: &Path, args: &[&str]) -> Result<String, String> {
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    git_in(dir, args, Some(file))
+}
+
 /// The HEAD commit of the git work tree holding `dir`.
 pub fn head_of(dir: &Path) -> Result<String, String> {
     git_in(dir, &["rev-parse", "HEAD"], None)
@@ -42,11 +51,7 @@ pub fn head_of(dir: &Path) -> Result<String, String> {
 /// The commit that last changed `file`, when it is tracked in a repository
 /// with history (`None` when it is not, or git is missing).
 pub fn last_commit(file: &Path) -> Option<LastCommit> {
-    let dir = file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let text = git_in(dir, &["log", "-1", "--format=%H %ct"], Some(file)).ok()?;
+    let text = git_on(file, &["log", "-1", "--format=%H %ct"]).ok()?;
     let (id, time) = text.split_once(' ')?;
     Some(LastCommit {
         id: id.to_owned(),
@@ -57,17 +62,9 @@ pub fn last_commit(file: &Path) -> Option<LastCommit> {
 /// Whether `file` differs from what its repository's HEAD holds (changed,
 /// staged or untracked); `None` outside a repository.
 pub fn is_modified(file: &Path) -> Option<bool> {
-    let dir = file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    git_in(
-        dir,
-        &["status", "--porcelain", "--untracked-files=all"],
-        Some(file),
-    )
-    .ok()
-    .map(|s| !s.is_empty())
+    git_on(file, &["status", "--porcelain", "--untracked-files=all"])
+        .ok()
+        .map(|s| !s.is_empty())
 }
 
 /// Whether `file` is committed, unchanged, by `commit` (the commit that last

@@ -179,10 +179,6 @@ impl Cause {
         }
     }
 
-    pub fn is_target_fault(self) -> bool {
-        Cause::TARGET_FAULTS.contains(&self)
-    }
-
     /// The target fault an `error` message reports, from the phrases the
     /// shared clients write (`targets::databases`, `checks::http`):
     /// "TLS handshake failed" / "TLS failed", a rejected credential, then

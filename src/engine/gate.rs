@@ -109,7 +109,13 @@ impl Gate {
     /// waiver of it holds at the gate's `now`. A waiver never changes the
     /// state; it lets the check through until it expires.
     pub fn fails_record(self, record: &CheckRecord) -> bool {
-        self.fails(record.state()) && record.active_waiver(self.now).is_none()
+        self.fails_unwaived(record.state(), record.active_waiver(self.now))
+    }
+
+    /// Whether `state` fails the gate with `waiver` (the check's own,
+    /// holding at `now`) absent.
+    fn fails_unwaived(self, state: State, waiver: Option<&Waiver>) -> bool {
+        self.fails(state) && waiver.is_none()
     }
 
     /// The waiver that lets a failing state through, when the state fails
@@ -122,7 +128,7 @@ impl Gate {
     /// Whether an evaluation of a check with `waivers` stops a fail-fast
     /// run: its state fails the gate and no check waiver holds at `now`.
     pub fn stops_fail_fast(self, state: State, waivers: &[Waiver]) -> bool {
-        self.fails(state) && active_check_waiver(waivers, self.now).is_none()
+        self.fails_unwaived(state, active_check_waiver(waivers, self.now))
     }
 
     /// The state and note of a phase item no check covers: `unknown` when

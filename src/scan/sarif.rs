@@ -280,7 +280,7 @@ fn summarize(
         }
     }
     RunSummary {
-        tool: driver.name.unwrap_or_else(|| "(unnamed tool)".into()),
+        tool: driver.tool_name(),
         version: driver.semantic_version.or(driver.version),
         results,
         rules: driver.rules.as_ref().map_or(0, Vec::len),
@@ -417,10 +417,7 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_> {
             }
         }
         let driver = driver.ok_or_else(|| serde::de::Error::missing_field("tool"))?;
-        let name = driver
-            .name
-            .clone()
-            .unwrap_or_else(|| "(unnamed tool)".into());
+        let name = driver.tool_name();
         let rules = driver.rules.as_deref().unwrap_or_default();
         for r in early {
             (self.each)(self.index, &name, finding_of(r, rules));
@@ -453,9 +450,7 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, '_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
         let mut n = 0u64;
-        let name = self
-            .driver
-            .map(|d| d.name.clone().unwrap_or_else(|| "(unnamed tool)".into()));
+        let name = self.driver.map(Driver::tool_name);
         while let Some(r) = seq.next_element::<ResultEntry>()? {
             n += 1;
             match (self.driver, &name) {
@@ -483,6 +478,12 @@ struct Driver {
     version: Option<String>,
     semantic_version: Option<String>,
     rules: Option<Vec<RuleDesc>>,
+}
+
+impl Driver {
+    fn tool_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| "(unnamed tool)".into())
+    }
 }
 
 #[derive(Deserialize)]
