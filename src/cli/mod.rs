@@ -148,7 +148,7 @@ fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// A report format by its name (`report::FORMATS`).
-fn parse_format(name: &str) -> Result<&'static dyn ReportFormat, String> {
+fn parse_format(name: &str) -> Result<&'static ReportFormat, String> {
     crate::report::format_named(name).ok_or_else(|| {
         format!(
             "{name:?} is not a report format ({})",
@@ -158,7 +158,7 @@ fn parse_format(name: &str) -> Result<&'static dyn ReportFormat, String> {
 }
 
 /// `json=report.json` -> (the json format, "report.json").
-fn parse_output(text: &str) -> Result<(&'static dyn ReportFormat, PathBuf), String> {
+fn parse_output(text: &str) -> Result<(&'static ReportFormat, PathBuf), String> {
     let (format, file) = text
         .split_once('=')
         .ok_or_else(|| format!("{text:?}: write FORMAT=FILE, e.g. junit=junit.xml"))?;
@@ -179,12 +179,12 @@ pub struct CheckArgs {
     pub checks: Vec<String>,
     /// Report format: table, json, junit or sarif.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format, default_value = "table")]
-    pub format: &'static dyn ReportFormat,
+    pub format: &'static ReportFormat,
     /// Also write a report to a file: `json=report.json`, `junit=junit.xml`,
     /// `sarif=results.sarif`, `table=report.txt` (repeatable), so one run
     /// feeds several tools.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
-    pub outputs: Vec<(&'static dyn ReportFormat, PathBuf)>,
+    pub outputs: Vec<(&'static ReportFormat, PathBuf)>,
     /// Lowest state that fails the gate (error always fails).
     #[arg(long = "fail-on", value_enum, default_value = "fail")]
     pub fail_on: FailOn,
@@ -505,8 +505,8 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         .as_ref()
         .map(|(phase, items)| PhaseReport { phase, items });
     let cwd = std::env::current_dir().unwrap_or_default();
-    let render = |format: &dyn ReportFormat, colour: bool| {
-        format.render(&RunReport {
+    let render = |format: &ReportFormat, colour: bool| {
+        (format.render)(&RunReport {
             records: &records,
             gate,
             phase: phase.as_ref(),
@@ -517,7 +517,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
     };
     out!("{}", render(args.format, colour_wanted()));
     for (format, file) in &args.outputs {
-        if let Err(e) = std::fs::write(file, render(*format, false)) {
+        if let Err(e) = std::fs::write(file, render(format, false)) {
             eprintln!("cannot write {}: {e}", file.display());
             return ExitCode::from(EXIT_CONFIG);
         }
