@@ -1,9 +1,13 @@
 //! The bundled alert rules: promtool finds them valid, their unit tests pass
 //! (and a wrong expectation fails), every runbook link points at a section
-//! of docs/runbooks.md that exists.
+//! of docs/runbooks.md that exists, they pass mixtool's lint rules, and
+//! their joins match on the cluster under showMultiCluster.
 
 use std::process::Command;
 
+use serde_json::Value;
+
+use crate::mixin::{render, rules_of};
 use crate::support::{repo_root, require_binary, run_tool};
 
 fn promtool(args: &[&str]) -> (bool, String) {
@@ -125,4 +129,103 @@ async fn every_runbook_url_resolves_against_a_running_exporter() {
         followed += 1;
     }
     assert_eq!(followed, 16);
+}
+
+/// Under showMultiCluster every join of the alerts matches on the cluster
+/// label too: two clusters with the same job and instance never meet.
+#[test]
+fn multi_cluster_alert_joins_match_on_the_cluster() {
+    let alerts = render(
+        "{ showMultiCluster: true, clusterLabel: 'k8s_cluster' }",
+        "prometheusAlerts",
+    );
+    for r in rules_of(&alerts) {
+        let expr = r["expr"].as_str().unwrap();
+        for join in expr.match_indices("on (").map(|(i, _)| &expr[i..]) {
+            assert!(
+                join.starts_with("on (k8s_cluster, job, instance"),
+                "{}: {}",
+                r["alert"],
+                &join[..join.find(')').unwrap() + 1]
+            );
+        }
+    }
+}
+
+/// mixtool's lint rules for alerts (monitoring-mixins/mixtool, lint.go:
+/// the guidelines of monitoring.mixins.dev), transcribed here because
+/// mixtool needs Go 1.21+, which is not installable on this machine: a
+/// CamelCase name; a static `severity` of critical, warning or info; a
+/// templated description; a summary without templates that is a sentence
+/// (capital first, period last). And ours: a `for` on every alert.
+fn mixtool_findings(alerts: &Value) -> Vec<String> {
+    let camel = regex::Regex::new(r"^([A-Z]+[a-z0-9]+)+$").unwrap();
+    let template = regex::Regex::new(r"\{\{.+\}\}").unwrap();
+    let sentence = regex::Regex::new(r"^[A-Z].+\.$").unwrap();
+    let mut findings = Vec::new();
+    for r in rules_of(alerts) {
+        let Some(name) = r["alert"].as_str() else {
+            continue;
+        };
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        if !camel.is_match(name) {
+            findings.push(format!("[alert-name-camelcase] {name}"));
+        }
+        let severity = text(&r["labels"]["severity"]);
+        if !matches!(severity.as_str(), "critical" | "warning" | "info") {
+            findings.push(format!("[alert-severity-rule] {name}: '{severity}'"));
+        }
+        match r["annotations"]["description"].as_str() {
+            None => findings.push(format!("[alert-description-missing-rule] {name}")),
+            Some(d) if !template.is_match(d) => {
+                findings.push(format!("[alert-description-templating] {name}"))
+            }
+            Some(_) => {}
+        }
+        match r["annotations"]["summary"].as_str() {
+            None => findings.push(format!("[alert-summary-missing-rule] {name}")),
+            Some(s) => {
+                if template.is_match(s) {
+                    findings.push(format!("[alert-summary-templating] {name}"));
+                }
+                if !sentence.is_match(s) {
+                    findings.push(format!("[alert-summary-style] {name}: '{s}'"));
+                }
+            }
+        }
+        if r["for"].as_str().is_none_or(str::is_empty) {
+            findings.push(format!("[for] {name}"));
+        }
+    }
+    findings
+}
+
+#[test]
+fn alerts_pass_mixtools_lint_rules() {
+    for overrides in [
+        "{}",
+        "{ showMultiCluster: true, grafanaExternalURL: 'https://g.example' }",
+    ] {
+        let findings = mixtool_findings(&render(overrides, "prometheusAlerts"));
+        assert!(findings.is_empty(), "{overrides}: {findings:#?}");
+    }
+    // The lint catches what it is for.
+    let bad = serde_json::json!({ "groups": [{ "rules": [
+        { "alert": "checkDown", "labels": { "severity": "{{ $labels.severity }}" },
+          "annotations": { "summary": "Check {{ $labels.check }} is down", "description": "static" } },
+    ]}]});
+    let findings = mixtool_findings(&bad);
+    for rule in [
+        "alert-name-camelcase",
+        "alert-severity-rule",
+        "alert-description-templating",
+        "alert-summary-templating",
+        "alert-summary-style",
+        "[for]",
+    ] {
+        assert!(
+            findings.iter().any(|f| f.contains(rule)),
+            "{rule}: {findings:?}"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 //! `--lint=all`; the dashboards follow dashboard-linter's rules (written
 //! here: the linter cannot be installed on this machine), for the default
 //! `_config` and for a multi-cluster one; `_config` reaches every rule.
+//! The alerts' own lint (mixtool's rules, cluster joins) is in `alerts.rs`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,7 +24,7 @@ const GENERATED: &[&str] = &[
 
 /// Evaluates `expr` (Jsonnet) with the repository as import path; `overrides`
 /// is merged into the mixin's `_config`.
-fn render(overrides: &str, field: &str) -> Value {
+pub fn render(overrides: &str, field: &str) -> Value {
     let expr = format!("((import 'mixin/mixin.libsonnet') + {{ _config+:: {overrides} }}).{field}");
     let out = run_ok(
         Command::new(require_binary("jsonnet"))
@@ -377,7 +378,7 @@ fn observed_values_are_shown_in_the_checks_unit() {
     assert_eq!(units.len(), 8);
 }
 
-fn rules_of(alerts: &Value) -> Vec<Value> {
+pub fn rules_of(alerts: &Value) -> Vec<Value> {
     alerts["groups"]
         .as_array()
         .unwrap()
@@ -468,105 +469,6 @@ fn a_bad_duration_stops_the_render() {
         !ok && out.contains("not a Prometheus duration: \"15 min\""),
         "{out}"
     );
-}
-
-/// Under showMultiCluster every join of the alerts matches on the cluster
-/// label too: two clusters with the same job and instance never meet.
-#[test]
-fn multi_cluster_alert_joins_match_on_the_cluster() {
-    let alerts = render(
-        "{ showMultiCluster: true, clusterLabel: 'k8s_cluster' }",
-        "prometheusAlerts",
-    );
-    for r in rules_of(&alerts) {
-        let expr = r["expr"].as_str().unwrap();
-        for join in expr.match_indices("on (").map(|(i, _)| &expr[i..]) {
-            assert!(
-                join.starts_with("on (k8s_cluster, job, instance"),
-                "{}: {}",
-                r["alert"],
-                &join[..join.find(')').unwrap() + 1]
-            );
-        }
-    }
-}
-
-/// mixtool's lint rules for alerts (monitoring-mixins/mixtool, lint.go:
-/// the guidelines of monitoring.mixins.dev), transcribed here because
-/// mixtool needs Go 1.21+, which is not installable on this machine: a
-/// CamelCase name; a static `severity` of critical, warning or info; a
-/// templated description; a summary without templates that is a sentence
-/// (capital first, period last). And ours: a `for` on every alert.
-fn mixtool_findings(alerts: &Value) -> Vec<String> {
-    let camel = regex::Regex::new(r"^([A-Z]+[a-z0-9]+)+$").unwrap();
-    let template = regex::Regex::new(r"\{\{.+\}\}").unwrap();
-    let sentence = regex::Regex::new(r"^[A-Z].+\.$").unwrap();
-    let mut findings = Vec::new();
-    for r in rules_of(alerts) {
-        let Some(name) = r["alert"].as_str() else {
-            continue;
-        };
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        if !camel.is_match(name) {
-            findings.push(format!("[alert-name-camelcase] {name}"));
-        }
-        let severity = text(&r["labels"]["severity"]);
-        if !matches!(severity.as_str(), "critical" | "warning" | "info") {
-            findings.push(format!("[alert-severity-rule] {name}: '{severity}'"));
-        }
-        match r["annotations"]["description"].as_str() {
-            None => findings.push(format!("[alert-description-missing-rule] {name}")),
-            Some(d) if !template.is_match(d) => {
-                findings.push(format!("[alert-description-templating] {name}"))
-            }
-            Some(_) => {}
-        }
-        match r["annotations"]["summary"].as_str() {
-            None => findings.push(format!("[alert-summary-missing-rule] {name}")),
-            Some(s) => {
-                if template.is_match(s) {
-                    findings.push(format!("[alert-summary-templating] {name}"));
-                }
-                if !sentence.is_match(s) {
-                    findings.push(format!("[alert-summary-style] {name}: '{s}'"));
-                }
-            }
-        }
-        if r["for"].as_str().is_none_or(str::is_empty) {
-            findings.push(format!("[for] {name}"));
-        }
-    }
-    findings
-}
-
-#[test]
-fn alerts_pass_mixtools_lint_rules() {
-    for overrides in [
-        "{}",
-        "{ showMultiCluster: true, grafanaExternalURL: 'https://g.example' }",
-    ] {
-        let findings = mixtool_findings(&render(overrides, "prometheusAlerts"));
-        assert!(findings.is_empty(), "{overrides}: {findings:#?}");
-    }
-    // The lint catches what it is for.
-    let bad = serde_json::json!({ "groups": [{ "rules": [
-        { "alert": "checkDown", "labels": { "severity": "{{ $labels.severity }}" },
-          "annotations": { "summary": "Check {{ $labels.check }} is down", "description": "static" } },
-    ]}]});
-    let findings = mixtool_findings(&bad);
-    for rule in [
-        "alert-name-camelcase",
-        "alert-severity-rule",
-        "alert-description-templating",
-        "alert-summary-templating",
-        "alert-summary-style",
-        "[for]",
-    ] {
-        assert!(
-            findings.iter().any(|f| f.contains(rule)),
-            "{rule}: {findings:?}"
-        );
-    }
 }
 
 /// Dashboards carry the name prefix, and their file keys are prefixed so
