@@ -15,6 +15,18 @@ pub enum Phase {
     PostDeploy,
 }
 
+impl Phase {
+    pub const ALL: [Phase; 2] = [Phase::PreDeploy, Phase::PostDeploy];
+
+    /// The name `check --phase` takes and reports show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::PreDeploy => "pre-deploy",
+            Phase::PostDeploy => "post-deploy",
+        }
+    }
+}
+
 /// One item of the checklist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Item {

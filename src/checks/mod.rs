@@ -3,18 +3,14 @@
 //! only gathers evidence from `targets` and judges it; it never touches the
 //! engine, the result store, metrics or the web layer.
 
-pub mod alertmanager;
-pub mod api;
 pub mod blocking;
-pub mod command;
 pub mod deployment;
 pub mod http;
 mod kind;
-pub mod loki_recent_logs;
-pub mod migrations;
+pub mod monitoring;
 pub mod mysql;
 pub mod postgres;
-pub mod prometheus;
+pub mod process;
 pub mod redis;
 pub mod sarif_report;
 pub mod source;

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand};
 
 /// `print!` and `println!` that never panic: a closed stdout (`kinds |
 /// head -1`) ends the output quietly, as Unix tools do, instead of the
@@ -171,9 +172,9 @@ fn parse_output(text: &str) -> Result<(&'static ReportFormat, PathBuf), String> 
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Only checks of this category.
-    #[arg(long, value_enum)]
-    pub category: Option<CategoryArg>,
+    /// Only checks of this category (repeatable).
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = category_parser())]
+    pub categories: Vec<Category>,
     /// Only this check (repeatable).
     #[arg(long = "check", value_name = "NAME")]
     pub checks: Vec<String>,
@@ -191,8 +192,8 @@ pub struct CheckArgs {
     /// Run a gate phase: its checklist items in the seed's order, stopping at
     /// the first item that fails the gate (items after it are not run and
     /// fail it, whatever --allow-unknown says). An item no check covers fails.
-    #[arg(long, value_enum, conflicts_with_all = ["category", "checks", "fail_fast"])]
-    pub phase: Option<PhaseArg>,
+    #[arg(long, value_parser = phase_parser(), conflicts_with_all = ["categories", "checks", "fail_fast"])]
+    pub phase: Option<Phase>,
     /// With --phase: let items no check covers through (as `unknown`).
     #[arg(long = "allow-uncovered", requires = "phase")]
     pub allow_uncovered: bool,
@@ -205,47 +206,28 @@ pub struct CheckArgs {
     pub fail_fast: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PhaseArg {
-    PreDeploy,
-    PostDeploy,
+/// One of `all`, by the name `as_str` gives it: the CLI takes the engine's
+/// own enums, and `--help` lists their names.
+fn named<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    as_str: fn(T) -> &'static str,
+) -> impl TypedValueParser<Value = T> {
+    clap::builder::PossibleValuesParser::new(all.iter().map(|v| as_str(*v))).try_map(
+        move |name: String| {
+            all.iter()
+                .copied()
+                .find(|v| as_str(*v) == name)
+                .ok_or_else(|| format!("{name:?} is not one of the names listed"))
+        },
+    )
 }
 
-impl PhaseArg {
-    fn as_str(self) -> &'static str {
-        match self {
-            PhaseArg::PreDeploy => "pre-deploy",
-            PhaseArg::PostDeploy => "post-deploy",
-        }
-    }
+fn category_parser() -> impl TypedValueParser<Value = Category> {
+    named(&Category::ALL, Category::as_str)
 }
 
-impl From<PhaseArg> for Phase {
-    fn from(p: PhaseArg) -> Self {
-        match p {
-            PhaseArg::PreDeploy => Phase::PreDeploy,
-            PhaseArg::PostDeploy => Phase::PostDeploy,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CategoryArg {
-    Security,
-    Performance,
-    Operations,
-    Deployment,
-}
-
-impl From<CategoryArg> for Category {
-    fn from(c: CategoryArg) -> Self {
-        match c {
-            CategoryArg::Security => Category::Security,
-            CategoryArg::Performance => Category::Performance,
-            CategoryArg::Operations => Category::Operations,
-            CategoryArg::Deployment => Category::Deployment,
-        }
-    }
+fn phase_parser() -> impl TypedValueParser<Value = Phase> {
+    named(&Phase::ALL, Phase::as_str)
 }
 
 /// Entry point of the binary.
@@ -456,7 +438,7 @@ fn select_checks(plan: &Plan, args: &CheckArgs) -> Result<Vec<usize>, String> {
         .iter()
         .enumerate()
         .filter(|(_, c)| args.checks.is_empty() || args.checks.contains(&c.spec.name))
-        .filter(|(_, c)| args.category.is_none_or(|cat| c.category == cat.into()))
+        .filter(|(_, c)| args.categories.is_empty() || args.categories.contains(&c.category))
         .map(|(i, _)| i)
         .collect())
 }
@@ -476,7 +458,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
         now: crate::clock::unix_now(),
     };
     let (store, items) = if let Some(phase) = args.phase {
-        let (store, items) = run_phase(&plan, phase.into(), gate).await;
+        let (store, items) = run_phase(&plan, phase, gate).await;
         (store, Some((phase.as_str(), items)))
     } else {
         let selected = match select_checks(&plan, args) {
@@ -491,7 +473,7 @@ async fn check_once(cli: &Cli, args: &CheckArgs) -> ExitCode {
             }
         };
         // The deployment gate runs in the order the config lists its steps.
-        let order = if args.fail_fast || args.category == Some(CategoryArg::Deployment) {
+        let order = if args.fail_fast || args.categories == [Category::Deployment] {
             Order::Sequential {
                 fail_fast: args.fail_fast,
             }

@@ -223,47 +223,9 @@ impl Config {
     /// that later phases (building checks) can report their problems too.
     pub(crate) fn load_partial(file: &Path, env: &[(String, String)]) -> (Config, Problems) {
         let mut problems = Problems::new(file);
-        let text = match std::fs::read_to_string(file) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push("", "", format!("cannot read config file: {e}"));
-                return (Config::empty(file), problems);
-            }
+        let Some((raw_digest, tree)) = read_tree(file, env, &mut problems) else {
+            return (Config::empty(file), problems);
         };
-        let raw_digest = Inputs::digest(text.as_bytes());
-        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let text = match expand::expand_env(&text, lookup) {
-            Ok(t) => t,
-            Err(missing) => {
-                for (line, name) in missing {
-                    problems.push(
-                        &format!("line {line}"),
-                        "",
-                        format!(
-                            "environment variable {name} is not set; set it or write ${{{name}:-default}}"
-                        ),
-                    );
-                }
-                return (Config::empty(file), problems);
-            }
-        };
-        let mut tree = match crate::yaml::from_str::<Value>(&text) {
-            Ok(Value::Object(map)) => map,
-            Ok(Value::Null) => serde_json::Map::new(),
-            Ok(_) => {
-                problems.push(
-                    "",
-                    "",
-                    "the config must be a YAML mapping with global, web, targets and checks",
-                );
-                return (Config::empty(file), problems);
-            }
-            Err(e) => {
-                problems.push("", "", format!("invalid YAML: {e}"));
-                return (Config::empty(file), problems);
-            }
-        };
-        apply_env_overrides(&mut tree, env, &mut problems);
         let mut config = Config::empty(file);
         config.inputs = Inputs::of(raw_digest, &tree);
         for key in tree.keys() {
@@ -308,72 +270,12 @@ impl Config {
         }
         match tree.get("targets") {
             None | Some(Value::Null) => {}
-            Some(Value::Object(targets)) => {
-                for (name, value) in targets {
-                    let place = format!("target {name:?}");
-                    let mut value = value.clone();
-                    if let Some(labels) = value.as_object_mut().and_then(|m| m.remove("labels")) {
-                        match from_value::<BTreeMap<String, String>>(&labels) {
-                            Ok(labels) => {
-                                check_label_names(labels.keys(), &place, "labels", &mut problems);
-                                config.target_labels.insert(name.clone(), labels);
-                            }
-                            Err((path, msg)) => {
-                                let field = if path.is_empty() {
-                                    "labels".to_owned()
-                                } else {
-                                    format!("labels.{path}")
-                                };
-                                problems.push(&place, &field, msg);
-                            }
-                        }
-                    }
-                    match from_value::<TargetSpec>(&value) {
-                        Ok(mut spec) => {
-                            resolve_target_secrets(
-                                &mut spec,
-                                &place,
-                                &mut problems,
-                                &mut config.redactor,
-                            );
-                            config.targets.insert(name.clone(), spec);
-                        }
-                        Err((path, msg)) => problems.push(&place, &path, msg),
-                    }
-                }
-            }
+            Some(Value::Object(targets)) => config.load_targets(targets, &mut problems),
             Some(_) => problems.push("", "targets", "must be a mapping of target name to target"),
         }
         match tree.get("file_sd_configs") {
             None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => {
-                let base = file.parent().unwrap_or(Path::new("."));
-                let mut discovered = Discovered {
-                    targets: &mut config.targets,
-                    labels: &mut config.target_labels,
-                    problems: &mut problems,
-                    redactor: &mut config.redactor,
-                };
-                for (index, value) in items.iter().enumerate() {
-                    match from_value::<FileSdConfig>(value) {
-                        Ok(sd) => {
-                            let (patterns, files) = load_file_sd(base, index, &sd, &mut discovered);
-                            config.inputs.target_patterns.extend(patterns);
-                            config.inputs.target_files.extend(files);
-                            let every = sd.refresh_interval.0;
-                            config.inputs.target_refresh =
-                                Some(config.inputs.target_refresh.map_or(every, |t| t.min(every)));
-                        }
-                        Err((path, msg)) => discovered.problems.push(
-                            &format!("file_sd_configs[{index}]"),
-                            &path,
-                            msg,
-                        ),
-                    }
-                }
-                config.inputs.target_files.sort();
-                config.inputs.target_files.dedup();
-            }
+            Some(Value::Array(items)) => config.load_file_sd_configs(items, &mut problems),
             Some(_) => problems.push("", "file_sd_configs", "must be a list"),
         }
         match tree.get("checks") {
@@ -401,6 +303,68 @@ impl Config {
         (config, problems)
     }
 
+    /// The targets of the config's `targets` mapping, with their labels and
+    /// `*_file` secrets.
+    fn load_targets(&mut self, targets: &serde_json::Map<String, Value>, problems: &mut Problems) {
+        for (name, value) in targets {
+            let place = format!("target {name:?}");
+            let mut value = value.clone();
+            if let Some(labels) = value.as_object_mut().and_then(|m| m.remove("labels")) {
+                match from_value::<BTreeMap<String, String>>(&labels) {
+                    Ok(labels) => {
+                        check_label_names(labels.keys(), &place, "labels", problems);
+                        self.target_labels.insert(name.clone(), labels);
+                    }
+                    Err((path, msg)) => {
+                        let field = if path.is_empty() {
+                            "labels".to_owned()
+                        } else {
+                            format!("labels.{path}")
+                        };
+                        problems.push(&place, &field, msg);
+                    }
+                }
+            }
+            match from_value::<TargetSpec>(&value) {
+                Ok(mut spec) => {
+                    resolve_target_secrets(&mut spec, &place, problems, &mut self.redactor);
+                    self.targets.insert(name.clone(), spec);
+                }
+                Err((path, msg)) => problems.push(&place, &path, msg),
+            }
+        }
+    }
+
+    /// The targets that `file_sd_configs`' files list, and what to watch.
+    fn load_file_sd_configs(&mut self, items: &[Value], problems: &mut Problems) {
+        let base = self.file.parent().unwrap_or(Path::new("."));
+        let mut discovered = Discovered {
+            targets: &mut self.targets,
+            labels: &mut self.target_labels,
+            problems,
+            redactor: &mut self.redactor,
+        };
+        for (index, value) in items.iter().enumerate() {
+            match from_value::<FileSdConfig>(value) {
+                Ok(sd) => {
+                    let (patterns, files) = load_file_sd(base, index, &sd, &mut discovered);
+                    self.inputs.target_patterns.extend(patterns);
+                    self.inputs.target_files.extend(files);
+                    let every = sd.refresh_interval.0;
+                    self.inputs.target_refresh =
+                        Some(self.inputs.target_refresh.map_or(every, |t| t.min(every)));
+                }
+                Err((path, msg)) => {
+                    discovered
+                        .problems
+                        .push(&format!("file_sd_configs[{index}]"), &path, msg)
+                }
+            }
+        }
+        self.inputs.target_files.sort();
+        self.inputs.target_files.dedup();
+    }
+
     fn empty(file: &Path) -> Config {
         Config {
             file: file.to_owned(),
@@ -420,6 +384,81 @@ fn valid_check_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+/// A check's interval and timeout, the global ones where it sets none.
+fn check_timing(
+    raw: &CheckEntry,
+    global: &Global,
+    place: &str,
+    problems: &mut Problems,
+) -> (Duration, Duration) {
+    let interval = raw.interval.unwrap_or(global.interval).0;
+    let timeout = raw.timeout.unwrap_or(global.timeout).0;
+    if interval < Duration::from_secs(1) {
+        problems.push(place, "interval", "must be at least 1s");
+    }
+    if timeout.is_zero() {
+        problems.push(place, "timeout", "must be longer than 0s");
+    }
+    if timeout > interval {
+        problems.push(
+            place,
+            "timeout",
+            format!(
+                "timeout {} is longer than the interval {}; shorten it or raise the interval",
+                format_duration(timeout),
+                format_duration(interval)
+            ),
+        );
+    }
+    (interval, timeout)
+}
+
+/// Which targets a check runs on: `targets` or `target_selector` (a single
+/// `target` stays in the spec); at most one of the three.
+fn target_selection(
+    raw: &mut CheckEntry,
+    place: &str,
+    problems: &mut Problems,
+) -> Option<TargetSelection> {
+    match (&raw.target, raw.targets.take(), raw.target_selector.take()) {
+        (_, None, None) => None,
+        (None, Some(names), None) => {
+            if names.is_empty() {
+                problems.push(place, "targets", "list at least one target");
+            }
+            let mut listed = HashSet::new();
+            for (i, name) in names.iter().enumerate() {
+                if !listed.insert(name) {
+                    problems.push(
+                        place,
+                        &format!("targets[{i}]"),
+                        format!("target {name:?} is listed twice"),
+                    );
+                }
+            }
+            Some(TargetSelection::Names(names))
+        }
+        (None, None, Some(selector)) => {
+            if selector.is_empty() {
+                problems.push(
+                    place,
+                    "target_selector",
+                    "name at least one label (env: prod)",
+                );
+            }
+            Some(TargetSelection::Labels(selector))
+        }
+        _ => {
+            problems.push(
+                place,
+                "target",
+                "set one of target, targets and target_selector",
+            );
+            None
+        }
+    }
 }
 
 fn validate_check(
@@ -458,62 +497,8 @@ fn validate_check(
         );
     }
     check_label_names(raw.labels.keys(), &place, "labels", problems);
-    let interval = raw.interval.unwrap_or(global.interval).0;
-    let timeout = raw.timeout.unwrap_or(global.timeout).0;
-    if interval < Duration::from_secs(1) {
-        problems.push(&place, "interval", "must be at least 1s");
-    }
-    if timeout.is_zero() {
-        problems.push(&place, "timeout", "must be longer than 0s");
-    }
-    if timeout > interval {
-        problems.push(
-            &place,
-            "timeout",
-            format!(
-                "timeout {} is longer than the interval {}; shorten it or raise the interval",
-                format_duration(timeout),
-                format_duration(interval)
-            ),
-        );
-    }
-    let selection = match (&raw.target, raw.targets.take(), raw.target_selector.take()) {
-        (_, None, None) => None,
-        (None, Some(names), None) => {
-            if names.is_empty() {
-                problems.push(&place, "targets", "list at least one target");
-            }
-            let mut listed = HashSet::new();
-            for (i, name) in names.iter().enumerate() {
-                if !listed.insert(name) {
-                    problems.push(
-                        &place,
-                        &format!("targets[{i}]"),
-                        format!("target {name:?} is listed twice"),
-                    );
-                }
-            }
-            Some(TargetSelection::Names(names))
-        }
-        (None, None, Some(selector)) => {
-            if selector.is_empty() {
-                problems.push(
-                    &place,
-                    "target_selector",
-                    "name at least one label (env: prod)",
-                );
-            }
-            Some(TargetSelection::Labels(selector))
-        }
-        _ => {
-            problems.push(
-                &place,
-                "target",
-                "set one of target, targets and target_selector",
-            );
-            None
-        }
-    };
+    let (interval, timeout) = check_timing(&raw, global, &place, problems);
+    let selection = target_selection(&mut raw, &place, problems);
     if problems.errors.len() > before {
         return None;
     }
@@ -543,4 +528,56 @@ fn validate_check(
         waivers: Vec::new(),
         waivers_max_duration: global.waivers_max_duration.0,
     })
+}
+
+/// The config file's YAML tree, with `${VAR}` expanded and `PRODREADY_*`
+/// overrides applied, and the digest of its raw text; `None` when it cannot
+/// be read (the problems say why).
+fn read_tree(
+    file: &Path,
+    env: &[(String, String)],
+    problems: &mut Problems,
+) -> Option<(Vec<u8>, serde_json::Map<String, Value>)> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push("", "", format!("cannot read config file: {e}"));
+            return None;
+        }
+    };
+    let raw_digest = Inputs::digest(text.as_bytes());
+    let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let text = match expand::expand_env(&text, lookup) {
+        Ok(t) => t,
+        Err(missing) => {
+            for (line, name) in missing {
+                problems.push(
+                    &format!("line {line}"),
+                    "",
+                    format!(
+                        "environment variable {name} is not set; set it or write ${{{name}:-default}}"
+                    ),
+                );
+            }
+            return None;
+        }
+    };
+    let mut tree = match crate::yaml::from_str::<Value>(&text) {
+        Ok(Value::Object(map)) => map,
+        Ok(Value::Null) => serde_json::Map::new(),
+        Ok(_) => {
+            problems.push(
+                "",
+                "",
+                "the config must be a YAML mapping with global, web, targets and checks",
+            );
+            return None;
+        }
+        Err(e) => {
+            problems.push("", "", format!("invalid YAML: {e}"));
+            return None;
+        }
+    };
+    apply_env_overrides(&mut tree, env, problems);
+    Some((raw_digest, tree))
 }

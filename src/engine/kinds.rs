@@ -4,8 +4,7 @@
 //! `checks/` and one line below.
 
 use crate::checks::{
-    alertmanager, command, deployment, http, loki_recent_logs, mysql, postgres, prometheus, redis,
-    sarif_report, source, KindInfo,
+    deployment, http, monitoring, mysql, postgres, process, redis, sarif_report, source, KindInfo,
 };
 
 const SARIF_FAMILY_DOC: &str = "Verdicts of the scanners a team already runs in CI, read from the SARIF 2.1.0 logs they write, from a `path` target or an `http` target (with its credentials and TLS). An old log, a log for another commit or of a failed run, and a file that is not SARIF are `error`, never `pass`.";
@@ -83,15 +82,15 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         title: "Operations kinds (Prometheus, Alertmanager, Loki APIs)",
-        doc: prometheus::FAMILY_DOC,
+        doc: monitoring::FAMILY_DOC,
         kinds: &[
-            &prometheus::targets::KIND,
-            &prometheus::rules::KIND,
-            &prometheus::promql::KIND,
-            &prometheus::memory_growth::KIND,
-            &prometheus::capacity::KIND,
-            &alertmanager::KIND,
-            &loki_recent_logs::KIND,
+            &monitoring::targets::KIND,
+            &monitoring::rules::KIND,
+            &monitoring::promql::KIND,
+            &monitoring::memory_growth::KIND,
+            &monitoring::capacity::KIND,
+            &monitoring::alertmanager::KIND,
+            &monitoring::loki_recent_logs::KIND,
         ],
     },
     Family {
@@ -104,8 +103,8 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         title: "Process kinds",
-        doc: command::FAMILY_DOC,
-        kinds: &[&command::KIND],
+        doc: process::FAMILY_DOC,
+        kinds: &[&process::command::KIND],
     },
 ];
 

@@ -65,38 +65,16 @@ impl Plan {
         mut problems: Problems,
         previous: Option<&Plan>,
     ) -> Result<Plan, ConfigErrors> {
-        let mut file_digests: BTreeMap<PathBuf, Option<Vec<u8>>> = BTreeMap::new();
-        for spec in config.targets.values() {
-            for path in spec.read_files() {
-                file_digests
-                    .entry(path.to_owned())
-                    .or_insert_with(|| crate::files::digest(path));
-            }
-        }
-        for spec in &config.checks {
-            for path in check_files(spec, path_base(spec, &config.targets)) {
-                let digest = crate::files::digest(&path);
-                file_digests.entry(path).or_insert(digest);
-            }
-        }
-        // Whether the files `paths` hold what they held for `previous`.
-        let same_files = |previous: &Plan, paths: Vec<PathBuf>| {
-            paths
-                .iter()
-                .all(|p| previous.file_digests.get(p) == file_digests.get(p))
-        };
-        let kept_target = |name: &str| -> Option<&Target> {
-            let previous = previous?;
-            let spec = config.targets.get(name)?;
-            let files = spec.read_files().into_iter().map(Path::to_owned).collect();
-            (previous.config.targets.get(name)? == spec && same_files(previous, files))
-                .then(|| previous.targets.get(name))
-                .flatten()
+        let file_digests = digest_files(&config);
+        let reuse = Reuse {
+            previous,
+            digests: &file_digests,
+            specs: &config.targets,
         };
         let changed: BTreeMap<String, TargetSpec> = config
             .targets
             .iter()
-            .filter(|(name, _)| kept_target(name).is_none())
+            .filter(|(name, _)| reuse.kept_target(name).is_none())
             .map(|(name, spec)| (name.clone(), spec.clone()))
             .collect();
         let (mut targets, target_errors) = build_targets(&changed);
@@ -104,13 +82,10 @@ impl Plan {
             problems.push(&format!("target {name:?}"), &field, message);
         }
         for name in config.targets.keys() {
-            if let Some(target) = kept_target(name) {
+            if let Some(target) = reuse.kept_target(name) {
                 targets.insert(name.clone(), target.clone());
             }
         }
-        let previous_checks: HashMap<&str, &Arc<PlannedCheck>> = previous
-            .map(|p| p.checks.iter().map(|c| (c.spec.name.as_str(), c)).collect())
-            .unwrap_or_default();
         let http_client = match default_client() {
             Ok(c) => c,
             Err(e) => {
@@ -118,32 +93,35 @@ impl Plan {
                 return problems.into_result(Self::empty(config), &Redactor::new());
             }
         };
-        let mut redactor = config.redactor.clone();
-        let mut checks = Vec::with_capacity(config.checks.len());
+        let mut planner = Planner {
+            reuse,
+            previous_checks: previous
+                .map(|p| p.checks.iter().map(|c| (c.spec.name.as_str(), c)).collect())
+                .unwrap_or_default(),
+            targets: &targets,
+            http_client: &http_client,
+            redactor: config.redactor.clone(),
+            checks: Vec::with_capacity(config.checks.len()),
+            unkeyed: HashSet::new(),
+        };
         // The planned checks take the specs over: moved, not copied (with
         // many checks a copy doubles the start-up peak, which the allocator
         // then keeps).
         let specs = std::mem::take(&mut config.checks);
-        // Checks a secret waiver names whose fingerprints change with every
-        // process (no fingerprint key): read off the params here, before a
-        // check taken over by a reload replaces its spec with one whose
-        // params were released.
-        let secret_waivers: Vec<&Waiver> = config
-            .waivers
-            .iter()
-            .filter(|w| w.finding.as_ref().is_some_and(|f| f.secret.is_some()))
-            .collect();
-        let mut unkeyed: HashSet<String> = HashSet::new();
         for spec in specs {
             let Some(kind) = resolve_kind(&spec, &mut problems) else {
                 continue;
             };
-            let owned_specs = match expand(spec, kind, &config, &mut problems) {
-                Expansion::Checks(specs) => specs,
+            match expand(spec, kind, &config, &mut problems) {
+                Expansion::Checks(owned_specs) => {
+                    for owned in owned_specs {
+                        planner.plan_one(owned, kind, &config, &mut problems);
+                    }
+                }
                 Expansion::NoTarget(spec, message) => {
                     // A selector that matched nothing: the check stands, in error.
                     if let Ok(item) = resolve_item(&spec, kind, &mut problems) {
-                        checks.push(Arc::new(PlannedCheck {
+                        planner.checks.push(Arc::new(PlannedCheck {
                             id: next_check_id(),
                             category: spec.category.unwrap_or(kind.category),
                             spec: *spec,
@@ -152,85 +130,15 @@ impl Plan {
                             check: Arc::new(NoTarget(message)),
                         }));
                     }
-                    continue;
-                }
-            };
-            for mut owned in owned_specs {
-                let Ok(item) = resolve_item(&owned, kind, &mut problems) else {
-                    continue;
-                };
-                // Its own waivers, its findings', and its item's: an item
-                // waiver lets every check of the item through.
-                owned.waivers = config
-                    .waivers
-                    .iter()
-                    .filter(|w| {
-                        w.covers_check(&owned.name, owned.target.as_deref())
-                            || w.item
-                                .as_deref()
-                                .is_some_and(|i| item.is_some_and(|it| it.id == i))
-                    })
-                    .cloned()
-                    .collect();
-                let spec = &owned;
-                if secret_waivers
-                    .iter()
-                    .any(|w| w.covers_check(&spec.name, spec.target.as_deref()))
-                    && spec
-                        .params
-                        .value()
-                        .is_some_and(|p| p.get("fingerprint_key_file").is_none())
-                {
-                    unkeyed.insert(spec.name.clone());
-                }
-                let target = spec.target.as_ref().and_then(|t| targets.get(t));
-                if spec.target.is_some() && target.is_none() {
-                    // The target itself failed to build; its error is reported above.
-                    continue;
-                }
-                let base = path_base(spec, &config.targets);
-                let unchanged = previous_checks
-                    .get(spec.name.as_str())
-                    .filter(|old| old.spec == *spec)
-                    .filter(|_| previous.is_some_and(|p| same_files(p, check_files(spec, base))))
-                    .filter(|_| {
-                        spec.target
-                            .as_deref()
-                            .is_none_or(|t| kept_target(t).is_some())
-                    });
-                if let Some(old) = unchanged {
-                    for secret in old.check.secrets() {
-                        redactor.add(&secret);
-                    }
-                    checks.push(Arc::clone(old));
-                    continue;
-                }
-                let input = BuildInput {
-                    spec,
-                    target,
-                    http_client: &http_client,
-                };
-                match (kind.build)(&input) {
-                    Ok(check) => {
-                        for secret in check.secrets() {
-                            redactor.add(&secret);
-                        }
-                        let category = spec.category.unwrap_or(kind.category);
-                        checks.push(Arc::new(PlannedCheck {
-                            id: next_check_id(),
-                            spec: owned,
-                            kind,
-                            category,
-                            item,
-                            check,
-                        }));
-                    }
-                    Err(ParamError { field, message }) => {
-                        problems.push(&spec.place(), &field, message)
-                    }
                 }
             }
         }
+        let Planner {
+            redactor,
+            checks,
+            unkeyed,
+            ..
+        } = planner;
         check_waivers(&config.waivers, &checks, &unkeyed, &mut problems);
         let plan = Plan {
             semaphore: Arc::new(Semaphore::new(config.global.concurrency.max(1))),
@@ -335,6 +243,157 @@ impl Plan {
 
 /// The directory of a check's path target, against which its relative
 /// file params resolve.
+/// The content digest of every file a target or check is built from.
+fn digest_files(config: &Config) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut digests: BTreeMap<PathBuf, Option<Vec<u8>>> = BTreeMap::new();
+    for spec in config.targets.values() {
+        for path in spec.read_files() {
+            digests
+                .entry(path.to_owned())
+                .or_insert_with(|| crate::files::digest(path));
+        }
+    }
+    for spec in &config.checks {
+        for path in check_files(spec, path_base(spec, &config.targets)) {
+            let digest = crate::files::digest(&path);
+            digests.entry(path).or_insert(digest);
+        }
+    }
+    digests
+}
+
+/// What a reload may take over from the plan before it.
+struct Reuse<'a> {
+    previous: Option<&'a Plan>,
+    /// The digests of the files the new config reads.
+    digests: &'a BTreeMap<PathBuf, Option<Vec<u8>>>,
+    /// The new config's targets.
+    specs: &'a BTreeMap<String, TargetSpec>,
+}
+
+impl<'a> Reuse<'a> {
+    /// Whether the files `paths` hold what they held for the previous plan.
+    fn same_files(&self, previous: &Plan, paths: &[PathBuf]) -> bool {
+        paths
+            .iter()
+            .all(|p| previous.file_digests.get(p) == self.digests.get(p))
+    }
+
+    /// The previous plan's target `name`, when its spec and files are unchanged.
+    fn kept_target(&self, name: &str) -> Option<&'a Target> {
+        let previous = self.previous?;
+        let spec = self.specs.get(name)?;
+        let files: Vec<PathBuf> = spec.read_files().into_iter().map(Path::to_owned).collect();
+        (previous.config.targets.get(name)? == spec && self.same_files(previous, &files))
+            .then(|| previous.targets.get(name))
+            .flatten()
+    }
+}
+
+/// The checks of a plan being built, one expanded spec at a time.
+struct Planner<'a> {
+    reuse: Reuse<'a>,
+    previous_checks: HashMap<&'a str, &'a Arc<PlannedCheck>>,
+    targets: &'a BTreeMap<String, Target>,
+    http_client: &'a reqwest::Client,
+    redactor: Redactor,
+    checks: Vec<Arc<PlannedCheck>>,
+    /// Checks a secret waiver names whose fingerprints change with every
+    /// process (no fingerprint key).
+    unkeyed: HashSet<String>,
+}
+
+impl Planner<'_> {
+    /// Plans one check: taken over from the previous plan when its entry,
+    /// files and target are unchanged, else built by its kind.
+    fn plan_one(
+        &mut self,
+        mut owned: CheckSpec,
+        kind: &'static KindInfo,
+        config: &Config,
+        problems: &mut Problems,
+    ) {
+        let Ok(item) = resolve_item(&owned, kind, problems) else {
+            return;
+        };
+        // Its own waivers, its findings', and its item's: an item
+        // waiver lets every check of the item through.
+        owned.waivers = config
+            .waivers
+            .iter()
+            .filter(|w| {
+                w.covers_check(&owned.name, owned.target.as_deref())
+                    || w.item
+                        .as_deref()
+                        .is_some_and(|i| item.is_some_and(|it| it.id == i))
+            })
+            .cloned()
+            .collect();
+        // Read off the params here, before a check taken over by a reload
+        // replaces its spec with one whose params were released.
+        let secret_waived = config.waivers.iter().any(|w| {
+            w.finding.as_ref().is_some_and(|f| f.secret.is_some())
+                && w.covers_check(&owned.name, owned.target.as_deref())
+        });
+        if secret_waived
+            && owned
+                .params
+                .value()
+                .is_some_and(|p| p.get("fingerprint_key_file").is_none())
+        {
+            self.unkeyed.insert(owned.name.clone());
+        }
+        let target = owned.target.as_ref().and_then(|t| self.targets.get(t));
+        if owned.target.is_some() && target.is_none() {
+            // The target itself failed to build; its error is reported above.
+            return;
+        }
+        if let Some(old) = self.unchanged(&owned, config) {
+            for secret in old.check.secrets() {
+                self.redactor.add(&secret);
+            }
+            self.checks.push(old);
+            return;
+        }
+        let input = BuildInput {
+            spec: &owned,
+            target,
+            http_client: self.http_client,
+        };
+        match (kind.build)(&input) {
+            Ok(check) => {
+                for secret in check.secrets() {
+                    self.redactor.add(&secret);
+                }
+                self.checks.push(Arc::new(PlannedCheck {
+                    id: next_check_id(),
+                    category: owned.category.unwrap_or(kind.category),
+                    spec: owned,
+                    kind,
+                    item,
+                    check,
+                }));
+            }
+            Err(ParamError { field, message }) => problems.push(&owned.place(), &field, message),
+        }
+    }
+
+    /// The previous plan's check of this name, when its entry, the files it
+    /// reads and its target are all unchanged.
+    fn unchanged(&self, spec: &CheckSpec, config: &Config) -> Option<Arc<PlannedCheck>> {
+        let previous = self.reuse.previous?;
+        let old = self.previous_checks.get(spec.name.as_str())?;
+        let files = check_files(spec, path_base(spec, &config.targets));
+        (old.spec == *spec
+            && self.reuse.same_files(previous, &files)
+            && spec
+                .target
+                .as_deref()
+                .is_none_or(|t| self.reuse.kept_target(t).is_some()))
+        .then(|| Arc::clone(old))
+    }
+}
+
 fn path_base<'a>(spec: &CheckSpec, targets: &'a BTreeMap<String, TargetSpec>) -> Option<&'a Path> {
     match targets.get(spec.target.as_ref()?)? {
         TargetSpec::Path(dir) => Some(dir.as_path()),

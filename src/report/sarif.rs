@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use percent_encoding::AsciiSet;
 use serde_json::{json, Value};
 
-use crate::checks::{Severity, State};
+use crate::checks::{Outcome, Severity, State};
 use crate::engine::CheckRecord;
 
 /// A relative path in a URI: its `/` separators stay.
@@ -23,20 +23,60 @@ const SRCROOT: &str = "%SRCROOT%";
 /// The SARIF log of one gate run. `config_file` locates the results of
 /// checks that have no file of their own; `cwd` anchors relative paths.
 pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> String {
-    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
-    let mut results = Vec::new();
+    let mut log = Log {
+        rules: BTreeMap::new(),
+        results: Vec::new(),
+        cwd,
+    };
     let config_location = location(cwd, config_file, None);
     let now = crate::clock::unix_now();
     for r in records {
+        log.check_result(r, &config_location, now);
+        let Some(outcome) = r.outcome.as_ref().map(|o| o.to_outcome()) else {
+            continue;
+        };
+        // Findings in files: under the scanned root (other tools' results
+        // carry their own locations).
+        let root = outcome
+            .evidence
+            .get("root")
+            .and_then(Value::as_str)
+            .map(PathBuf::from);
+        let Some(root) = root.or_else(|| (r.meta.kind() == "sarif_report").then(PathBuf::new))
+        else {
+            continue;
+        };
+        match r.meta.kind() {
+            "hardcoded_secrets" => log.secrets(r, &outcome, &root),
+            "dependency_vulnerabilities" => log.advisories(r, &outcome, &root),
+            "sarif_report" => log.carried(r, &outcome),
+            _ => {}
+        }
+    }
+    log.finish()
+}
+
+/// A SARIF log being written: its rules by id and its results.
+struct Log<'a> {
+    rules: BTreeMap<String, Value>,
+    results: Vec<Value>,
+    cwd: &'a Path,
+}
+
+impl Log<'_> {
+    /// The check's own result, located at the config file.
+    fn check_result(&mut self, r: &CheckRecord, config_location: &Value, now: i64) {
         let kind = crate::engine::kinds::lookup_kind(r.meta.kind());
-        rules.entry(r.meta.kind().to_owned()).or_insert_with(|| {
-            json!({
-                "id": r.meta.kind(),
-                "name": r.meta.kind(),
-                "shortDescription": { "text": kind.map_or(r.meta.kind(), |k| k.summary) },
-                "properties": { "category": r.meta.category().as_str() },
-            })
-        });
+        self.rules
+            .entry(r.meta.kind().to_owned())
+            .or_insert_with(|| {
+                json!({
+                    "id": r.meta.kind(),
+                    "name": r.meta.kind(),
+                    "shortDescription": { "text": kind.map_or(r.meta.kind(), |k| k.summary) },
+                    "properties": { "category": r.meta.category().as_str() },
+                })
+            });
         let state = r.state();
         let message = r.outcome.as_ref().map_or("not evaluated", |o| &*o.message);
         let (kind_of_result, level) = match state {
@@ -58,148 +98,140 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
                 result["suppressions"] = suppression(&w.note());
             }
         }
-        results.push(result);
-        let Some(outcome) = r.outcome.as_ref().map(|o| o.to_outcome()) else {
-            continue;
-        };
-        let outcome = &outcome;
-        // Findings in files: under the scanned root (other tools' results
-        // carry their own locations).
-        let root = outcome
-            .evidence
-            .get("root")
-            .and_then(Value::as_str)
-            .map(PathBuf::from);
-        let Some(root) = root.or_else(|| (r.meta.kind() == "sarif_report").then(PathBuf::new))
-        else {
-            continue;
-        };
+        self.results.push(result);
+    }
+
+    /// `hardcoded_secrets`' findings, one result each, by file and line.
+    fn secrets(&mut self, r: &CheckRecord, outcome: &Outcome, root: &Path) {
         let level = severity_level(r.meta.severity());
-        match r.meta.kind() {
-            "hardcoded_secrets" => {
-                for f in findings(outcome, "findings").chain(findings(outcome, "waived_findings")) {
-                    let (Some(file), Some(line), Some(rule)) = (
-                        f.get("file").and_then(Value::as_str),
-                        f.get("line").and_then(Value::as_u64),
-                        f.get("rule").and_then(Value::as_str),
-                    ) else {
-                        continue;
-                    };
-                    let id = format!("hardcoded_secrets/{rule}");
-                    rules.entry(id.clone()).or_insert_with(|| {
-                        json!({
-                            "id": id,
-                            "name": rule,
-                            "shortDescription": { "text": format!("A possible {rule} secret in a file") },
-                            "properties": { "category": "security" },
-                        })
-                    });
-                    let mut result = json!({
-                        "ruleId": id,
-                        "kind": "fail",
-                        "level": level,
-                        "message": { "text": format!("A possible {rule} secret (check {})", r.meta.name()) },
-                        "locations": [location(cwd, &root.join(file), Some(line))],
-                    });
-                    if let Some(fp) = f.get("fingerprint").and_then(Value::as_str) {
-                        result["partialFingerprints"] = json!({ "prodreadySecret/v1": fp });
-                    }
-                    waive(&mut result, f);
-                    results.push(result);
-                }
+        for f in findings(outcome, "findings").chain(findings(outcome, "waived_findings")) {
+            let (Some(file), Some(line), Some(rule)) = (
+                f.get("file").and_then(Value::as_str),
+                f.get("line").and_then(Value::as_u64),
+                f.get("rule").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let id = format!("hardcoded_secrets/{rule}");
+            self.rules.entry(id.clone()).or_insert_with(|| {
+                json!({
+                    "id": id,
+                    "name": rule,
+                    "shortDescription": { "text": format!("A possible {rule} secret in a file") },
+                    "properties": { "category": "security" },
+                })
+            });
+            let mut result = json!({
+                "ruleId": id,
+                "kind": "fail",
+                "level": level,
+                "message": { "text": format!("A possible {rule} secret (check {})", r.meta.name()) },
+                "locations": [location(self.cwd, &root.join(file), Some(line))],
+            });
+            if let Some(fp) = f.get("fingerprint").and_then(Value::as_str) {
+                result["partialFingerprints"] = json!({ "prodreadySecret/v1": fp });
             }
-            "dependency_vulnerabilities" => {
-                for v in findings(outcome, "vulnerable").chain(findings(outcome, "waived_findings"))
-                {
-                    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
-                    let (lockfile, package, version) =
-                        (text("lockfile"), text("package"), text("version"));
-                    for advisory in v
-                        .get("advisories")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                    {
-                        rules.entry(advisory.to_owned()).or_insert_with(|| {
-                            json!({
-                                "id": advisory,
-                                "name": advisory,
-                                "shortDescription": { "text": format!("Advisory {advisory}") },
-                                "helpUri": format!("https://osv.dev/vulnerability/{advisory}"),
-                                "properties": { "category": "security" },
-                            })
-                        });
-                        let mut result = json!({
-                            "ruleId": advisory,
-                            "kind": "fail",
-                            "level": level,
-                            "message": { "text": format!(
-                                "{package}@{version} ({}) is affected by {advisory}, severity {} (check {})",
-                                text("ecosystem"), text("severity"), r.meta.name()
-                            ) },
-                            "locations": [location(cwd, &root.join(lockfile), None)],
-                        });
-                        waive(&mut result, v);
-                        results.push(result);
-                    }
-                }
-            }
-            "sarif_report" => {
-                // Other tools' results, carried through with the tool named.
-                for (f, waived) in findings(outcome, "results")
-                    .map(|f| (f, false))
-                    .chain(findings(outcome, "waived_findings").map(|f| (f, true)))
-                {
-                    let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or_default();
-                    let (tool, rule) = (text("tool"), text("rule"));
-                    let id = format!("{tool}/{rule}");
-                    rules.entry(id.clone()).or_insert_with(|| {
-                        json!({ "id": id, "name": rule, "shortDescription": { "text": format!("{tool} rule {rule}") } })
-                    });
-                    let mut result = json!({
-                        "ruleId": id,
-                        "kind": "fail",
-                        "level": if waived { "note" } else { ingested_level(text("level")) },
-                        "message": { "text": format!("{tool}: {} (check {})", text("message"), r.meta.name()) },
-                        "properties": { "tool": tool, "check": r.meta.name() },
-                    });
-                    if let Some(file) = f.get("file").and_then(Value::as_str) {
-                        let mut physical = json!({ "artifactLocation": { "uri": file } });
-                        if let Some(line) = f.get("line").and_then(Value::as_u64) {
-                            physical["region"] = json!({ "startLine": line });
-                        }
-                        result["locations"] = json!([{ "physicalLocation": physical }]);
-                    }
-                    waive(&mut result, f);
-                    results.push(result);
-                }
-            }
-            _ => {}
+            waive(&mut result, f);
+            self.results.push(result);
         }
     }
-    let rules: Vec<Value> = rules.into_values().collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "prodready-exporter",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            } },
-            "originalUriBaseIds": { SRCROOT: { "uri": directory_uri(cwd) } },
-            "invocations": [{
-                "executionSuccessful": true,
-                "endTimeUtc": crate::clock::rfc3339(std::time::SystemTime::now()),
+
+    /// `dependency_vulnerabilities`' findings, one result per (package,
+    /// advisory), at the lockfile.
+    fn advisories(&mut self, r: &CheckRecord, outcome: &Outcome, root: &Path) {
+        let level = severity_level(r.meta.severity());
+        for v in findings(outcome, "vulnerable").chain(findings(outcome, "waived_findings")) {
+            let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+            let (lockfile, package, version) = (text("lockfile"), text("package"), text("version"));
+            for advisory in v
+                .get("advisories")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                self.rules.entry(advisory.to_owned()).or_insert_with(|| {
+                    json!({
+                        "id": advisory,
+                        "name": advisory,
+                        "shortDescription": { "text": format!("Advisory {advisory}") },
+                        "helpUri": format!("https://osv.dev/vulnerability/{advisory}"),
+                        "properties": { "category": "security" },
+                    })
+                });
+                let mut result = json!({
+                    "ruleId": advisory,
+                    "kind": "fail",
+                    "level": level,
+                    "message": { "text": format!(
+                        "{package}@{version} ({}) is affected by {advisory}, severity {} (check {})",
+                        text("ecosystem"), text("severity"), r.meta.name()
+                    ) },
+                    "locations": [location(self.cwd, &root.join(lockfile), None)],
+                });
+                waive(&mut result, v);
+                self.results.push(result);
+            }
+        }
+    }
+
+    /// `sarif_report`'s results: other tools' results, carried through with
+    /// the tool named.
+    fn carried(&mut self, r: &CheckRecord, outcome: &Outcome) {
+        for (f, waived) in findings(outcome, "results")
+            .map(|f| (f, false))
+            .chain(findings(outcome, "waived_findings").map(|f| (f, true)))
+        {
+            let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or_default();
+            let (tool, rule) = (text("tool"), text("rule"));
+            let id = format!("{tool}/{rule}");
+            self.rules.entry(id.clone()).or_insert_with(|| {
+                json!({ "id": id, "name": rule, "shortDescription": { "text": format!("{tool} rule {rule}") } })
+            });
+            let mut result = json!({
+                "ruleId": id,
+                "kind": "fail",
+                "level": if waived { "note" } else { ingested_level(text("level")) },
+                "message": { "text": format!("{tool}: {} (check {})", text("message"), r.meta.name()) },
+                "properties": { "tool": tool, "check": r.meta.name() },
+            });
+            if let Some(file) = f.get("file").and_then(Value::as_str) {
+                let mut physical = json!({ "artifactLocation": { "uri": file } });
+                if let Some(line) = f.get("line").and_then(Value::as_u64) {
+                    physical["region"] = json!({ "startLine": line });
+                }
+                result["locations"] = json!([{ "physicalLocation": physical }]);
+            }
+            waive(&mut result, f);
+            self.results.push(result);
+        }
+    }
+
+    /// The log as pretty JSON.
+    fn finish(self) -> String {
+        let rules: Vec<Value> = self.rules.into_values().collect();
+        let log = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": { "driver": {
+                    "name": "prodready-exporter",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                } },
+                "originalUriBaseIds": { SRCROOT: { "uri": directory_uri(self.cwd) } },
+                "invocations": [{
+                    "executionSuccessful": true,
+                    "endTimeUtc": crate::clock::rfc3339(std::time::SystemTime::now()),
+                }],
+                "results": self.results,
             }],
-            "results": results,
-        }],
-    });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+        });
+        let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+        text.push('\n');
+        text
+    }
 }
 
 /// A carried-through result's level, as SARIF allows it.

@@ -3,9 +3,12 @@
 //! `hardcoded_secrets` and `dependency_vulnerabilities` adapt them).
 //! `secrets`: rules, gitleaks configs and the tree walk; `deps`: lockfile
 //! readers, version orderings, the OSV database and its download; `sarif`:
-//! other tools' SARIF logs (kind `sarif_report`).
+//! other tools' SARIF logs (kind `sarif_report`); `migrations`: migration
+//! files and history tables of the migration tools (`pending_migrations`,
+//! `rollback_ready`).
 
 pub mod deps;
+pub mod migrations;
 pub mod sarif;
 pub mod secrets;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use prodready_exporter::scan::secrets::corpus::Rng;
+use crate::support::corpus::Rng;
 
 use crate::support::{run_cli, stderr, stdout, ConfigDir, Exporter};
 

@@ -37,6 +37,7 @@ mod sarif;
 mod sarif_report;
 mod secrets_gitleaks;
 mod secrets_kind;
+mod secrets_measure;
 mod secrets_walk;
 mod snapshots;
 mod source_kinds;

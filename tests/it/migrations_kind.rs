@@ -63,8 +63,8 @@ fn pending_migrations_against_real_history_tables() {
          CREATE ROLE app LOGIN; CREATE TABLE private_history (version varchar);",
         sha384(m1),
         sha384(m1),
-        prodready_exporter::checks::migrations::flyway_checksum(m1),
-        prodready_exporter::checks::migrations::flyway_checksum(m2),
+        prodready_exporter::scan::migrations::flyway_checksum(m1),
+        prodready_exporter::scan::migrations::flyway_checksum(m2),
     ));
     let d = |n: &str| dirs.path().join(n).display().to_string();
     let config = format!(

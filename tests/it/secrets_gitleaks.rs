@@ -73,7 +73,7 @@ fn with_the_default_config_ours_finds_what_gitleaks_finds() {
 /// is missed by the built-in rules.
 #[test]
 fn on_the_labelled_corpus_ours_matches_gitleaks_and_misses_nothing_it_finds() {
-    use prodready_exporter::scan::secrets::corpus::generate;
+    use crate::support::corpus::generate;
     use std::collections::BTreeSet;
     let rules = tempfile::tempdir().unwrap();
     let config = gitleaks::default_config(rules.path());

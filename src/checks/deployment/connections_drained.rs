@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::Extract;
 use crate::checks::http::{http_target, resolve_urls};
-use crate::checks::prometheus::instant_query;
+use crate::checks::monitoring::instant_query;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -102,7 +102,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     let target = http_target(input)?;
     let source = match (p.query, p.url) {
         (Some(q), None) => {
-            crate::checks::prometheus::require_promql("query", &q)?;
+            crate::checks::monitoring::require_promql("query", &q)?;
             Source::Query(q)
         }
         (None, Some(u)) => Source::Endpoint {

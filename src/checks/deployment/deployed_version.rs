@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Extract;
 use crate::checks::http::{http_target, resolve_urls};
-use crate::checks::prometheus::{instant_query, series_name};
+use crate::checks::monitoring::{instant_query, series_name};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
@@ -106,7 +106,7 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
             ))
         }
         (Some(q), true) => {
-            crate::checks::prometheus::require_promql("query", q)?;
+            crate::checks::monitoring::require_promql("query", q)?;
             Source::Query {
                 query: q.clone(),
                 label: p.label.clone(),

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{col, pg_target, rows};
-use crate::checks::migrations::{compare, read_migrations, Applied, Tool};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     State, TargetNeed,
 };
 use crate::config::TargetType;
+use crate::scan::migrations::{compare, read_migrations, Applied, Tool};
 use crate::targets::PgTarget;
 
 pub const KIND: KindInfo = KindInfo {

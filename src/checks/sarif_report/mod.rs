@@ -27,7 +27,7 @@ mod tally;
 use runs::{run_facts, RunFacts};
 use tally::Tally;
 
-/// What every process kind shares (see `command::FAMILY_DOC`); this one has
+/// What every process kind shares (see `process::FAMILY_DOC`); this one has
 /// its own doc below.
 pub const KIND: KindInfo = KindInfo {
     unit: "count",

@@ -21,6 +21,7 @@ use crate::checks::{
 use crate::clock::{date_of, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
 use crate::scan::deps::advisories::{AdvisoryDb, AdvisorySeverity};
+use crate::scan::deps::audit::{audit, Audit, Vulnerable};
 use crate::scan::deps::lockfiles::{ecosystems_of, find_lockfiles, parse_lockfile, Found};
 
 pub const KIND: KindInfo = KindInfo {
@@ -174,19 +175,6 @@ pub fn sync_needs(input: &BuildInput<'_>) -> Result<(PathBuf, Vec<&'static str>)
     Ok((check.advisory_db, ecosystems))
 }
 
-/// One vulnerable package.
-#[derive(Debug)]
-struct Vulnerable {
-    lockfile: String,
-    ecosystem: &'static str,
-    package: String,
-    /// The alias it is installed under (`string-width-cjs`), when any.
-    installed_as: Option<String>,
-    version: String,
-    advisories: Vec<String>,
-    severity: AdvisorySeverity,
-}
-
 fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, String> {
     let Found {
         files: lockfiles,
@@ -212,102 +200,15 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         &this.ignore_files,
         this.waivers_max_duration,
     )?;
-    let mut waived = Vec::new();
-    let mut vulnerable = Vec::new();
-    let mut undecided: Vec<String> = Vec::new();
-    let mut uncovered: Vec<String> = Vec::new();
-    let mut packages = 0usize;
-    let mut unjudged: Vec<String> = Vec::new();
+    let mut parsed = Vec::with_capacity(lockfiles.len());
     for lockfile in &lockfiles {
-        let parsed = parse_lockfile(lockfile)?;
-        let shown = lockfile
-            .strip_prefix(&this.root)
-            .unwrap_or(lockfile)
-            .display()
-            .to_string();
-        unjudged.extend(parsed.unjudged.iter().map(|c| format!("{shown}: {c}")));
-        for (eco, list) in &parsed.groups {
-            packages += list.len();
-            if !list.is_empty() && !db.covers(*eco) {
-                uncovered.push(format!("{shown} ({})", eco.osv_name()));
-                continue;
-            }
-            for p in list {
-                let (mut hits, unknown) = db.judged(*eco, p);
-                hits.retain(|a| match waivers.find(a, *eco, p, &shown, now) {
-                    None => true,
-                    Some(w) => {
-                        waived.push(json!({
-                            "lockfile": shown, "ecosystem": eco.osv_name(), "package": p.name,
-                            "installed_as": p.alias, "version": p.version, "advisories": [a.id],
-                            "severity": a.severity.as_str(), "waiver": w.view(now),
-                        }));
-                        false
-                    }
-                });
-                if hits.is_empty() && !unknown.is_empty() {
-                    undecided.push(format!(
-                        "{} ({})",
-                        p.shown(),
-                        unknown
-                            .iter()
-                            .map(|a| a.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ));
-                }
-                if let Some(severity) = hits.iter().map(|a| a.severity).min() {
-                    vulnerable.push(Vulnerable {
-                        lockfile: shown.clone(),
-                        ecosystem: eco.osv_name(),
-                        package: p.name.clone(),
-                        installed_as: p.alias.clone(),
-                        version: p.version.clone(),
-                        advisories: hits.iter().map(|a| a.id.clone()).collect(),
-                        severity,
-                    });
-                }
-            }
-        }
+        let shown = lockfile.strip_prefix(&this.root).unwrap_or(lockfile);
+        parsed.push((shown.display().to_string(), parse_lockfile(lockfile)?));
     }
-    let mut counts: BTreeMap<AdvisorySeverity, u64> =
-        AdvisorySeverity::ALL.into_iter().map(|s| (s, 0)).collect();
-    for v in &vulnerable {
-        *counts.entry(v.severity).or_default() += 1;
-    }
-    let over: Vec<String> = this
-        .max
-        .iter()
-        .filter(|(sev, limit)| counts.get(sev).copied().unwrap_or(0) > **limit)
-        .map(|(sev, limit)| {
-            format!(
-                "{} {} (limit {limit})",
-                counts.get(sev).copied().unwrap_or(0),
-                sev.as_str()
-            )
-        })
-        .collect();
-    let db_age = (unix_now() - db.newest).max(0) as u64;
-    let stale = db_age > this.max_db_age.as_secs();
-    let count_text: Vec<String> = counts
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect();
-    let listed: Vec<String> = vulnerable
-        .iter()
-        .take(10)
-        .map(|v| {
-            format!(
-                "{}@{} ({}, {})",
-                v.package,
-                v.version,
-                v.advisories.join(" "),
-                v.severity.as_str()
-            )
-        })
-        .collect();
-    if packages == 0 {
+    let found = audit(parsed, &db, |a, eco, p, shown| {
+        waivers.find(a, eco, p, shown, now).map(|w| w.view(now))
+    });
+    if found.packages == 0 {
         return Err(format!(
             "the lockfile(s) {} list no package: nothing was checked",
             lockfiles
@@ -317,53 +218,160 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
                 .join(", ")
         ));
     }
-    let (state, message) = if !over.is_empty() {
-        (
+    let mut counts: BTreeMap<AdvisorySeverity, u64> =
+        AdvisorySeverity::ALL.into_iter().map(|s| (s, 0)).collect();
+    for v in &found.vulnerable {
+        *counts.entry(v.severity).or_default() += 1;
+    }
+    let db_age = (unix_now() - db.newest).max(0) as u64;
+    let (state, message) = verdict(
+        this,
+        &found,
+        &counts,
+        &skipped,
+        &db,
+        db_age,
+        lockfiles.len(),
+    );
+    let waived: Vec<serde_json::Value> = found
+        .waived
+        .iter()
+        .map(|w| {
+            let mut entry = w.finding.to_json();
+            entry["waiver"] = w.waiver.clone();
+            entry
+        })
+        .collect();
+    Ok(Outcome::new(state, message)
+        .observed(found.vulnerable.len() as f64)
+        .evidence(
+            "counts",
+            counts
+                .iter()
+                .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+                .collect::<serde_json::Map<_, _>>(),
+        )
+        .evidence(
+            "vulnerable",
+            found
+                .vulnerable
+                .iter()
+                .map(Vulnerable::to_json)
+                .collect::<Vec<_>>(),
+        )
+        .evidence("root", this.root.display().to_string())
+        .evidence(
+            "lockfiles",
+            lockfiles
+                .iter()
+                .map(|l| l.display().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .evidence("packages", found.packages)
+        .evidence("undecidable", found.undecided)
+        .evidence("unjudged", found.unjudged)
+        .evidence("waived_findings", waived)
+        .evidence("ignore_files", waivers.files)
+        .evidence("lockfiles_skipped", skipped)
+        .evidence("dirs_not_searched", not_searched)
+        .evidence("ecosystems_without_advisories", found.uncovered)
+        .evidence("advisory_files", db.files)
+        .evidence("advisory_db_age_seconds", db_age)
+        .evidence(
+            "advisory_db_age_from",
+            if db.dated {
+                "advisory dates"
+            } else {
+                "file modification times"
+            },
+        ))
+}
+
+/// The state and message of an audit: over a limit fails; an ecosystem the
+/// database does not cover is an error; anything not verified warns.
+fn verdict(
+    this: &DependencyVulnerabilities,
+    found: &Audit<serde_json::Value>,
+    counts: &BTreeMap<AdvisorySeverity, u64>,
+    skipped: &[String],
+    db: &AdvisoryDb,
+    db_age: u64,
+    lockfiles: usize,
+) -> (State, String) {
+    let count_of = |sev: &AdvisorySeverity| counts.get(sev).copied().unwrap_or(0);
+    let over: Vec<String> = this
+        .max
+        .iter()
+        .filter(|(sev, limit)| count_of(sev) > **limit)
+        .map(|(sev, limit)| format!("{} {} (limit {limit})", count_of(sev), sev.as_str()))
+        .collect();
+    let first_ten = |list: &[String]| list.iter().take(10).cloned().collect::<Vec<_>>().join("; ");
+    if !over.is_empty() {
+        let listed: Vec<String> = found
+            .vulnerable
+            .iter()
+            .take(10)
+            .map(|v| {
+                format!(
+                    "{}@{} ({}, {})",
+                    v.package,
+                    v.version,
+                    v.advisories.join(" "),
+                    v.severity.as_str()
+                )
+            })
+            .collect();
+        return (
             State::Fail,
             format!(
                 "vulnerable dependencies over the limits: {}: {}",
                 over.join(", "),
                 listed.join("; ")
             ),
-        )
-    } else if !uncovered.is_empty() {
-        (
+        );
+    }
+    if !found.uncovered.is_empty() {
+        return (
             State::Error,
             format!(
                 "the advisory database has no advisory for the ecosystem of {}: those packages were not checked (add that ecosystem's advisories to {})",
-                uncovered.join(", "),
+                found.uncovered.join(", "),
                 this.advisory_db.display()
             ),
-        )
-    } else if !undecided.is_empty() {
-        (
+        );
+    }
+    if !found.undecided.is_empty() {
+        return (
             State::Warn,
             format!(
                 "{} package version(s) cannot be compared with their advisories (unparsable in the ecosystem's version scheme), so they are not verified: {}",
-                undecided.len(),
-                undecided.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
+                found.undecided.len(),
+                first_ten(&found.undecided)
             ),
-        )
-    } else if !unjudged.is_empty() {
-        (
+        );
+    }
+    if !found.unjudged.is_empty() {
+        return (
             State::Warn,
             format!(
                 "{} entr(y/ies) cannot be judged against advisories (local, workspace, git or tarball sources, unpinned requirements, SBOM components without a usable package URL, unreadable lines), so they are not verified: {}",
-                unjudged.len(),
-                unjudged.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
+                found.unjudged.len(),
+                first_ten(&found.unjudged)
             ),
-        )
-    } else if !skipped.is_empty() {
-        (
+        );
+    }
+    if !skipped.is_empty() {
+        return (
             State::Warn,
             format!(
                 "{} place(s) in the tree were not searched for lockfiles, so what they hold is not verified: {}",
                 skipped.len(),
-                skipped.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
+                first_ten(skipped)
             ),
-        )
-    } else if stale {
-        (
+        );
+    }
+    if db_age > this.max_db_age.as_secs() {
+        return (
             State::Warn,
             format!(
                 "the advisory database is {} old (newest {} {}), limit {}; results may miss new advisories",
@@ -376,45 +384,26 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
                 date_of(db.newest),
                 format_duration(this.max_db_age)
             ),
-        )
-    } else {
-        (
-            State::Pass,
-            format!(
-                "{packages} package(s) in {} lockfile(s) checked against {} advisories: {}",
-                lockfiles.len(),
-                db.advisories,
-                if count_text.is_empty() {
-                    "none vulnerable".to_owned()
-                } else {
-                    format!("{} within limits", count_text.join(", "))
-                }
-            ),
-        )
-    };
-    Ok(Outcome::new(state, message)
-        .observed(vulnerable.len() as f64)
-        .evidence("counts", counts.iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>())
-        .evidence("vulnerable", vulnerable.iter().map(|v| json!({
-            "lockfile": v.lockfile, "ecosystem": v.ecosystem, "package": v.package, "installed_as": v.installed_as, "version": v.version,
-            "advisories": v.advisories, "severity": v.severity.as_str(),
-        })).collect::<Vec<_>>())
-        .evidence("root", this.root.display().to_string())
-        .evidence("lockfiles", lockfiles.iter().map(|l| l.display().to_string()).collect::<Vec<_>>())
-        .evidence("packages", packages)
-        .evidence("undecidable", undecided)
-        .evidence("unjudged", unjudged)
-        .evidence("waived_findings", waived)
-        .evidence("ignore_files", waivers.files)
-        .evidence("lockfiles_skipped", skipped)
-        .evidence("dirs_not_searched", not_searched)
-        .evidence("ecosystems_without_advisories", uncovered)
-        .evidence("advisory_files", db.files)
-        .evidence("advisory_db_age_seconds", db_age)
-        .evidence(
-            "advisory_db_age_from",
-            if db.dated { "advisory dates" } else { "file modification times" },
-        ))
+        );
+    }
+    let count_text: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    (
+        State::Pass,
+        format!(
+            "{} package(s) in {lockfiles} lockfile(s) checked against {} advisories: {}",
+            found.packages,
+            db.advisories,
+            if count_text.is_empty() {
+                "none vulnerable".to_owned()
+            } else {
+                format!("{} within limits", count_text.join(", "))
+            }
+        ),
+    )
 }
 
 impl Check for DependencyVulnerabilities {

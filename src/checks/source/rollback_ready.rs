@@ -8,12 +8,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{mtime, read_text, resolve_path};
-use crate::checks::migrations::{read_migrations, Tool};
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     TargetNeed,
 };
 use crate::config::TargetType;
+use crate::scan::migrations::{read_migrations, Tool};
 
 pub const KIND: KindInfo = KindInfo {
     item: Some("deployment.verify_rollback_plan"),

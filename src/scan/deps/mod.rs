@@ -1,10 +1,12 @@
 //! The dependency scanner: lockfile readers (`lockfiles`, one file per
 //! format family), SBOMs (`sbom`), each ecosystem's version ordering
 //! (`versions`), the local OSV / RustSec advisory database (`advisories`)
-//! and its download (`sync`, behind `advisories sync`). Knows nothing of
+//! and its download (`sync`, behind `advisories sync`), and lockfiles
+//! judged against it (`audit`). Knows nothing of
 //! checks, the engine or the config: `dependency_vulnerabilities` adapts it.
 
 pub mod advisories;
+pub mod audit;
 pub mod ignores;
 pub mod lockfiles;
 pub mod sbom;

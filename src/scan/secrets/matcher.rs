@@ -118,7 +118,7 @@ struct Candidate {
 
 impl Scanner {
     /// Findings of path-only rules: the file itself is the finding.
-    pub(super) fn scan_path(&self, relative: &str, out: &mut Vec<Finding>) {
+    pub fn scan_path(&self, relative: &str, out: &mut Vec<Finding>) {
         for &i in &self.path_rules {
             let rule = &self.rules[i];
             let seen = Seen {

@@ -10,12 +10,8 @@
 mod compile;
 #[cfg(test)]
 mod conformance;
-#[doc(hidden)]
-pub mod corpus;
 pub mod gitleaks;
 mod matcher;
-#[cfg(test)]
-mod measure;
 pub mod re2;
 pub mod rules;
 mod walk;

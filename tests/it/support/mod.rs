@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod certs;
+pub mod corpus;
 pub mod gitleaks;
 pub mod mariadb;
 pub mod nginx;

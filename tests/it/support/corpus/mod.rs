@@ -2,7 +2,7 @@
 //! seed: positive files (one secret each, every token type of `tokens` in
 //! the syntaxes real code uses) and negative files (placeholders,
 //! documentation examples, public keys, hashes, UUIDs, identifiers, test
-//! fixtures). Used by the recall test and the benchmark; knows nothing of
+//! fixtures). Used by the recall test (secrets_measure) and the gitleaks comparison; knows nothing of
 //! the rules it measures.
 
 mod negatives;

@@ -1,31 +1,16 @@
-//! Kinds that read Prometheus' HTTP API: `prometheus_targets`,
-//! `prometheus_rules`, `promql`, `memory_growth` and `capacity`. Every answer
-//! is untrusted: bad JSON, an error status, a huge body or a timeout is
-//! `error` with the reason, and bodies are read with a cap.
-
-/// What every kind of this family shares, for docs/kinds.md.
-pub const FAMILY_DOC: &str = r#"Targets of type `prometheus`, `alertmanager` and `loki` (HTTP targets with
-the same options: headers, basic auth, bearer token, TLS). Every API answer is
-untrusted input: a non-2xx status (with the API's own `error` text), invalid
-JSON, `status != "success"`, a body over 16 MiB or a timeout is `error` with
-the reason. Tested against Prometheus 2.42 and Alertmanager 0.25 (Debian 12)."#;
-
-pub mod capacity;
-pub mod memory_growth;
-pub mod promql;
-pub mod rules;
-pub mod targets;
+//! Prometheus' query API for the family's kinds: instant and range queries,
+//! series labels and names, and the params they share.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::checks::api::api_json;
+use super::api::api_json;
 use crate::checks::{Context, Outcome, ParamError, TargetNeed};
 use crate::config::TargetType;
 use crate::targets::HttpTarget;
 
-pub(super) const NEED: TargetNeed = TargetNeed::Required(&[TargetType::Prometheus]);
+pub(crate) const NEED: TargetNeed = TargetNeed::Required(&[TargetType::Prometheus]);
 
 /// Runs an instant query; returns (labels, value) per series (a scalar as one
 /// series without labels).
@@ -53,12 +38,12 @@ pub async fn instant_query(
 }
 
 /// Default count of one (required jobs' targets, required rules).
-pub(super) const fn one() -> usize {
+pub(crate) const fn one() -> usize {
     1
 }
 
 /// Default trend window of the kinds that fit a slope. 6h.
-pub(super) const fn default_window() -> crate::config::ConfigDuration {
+pub(crate) const fn default_window() -> crate::config::ConfigDuration {
     crate::config::ConfigDuration(std::time::Duration::from_secs(6 * 3600))
 }
 

@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use super::http::fetch;
-use super::{Context, Outcome};
+use crate::checks::http::fetch;
+use crate::checks::{Context, Outcome};
 use crate::targets::HttpTarget;
 
 /// Largest API answer read.

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::corpus::{generate, Sample};
-use super::{compile_rules, Scanner};
+use crate::support::corpus::{generate, Sample};
+use prodready_exporter::scan::secrets::{compile_rules, Scanner};
 
 /// Per family: (files, files with a finding).
 type Table = BTreeMap<&'static str, (usize, usize)>;

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::api::api_json;
-use super::blocking::run_blocking;
-use super::http::http_target;
+use crate::checks::blocking::run_blocking;
+use crate::checks::http::http_target;
 use crate::checks::{
     parse_params, BoxFuture, BuildInput, Category, Check, Context, KindInfo, Outcome, ParamError,
     State, TargetNeed,

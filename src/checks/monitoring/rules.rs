@@ -12,7 +12,7 @@ use crate::checks::{
 use crate::targets::HttpTarget;
 
 use super::{one, NEED};
-use crate::checks::api::{api_json, list_at};
+use crate::checks::monitoring::api::{api_json, list_at};
 
 pub const KIND: KindInfo = KindInfo {
     item: Some("operations.alerting"),

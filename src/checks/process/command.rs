@@ -2,10 +2,6 @@
 //! Output is read with a cap, kept out of metrics, and only its last line,
 //! truncated, reaches the message. The engine's timeout kills the process.
 
-/// What every kind of this family shares, for docs/kinds.md.
-pub const FAMILY_DOC: &str =
-    "Run programs on the exporter's machine, for what no other kind covers.";
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
