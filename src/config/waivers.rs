@@ -233,50 +233,7 @@ pub(super) fn load(
             }
         };
         let before = problems.errors.len();
-        for (field, text) in [("reason", &entry.reason), ("owner", &entry.owner)] {
-            if text.trim().is_empty() {
-                problems.push(
-                    &place,
-                    field,
-                    "must not be empty: say who accepts the risk and why",
-                );
-            }
-        }
-        match (&entry.check, &entry.item, &entry.finding) {
-            (Some(_), Some(_), _) => {
-                problems.push(&place, "item", "name a check or an item, not both")
-            }
-            (None, None, _) => problems.push(
-                &place,
-                "check",
-                "name the check (or `item`) the waiver covers",
-            ),
-            (None, Some(_), Some(_)) => problems.push(
-                &place,
-                "finding",
-                "a finding is inside a check: name the `check`",
-            ),
-            _ => {}
-        }
-        if let Some(f) = &entry.finding {
-            let named = [&f.advisory, &f.secret, &f.rule]
-                .iter()
-                .filter(|v| v.is_some())
-                .count();
-            if named != 1 {
-                problems.push(
-                    &place,
-                    "finding",
-                    "name exactly one of advisory, secret, rule",
-                );
-            }
-            if f.package.is_some() && f.advisory.is_none() {
-                problems.push(&place, "finding.package", "goes with `advisory`");
-            }
-            if f.location.is_some() && f.rule.is_none() {
-                problems.push(&place, "finding.location", "goes with `rule`");
-            }
-        }
+        check_scope(&entry, &place, problems);
         let expires_at = match end_of_day(&entry.expires) {
             None => {
                 problems.push(&place, "expires", "must be a date, YYYY-MM-DD");
@@ -328,6 +285,53 @@ pub(super) fn load(
         });
     }
     out
+}
+
+/// What a waiver says it covers and why: a reason and an owner, a check or
+/// an item (not both), and at most one kind of finding inside a check.
+fn check_scope(entry: &WaiverEntry, place: &str, problems: &mut Problems) {
+    for (field, text) in [("reason", &entry.reason), ("owner", &entry.owner)] {
+        if text.trim().is_empty() {
+            problems.push(
+                place,
+                field,
+                "must not be empty: say who accepts the risk and why",
+            );
+        }
+    }
+    match (&entry.check, &entry.item, &entry.finding) {
+        (Some(_), Some(_), _) => problems.push(place, "item", "name a check or an item, not both"),
+        (None, None, _) => problems.push(
+            place,
+            "check",
+            "name the check (or `item`) the waiver covers",
+        ),
+        (None, Some(_), Some(_)) => problems.push(
+            place,
+            "finding",
+            "a finding is inside a check: name the `check`",
+        ),
+        _ => {}
+    }
+    if let Some(f) = &entry.finding {
+        let named = [&f.advisory, &f.secret, &f.rule]
+            .iter()
+            .filter(|v| v.is_some())
+            .count();
+        if named != 1 {
+            problems.push(
+                place,
+                "finding",
+                "name exactly one of advisory, secret, rule",
+            );
+        }
+        if f.package.is_some() && f.advisory.is_none() {
+            problems.push(place, "finding.package", "goes with `advisory`");
+        }
+        if f.location.is_some() && f.rule.is_none() {
+            problems.push(place, "finding.location", "goes with `rule`");
+        }
+    }
 }
 
 fn default_name(entry: &WaiverEntry) -> String {

@@ -227,6 +227,18 @@ fn only_check(r: &Row) -> [(&str, &str); 1] {
 impl Snapshot {
     /// The per-check families (for `/probe`, only its check's state and values).
     fn encode_rows(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let probe = self.daemon.is_none() && self.part == Part::All;
+        self.encode_states(e)?;
+        self.encode_values(e, probe)?;
+        if probe {
+            return Ok(());
+        }
+        self.encode_static(e)?;
+        self.encode_counters(e)
+    }
+
+    /// Each check's state: `prodready_check_success` and `prodready_check_state`.
+    fn encode_states(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut m = e.encode_descriptor(
             "prodready_check_success",
             "1 when the check's last state is pass, else 0",
@@ -252,7 +264,11 @@ impl Snapshot {
                 labels.pop();
             }
         }
+        Ok(())
+    }
 
+    /// What each check measured, its limit and timings, where it has them.
+    fn encode_values(&self, e: &mut DescriptorEncoder, probe: bool) -> Result<(), std::fmt::Error> {
         // (name, help, value, on /probe): a probe's page has no last-run
         // timestamp (its result is not the stored one).
         let optional_families: [(&str, &str, RowValue, bool); 4] = [
@@ -281,7 +297,6 @@ impl Snapshot {
                 false,
             ),
         ];
-        let probe = self.daemon.is_none() && self.part == Part::All;
         for (name, help, value, on_probe) in optional_families {
             if probe && !on_probe {
                 continue;
@@ -293,11 +308,11 @@ impl Snapshot {
                 }
             }
         }
+        Ok(())
+    }
 
-        if probe {
-            return Ok(());
-        }
-
+    /// What the config says of each check: `prodready_check_info` and its interval.
+    fn encode_static(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut m = e.encode_descriptor(
             "prodready_check_info",
             "Static facts about each configured check; always 1",
@@ -329,7 +344,11 @@ impl Snapshot {
             ConstGauge::new(r.meta.interval().as_secs_f64())
                 .encode(m.encode_family(&only_check(r))?)?;
         }
+        Ok(())
+    }
 
+    /// Each check's history: its last success, runs and errors.
+    fn encode_counters(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut m = e.encode_descriptor(
             "prodready_check_last_success_timestamp_seconds",
             "Unix time the check last passed; 0 if it never did",

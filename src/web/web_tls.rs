@@ -120,6 +120,9 @@ enum ClientAuth {
     RequireAndVerify,
 }
 
+/// Where problems of the server TLS config are reported.
+const PLACE: &str = "tls_server_config";
+
 fn client_auth(name: &str) -> Option<ClientAuth> {
     Some(match name {
         "" | "NoClientCert" => ClientAuth::None,
@@ -137,7 +140,6 @@ pub(super) fn tls_setup(
     problems: &mut Problems,
     files: &mut Vec<PathBuf>,
 ) -> Option<TlsSetup> {
-    const PLACE: &str = "tls_server_config";
     let before = problems.errors.len();
     let cert_pem = pem_source(
         &tls.cert,
@@ -191,7 +193,60 @@ pub(super) fn tls_setup(
         );
         return None;
     };
-    let roots = match (&ca_pem, auth) {
+    let roots = client_roots(ca_pem.as_deref(), auth, problems);
+    if !tls.client_allowed_sans.is_empty()
+        && !matches!(auth, ClientAuth::RequireAny | ClientAuth::RequireAndVerify)
+    {
+        problems.push(
+            PLACE,
+            "client_allowed_sans",
+            "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert (otherwise a client may send no certificate)",
+        );
+    }
+    let versions = versions(&tls.min_version, &tls.max_version, problems);
+    let provider = Arc::new(provider(tls, problems));
+    if problems.errors.len() > before {
+        return None;
+    }
+    let (Some(certs), Some(key), Some(versions)) = (certs, key, versions) else {
+        return None;
+    };
+    let verifier = client_verifier(auth, roots, &provider, problems)?;
+    let built = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            b.with_client_cert_verifier(verifier)
+                .with_single_cert(certs, key)
+                .map_err(|e| e.to_string())
+        });
+    let mut server = match built {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(
+                PLACE,
+                "key_file",
+                format!("the certificate and key do not make a TLS config: {e}"),
+            );
+            return None;
+        }
+    };
+    server.ignore_client_order = tls.prefer_server_cipher_suites.unwrap_or(true);
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Some(TlsSetup {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server)),
+        allowed_sans: tls.client_allowed_sans.clone(),
+    })
+}
+
+/// The trust anchors client certificates are verified against, when the
+/// auth type verifies them.
+fn client_roots(
+    ca_pem: Option<&[u8]>,
+    auth: ClientAuth,
+    problems: &mut Problems,
+) -> Option<Arc<rustls::RootCertStore>> {
+    match (ca_pem, auth) {
         (Some(pem), _) => match certificates(pem) {
             Ok(certs) => {
                 let mut roots = rustls::RootCertStore::empty();
@@ -219,25 +274,17 @@ pub(super) fn tls_setup(
             None
         }
         (None, _) => None,
-    };
-    if !tls.client_allowed_sans.is_empty()
-        && !matches!(auth, ClientAuth::RequireAny | ClientAuth::RequireAndVerify)
-    {
-        problems.push(
-            PLACE,
-            "client_allowed_sans",
-            "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert (otherwise a client may send no certificate)",
-        );
     }
-    let versions = versions(&tls.min_version, &tls.max_version, problems);
-    let provider = Arc::new(provider(tls, problems));
-    if problems.errors.len() > before {
-        return None;
-    }
-    let (Some(certs), Some(key), Some(versions)) = (certs, key, versions) else {
-        return None;
-    };
-    let verifier: Arc<dyn ClientCertVerifier> = match (auth, roots) {
+}
+
+/// How client certificates are asked for and verified.
+fn client_verifier(
+    auth: ClientAuth,
+    roots: Option<Arc<rustls::RootCertStore>>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+    problems: &mut Problems,
+) -> Option<Arc<dyn ClientCertVerifier>> {
+    Some(match (auth, roots) {
         (ClientAuth::None, _) => Arc::new(rustls::server::NoClientAuth),
         (ClientAuth::Request | ClientAuth::RequireAny, _) => Arc::new(AnyClientCert {
             mandatory: auth == ClientAuth::RequireAny,
@@ -259,31 +306,6 @@ pub(super) fn tls_setup(
             }
         }
         (_, None) => return None,
-    };
-    let built = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&versions)
-        .map_err(|e| e.to_string())
-        .and_then(|b| {
-            b.with_client_cert_verifier(verifier)
-                .with_single_cert(certs, key)
-                .map_err(|e| e.to_string())
-        });
-    let mut server = match built {
-        Ok(s) => s,
-        Err(e) => {
-            problems.push(
-                PLACE,
-                "key_file",
-                format!("the certificate and key do not make a TLS config: {e}"),
-            );
-            return None;
-        }
-    };
-    server.ignore_client_order = tls.prefer_server_cipher_suites.unwrap_or(true);
-    server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Some(TlsSetup {
-        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server)),
-        allowed_sans: tls.client_allowed_sans.clone(),
     })
 }
 

@@ -165,6 +165,69 @@ pub fn looks_minified(code: &str) -> bool {
     avg_line >= 120 || whitespace < 0.12
 }
 
+impl AssetOptimization {
+    /// One asset fetched and judged: its problems (size, compression,
+    /// minification, fingerprint and cache lifetime), if any, and what was seen.
+    async fn judge_asset(
+        &self,
+        ctx: &Context,
+        kind: AssetKind,
+        url: &reqwest::Url,
+    ) -> Result<(Option<serde_json::Value>, serde_json::Value), Outcome> {
+        let min_age = self.params.min_max_age.0.as_secs();
+        let budget = self.params.max_asset_size.0;
+        let identity = self
+            .target
+            .request(Method::GET, url.clone())
+            .header("accept-encoding", "identity");
+        let plain = match fetch(ctx, identity, budget + 1).await {
+            Ok(a) => a,
+            Err(e) => return Err(Outcome::error(e)),
+        };
+        let mut problems = Vec::new();
+        if !(200..300).contains(&plain.status) {
+            problems.push(format!("answered {}", plain.status));
+        }
+        let bytes = plain.body.len() as u64;
+        if plain.truncated {
+            problems.push(format!("larger than the {budget}-byte budget"));
+        }
+        let is_text = kind != AssetKind::Image;
+        if is_text && bytes >= 1024 {
+            let compressed = self
+                .target
+                .request(Method::GET, url.clone())
+                .header("accept-encoding", "br, gzip");
+            match fetch(ctx, compressed, 1).await {
+                Ok(c)
+                    if is_compressed_encoding(c.header("content-encoding").unwrap_or_default()) => {
+                }
+                Ok(_) => problems.push("not compressed".to_owned()),
+                Err(e) => return Err(Outcome::error(e)),
+            }
+            if !plain.truncated && !looks_minified(&plain.text()) {
+                problems.push("not minified".to_owned());
+            }
+        }
+        let cc = plain.header_all("cache-control").unwrap_or_default();
+        let long_lived = directives(&cc).iter().any(|(k, _)| k == "immutable")
+            || max_age(&cc, &["max-age", "s-maxage"]).is_some_and(|a| a >= min_age);
+        let fingerprinted = is_fingerprinted(url.path());
+        if self.params.require_fingerprint && !fingerprinted {
+            problems.push("file name has no content hash".to_owned());
+        }
+        if fingerprinted && !long_lived {
+            problems.push(format!("fingerprinted but max-age under {min_age}s"));
+        }
+        let offender = (!problems.is_empty())
+            .then(|| json!({"url": url.as_str(), "bytes": bytes, "problems": problems}));
+        Ok((
+            offender,
+            json!({"url": url.as_str(), "kind": format!("{kind:?}"), "bytes": bytes, "cache_control": cc}),
+        ))
+    }
+}
+
 impl Check for AssetOptimization {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
@@ -197,60 +260,16 @@ impl Check for AssetOptimization {
                     self.page
                 ));
             }
-            let min_age = self.params.min_max_age.0.as_secs();
-            let budget = self.params.max_asset_size.0;
             let mut offenders = Vec::new();
             let mut evidence = Vec::new();
             for (kind, url) in &assets {
-                let identity = self
-                    .target
-                    .request(Method::GET, url.clone())
-                    .header("accept-encoding", "identity");
-                let plain = match fetch(ctx, identity, budget + 1).await {
-                    Ok(a) => a,
-                    Err(e) => return Outcome::error(e),
-                };
-                let mut problems = Vec::new();
-                if !(200..300).contains(&plain.status) {
-                    problems.push(format!("answered {}", plain.status));
-                }
-                let bytes = plain.body.len() as u64;
-                if plain.truncated {
-                    problems.push(format!("larger than the {budget}-byte budget"));
-                }
-                let is_text = *kind != AssetKind::Image;
-                if is_text && bytes >= 1024 {
-                    let compressed = self
-                        .target
-                        .request(Method::GET, url.clone())
-                        .header("accept-encoding", "br, gzip");
-                    match fetch(ctx, compressed, 1).await {
-                        Ok(c)
-                            if is_compressed_encoding(
-                                c.header("content-encoding").unwrap_or_default(),
-                            ) => {}
-                        Ok(_) => problems.push("not compressed".to_owned()),
-                        Err(e) => return Outcome::error(e),
+                match self.judge_asset(ctx, *kind, url).await {
+                    Ok((offender, seen)) => {
+                        offenders.extend(offender);
+                        evidence.push(seen);
                     }
-                    if !plain.truncated && !looks_minified(&plain.text()) {
-                        problems.push("not minified".to_owned());
-                    }
+                    Err(outcome) => return outcome,
                 }
-                let cc = plain.header_all("cache-control").unwrap_or_default();
-                let long_lived = directives(&cc).iter().any(|(k, _)| k == "immutable")
-                    || max_age(&cc, &["max-age", "s-maxage"]).is_some_and(|a| a >= min_age);
-                let fingerprinted = is_fingerprinted(url.path());
-                if self.params.require_fingerprint && !fingerprinted {
-                    problems.push("file name has no content hash".to_owned());
-                }
-                if fingerprinted && !long_lived {
-                    problems.push(format!("fingerprinted but max-age under {min_age}s"));
-                }
-                if !problems.is_empty() {
-                    offenders
-                        .push(json!({"url": url.as_str(), "bytes": bytes, "problems": problems}));
-                }
-                evidence.push(json!({"url": url.as_str(), "kind": format!("{kind:?}"), "bytes": bytes, "cache_control": cc}));
             }
             let outcome = if offenders.is_empty() {
                 Outcome::pass(format!(

@@ -70,147 +70,160 @@ fn build_rules(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     }))
 }
 
+/// The alerting rules of the groups Prometheus answered with.
+#[derive(Default)]
+struct Alerting {
+    rules: usize,
+    /// `name: lastError` of the rules failing to evaluate.
+    unhealthy: Vec<String>,
+    no_runbook: Vec<String>,
+    /// Every distinct runbook URL.
+    runbooks: Vec<String>,
+}
+
+fn alerting_rules(groups: &[Value]) -> Alerting {
+    let mut found = Alerting::default();
+    for g in groups {
+        for r in g
+            .get("rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if r.get("type").and_then(Value::as_str) != Some("alerting") {
+                continue;
+            }
+            found.rules += 1;
+            let name = r
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned();
+            if r.get("health").and_then(Value::as_str) == Some("err") {
+                let err = r
+                    .get("lastError")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                found.unhealthy.push(format!(
+                    "{name}: {}",
+                    err.chars().take(160).collect::<String>()
+                ));
+            }
+            match r
+                .pointer("/annotations/runbook_url")
+                .and_then(Value::as_str)
+                .filter(|u| !u.trim().is_empty())
+            {
+                Some(u) => {
+                    if !found.runbooks.iter().any(|x| x == u) {
+                        found.runbooks.push(u.to_owned());
+                    }
+                }
+                None => found.no_runbook.push(name),
+            }
+        }
+    }
+    found
+}
+
+impl Rules {
+    async fn judge(&self, ctx: &Context) -> Result<Outcome, Outcome> {
+        let doc = api_json(
+            ctx,
+            &self.target,
+            "/api/v1/rules",
+            &[("type", "alert".to_owned())],
+        )
+        .await?;
+        let groups = list_at(&doc, "/api/v1/rules", "/data/groups")?;
+        let Alerting {
+            rules,
+            unhealthy,
+            no_runbook,
+            runbooks,
+        } = alerting_rules(groups);
+        let loaded: Vec<&str> = groups
+            .iter()
+            .filter_map(|g| g.get("name").and_then(Value::as_str))
+            .collect();
+        let missing_groups: Vec<&String> = self
+            .params
+            .groups
+            .iter()
+            .filter(|g| !loaded.contains(&g.as_str()))
+            .collect();
+        let mut problems = Vec::new();
+        if rules < self.params.min_rules {
+            problems.push(format!(
+                "{rules} alerting rule(s) loaded, need {}",
+                self.params.min_rules
+            ));
+        }
+        if !missing_groups.is_empty() {
+            let names: Vec<String> = missing_groups.iter().map(|g| format!("{g:?}")).collect();
+            problems.push(format!("rule group(s) not loaded: {}", names.join(", ")));
+        }
+        if !unhealthy.is_empty() {
+            problems.push(format!(
+                "{} rule(s) failing to evaluate: {}",
+                unhealthy.len(),
+                unhealthy.join("; ")
+            ));
+        }
+        if self.params.require_runbook_url && !no_runbook.is_empty() {
+            problems.push(format!(
+                "alert(s) without runbook_url: {}",
+                no_runbook.join(", ")
+            ));
+        }
+        if self.params.check_runbook_urls {
+            for url in runbooks.iter().take(20) {
+                ctx.trace(format!("GET runbook {url}"));
+                let ok = match self.client.get(url).send().await {
+                    Ok(r) => r.status().is_success(),
+                    Err(_) => false,
+                };
+                if !ok {
+                    problems.push(format!("runbook {url} does not answer 2xx"));
+                }
+            }
+        }
+        let mut alertmanagers = 0;
+        if self.params.require_alertmanager {
+            let am = api_json(ctx, &self.target, "/api/v1/alertmanagers", &[]).await?;
+            alertmanagers =
+                list_at(&am, "/api/v1/alertmanagers", "/data/activeAlertmanagers")?.len();
+            if alertmanagers == 0 {
+                problems
+                    .push("Prometheus has no active Alertmanager: alerts go nowhere".to_owned());
+            }
+        }
+        let outcome = if problems.is_empty() {
+            Outcome::pass(format!(
+                "{rules} alerting rule(s) in {} group(s), all healthy with runbooks{}",
+                groups.len(),
+                if self.params.require_alertmanager {
+                    format!("; {alertmanagers} Alertmanager(s)")
+                } else {
+                    String::new()
+                }
+            ))
+        } else {
+            Outcome::fail(problems.join("; "))
+        };
+        Ok(outcome
+            .observed((unhealthy.len() + no_runbook.len()) as f64)
+            .threshold(0.0)
+            .evidence("alerting_rules", rules)
+            .evidence("groups", loaded)
+            .evidence("unhealthy", unhealthy)
+            .evidence("without_runbook_url", no_runbook)
+            .evidence("active_alertmanagers", alertmanagers))
+    }
+}
+
 impl Check for Rules {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            crate::checks::settle(
-                async {
-                    let doc = api_json(
-                        ctx,
-                        &self.target,
-                        "/api/v1/rules",
-                        &[("type", "alert".to_owned())],
-                    )
-                    .await?;
-                    let groups = list_at(&doc, "/api/v1/rules", "/data/groups")?;
-                    let mut rules = 0usize;
-                    let mut unhealthy = Vec::new();
-                    let mut no_runbook = Vec::new();
-                    let mut runbooks: Vec<String> = Vec::new();
-                    for g in groups {
-                        for r in g
-                            .get("rules")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                        {
-                            if r.get("type").and_then(Value::as_str) != Some("alerting") {
-                                continue;
-                            }
-                            rules += 1;
-                            let name = r
-                                .get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("?")
-                                .to_owned();
-                            if r.get("health").and_then(Value::as_str) == Some("err") {
-                                let err = r
-                                    .get("lastError")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default();
-                                unhealthy.push(format!(
-                                    "{name}: {}",
-                                    err.chars().take(160).collect::<String>()
-                                ));
-                            }
-                            match r
-                                .pointer("/annotations/runbook_url")
-                                .and_then(Value::as_str)
-                                .filter(|u| !u.trim().is_empty())
-                            {
-                                Some(u) => {
-                                    if !runbooks.iter().any(|x| x == u) {
-                                        runbooks.push(u.to_owned());
-                                    }
-                                }
-                                None => no_runbook.push(name),
-                            }
-                        }
-                    }
-                    let loaded: Vec<&str> = groups
-                        .iter()
-                        .filter_map(|g| g.get("name").and_then(Value::as_str))
-                        .collect();
-                    let missing_groups: Vec<&String> = self
-                        .params
-                        .groups
-                        .iter()
-                        .filter(|g| !loaded.contains(&g.as_str()))
-                        .collect();
-                    let mut problems = Vec::new();
-                    if rules < self.params.min_rules {
-                        problems.push(format!(
-                            "{rules} alerting rule(s) loaded, need {}",
-                            self.params.min_rules
-                        ));
-                    }
-                    if !missing_groups.is_empty() {
-                        let names: Vec<String> =
-                            missing_groups.iter().map(|g| format!("{g:?}")).collect();
-                        problems.push(format!("rule group(s) not loaded: {}", names.join(", ")));
-                    }
-                    if !unhealthy.is_empty() {
-                        problems.push(format!(
-                            "{} rule(s) failing to evaluate: {}",
-                            unhealthy.len(),
-                            unhealthy.join("; ")
-                        ));
-                    }
-                    if self.params.require_runbook_url && !no_runbook.is_empty() {
-                        problems.push(format!(
-                            "alert(s) without runbook_url: {}",
-                            no_runbook.join(", ")
-                        ));
-                    }
-                    if self.params.check_runbook_urls {
-                        for url in runbooks.iter().take(20) {
-                            ctx.trace(format!("GET runbook {url}"));
-                            let ok = match self.client.get(url).send().await {
-                                Ok(r) => r.status().is_success(),
-                                Err(_) => false,
-                            };
-                            if !ok {
-                                problems.push(format!("runbook {url} does not answer 2xx"));
-                            }
-                        }
-                    }
-                    let mut alertmanagers = 0;
-                    if self.params.require_alertmanager {
-                        let am = api_json(ctx, &self.target, "/api/v1/alertmanagers", &[]).await?;
-                        alertmanagers =
-                            list_at(&am, "/api/v1/alertmanagers", "/data/activeAlertmanagers")?
-                                .len();
-                        if alertmanagers == 0 {
-                            problems.push(
-                                "Prometheus has no active Alertmanager: alerts go nowhere"
-                                    .to_owned(),
-                            );
-                        }
-                    }
-                    let outcome = if problems.is_empty() {
-                        Outcome::pass(format!(
-                            "{rules} alerting rule(s) in {} group(s), all healthy with runbooks{}",
-                            groups.len(),
-                            if self.params.require_alertmanager {
-                                format!("; {alertmanagers} Alertmanager(s)")
-                            } else {
-                                String::new()
-                            }
-                        ))
-                    } else {
-                        Outcome::fail(problems.join("; "))
-                    };
-                    Ok(outcome
-                        .observed((unhealthy.len() + no_runbook.len()) as f64)
-                        .threshold(0.0)
-                        .evidence("alerting_rules", rules)
-                        .evidence("groups", loaded)
-                        .evidence("unhealthy", unhealthy)
-                        .evidence("without_runbook_url", no_runbook)
-                        .evidence("active_alertmanagers", alertmanagers))
-                }
-                .await,
-            )
-        })
+        Box::pin(async move { crate::checks::settle(self.judge(ctx).await) })
     }
 }

@@ -142,6 +142,15 @@ impl Check for PostgresIndexes {
     }
 }
 
+/// What the statistics say of index use (read once they are old enough).
+#[derive(Default)]
+struct Usage {
+    /// Tables scanned sequentially, as the message shows them.
+    missing: Vec<String>,
+    missing_evidence: Vec<serde_json::Value>,
+    unused: Vec<String>,
+}
+
 impl PostgresIndexes {
     async fn run(&self, ctx: &Context) -> Result<Outcome, Outcome> {
         let pool = self.target.ready_pool().await.map_err(Outcome::error)?;
@@ -176,38 +185,15 @@ impl PostgresIndexes {
             })
             .collect::<Result<_, Outcome>>()?;
         let young = age < min_age.as_secs_f64();
-        let mut missing = Vec::new();
-        let mut missing_evidence = Vec::new();
-        let mut unused = Vec::new();
-        if !young {
-            for r in rows(
-                &pool,
-                "table statistics",
-                sqlx::query(MISSING_SQL)
-                    .bind(self.params.min_rows)
-                    .bind(self.params.min_index_use_percent),
-            )
-            .await?
-            {
-                let name: String = col(&r, "name")?;
-                let pct: f64 = col(&r, "pct")?;
-                let rows_n: i64 = col(&r, "rows")?;
-                missing.push(format!("{name} ({rows_n} rows, {pct:.0}% index use)"));
-                missing_evidence.push(json!({
-                    "table": name, "rows": rows_n, "seq_scan": col::<i64>(&r, "seq_scan")?,
-                    "idx_scan": col::<i64>(&r, "idx_scan")?, "index_use_percent": pct,
-                }));
-            }
-            if self.params.unused {
-                for r in rows(&pool, "index usage", sqlx::query(UNUSED_SQL)).await? {
-                    unused.push(format!(
-                        "{} ({} bytes)",
-                        col::<String>(&r, "name")?,
-                        col::<i64>(&r, "bytes")?
-                    ));
-                }
-            }
-        }
+        let Usage {
+            missing,
+            missing_evidence,
+            unused,
+        } = if young {
+            Usage::default()
+        } else {
+            self.usage(&pool).await?
+        };
         let mut failures = Vec::new();
         if !missing.is_empty() {
             failures.push(format!("missing index on {}", missing.join(", ")));
@@ -273,5 +259,40 @@ impl PostgresIndexes {
             .evidence("foreign_keys_without_index", fks)
             .evidence("duplicates", duplicates)
             .evidence("unused", unused))
+    }
+
+    /// Tables that want an index and indexes nobody uses, from the statistics.
+    async fn usage(&self, pool: &sqlx::PgPool) -> Result<Usage, Outcome> {
+        let mut usage = Usage::default();
+        for r in rows(
+            pool,
+            "table statistics",
+            sqlx::query(MISSING_SQL)
+                .bind(self.params.min_rows)
+                .bind(self.params.min_index_use_percent),
+        )
+        .await?
+        {
+            let name: String = col(&r, "name")?;
+            let pct: f64 = col(&r, "pct")?;
+            let rows_n: i64 = col(&r, "rows")?;
+            usage
+                .missing
+                .push(format!("{name} ({rows_n} rows, {pct:.0}% index use)"));
+            usage.missing_evidence.push(json!({
+                "table": name, "rows": rows_n, "seq_scan": col::<i64>(&r, "seq_scan")?,
+                "idx_scan": col::<i64>(&r, "idx_scan")?, "index_use_percent": pct,
+            }));
+        }
+        if self.params.unused {
+            for r in rows(pool, "index usage", sqlx::query(UNUSED_SQL)).await? {
+                usage.unused.push(format!(
+                    "{} ({} bytes)",
+                    col::<String>(&r, "name")?,
+                    col::<i64>(&r, "bytes")?
+                ));
+            }
+        }
+        Ok(usage)
     }
 }

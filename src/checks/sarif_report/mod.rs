@@ -281,17 +281,6 @@ fn read_files(
 
 fn judge(this: &SarifReport, reads: Vec<Read>, tally: Tally, expected: Option<String>) -> Outcome {
     let now = unix_now();
-    let Tally {
-        levels,
-        severities,
-        limited,
-        worst: counted_findings,
-        waived,
-        waived_total,
-        in_source,
-        in_source_total,
-        ..
-    } = tally;
     let RunFacts {
         problems,
         tools,
@@ -299,47 +288,19 @@ fn judge(this: &SarifReport, reads: Vec<Read>, tally: Tally, expected: Option<St
         commits,
         ended,
     } = run_facts(this, reads, expected.as_deref(), now);
-    let over: Vec<String> = this
-        .levels
-        .iter()
-        .filter(|(l, max)| levels.get(l).copied().unwrap_or(0) > *max)
-        .map(|(l, max)| {
-            format!(
-                "{} {} (limit {max})",
-                levels.get(l).copied().unwrap_or(0),
-                l.as_str()
-            )
-        })
-        .chain(
-            this.severities
-                .iter()
-                .filter(|(s, max)| severities.get(s).copied().unwrap_or(0) > *max)
-                .map(|(s, max)| {
-                    format!(
-                        "{} {} (limit {max})",
-                        severities.get(s).copied().unwrap_or(0),
-                        s.as_str()
-                    )
-                }),
-        )
-        .collect();
-    let worst: Vec<serde_json::Value> = counted_findings
-        .iter()
-        .take(tally::WORST)
-        .map(|(f, tool)| {
-            json!({"rule": f.rule, "level": f.level.as_str(), "severity": f.severity.map(SecuritySeverity::as_str),
-                   "message": f.message.chars().take(300).collect::<String>(), "file": f.file, "line": f.line, "tool": tool})
-        })
-        .collect();
-    let shown: Vec<String> = counted_findings
-        .iter()
-        .take(5)
-        .map(|(f, tool)| match (&f.file, f.line) {
-            (Some(file), Some(line)) => format!("{} at {file}:{line} ({tool})", f.rule),
-            (Some(file), None) => format!("{} at {file} ({tool})", f.rule),
-            _ => format!("{} ({tool})", f.rule),
-        })
-        .collect();
+    let over = tally.over_limits(this);
+    let worst = tally.worst_json();
+    let shown = tally.shown(5);
+    let Tally {
+        levels,
+        severities,
+        limited,
+        waived,
+        waived_total,
+        in_source,
+        in_source_total,
+        ..
+    } = tally;
     let tool_names: Vec<String> = tools
         .iter()
         .map(|t| match (t["name"].as_str(), t["version"].as_str()) {

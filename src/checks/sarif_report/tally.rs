@@ -54,6 +54,48 @@ impl Tally {
         }
     }
 
+    /// The levels and severities over the check's limits, each `n level
+    /// (limit max)`.
+    pub fn over_limits(&self, this: &SarifReport) -> Vec<String> {
+        let over =
+            |name: &str, n: u64, max: u64| (n > max).then(|| format!("{n} {name} (limit {max})"));
+        let levels = this.levels.iter().filter_map(|(l, max)| {
+            over(l.as_str(), self.levels.get(l).copied().unwrap_or(0), *max)
+        });
+        let severities = this.severities.iter().filter_map(|(s, max)| {
+            over(
+                s.as_str(),
+                self.severities.get(s).copied().unwrap_or(0),
+                *max,
+            )
+        });
+        levels.chain(severities).collect()
+    }
+
+    /// The worst counted results, as the evidence lists them.
+    pub fn worst_json(&self) -> Vec<Value> {
+        self.worst
+            .iter()
+            .map(|(f, tool)| {
+                json!({"rule": f.rule, "level": f.level.as_str(), "severity": f.severity.map(SecuritySeverity::as_str),
+                       "message": f.message.chars().take(300).collect::<String>(), "file": f.file, "line": f.line, "tool": tool})
+            })
+            .collect()
+    }
+
+    /// The first `n` worst results, one phrase each, for the message.
+    pub fn shown(&self, n: usize) -> Vec<String> {
+        self.worst
+            .iter()
+            .take(n)
+            .map(|(f, tool)| match (&f.file, f.line) {
+                (Some(file), Some(line)) => format!("{} at {file}:{line} ({tool})", f.rule),
+                (Some(file), None) => format!("{} at {file} ({tool})", f.rule),
+                _ => format!("{} ({tool})", f.rule),
+            })
+            .collect()
+    }
+
     /// Judges one result of `tool`'s run.
     pub fn add(&mut self, this: &SarifReport, tool: &str, f: Finding) {
         if !counted(this, &f.rule) {

@@ -291,34 +291,101 @@ impl HardcodedSecrets {
     }
 }
 
+impl HardcodedSecrets {
+    /// The fingerprints the baseline file accepts.
+    fn accepted(&self) -> Result<HashSet<String>, String> {
+        let Some(b) = &self.baseline else {
+            return Ok(HashSet::new());
+        };
+        let text = super::read_text(b, 16 * 1024 * 1024).map_err(|e| format!("baseline: {e}"))?;
+        Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// The `.gitleaksignore` in force (the param's, or the tree's own) and
+    /// its entries.
+    fn ignore_entries(&self) -> Result<(Option<PathBuf>, Vec<gitleaks::IgnoreEntry>), String> {
+        let ignore_file = self
+            .gitleaks_ignore
+            .clone()
+            .or_else(|| Some(self.root.join(".gitleaksignore")).filter(|p| p.is_file()));
+        let Some(file) = &ignore_file else {
+            return Ok((None, Vec::new()));
+        };
+        // read_text's errors name the file; the parser's name the line.
+        let entries = super::read_text(file, 16 * 1024 * 1024).and_then(|text| {
+            gitleaks::parse_ignore(&text).map_err(|e| format!("{}: {e}", file.display()))
+        })?;
+        Ok((ignore_file, entries))
+    }
+
+    /// Findings sorted into what counts and what left the count: baselined,
+    /// dropped by the ignore file (listed as waived, with its source: the
+    /// tree is partly written by the change under review, docs/reference.md
+    /// "What the scanned tree can change"), waived by a waiver.
+    fn sort(
+        &self,
+        findings: Vec<Finding>,
+        accepted: &HashSet<String>,
+        ignored_entries: &[gitleaks::IgnoreEntry],
+        ignore_source: &str,
+    ) -> Sorted {
+        let total = findings.len();
+        let findings: Vec<Finding> = findings
+            .into_iter()
+            .filter(|f| !accepted.contains(&f.fingerprint))
+            .collect();
+        let baselined = total - findings.len();
+        let (ignored, findings): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| ignored_entries.iter().any(|e| e.ignores(f)));
+        let now = crate::clock::unix_now();
+        let (waived, findings): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| self.waiver_of(f, now).is_some());
+        let waived: Vec<serde_json::Value> = waived
+            .iter()
+            .filter_map(|f| {
+                let w = self.waiver_of(f, now)?;
+                Some(json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint, "waiver": w.view(now)}))
+            })
+            .chain(ignored.iter().map(|f| {
+                json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint,
+                       "waiver": {"source": ignore_source, "owner": ignore_source, "reason": format!("ignored by {ignore_source}, a file of the scanned tree")}})
+            }))
+            .collect();
+        Sorted {
+            findings,
+            waived,
+            baselined,
+            gitleaksignored: ignored.len(),
+        }
+    }
+}
+
+/// A scan's findings sorted by `HardcodedSecrets::sort`.
+struct Sorted {
+    findings: Vec<Finding>,
+    /// Waived and ignore-file findings, each with what waived it.
+    waived: Vec<serde_json::Value>,
+    baselined: usize,
+    gitleaksignored: usize,
+}
+
 impl Check for HardcodedSecrets {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            let accepted: HashSet<String> = match &self.baseline {
-                None => HashSet::new(),
-                Some(b) => match super::read_text(b, 16 * 1024 * 1024) {
-                    Ok(text) => text
-                        .lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                        .map(str::to_owned)
-                        .collect(),
-                    Err(e) => return Outcome::error(format!("baseline: {e}")),
-                },
+            let accepted = match self.accepted() {
+                Ok(a) => a,
+                Err(e) => return Outcome::error(e),
             };
-            let ignore_file = self
-                .gitleaks_ignore
-                .clone()
-                .or_else(|| Some(self.root.join(".gitleaksignore")).filter(|p| p.is_file()));
-            let ignored_entries = match &ignore_file {
-                None => Vec::new(),
-                // read_text's errors name the file; the parser's name the line.
-                Some(file) => match super::read_text(file, 16 * 1024 * 1024).and_then(|text| {
-                    gitleaks::parse_ignore(&text).map_err(|e| format!("{}: {e}", file.display()))
-                }) {
-                    Ok(entries) => entries,
-                    Err(e) => return Outcome::error(e),
-                },
+            let (ignore_file, ignored_entries) = match self.ignore_entries() {
+                Ok(i) => i,
+                Err(e) => return Outcome::error(e),
             };
             ctx.trace(format!("scanning {}", self.root.display()));
             let scanner = self.scanner.clone();
@@ -329,20 +396,6 @@ impl Check for HardcodedSecrets {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) | Err(e) => return Outcome::error(e),
             };
-            let total = findings.len();
-            let findings: Vec<Finding> = findings
-                .into_iter()
-                .filter(|f| !accepted.contains(&f.fingerprint))
-                .collect();
-            let baselined = total - findings.len();
-            // What the scanned tree's own .gitleaksignore drops is listed as
-            // waived, with its source: the tree is partly written by the
-            // change under review (docs/reference.md, "What the scanned tree
-            // can change").
-            let (ignored, findings): (Vec<Finding>, Vec<Finding>) = findings
-                .into_iter()
-                .partition(|f| ignored_entries.iter().any(|e| e.ignores(f)));
-            let gitleaksignored = ignored.len();
             let ignore_source = ignore_file.as_ref().map_or_else(
                 || ".gitleaksignore".to_owned(),
                 |f| {
@@ -352,22 +405,12 @@ impl Check for HardcodedSecrets {
                         .to_string()
                 },
             );
-            // A finding a waiver names leaves the count, listed with it.
-            let now = crate::clock::unix_now();
-            let (waived, findings): (Vec<Finding>, Vec<Finding>) = findings
-                .into_iter()
-                .partition(|f| self.waiver_of(f, now).is_some());
-            let waived: Vec<serde_json::Value> = waived
-                .iter()
-                .filter_map(|f| {
-                    let w = self.waiver_of(f, now)?;
-                    Some(json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint, "waiver": w.view(now)}))
-                })
-                .chain(ignored.iter().map(|f| {
-                    json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint,
-                           "waiver": {"source": ignore_source, "owner": ignore_source, "reason": format!("ignored by {ignore_source}, a file of the scanned tree")}})
-                }))
-                .collect();
+            let Sorted {
+                findings,
+                waived,
+                baselined,
+                gitleaksignored,
+            } = self.sort(findings, &accepted, &ignored_entries, &ignore_source);
             let inline_allowed = stats.inline_allowed.load(Ordering::Relaxed);
             let config_waived = waived.len() - gitleaksignored;
             // What left the count, for the pass message.

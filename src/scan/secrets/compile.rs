@@ -51,137 +51,12 @@ pub fn compile_rule_set(
     for spec in rules::all().filter(|r| keep_builtins && !disabled.iter().any(|d| d == r.id)) {
         rules.push(Rule::compile(spec).map_err(|e| RuleError::new("params", e))?);
     }
-    let mut allowlists = Vec::new();
-    if let Some(config) = gitleaks {
-        let field = "params.gitleaks_config";
-        let names = |id: &str, rule: &Rule| {
-            rule.id == id || gitleaks::builtin_ids(id).contains(&rule.id.as_str())
-        };
-        rules.retain(|r| !config.disabled.iter().any(|d| names(d, r)));
-        for g in config.rules {
-            let mut extended = 0;
-            for rule in rules.iter_mut().filter(|r| names(&g.id, r)) {
-                extended += 1;
-                let mut base = gitleaks::GitleaksRule {
-                    id: rule.id.clone(),
-                    regex: rule.regex.take(),
-                    path: rule.path.take(),
-                    secret_group: match rule.secret_group {
-                        SecretGroup::Index(n) => Some(n),
-                        SecretGroup::FirstNonEmpty => None,
-                    },
-                    entropy: rule.entropy,
-                    keywords: std::mem::take(&mut rule.keywords),
-                    allowlists: std::mem::take(&mut rule.allowlists),
-                    required: std::mem::take(&mut rule.required),
-                    skip_report: rule.skip_report,
-                };
-                base.extend_with(g.clone());
-                rule.regex = base.regex;
-                rule.path = base.path;
-                rule.secret_group = base
-                    .secret_group
-                    .map_or(rule.secret_group, SecretGroup::Index);
-                rule.entropy = base.entropy;
-                rule.keywords = base.keywords;
-                rule.allowlists = base.allowlists;
-                rule.required = base.required;
-                rule.skip_report = base.skip_report;
-            }
-            if extended > 0 {
-                continue;
-            }
-            if g.regex.is_none() && g.path.is_none() {
-                return Err(RuleError::new(
-                    field,
-                    format!(
-                        "rule {:?} has neither regex nor path and extends no rule of that id",
-                        g.id
-                    ),
-                ));
-            }
-            rules.push(Rule {
-                id: g.id,
-                regex: g.regex,
-                path: g.path,
-                keywords: g.keywords,
-                secret_group: match g.secret_group {
-                    None | Some(0) => SecretGroup::FirstNonEmpty,
-                    Some(n) => SecretGroup::Index(n),
-                },
-                entropy: g.entropy.filter(|e| *e != 0.0),
-                ignore_values: None,
-                allowlists: g.allowlists,
-                required: g.required,
-                skip_report: g.skip_report,
-            });
-        }
-        // What gitleaks refuses once the rule set is whole: a composite
-        // naming no rule, an allowlist targeting no rule.
-        for rule in &rules {
-            for r in &rule.required {
-                if !rules.iter().any(|x| x.id == r.id) {
-                    return Err(RuleError::new(
-                        field,
-                        format!(
-                            "rule {:?} requires rule {:?}, which does not exist",
-                            rule.id, r.id
-                        ),
-                    ));
-                }
-            }
-        }
-        for a in &config.allowlists {
-            for target in &a.rules {
-                if !rules.iter().any(|r| names(target, r)) {
-                    return Err(RuleError::new(
-                        field,
-                        format!("an allowlist's targetRules names {target:?}, which is no rule"),
-                    ));
-                }
-            }
-        }
-        allowlists = config.allowlists;
-    }
+    let allowlists = match gitleaks {
+        Some(config) => apply_gitleaks(&mut rules, config)?,
+        None => Vec::new(),
+    };
     for (i, c) in custom.iter().enumerate() {
-        let field = format!("params.rules[{i}]");
-        let regex = Regex::new(&c.regex)
-            .map_err(|e| RuleError::new(format!("{field}.regex"), format!("invalid regex: {e}")))?;
-        if c.secret_group > regex.captures_len() - 1 {
-            return Err(RuleError::new(
-                format!("{field}.secret_group"),
-                format!("the regex has only {} group(s)", regex.captures_len() - 1),
-            ));
-        }
-        let rule = Rule {
-            id: c.id.clone(),
-            regex: Some(regex),
-            path: None,
-            keywords: c.keywords.iter().map(|k| k.to_lowercase()).collect(),
-            secret_group: SecretGroup::Index(c.secret_group),
-            entropy: c.entropy,
-            ignore_values: None,
-            allowlists: Vec::new(),
-            required: Vec::new(),
-            skip_report: false,
-        };
-        for e in &c.examples {
-            if rule.secrets_in(e).is_empty() {
-                return Err(RuleError::new(
-                    format!("{field}.examples"),
-                    format!("the rule does not find its example {e:?}"),
-                ));
-            }
-        }
-        for n in &c.negative_examples {
-            if !rule.secrets_in(n).is_empty() {
-                return Err(RuleError::new(
-                    format!("{field}.negative_examples"),
-                    format!("the rule finds its negative example {n:?}"),
-                ));
-            }
-        }
-        rules.push(rule);
+        rules.push(compile_custom(i, c)?);
     }
     if rules.is_empty() {
         return Err(RuleError::new(
@@ -190,4 +65,144 @@ pub fn compile_rule_set(
         ));
     }
     Ok((rules, allowlists))
+}
+
+/// A gitleaks config applied to the rules: its disabled rules dropped, its
+/// rules extending the rules they name or added, and what gitleaks refuses
+/// once the rule set is whole; returns its global allowlists.
+fn apply_gitleaks(
+    rules: &mut Vec<Rule>,
+    config: gitleaks::GitleaksConfig,
+) -> Result<Vec<Allowlist>, RuleError> {
+    let field = "params.gitleaks_config";
+    let names = |id: &str, rule: &Rule| {
+        rule.id == id || gitleaks::builtin_ids(id).contains(&rule.id.as_str())
+    };
+    rules.retain(|r| !config.disabled.iter().any(|d| names(d, r)));
+    for g in config.rules {
+        let mut extended = 0;
+        for rule in rules.iter_mut().filter(|r| names(&g.id, r)) {
+            extended += 1;
+            let mut base = gitleaks::GitleaksRule {
+                id: rule.id.clone(),
+                regex: rule.regex.take(),
+                path: rule.path.take(),
+                secret_group: match rule.secret_group {
+                    SecretGroup::Index(n) => Some(n),
+                    SecretGroup::FirstNonEmpty => None,
+                },
+                entropy: rule.entropy,
+                keywords: std::mem::take(&mut rule.keywords),
+                allowlists: std::mem::take(&mut rule.allowlists),
+                required: std::mem::take(&mut rule.required),
+                skip_report: rule.skip_report,
+            };
+            base.extend_with(g.clone());
+            rule.regex = base.regex;
+            rule.path = base.path;
+            rule.secret_group = base
+                .secret_group
+                .map_or(rule.secret_group, SecretGroup::Index);
+            rule.entropy = base.entropy;
+            rule.keywords = base.keywords;
+            rule.allowlists = base.allowlists;
+            rule.required = base.required;
+            rule.skip_report = base.skip_report;
+        }
+        if extended > 0 {
+            continue;
+        }
+        if g.regex.is_none() && g.path.is_none() {
+            return Err(RuleError::new(
+                field,
+                format!(
+                    "rule {:?} has neither regex nor path and extends no rule of that id",
+                    g.id
+                ),
+            ));
+        }
+        rules.push(Rule {
+            id: g.id,
+            regex: g.regex,
+            path: g.path,
+            keywords: g.keywords,
+            secret_group: match g.secret_group {
+                None | Some(0) => SecretGroup::FirstNonEmpty,
+                Some(n) => SecretGroup::Index(n),
+            },
+            entropy: g.entropy.filter(|e| *e != 0.0),
+            ignore_values: None,
+            allowlists: g.allowlists,
+            required: g.required,
+            skip_report: g.skip_report,
+        });
+    }
+    // What gitleaks refuses once the rule set is whole: a composite
+    // naming no rule, an allowlist targeting no rule.
+    for rule in rules.iter() {
+        for r in &rule.required {
+            if !rules.iter().any(|x| x.id == r.id) {
+                return Err(RuleError::new(
+                    field,
+                    format!(
+                        "rule {:?} requires rule {:?}, which does not exist",
+                        rule.id, r.id
+                    ),
+                ));
+            }
+        }
+    }
+    for a in &config.allowlists {
+        for target in &a.rules {
+            if !rules.iter().any(|r| names(target, r)) {
+                return Err(RuleError::new(
+                    field,
+                    format!("an allowlist's targetRules names {target:?}, which is no rule"),
+                ));
+            }
+        }
+    }
+    Ok(config.allowlists)
+}
+
+/// A custom rule of `params.rules[i]`, compiled and run on its examples.
+fn compile_custom(i: usize, c: &CustomRule) -> Result<Rule, RuleError> {
+    let field = format!("params.rules[{i}]");
+    let regex = Regex::new(&c.regex)
+        .map_err(|e| RuleError::new(format!("{field}.regex"), format!("invalid regex: {e}")))?;
+    if c.secret_group > regex.captures_len() - 1 {
+        return Err(RuleError::new(
+            format!("{field}.secret_group"),
+            format!("the regex has only {} group(s)", regex.captures_len() - 1),
+        ));
+    }
+    let rule = Rule {
+        id: c.id.clone(),
+        regex: Some(regex),
+        path: None,
+        keywords: c.keywords.iter().map(|k| k.to_lowercase()).collect(),
+        secret_group: SecretGroup::Index(c.secret_group),
+        entropy: c.entropy,
+        ignore_values: None,
+        allowlists: Vec::new(),
+        required: Vec::new(),
+        skip_report: false,
+    };
+    for e in &c.examples {
+        if rule.secrets_in(e).is_empty() {
+            return Err(RuleError::new(
+                format!("{field}.examples"),
+                format!("the rule does not find its example {e:?}"),
+            ));
+        }
+    }
+    for n in &c.negative_examples {
+        if !rule.secrets_in(n).is_empty() {
+            return Err(RuleError::new(
+                format!("{field}.negative_examples"),
+                format!("the rule finds its negative example {n:?}"),
+            ));
+        }
+    }
+    Ok(rule)
 }
