@@ -7,24 +7,24 @@
 // A panic in the daemon is an outage: nothing outside tests unwraps.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-pub mod build_info;
+mod build_info;
 pub mod checklist;
 pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod daemon;
+mod daemon;
 pub mod docs;
 pub mod engine;
-pub mod escape;
+mod escape;
 pub mod exposition;
-pub mod files;
-pub mod git;
-pub mod logging;
-pub mod redact;
-pub mod report;
+mod files;
+mod git;
+mod logging;
+mod redact;
+mod report;
 pub mod scan;
 pub mod targets;
-pub mod vocab;
+mod vocab;
 pub mod web;
 pub mod yaml;

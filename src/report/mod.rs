@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::checks::State;
 pub use crate::clock::rfc3339;
 use crate::engine::CheckRecord;
-pub use format::{format_named, format_names, ReportFormat, RunReport, FORMATS};
+pub use format::{format_named, format_names, ReportFormat, RunReport};
 pub use junit::render_junit;
 pub use sarif::render_sarif;
 
