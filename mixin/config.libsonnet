@@ -52,9 +52,11 @@
     exporterDownFor: '1m',
     configReloadFailedFor: '5m',
     // The TLS expiry tiers. The tls_certificate check's own threshold
-    // (params.min_days_left, default 14) decides its state; these tiers
-    // warn before it and page when it is close. docs/reference.md.
-    tlsExpiryWarningDays: 21,
+    // (params.min_days_left, default 14) decides its state and is the one
+    // source: the warning tier fires this many days before it (21 days left
+    // with the default); the critical tier pages at a fixed number of days
+    // left. docs/reference.md.
+    tlsExpiryWarningMarginDays: 7,
     tlsExpiryWarningFor: '15m',
     tlsExpiryCriticalDays: 7,
     tlsExpiryCriticalFor: '5m',

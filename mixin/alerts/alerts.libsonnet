@@ -100,16 +100,18 @@ local utils = import '../lib/utils.libsonnet';
       'check-failing',
       checkDashboard,
     ),
-    local tlsExpiry(name, days, forDuration, severity, summary) = alert(
+    // A tier is the earliest expiry (seconds) under `bound`, an expression
+    // in seconds matched per check; `under` says what the bound is.
+    local tlsExpiry(name, bound, under, forDuration, severity, summary) = alert(
       name,
       f(|||
         prodready_check_observed_value{%(sel)s}
         * %(on_check)s group_left (target, kind) prodready_check_info{kind="tls_certificate", %(sel)s}
-      |||) + '< %d * 86400\n' % days,
+      |||) + '< ' + bound + '\n',
       forDuration,
       severity,
       summary,
-      'Check {{ $labels.check }} on {{ $labels.instance }}: the earliest certificate in the chain of target {{ $labels.target }} has {{ $value | humanizeDuration }} left (negative: expired), under the %d days of this tier.' % days,
+      'Check {{ $labels.check }} on {{ $labels.instance }}: the earliest certificate in the chain of target {{ $labels.target }} has {{ $value | humanizeDuration }} left (negative: expired), %s.' % under,
       'tls-certificate-expiring',
       checkDashboard,
     ),
@@ -238,8 +240,25 @@ local utils = import '../lib/utils.libsonnet';
             'The last config reload of {{ $labels.instance }} failed; the previous config keeps running.',
             'config-reload-failed',
           ),
-          tlsExpiry('ProdreadyTlsCertificateExpiringSoon', c.tlsExpiryWarningDays, c.tlsExpiryWarningFor, 'warning', 'A TLS certificate expires soon.'),
-          tlsExpiry('ProdreadyTlsCertificateExpiryCritical', c.tlsExpiryCriticalDays, c.tlsExpiryCriticalFor, 'critical', 'A TLS certificate expires within days or has expired.'),
+          // The warning tier follows the check's own threshold (its
+          // params.min_days_left, exported as prodready_check_threshold_value):
+          // one source, a margin before the check fails.
+          tlsExpiry(
+            'ProdreadyTlsCertificateExpiringSoon',
+            f('%(on_check)s group_left () (prodready_check_threshold_value{%(sel)s} + ') + '%d * 86400)' % c.tlsExpiryWarningMarginDays,
+            "within %d days of the check's own min_days_left, below which it fails" % c.tlsExpiryWarningMarginDays,
+            c.tlsExpiryWarningFor,
+            'warning',
+            'A TLS certificate expires soon.'
+          ),
+          tlsExpiry(
+            'ProdreadyTlsCertificateExpiryCritical',
+            '%d * 86400' % c.tlsExpiryCriticalDays,
+            'under the %d days of this tier' % c.tlsExpiryCriticalDays,
+            c.tlsExpiryCriticalFor,
+            'critical',
+            'A TLS certificate expires within days or has expired.'
+          ),
           alert(
             'ProdreadyWaiverExpiringSoon',
             f(|||

@@ -394,7 +394,7 @@ pub fn rules_of(alerts: &Value) -> Vec<Value> {
 #[test]
 fn config_reaches_every_rule() {
     let overrides = "{ prodreadySelector: 'job=\"readiness\"', exporterExternalURL: 'https://ops.example/prodready/', \
-         grafanaExternalURL: 'https://grafana.example', failingCriticalFor: '1h30m', tlsExpiryWarningDays: 30, \
+         grafanaExternalURL: 'https://grafana.example', failingCriticalFor: '1h30m', tlsExpiryWarningMarginDays: 10, \
          regressionWindow: '36h' }";
     let alerts = render(overrides, "prometheusAlerts");
     let recording = render(overrides, "prometheusRules");
@@ -439,7 +439,7 @@ fn config_reaches_every_rule() {
     assert!(rule("ProdreadyTlsCertificateExpiringSoon")["expr"]
         .as_str()
         .unwrap()
-        .contains("< 30 * 86400"));
+        .contains("prodready_check_threshold_value{job=\"readiness\"} + 10 * 86400)"));
     assert!(rules_of(&recording)[0]["expr"]
         .as_str()
         .unwrap()
