@@ -158,6 +158,14 @@ fn parse_format(name: &str) -> Result<&'static ReportFormat, String> {
     })
 }
 
+/// `--format`: the names of `report::FORMATS`, each with its help line.
+fn format_parser() -> impl TypedValueParser<Value = &'static ReportFormat> {
+    let names = crate::report::FORMATS
+        .iter()
+        .map(|f| clap::builder::PossibleValue::new(f.name).help(f.help));
+    clap::builder::PossibleValuesParser::new(names).try_map(|name: String| parse_format(&name))
+}
+
 /// `json=report.json` -> (the json format, "report.json").
 fn parse_output(text: &str) -> Result<(&'static ReportFormat, PathBuf), String> {
     let (format, file) = text
@@ -178,8 +186,8 @@ pub struct CheckArgs {
     /// Only this check (repeatable).
     #[arg(long = "check", value_name = "NAME")]
     pub checks: Vec<String>,
-    /// Report format: table, json, junit or sarif.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format, default_value = "table")]
+    /// Report format.
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "table", ignore_case = true)]
     pub format: &'static ReportFormat,
     /// Also write a report to a file: `json=report.json`, `junit=junit.xml`,
     /// `sarif=results.sarif`, `table=report.txt` (repeatable), so one run

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use super::{render_json, render_junit, render_sarif, render_table, Gate, PhaseReport};
+use super::{
+    render_json, render_junit, render_markdown, render_sarif, render_table, Gate, PhaseReport,
+};
 use crate::engine::CheckRecord;
 
 /// What every format renders from: one run of `check`.
@@ -39,7 +41,7 @@ pub static FORMATS: &[ReportFormat] = &[
     ReportFormat {
         name: "table",
         help: "a table for a terminal (states coloured on a terminal)",
-        render: |run| render_table(run.records, run.colour, run.phase),
+        render: |run| render_table(run.records, run.gate, run.colour, run.phase),
     },
     ReportFormat {
         name: "json",
@@ -55,6 +57,11 @@ pub static FORMATS: &[ReportFormat] = &[
         name: "sarif",
         help: "SARIF 2.1.0 for code-scanning UIs",
         render: |run| render_sarif(run.records, run.config_file, run.cwd),
+    },
+    ReportFormat {
+        name: "markdown",
+        help: "GitHub-flavoured Markdown for job summaries and pull-request comments: the verdict, what fails, then every check",
+        render: |run| render_markdown(run.records, run.gate, run.phase),
     },
 ];
 

@@ -1,9 +1,10 @@
 //! Renders results for people and tools: the JSON view shared by the API and
-//! the `check` command, the terminal table, JUnit XML and SARIF. Renderers only read
+//! the `check` command, the terminal table, JUnit XML, SARIF and Markdown. Renderers only read
 //! records; they never run checks.
 
 mod format;
 mod junit;
+mod markdown;
 mod sarif;
 mod table;
 
@@ -13,8 +14,9 @@ use serde_json::{Map, Value};
 use crate::checks::State;
 pub use crate::clock::rfc3339;
 use crate::engine::CheckRecord;
-pub use format::{format_named, format_names, ReportFormat, RunReport};
+pub use format::{format_named, format_names, ReportFormat, RunReport, FORMATS};
 pub use junit::render_junit;
+pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 
 pub use table::render_table;
@@ -132,6 +134,57 @@ impl Summary {
             "{} pass, {} warn, {} fail, {} error, {} unknown",
             self.pass, self.warn, self.fail, self.error, self.unknown
         )
+    }
+}
+
+/// The gate's verdict in one line, as the table and the Markdown report end
+/// with it: what decided it (the checks and items that fail it, or the
+/// failures waivers let through), so that a waived `fail` and a passing
+/// gate are never read as a contradiction.
+pub fn gate_line(records: &[CheckRecord], gate: Gate, phase: Option<&PhaseReport<'_>>) -> String {
+    let items = phase.map(|p| p.items);
+    let failing: Vec<&str> = records
+        .iter()
+        .filter(|r| gate.fails_record(r))
+        .map(|r| r.meta.name())
+        .chain(
+            items
+                .unwrap_or_default()
+                .iter()
+                .filter(|i| gate.fails_item(i))
+                .map(|i| i.id),
+        )
+        .collect();
+    let waived = records
+        .iter()
+        .filter(|r| {
+            gate.waived_failure(r.state(), r.active_waiver(gate.now))
+                .is_some()
+        })
+        .count();
+    let waived = match waived {
+        0 => String::new(),
+        n => format!("; {n} failing check(s) let through by waivers"),
+    };
+    let rule = format!(
+        "fail-on {}{}",
+        gate.fail_on.as_str(),
+        if gate.allow_unknown {
+            ", unknown allowed"
+        } else {
+            ""
+        }
+    );
+    match gate.verdict(records, items) {
+        crate::engine::Verdict::Passed => format!("gate: PASSED ({rule}{waived})"),
+        crate::engine::Verdict::NothingChecked => {
+            "gate: FAILED: no check ran, and a gate that checks nothing cannot pass".to_owned()
+        }
+        crate::engine::Verdict::Failed => format!(
+            "gate: FAILED ({rule}{waived}): {} fail(s) it: {}",
+            failing.len(),
+            failing.join(", ")
+        ),
     }
 }
 

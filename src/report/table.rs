@@ -3,7 +3,7 @@
 use crate::checks::State;
 use crate::engine::CheckRecord;
 
-use super::{PhaseReport, Summary};
+use super::{gate_line, Gate, PhaseReport, Summary};
 
 fn colour(state: State) -> &'static str {
     match state {
@@ -16,9 +16,11 @@ fn colour(state: State) -> &'static str {
 }
 
 /// Renders the table; `colour_states` adds ANSI colours to the state column.
-/// A phase run lists its items, in the seed's order, above the checks.
+/// A phase run lists its items, in the seed's order, above the checks; the
+/// last line is the gate's verdict.
 pub fn render_table(
     records: &[CheckRecord],
+    gate: Gate,
     colour_states: bool,
     phase: Option<&PhaseReport<'_>>,
 ) -> String {
@@ -80,6 +82,10 @@ pub fn render_table(
             r.duration.as_millis(),
         ));
     }
-    out.push_str(&format!("\n{}\n", Summary::of(records).line()));
+    out.push_str(&format!(
+        "\n{}\n{}\n",
+        Summary::of(records).line(),
+        gate_line(records, gate, phase)
+    ));
     out
 }

@@ -509,6 +509,89 @@ fn one_run_writes_several_report_formats() {
     assert!(stderr(&bad).contains("is not a report format"));
 }
 
+/// The Markdown report (a CI job summary or a pull-request comment): the
+/// verdict first, what fails the gate next, every check folded away; a
+/// target's text cannot break the table or add a link. The table ends with
+/// the same verdict line, which names a waived failure as let through.
+#[test]
+fn markdown_report_and_table_say_the_gate_verdict_and_why() {
+    let expires =
+        prodready_exporter::clock::date_of(prodready_exporter::clock::unix_now() + 30 * 86400);
+    let hostile = r#"
+checks:
+  - name: good
+    kind: command
+    params: { argv: ["true"] }
+  - name: bad
+    kind: command
+    category: security
+    params: { argv: ["sh", "-c", "echo 'a|b ![x](http://evil.example/) <img src=x>' >&2; exit 3"] }
+  - name: waived
+    kind: command
+    params: { argv: ["false"] }
+waivers:
+  - check: waived
+    reason: known, tracked in OPS-1
+    owner: team-a
+    expires: "EXPIRES"
+"#
+    .replace("EXPIRES", &expires);
+    let dir = ConfigDir::new(&hostile);
+    let md = dir.path("summary.md");
+    let out = check(&dir, &["--output", &format!("markdown={}", md.display())]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = stdout(&out);
+    let verdict = table.lines().last().unwrap();
+    assert!(
+        verdict.starts_with("gate: FAILED (fail-on fail; 1 failing check(s) let through by waivers): 1 fail(s) it: bad"),
+        "{table}"
+    );
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("## prodready: gate FAILED\n"), "{text}");
+    let failing = text.split("### Checks that fail the gate").nth(1).unwrap();
+    let failing = failing.split("<details>").next().unwrap();
+    assert!(
+        failing.contains("| **fail** | `bad` | security |"),
+        "{text}"
+    );
+    assert!(
+        !failing.contains("`good`") && !failing.contains("`waived`"),
+        "{text}"
+    );
+    // Escaped: the pipe stays in its cell, no image, no link, no HTML.
+    assert!(
+        text.contains("a\\|b \\!\\[x\\](http&#58;//evil.example/) &lt;img src=x&gt;"),
+        "{text}"
+    );
+    assert!(!text.contains("![x]") && !text.contains("<img"), "{text}");
+    // Every row of every table has the header's four cells.
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains('`'))
+    {
+        let cells = line.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 5, "{line}");
+    }
+    assert!(
+        text.contains(&format!(
+            "*waived until {expires} by team-a&#58; known, tracked in OPS-1*"
+        )),
+        "{text}"
+    );
+
+    let passing = ConfigDir::new(
+        "checks:\n  - name: good\n    kind: command\n    params: { argv: [\"true\"] }\n",
+    );
+    let out = check(&passing, &["--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("## prodready: gate passed\n\ngate: PASSED (fail-on fail)"),
+        "{text}"
+    );
+    assert!(!text.contains("### Checks that fail the gate"), "{text}");
+}
+
 /// `--version` in the Prometheus exporters' form, and the same facts on
 /// `prodready_build_info`.
 #[test]

@@ -225,6 +225,23 @@ fn every_flag_and_kind_is_in_the_docs() {
                 {
                     missing.push(format!("{} --{long}", cmd.get_name()));
                 }
+                // Every value a flag lists (the report formats, the
+                // categories, the phases) is on its line in the synopsis.
+                for value in arg.get_possible_values() {
+                    let listed = reference.lines().any(|line| {
+                        let flag = format!("--{long}");
+                        line.split(flag.as_str()).skip(1).any(|after| {
+                            let after = after.strip_prefix([' ', '=']).unwrap_or("\u{0}");
+                            after
+                                .split(|c: char| c.is_whitespace() || c == ']')
+                                .next()
+                                .is_some_and(|v| v.split('|').any(|x| x == value.get_name()))
+                        })
+                    });
+                    if !listed && !["true", "false"].contains(&value.get_name()) {
+                        missing.push(format!("{} --{long} {}", cmd.get_name(), value.get_name()));
+                    }
+                }
             }
         }
         commands.extend(cmd.get_subcommands().cloned());
