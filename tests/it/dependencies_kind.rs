@@ -445,6 +445,9 @@ fn aliases_stdlib_pipenv_and_ignored_lockfiles_are_judged() {
     let lockfiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles");
     std::fs::create_dir_all(t.join("web")).unwrap();
     copy_tree(&lockfiles.join("npm-v3-alias-workspace"), &t.join("web"));
+    // The same project as Bun 1.2 locks it (bun.lock).
+    std::fs::create_dir_all(t.join("web-bun")).unwrap();
+    copy_tree(&lockfiles.join("bun"), &t.join("web-bun"));
     write(
         t,
         "svc/go.mod",
@@ -510,6 +513,17 @@ fn aliases_stdlib_pipenv_and_ignored_lockfiles_are_judged() {
     let unjudged = deps.doc["evidence"]["unjudged"].to_string();
     assert!(unjudged.contains("flask>=2.0 (not pinned"), "{unjudged}");
     assert!(unjudged.contains("local workspace package"), "{unjudged}");
+    assert!(
+        unjudged.contains("web-bun/bun.lock: ws-pkg@workspace:packages/ws-pkg"),
+        "{unjudged}"
+    );
     let read = deps.doc["evidence"]["lockfiles"].to_string();
     assert!(read.contains("legacy/requirements-dev.txt"), "{read}");
+    assert!(read.contains("web-bun/bun.lock"), "{read}");
+    let bun_alias = deps.doc["evidence"]["vulnerable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["lockfile"] == "web-bun/bun.lock" && v["installed_as"] == "string-width-cjs");
+    assert!(bun_alias, "{vulnerable:?}");
 }

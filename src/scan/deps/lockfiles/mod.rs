@@ -24,7 +24,7 @@ use composer::composer_lock;
 use go::go_mod;
 use gradle::gradle_lockfile;
 use mix::mix_lock;
-use npm::{package_lock, pnpm_lock, yarn_lock};
+use npm::{bun_lock, package_lock, pnpm_lock, yarn_lock};
 use nuget::nuget_lock;
 #[cfg(test)]
 use toml_locks::toml_packages;
@@ -37,6 +37,7 @@ pub const LOCKFILES: &[(&str, Ecosystem)] = &[
     ("npm-shrinkwrap.json", Ecosystem::Npm),
     ("yarn.lock", Ecosystem::Npm),
     ("pnpm-lock.yaml", Ecosystem::Npm),
+    ("bun.lock", Ecosystem::Npm),
     ("poetry.lock", Ecosystem::PyPI),
     ("uv.lock", Ecosystem::PyPI),
     ("requirements.txt", Ecosystem::PyPI),
@@ -290,6 +291,7 @@ pub fn parse_lockfile_text(name: &str, text: &str) -> Result<Read, String> {
         "package-lock.json" | "npm-shrinkwrap.json" => package_lock(text)?,
         "yarn.lock" => yarn_lock(text)?,
         "pnpm-lock.yaml" => pnpm_lock(text)?,
+        "bun.lock" => bun_lock(text)?,
         "uv.lock" => uv_lock(text)?.into(),
         "requirements.txt" => pip::requirements(text)?,
         "Pipfile.lock" => pip::pipfile_lock(text)?,

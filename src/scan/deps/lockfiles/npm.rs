@@ -1,6 +1,6 @@
 //! The npm registry's lockfiles: `package-lock.json` and
-//! `npm-shrinkwrap.json` (v1, v2, v3), `yarn.lock` (v1 and berry) and
-//! `pnpm-lock.yaml` (v5, v6, v9). An alias (`string-width-cjs` installed
+//! `npm-shrinkwrap.json` (v1, v2, v3), `yarn.lock` (v1 and berry),
+//! `pnpm-lock.yaml` (v5, v6, v9) and Bun's text `bun.lock` (v0, v1). An alias (`string-width-cjs` installed
 //! from `npm:string-width@4.2.0`) is read under the package it resolves to;
 //! local, workspace, git and tarball entries are listed as unjudged.
 
@@ -270,4 +270,108 @@ pub(super) fn yarn_lock(text: &str) -> Result<Read, String> {
         return Err("no package entries found; is this a yarn.lock?".into());
     }
     Ok(read)
+}
+
+/// Bun's text lockfile `bun.lock` (Bun 1.1.39 and later; JSON with
+/// trailing commas): each entry of `packages` is keyed by where it is
+/// installed (`string-width-cjs`, `foo/bar` for a nested copy) and its first
+/// element is the resolution, `name@version` of the real package. Workspace,
+/// `file:`, `link:`, git and tarball resolutions are unjudged. The binary
+/// `bun.lockb` is not read: `bun install --save-text-lockfile` writes this one.
+pub(super) fn bun_lock(text: &str) -> Result<Read, String> {
+    let doc = parse_json(&without_trailing_commas(text))?;
+    match doc.get("lockfileVersion").and_then(Value::as_u64) {
+        Some(0 | 1) => {}
+        Some(v) => return Err(format!("lockfileVersion {v} is not one this reader knows (0, 1)")),
+        None => return Err("no lockfileVersion: not a bun.lock".into()),
+    }
+    let packages = doc
+        .get("packages")
+        .and_then(Value::as_object)
+        .ok_or("no \"packages\" object")?;
+    let mut read = Read::default();
+    for (key, entry) in packages {
+        let installed = installed_name(key);
+        let Some(resolution) = entry.get(0).and_then(Value::as_str) else {
+            read.unjudged.push(format!("{key} (no resolution)"));
+            continue;
+        };
+        // `@scope/name@1.0.0`: the version follows the last `@` past the scope.
+        let Some(at) = resolution.char_indices().skip(1).filter(|(_, c)| *c == '@').map(|(i, _)| i).last() else {
+            read.unjudged.push(format!("{key}: {resolution} (no version)"));
+            continue;
+        };
+        let (name, version) = (&resolution[..at], &resolution[at + 1..]);
+        if !registry_version(version) {
+            read.unjudged
+                .push(format!("{installed}@{version} (not a registry version)"));
+            continue;
+        }
+        read.packages.push(Package {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            alias: (name != installed).then(|| installed.to_owned()),
+        });
+    }
+    Ok(read)
+}
+
+/// The package name at the end of a `bun.lock` key: `parent/child` gives
+/// `child`, and a scope stays with its name (`parent/@scope/name`).
+fn installed_name(key: &str) -> &str {
+    let mut slashes = key.rmatch_indices('/').map(|(i, _)| i);
+    let Some(last) = slashes.next() else {
+        return key;
+    };
+    let start = slashes.next().map_or(0, |i| i + 1);
+    if key[start..].starts_with('@') {
+        &key[start..]
+    } else {
+        &key[last + 1..]
+    }
+}
+
+/// JSON with the trailing commas Bun writes (`, }` and `, ]`) removed,
+/// outside strings only.
+fn without_trailing_commas(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut pending_comma: Option<String> = None;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if let Some(held) = pending_comma.as_mut() {
+            if c.is_whitespace() {
+                held.push(c);
+                continue;
+            }
+            let held = pending_comma.take().unwrap_or_default();
+            if c == '}' || c == ']' {
+                out.push_str(&held[1..]);
+            } else {
+                out.push_str(&held);
+            }
+        }
+        match c {
+            ',' => pending_comma = Some(",".to_owned()),
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    if let Some(held) = pending_comma {
+        out.push_str(&held);
+    }
+    out
 }

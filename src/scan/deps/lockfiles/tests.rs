@@ -204,6 +204,45 @@ fn npm_aliases_are_read_under_the_package_they_resolve_to() {
     assert_eq!(read.unjudged.len(), 1);
 }
 
+/// Bun 1.2.23 wrote this `bun.lock` for the npm projects' shape (an
+/// `npm:` alias, a workspace, a `file:` dependency); `bun pm ls --all`
+/// listed what it installed: every registry package read, the alias under
+/// its real package, the workspace and the local package unjudged.
+#[test]
+fn bun_lock_reads_what_bun_installed() {
+    let read = bun_lock(&fixture("bun/bun.lock")).unwrap();
+    let listed: Vec<String> = fixture("bun/bun-pm-ls.txt")
+        .lines()
+        .filter_map(|l| l.split_once("── ").map(|(_, p)| p.to_owned()))
+        .filter(|p| p.rsplit('@').next().is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())))
+        .collect();
+    let mut ours: Vec<String> = read
+        .packages
+        .iter()
+        .map(|p| format!("{}@{}", p.alias.as_deref().unwrap_or(&p.name), p.version))
+        .collect();
+    ours.sort();
+    assert_eq!(ours, listed);
+    assert!(names_of(&read).contains(&"string-width@4.2.0 (as string-width-cjs)".to_owned()));
+    let mut unjudged = read.unjudged.clone();
+    unjudged.sort();
+    assert_eq!(
+        unjudged,
+        [
+            "local-lib@file:local-lib (not a registry version)",
+            "ws-pkg@workspace:packages/ws-pkg (not a registry version)"
+        ]
+    );
+    // Scoped and nested keys; a comma inside a string is no trailing comma.
+    let nested = "{\n  \"lockfileVersion\": 1,\n  \"packages\": {\n    \"@types/node\": [\"@types/node@20.1.0\", \"\", {}, \"x,}\"],\n    \"a/@s/b\": [\"@s/b@1.0.0\", \"\", {},],\n    \"a/c\": [\"c@2.0.0\"],\n  },\n}\n";
+    assert_eq!(
+        names_of(&bun_lock(nested).unwrap()),
+        ["@s/b@1.0.0", "@types/node@20.1.0", "c@2.0.0"]
+    );
+    assert!(bun_lock("{\"lockfileVersion\": 7, \"packages\": {}}").unwrap_err().contains("lockfileVersion 7"));
+    assert!(bun_lock("not json").is_err());
+}
+
 fn names_of(read: &Read) -> Vec<String> {
     let mut v: Vec<String> = read.packages.iter().map(Package::shown).collect();
     v.sort();
