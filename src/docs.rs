@@ -307,6 +307,9 @@ pub fn kinds_markdown() -> String {
     out.push('\n');
     for family in FAMILIES {
         let _ = write!(out, "## {}\n\n{}\n\n", family.title, family.doc.trim());
+        if let Some(appendix) = family.appendix {
+            let _ = writeln!(out, "{}", appendix());
+        }
         for kind in family.kinds {
             let _ = write!(
                 out,

@@ -9,6 +9,10 @@ use serde::de::DeserializeOwned;
 pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 fn options() -> serde_saphyr::Options {
+    options_for(1)
+}
+
+fn options_for(max_documents: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
@@ -17,7 +21,7 @@ fn options() -> serde_saphyr::Options {
     // bounds the count anyway (no alias bomb: aliases and replays are capped).
     budget.max_nodes = 2_000_000;
     budget.max_events = 8_000_000;
-    budget.max_documents = 1;
+    budget.max_documents = max_documents;
     budget.max_recorded_anchor_events = 100_000;
     budget.max_total_scalar_bytes = MAX_BYTES;
     let mut options = serde_saphyr::Options::default();
@@ -39,6 +43,20 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
         ));
     }
     serde_saphyr::from_str_with_options(text, options()).map_err(|e| describe(&e))
+}
+
+/// Parses every document of a multi-document stream (`---` between them),
+/// at most `max_documents`, under the same budget as `from_str`; empty
+/// documents come back as `null`.
+pub fn documents<T: DeserializeOwned>(text: &str, max_documents: usize) -> Result<Vec<T>, String> {
+    if text.len() > MAX_BYTES {
+        return Err(format!(
+            "the stream has {} bytes, more than the {MAX_BYTES} read",
+            text.len()
+        ));
+    }
+    serde_saphyr::from_multiple_with_options(text, options_for(max_documents))
+        .map_err(|e| describe(&e))
 }
 
 /// The error's message and position without the snippet of input that the
@@ -73,6 +91,13 @@ mod tests {
         assert_eq!(doc["checks"].as_array().map(Vec::len), Some(70_000));
     }
     use serde_json::{json, Value};
+
+    #[test]
+    fn streams_give_every_document_up_to_the_limit() {
+        let docs: Vec<Value> = documents("a: 1\n---\nb: 2\n---\n", 10).unwrap();
+        assert_eq!(docs.iter().filter(|d| !d.is_null()).count(), 2);
+        assert!(documents::<Value>("a: 1\n---\nb: 2\n---\nc: 3\n", 2).is_err());
+    }
 
     #[test]
     fn dotted_keys_stay_keys_and_merge_keys_apply() {

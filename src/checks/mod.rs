@@ -7,6 +7,7 @@ pub mod blocking;
 pub mod deployment;
 pub mod http;
 mod kind;
+pub mod kubernetes;
 pub mod monitoring;
 pub mod mysql;
 pub mod postgres;

@@ -4,7 +4,8 @@
 //! `checks/` and one line below.
 
 use crate::checks::{
-    deployment, http, monitoring, mysql, postgres, process, redis, sarif_report, source, KindInfo,
+    deployment, http, kubernetes, monitoring, mysql, postgres, process, redis, sarif_report,
+    source, KindInfo,
 };
 
 const SARIF_FAMILY_DOC: &str = "Verdicts of the scanners a team already runs in CI, read from the SARIF 2.1.0 logs they write, from a `path` target or an `http` target (with its credentials and TLS). An old log, a log for another commit or of a failed run, and a file that is not SARIF are `error`, never `pass`.";
@@ -15,12 +16,15 @@ pub struct Family {
     pub title: &'static str,
     pub doc: &'static str,
     pub kinds: &'static [&'static KindInfo],
+    /// More of the family's docs, generated from its data (a rules table).
+    pub appendix: Option<fn() -> String>,
 }
 
 pub static FAMILIES: &[Family] = &[
     Family {
         title: "HTTP and TLS kinds",
         doc: http::FAMILY_DOC,
+        appendix: None,
         kinds: &[
             &http::http::KIND,
             &http::https_redirect::KIND,
@@ -41,6 +45,7 @@ pub static FAMILIES: &[Family] = &[
     Family {
         title: "Database and cache kinds",
         doc: postgres::FAMILY_DOC,
+        appendix: None,
         kinds: &[
             &postgres::indexes::KIND,
             &postgres::slow_queries::KIND,
@@ -63,6 +68,7 @@ pub static FAMILIES: &[Family] = &[
     Family {
         title: "Source, file and artifact kinds",
         doc: source::FAMILY_DOC,
+        appendix: None,
         kinds: &[
             &source::hardcoded_secrets::KIND,
             &source::dependency_vulnerabilities::KIND,
@@ -78,11 +84,13 @@ pub static FAMILIES: &[Family] = &[
     Family {
         title: "Other scanners' reports",
         doc: SARIF_FAMILY_DOC,
+        appendix: None,
         kinds: &[&sarif_report::KIND],
     },
     Family {
         title: "Operations kinds (Prometheus, Alertmanager, Loki APIs)",
         doc: monitoring::FAMILY_DOC,
+        appendix: None,
         kinds: &[
             &monitoring::targets::KIND,
             &monitoring::rules::KIND,
@@ -96,14 +104,29 @@ pub static FAMILIES: &[Family] = &[
     Family {
         title: "Deployment step kinds",
         doc: deployment::FAMILY_DOC,
+        appendix: None,
         kinds: &[
             &deployment::deployed_version::KIND,
             &deployment::connections_drained::KIND,
         ],
     },
     Family {
+        title: "Kubernetes manifest kinds",
+        doc: kubernetes::FAMILY_DOC,
+        appendix: Some(kubernetes::rules_table),
+        kinds: &[
+            &kubernetes::failover::KIND,
+            &kubernetes::capacity::KIND,
+            &kubernetes::probes::KIND,
+            &kubernetes::rollout::KIND,
+            &kubernetes::drain::KIND,
+            &kubernetes::pod_security::KIND,
+        ],
+    },
+    Family {
         title: "Process kinds",
         doc: process::FAMILY_DOC,
+        appendix: None,
         kinds: &[&process::command::KIND],
     },
 ];

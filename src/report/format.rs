@@ -93,6 +93,6 @@ mod tests {
             assert!(!f.help.is_empty());
         }
         assert!(format_named("xml").is_none());
-        assert_eq!(format_names(), "table, json, junit, sarif");
+        assert_eq!(format_names(), "table, json, junit, sarif, markdown");
     }
 }

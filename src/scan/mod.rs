@@ -8,6 +8,7 @@
 //! `rollback_ready`).
 
 pub mod deps;
+pub mod kubernetes;
 pub mod migrations;
 pub mod sarif;
 pub mod secrets;

@@ -21,6 +21,7 @@ mod http_app_kinds;
 mod http_kinds;
 mod http_transport;
 mod ignore_files;
+mod kubernetes_kinds;
 mod leak_harness;
 mod metrics_lint;
 mod migrations_kind;

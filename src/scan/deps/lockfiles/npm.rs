@@ -282,7 +282,11 @@ pub(super) fn bun_lock(text: &str) -> Result<Read, String> {
     let doc = parse_json(&without_trailing_commas(text))?;
     match doc.get("lockfileVersion").and_then(Value::as_u64) {
         Some(0 | 1) => {}
-        Some(v) => return Err(format!("lockfileVersion {v} is not one this reader knows (0, 1)")),
+        Some(v) => {
+            return Err(format!(
+                "lockfileVersion {v} is not one this reader knows (0, 1)"
+            ))
+        }
         None => return Err("no lockfileVersion: not a bun.lock".into()),
     }
     let packages = doc
@@ -297,8 +301,15 @@ pub(super) fn bun_lock(text: &str) -> Result<Read, String> {
             continue;
         };
         // `@scope/name@1.0.0`: the version follows the last `@` past the scope.
-        let Some(at) = resolution.char_indices().skip(1).filter(|(_, c)| *c == '@').map(|(i, _)| i).last() else {
-            read.unjudged.push(format!("{key}: {resolution} (no version)"));
+        let Some(at) = resolution
+            .char_indices()
+            .skip(1)
+            .filter(|(_, c)| *c == '@')
+            .map(|(i, _)| i)
+            .last()
+        else {
+            read.unjudged
+                .push(format!("{key}: {resolution} (no version)"));
             continue;
         };
         let (name, version) = (&resolution[..at], &resolution[at + 1..]);

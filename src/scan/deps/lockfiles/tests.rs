@@ -214,7 +214,11 @@ fn bun_lock_reads_what_bun_installed() {
     let listed: Vec<String> = fixture("bun/bun-pm-ls.txt")
         .lines()
         .filter_map(|l| l.split_once("── ").map(|(_, p)| p.to_owned()))
-        .filter(|p| p.rsplit('@').next().is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())))
+        .filter(|p| {
+            p.rsplit('@')
+                .next()
+                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        })
         .collect();
     let mut ours: Vec<String> = read
         .packages
@@ -239,7 +243,9 @@ fn bun_lock_reads_what_bun_installed() {
         names_of(&bun_lock(nested).unwrap()),
         ["@s/b@1.0.0", "@types/node@20.1.0", "c@2.0.0"]
     );
-    assert!(bun_lock("{\"lockfileVersion\": 7, \"packages\": {}}").unwrap_err().contains("lockfileVersion 7"));
+    assert!(bun_lock("{\"lockfileVersion\": 7, \"packages\": {}}")
+        .unwrap_err()
+        .contains("lockfileVersion 7"));
     assert!(bun_lock("not json").is_err());
 }
 
