@@ -324,6 +324,18 @@ pub fn kinds_markdown() -> String {
             );
             params_table(kind, &mut generator, &mut out);
             let _ = write!(out, "{}\n\n", kind.doc.trim());
+            if !kind.programs.is_empty() {
+                let runs: Vec<String> = kind
+                    .programs
+                    .iter()
+                    .map(|(program, when)| format!("`{program}` ({when})"))
+                    .collect();
+                let _ = write!(
+                    out,
+                    "- **Runs:** {}; it must be on `PATH` where the exporter runs (install it in a container image).\n\n",
+                    runs.join(", ")
+                );
+            }
         }
     }
     let trimmed = out.trim_end().len();

@@ -119,6 +119,11 @@ pub struct KindInfo {
     /// check when one of them changes. Files read at each evaluation are not
     /// listed: every run reads them anew.
     pub files: &'static [&'static str],
+    /// Programs a check of this kind runs besides what its params name,
+    /// each with when: `("kubectl", "to render a kustomization")`. They
+    /// must be on `PATH` where the exporter runs (a container image needs
+    /// them installed); docs/kinds.md lists them.
+    pub programs: &'static [(&'static str, &'static str)],
     pub target: TargetNeed,
     pub build: fn(&BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError>,
     /// JSON Schema of the kind's `params` (its `Params` struct), from which
@@ -130,7 +135,7 @@ impl KindInfo {
     /// A kind with what every kind must say (name, category, builder,
     /// params schema) and the defaults of everything else: no checklist
     /// item, unit `count`, measured, read-only, no finding waivers, no
-    /// target.
+    /// programs run, no target.
     pub const fn new(
         name: &'static str,
         category: Category,
@@ -148,6 +153,7 @@ impl KindInfo {
             side_effects: false,
             findings: None,
             files: &[],
+            programs: &[],
             target: TargetNeed::None,
             build,
             params,

@@ -65,6 +65,7 @@ pub(super) const fn base(
         summary,
         target: TargetNeed::Optional(&[TargetType::Path]),
         findings: Some("rule"),
+        programs: &[("kubectl", "to render a kustomization; `params.kubectl` names another")],
         doc: "- **Passes** when every workload passes every rule of this kind in the family's rules table (findings a waiver names aside) and every file was read. **Fails** on a finding of level fail, **warns** on one of level warn or on a file that could not be read; **errors** when the directory cannot be read, `kubectl kustomize` fails or is missing, or it holds no workload. Observed value: findings.",
         ..KindInfo::new(name, category, build, <Params as schemars::JsonSchema>::json_schema)
     }
