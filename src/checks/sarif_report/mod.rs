@@ -30,6 +30,10 @@ use tally::Tally;
 /// What every process kind shares (see `process::FAMILY_DOC`); this one has
 /// its own doc below.
 pub const KIND: KindInfo = KindInfo {
+    programs: &[(
+        "git",
+        "the checkout's HEAD and the commit that last wrote a log, when `commit` is checked",
+    )],
     unit: "count",
     summary: "SARIF 2.1.0 logs of other scanners: results within limits, fresh, for this commit",
     findings: Some("rule"),

@@ -25,6 +25,10 @@ use crate::scan::deps::audit::{audit, Audit, Vulnerable};
 use crate::scan::deps::lockfiles::{ecosystems_of, find_lockfiles, parse_lockfile, Found};
 
 pub const KIND: KindInfo = KindInfo {
+    programs: &[(
+        "git",
+        "the commit an unmodified ignore file was last changed in, which caps its entries",
+    )],
     item: Some("security.dependencies"),
     unit: "count",
     summary: "lockfiles against a local OSV/RustSec advisory database",

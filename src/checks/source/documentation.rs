@@ -19,6 +19,10 @@ use crate::clock::{date_of, parse_timestamp, unix_now};
 use crate::config::{format_duration, ConfigDuration, TargetType};
 
 pub const KIND: KindInfo = KindInfo {
+    programs: &[(
+        "git",
+        "the last commit of a file without a `last_reviewed` date",
+    )],
     item: Some("operations.documentation"),
     unit: "count",
     summary: "required docs exist, have their headings and were reviewed recently",

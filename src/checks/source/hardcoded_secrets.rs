@@ -23,6 +23,10 @@ use crate::scan::secrets::gitleaks;
 use crate::scan::secrets::{compile_rule_set, CustomRule, Finding, RuleError, Scanner};
 
 pub const KIND: KindInfo = KindInfo {
+    programs: &[(
+        "git",
+        "`git ls-files` in a checkout: tracked files are scanned even when .gitignore names them",
+    )],
     item: Some("security.secrets"),
     unit: "count",
     summary: "secrets committed in a source tree (gitleaks-style rules)",
