@@ -204,6 +204,75 @@ impl Manifests {
         })
     }
 
+    /// The state and message: a fail-level finding fails, a warn-level one
+    /// warns, a file not read keeps it from passing.
+    fn verdict(
+        &self,
+        workloads: usize,
+        counted: &[Finding],
+        waived: usize,
+        read: &crate::scan::kubernetes::Manifests,
+    ) -> (State, String) {
+        let shown: Vec<String> = counted
+            .iter()
+            .take(5)
+            .map(|f| match &f.container {
+                Some(c) => format!("{} container {c}: {} ({})", f.workload, f.detail, f.rule),
+                None => format!("{}: {} ({})", f.workload, f.detail, f.rule),
+            })
+            .collect();
+        let more = counted.len().saturating_sub(shown.len());
+        let listed = if more > 0 {
+            format!("{} (and {more} more)", shown.join("; "))
+        } else {
+            shown.join("; ")
+        };
+        if counted.iter().any(|f| f.level == Level::Fail) {
+            (
+                State::Fail,
+                format!(
+                    "{} finding(s) over {} workload(s): {listed}",
+                    counted.len(),
+                    workloads
+                ),
+            )
+        } else if !counted.is_empty() {
+            (
+                State::Warn,
+                format!(
+                    "{} warning(s) over {} workload(s): {listed}",
+                    counted.len(),
+                    workloads
+                ),
+            )
+        } else if !read.problems.is_empty() {
+            (
+                State::Warn,
+                format!(
+                    "{} workload(s) pass, but {} file(s) or document(s) were not read, so what they hold is not verified: {}",
+                    workloads,
+                    read.problems.len(),
+                    read.problems.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+                ),
+            )
+        } else {
+            let rules = RULES.iter().filter(|r| r.aspect == self.aspect).count();
+            (
+                State::Pass,
+                format!(
+                    "{} workload(s) in {} file(s) pass {rules} rule(s){}",
+                    workloads,
+                    read.files,
+                    if waived == 0 {
+                        String::new()
+                    } else {
+                        format!(" ({} finding(s) waived)", waived)
+                    }
+                ),
+            )
+        }
+    }
+
     async fn judge(&self, ctx: &Context) -> Result<Outcome, Outcome> {
         ctx.trace(format!("reading manifests under {}", self.dir.display()));
         let (dir, render) = (self.dir.clone(), self.render.clone());
@@ -257,64 +326,7 @@ impl Manifests {
                 Some(v)
             })
             .collect();
-        let shown: Vec<String> = counted
-            .iter()
-            .take(5)
-            .map(|f| match &f.container {
-                Some(c) => format!("{} container {c}: {} ({})", f.workload, f.detail, f.rule),
-                None => format!("{}: {} ({})", f.workload, f.detail, f.rule),
-            })
-            .collect();
-        let more = counted.len().saturating_sub(shown.len());
-        let listed = if more > 0 {
-            format!("{} (and {more} more)", shown.join("; "))
-        } else {
-            shown.join("; ")
-        };
-        let (state, message) = if counted.iter().any(|f| f.level == Level::Fail) {
-            (
-                State::Fail,
-                format!(
-                    "{} finding(s) over {} workload(s): {listed}",
-                    counted.len(),
-                    found.len()
-                ),
-            )
-        } else if !counted.is_empty() {
-            (
-                State::Warn,
-                format!(
-                    "{} warning(s) over {} workload(s): {listed}",
-                    counted.len(),
-                    found.len()
-                ),
-            )
-        } else if !read.problems.is_empty() {
-            (
-                State::Warn,
-                format!(
-                    "{} workload(s) pass, but {} file(s) or document(s) were not read, so what they hold is not verified: {}",
-                    found.len(),
-                    read.problems.len(),
-                    read.problems.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
-                ),
-            )
-        } else {
-            let rules = RULES.iter().filter(|r| r.aspect == self.aspect).count();
-            (
-                State::Pass,
-                format!(
-                    "{} workload(s) in {} file(s) pass {rules} rule(s){}",
-                    found.len(),
-                    read.files,
-                    if waived.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({} finding(s) waived)", waived.len())
-                    }
-                ),
-            )
-        };
+        let (state, message) = self.verdict(found.len(), &counted, waived.len(), &read);
         Ok(Outcome::new(state, message)
             .observed(counted.len() as f64)
             .threshold(0.0)
