@@ -19,7 +19,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "aws-secret-access-key",
         description: "AWS secret access key next to its name",
-        regex: r#"(?i)(?:aws[\w.-]{0,20}?secret|secret[\w.-]{0,20}?aws)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:aws[\w.-]{0,20}?secret|secret[\w.-]{0,20}?aws)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["aws"],
         secret_group: 1,
@@ -103,7 +103,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "azure-storage-account-key",
         description: "Azure storage account key (connection string or next to its name)",
-        regex: r#"(?i)(?:AccountKey=|(?:storage|azure)[\w.-]{0,30}?key[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?)([A-Za-z0-9+/]{86}==)"#,
+        regex: r#"(?i)(?:AccountKey=|(?:storage|azure)[\w.-]{0,30}?key[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?)([A-Za-z0-9+/]{86}==)"#,
         path: None,
         keywords: &["accountkey", "storage", "azure"],
         secret_group: 1,

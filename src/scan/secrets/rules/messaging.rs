@@ -7,7 +7,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "postmark-server-token",
         description: "Postmark server token next to its name",
-        regex: r#"(?i)(?:postmark)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:postmark)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["postmark"],
         secret_group: 1,
@@ -127,7 +127,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "heroku-api-key",
         description: "Heroku API key (legacy UUID form) next to its name",
-        regex: r#"(?i)(?:heroku)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:heroku)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["heroku"],
         secret_group: 1,
@@ -139,7 +139,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "cloudflare-api-token",
         description: "Cloudflare API token next to its name",
-        regex: r#"(?i)(?:cloudflare|\bcf[_.-]?api)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:cloudflare|\bcf[_.-]?api)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["cloudflare", "cf_api", "cf-api"],
         secret_group: 1,
@@ -151,7 +151,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "okta-api-token",
         description: "Okta API token next to its name",
-        regex: r#"(?i)(?:okta)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?(00[A-Za-z0-9_-]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:okta)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?(00[A-Za-z0-9_-]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["okta"],
         secret_group: 1,
@@ -163,7 +163,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "snyk-token",
         description: "Snyk API token next to its name",
-        regex: r#"(?i)(?:snyk)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:snyk)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["snyk"],
         secret_group: 1,
@@ -175,7 +175,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "algolia-api-key",
         description: "Algolia admin or API key next to its name",
-        regex: r#"(?i)(?:algolia)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([a-f0-9]{32})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:algolia)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([a-f0-9]{32})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["algolia"],
         secret_group: 1,
@@ -187,7 +187,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "sidekiq-enterprise-credentials",
         description: "Sidekiq Enterprise / gems.contribsys.com credentials",
-        regex: r#"(?i)(?:contribsys)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([a-f0-9]{8}:[a-f0-9]{8})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:contribsys)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([a-f0-9]{8}:[a-f0-9]{8})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["contribsys"],
         secret_group: 1,

@@ -38,7 +38,7 @@ pub struct RuleSpec {
 /// `<...>`), masks (`xxxx`, `****`, `####`), stock words and weak test
 /// values, and examples providers publish (AWS' `...EXAMPLE` and
 /// `...EXAMPLEKEY`, Stripe's documented test key, jwt.io's sample token).
-pub(crate) const PLACEHOLDER: &str = r"(?i)^(?:\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|\{[a-z_]+\}|<[^>]*>|%\(.*\)s|%[A-Z_]+%|@[A-Z_]+@|x{4,}|X{4,}|\*{3,}|#{3,}|changeme|change_me|dummy|redacted|your[_-].*|fake[_-].*|.*example(?:key)?|sk_test_4eC39HqLyjWDarjtT1zdp7dc|.*SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|(?:password|passwd|secret|test|admin|letmein|qwerty|changeit|hunter)[0-9!]*)$";
+pub(crate) const PLACEHOLDER: &str = r"(?i)^(?:\$\{.*\}|#\{.*\}|\$\(.*\)|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|\{[a-z_]+\}|<[^>]*>|%\(.*\)s|%[A-Z_]+%|@[A-Z_]+@|x{4,}|X{4,}|\*{3,}|#{3,}|changeme|change_me|dummy|redacted|your[_-].*|fake[_-].*|.*example(?:key)?|sk_test_4eC39HqLyjWDarjtT1zdp7dc|.*SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|(?:password|passwd|secret|test|admin|letmein|qwerty|changeit|hunter)[0-9!]*)$";
 
 /// Every built-in rule.
 pub fn all() -> impl Iterator<Item = &'static RuleSpec> {

@@ -151,7 +151,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "cohere-api-key",
         description: "Cohere API key next to its name",
-        regex: r#"(?i)(?:cohere|\bco[_.-]api)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([A-Za-z0-9]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:cohere|\bco[_.-]api)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([A-Za-z0-9]{40})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["cohere", "co_api", "co-api", "co.api"],
         secret_group: 1,
@@ -259,7 +259,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "datadog-api-key",
         description: "Datadog API or application key next to its name",
-        regex: r#"(?i)(?:datadog|\bdd[_.-]?(?:api|app))[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?([a-f0-9]{32}(?:[a-f0-9]{8})?)(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:datadog|\bdd[_.-]?(?:api|app))[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?([a-f0-9]{32}(?:[a-f0-9]{8})?)(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["datadog", "dd_", "dd-", "dd.", "ddapi", "ddapp"],
         secret_group: 1,
@@ -331,7 +331,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "paypal-client-secret",
         description: "PayPal client secret next to its name",
-        regex: r#"(?i)(?:paypal)[\w.-]{0,40}?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?["'`]?(E[A-Za-z0-9_-]{79})(?:[^A-Za-z0-9+/=_-]|$)"#,
+        regex: r#"(?i)(?:paypal)[\w.-]{0,40}?\\?['"]?\]?[ \t]*(?:[:=,>]|::=|\?=|\.=|=>|\|\|=|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=|[ \t])[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?(E[A-Za-z0-9_-]{79})(?:[^A-Za-z0-9+/=_-]|$)"#,
         path: None,
         keywords: &["paypal"],
         secret_group: 1,

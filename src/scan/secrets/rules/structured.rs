@@ -6,7 +6,7 @@ use super::{RuleSpec, PLACEHOLDER};
 /// What generic rules take for no secret: placeholders, code paths and
 /// identifiers (`a::b`, `snake_case`, `UPPER_CASE`), file paths, and values
 /// holding words no real secret does (`password`, `example`, `mock` ...).
-const GENERIC_IGNORE: &str = r#"(?i)^(?:\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|\{[a-z_]+\}|<[^>]*>|%\(.*\)s|%[A-Z_]+%|@[A-Z_]+@|x{4,}|\*{3,}|#{3,}|changeme|change_me|dummy|redacted|your[_-].*|.*example(?:key)?|(?:password|passwd|secret|test|admin|letmein|qwerty|changeit|hunter)[0-9!]*)$|::|(?-i:^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$|^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)|password|example|sample|dummy|fake|mock|placeholder|changeme|insecure|notreal|^[/~]|^\.\.?/|#|sk_test_4eC39HqLyjWDarjtT1zdp7dc|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|^\$(?:argon2|2[aby]\$|pbkdf2|scrypt|[56]\$)"#;
+const GENERIC_IGNORE: &str = r#"(?i)^(?:\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|\{[a-z_]+\}|<[^>]*>|%\(.*\)s|%[A-Z_]+%|@[A-Z_]+@|x{4,}|\*{3,}|#{3,}|changeme|change_me|dummy|redacted|your[_-].*|.*example(?:key)?|(?:password|passwd|secret|test|admin|letmein|qwerty|changeit|hunter)[0-9!]*)$|::|(?-i:^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$|^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)|password|example|sample|dummy|fake|mock|placeholder|changeme|insecure|notreal|^[/~]|^\.\.?/|#\{|^[\w.-]+/[\w.-]+#|sk_test_4eC39HqLyjWDarjtT1zdp7dc|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|^\$(?:argon2|2[aby]\$|pbkdf2|scrypt|[56]\$)"#;
 
 pub static RULES: &[RuleSpec] = &[
     RuleSpec {
@@ -36,7 +36,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "private-key",
         description: "Private key block (RSA, EC, DSA, OpenSSH, PGP, PKCS#8, encrypted) with a key in it",
-        regex: r#"-----BEGIN[ A-Z]{0,20}PRIVATE KEY(?: BLOCK)?-----(?:\\[nr]|\s)+(?:[A-Za-z0-9-]+: [^\r\n]*(?:\\[nr]|\s)+)*((?:[A-Za-z0-9+/]{16,}={0,2}(?:\\[nr]|\s)+){2,}(?:=?[A-Za-z0-9+/]{1,76}={0,2}(?:\\[nr]|\s)+)?)-----END[ A-Z]{0,20}PRIVATE KEY(?: BLOCK)?-----"#,
+        regex: r#"-----BEGIN[ A-Z]{0,20}PRIVATE KEY(?: BLOCK)?-----(?:\\[nr]|\s|["']\s*[+.]?\s*["'])+(?:[A-Za-z0-9-]+: [^\r\n]*(?:\\[nr]|\s|["']\s*[+.]?\s*["'])+)*((?:[A-Za-z0-9+/]{16,}={0,2}(?:\\[nr]|\s|["']\s*[+.]?\s*["'])+){2,}(?:=?[A-Za-z0-9+/]{1,76}={0,2}(?:\\[nr]|\s|["']\s*[+.]?\s*["'])+)?)-----END[ A-Z]{0,20}PRIVATE KEY(?: BLOCK)?-----"#,
         path: None,
         keywords: &["private key"],
         secret_group: 1,
@@ -103,7 +103,7 @@ pub static RULES: &[RuleSpec] = &[
         entropy: Some(2.5),
         ignore_values: Some(PLACEHOLDER),
         examples: &["DATABASE_URL=postgres://app:VTds840w28kK41Z5@db:5432/app", "redis://:XBsy48rRlinX1vJw@cache:6379/0", "mysql+pymysql://svc:ZxtE97BnH0Lm66Vk@mysql/app"],
-        negative_examples: &["postgres://app:password@localhost/app", "postgres://app:${DB_PASSWORD}@db/app", "postgres://app@db/app", "postgresql://[user[:password]@][host][:port][/dbname]"],
+        negative_examples: &["postgres://app:password@localhost/app", "postgres://app:${DB_PASSWORD}@db/app", "postgres://app@db/app", "postgresql://[user[:password]@][host][:port][/dbname]", "url = \"postgres://#{user}:#{password}@db/shop\""],
     },
     RuleSpec {
         id: "jdbc-password",
@@ -144,7 +144,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "generic-secret-assignment",
         description: "password, secret, token, API key or credential assigned a quoted literal (code, JSON, YAML, TOML, PHP .=, Ruby ||=, System.setProperty, Go var/backticks, Rust, C#, Kotlin)",
-        regex: r#"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key|(?:twilio|stripe|sendgrid|mailgun|mailchimp|mandrill|postmark|pusher|algolia|mapbox|firebase|datadog|sentry|newrelic|heroku|shopify|paypal|braintree|plaid|okta|auth0|slack|discord|telegram|github|gitlab|bitbucket|openai|anthropic|cohere|mistral|gemini|adafruit[_.-]?io|segment|mixpanel|amplitude|intercom|zendesk|hubspot|airtable|contentful|cloudinary|vercel|netlify|fastly|cloudflare|digitalocean|linode)[_.-]?(?:key|sid))[\w.-]*(?:['"][ \t]*,|['"]?\]?[ \t]*(?::=|::=|\?=|\.=|\|\|=|=>|=|:|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=))[ \t]*["'`]([^"'`\s]{8,200})["'`]"#,
+        regex: r#"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key|(?:twilio|stripe|sendgrid|mailgun|mailchimp|mandrill|postmark|pusher|algolia|mapbox|firebase|datadog|sentry|newrelic|heroku|shopify|paypal|braintree|plaid|okta|auth0|slack|discord|telegram|github|gitlab|bitbucket|openai|anthropic|cohere|mistral|gemini|adafruit[_.-]?io|segment|mixpanel|amplitude|intercom|zendesk|hubspot|airtable|contentful|cloudinary|vercel|netlify|fastly|cloudflare|digitalocean|linode)[_.-]?(?:key|sid))[\w.-]*(?:\\?['"][ \t]*,|\\?['"]?\]?[ \t]*(?::=|::=|\?=|\.=|\|\|=|=>|=|:|[ \t]value=|[ \t]+string[ \t]*=|:[ \t]*&str[ \t]*=))[ \t]*\\?["'`]([^"'`\s]{8,1000}?)\\?["'`]"#,
         path: None,
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 1,
@@ -156,7 +156,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "generic-unquoted-secret-assignment",
         description: "password, secret, token, API key or credential assigned an unquoted literal at the end of a line (.env, YAML, INI, properties, make ?= and ::=, Dockerfile ENV, compose lists)",
-        regex: r#"(?im)(?:^[ \t]*(?:export[ \t]+|ENV[ \t]+|-[ \t]+)?|[ \t][A-Z][A-Z0-9_]*=[^\s=]+[ \t]+|\\n)[\w.-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key|(?:twilio|stripe|sendgrid|mailgun|mailchimp|mandrill|postmark|pusher|algolia|mapbox|firebase|datadog|sentry|newrelic|heroku|shopify|paypal|braintree|plaid|okta|auth0|slack|discord|telegram|github|gitlab|bitbucket|openai|anthropic|cohere|mistral|gemini|adafruit[_.-]?io|segment|mixpanel|amplitude|intercom|zendesk|hubspot|airtable|contentful|cloudinary|vercel|netlify|fastly|cloudflare|digitalocean|linode)[_.-]?(?:key|sid))[\w.-]*[ \t]*(?::=|::=|\?=|=|:)[ \t]*([A-Za-z0-9+/=_!@%^*~-][A-Za-z0-9+/=_!@%^*~.:-]{7,199})[ \t]*(?:[ \t]#.*|[ \t][a-z][\w-]*(?:[ \t].*)?|[ \t][A-Z][A-Z0-9_]*=.*|[ \t]\.{0,2}/.*|\\[nr].*)?$"#,
+        regex: r#"(?im)(?:^[ \t]*(?:export[ \t]+|ENV[ \t]+|-[ \t]+)?|[ \t][A-Z][A-Z0-9_]*=[^\s=]+[ \t]+|\\n)[\w.-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key|(?:twilio|stripe|sendgrid|mailgun|mailchimp|mandrill|postmark|pusher|algolia|mapbox|firebase|datadog|sentry|newrelic|heroku|shopify|paypal|braintree|plaid|okta|auth0|slack|discord|telegram|github|gitlab|bitbucket|openai|anthropic|cohere|mistral|gemini|adafruit[_.-]?io|segment|mixpanel|amplitude|intercom|zendesk|hubspot|airtable|contentful|cloudinary|vercel|netlify|fastly|cloudflare|digitalocean|linode)[_.-]?(?:key|sid))[\w.-]*[ \t]*(?::=|::=|\?=|=|:)[ \t]*([A-Za-z0-9+/=_!@%^*~-][A-Za-z0-9+/=_!@#%^&*~.:-]{7,999})[ \t]*(?:[ \t]#.*|[ \t][a-z][\w-]*(?:[ \t].*)?|[ \t][A-Z][A-Z0-9_]*=.*|[ \t]\.{0,2}/.*|\\[nr].*)?$"#,
         path: None,
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 1,
@@ -168,7 +168,7 @@ pub static RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "generic-xml-secret",
         description: "XML element or attribute holding a password, secret, token or key (the value on the next line too)",
-        regex: r#"(?i)<([\w.-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key|(?:twilio|stripe|sendgrid|mailgun|mailchimp|mandrill|postmark|pusher|algolia|mapbox|firebase|datadog|sentry|newrelic|heroku|shopify|paypal|braintree|plaid|okta|auth0|slack|discord|telegram|github|gitlab|bitbucket|openai|anthropic|cohere|mistral|gemini|adafruit[_.-]?io|segment|mixpanel|amplitude|intercom|zendesk|hubspot|airtable|contentful|cloudinary|vercel|netlify|fastly|cloudflare|digitalocean|linode)[_.-]?(?:key|sid))[\w.-]*)>\s*([A-Za-z0-9+/=_!@#%^&*~.:-]{8,200})\s*</[\w.-]+>"#,
+        regex: r#"(?i)<([\w.-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|signing[_.-]?key|(?:twilio|stripe|sendgrid|mailgun|mailchimp|mandrill|postmark|pusher|algolia|mapbox|firebase|datadog|sentry|newrelic|heroku|shopify|paypal|braintree|plaid|okta|auth0|slack|discord|telegram|github|gitlab|bitbucket|openai|anthropic|cohere|mistral|gemini|adafruit[_.-]?io|segment|mixpanel|amplitude|intercom|zendesk|hubspot|airtable|contentful|cloudinary|vercel|netlify|fastly|cloudflare|digitalocean|linode)[_.-]?(?:key|sid))[\w.-]*)>\s*([A-Za-z0-9+/=_!@#%^&*~.:-]{8,1000})\s*</[\w.-]+>"#,
         path: None,
         keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
         secret_group: 2,
@@ -188,5 +188,29 @@ pub static RULES: &[RuleSpec] = &[
         ignore_values: Some(GENERIC_IGNORE),
         examples: &["./server --api-key Hf2ilS3jaW771cSBFJVEsyaXGSiTSUtG", "mysql --password=XE2748wKyBht0mqv app"],
         negative_examples: &["./server --password-file /run/secrets/pw", "--token $TOKEN"],
+    },
+    RuleSpec {
+        id: "private-key-base64",
+        description: "a PEM private key encoded whole in base64 (Helm values, environment variables, Kubernetes data)",
+        regex: r#"\b((?:LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVkt|LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0t|LS0tLS1CRUdJTiBEU0EgUFJJVkFURSBLRVkt|LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0t|LS0tLS1CRUdJTiBFTkNSWVBURUQgUFJJVkFURSBLRVkt|LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0t)[A-Za-z0-9+/]{200,}={0,2})"#,
+        path: None,
+        keywords: &["ls0tls1crudjti"],
+        secret_group: 1,
+        entropy: None,
+        ignore_values: None,
+        examples: &["tls_key: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3cxUVRDNFhBVFdTOFBIcDlOSGZZakZNNURJNHBaajU5ZmhaNVIxUHk0b0plMkpibVBUdVNnUjdjTXkrCnBUeUdKTXVIYkVMMzFJZUwySFBjSHlHY0ZSbDFTUG5YTll2TUlIYS8ybzc2dW1mWGZLbS9yNWtKUDFWclQrMUYKSm9ycy82SUxpOElIbjVreHNDN3RWTy9IYmtRZnl5L0tWNXpqUjNqMXR3ZFRLV1RkZEIrWGhrQVMxdm9RRzZ5eQp6eU45ekhZSWE0VU9yR05BVE11REphd1Rnc3U4UE8rNzk5bktTTnJoOVVDYXVTRG1MaHVWdGNxY1llemRaL3RECkRqOGhZczVzdUtjTmQ4WnJhOUE5c0tQeFo5VzNxTHk3ektVVlFEVDdTOHNUUUNCTlIzWWJEZ2JsZXBoMVFIdDYKLS0tLS1FTkQgUlNBIFBSSVZBVEUgS0VZLS0tLS0K", "KEY_B64=LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUVvd1pCbGd2SXl4SnUyakdqTkdrVGZpM29ZdjJEemFLRzA1UmsrR1FWODFya21naHplbTl5UFZVSmEvYzUKVWNVM3pyMVp0b0x1Q3I2NEN4cWxJT2ROS2hpRlhpUTJoelQvcExqSFgySmlDTGhLY0loUDZCcjFpUUZlT1VoRwpYWm5uYWw1V2lzQ2dFQkNZOGY1TjMveW5iZHJaUnpzR1FCSmczVUhLd2tmbEY2WFVpNUFodXFwZkVuYnRYQXF3Cks4alpmQUxoTFN6RnlDbW1kS1R4cC9Ua1NGMlJDZEtERlJ1Tnc1R0NmK2hBNklMSThnSmhlYWQ2L3dKOWtGWkoKU3FnbVJCOUgraU1iK2xrNzc3UFpuSzhDbDZKNWl4YWFKTFNodVFqT3VkLyt5RFVBKzV6bVMxc3dvUHFBcHJ5UAotLS0tLUVORCBQUklWQVRFIEtFWS0tLS0tCg=="],
+        negative_examples: &["ca: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSURxNTJSWWZMV3JMb2V2aFpDMHgwYXdpckgvanVRYkxpZnh6NTNuQ1FFMjgrQUp5NzVmTmNUVE42S0ZBUWRFbVFnM09NSm1ZeGhjQUJtNmpvZjhlZkQwbkhDWS8xS2dkMnZkL0VyMXV5WkFsSWEvWm5ZZDdjaGxOL1hjKzFIU3lHYkRTMUdIWHk1b09LVnFZWDdFbnd2cTRWTkFLaktzMVBhd3RuM0xHOFp2NVlwdThEMGZ6RndFN0lIZ1lJcnVpcUZob2ptQUlEZAotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==", "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVkt"],
+    },
+    RuleSpec {
+        id: "generic-spaced-secret",
+        description: "a `name value` config line whose name says password, secret, token or key (redis.conf requirepass and masterauth, nginx, HAProxy, ssh-style configs)",
+        regex: r#"(?im)^[ \t]*(?:requirepass|masterauth|[\w.-]*(?:pass(?:word|wd|phrase)?|secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|credentials?|private[_.-]?key|(?:twilio|stripe|sendgrid|mailgun|mailchimp|mandrill|postmark|pusher|algolia|mapbox|firebase|datadog|sentry|newrelic|heroku|shopify|paypal|braintree|plaid|okta|auth0|slack|discord|telegram|github|gitlab|bitbucket|openai|anthropic|cohere|mistral|gemini|adafruit[_.-]?io|segment|mixpanel|amplitude|intercom|zendesk|hubspot|airtable|contentful|cloudinary|vercel|netlify|fastly|cloudflare|digitalocean|linode)[_.-]?(?:key|sid))[\w.-]*)[ \t]+["']?([A-Za-z0-9+/=_!@#%^&*~.:-]{8,200})["']?[ \t]*\r?$"#,
+        path: None,
+        keywords: &["pass", "secret", "token", "key", "credential", "masterauth"],
+        secret_group: 1,
+        entropy: Some(3.3),
+        ignore_values: Some(GENERIC_IGNORE),
+        examples: &["requirepass Xq9vL2mN8pR4tW7z", "port 8080\ndb_password Kd7Wq2Zr9Mx4Vb6T\nlog info"],
+        negative_examples: &["password required", "token    expired", "# password Xq9vL2mN8pR4tW7z", "secret management", "api_key ${API_KEY}"],
     },
 ];

@@ -78,7 +78,7 @@ pub fn base64(bytes: &[u8]) -> String {
 
 /// Whether `{spec}` is a run (`A 36`, `h4`, `d 2-5`, `uuid`, `PW`, `jwt64`).
 fn is_spec(spec: &str) -> bool {
-    if matches!(spec, "uuid" | "PW" | "jwt64") {
+    if matches!(spec, "uuid" | "PW" | "jwt64" | "pem64") {
         return true;
     }
     let mut chars = spec.chars();
@@ -116,6 +116,14 @@ pub fn expand(template: &str, rng: &mut Rng) -> String {
                 out.push_str(&h);
             }
             "PW" => out.push_str(&expand(tokens::PASSWORD, rng)),
+            // A PEM private key, base64-encoded whole (Helm values, env).
+            "pem64" => {
+                let pem = expand(
+                    "-----BEGIN RSA PRIVATE KEY-----\nMIIEow{B 58}\n{B 64}\n{B 64}\n{B 64}\n{B 20}\n-----END RSA PRIVATE KEY-----\n",
+                    rng,
+                );
+                out.push_str(&base64(pem.as_bytes()));
+            }
             "jwt64" => {
                 let jwt = expand("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{u 60}.{u 43}", rng);
                 out.push_str(&base64(jwt.as_bytes()));
@@ -182,7 +190,7 @@ pub fn in_syntax(rng: &mut Rng, key: &str, value: &str) -> (String, String) {
     let k = camel(key);
     let upper = key.to_uppercase().replace(['-', '.'], "_");
     let json_value = value.replace('\\', "\\\\").replace('"', "\\\"");
-    let (name, text) = match rng.below(32) {
+    let (name, text) = match rng.below(34) {
         0 => (".env", format!("APP_ENV=production\n{upper}={value}\n")),
         1 => ("config/app.env", format!("# service settings\n{upper}=\"{value}\"\nLOG_LEVEL=info\n")),
         2 => ("deploy/run.sh", format!("#!/bin/sh\nset -eu\nexport {upper}='{value}'\nexec ./server\n")),
@@ -215,6 +223,10 @@ pub fn in_syntax(rng: &mut Rng, key: &str, value: &str) -> (String, String) {
         // A second assignment on a line, and a value before a literal `\n`.
         30 => ("deploy/env.sh", format!("#!/bin/sh\nenv APP_ENV=production {upper}={value} ./server\n")),
         31 => ("deploy/entrypoint.sh", format!("#!/bin/sh\nprintf \"APP_ENV=production\\n{upper}={value}\\n\" > .env\n")),
+        // JSON inside a string literal (a test fixture, a request body).
+        32 => ("test/fixtures.js", format!("const body = \"{{\\\"name\\\": \\\"shop\\\", \\\"{key}\\\": \\\"{value}\\\"}}\";\n")),
+        // `name value` config files (redis.conf, nginx, HAProxy, ssh).
+        33 => ("conf/service.conf", format!("port 8080\n{key} {value}\nlog_level info\n")),
         _ => ("README.md", format!("## Setup\n\n```sh\n{upper}={value} make run\n```\n")),
     };
     (name.to_owned(), text)

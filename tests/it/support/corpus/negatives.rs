@@ -274,5 +274,45 @@ pub fn generate(rng: &mut Rng) -> Vec<(&'static str, String, String)> {
         let (name, text) = url_references(rng);
         out.push(("url-reference", name, text));
     }
+    for _ in 0..60 {
+        let (name, text) = settings(rng);
+        out.push(("setting", name, text));
+    }
     out
+}
+
+/// Settings whose names say password, token or key but whose values are
+/// not secrets: `name value` config lines, Ruby interpolation, base64 of a
+/// certificate, colours and anchors with `#`.
+fn settings(rng: &mut Rng) -> (String, String) {
+    const LINES: &[&str] = &[
+        "token_ttl 3600",
+        "password_min_length 12",
+        "secret_name shop-db-credentials",
+        "api_key_header X-Api-Key",
+        "auth_key_path /etc/shop/auth.key",
+        "password_hash_algorithm argon2id",
+        "credentials_file ~/.aws/credentials",
+        "token_endpoint https://auth.shop.example/oauth/token",
+        "private_key_file certs/tls.key",
+        "requirepass \"\"",
+    ];
+    match rng.below(5) {
+        0 | 1 => (
+            "conf/service.conf".into(),
+            format!("port 8080\n{}\n{}\n", rng.pick(LINES), rng.pick(LINES)),
+        ),
+        2 => (
+            "config/database.rb".into(),
+            "url = \"postgres://#{user}:#{password}@db.internal:5432/shop\"\nheaders = { 'Authorization' => \"Bearer #{ENV['API_TOKEN']}\" }\n".into(),
+        ),
+        3 => {
+            let cert = expand("-----BEGIN CERTIFICATE-----\nMIID{B 60}\n{B 64}\n{B 64}\n-----END CERTIFICATE-----\n", rng);
+            ("deploy/values.yaml".into(), format!("tls:\n  ca: {}\n", super::base64(cert.as_bytes())))
+        }
+        _ => (
+            "config/theme.yml".into(),
+            "password_strength_color: \"#e5484d\"\ntoken_badge: \"#3e63dd\"\ncredentials: shop/infra#deploy-keys\n".into(),
+        ),
+    }
 }

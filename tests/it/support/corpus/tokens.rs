@@ -323,6 +323,12 @@ pub const TOKENS: &[TokenType] = &[
     v("generic", "django-insecure", "django-insecure-{l 50}"),
     v("stripe", "secret-live-short", "sk_live_{A 15-23}"),
     v("google", "oauth-access-token-short", "ya29.{u 30-59}"),
+    file("private-key", "rsa-legacy-encrypted", "deploy/legacy.key", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,{H 32}\n\n{secret}\n-----END RSA PRIVATE KEY-----\n", "{B 64}\n{B 64}\n{B 64}\n{B 30}"),
+    file("private-key", "pem-concatenated-js", "src/keys.js", "const key =\n  \"-----BEGIN RSA PRIVATE KEY-----\\n\" +\n  \"{secret}\\n\" +\n  \"-----END RSA PRIVATE KEY-----\\n\";\nmodule.exports = key;\n", "MIIEow{B 58}\\n\" +\n  \"{B 64}\\n\" +\n  \"{B 64}\\n\" +\n  \"{B 40}"),
+    file("private-key", "pem-concatenated-python", "app/keys.py", "KEY = (\n    \"-----BEGIN PRIVATE KEY-----\\n\"\n    \"{secret}\\n\"\n    \"-----END PRIVATE KEY-----\\n\"\n)\n", "MIIEvg{B 58}\\n\"\n    \"{B 64}\\n\"\n    \"{B 64}\\n\"\n    \"{B 30}"),
+    file("private-key", "pem-base64", "deploy/values.yaml", "tls:\n  enabled: true\n  key: {secret}\n", "{pem64}"),
+    kv("generic", "password-with-hash", "{A 5}#{d 2}{A 5}!{A 3}", &["password", "DB_PASSWORD", "smtp_pass", "ADMIN_PASSWORD"]),
+    kv("generic", "long-token", "{A 120}{d 4}{A 130}", &["token", "AUTH_TOKEN", "session_token"]),
     kv("generic", "provider-keyed", "{A 12}{d 2}{A 12}", &["TWILIO_KEY", "twilio_key", "ADAFRUIT_IO_KEY", "stripeKey", "SENDGRID_KEY", "mailgun_key", "PUSHER_KEY"]),
 ];
 
