@@ -278,3 +278,27 @@ waivers:
     );
     assert_state(by(&r, "empty"), "error", "no workload");
 }
+
+/// The bundled `deploy/kubernetes` (a kustomization, rendered by kubectl)
+/// passes its own checks; the one finding it keeps is waived with its
+/// reason: one exporter per shard is the design.
+#[test]
+fn the_bundled_manifests_pass_their_own_checks() {
+    require_binary("kubectl");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes");
+    let expires =
+        prodready_exporter::clock::date_of(prodready_exporter::clock::unix_now() + 60 * 86400);
+    let config = format!(
+        "checks:\n{}waivers:\n  - {{ check: self_failover, finding: {{ rule: replicas.minimum, location: StatefulSet/prodready-exporter }}, owner: maintainers, expires: \"{expires}\", reason: \"one exporter per shard by design: a restart rebuilds its state in one round and ProdreadyExporterDown pages; raise replicas with --shard.count to split checks\" }}\n",
+        checks_on(&dir, "self")
+    );
+    let r = run_checks(&config, &[]);
+    for k in KINDS {
+        let result = by(&r, &format!("self_{k}"));
+        assert_state(result, "pass", "1 workload(s) in 1 file(s)");
+    }
+    assert_eq!(
+        by(&r, "self_failover").doc["evidence"]["waived_findings"][0]["rule"],
+        "replicas.minimum"
+    );
+}

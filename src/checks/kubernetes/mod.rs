@@ -168,17 +168,18 @@ fn kind_of(aspect: Aspect) -> &'static str {
 /// The rules as docs/kinds.md lists them, generated from `RULES`.
 pub fn rules_table() -> String {
     let mut out = String::from(
-        "The rules, by kind (`scan::kubernetes::rules`; each has a manifest it passes and one it fails, run by a test):\n\n| rule | kind | level | what | why | fix |\n|---|---|---|---|---|---|\n",
+        "The rules, by kind (`scan::kubernetes::rules`; each has a manifest it passes and one it fails, run by a test):\n\n| rule | kind | level | what | why | fix | kube-score / Polaris |\n|---|---|---|---|---|---|---|\n",
     );
     for r in RULES {
         out.push_str(&format!(
-            "| `{}` | `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | `{}` | {} | {} | {} | {} | {} |\n",
             r.id,
             kind_of(r.aspect),
             r.level.as_str(),
             r.what.replace('|', "\\|"),
             r.why.replace('|', "\\|"),
-            r.fix.replace('|', "\\|")
+            r.fix.replace('|', "\\|"),
+            if r.peers.is_empty() { "none" } else { r.peers }
         ));
     }
     out

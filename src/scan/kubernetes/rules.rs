@@ -68,6 +68,9 @@ pub struct Rule {
     /// The findings on one workload: the container (when it is about one)
     /// and what was seen.
     pub check: fn(&Workload<'_>, &Limits) -> Hits,
+    /// The kube-score and Polaris checks it corresponds to, where one does
+    /// (empty: neither has one).
+    pub peers: &'static str,
     /// A manifest the rule passes and one it fails.
     pub passes: &'static str,
     pub fails: &'static str,
@@ -223,6 +226,7 @@ pub static RULES: &[Rule] = &[
             }
             one(format!("{} replica(s), need at least {}", w.min_replicas(), l.min_replicas))
         },
+        peers: "kube-score `deployment-replicas`; Polaris `multipleReplicasForDeployment`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -239,6 +243,7 @@ pub static RULES: &[Rule] = &[
             }
             one("no PodDisruptionBudget selects its pods".to_owned())
         },
+        peers: "kube-score `deployment-has-poddisruptionbudget`, `statefulset-has-poddisruptionbudget`",
         passes: DEPLOYMENT_OK,
         fails: "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  replicas: 3\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: app, image: web:1.0 }] }\n",
     },
@@ -263,6 +268,7 @@ pub static RULES: &[Rule] = &[
                 .map(|p| (None, format!("PodDisruptionBudget/{} allows no pod to be evicted", p.name)))
                 .collect()
         },
+        peers: "",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -285,6 +291,7 @@ pub static RULES: &[Rule] = &[
             }
             one("no podAntiAffinity or topologySpreadConstraints: replicas may share a node".to_owned())
         },
+        peers: "kube-score `deployment-has-host-podantiaffinity`, `statefulset-has-host-podantiaffinity`",
         passes: DEPLOYMENT_OK,
         fails: "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  replicas: 3\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: app, image: web:1.0 }] }\n",
     },
@@ -305,6 +312,7 @@ pub static RULES: &[Rule] = &[
                 (!missing.is_empty()).then(|| format!("no {} request", missing.join(" or ")))
             })
         },
+        peers: "kube-score `container-resources`; Polaris `cpuRequestsMissing`, `memoryRequestsMissing`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -322,6 +330,7 @@ pub static RULES: &[Rule] = &[
                     .then(|| "no memory limit".to_owned())
             })
         },
+        peers: "kube-score `container-resources`; Polaris `memoryLimitsMissing`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -338,6 +347,7 @@ pub static RULES: &[Rule] = &[
             }
             one("spec.replicas is set while an HorizontalPodAutoscaler owns the count".to_owned())
         },
+        peers: "",
         passes: DEPLOYMENT_OK,
         fails: "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  replicas: 3\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: app, image: web:1.0 }] }\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: web }\nspec: { scaleTargetRef: { kind: Deployment, name: web }, minReplicas: 2, maxReplicas: 5 }\n",
     },
@@ -355,6 +365,7 @@ pub static RULES: &[Rule] = &[
             }
             per_container(w, |c| c.get("readinessProbe").is_none().then(|| "no readinessProbe".to_owned()))
         },
+        peers: "kube-score `pod-probes`; Polaris `readinessProbeMissing`",
         passes: DEPLOYMENT_OK,
         fails: "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: app, image: web:1.0 }] }\n",
     },
@@ -371,6 +382,7 @@ pub static RULES: &[Rule] = &[
             }
             per_container(w, |c| c.get("livenessProbe").is_none().then(|| "no livenessProbe".to_owned()))
         },
+        peers: "kube-score `pod-probes`; Polaris `livenessProbeMissing`",
         passes: DEPLOYMENT_OK,
         fails: "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: app, image: web:1.0 }] }\n",
     },
@@ -389,6 +401,7 @@ pub static RULES: &[Rule] = &[
                 }
             })
         },
+        peers: "kube-score `pod-probes` (identical probes)",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -414,6 +427,7 @@ pub static RULES: &[Rule] = &[
             }
             hits
         },
+        peers: "kube-score `container-image-tag`; Polaris `tagNotSpecified`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -431,6 +445,7 @@ pub static RULES: &[Rule] = &[
             }
             one("revisionHistoryLimit is 0: no revision to roll back to".to_owned())
         },
+        peers: "",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -448,6 +463,7 @@ pub static RULES: &[Rule] = &[
             }
             one("strategy Recreate: every rollout is an outage".to_owned())
         },
+        peers: "kube-score `deployment-strategy`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -466,6 +482,7 @@ pub static RULES: &[Rule] = &[
             }
             one(format!("terminationGracePeriodSeconds {grace}, need at least {}", l.min_grace_seconds))
         },
+        peers: "",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -486,6 +503,7 @@ pub static RULES: &[Rule] = &[
                     .then(|| "no preStop hook while a Service routes to it".to_owned())
             })
         },
+        peers: "",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -509,6 +527,7 @@ pub static RULES: &[Rule] = &[
             }));
             hits
         },
+        peers: "kube-score `container-security-context`; Polaris `runAsPrivileged`, `hostNetworkSet`, `hostPIDSet`, `hostIPCSet`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -526,6 +545,7 @@ pub static RULES: &[Rule] = &[
                 (!non_root || root_uid).then(|| "may run as root".to_owned())
             })
         },
+        peers: "kube-score `container-security-context`; Polaris `runAsRootAllowed`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -542,6 +562,7 @@ pub static RULES: &[Rule] = &[
                     .then(|| "allowPrivilegeEscalation is not false".to_owned())
             })
         },
+        peers: "Polaris `privilegeEscalationAllowed`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -572,6 +593,7 @@ pub static RULES: &[Rule] = &[
                 }
             })
         },
+        peers: "Polaris `dangerousCapabilities`, `insecureCapabilities`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -588,6 +610,7 @@ pub static RULES: &[Rule] = &[
                     .then(|| "readOnlyRootFilesystem is not true".to_owned())
             })
         },
+        peers: "kube-score `container-security-context`; Polaris `notReadOnlyRootFilesystem`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
@@ -604,6 +627,7 @@ pub static RULES: &[Rule] = &[
             }
             one("no NetworkPolicy selects its pods".to_owned())
         },
+        peers: "kube-score `pod-networkpolicy`",
         passes: DEPLOYMENT_OK,
         fails: BARE_DEPLOYMENT,
     },
