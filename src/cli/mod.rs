@@ -330,7 +330,7 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
                     ),
                     Err(errors) => {
                         print_config_errors(&errors);
-                        return ExitCode::FAILURE;
+                        return ExitCode::from(EXIT_CONFIG);
                     }
                 }
             }
@@ -355,7 +355,7 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
         }
         Err(errors) => {
             print_config_errors(&errors);
-            ExitCode::FAILURE
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }

@@ -321,7 +321,7 @@ fn validate_names_each_problem_with_file_check_and_field() {
     ];
     for (config, expected) in cases {
         let (code, out) = validate(config, &[]);
-        assert_eq!(code, 1, "config accepted:\n{config}\n{out}");
+        assert_eq!(code, 2, "config accepted:\n{config}\n{out}");
         assert!(out.contains("config.yaml"), "file not named: {out}");
         for e in *expected {
             assert!(
@@ -338,7 +338,7 @@ fn validate_reports_every_problem_at_once() {
         "global: { concurrency: 0 }\nchecks:\n  - { name: a, kind: nope }\n  - { name: b, kind: command, params: {} }\n  - { name: c, kind: http, target: missing }\n",
         &[],
     );
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(out.contains("4 problem(s) found."), "{out}");
     for e in [
         "concurrency: must be at least 1",
@@ -356,7 +356,7 @@ fn env_expansion_and_overrides_apply() {
         "checks:\n  - { name: a, kind: command, interval: \"${IVL}\", params: { argv: [\"true\"] } }\n",
         &[("IVL", "90s"), ("PRODREADY_GLOBAL__CONCURRENCY", "0")],
     );
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         out.contains("global: field concurrency: must be at least 1"),
         "{out}"
@@ -377,24 +377,24 @@ fn the_config_is_yaml_with_merge_keys_and_nested_overrides() {
     let (code, out) = validate(config, &[]);
     assert_eq!(code, 0, "{out}");
     let (code, out) = validate(&format!("x-anchors: {{}}\nextra: 1\n{config}"), &[]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert!(out.contains("1 problem(s) found."), "{out}");
     assert!(out.contains("field extra: unknown top-level key"), "{out}");
     let nested = "checks:\n  - { name: a, kind: command, params: { argv: [\"true\"] } }\n";
     let (code, out) = validate(nested, &[("PRODREADY_WEB__RATE_LIMIT__BURST", "x")]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(out.contains("web: field rate_limit"), "{out}");
     let (code, out) = validate(
         &format!("global: {{ interval: 30s }}\n{nested}"),
         &[("PRODREADY_GLOBAL__INTERVAL__X", "1")],
     );
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         out.contains("PRODREADY_GLOBAL__INTERVAL__X: cannot override"),
         "{out}"
     );
     let (code, out) = validate(&format!("{nested}---\nchecks: []\n"), &[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(out.contains("invalid YAML"), "{out}");
 }
 
@@ -590,6 +590,30 @@ waivers:
         "{text}"
     );
     assert!(!text.contains("### Checks that fail the gate"), "{text}");
+}
+
+/// One exit-code table for every subcommand: 0 fine, 1 a verdict that
+/// failed (the gate, --require-coverage), 2 a bad config or bad usage; a
+/// mistyped flag or subcommand gets a suggestion.
+#[test]
+fn exit_codes_are_one_table_and_typos_get_suggestions() {
+    let bad = ConfigDir::new("checks:\n  - { name: a, kind: nosuchkind }\n");
+    let arg = format!("--config.file={}", bad.config_path().display());
+    for command in ["validate", "check"] {
+        let out = run_cli(&[command, &arg], &[]);
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(stderr(&out).contains("nosuchkind"), "{}", stderr(&out));
+    }
+    let out = run_cli(&["--web.listen-adress", ":1"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("a similar argument exists: '--web.listen-address'"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_cli(&["chek"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'check'"), "{}", stderr(&out));
 }
 
 /// `--version` in the Prometheus exporters' form, and the same facts on

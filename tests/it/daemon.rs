@@ -509,7 +509,7 @@ checks:
         &[],
     );
     let err = crate::support::stderr(&out);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         err.contains("global: field labels.job: job is set by the exporter or Prometheus"),
         "{err}"

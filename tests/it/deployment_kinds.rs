@@ -104,7 +104,7 @@ fn deployment_kinds_reject_contradictory_params() {
         &[],
     );
     let err = crate::support::stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     for part in [
         "check \"a\" (checks[0]): field params.expected: must name the release",
         "check \"b\" (checks[1]): field params.query: set query (a Prometheus target) or urls",

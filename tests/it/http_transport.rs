@@ -220,7 +220,7 @@ checks:
         ),
         &[],
     );
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         out.contains("field http.tls.key_file: required with tls.cert_file"),
         "{out}"

@@ -133,7 +133,7 @@ checks:
     ));
     let arg = format!("--config.file={}", dir.config_path().display());
     let out = run_cli(&["validate", &arg], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert!(text.contains("needs a http target"), "{text}");
     assert!(

@@ -328,7 +328,7 @@ async fn rediss_targets_verify_the_server_and_present_client_certificates() {
     ] {
         let (code, out) =
             crate::support::validate(&format!("targets:\n  t: {{ {target} }}\nchecks: []\n"), &[]);
-        assert_eq!(code, 1);
+        assert_eq!(code, 2);
         assert!(out.contains(message), "{out}");
     }
 }

@@ -156,7 +156,7 @@ fn hardcoded_secrets_in_a_real_tree() {
     // A baseline holds keyed fingerprints (they follow the secret when lines
     // move): it needs the key file.
     let (code, out) = validate(&with_baseline(""), &[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         out.contains("field params.allowlist.baseline: needs params.fingerprint_key_file"),
         "{out}"
@@ -442,7 +442,7 @@ paths = ['''^docs/''']
             ),
             &[],
         );
-        assert_eq!(code, 1);
+        assert_eq!(code, 2);
         assert!(out.contains(message), "{out}");
     }
 }

@@ -316,7 +316,7 @@ checks:
     );
     let arg = format!("--config.file={}", dir.config_path().display());
     let out = run_cli(&["validate", &arg], &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     for expected in [
         "target \"web\": field labels.bad-name: must match",

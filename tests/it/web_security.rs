@@ -354,7 +354,7 @@ fn invalid_web_configs_are_refused_naming_the_field() {
             &[("WEB_TEST_TOKEN", "x")],
         );
         let all = format!("{}{}", stdout(&out), stderr(&out));
-        assert_eq!(out.status.code(), Some(1), "{text}: {all}");
+        assert_eq!(out.status.code(), Some(2), "{text}: {all}");
         assert!(
             all.contains(expected),
             "{text}: expected {expected:?} in\n{all}"
