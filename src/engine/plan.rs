@@ -123,7 +123,7 @@ impl Plan {
                     if let Ok(item) = resolve_item(&spec, kind, &mut problems) {
                         planner.checks.push(Arc::new(PlannedCheck {
                             id: next_check_id(),
-                            category: spec.category.unwrap_or(kind.category),
+                            category: category_of(&spec, kind, item),
                             spec: *spec,
                             kind,
                             item,
@@ -243,6 +243,15 @@ impl Plan {
 
 /// The directory of a check's path target, against which its relative
 /// file params resolve.
+/// A check's category: the one its entry sets; else, when the entry names
+/// a checklist item, that item's (a `backup_freshness` check put on
+/// `deployment.backup_database` is a deployment check); else its kind's.
+fn category_of(spec: &CheckSpec, kind: &KindInfo, item: Option<&'static Item>) -> Category {
+    spec.category
+        .or_else(|| spec.item.as_ref().and(item).map(|i| i.category))
+        .unwrap_or(kind.category)
+}
+
 /// The content digest of every file a target or check is built from.
 fn digest_files(config: &Config) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
     let mut digests: BTreeMap<PathBuf, Option<Vec<u8>>> = BTreeMap::new();
@@ -367,7 +376,7 @@ impl Planner<'_> {
                 }
                 self.checks.push(Arc::new(PlannedCheck {
                     id: next_check_id(),
-                    category: owned.category.unwrap_or(kind.category),
+                    category: category_of(&owned, kind, item),
                     spec: owned,
                     kind,
                     item,

@@ -616,6 +616,28 @@ fn exit_codes_are_one_table_and_typos_get_suggestions() {
     assert!(stderr(&out).contains("'check'"), "{}", stderr(&out));
 }
 
+/// A check that names a checklist item takes that item's category unless it
+/// sets one: `--category deployment` runs the pre-deploy backup check.
+#[test]
+fn a_check_takes_the_category_of_the_item_it_names() {
+    let backups = tempfile::tempdir().unwrap();
+    std::fs::write(backups.path().join("predeploy-1.sql.gz"), vec![1u8; 2048]).unwrap();
+    let dir = ConfigDir::new(&format!(
+        "checks:\n  - {{ name: backup_before_deploy, kind: backup_freshness, item: deployment.backup_database, params: {{ dir: \"{0}\", pattern: \"predeploy-*.sql.gz\", max_age: 1h, min_size: 1KiB }} }}\n  - {{ name: nightly, kind: backup_freshness, params: {{ dir: \"{0}\", max_age: 1h, min_size: 1KiB }} }}\n  - {{ name: pinned, kind: backup_freshness, item: deployment.backup_database, category: operations, params: {{ dir: \"{0}\", max_age: 1h, min_size: 1KiB }} }}\n",
+        backups.path().display()
+    ));
+    let out = check(&dir, &["--category", "deployment", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["backup_before_deploy"], "{doc}");
+    assert_eq!(doc["checks"][0]["category"], "deployment");
+}
+
 /// `--version` in the Prometheus exporters' form, and the same facts on
 /// `prodready_build_info`.
 #[test]

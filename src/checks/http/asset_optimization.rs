@@ -25,7 +25,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "page assets: compressed, minified, within budget, fingerprinted with long max-age",
     target: TargetNeed::Required(&[TargetType::Http]),
     doc: r#"- **Reads:** the page, its `<script src>`, `<link rel=stylesheet href>` and `<img src>` on the same origin (others are counted and skipped), and each asset (identity, and with `br, gzip` for text).
-- **Passes** when every asset is within budget, text assets over 1 KiB are compressed and look minified (long lines or little whitespace), names carry a content hash, and fingerprinted assets have `max-age` >= `min_max_age` or `immutable`.
+- **Passes** when every asset is within budget, text assets over 1 KiB are compressed and look minified (long lines or little whitespace), names carry a content hash (a run of at least 8 letters, digits, `_` or `-` holding both a letter and a digit, just before the extension and after `.`, `-` or `_`: `app.3f9a1c2b.js`, `main-Bx7k2QpL.css`; `app.js?v=3` and `app.v2.js` are not fingerprinted), and fingerprinted assets have `max-age` >= `min_max_age` or `immutable`.
 - **Fails** listing each offender with its bytes and problems. **Unknown** when the page references no same-origin asset. **Errors** when the page itself does not answer 2xx."#,
     ..KindInfo::new(
         "asset_optimization",
