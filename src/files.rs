@@ -36,6 +36,53 @@ pub fn mtime(path: &Path) -> Result<i64, String> {
 }
 
 /// Reads a text file of at most `cap` bytes, with errors naming the path.
+/// Like `read_text`, but the encoding follows a byte-order mark as pip's
+/// `auto_decode` does: UTF-16 (LE or BE) or UTF-8 with a BOM; without one,
+/// UTF-8.
+pub fn read_text_bom(path: &Path, cap: u64) -> Result<String, String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.len() > cap {
+        return Err(format!(
+            "{} is {} bytes, over the {cap}-byte limit",
+            path.display(),
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    decode_bom(&bytes).ok_or_else(|| {
+        format!(
+            "{} is not text in UTF-8 or in UTF-16 with a byte-order mark (binary?)",
+            path.display()
+        )
+    })
+}
+
+/// Text from bytes by their byte-order mark (UTF-16 LE/BE, UTF-8), else UTF-8.
+pub fn decode_bom(bytes: &[u8]) -> Option<String> {
+    let utf16 = |rest: &[u8], le: bool| {
+        if !rest.len().is_multiple_of(2) {
+            return None;
+        }
+        let units = rest.chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .ok()
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()).ok(),
+        _ => String::from_utf8(bytes.to_vec()).ok(),
+    }
+}
+
 pub fn read_text(path: &Path, cap: u64) -> Result<String, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -51,4 +98,23 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text (binary?)", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn byte_order_marks_choose_the_encoding() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("é==1\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("a==2".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(super::decode_bom(&le).as_deref(), Some("é==1\n"));
+        assert_eq!(super::decode_bom(&be).as_deref(), Some("a==2"));
+        assert_eq!(super::decode_bom(b"\xEF\xBB\xBFx").as_deref(), Some("x"));
+        assert_eq!(super::decode_bom(&[0xFF, 0xFE, 0x00]), None);
+    }
 }

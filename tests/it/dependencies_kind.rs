@@ -527,3 +527,37 @@ fn aliases_stdlib_pipenv_and_ignored_lockfiles_are_judged() {
         .any(|v| v["lockfile"] == "web-bun/bun.lock" && v["installed_as"] == "string-width-cjs");
     assert!(bun_alias, "{vulnerable:?}");
 }
+
+/// Every reason a check did not pass is in its message, in priority order:
+/// an unpinned requirement and a database past its age limit both show.
+#[test]
+fn every_reason_not_to_pass_is_in_the_message() {
+    let db = tempfile::tempdir().unwrap();
+    write(
+        db.path(),
+        "pypi/TEST-OLD.json",
+        r#"{"id": "TEST-OLD", "modified": "2020-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]}]}"#,
+    );
+    let tree = tempfile::tempdir().unwrap();
+    write(
+        tree.path(),
+        "requirements.txt",
+        "urllib3==2.2.0\nflask>=2.0\n",
+    );
+    let r = run_checks(
+        &format!(
+            "checks:\n  - {{ name: deps, kind: dependency_vulnerabilities, params: {{ dir: \"{}\", advisory_db: \"{}\", max_db_age: 30d }} }}\n",
+            tree.path().display(),
+            db.path().display()
+        ),
+        &[],
+    );
+    let deps = by(&r, "deps");
+    assert_state(deps, "warn", "cannot be judged");
+    let unjudged_at = deps.message.find("cannot be judged").unwrap();
+    let stale_at = deps
+        .message
+        .find("the advisory database is")
+        .expect(&deps.message);
+    assert!(unjudged_at < stale_at, "{}", deps.message);
+}

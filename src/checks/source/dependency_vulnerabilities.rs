@@ -292,7 +292,10 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
 }
 
 /// The state and message of an audit: over a limit fails; an ecosystem the
-/// database does not cover is an error; anything not verified warns.
+/// database does not cover is an error; anything not verified warns. The
+/// message gives every reason the check did not pass, in that order (the
+/// state is the first's), so a stale database is never hidden behind
+/// another warning.
 fn verdict(
     this: &DependencyVulnerabilities,
     found: &Audit<serde_json::Value>,
@@ -309,6 +312,7 @@ fn verdict(
         .filter(|(sev, limit)| count_of(sev) > **limit)
         .map(|(sev, limit)| format!("{} {} (limit {limit})", count_of(sev), sev.as_str()))
         .collect();
+    let mut reasons: Vec<(State, String)> = Vec::new();
     let first_ten = |list: &[String]| list.iter().take(10).cloned().collect::<Vec<_>>().join("; ");
     if !over.is_empty() {
         let listed: Vec<String> = found
@@ -325,57 +329,57 @@ fn verdict(
                 )
             })
             .collect();
-        return (
+        reasons.push((
             State::Fail,
             format!(
                 "vulnerable dependencies over the limits: {}: {}",
                 over.join(", "),
                 listed.join("; ")
             ),
-        );
+        ));
     }
     if !found.uncovered.is_empty() {
-        return (
+        reasons.push((
             State::Error,
             format!(
                 "the advisory database has no advisory for the ecosystem of {}: those packages were not checked (add that ecosystem's advisories to {})",
                 found.uncovered.join(", "),
                 this.advisory_db.display()
             ),
-        );
+        ));
     }
     if !found.undecided.is_empty() {
-        return (
+        reasons.push((
             State::Warn,
             format!(
                 "{} package version(s) cannot be compared with their advisories (unparsable in the ecosystem's version scheme), so they are not verified: {}",
                 found.undecided.len(),
                 first_ten(&found.undecided)
             ),
-        );
+        ));
     }
     if !found.unjudged.is_empty() {
-        return (
+        reasons.push((
             State::Warn,
             format!(
                 "{} entr(y/ies) cannot be judged against advisories (local, workspace, git or tarball sources, unpinned requirements, SBOM components without a usable package URL, unreadable lines), so they are not verified: {}",
                 found.unjudged.len(),
                 first_ten(&found.unjudged)
             ),
-        );
+        ));
     }
     if !skipped.is_empty() {
-        return (
+        reasons.push((
             State::Warn,
             format!(
                 "{} place(s) in the tree were not searched for lockfiles, so what they hold is not verified: {}",
                 skipped.len(),
                 first_ten(skipped)
             ),
-        );
+        ));
     }
     if db_age > this.max_db_age.as_secs() {
-        return (
+        reasons.push((
             State::Warn,
             format!(
                 "the advisory database is {} old (newest {} {}), limit {}; results may miss new advisories",
@@ -388,7 +392,12 @@ fn verdict(
                 date_of(db.newest),
                 format_duration(this.max_db_age)
             ),
-        );
+        ));
+    }
+    if let Some((state, _)) = reasons.first() {
+        let state = *state;
+        let all: Vec<String> = reasons.into_iter().map(|(_, m)| m).collect();
+        return (state, all.join("; also: "));
     }
     let count_text: Vec<String> = counts
         .iter()

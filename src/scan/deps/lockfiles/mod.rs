@@ -247,7 +247,12 @@ pub fn parse_lockfile(path: &Path) -> Result<Dependencies, String> {
     } else {
         path.with_file_name(name)
     };
-    let text = read_text(&path, MAX_LOCKFILE)?;
+    // pip reads requirements files in UTF-16 too, by their byte-order mark.
+    let text = if name == "requirements.txt" {
+        crate::files::read_text_bom(&path, MAX_LOCKFILE)?
+    } else {
+        read_text(&path, MAX_LOCKFILE)?
+    };
     let read = match name {
         "go.mod" => {
             let sum = path.with_file_name("go.sum");

@@ -55,38 +55,43 @@ fn normalise(name: &str) -> String {
     out
 }
 
-/// pip's logical lines: `\` at the end continues a line; comments (` #`
-/// or a leading `#`) are dropped.
+/// pip's logical lines, as pip joins them: a line ending in `\` continues
+/// into the next (the backslash dropped, nothing added between them),
+/// unless it is a comment line; comments (a `#` at the start or after
+/// whitespace) are removed after joining, so a comment ending in `\`
+/// after a requirement swallows the next line as pip does.
 fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let is_comment = |l: &str| l.trim_start().starts_with('#');
     let mut out = Vec::new();
-    let mut current = String::new();
-    let mut start = 0;
-    for (n, raw) in text.lines().enumerate() {
-        if current.is_empty() {
-            start = n + 1;
-        }
-        let line = match raw
-            .find(" #")
-            .or_else(|| raw.trim_start().starts_with('#').then_some(0))
-        {
-            Some(i) => &raw[..i],
-            None => raw,
-        };
-        match line.trim_end().strip_suffix('\\') {
-            Some(head) => {
-                current.push_str(head);
-                current.push(' ');
+    let mut joined: Option<(usize, String)> = None;
+    for (n, line) in text.lines().enumerate() {
+        if !line.ends_with('\\') || is_comment(line) {
+            match joined.take() {
+                Some((start, mut head)) => {
+                    head.push_str(line);
+                    out.push((start, strip_comment(&head)));
+                }
+                None => out.push((n + 1, strip_comment(line))),
             }
-            None => {
-                current.push_str(line);
-                out.push((start, std::mem::take(&mut current)));
-            }
+        } else {
+            joined
+                .get_or_insert_with(|| (n + 1, String::new()))
+                .1
+                .push_str(line.trim_matches('\\'));
         }
     }
-    if !current.trim().is_empty() {
-        out.push((start, current));
+    if let Some((start, head)) = joined {
+        out.push((start, strip_comment(&head)));
     }
     out
+}
+
+/// A line without its comment: from a `#` at the start or after whitespace.
+fn strip_comment(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let cut = (0..bytes.len())
+        .find(|&i| bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()));
+    cut.map_or(line, |i| &line[..i]).trim().to_owned()
 }
 
 fn classify(line: &str) -> Line<'_> {
@@ -141,6 +146,16 @@ fn classify(line: &str) -> Line<'_> {
         .map(str::trim)
         .filter(|v| !v.is_empty() && !v.contains([',', '*', '<', '>', '!', '~']));
     match pin {
+        // What pip refuses as a version (`3.0.0#comment`, `'1.0'`): not
+        // read as one.
+        Some(version)
+            if !version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '!' | '_' | '-'))
+                || !version.starts_with(|c: char| c.is_ascii_alphanumeric()) =>
+        {
+            Line::Other(format!("{spec} (a version pip refuses)"))
+        }
         Some(version) => Line::Pinned {
             name: name.to_owned(),
             version: version.to_owned(),
@@ -188,7 +203,7 @@ fn collect(
                     ));
                 }
                 let path = dir.join(file);
-                let text = crate::files::read_text(&path, 16 * 1024 * 1024)
+                let text = crate::files::read_text_bom(&path, 16 * 1024 * 1024)
                     .map_err(|e| format!("{shown}:{n}: {e}"))?;
                 let inner = path.display().to_string();
                 collect(
@@ -209,6 +224,9 @@ fn collect(
                 out.unpinned.push((format!("{shown}:{n}"), name, spec))
             }
             Line::Other(_) if constraint => {}
+            Line::Other(what) if what.ends_with(')') => {
+                out.read.unjudged.push(format!("{shown}:{n}: {what}"))
+            }
             Line::Other(what) => out
                 .read
                 .unjudged
@@ -220,6 +238,15 @@ fn collect(
 
 fn finish(mut c: Collected) -> Read {
     for (at, name, spec) in c.unpinned {
+        // `bleach[css]` beside `bleach==6.3.0`: the pin decides the version.
+        let pinned_here = c
+            .read
+            .packages
+            .iter()
+            .any(|p| normalise(&p.name) == normalise(&name));
+        if pinned_here {
+            continue;
+        }
         match c.constraints.get(&normalise(&name)) {
             Some(version) => c.read.packages.push(Package::new(name, version.clone())),
             None => c.read.unjudged.push(format!(
@@ -302,6 +329,25 @@ mod tests {
             ["Django@4.2.1", "requests@2.31.0", "urllib3@1.26.5"]
         );
         assert!(read.unjudged.is_empty(), "{:?}", read.unjudged);
+    }
+
+    /// The shapes pip reads differently from a naive reader.
+    #[test]
+    fn continuations_comments_extras_and_refused_versions_as_pip_reads_them() {
+        let text = "bar == 4.5\\\n.6\nfoo==1.0 # see notes \\\ninvented==9\n# a comment \\\nkept==2.0\nbleach==6.3.0\nbleach[css]\nJinja2==3.0.0#comment\nquoted=='1.0'\n";
+        let read = requirements(text).unwrap();
+        assert_eq!(
+            shown(&read),
+            ["bar@4.5.6", "bleach@6.3.0", "foo@1.0", "kept@2.0"]
+        );
+        assert_eq!(read.unjudged.len(), 2, "{:#?}", read.unjudged);
+        assert!(
+            read.unjudged
+                .iter()
+                .all(|u| u.contains("a version pip refuses")),
+            "{:#?}",
+            read.unjudged
+        );
     }
 
     #[test]

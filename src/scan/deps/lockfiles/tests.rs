@@ -249,6 +249,30 @@ fn bun_lock_reads_what_bun_installed() {
     assert!(bun_lock("not json").is_err());
 }
 
+/// A requirements file in UTF-16 with a byte-order mark (what Python's
+/// `encoding="utf-16"` and Windows shells write), which pip reads: the
+/// same requirements pip's own parser lists (`pip-parsed.txt`).
+#[test]
+fn utf16_requirements_read_as_pip_reads_them() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles/pip-utf16");
+    let deps = parse_lockfile(&dir.join("requirements.txt")).unwrap();
+    let ours: Vec<String> = deps.groups[0]
+        .1
+        .iter()
+        .map(|p| format!("{}=={}", p.name, p.version))
+        .collect();
+    let pip_listed = fixture("pip-utf16/pip-parsed.txt");
+    let pinned: Vec<&str> = pip_listed
+        .lines()
+        .filter(|l| l.contains("=="))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(ours, pinned);
+    assert_eq!(deps.unjudged.len(), 1, "{:?}", deps.unjudged);
+    assert!(deps.unjudged[0].contains("flask>=2.0 (not pinned"));
+}
+
 fn names_of(read: &Read) -> Vec<String> {
     let mut v: Vec<String> = read.packages.iter().map(Package::shown).collect();
     v.sort();
