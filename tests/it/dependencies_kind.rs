@@ -561,3 +561,39 @@ fn every_reason_not_to_pass_is_in_the_message() {
         .expect(&deps.message);
     assert!(unjudged_at < stale_at, "{}", deps.message);
 }
+
+/// A lockfile whose every entry is unjudged says why nothing was checked.
+#[test]
+fn a_lockfile_of_only_unjudged_entries_says_why() {
+    let db = tempfile::tempdir().unwrap();
+    write(
+        db.path(),
+        "pypi/TEST-X.json",
+        r#"{"id": "TEST-X", "modified": "2020-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#,
+    );
+    let tree = tempfile::tempdir().unwrap();
+    write(
+        tree.path(),
+        "requirements.txt",
+        "-e git+https://git.example/a.git#egg=a\n./local-b\nc @ https://files.example/c.whl\n",
+    );
+    let r = run_checks(
+        &format!(
+            "checks:\n  - {{ name: deps, kind: dependency_vulnerabilities, params: {{ dir: \"{}\", advisory_db: \"{}\", max_db_age: 10000d }} }}\n",
+            tree.path().display(),
+            db.path().display()
+        ),
+        &[],
+    );
+    let deps = by(&r, "deps");
+    assert_state(
+        deps,
+        "error",
+        "3 entr(y/ies) were read but cannot be judged",
+    );
+    assert!(
+        deps.message.contains("git+https://git.example/a.git"),
+        "{}",
+        deps.message
+    );
+}

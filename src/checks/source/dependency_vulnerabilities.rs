@@ -213,8 +213,23 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         waivers.find(a, eco, p, shown, now).map(|w| w.view(now))
     });
     if found.packages == 0 {
+        let why = if found.unjudged.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} entr(y/ies) were read but cannot be judged: {}",
+                found.unjudged.len(),
+                found
+                    .unjudged
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
         return Err(format!(
-            "the lockfile(s) {} list no package: nothing was checked",
+            "the lockfile(s) {} list no package a registry advisory can speak for: nothing was checked{why}",
             lockfiles
                 .iter()
                 .map(|l| l.display().to_string())
