@@ -32,14 +32,6 @@ fn main() {
         kubectl: "kubectl".into(),
         timeout: Duration::from_secs(30),
     };
-    let aspects = [
-        Aspect::Failover,
-        Aspect::Capacity,
-        Aspect::Probes,
-        Aspect::Rollout,
-        Aspect::Drain,
-        Aspect::PodSecurity,
-    ];
     for run in 1..=3 {
         let started = Instant::now();
         let read = load(dir.path(), &render, &Cancel::new()).expect("load");
@@ -48,7 +40,7 @@ fn main() {
         let joined = started.elapsed() - loaded;
         let mut findings = 0;
         let judging = Instant::now();
-        for aspect in aspects {
+        for aspect in Aspect::ALL {
             findings += judge(&found, aspect, &Limits::default()).len();
         }
         let judged = judging.elapsed();

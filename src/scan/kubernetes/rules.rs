@@ -18,6 +18,17 @@ pub enum Aspect {
     PodSecurity,
 }
 
+impl Aspect {
+    pub const ALL: [Aspect; 6] = [
+        Aspect::Failover,
+        Aspect::Capacity,
+        Aspect::Probes,
+        Aspect::Rollout,
+        Aspect::Drain,
+        Aspect::PodSecurity,
+    ];
+}
+
 /// How much a finding weighs: a `Fail` fails the check, a `Warn` warns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -691,14 +702,7 @@ mod tests {
             );
             assert!(!rule.what.is_empty() && !rule.why.is_empty() && !rule.fix.is_empty());
         }
-        for aspect in [
-            Aspect::Failover,
-            Aspect::Capacity,
-            Aspect::Probes,
-            Aspect::Rollout,
-            Aspect::Drain,
-            Aspect::PodSecurity,
-        ] {
+        for aspect in Aspect::ALL {
             assert!(
                 RULES.iter().any(|r| r.aspect == aspect),
                 "{aspect:?} has no rule"
