@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::targets::tls::{cert_facts, CertFacts};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -210,51 +211,6 @@ fn rustls_pemfile_ders(pem: &[u8]) -> Vec<CertificateDer<'static>> {
     CertificateDer::pem_slice_iter(pem)
         .filter_map(Result::ok)
         .collect()
-}
-
-/// Facts about one certificate of the chain.
-#[derive(Debug, Clone)]
-struct CertFacts {
-    subject: String,
-    issuer: String,
-    not_before: i64,
-    not_after: i64,
-    names: Vec<String>,
-}
-
-fn cert_facts(der: &CertificateDer<'_>) -> Option<CertFacts> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
-    let names = cert
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|san| {
-            san.value
-                .general_names
-                .iter()
-                .map(|n| match n {
-                    x509_parser::extensions::GeneralName::DNSName(d) => d.to_string(),
-                    x509_parser::extensions::GeneralName::IPAddress(ip) => match ip.len() {
-                        4 => std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string(),
-                        16 => {
-                            let mut b = [0u8; 16];
-                            b.copy_from_slice(ip);
-                            std::net::Ipv6Addr::from(b).to_string()
-                        }
-                        _ => "invalid IP".to_owned(),
-                    },
-                    other => format!("{other}"),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(CertFacts {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
-        names,
-    })
 }
 
 /// Explains why a chain does not verify, with dates where they matter.

@@ -212,6 +212,10 @@ pub fn describe_error(error: reqwest::Error) -> String {
         }
         source = cause.source();
     }
+    if text.contains("CaUsedAsEndEntity") {
+        // rustls' debug text, in words and with what to do.
+        return "TLS handshake failed: the server's certificate is a CA certificate (basicConstraints CA:TRUE, as `openssl req -x509` makes it), which TLS refuses as a server certificate; pin it by listing that very certificate in the target's tls.ca_file, or serve a certificate issued by it".to_owned();
+    }
     text
 }
 
