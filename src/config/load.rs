@@ -481,7 +481,6 @@ fn validate_check(
             return None;
         }
     };
-    let before = problems.errors.len();
     if !valid_check_name(&raw.name) {
         problems.push(
             &place,
@@ -496,10 +495,14 @@ fn validate_check(
             format!("duplicate check name {:?}", raw.name),
         );
     }
+    // A bad or repeated name is reported, and the check is still built so
+    // that its kind reports its params' problems too (the config stays
+    // invalid); what the build itself needs (labels, timing, targets) stops it.
+    let after_name = problems.errors.len();
     check_label_names(raw.labels.keys(), &place, "labels", problems);
     let (interval, timeout) = check_timing(&raw, global, &place, problems);
     let selection = target_selection(&mut raw, &place, problems);
-    if problems.errors.len() > before {
+    if problems.errors.len() > after_name {
         return None;
     }
     let (labels, series_labels) = check_labels(global, None, &raw.labels);

@@ -638,6 +638,22 @@ fn a_check_takes_the_category_of_the_item_it_names() {
     assert_eq!(doc["checks"][0]["category"], "deployment");
 }
 
+/// `validate` reports every problem of one check: a bad name does not hide
+/// an unknown param.
+#[test]
+fn validate_reports_every_problem_of_a_check() {
+    let bad = ConfigDir::new(
+        "checks:\n  - { name: Bad-Name, kind: command, params: { argv: [\"true\"], bogus: 1 } }\n",
+    );
+    let arg = format!("--config.file={}", bad.config_path().display());
+    let out = run_cli(&["validate", &arg], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("field name: must match"), "{err}");
+    assert!(err.contains("bogus"), "{err}");
+    assert!(err.contains("2 problem(s) found."), "{err}");
+}
+
 /// `--version` in the Prometheus exporters' form, and the same facts on
 /// `prodready_build_info`.
 #[test]
