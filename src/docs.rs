@@ -355,6 +355,44 @@ pub fn config_schema_text() -> String {
 mod tests {
     use super::*;
 
+    /// The property `name` of an object schema, through `anyOf`/`oneOf`
+    /// (options) and `items` (lists).
+    fn property<'a>(schema: &'a Value, name: &str) -> Option<&'a Value> {
+        let mut node = schema;
+        loop {
+            if let Some(found) = node.pointer(&format!("/properties/{name}")) {
+                return Some(found);
+            }
+            node = match (node.get("items"), node.get("anyOf").or(node.get("oneOf"))) {
+                (Some(items), _) => items,
+                (None, Some(Value::Array(alts))) => {
+                    return alts.iter().find_map(|alt| property(alt, name));
+                }
+                _ => return None,
+            };
+        }
+    }
+
+    /// `KindInfo::files` names params that exist (a dotted path through the
+    /// params' schema, lists included): a misnamed entry would silently
+    /// digest nothing and a changed file would never rebuild the check.
+    #[test]
+    fn every_declared_file_param_exists() {
+        let mut wrong = Vec::new();
+        for kind in all_kinds() {
+            let schema = params_value(kind, &mut generator());
+            for field in kind.files {
+                let found = field
+                    .split('.')
+                    .try_fold(&schema, |node, segment| property(node, segment));
+                if found.is_none() {
+                    wrong.push(format!("{}: {field}", kind.name));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "files naming no param: {wrong:?}");
+    }
+
     #[test]
     fn every_kind_documents_its_params() {
         let mut generator = generator();

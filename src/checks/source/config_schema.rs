@@ -23,7 +23,6 @@ pub const KIND: KindInfo = KindInfo {
     summary: "config files validate against a JSON Schema; required env variables set",
     target: TargetNeed::Optional(&[TargetType::Path]),
     doc: r#"- **Passes** when every file validates and every variable is set. **Fails** listing violations as `JSON pointer: violates <keyword>` (never the offending value: config files hold secrets) and missing variable names. **Errors** when a file or schema cannot be read or parsed."#,
-    files: &["schema", "env_file"],
     ..KindInfo::new(
         "config_schema",
         Category::Deployment,

@@ -38,12 +38,7 @@ pub const KIND: KindInfo = KindInfo {
 - **Passes** with no finding outside the allowlist, baseline and `.gitleaksignore`. **Fails** listing file, line and rule; the evidence has each finding's fingerprint, stable across runs and machines and holding nothing of the secret: by default gitleaks' `path:rule:line` (it changes when the line moves); with `fingerprint_key_file` (required with `allowlist.baseline` and secret waivers) `path:rule:hash`, a truncated HMAC-SHA256 of rule and secret under that key, which follows the secret when lines move and cannot be used to test guesses of it. The secret itself never appears. Observed value: findings.
 - **Warns** (never passes) when nothing was found but some files were not scanned (over `max_file_size`, binary, unreadable): a secret there would go unseen; the counts are in the evidence. `on_unscanned: error` makes that an error; exclude intended files (images, dumps) with `allowlist.paths`.
 - **Errors** when `dir` is missing or not a directory, no file at all was scanned, or the `.gitleaksignore` cannot be read or holds a line that is no fingerprint; a gitleaks config that cannot be read or compiled is a config error naming the file, rule and line."#,
-    files: &[
-        "baseline",
-        "gitleaks_config",
-        "gitleaks_ignore",
-        "fingerprint_key_file",
-    ],
+    files: &["gitleaks_config", "gitleaks_ignore", "fingerprint_key_file"],
     ..KindInfo::new(
         "hardcoded_secrets",
         Category::Security,
