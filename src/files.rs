@@ -35,22 +35,11 @@ pub fn mtime(path: &Path) -> Result<i64, String> {
         .map_err(|e| format!("cannot stat {}: {e}", path.display()))
 }
 
-/// Reads a text file of at most `cap` bytes, with errors naming the path.
 /// Like `read_text`, but the encoding follows a byte-order mark as pip's
 /// `auto_decode` does: UTF-16 (LE or BE) or UTF-8 with a BOM; without one,
 /// UTF-8.
 pub fn read_text_bom(path: &Path, cap: u64) -> Result<String, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > cap {
-        return Err(format!(
-            "{} is {} bytes, over the {cap}-byte limit",
-            path.display(),
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    decode_bom(&bytes).ok_or_else(|| {
+    decode_bom(&read_capped(path, cap)?).ok_or_else(|| {
         format!(
             "{} is not text in UTF-8 or in UTF-16 with a byte-order mark (binary?)",
             path.display()
@@ -83,7 +72,15 @@ pub fn decode_bom(bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// Reads a text file of at most `cap` bytes, with errors naming the path.
 pub fn read_text(path: &Path, cap: u64) -> Result<String, String> {
+    String::from_utf8(read_capped(path, cap)?)
+        .map_err(|_| format!("{} is not UTF-8 text (binary?)", path.display()))
+}
+
+/// The bytes of a regular file of at most `cap` bytes, with errors naming
+/// the path.
+fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
@@ -96,8 +93,7 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, String> {
             meta.len()
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text (binary?)", path.display()))
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 #[cfg(test)]
