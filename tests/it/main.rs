@@ -9,6 +9,7 @@ mod alerts;
 mod browser;
 mod bundled_config;
 mod cli;
+mod cli_gate;
 mod core_kinds;
 mod daemon;
 mod daemon_reload;

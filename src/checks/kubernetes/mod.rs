@@ -112,7 +112,7 @@ pub struct Params {
 
 /// A check of one aspect over a directory of manifests.
 #[derive(Debug)]
-struct Manifests {
+struct KubernetesCheck {
     aspect: Aspect,
     dir: PathBuf,
     render: Render,
@@ -138,7 +138,7 @@ pub(super) fn build_for(
     if params.kubectl.trim().is_empty() {
         return Err(ParamError::param("kubectl", "must name a program"));
     }
-    Ok(Arc::new(Manifests {
+    Ok(Arc::new(KubernetesCheck {
         aspect,
         dir: resolve_path(input, params.dir.as_deref(), "dir")?,
         render: Render {
@@ -185,7 +185,7 @@ pub fn rules_table() -> String {
     out
 }
 
-impl Manifests {
+impl KubernetesCheck {
     /// The waiver holding at `now` for a finding: its rule, and its
     /// location (`Kind/name`, or `Kind/name/container`) when it names one.
     fn waiver_of(&self, f: &Finding, now: i64) -> Option<&Waiver> {
@@ -358,7 +358,7 @@ impl Manifests {
     }
 }
 
-impl Check for Manifests {
+impl Check for KubernetesCheck {
     fn evaluate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Outcome> {
         Box::pin(async move { crate::checks::settle(self.judge(ctx).await) })
     }

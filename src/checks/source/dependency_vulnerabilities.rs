@@ -213,29 +213,7 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         waivers.find(a, eco, p, shown, now).map(|w| w.view(now))
     });
     if found.packages == 0 {
-        let why = if found.unjudged.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; {} entr(y/ies) were read but cannot be judged: {}",
-                found.unjudged.len(),
-                found
-                    .unjudged
-                    .iter()
-                    .take(5)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        };
-        return Err(format!(
-            "the lockfile(s) {} list no package a registry advisory can speak for: nothing was checked{why}",
-            lockfiles
-                .iter()
-                .map(|l| l.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(nothing_checked(&lockfiles, &found.unjudged));
     }
     let mut counts: BTreeMap<AdvisorySeverity, u64> =
         AdvisorySeverity::ALL.into_iter().map(|s| (s, 0)).collect();
@@ -306,6 +284,50 @@ fn scan(this: &DependencyVulnerabilities, cancel: &Cancel) -> Result<Outcome, St
         ))
 }
 
+/// Why a tree of lockfiles gave no package to judge: which entries were
+/// read, and why none of them can be judged.
+fn nothing_checked(lockfiles: &[PathBuf], unjudged: &[String]) -> String {
+    let why = if unjudged.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} entr(y/ies) were read but cannot be judged: {}",
+            unjudged.len(),
+            unjudged
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    format!(
+        "the lockfile(s) {} list no package a registry advisory can speak for: nothing was checked{why}",
+        lockfiles
+            .iter()
+            .map(|l| l.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The first ten vulnerable packages, as the failing message lists them.
+fn worst_listed(vulnerable: &[Vulnerable]) -> Vec<String> {
+    vulnerable
+        .iter()
+        .take(10)
+        .map(|v| {
+            format!(
+                "{}@{} ({}, {})",
+                v.package,
+                v.version,
+                v.advisories.join(" "),
+                v.severity.as_str()
+            )
+        })
+        .collect()
+}
+
 /// The state and message of an audit: over a limit fails; an ecosystem the
 /// database does not cover is an error; anything not verified warns. The
 /// message gives every reason the check did not pass, in that order (the
@@ -330,20 +352,7 @@ fn verdict(
     let mut reasons: Vec<(State, String)> = Vec::new();
     let first_ten = |list: &[String]| list.iter().take(10).cloned().collect::<Vec<_>>().join("; ");
     if !over.is_empty() {
-        let listed: Vec<String> = found
-            .vulnerable
-            .iter()
-            .take(10)
-            .map(|v| {
-                format!(
-                    "{}@{} ({}, {})",
-                    v.package,
-                    v.version,
-                    v.advisories.join(" "),
-                    v.severity.as_str()
-                )
-            })
-            .collect();
+        let listed = worst_listed(&found.vulnerable);
         reasons.push((
             State::Fail,
             format!(

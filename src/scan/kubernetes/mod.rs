@@ -5,6 +5,7 @@
 //! their documentation and examples (`rules`). Knows nothing of checks, the
 //! engine or the config: the `kubernetes_*` kinds adapt it.
 
+mod examples;
 mod load;
 pub mod rules;
 mod workloads;

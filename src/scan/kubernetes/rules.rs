@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::examples::{BARE_DEPLOYMENT, DEPLOYMENT_OK};
 use super::workloads::Workload;
 
 /// The checklist aspect a rule evidences; one kind per aspect.
@@ -138,88 +139,6 @@ fn security<'a>(w: &Workload<'a>, c: &'a Value, key: &str) -> Option<&'a Value> 
 fn one(detail: String) -> Hits {
     vec![(None, detail)]
 }
-
-const DEPLOYMENT_OK: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  revisionHistoryLimit: 5
-  strategy: { type: RollingUpdate }
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      terminationGracePeriodSeconds: 30
-      securityContext: { runAsNonRoot: true }
-      topologySpreadConstraints:
-        - { maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: { matchLabels: { app: web } } }
-      containers:
-        - name: app
-          image: registry.example/web:1.4.2
-          ports: [{ containerPort: 8080 }]
-          resources: { requests: { cpu: 100m, memory: 128Mi }, limits: { memory: 256Mi } }
-          readinessProbe: { httpGet: { path: /ready, port: 8080 } }
-          livenessProbe: { httpGet: { path: /live, port: 8080 }, periodSeconds: 20 }
-          lifecycle: { preStop: { exec: { command: ["sleep", "5"] } } }
-          securityContext:
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            capabilities: { drop: [ALL] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: { name: web }
-spec: { maxUnavailable: 1, selector: { matchLabels: { app: web } } }
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: { name: web }
-spec: { podSelector: { matchLabels: { app: web } }, policyTypes: [Ingress] }
-"#;
-
-const BARE_DEPLOYMENT: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  revisionHistoryLimit: 0
-  strategy: { type: Recreate }
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      terminationGracePeriodSeconds: 0
-      hostNetwork: true
-      containers:
-        - name: app
-          image: web:latest
-          ports: [{ containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /health, port: 8080 } }
-          livenessProbe: { httpGet: { path: /health, port: 8080 } }
-          securityContext: { privileged: true, runAsUser: 0, capabilities: { add: [SYS_ADMIN] } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec: { selector: { app: web }, ports: [{ port: 80 }] }
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: { name: web-blocking }
-spec: { maxUnavailable: 0, selector: { matchLabels: { app: web } } }
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: { name: other }
-spec: { scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: gone }, minReplicas: 2, maxReplicas: 4 }
-"#;
 
 /// Every rule, in the order findings are listed.
 pub static RULES: &[Rule] = &[
@@ -661,60 +580,5 @@ fn unpinned(image: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::{load::Manifests, workloads};
-    use super::*;
-
-    fn findings_of(manifest: &str, rule: &Rule) -> Vec<(Option<String>, String)> {
-        let docs: Vec<Value> = crate::yaml::documents(manifest, 100).unwrap();
-        let mut m = Manifests::default();
-        for doc in docs.into_iter().filter(|d| !d.is_null()) {
-            m.objects.push(super::super::Object {
-                kind: doc["kind"].as_str().unwrap().to_owned(),
-                name: doc["metadata"]["name"].as_str().unwrap().to_owned(),
-                namespace: String::new(),
-                doc,
-                file: "example.yaml".into(),
-            });
-        }
-        let limits = Limits::default();
-        workloads(&m.objects)
-            .iter()
-            .flat_map(|w| (rule.check)(w, &limits))
-            .collect()
-    }
-
-    #[test]
-    fn every_rule_passes_and_fails_its_examples() {
-        let mut ids = std::collections::HashSet::new();
-        for rule in RULES {
-            assert!(ids.insert(rule.id), "{} twice", rule.id);
-            assert!(
-                findings_of(rule.passes, rule).is_empty(),
-                "{} flags its passing example: {:?}",
-                rule.id,
-                findings_of(rule.passes, rule)
-            );
-            assert!(
-                !findings_of(rule.fails, rule).is_empty(),
-                "{} misses its failing example",
-                rule.id
-            );
-            assert!(!rule.what.is_empty() && !rule.why.is_empty() && !rule.fix.is_empty());
-        }
-        for aspect in Aspect::ALL {
-            assert!(
-                RULES.iter().any(|r| r.aspect == aspect),
-                "{aspect:?} has no rule"
-            );
-        }
-    }
-
-    #[test]
-    fn images_are_pinned_by_tag_or_digest() {
-        assert!(unpinned("web") && unpinned("web:latest") && unpinned("host:5000/web"));
-        assert!(
-            !unpinned("host:5000/web:1.2") && !unpinned("web@sha256:abc") && !unpinned("web:1")
-        );
-    }
-}
+#[path = "rules_tests.rs"]
+mod tests;
