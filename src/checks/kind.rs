@@ -49,6 +49,8 @@ pub struct BuildInput<'a> {
     pub target: Option<&'a Target>,
     /// Client for checks that reach HTTP URLs without a named target.
     pub http_client: &'a reqwest::Client,
+    /// `global.state_dir`: where a check may keep state across restarts.
+    pub state_dir: Option<&'a std::path::Path>,
 }
 
 /// A problem with a check's params: the field it is in and what is wrong,

@@ -52,6 +52,12 @@ pub struct Global {
     /// a config error.
     #[serde(default = "super::waivers::default_max_duration")]
     pub waivers_max_duration: ConfigDuration,
+    /// A directory where checks keep what lets their next run do less
+    /// (the history scan's objects already read), across restarts. Made
+    /// when missing; files in it are readable by the owner only. Unset:
+    /// kept in memory only.
+    #[serde(default)]
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Global {
@@ -63,6 +69,7 @@ impl Default for Global {
             labels: BTreeMap::new(),
             series_labels: Vec::new(),
             waivers_max_duration: super::waivers::default_max_duration(),
+            state_dir: None,
         }
     }
 }

@@ -214,6 +214,7 @@ impl Plan {
                 spec: &c.spec,
                 target: c.spec.target.as_ref().and_then(|t| self.targets.get(t)),
                 http_client: &http_client,
+                state_dir: self.config.global.state_dir.as_deref(),
             };
             needs.push(
                 deps::sync_needs(&input)
@@ -368,6 +369,7 @@ impl Planner<'_> {
             spec: &owned,
             target,
             http_client: self.http_client,
+            state_dir: config.global.state_dir.as_deref(),
         };
         match (kind.build)(&input) {
             Ok(check) => {

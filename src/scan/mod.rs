@@ -18,6 +18,10 @@ use std::sync::Arc;
 
 pub use crate::files::read_text;
 
+/// What a scan stopped by its `Cancel` says.
+pub const STOPPED: &str =
+    "the scan was stopped: nobody waits for it any more (timeout or cancellation)";
+
 /// Tells a long scan whether anybody still waits for it: a scan checks it
 /// between files and stops when it is set.
 #[derive(Debug, Clone)]

@@ -105,6 +105,10 @@ pub struct Params {
     /// Never `pass`: a secret in those files would go unseen.
     #[serde(default)]
     pub on_unscanned: Unscanned,
+    /// Scan the repository's history (every blob the refs reach) instead
+    /// of the tree: see the kind's doc.
+    #[serde(default)]
+    pub history: Option<history::HistoryParams>,
 }
 
 /// What partial evidence yields; only stricter than `warn` can be chosen.
@@ -126,7 +130,11 @@ struct HardcodedSecrets {
     on_unscanned: State,
     /// The config's waivers of this check's findings (secret fingerprints).
     waivers: Vec<crate::config::Waiver>,
+    /// Set: the check scans the history, not the tree.
+    history: Option<history::HistoryScan>,
 }
+
+mod history;
 
 /// The fingerprint key from its file; errors never quote the file's content.
 fn read_key(file: &std::path::Path) -> Result<Vec<u8>, ParamError> {
@@ -215,6 +223,10 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
             Unscanned::Error => State::Error,
         },
         waivers: input.spec.waivers.clone(),
+        history: params
+            .history
+            .map(|h| history::HistoryScan::new(h, input))
+            .transpose()?,
     }))
 }
 
@@ -305,6 +317,19 @@ impl HardcodedSecrets {
             .collect())
     }
 
+    /// The ignore file as the evidence names it: relative to the root.
+    fn ignore_source(&self, file: Option<&std::path::Path>) -> String {
+        file.map_or_else(
+            || ".gitleaksignore".to_owned(),
+            |f| {
+                f.strip_prefix(&self.root)
+                    .unwrap_or(f)
+                    .display()
+                    .to_string()
+            },
+        )
+    }
+
     /// The `.gitleaksignore` in force (the param's, or the tree's own) and
     /// its entries.
     fn ignore_entries(&self) -> Result<(Option<PathBuf>, Vec<gitleaks::IgnoreEntry>), String> {
@@ -326,35 +351,40 @@ impl HardcodedSecrets {
     /// dropped by the ignore file (listed as waived, with its source: the
     /// tree is partly written by the change under review, docs/reference.md
     /// "What the scanned tree can change"), waived by a waiver.
-    fn sort(
+    fn sort<F: Listed>(
         &self,
-        findings: Vec<Finding>,
+        findings: Vec<F>,
         accepted: &HashSet<String>,
         ignored_entries: &[gitleaks::IgnoreEntry],
         ignore_source: &str,
-    ) -> Sorted {
+    ) -> Sorted<F> {
         let total = findings.len();
-        let findings: Vec<Finding> = findings
+        let findings: Vec<F> = findings
             .into_iter()
-            .filter(|f| !accepted.contains(&f.fingerprint))
+            .filter(|f| !accepted.contains(&f.finding().fingerprint))
             .collect();
         let baselined = total - findings.len();
-        let (ignored, findings): (Vec<Finding>, Vec<Finding>) = findings
-            .into_iter()
-            .partition(|f| ignored_entries.iter().any(|e| e.ignores(f)));
+        let (ignored, findings): (Vec<F>, Vec<F>) = findings.into_iter().partition(|f| {
+            ignored_entries
+                .iter()
+                .any(|e| e.ignores_in(f.finding(), f.commit()))
+        });
         let now = crate::clock::unix_now();
-        let (waived, findings): (Vec<Finding>, Vec<Finding>) = findings
+        let (waived, findings): (Vec<F>, Vec<F>) = findings
             .into_iter()
-            .partition(|f| self.waiver_of(f, now).is_some());
+            .partition(|f| self.waiver_of(f.finding(), now).is_some());
+        let with = |f: &F, waiver: serde_json::Value| {
+            let mut entry = f.json();
+            if let Some(map) = entry.as_object_mut() {
+                map.insert("waiver".into(), waiver);
+            }
+            entry
+        };
         let waived: Vec<serde_json::Value> = waived
             .iter()
-            .filter_map(|f| {
-                let w = self.waiver_of(f, now)?;
-                Some(json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint, "waiver": w.view(now)}))
-            })
+            .filter_map(|f| Some(with(f, self.waiver_of(f.finding(), now)?.view(now))))
             .chain(ignored.iter().map(|f| {
-                json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint,
-                       "waiver": {"source": ignore_source, "owner": ignore_source, "reason": format!("ignored by {ignore_source}, a file of the scanned tree")}})
+                with(f, json!({"source": ignore_source, "owner": ignore_source, "reason": format!("ignored by {ignore_source}, a file of the scanned tree")}))
             }))
             .collect();
         Sorted {
@@ -366,9 +396,53 @@ impl HardcodedSecrets {
     }
 }
 
+/// What left the count, for the pass message: ` (2 baselined; 1 waived)`.
+fn dropped_note(counts: &[(usize, String)]) -> String {
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+/// What sorts a scan's findings: the baseline's fingerprints and the
+/// ignore file's entries, with where they come from.
+struct Sorting<'a> {
+    accepted: &'a HashSet<String>,
+    entries: &'a [gitleaks::IgnoreEntry],
+    /// The ignore file as the evidence names it.
+    source: &'a str,
+    file: Option<&'a std::path::Path>,
+}
+
+/// A finding as the allowlists, the ignore file and the reports see it.
+trait Listed {
+    fn finding(&self) -> &Finding;
+    /// The commit that introduced it (a history finding).
+    fn commit(&self) -> Option<&str> {
+        None
+    }
+    /// Its entry in the evidence.
+    fn json(&self) -> serde_json::Value {
+        let f = self.finding();
+        json!({"file": f.file, "line": f.line, "rule": f.rule, "fingerprint": f.fingerprint})
+    }
+}
+
+impl Listed for Finding {
+    fn finding(&self) -> &Finding {
+        self
+    }
+}
+
 /// A scan's findings sorted by `HardcodedSecrets::sort`.
-struct Sorted {
-    findings: Vec<Finding>,
+struct Sorted<F> {
+    findings: Vec<F>,
     /// Waived and ignore-file findings, each with what waived it.
     waived: Vec<serde_json::Value>,
     baselined: usize,
@@ -386,6 +460,16 @@ impl Check for HardcodedSecrets {
                 Ok(i) => i,
                 Err(e) => return Outcome::error(e),
             };
+            let ignore_source = self.ignore_source(ignore_file.as_deref());
+            if let Some(history) = &self.history {
+                let sorting = Sorting {
+                    accepted: &accepted,
+                    entries: &ignored_entries,
+                    source: &ignore_source,
+                    file: ignore_file.as_deref(),
+                };
+                return self.evaluate_history(history, ctx, sorting).await;
+            }
             ctx.trace(format!("scanning {}", self.root.display()));
             let scanner = self.scanner.clone();
             let root = self.root.clone();
@@ -395,15 +479,6 @@ impl Check for HardcodedSecrets {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) | Err(e) => return Outcome::error(e),
             };
-            let ignore_source = ignore_file.as_ref().map_or_else(
-                || ".gitleaksignore".to_owned(),
-                |f| {
-                    f.strip_prefix(&self.root)
-                        .unwrap_or(f)
-                        .display()
-                        .to_string()
-                },
-            );
             let Sorted {
                 findings,
                 waived,
@@ -412,8 +487,7 @@ impl Check for HardcodedSecrets {
             } = self.sort(findings, &accepted, &ignored_entries, &ignore_source);
             let inline_allowed = stats.inline_allowed.load(Ordering::Relaxed);
             let config_waived = waived.len() - gitleaksignored;
-            // What left the count, for the pass message.
-            let dropped: Vec<String> = [
+            let dropped = dropped_note(&[
                 (baselined, "baselined".to_owned()),
                 (gitleaksignored, format!("ignored by {ignore_source}")),
                 (
@@ -421,16 +495,7 @@ impl Check for HardcodedSecrets {
                     "allowed inline by gitleaks:allow".to_owned(),
                 ),
                 (config_waived, "waived".to_owned()),
-            ]
-            .into_iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {what}"))
-            .collect();
-            let dropped = if dropped.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", dropped.join("; "))
-            };
+            ]);
             let files = stats.files.load(Ordering::Relaxed);
             // Every finding: the JSON and SARIF reports list them all (the
             // status page shows the first few with the total).

@@ -400,6 +400,8 @@ fn allowlist(a: &AllowlistFile, at: &str, per_rule: bool) -> Result<Allowlist, S
 /// not compared: the working tree is scanned).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IgnoreEntry {
+    /// The commit of a `commit:file:rule:line` entry (from a history scan).
+    commit: Option<String>,
     file: String,
     rule: String,
     line: usize,
@@ -426,15 +428,16 @@ pub fn parse_ignore(text: &str) -> Result<Vec<IgnoreEntry>, String> {
             .parse()
             .map_err(|_| format!("line {}: {number:?} is not a line number", n + 1))?;
         // `<40 hex>:path` from a git scan.
-        let file = match file.split_once(':') {
+        let (commit, file) = match file.split_once(':') {
             Some((commit, rest))
                 if commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()) =>
             {
-                rest
+                (Some(commit.to_ascii_lowercase()), rest)
             }
-            _ => file,
+            _ => (None, file),
         };
         out.push(IgnoreEntry {
+            commit,
             file: file.trim_start_matches("./").to_owned(),
             rule: rule.to_owned(),
             line: number,
@@ -449,6 +452,19 @@ impl IgnoreEntry {
     /// for it) and line, each exactly: `services/billing/.env:r:1` never
     /// stands for the root's `.env`.
     pub fn ignores(&self, f: &Finding) -> bool {
+        self.ignores_in(f, None)
+    }
+
+    /// The same finding in a history scan, found in `commit`: an entry
+    /// naming a commit ignores the finding of that commit only, one without
+    /// a commit the finding in every commit (as gitleaks matches both). In
+    /// a tree scan (`None`) the commit is not compared.
+    pub fn ignores_in(&self, f: &Finding, commit: Option<&str>) -> bool {
+        if let (Some(mine), Some(theirs)) = (&self.commit, commit) {
+            if mine != theirs {
+                return false;
+            }
+        }
         self.line == f.line
             && self.file == f.file
             && (self.rule == f.rule || builtin_ids(&self.rule).contains(&f.rule.as_str()))

@@ -147,6 +147,31 @@ impl Scanner {
     /// Scans one file's text; returns how many matches were not reported
     /// because their lines carry gitleaks' inline `gitleaks:allow` marker.
     pub fn scan_text(&self, relative: &str, text: &str, out: &mut Vec<Finding>) -> u64 {
+        self.scan_secrets(relative, text, &mut |rule, line, secret| {
+            out.push(Finding {
+                file: relative.to_owned(),
+                line,
+                rule: rule.to_owned(),
+                fingerprint: fingerprint(
+                    self.fingerprint_key.as_ref(),
+                    relative,
+                    rule,
+                    line,
+                    secret,
+                ),
+            });
+        })
+    }
+
+    /// Scans one file's text, handing each finding's rule id, 1-based line
+    /// and secret to `emit` (which must not keep the secret); returns the
+    /// count of matches `gitleaks:allow` silenced.
+    pub(crate) fn scan_secrets(
+        &self,
+        relative: &str,
+        text: &str,
+        emit: &mut dyn FnMut(&str, usize, &str),
+    ) -> u64 {
         let mut wanted: BTreeSet<usize> = self.always.iter().copied().collect();
         for m in self.prefilter.find_overlapping_iter(text) {
             wanted.extend(self.keyword_rules[m.pattern().as_usize()].iter().copied());
@@ -224,18 +249,7 @@ impl Scanner {
             {
                 continue;
             }
-            out.push(Finding {
-                file: relative.to_owned(),
-                line: c.line + 1,
-                rule: rule.id.clone(),
-                fingerprint: fingerprint(
-                    self.fingerprint_key.as_ref(),
-                    relative,
-                    &rule.id,
-                    c.line + 1,
-                    secret(c),
-                ),
-            });
+            emit(&rule.id, c.line + 1, secret(c));
         }
         inline_allowed
     }

@@ -11,6 +11,7 @@ mod compile;
 #[cfg(test)]
 mod conformance;
 pub mod gitleaks;
+pub mod history;
 mod matcher;
 pub mod re2;
 pub mod rules;
@@ -259,15 +260,21 @@ fn fingerprint(
     let Some(key) = key else {
         return format!("{relative}:{rule}:{line}");
     };
+    format!("{relative}:{rule}:{}", secret_hash(key, rule, secret))
+}
+
+/// A truncated HMAC-SHA256 of rule and secret under `key` (16 hex digits):
+/// the same secret under the same rule gives the same hash; without the
+/// key, guesses of the secret cannot be tested against it.
+pub(crate) fn secret_hash(key: &ring::hmac::Key, rule: &str, secret: &str) -> String {
     let mut ctx = ring::hmac::Context::with_key(key);
     ctx.update(rule.as_bytes());
     ctx.update(b"\0");
     ctx.update(secret.as_bytes());
-    let hex: String = ctx.sign().as_ref()[..8]
+    ctx.sign().as_ref()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{relative}:{rule}:{hex}")
+        .collect()
 }
 
 impl Scanner {
@@ -328,6 +335,34 @@ impl Scanner {
     pub fn with_fingerprint_key(mut self, key: &[u8]) -> Scanner {
         self.fingerprint_key = Some(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key));
         self
+    }
+
+    /// The key fingerprints are made with, when one is set.
+    pub(crate) fn fingerprint_key(&self) -> Option<&ring::hmac::Key> {
+        self.fingerprint_key.as_ref()
+    }
+
+    pub(crate) fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    /// Whether `allowlist.paths` skips this file whole.
+    pub(crate) fn skips_path(&self, relative: &str) -> bool {
+        self.allow_paths.iter().any(|re| re.is_match(relative))
+    }
+
+    /// Whether a file's findings can depend on its path (rules or
+    /// allowlists with `path`/`paths`), so equal contents at two paths may
+    /// differ.
+    pub(crate) fn path_sensitive(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.path.is_some() && r.regex.is_some())
+            || self
+                .allowlists
+                .iter()
+                .chain(self.rules.iter().flat_map(|r| &r.allowlists))
+                .any(|a| !a.paths.is_empty())
     }
 
     fn allowed(&self, rule: &Rule, seen: &Seen<'_>) -> bool {

@@ -198,10 +198,7 @@ impl Scanner {
             }
         }
         if cancel.is_cancelled() {
-            return Err(
-                "the scan was stopped: nobody waits for it any more (timeout or cancellation)"
-                    .into(),
-            );
+            return Err(crate::scan::STOPPED.into());
         }
         let mut findings = findings.into_inner().unwrap_or_default();
         findings.sort();
