@@ -38,6 +38,7 @@ mod redis_kinds;
 mod sarif;
 mod sarif_report;
 mod secrets_gitleaks;
+mod secrets_history;
 mod secrets_kind;
 mod secrets_measure;
 mod secrets_walk;

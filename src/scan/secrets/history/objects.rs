@@ -221,9 +221,12 @@ impl Local {
         cancel: &crate::scan::Cancel,
     ) -> Result<Walk, String> {
         let mut walk = Walk::default();
-        let mut seen: HashSet<ObjectId> = tips.iter().copied().collect();
+        let mut seen: HashSet<ObjectId> = HashSet::new();
         let mut queue: std::collections::BinaryHeap<(i64, ObjectId)> = Default::default();
         for &tip in tips {
+            if !seen.insert(tip) {
+                continue;
+            }
             if let Some(c) = self.commit(tip)? {
                 queue.push((c.time, tip));
                 walk.commits.push(c);
