@@ -185,6 +185,14 @@ fn each_finding_names_the_commit_that_introduced_it_and_whether_the_tip_holds_it
         d.display()
     ));
     let config = format!("--config.file={}", dir.config_path().display());
+    for format in ["table", "junit", "sarif", "markdown"] {
+        let out = run_cli(&["check", &config, "--format", format], &[]);
+        let text = format!("{}{}", stdout(&out), crate::support::stderr(&out));
+        assert!(text.contains("tok.txt"), "{format}: {text}");
+        for secret in [STRIPE, STRIPE2, GITHUB] {
+            assert!(!text.contains(secret), "a secret in the {format} report");
+        }
+    }
     let out = run_cli(&["check", &config, "--format", "json"], &[]);
     let text = stdout(&out);
     for secret in [STRIPE, STRIPE2, GITHUB] {
