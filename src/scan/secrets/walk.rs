@@ -240,7 +240,7 @@ impl Scanner {
             }
             stats.files.fetch_add(1, Ordering::Relaxed);
             stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            let text = String::from_utf8_lossy(&bytes);
+            let text = super::as_text(&bytes);
             let allowed = self.scan_text(relative, &text, &mut local);
             stats.inline_allowed.fetch_add(allowed, Ordering::Relaxed);
         }

@@ -194,19 +194,20 @@ fn scan_blob(
     id: ObjectId,
     path: &str,
 ) -> Result<(BlobResult, u64, u64), String> {
-    Ok(match local.blob(id, scanner.max_file_size())? {
-        Blob::Text(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let mut hits = Vec::new();
-            let allowed = scanner.scan_secrets(path, &text, &mut |rule, line, secret| {
-                hits.push(Hit {
-                    rule: rule.to_owned(),
-                    line,
-                    secret: secret_hash(key, rule, secret),
-                });
+    let read = local.blob(id, scanner.max_file_size(), |bytes| {
+        let text = super::as_text(bytes);
+        let mut hits = Vec::new();
+        let allowed = scanner.scan_secrets(path, &text, &mut |rule, line, secret| {
+            hits.push(Hit {
+                rule: rule.to_owned(),
+                line,
+                secret: secret_hash(key, rule, secret),
             });
-            (BlobResult::Hits(hits), bytes.len() as u64, allowed)
-        }
+        });
+        (hits, bytes.len() as u64, allowed)
+    })?;
+    Ok(match read {
+        Blob::Text((hits, bytes, allowed)) => (BlobResult::Hits(hits), bytes, allowed),
         Blob::TooLarge => (BlobResult::TooLarge, 0, 0),
         Blob::Binary => (BlobResult::Binary, 0, 0),
         Blob::Missing => (BlobResult::Missing, 0, 0),

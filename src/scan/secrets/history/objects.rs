@@ -10,6 +10,9 @@ use std::path::Path;
 use gix::hash::ObjectId;
 use gix::objs::{CommitRefIter, Find, FindHeader, Kind, TreeRefIter};
 
+/// Each thread's cache of decompressed delta bases.
+const PACK_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// An opened repository, shareable between threads.
 pub struct Repo {
     shared: gix::ThreadSafeRepository,
@@ -35,9 +38,9 @@ pub struct Change {
     pub old: Option<ObjectId>,
 }
 
-/// A blob read for scanning, or why it was not.
-pub enum Blob {
-    Text(Vec<u8>),
+/// What was made of a blob read for scanning, or why it was not read.
+pub enum Blob<T> {
+    Text(T),
     TooLarge,
     Binary,
     Missing,
@@ -75,7 +78,13 @@ impl Repo {
 
     pub fn local(&self) -> Local {
         let mut repo = self.shared.to_thread_local();
-        repo.object_cache_size_if_unset(4 * 1024 * 1024);
+        // Delta bases kept decompressed: a blob whose delta chain runs
+        // through bases read before costs one inflate, not the chain's.
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                PACK_CACHE_BYTES,
+            ))
+        });
         Local {
             repo,
             buf: Vec::new(),
@@ -422,9 +431,14 @@ impl Local {
         Ok(())
     }
 
-    /// A blob's bytes, unless it is larger than `max` or binary (a NUL in
-    /// its first 8 KiB, as the tree scan decides).
-    pub fn blob(&mut self, id: ObjectId, max: u64) -> Result<Blob, String> {
+    /// `read` of a blob's bytes (not copied), unless it is larger than
+    /// `max` or binary (a NUL in its first 8 KiB, as the tree scan decides).
+    pub fn blob<T>(
+        &mut self,
+        id: ObjectId,
+        max: u64,
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Blob<T>, String> {
         match self.repo.objects.try_header(&id) {
             Ok(Some(h)) if h.size > max => return Ok(Blob::TooLarge),
             Ok(Some(_)) => {}
@@ -442,7 +456,7 @@ impl Local {
         if data.data[..data.data.len().min(8192)].contains(&0) {
             return Ok(Blob::Binary);
         }
-        Ok(Blob::Text(data.data.to_vec()))
+        Ok(Blob::Text(read(data.data)))
     }
 }
 
