@@ -60,17 +60,24 @@ impl Rule {
     /// Every match in `text` whose secret passes the rule's own filters
     /// (secret group, entropy, a digit for generic rules, ignored values).
     pub(super) fn hits_in(&self, text: &str) -> Vec<Hit> {
-        let Some(regex) = &self.regex else {
-            return Vec::new();
-        };
         let mut hits = Vec::new();
-        for m in regex.find_iter(text) {
+        self.hits_within(text, 0, &mut hits);
+        hits
+    }
+
+    /// The hits in `text[offset..]`'s first line-bounded window, by
+    /// offsets into `text`.
+    fn hits_within(&self, window: &str, offset: usize, hits: &mut Vec<Hit>) {
+        let Some(regex) = &self.regex else {
+            return;
+        };
+        for m in regex.find_iter(window) {
             // gitleaks trims newlines off a match and takes the secret from
             // the regex run again on what is left.
             let raw = m.as_str();
             let lead = raw.len() - raw.trim_start_matches('\n').len();
             let matched = raw.trim_matches('\n');
-            let start = m.start() + lead;
+            let start = offset + m.start() + lead;
             let secret = if regex.captures_len() > 1 {
                 let caps = regex.captures(matched);
                 match self.secret_group {
@@ -104,8 +111,43 @@ impl Rule {
                 secret: (start + secret.0, start + secret.1),
             });
         }
-        hits
     }
+}
+
+/// The windows of `span` lines around each keyword position, merged where
+/// they touch, as byte ranges from a line start to a line end (found with
+/// memchr around each position: no line table of the whole text).
+fn windows(text: &str, positions: &mut [usize], span: usize) -> Vec<(usize, usize)> {
+    positions.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &p in positions.iter() {
+        if span == 0 && out.last().is_some_and(|last| p <= last.1) {
+            continue;
+        }
+        let mut start = 0;
+        let mut at = p;
+        for k in 0..=span {
+            match text[..at].rfind('\n') {
+                Some(i) if k == span => start = i + 1,
+                Some(i) => at = i,
+                None => break,
+            }
+        }
+        let mut end = text.len();
+        let mut from = p;
+        for k in 0..=span {
+            match text[from..].find('\n') {
+                Some(j) if k == span => end = from + j,
+                Some(j) => from += j + 1,
+                None => break,
+            }
+        }
+        match out.last_mut() {
+            Some(last) if start <= last.1 + 1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
 }
 
 /// A match that survived its allowlists, before composite and generic rules.
@@ -173,8 +215,21 @@ impl Scanner {
         emit: &mut dyn FnMut(&str, usize, &str),
     ) -> u64 {
         let mut wanted: BTreeSet<usize> = self.always.iter().copied().collect();
+        // Which keywords are in the text, and where those of windowed rules
+        // are: those rules run around them.
+        let mut seen = vec![false; self.keyword_rules.len()];
+        let mut seen_at: Vec<(usize, usize)> = Vec::new();
         for m in self.prefilter.find_overlapping_iter(text) {
-            wanted.extend(self.keyword_rules[m.pattern().as_usize()].iter().copied());
+            let pattern = m.pattern().as_usize();
+            seen[pattern] = true;
+            if self.pattern_windowed[pattern] {
+                seen_at.push((pattern, m.start()));
+            }
+        }
+        for (pattern, rules) in self.keyword_rules.iter().enumerate() {
+            if seen[pattern] {
+                wanted.extend(rules.iter().copied());
+            }
         }
         // A composite rule's required rules run with it, keywords or not.
         let required: Vec<usize> = wanted
@@ -187,12 +242,29 @@ impl Scanner {
         if wanted.is_empty() {
             return 0;
         }
-        let lines = Lines::new(text);
+        // Line starts, made when the first hit needs them.
+        let mut lines: Option<Lines> = None;
         let mut inline_allowed = 0;
         let mut candidates: Vec<Candidate> = Vec::new();
         for &i in &wanted {
             let rule = &self.rules[i];
-            for hit in rule.hits_in(text) {
+            let hits = match self.spans[i] {
+                Some(span) => {
+                    let mut positions: Vec<usize> = seen_at
+                        .iter()
+                        .filter(|(p, _)| self.rule_patterns[i].contains(p))
+                        .map(|&(_, at)| at)
+                        .collect();
+                    let mut hits = Vec::new();
+                    for (start, end) in windows(text, &mut positions, span) {
+                        rule.hits_within(&text[start..end], start, &mut hits);
+                    }
+                    hits
+                }
+                None => rule.hits_in(text),
+            };
+            for hit in hits {
+                let lines = lines.get_or_insert_with(|| Lines::new(text));
                 let line = lines.full_lines(hit.matched.0, hit.matched.1);
                 if line.contains(INLINE_ALLOW) {
                     inline_allowed += u64::from(!rule.skip_report);
@@ -257,7 +329,32 @@ impl Scanner {
 
 #[cfg(test)]
 mod tests {
-    use super::Lines;
+    use super::{windows, Lines};
+
+    #[test]
+    fn windows_run_from_a_line_start_to_a_line_end_and_merge() {
+        let text = "l0\nl1 key\nl2\nl3\nl4 key\nl5";
+        let at = |needle: &str, nth: usize| text.match_indices(needle).nth(nth).unwrap().0;
+        let (first, second) = (at("key", 0), at("key", 1));
+        // Its own line only; both keys, one window each.
+        assert_eq!(
+            windows(text, &mut [second, first], 0)
+                .iter()
+                .map(|&(s, e)| &text[s..e])
+                .collect::<Vec<_>>(),
+            ["l1 key", "l4 key"]
+        );
+        // A line either side: the windows touch and merge, to the text's end.
+        assert_eq!(
+            windows(text, &mut [first, second], 1)
+                .iter()
+                .map(|&(s, e)| &text[s..e])
+                .collect::<Vec<_>>(),
+            ["l0\nl1 key\nl2\nl3\nl4 key\nl5"]
+        );
+        // At the text's start and end.
+        assert_eq!(windows("key", &mut [0], 2), [(0, 3)]);
+    }
 
     #[test]
     fn offsets_map_to_lines_columns_and_whole_lines() {

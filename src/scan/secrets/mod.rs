@@ -16,6 +16,7 @@ mod matcher;
 pub mod re2;
 pub mod rules;
 mod walk;
+mod window;
 
 pub use compile::{compile_rule_set, compile_rules, RuleError};
 pub use walk::ScanStats;
@@ -251,6 +252,13 @@ pub struct Scanner {
     max_file_size: u64,
     /// `None`: fingerprints by place (`path:rule:line`).
     fingerprint_key: Option<ring::hmac::Key>,
+    /// Per rule: the newlines a match spans when the rule runs on the lines
+    /// around its keywords (`window`), `None` when it runs on the whole file.
+    spans: Vec<Option<usize>>,
+    /// Per rule: its keywords' prefilter pattern indices.
+    rule_patterns: Vec<Vec<usize>>,
+    /// Per prefilter pattern: whether a windowed rule needs its positions.
+    pattern_windowed: Vec<bool>,
 }
 
 /// A finding's fingerprint, stable across runs and machines and revealing
@@ -297,6 +305,7 @@ impl Scanner {
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
         let mut path_rules = Vec::new();
+        let mut rule_patterns = vec![Vec::new(); rules.len()];
         for (i, r) in rules.iter().enumerate() {
             if r.regex.is_none() {
                 path_rules.push(i);
@@ -306,12 +315,33 @@ impl Scanner {
                 always.push(i);
             }
             for k in &r.keywords {
-                match keywords.iter().position(|x| x == k) {
-                    Some(p) => keyword_rules[p].push(i),
+                let p = match keywords.iter().position(|x| x == k) {
+                    Some(p) => {
+                        keyword_rules[p].push(i);
+                        p
+                    }
                     None => {
                         keywords.push(k.clone());
                         keyword_rules.push(vec![i]);
+                        keywords.len() - 1
                     }
+                };
+                rule_patterns[i].push(p);
+            }
+        }
+        let spans = rules
+            .iter()
+            .map(|r| {
+                r.regex
+                    .as_ref()
+                    .and_then(|re| window::span_lines(re.as_str(), &r.keywords))
+            })
+            .collect::<Vec<Option<usize>>>();
+        let mut pattern_windowed = vec![false; keywords.len()];
+        for (i, patterns) in rule_patterns.iter().enumerate() {
+            if spans[i].is_some() {
+                for &p in patterns {
+                    pattern_windowed[p] = true;
                 }
             }
         }
@@ -333,6 +363,9 @@ impl Scanner {
             path_rules,
             max_file_size,
             fingerprint_key: None,
+            spans,
+            rule_patterns,
+            pattern_windowed,
         })
     }
 
@@ -412,7 +445,7 @@ mod tests {
                 );
                 let lower = e.to_lowercase();
                 assert!(
-                    spec.keywords.iter().any(|k| lower.contains(k)),
+                    spec.keywords.is_empty() || spec.keywords.iter().any(|k| lower.contains(k)),
                     "{}: example {e:?} has none of the keywords, the prefilter would skip it",
                     spec.id
                 );
