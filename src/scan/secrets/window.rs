@@ -61,8 +61,14 @@ fn newlines(hir: &Hir) -> Option<usize> {
 
 fn class_has_newline(class: &Class) -> bool {
     match class {
-        Class::Unicode(c) => c.ranges().iter().any(|r| r.start() <= '\n' && '\n' <= r.end()),
-        Class::Bytes(c) => c.ranges().iter().any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
     }
 }
 
@@ -143,21 +149,36 @@ mod tests {
     #[test]
     fn rules_whose_matches_hold_a_keyword_run_on_windows() {
         // The keyword is a literal part of every match, on one line.
-        assert_eq!(span_lines(r"sk_live_[0-9a-z]{24}", &kw(&["sk_live_"])), Some(0));
         assert_eq!(
-            span_lines(r"(?i)[\w.-]{0,50}?(?:password|secret)[ \t]*=[ \t]*(\S{8,})", &kw(&["password", "secret"])),
+            span_lines(r"sk_live_[0-9a-z]{24}", &kw(&["sk_live_"])),
+            Some(0)
+        );
+        assert_eq!(
+            span_lines(
+                r"(?i)[\w.-]{0,50}?(?:password|secret)[ \t]*=[ \t]*(\S{8,})",
+                &kw(&["password", "secret"])
+            ),
             Some(0)
         );
         // A value allowed on the next line: one newline.
         assert_eq!(
-            span_lines(r"(?i)<password>(?:\r?\n[ \t]*)?([^<\s]{8,})", &kw(&["password"])),
+            span_lines(
+                r"(?i)<password>(?:\r?\n[ \t]*)?([^<\s]{8,})",
+                &kw(&["password"])
+            ),
             Some(1)
         );
         // Not every branch holds a keyword; a keyword the regex does not
         // need; unbounded newlines; a text anchor; no keywords: whole file.
-        assert_eq!(span_lines(r"(?:password|[a-z]{40})=x", &kw(&["password"])), None);
+        assert_eq!(
+            span_lines(r"(?:password|[a-z]{40})=x", &kw(&["password"])),
+            None
+        );
         assert_eq!(span_lines(r"AKIA[0-9A-Z]{16}", &kw(&["aws"])), None);
-        assert_eq!(span_lines(r"BEGIN KEY[\s\S]*END KEY", &kw(&["begin"])), None);
+        assert_eq!(
+            span_lines(r"BEGIN KEY[\s\S]*END KEY", &kw(&["begin"])),
+            None
+        );
         assert_eq!(span_lines(r"\Atoken=\w+", &kw(&["token"])), None);
         assert_eq!(span_lines(r"token=\w+", &[]), None);
         // An optional keyword is no keyword.
