@@ -1,5 +1,5 @@
 //! Migration files and history rows of the tools the deployment kinds
-//! understand (sqlx, Rails, Ecto, Flyway, Diesel, Alembic): reading a
+//! understand (sqlx, Rails, Ecto, Flyway, Diesel, Alembic, Django): reading a
 //! migrations directory, checksums as each tool computes them, and comparing
 //! files with what a history table says was applied. Shared by
 //! `pending_migrations` and `rollback_ready`; knows no database.
@@ -21,6 +21,10 @@ pub enum Tool {
     Flyway,
     Diesel,
     Alembic,
+    /// Django: `<app>/migrations/NNNN_name.py` of every app under `dir`
+    /// (or `dir` itself when it is one app's `migrations` directory),
+    /// against `django_migrations` (`app`, `name`).
+    Django,
 }
 
 impl Tool {
@@ -31,6 +35,7 @@ impl Tool {
             Tool::Flyway => "flyway_schema_history",
             Tool::Diesel => "__diesel_schema_migrations",
             Tool::Alembic => "alembic_version",
+            Tool::Django => "django_migrations",
         }
     }
 }
@@ -76,8 +81,77 @@ pub fn flyway_checksum(text: &str) -> i32 {
     crc as i32
 }
 
+/// Django's migration files: in `dir` when it is a `migrations`
+/// directory, else in every `<app>/migrations` (with an `__init__.py`) at
+/// most four levels under it, skipping hidden directories, virtualenvs and
+/// `node_modules`. The version is `<app label>.<name>` as
+/// `django_migrations` stores it; the label is the app's directory name
+/// (Django's default; an `AppConfig.label` of its own is not read).
+fn django_migrations(dir: &Path) -> Result<Vec<MigrationFile>, String> {
+    static NAME: OnceLock<Regex> = OnceLock::new();
+    let mut dirs = Vec::new();
+    if dir.file_name().is_some_and(|n| n == "migrations") {
+        dirs.push(dir.to_path_buf());
+    } else {
+        let mut stack = vec![(dir.to_path_buf(), 0)];
+        while let Some((d, depth)) = stack.pop() {
+            let entries =
+                std::fs::read_dir(&d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
+            for e in entries.filter_map(|e| e.ok()) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !e.file_type().is_ok_and(|t| t.is_dir())
+                    || name.starts_with('.')
+                    || matches!(
+                        name.as_str(),
+                        "node_modules" | "venv" | "site-packages" | "__pycache__"
+                    )
+                {
+                    continue;
+                }
+                if name == "migrations" && e.path().join("__init__.py").is_file() {
+                    dirs.push(e.path());
+                } else if depth < 4 {
+                    stack.push((e.path(), depth + 1));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for migrations in dirs {
+        let app = migrations
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let entries = std::fs::read_dir(&migrations)
+            .map_err(|e| format!("cannot read {}: {e}", migrations.display()))?;
+        for e in entries.filter_map(|e| e.ok()) {
+            let file = e.file_name().to_string_lossy().into_owned();
+            if let Some(c) = regex(&NAME, r"^(\d{4}_\w+)\.py$").captures(&file) {
+                let relative = e.path();
+                let relative = relative.strip_prefix(dir).unwrap_or(&relative);
+                out.push(MigrationFile {
+                    version: format!("{app}.{}", &c[1]),
+                    name: relative.display().to_string(),
+                    checksum: None,
+                    parents: Vec::new(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        version_key(&a.version)
+            .cmp(&version_key(&b.version))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(out)
+}
+
 /// Reads the migration files of `tool` in `dir`, sorted by name.
 pub fn read_migrations(dir: &Path, tool: Tool) -> Result<Vec<MigrationFile>, String> {
+    if tool == Tool::Django {
+        return django_migrations(dir);
+    }
     static SQLX: OnceLock<Regex> = OnceLock::new();
     static RAILS: OnceLock<Regex> = OnceLock::new();
     static ECTO: OnceLock<Regex> = OnceLock::new();
@@ -169,6 +243,7 @@ pub fn read_migrations(dir: &Path, tool: Tool) -> Result<Vec<MigrationFile>, Str
                 f.parents = parents;
                 out.push(f);
             }
+            Tool::Django => {}
         }
     }
     if tool != Tool::Alembic {
@@ -236,7 +311,22 @@ pub fn compare(files: &[MigrationFile], applied: &[Applied], tool: Tool) -> Comp
             .collect();
         return c;
     }
-    let rows: BTreeMap<&str, &Applied> = applied.iter().map(|a| (a.version.as_str(), a)).collect();
+    // Django: rows of apps with no migrations here (django.contrib's,
+    // installed packages') are neither pending nor unknown.
+    let apps: BTreeSet<&str> = files
+        .iter()
+        .filter_map(|f| f.version.split_once('.').map(|(app, _)| app))
+        .collect();
+    let applied: Vec<&Applied> = applied
+        .iter()
+        .filter(|a| {
+            tool != Tool::Django
+                || a.version
+                    .split_once('.')
+                    .is_some_and(|(app, _)| apps.contains(app))
+        })
+        .collect();
+    let rows: BTreeMap<&str, &Applied> = applied.iter().map(|a| (a.version.as_str(), *a)).collect();
     for f in files {
         match rows.get(f.version.as_str()) {
             None => c.pending.push(f.name.clone()),

@@ -245,6 +245,65 @@ fn render_checklist(
     }
 }
 
+/// The runbook section for a state that needs attention.
+fn runbook_of(state: State) -> Option<&'static str> {
+    match state {
+        State::Fail => Some("check-failing"),
+        State::Error => Some("check-error"),
+        State::Warn => Some("check-warning"),
+        State::Unknown | State::Pass => None,
+    }
+}
+
+/// What needs attention, first on the page: every check that errs, fails
+/// or warns and every waived one, worst first (then by severity), each
+/// with why (its message) and what to do (its runbook, its waiver).
+fn render_attention(out: &mut String, records: &[CheckRecord], now: i64) {
+    let mut shown: Vec<&CheckRecord> = records
+        .iter()
+        .filter(|r| {
+            runbook_of(r.state()).is_some()
+                || crate::config::shown_waiver(r.meta.waivers(), now).is_some()
+        })
+        .collect();
+    shown.sort_by_key(|r| {
+        (
+            attention(r.state()),
+            match r.meta.severity() {
+                crate::vocab::Severity::Critical => 0,
+                crate::vocab::Severity::Warning => 1,
+                crate::vocab::Severity::Info => 2,
+            },
+            r.meta.index(),
+        )
+    });
+    out.push_str("<h2 id=\"attention\">Needs attention</h2>");
+    if shown.is_empty() {
+        out.push_str("<p>Nothing: no check errs, fails or warns, and none is waived.</p>");
+        return;
+    }
+    out.push_str("<table><tr><th>State</th><th>Check</th><th>Why</th><th>What to do</th></tr>");
+    for r in shown {
+        let state = r.state();
+        let why = r.outcome.as_ref().map_or("", |o| &*o.message);
+        let todo = runbook_of(state).map_or_else(String::new, |anchor| {
+            format!("<a href=\"runbooks#{anchor}\">runbook: check {state}</a>")
+        });
+        let _ = write!(
+            out,
+            "<tr><td><span class=\"s {state}\">{state}</span></td>\
+             <td><a href=\"#check-{name}\"><b>{name}</b></a><br><small>{} &middot; {}</small></td>\
+             <td>{}</td><td>{todo}{}</td></tr>",
+            r.meta.kind(),
+            r.meta.severity(),
+            html_escape(why),
+            check_waiver(r, now),
+            name = html_escape(r.meta.name()),
+        );
+    }
+    out.push_str("</table>");
+}
+
 /// The page; `telemetry` is where the metrics are served (linked).
 pub fn render(engine: &Engine, telemetry: &str) -> String {
     let records = engine.store.snapshot();
@@ -265,6 +324,7 @@ pub fn render(engine: &Engine, telemetry: &str) -> String {
         // Relative links: the page works under a route prefix.
         link = html_escape(telemetry.trim_start_matches('/')),
     );
+    render_attention(&mut out, &records, now);
     render_checklist(&mut out, &records, &plan.config.waivers, now);
     out.push_str("<h2>Checks</h2>");
     if records.is_empty() {

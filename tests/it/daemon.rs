@@ -166,6 +166,17 @@ checks:
     );
     // Relative, so that the page works under --web.route-prefix.
     assert!(page.contains("href=\"metrics\""));
+    // What fails comes first, with why and what to do; what passes is
+    // not in that section.
+    let attention = page
+        .find("<h2 id=\"attention\">")
+        .expect("attention section");
+    let checklist = page.find("<h2>Checklist</h2>").expect("checklist");
+    assert!(attention < checklist);
+    let first = &page[attention..checklist];
+    assert!(first.contains("href=\"#check-web_health\""), "{first}");
+    assert!(first.contains("&lt;script&gt;") && first.contains("runbooks#check-failing"));
+    assert!(!first.contains("deploy_step"), "{first}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,7 +1,8 @@
 //! Kind `pending_migrations`: migration files in a directory against the
 //! history table of the tool that applies them: sqlx (`_sqlx_migrations`),
 //! Rails and Ecto (`schema_migrations`), Flyway (`flyway_schema_history`),
-//! Diesel (`__diesel_schema_migrations`), Alembic (`alembic_version`).
+//! Diesel (`__diesel_schema_migrations`), Alembic (`alembic_version`),
+//! Django (`django_migrations`).
 //! Reports pending files, dirty/failed entries and checksum mismatches where
 //! the tool records checksums (sqlx: SHA-384, Flyway: CRC32 of lines).
 
@@ -25,6 +26,7 @@ pub const KIND: KindInfo = KindInfo {
     summary: "migration files vs the tool's history table: pending, dirty, checksum mismatch",
     target: TargetNeed::Required(&[TargetType::Postgres]),
     doc: r#"- **Needs:** `SELECT` on the tool's history table.
+- **Tools:** sqlx, Rails, Ecto, Flyway, Diesel, Alembic, Django. Django: `dir` is the project root (every `<app>/migrations/NNNN_*.py` with an `__init__.py`, at most four levels down, skipping hidden directories, virtualenvs and `node_modules`) or one app's `migrations` directory; each file is `<app>.<name>` in `django_migrations`, the app label being the app's directory name (an `AppConfig.label` of its own is not read); rows of apps with no migrations here (`django.contrib`'s, installed packages') are ignored; squashed migrations (`replaces`) are read as ordinary files.
 - **Passes** when at most `allow_pending` files are not applied and nothing is failed or changed. Observed value: pending count.
 - **Fails** on pending migrations (listed), failed/dirty entries (`success = false`), a file changed after it was applied (checksum mismatch), or a missing history table (nothing was ever applied). **Warns** when the database has applied versions without a file here.
 - **Errors** when the directory is unreadable or holds no migration of that tool, or the table cannot be read (e.g. `permission denied`)."#,
@@ -42,7 +44,8 @@ pub const KIND: KindInfo = KindInfo {
 pub struct Params {
     /// Directory holding the migration files (or, for Diesel, directories).
     pub dir: PathBuf,
-    /// The tool: sqlx, rails, ecto, flyway, diesel or alembic.
+    /// The tool: sqlx, rails, ecto, flyway, diesel, alembic or django
+    /// (`dir`: the project root, or one app's `migrations` directory).
     pub tool: Tool,
     /// History table, schema-qualified if needed. Default: the tool's.
     #[serde(default)]
@@ -99,6 +102,7 @@ impl PendingMigrations {
                 "SELECT version::text AS version, success, int4send(coalesce(checksum, 0)) AS checksum FROM {t} WHERE version IS NOT NULL"
             ),
             Tool::Alembic => format!("SELECT version_num::text AS version, true AS success, NULL::bytea AS checksum FROM {t}"),
+            Tool::Django => format!("SELECT app || '.' || name AS version, true AS success, NULL::bytea AS checksum FROM {t}"),
             Tool::Rails | Tool::Ecto | Tool::Diesel => {
                 format!("SELECT version::text AS version, true AS success, NULL::bytea AS checksum FROM {t}")
             }

@@ -20,7 +20,7 @@ pub const KIND: KindInfo = KindInfo {
     unit: "count",
     summary: "a previous release is kept, and the newest migration can be reverted",
     target: TargetNeed::Optional(&[TargetType::Path]),
-    doc: r#"- **Passes** when at least `min_releases` releases are present and the newest migration can be reverted: sqlx `.down.sql` beside a `.up.sql`, Diesel non-empty `down.sql`, Flyway `U<version>__*.sql`, Rails/Ecto `def down`/`def change`, Alembic a `downgrade()` that does something. **Fails** otherwise. **Errors** when the releases directory cannot be read."#,
+    doc: r#"- **Passes** when at least `min_releases` releases are present and the newest migration can be reverted: sqlx `.down.sql` beside a `.up.sql`, Diesel non-empty `down.sql`, Flyway `U<version>__*.sql`, Rails/Ecto `def down`/`def change`, Alembic a `downgrade()` that does something, Django every `RunPython`/`RunSQL` given its reverse (a second argument, `reverse_code=`, `reverse_sql=`; the other operations Django reverses itself; the newest is the highest-numbered migration of any app). **Fails** otherwise. **Errors** when the releases directory cannot be read."#,
     ..KindInfo::new(
         "rollback_ready",
         Category::Deployment,
@@ -85,6 +85,41 @@ fn build(input: &BuildInput<'_>) -> Result<Arc<dyn Check>, ParamError> {
     }))
 }
 
+/// Whether Django can reverse a migration: every `RunPython` and `RunSQL`
+/// in it is given its reverse (a second argument or `reverse_code=` /
+/// `reverse_sql=`); the other operations Django reverses itself.
+fn django_reversible(text: &str) -> bool {
+    ["RunPython(", "RunSQL("].iter().all(|call| {
+        text.match_indices(call).all(|(at, _)| {
+            // The call's arguments, split at its top-level commas.
+            let mut args = vec![String::new()];
+            let mut depth = 0i32;
+            for c in text[at + call.len()..].chars() {
+                match c {
+                    ')' | ']' | '}' if depth == 0 => break,
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        args.push(String::new());
+                        continue;
+                    }
+                    _ => {}
+                }
+                if let Some(last) = args.last_mut() {
+                    last.push(c);
+                }
+            }
+            let args: Vec<&str> = args
+                .iter()
+                .map(|a| a.trim())
+                .filter(|a| !a.is_empty())
+                .collect();
+            args.iter().any(|a| a.starts_with("reverse_"))
+                || args.get(1).is_some_and(|a| !a.contains('='))
+        })
+    })
+}
+
 /// Whether the newest migration can be reverted; `Err` explains why not.
 pub fn newest_has_down(dir: &std::path::Path, tool: Tool) -> Result<String, String> {
     let files = read_migrations(dir, tool)?;
@@ -113,6 +148,7 @@ pub fn newest_has_down(dir: &std::path::Path, tool: Tool) -> Result<String, Stri
             let text = body(&dir.join(&name));
             text.contains("def down") || text.contains("def change")
         }
+        Tool::Django => django_reversible(&body(&dir.join(&name))),
         Tool::Alembic => {
             let text = body(&dir.join(&name));
             text.split("def downgrade").nth(1).is_some_and(|rest| {
@@ -196,5 +232,42 @@ impl Check for RollbackReady {
                 .threshold(self.min_releases as f64)
                 .evidence("releases", names)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::django_reversible;
+
+    #[test]
+    fn django_migrations_reverse_unless_code_or_sql_lacks_its_reverse() {
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/migrations/django"
+        );
+        let read = |f: &str| std::fs::read_to_string(format!("{fixture}/{f}")).unwrap();
+        // Written by makemigrations: operations Django reverses itself.
+        assert!(django_reversible(&read(
+            "orders/migrations/0002_placed_at.py"
+        )));
+        // A RunPython without reverse_code cannot be unapplied.
+        assert!(!django_reversible(&read(
+            "billing/migrations/0002_backfill.py"
+        )));
+        for reversible in [
+            "migrations.RunPython(forwards, backwards)",
+            "migrations.RunPython(forwards, migrations.RunPython.noop)",
+            "migrations.RunPython(code=forwards, reverse_code=backwards)",
+            "migrations.RunSQL(\"UPDATE a SET b = 1\", reverse_sql=\"UPDATE a SET b = 0\")",
+        ] {
+            assert!(django_reversible(reversible), "{reversible}");
+        }
+        for one_way in [
+            "migrations.RunPython(forwards)",
+            "migrations.RunPython(forwards, elidable=True)",
+            "migrations.RunSQL(\"UPDATE a SET b = f(1, 2)\")",
+        ] {
+            assert!(!django_reversible(one_way), "{one_way}");
+        }
     }
 }
