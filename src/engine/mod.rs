@@ -81,7 +81,11 @@ pub async fn evaluate(
                 "cancelled"
             }
         )),
-        Err(_) => Outcome::error(format!("timed out after {}", format_duration(timeout))),
+        Err(_) => Outcome::error(match ctx.trace_lines().last() {
+            // The step it was at: "connecting to ...", "scanning ...".
+            Some(step) => format!("timed out after {} at: {step}", format_duration(timeout)),
+            None => format!("timed out after {}", format_duration(timeout)),
+        }),
     };
     let duration = started.elapsed();
     if outcome.observed.is_some_and(|v| !v.is_finite()) {

@@ -28,7 +28,7 @@ pub fn describe_sql_error(error: &sqlx::Error) -> String {
         sqlx::Error::PoolTimedOut => {
             "no connection within 5s (server down or pool exhausted)".into()
         }
-        sqlx::Error::Io(e) => format!("connection failed: {e}"),
+        sqlx::Error::Io(e) => format!("connection failed: {}", refused_in_words(&e.to_string())),
         sqlx::Error::Tls(e) => format!("TLS failed: {e}"),
         sqlx::Error::Protocol(p) => format!("protocol error: {p}"),
         other => other.to_string(),
@@ -48,26 +48,42 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<DB::Connection, sqlx::Error>>,
 {
-    match pool.acquire().await {
-        Ok(_) => Ok(pool),
-        Err(sqlx::Error::PoolTimedOut) => Err(
-            match tokio::time::timeout(ACQUIRE_TIMEOUT, connect()).await {
-                Ok(Err(e)) => format!(
+    let acquire = pool.acquire();
+    tokio::pin!(acquire);
+    // The pool retries a refused connection until its timeout, which a
+    // check's own timeout may cut first; a direct attempt started alongside
+    // says why within moments (refused, authentication, TLS ...).
+    let probe = async {
+        tokio::time::sleep(PROBE_AFTER).await;
+        tokio::time::timeout(ACQUIRE_TIMEOUT, connect()).await
+    };
+    let acquired = tokio::select! {
+        acquired = &mut acquire => acquired,
+        probed = probe => match probed {
+            Ok(Err(e)) => {
+                return Err(format!(
                     "cannot connect to {display_url}: {}",
                     describe_sql_error(&e)
-                ),
-                Ok(Ok(_)) => format!(
-                    "no free connection to {display_url} within 3s (pool of {pool_size} busy)"
-                ),
-                Err(_) => format!("cannot connect to {display_url}: timed out"),
-            },
-        ),
+                ))
+            }
+            Ok(Ok(_)) | Err(_) => (&mut acquire).await,
+        },
+    };
+    match acquired {
+        Ok(_) => Ok(pool),
+        Err(sqlx::Error::PoolTimedOut) => Err(format!(
+            "no connection to {display_url} within {}s (pool of {pool_size} busy, or the server too slow to accept)",
+            ACQUIRE_TIMEOUT.as_secs()
+        )),
         Err(e) => Err(format!(
             "cannot connect to {display_url}: {}",
             describe_sql_error(&e)
         )),
     }
 }
+
+/// How long the pool may try before a direct attempt says why it cannot.
+const PROBE_AFTER: Duration = Duration::from_millis(300);
 
 /// A PostgreSQL target: connect options and its pool, made on first use.
 pub struct PgTarget {
@@ -331,8 +347,19 @@ fn tls_client(
 pub fn describe_redis_error(e: &redis::RedisError) -> String {
     match (e.code(), e.detail()) {
         (Some(code), Some(detail)) => format!("{code}: {detail}"),
-        _ => e.to_string(),
+        _ if e.kind() == redis::ErrorKind::Parse => {
+            "the server did not answer in the Redis protocol (is this a Redis port?)".to_owned()
+        }
+        _ => refused_in_words(&e.to_string()),
     }
+}
+
+/// The operating system's refusal in words.
+pub(crate) fn refused_in_words(text: &str) -> String {
+    text.replace(
+        "Connection refused (os error 111)",
+        "connection refused (nothing listens there)",
+    )
 }
 
 // Connect options and clients hold the password: the targets' Debug shows

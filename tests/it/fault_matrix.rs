@@ -254,7 +254,7 @@ checks:
         ("trickles", "timed out after 1s500ms"),
         ("endless_body", "larger than max_body_size"),
         ("giant_body", "larger than max_body_size"),
-        ("broken_tls_http", "corrupt message"),
+        ("broken_tls_http", "did not answer in TLS"),
         ("broken_tls_cert", "TLS handshake failed"),
         ("garbage_json", "JSON"),
         ("html_error_page", "502"),

@@ -21,6 +21,7 @@ mod gate;
 mod http_app_kinds;
 mod http_kinds;
 mod http_transport;
+mod human_messages;
 mod ignore_files;
 mod kubernetes_kinds;
 mod leak_harness;

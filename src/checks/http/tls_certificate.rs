@@ -260,7 +260,9 @@ fn handshake_failure(error: &std::io::Error) -> Outcome {
         ) => Outcome::fail(format!(
             "the server offers no TLS 1.2 or 1.3 handshake we accept: {error}"
         )),
-        _ => Outcome::error(format!("TLS handshake failed: {error}")),
+        _ => Outcome::error(super::toolkit::in_words(format!(
+            "TLS handshake failed: {error}"
+        ))),
     }
 }
 

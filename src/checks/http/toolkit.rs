@@ -216,6 +216,59 @@ pub fn describe_error(error: reqwest::Error) -> String {
         // rustls' debug text, in words and with what to do.
         return "TLS handshake failed: the server's certificate is a CA certificate (basicConstraints CA:TRUE, as `openssl req -x509` makes it), which TLS refuses as a server certificate; pin it by listing that very certificate in the target's tls.ca_file, or serve a certificate issued by it".to_owned();
     }
+    in_words(text)
+}
+
+/// What hyper and rustls write in their own terms (enum names, layers),
+/// said in words with what to do; what the TLS layer refused is a TLS
+/// handshake failure (`vocab::Cause` reads that phrase).
+pub(crate) fn in_words(mut text: String) -> String {
+    const WORDS: &[(&str, &str)] = &[
+        ("client error (Connect): ", ""),
+        ("client error (SendRequest): ", ""),
+        ("tcp connect error: ", ""),
+        (
+            "received corrupt message of type InvalidContentType",
+            "the server did not answer in TLS (a plain-HTTP port? then use http://)",
+        ),
+        (
+            "invalid peer certificate: UnknownIssuer",
+            "the certificate is not signed by a CA this exporter trusts (self-signed, or a private CA: list it in the target's tls.ca_file)",
+        ),
+        (
+            "invalid peer certificate: Expired",
+            "the certificate has expired",
+        ),
+        (
+            "invalid peer certificate: NotValidYet",
+            "the certificate is not valid yet (its notBefore is ahead of this clock)",
+        ),
+        (
+            "invalid peer certificate: BadSignature",
+            "the certificate's signature does not verify",
+        ),
+        (
+            "invalid peer certificate: Revoked",
+            "the certificate is revoked",
+        ),
+    ];
+    let tls = [
+        "InvalidContentType",
+        "invalid peer certificate",
+        "HandshakeFailure",
+    ]
+    .iter()
+    .any(|p| text.contains(p));
+    for (from, to) in WORDS {
+        text = text.replace(from, to);
+    }
+    text = crate::targets::databases::refused_in_words(&text);
+    if tls && !text.starts_with("TLS handshake failed") {
+        text = match text.strip_prefix("connection failed") {
+            Some(rest) => format!("TLS handshake failed{rest}"),
+            None => format!("TLS handshake failed: {text}"),
+        };
+    }
     text
 }
 

@@ -41,11 +41,14 @@ pub async fn api_json(
             .ok()
             .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or(short);
+        let reason = match reason.trim() {
+            "" => "an empty body (is the target's URL the API's base?)",
+            reason => reason,
+        };
         return Err(Outcome::error(format!(
-            "{} answered {}: {}",
+            "{} answered {}: {reason}",
             url.path(),
             answer.status,
-            reason.trim()
         )));
     }
     let doc =
