@@ -131,6 +131,14 @@ pub enum Command {
     Schema,
     /// The local advisory database of `dependency_vulnerabilities`.
     Advisories(AdvisoriesArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell): `completions bash > /usr/share/bash-completion/completions/prodready-exporter`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `man > prodready-exporter.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +295,31 @@ pub fn main() -> ExitCode {
         Some(Command::Advisories(AdvisoriesArgs {
             command: AdvisoriesCommand::Sync(args),
         })) => runtime.block_on(advisories_sync(&cli, args)),
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "prodready-exporter",
+                &mut script,
+            );
+            out!("{}", String::from_utf8_lossy(&script));
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)
+            {
+                Ok(()) => {
+                    out!("{}", String::from_utf8_lossy(&page));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("cannot render the man page: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod alerts;
 mod browser;
 mod bundled_config;
 mod cli;
+mod cli_completions;
 mod cli_gate;
 mod core_kinds;
 mod daemon;
