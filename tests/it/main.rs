@@ -8,6 +8,7 @@ mod alertmanager_config;
 mod alerts;
 mod browser;
 mod bundled_config;
+mod ci_examples;
 mod cli;
 mod cli_completions;
 mod cli_gate;
