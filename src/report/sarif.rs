@@ -28,9 +28,13 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
         results: Vec::new(),
         cwd,
     };
-    let config_location = location(cwd, config_file, None);
+    // Each check's result at its own line of the config file, so code
+    // scanning never merges two checks of one kind.
+    let config_text = std::fs::read_to_string(config_file).unwrap_or_default();
     let now = crate::clock::unix_now();
     for r in records {
+        let line = line_of_check(&config_text, r.meta.name());
+        let config_location = location(cwd, config_file, line);
         log.check_result(r, &config_location, now);
         let Some(outcome) = r.outcome.as_ref().map(|o| o.to_outcome()) else {
             continue;
@@ -67,16 +71,39 @@ impl Log<'_> {
     /// The check's own result, located at the config file.
     fn check_result(&mut self, r: &CheckRecord, config_location: &Value, now: i64) {
         let kind = crate::engine::kinds::lookup_kind(r.meta.kind());
-        self.rules
+        let category = r.meta.category().as_str();
+        let rule = self
+            .rules
             .entry(r.meta.kind().to_owned())
             .or_insert_with(|| {
+                let summary = kind.map_or(r.meta.kind(), |k| k.summary);
                 json!({
                     "id": r.meta.kind(),
                     "name": r.meta.kind(),
-                    "shortDescription": { "text": kind.map_or(r.meta.kind(), |k| k.summary) },
-                    "properties": { "category": r.meta.category().as_str() },
+                    "shortDescription": { "text": summary },
+                    "fullDescription": { "text": format!(
+                        "Check kind {} ({category}): {summary}. What it reads, when it passes, fails and errs: the help.",
+                        r.meta.kind()
+                    ) },
+                    "help": {
+                        "text": format!("{summary}. See docs/kinds.md#{} of prodready-exporter.", r.meta.kind()),
+                        "markdown": kind.map_or_else(String::new, |k| k.doc.to_owned()),
+                    },
+                    "properties": { "category": category, "tags": [category, "prodready"] },
                 })
             });
+        // Security checks get a score code scanning ranks by: the most
+        // severe check of the kind.
+        if category == "security" {
+            let score = security_score(r.meta.severity());
+            let kept = rule["properties"]["security-severity"]
+                .as_str()
+                .and_then(|s| s.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            if score > kept {
+                rule["properties"]["security-severity"] = json!(format!("{score:.1}"));
+            }
+        }
         let state = r.state();
         let message = r.outcome.as_ref().map_or("not evaluated", |o| &*o.message);
         let (kind_of_result, level) = match state {
@@ -91,6 +118,7 @@ impl Log<'_> {
             "level": level,
             "message": { "text": format!("{} ({}): {message}", r.meta.name(), state) },
             "locations": [config_location],
+            "partialFingerprints": { "prodreadyCheck/v1": r.meta.name() },
             "properties": { "check": r.meta.name(), "state": state.as_str(), "severity": r.meta.severity().as_str() },
         });
         if state != State::Pass {
@@ -118,7 +146,9 @@ impl Log<'_> {
                     "id": id,
                     "name": rule,
                     "shortDescription": { "text": format!("A possible {rule} secret in a file") },
-                    "properties": { "category": "security" },
+                    "fullDescription": { "text": format!("A value the {rule} rule of hardcoded_secrets matched, in a file (or a commit) of the scanned tree. The secret itself is never reported.") },
+                    "help": { "text": "Rotate the secret (it is in every clone), remove it from the file and read it from the environment or a secret store; a false positive can be waived by its fingerprint." },
+                    "properties": { "category": "security", "tags": ["security", "secret"], "security-severity": "8.5" },
                 })
             });
             let mut result = json!({
@@ -130,6 +160,10 @@ impl Log<'_> {
             });
             if let Some(fp) = f.get("fingerprint").and_then(Value::as_str) {
                 result["partialFingerprints"] = json!({ "prodreadySecret/v1": fp });
+            }
+            if let Some(commit) = f.get("commit").and_then(Value::as_str) {
+                // A history finding: the commit that introduced it.
+                result["properties"] = json!({ "commit": commit, "inTip": f.get("in_tip") });
             }
             waive(&mut result, f);
             self.results.push(result);
@@ -150,14 +184,21 @@ impl Log<'_> {
                 .flatten()
                 .filter_map(Value::as_str)
             {
+                let severity = text("severity");
                 self.rules.entry(advisory.to_owned()).or_insert_with(|| {
-                    json!({
+                    let mut rule = json!({
                         "id": advisory,
                         "name": advisory,
                         "shortDescription": { "text": format!("Advisory {advisory}") },
+                        "fullDescription": { "text": format!("A package version affected by {advisory}, as its OSV record's ranges say.") },
+                        "help": { "text": format!("Upgrade to a version outside {advisory}'s affected ranges (the record lists the fixed versions), or waive the finding with a reason and an expiry.") },
                         "helpUri": format!("https://osv.dev/vulnerability/{advisory}"),
-                        "properties": { "category": "security" },
-                    })
+                        "properties": { "category": "security", "tags": ["security", "dependency", "vulnerability"] },
+                    });
+                    if let Some(score) = advisory_score(severity) {
+                        rule["properties"]["security-severity"] = json!(format!("{score:.1}"));
+                    }
+                    rule
                 });
                 let mut result = json!({
                     "ruleId": advisory,
@@ -168,6 +209,9 @@ impl Log<'_> {
                         text("ecosystem"), text("severity"), r.meta.name()
                     ) },
                     "locations": [location(self.cwd, &root.join(lockfile), None)],
+                    "partialFingerprints": { "prodreadyAdvisory/v1": format!(
+                        "{lockfile}:{}/{package}@{version}:{advisory}", text("ecosystem")
+                    ) },
                 });
                 waive(&mut result, v);
                 self.results.push(result);
@@ -188,9 +232,15 @@ impl Log<'_> {
             self.rules.entry(id.clone()).or_insert_with(|| {
                 json!({ "id": id, "name": rule, "shortDescription": { "text": format!("{tool} rule {rule}") } })
             });
+            let place = format!(
+                "{tool}/{rule}:{}:{}",
+                text("file"),
+                f.get("line").and_then(Value::as_u64).unwrap_or(0)
+            );
             let mut result = json!({
                 "ruleId": id,
                 "kind": "fail",
+                "partialFingerprints": { "prodreadyCarried/v1": place },
                 "level": if waived { "note" } else { ingested_level(text("level")) },
                 "message": { "text": format!("{tool}: {} (check {})", text("message"), r.meta.name()) },
                 "properties": { "tool": tool, "check": r.meta.name() },
@@ -276,6 +326,48 @@ fn waive(result: &mut Value, finding: &Value) {
     }
 }
 
+/// The 1-based line of a check's entry (`name: <check>`) in the config
+/// text, when one line names it.
+fn line_of_check(config: &str, check: &str) -> Option<u64> {
+    let named = |line: &str| {
+        line.split("name:").skip(1).any(|after| {
+            let value = after.trim_start();
+            let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
+            value.strip_prefix(check).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(['"', '\'', ',', '}', ' ', '\t', '#'])
+            })
+        })
+    };
+    let mut lines = config.lines().enumerate().filter(|(_, l)| named(l));
+    match (lines.next(), lines.next()) {
+        (Some((i, _)), None) => Some(i as u64 + 1),
+        _ => None,
+    }
+}
+
+/// code scanning's `security-severity` of a check of category security.
+fn security_score(severity: Severity) -> f64 {
+    match severity {
+        Severity::Critical => 9.0,
+        Severity::Warning => 6.0,
+        Severity::Info => 3.0,
+    }
+}
+
+/// An advisory's `security-severity`: its CVSS score, or its level's.
+fn advisory_score(severity: &str) -> Option<f64> {
+    if let Ok(score) = severity.parse::<f64>() {
+        return Some(score).filter(|s| (0.0..=10.0).contains(s));
+    }
+    match severity.to_ascii_lowercase().as_str() {
+        "critical" => Some(9.5),
+        "high" => Some(8.0),
+        "moderate" | "medium" => Some(5.5),
+        "low" => Some(3.0),
+        _ => None,
+    }
+}
+
 /// critical -> error, warning -> warning, info -> note.
 fn severity_level(severity: Severity) -> &'static str {
     match severity {
@@ -321,6 +413,20 @@ fn directory_uri(dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_is_located_at_the_one_line_that_names_it() {
+        let config = "checks:\n  - { name: web, kind: http }\n  - name: \"web2\"\n    kind: http\n  - { name: web_more, kind: http }\n";
+        assert_eq!(line_of_check(config, "web"), Some(2));
+        assert_eq!(line_of_check(config, "web2"), Some(3));
+        assert_eq!(line_of_check(config, "web_more"), Some(5));
+        assert_eq!(line_of_check(config, "absent"), None);
+        // Named twice (a comment, a copy): no line rather than a wrong one.
+        assert_eq!(line_of_check("# name: a\n- name: a\n", "a"), None);
+        assert_eq!(advisory_score("CRITICAL"), Some(9.5));
+        assert_eq!(advisory_score("7.5"), Some(7.5));
+        assert_eq!(advisory_score("unknown"), None);
+    }
 
     #[test]
     fn locations_are_relative_to_the_working_directory_when_they_can_be() {

@@ -65,6 +65,7 @@ checks:
   - {{ name: secrets, kind: hardcoded_secrets, severity: critical, params: {{ dir: "{p}" }} }}
   - {{ name: deps, kind: dependency_vulnerabilities, params: {{ dir: "{p}", advisory_db: "{db}" }} }}
   - {{ name: down, kind: http, timeout: 2s, params: {{ url: "http://127.0.0.1:1/" }} }}
+  - {{ name: down_too, kind: http, timeout: 2s, params: {{ url: "http://127.0.0.1:1/other" }} }}
 "#,
             p = p.display(),
             db = db.path().display()
@@ -148,6 +149,42 @@ checks:
         (Some("fail"), Some("error"))
     );
     assert_eq!(down["properties"]["state"], "error");
+    // Two checks of one kind: the same rule, but each at its own line of
+    // the config and with its own fingerprint, so code scanning keeps both.
+    let down_too = results
+        .iter()
+        .find(|r| r["properties"]["check"] == "down_too")
+        .unwrap();
+    assert_eq!(down["ruleId"], down_too["ruleId"]);
+    let line = |r: &serde_json::Value| {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64()
+    };
+    assert_eq!((line(down), line(down_too)), (Some(5), Some(6)));
+    assert_ne!(down["partialFingerprints"], down_too["partialFingerprints"]);
+    // Every result has a fingerprint; rules say what they are and how to
+    // fix, and the security ones carry a score code scanning ranks by.
+    for r in results {
+        assert!(r["partialFingerprints"].is_object(), "{r}");
+    }
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for rule in rules {
+        assert!(rule["fullDescription"]["text"].is_string(), "{rule}");
+        assert!(rule["help"]["text"].is_string(), "{rule}");
+    }
+    let rule = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap();
+    assert_eq!(
+        rule("GHSA-wcg3-cvx6-7396")["properties"]["security-severity"],
+        "5.5"
+    );
+    assert_eq!(
+        rule("hardcoded_secrets")["properties"]["security-severity"],
+        "9.0"
+    );
+    assert!(rule("http")["properties"]["security-severity"].is_null());
+    assert!(rule("http")["help"]["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("**Passes**"));
 
     // --output wrote the same log beside the one printed.
     let file: serde_json::Value =
