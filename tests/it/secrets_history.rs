@@ -165,7 +165,12 @@ fn each_finding_names_the_commit_that_introduced_it_and_whether_the_tip_holds_it
     assert_eq!(summary(&loose), expected);
     assert_eq!(
         loose.refs,
-        ["refs/heads/feature", "refs/heads/main", "refs/tags/v1"]
+        [
+            "HEAD",
+            "refs/heads/feature",
+            "refs/heads/main",
+            "refs/tags/v1"
+        ]
     );
     assert_eq!(loose.commits_total, 8);
     // The rename and the merge bring no blob of their own; the edit of
@@ -452,6 +457,15 @@ fn shallow_clones_and_unreadable_blobs_warn_never_pass() {
         );
         by(&r, "h").clone()
     };
+    // A detached HEAD and no branch, as CI checks out a pull request.
+    let detached = clones.path().join("detached");
+    git(clones.path(), &["clone", "-q", &url, "detached"]);
+    let branch = git(&detached, &["rev-parse", "--abbrev-ref", "HEAD"]);
+    git(&detached, &["checkout", "-q", "--detach"]);
+    git(&detached, &["branch", "-q", "-D", &branch]);
+    let h = run(&detached);
+    assert_eq!(h.state, "pass", "{}", h.message);
+    assert_eq!(h.doc["evidence"]["refs"], serde_json::json!(["HEAD"]));
     let h = run(&shallow);
     assert_eq!(h.state, "warn", "{}", h.message);
     assert!(h.message.contains("shallow"), "{}", h.message);

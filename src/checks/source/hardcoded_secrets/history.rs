@@ -21,7 +21,7 @@ use crate::scan::secrets::Finding;
 pub struct HistoryParams {
     /// Refs whose history is scanned: full names (`refs/heads/main`) or
     /// prefixes ending in `/` (`refs/remotes/origin/`). Default: every
-    /// local branch and tag.
+    /// local branch and tag, and HEAD.
     #[serde(default)]
     pub refs: Vec<String>,
     /// Only the newest this many commits (by committer time); the evidence

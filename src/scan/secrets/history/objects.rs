@@ -10,6 +10,9 @@ use std::path::Path;
 use gix::hash::ObjectId;
 use gix::objs::{CommitRefIter, Find, FindHeader, Kind, TreeRefIter};
 
+/// Directories deeper than this are not followed.
+const MAX_DEPTH: usize = 200;
+
 /// Each thread's cache of decompressed delta bases.
 const PACK_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -115,7 +118,8 @@ impl Local {
     }
 
     /// The commits the refs point at, by ref name: `patterns` are full ref
-    /// names or prefixes ending in `/`; empty: every local branch and tag.
+    /// names or prefixes ending in `/`; empty: every local branch and tag,
+    /// and HEAD.
     /// Tags are peeled; refs to something other than a commit are skipped.
     pub fn tips(&self, patterns: &[String]) -> Result<Vec<(String, ObjectId)>, String> {
         let platform = self
@@ -149,6 +153,16 @@ impl Local {
             let id = id.detach();
             if self.kind_of(id) == Some(Kind::Commit) {
                 tips.push((name, id));
+            }
+        }
+        if patterns.is_empty() {
+            // A detached HEAD (CI checks out a pull request's merge commit
+            // so) is history too.
+            if let Some(head) = self
+                .head()
+                .filter(|h| self.kind_of(*h) == Some(Kind::Commit))
+            {
+                tips.push(("HEAD".to_owned(), head));
             }
         }
         tips.sort();
@@ -326,6 +340,12 @@ impl Local {
         out: &mut Diff,
     ) -> Result<(), String> {
         if old == new {
+            return Ok(());
+        }
+        if prefix.matches('/').count() >= MAX_DEPTH {
+            // Deeper than any real tree: not followed (and counted), so a
+            // hostile repository cannot exhaust the stack.
+            out.missing += 1;
             return Ok(());
         }
         let mut entries = |id: Option<ObjectId>, out: &mut Diff| -> Result<Vec<Entry>, String> {
