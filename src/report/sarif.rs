@@ -229,9 +229,25 @@ impl Log<'_> {
             let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or_default();
             let (tool, rule) = (text("tool"), text("rule"));
             let id = format!("{tool}/{rule}");
-            self.rules.entry(id.clone()).or_insert_with(|| {
-                json!({ "id": id, "name": rule, "shortDescription": { "text": format!("{tool} rule {rule}") } })
+            let entry = self.rules.entry(id.clone()).or_insert_with(|| {
+                json!({
+                    "id": id,
+                    "name": rule,
+                    "shortDescription": { "text": format!("{tool} rule {rule}") },
+                    "fullDescription": { "text": format!("Rule {rule} of {tool}, carried from {tool}'s SARIF log by a sarif_report check.") },
+                    "help": { "text": format!("See {tool}'s documentation of rule {rule}.") },
+                    "properties": { "tags": ["carried", tool] },
+                })
             });
+            // The tool's own score, kept: the highest of the rule's results.
+            if let Some(score) = f.get("score").and_then(Value::as_f64) {
+                let kept = entry["properties"]["security-severity"]
+                    .as_str()
+                    .and_then(|s| s.parse::<f64>().ok());
+                if kept.is_none_or(|k| score > k) {
+                    entry["properties"]["security-severity"] = json!(format!("{score:.1}"));
+                }
+            }
             let place = format!(
                 "{tool}/{rule}:{}:{}",
                 text("file"),
@@ -245,8 +261,20 @@ impl Log<'_> {
                 "message": { "text": format!("{tool}: {} (check {})", text("message"), r.meta.name()) },
                 "properties": { "tool": tool, "check": r.meta.name() },
             });
+            // The tool's own fingerprints travel with ours.
+            if let Some(own) = f.get("fingerprints").and_then(Value::as_object) {
+                for (k, v) in own {
+                    result["partialFingerprints"][k] = v.clone();
+                }
+            }
             if let Some(file) = f.get("file").and_then(Value::as_str) {
-                let mut physical = json!({ "artifactLocation": { "uri": file } });
+                let mut artifact = json!({ "uri": file });
+                // A relative location keeps its base (ours is the working
+                // directory, `%SRCROOT%`, as the tools' usually is).
+                if let Some(base) = f.get("uri_base_id").and_then(Value::as_str) {
+                    artifact["uriBaseId"] = json!(base);
+                }
+                let mut physical = json!({ "artifactLocation": artifact });
                 if let Some(line) = f.get("line").and_then(Value::as_u64) {
                     physical["region"] = json!({ "startLine": line });
                 }

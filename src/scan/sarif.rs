@@ -6,11 +6,9 @@
 //! to the caller as it is read and nothing per result is kept here, so
 //! memory is bounded by what the caller keeps, not by the log's size.
 
-use std::fmt;
 use std::io::Read;
 
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::de::DeserializeSeed;
 
 /// A result's level, as SARIF defines it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,6 +85,12 @@ pub struct Finding {
     pub line: Option<u64>,
     /// How the report suppresses it, when it does.
     pub suppressed: Option<Suppressed>,
+    /// Its own `partialFingerprints` (string values, at most 8).
+    pub fingerprints: Vec<(String, String)>,
+    /// Its location's `uriBaseId` (`%SRCROOT%`, `SRCROOT` ...).
+    pub uri_base_id: Option<String>,
+    /// Its `security-severity` score (0 to 10), its rule's if it has none.
+    pub score: Option<f64>,
 }
 
 /// A result's suppression as the report states it (SARIF 2.1.0 §3.35).
@@ -241,6 +245,10 @@ fn finding_of(r: ResultEntry, rules: &[RuleDesc]) -> Finding {
         severity: score
             .and_then(SecuritySeverity::from_score)
             .filter(|_| failing),
+        score: score.filter(|s| (0.0..=10.0).contains(s)),
+        uri_base_id: physical
+            .and_then(|p| p.artifact_location.as_ref())
+            .and_then(|a| a.uri_base_id.clone()),
         message: r.message.and_then(|m| m.text).unwrap_or_default(),
         file: physical
             .and_then(|p| p.artifact_location.as_ref())
@@ -249,6 +257,12 @@ fn finding_of(r: ResultEntry, rules: &[RuleDesc]) -> Finding {
             .and_then(|p| p.region.as_ref())
             .and_then(|r| r.start_line),
         suppressed: r.suppressions.as_deref().and_then(Suppressed::of),
+        fingerprints: r
+            .partial_fingerprints
+            .into_iter()
+            .chain(r.fingerprints)
+            .take(8)
+            .collect(),
     }
 }
 
@@ -293,304 +307,9 @@ fn summarize(
     }
 }
 
-// === The streaming reader: serde seeds that hand results over one by one ===
+mod reader;
 
-struct Log {
-    version: Option<String>,
-    runs: Option<Vec<RunSummary>>,
-}
-
-struct LogSeed<'e, 'a> {
-    each: &'e mut OnResult<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for LogSeed<'_, '_> {
-    type Value = Log;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Log, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LogSeed<'_, '_> {
-    type Value = Log;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a SARIF log (a JSON object)")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Log, A::Error> {
-        let mut log = Log {
-            version: None,
-            runs: None,
-        };
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "version" => log.version = map.next_value()?,
-                "runs" => {
-                    log.runs = Some(map.next_value_seed(RunsSeed {
-                        each: &mut *self.each,
-                    })?)
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(log)
-    }
-}
-
-struct RunsSeed<'e, 'a> {
-    each: &'e mut OnResult<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for RunsSeed<'_, '_> {
-    type Value = Vec<RunSummary>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<RunSummary>, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RunsSeed<'_, '_> {
-    type Value = Vec<RunSummary>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of runs")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<RunSummary>, A::Error> {
-        let mut runs = Vec::new();
-        while let Some(run) = seq.next_element_seed(RunSeed {
-            index: runs.len(),
-            each: &mut *self.each,
-        })? {
-            runs.push(run);
-        }
-        Ok(runs)
-    }
-}
-
-struct RunSeed<'e, 'a> {
-    index: usize,
-    each: &'e mut OnResult<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for RunSeed<'_, '_> {
-    type Value = RunSummary;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RunSummary, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RunSeed<'_, '_> {
-    type Value = RunSummary;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a SARIF run (a JSON object)")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RunSummary, A::Error> {
-        let mut driver: Option<Driver> = None;
-        // Results read before the run's tool, waiting for its rules.
-        let mut early: Vec<ResultEntry> = Vec::new();
-        let mut results = 0u64;
-        let (mut invocations, mut provenance) = (Vec::new(), Vec::new());
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "tool" => driver = Some(map.next_value::<Tool>()?.driver),
-                "results" => {
-                    let seed = ResultsSeed {
-                        index: self.index,
-                        driver: driver.as_ref(),
-                        early: &mut early,
-                        each: &mut *self.each,
-                    };
-                    results += map.next_value_seed(seed)?;
-                }
-                "invocations" => {
-                    invocations = map
-                        .next_value::<Option<Vec<Invocation>>>()?
-                        .unwrap_or_default()
-                }
-                "versionControlProvenance" => {
-                    provenance = map
-                        .next_value::<Option<Vec<Provenance>>>()?
-                        .unwrap_or_default()
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        let driver = driver.ok_or_else(|| serde::de::Error::missing_field("tool"))?;
-        let name = driver.tool_name();
-        let rules = driver.rules.as_deref().unwrap_or_default();
-        for r in early {
-            (self.each)(self.index, &name, finding_of(r, rules));
-        }
-        Ok(summarize(driver, results, invocations, provenance))
-    }
-}
-
-struct ResultsSeed<'e, 'a, 'r> {
-    index: usize,
-    driver: Option<&'r Driver>,
-    early: &'r mut Vec<ResultEntry>,
-    each: &'e mut OnResult<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_, '_> {
-    type Value = u64;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResultsSeed<'_, '_, '_> {
-    type Value = u64;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of results")
-    }
-    fn visit_unit<E>(self) -> Result<u64, E> {
-        Ok(0)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-        let mut n = 0u64;
-        let name = self.driver.map(Driver::tool_name);
-        while let Some(r) = seq.next_element::<ResultEntry>()? {
-            n += 1;
-            match (self.driver, &name) {
-                (Some(driver), Some(name)) => (self.each)(
-                    self.index,
-                    name,
-                    finding_of(r, driver.rules.as_deref().unwrap_or_default()),
-                ),
-                _ => self.early.push(r),
-            }
-        }
-        Ok(n)
-    }
-}
-
-#[derive(Deserialize)]
-struct Tool {
-    driver: Driver,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Driver {
-    name: Option<String>,
-    version: Option<String>,
-    semantic_version: Option<String>,
-    rules: Option<Vec<RuleDesc>>,
-}
-
-impl Driver {
-    fn tool_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| "(unnamed tool)".into())
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RuleDesc {
-    id: Option<String>,
-    default_configuration: Option<Configuration>,
-    properties: Option<Properties>,
-}
-
-#[derive(Deserialize)]
-struct Configuration {
-    level: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Properties {
-    #[serde(rename = "security-severity", default, deserialize_with = "score")]
-    security_severity: Option<f64>,
-}
-
-/// A `security-severity` written as a string (`"9.8"`, the convention) or
-/// a number; anything else is no score.
-fn score<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(match v {
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        serde_json::Value::Number(n) => n.as_f64(),
-        _ => None,
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResultEntry {
-    rule_id: Option<String>,
-    rule_index: Option<usize>,
-    rule: Option<RuleRef>,
-    kind: Option<String>,
-    level: Option<String>,
-    message: Option<Message>,
-    locations: Option<Vec<Location>>,
-    suppressions: Option<Vec<Suppression>>,
-    properties: Option<Properties>,
-}
-
-#[derive(Deserialize)]
-struct RuleRef {
-    id: Option<String>,
-    index: Option<usize>,
-}
-
-#[derive(Deserialize)]
-struct Message {
-    text: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Location {
-    physical_location: Option<Physical>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Physical {
-    artifact_location: Option<Artifact>,
-    region: Option<Region>,
-}
-
-#[derive(Deserialize)]
-struct Artifact {
-    uri: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Region {
-    start_line: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct Suppression {
-    kind: Option<String>,
-    status: Option<String>,
-    justification: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Invocation {
-    execution_successful: Option<bool>,
-    end_time_utc: Option<String>,
-    tool_execution_notifications: Option<Vec<Notification>>,
-}
-
-#[derive(Deserialize)]
-struct Notification {
-    level: Option<String>,
-    message: Option<Message>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Provenance {
-    revision_id: Option<String>,
-}
+use reader::{Driver, Invocation, LogSeed, Provenance, ResultEntry, RuleDesc, Suppression};
 
 #[cfg(test)]
 #[path = "sarif_tests.rs"]

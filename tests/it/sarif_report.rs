@@ -358,11 +358,46 @@ fn our_own_sarif_is_read_and_ingested_results_are_carried_through() {
         carried["locations"][0]["physicalLocation"]["region"]["startLine"],
         11
     );
+    // A tool's own base, fingerprints and score travel with its results.
+    put(
+        p,
+        "semgrep.sarif",
+        &crate::sarif_report::log("semgrep.sarif", 0),
+    );
+    let gate = sarif_of(&format!("checks:\n{}", check("semgrep", p, "")));
+    let semgrep: Value = serde_json::from_str(&gate).unwrap();
+    let id = "Semgrep OSS/rules.python-sql-string-format";
+    let result = semgrep["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == id)
+        .unwrap_or_else(|| panic!("{gate}"));
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"],
+        "%SRCROOT%"
+    );
+    assert!(
+        result["partialFingerprints"]["matchBasedId/v1"].is_string(),
+        "{result}"
+    );
+    assert!(result["partialFingerprints"]["prodreadyCarried/v1"].is_string());
+    let rule = semgrep["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
+    assert_eq!(rule["properties"]["security-severity"], "9.1");
     // The gate's log, ours read above and every real tool's fixture are
     // valid SARIF 2.1.0 by the OASIS schema.
     let validator = crate::sarif::sarif_validator();
     assert_eq!(
         crate::sarif::schema_errors(&validator, &log),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        crate::sarif::schema_errors(&validator, &semgrep),
         Vec::<String>::new()
     );
     let ours: Value = serde_json::from_str(&ours).unwrap();

@@ -77,8 +77,14 @@ impl Tally {
         self.worst
             .iter()
             .map(|(f, tool)| {
+                let fingerprints: serde_json::Map<String, Value> = f
+                    .fingerprints
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                    .collect();
                 json!({"rule": f.rule, "level": f.level.as_str(), "severity": f.severity.map(SecuritySeverity::as_str),
-                       "message": f.message.chars().take(300).collect::<String>(), "file": f.file, "line": f.line, "tool": tool})
+                       "message": f.message.chars().take(300).collect::<String>(), "file": f.file, "line": f.line, "tool": tool,
+                       "uri_base_id": f.uri_base_id, "score": f.score, "fingerprints": fingerprints})
             })
             .collect()
     }
