@@ -88,15 +88,7 @@ BLOB_BYTES=$(git -C "$REPO" rev-list --all --objects | cut -d' ' -f1 | git -C "$
 PACK=$(du -sb "$REPO/.git/objects" | cut -f1)
 
 # gitleaks' default config, as its binary embeds it.
-python3 - "$GITLEAKS" "$WORK/gitleaks.toml" <<'PY'
-import sys
-b = open(sys.argv[1], 'rb').read()
-i = b.find(b'# This file has been auto-generated. Do not edit manually.')
-end = i
-while end < len(b) and (b[end] >= 0x20 or b[end] in b'\n\r\t'):
-    end += 1
-open(sys.argv[2], 'wb').write(b[i:end])
-PY
+python3 bench/gitleaks-config.py "$GITLEAKS" "$WORK/gitleaks.toml"
 config() { # name extra-params [state_dir]
   printf 'global: { interval: 1h, timeout: 30m%s }\nchecks:\n  - { name: history, kind: hardcoded_secrets, params: { dir: "%s", max_file_size: 1GiB, history: {}%s } }\n' \
     "${3:+, state_dir: \"$3\"}" "$REPO" "$2" > "$WORK/$1.yaml"

@@ -20,15 +20,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 # gitleaks' default config, as its binary embeds it.
-python3 - "$GITLEAKS" "$WORK/gitleaks.toml" <<'PY'
-import sys
-b = open(sys.argv[1], 'rb').read()
-i = b.find(b'# This file has been auto-generated. Do not edit manually.')
-end = i
-while end < len(b) and (b[end] >= 0x20 or b[end] in b'\n\r\t'):
-    end += 1
-open(sys.argv[2], 'wb').write(b[i:end])
-PY
+python3 bench/gitleaks-config.py "$GITLEAKS" "$WORK/gitleaks.toml"
 
 check_config() {
   printf 'global: { interval: 1h, timeout: 10m }\nchecks:\n  - { name: tree, kind: hardcoded_secrets, params: { dir: "%s", max_file_size: 1GiB%s } }\n' "$TREE" "$1" > "$WORK/$2.yaml"
