@@ -106,6 +106,10 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     for target in config_files lockfiles yaml; do
       log="target/fuzz-$target.log"
       mkdir -p target
+      # Say what the next silent minutes are: the first target builds the
+      # crate and its dependencies with coverage instrumentation (about 10
+      # minutes on 2 cores with a cold cache), each then runs FUZZ_SECONDS.
+      echo "fuzz $target: building (the first build takes minutes) and running ${FUZZ_SECONDS}s; log in fuzz/$log"
       if ! cargo +nightly fuzz run --sanitizer none "$target" -- \
           -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 >"$log" 2>&1; then
         tail -40 "$log" >&2

@@ -4,7 +4,6 @@
 //! rewritten history), read by gitoxide; findings against `gitleaks git`'s
 //! on the same config; the incremental state.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -244,33 +243,7 @@ fn findings_agree_with_gitleaks_git_on_the_same_config() {
     let work = tempfile::tempdir().unwrap();
     let config = work.path().join("gitleaks.toml");
     std::fs::write(&config, CONFIG).unwrap();
-    let report = work.path().join("gitleaks.json");
-    let out = Command::new(crate::support::gitleaks::binary())
-        .args(["git", "--no-banner", "--exit-code", "0", "-f", "json", "-c"])
-        .arg(&config)
-        .arg("-r")
-        .arg(&report)
-        .arg(d)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    let theirs: BTreeSet<(String, String, String, u64)> = theirs
-        .iter()
-        .map(|f| {
-            (
-                f["Commit"].as_str().unwrap().to_owned(),
-                f["File"].as_str().unwrap().to_owned(),
-                f["RuleID"].as_str().unwrap().to_owned(),
-                f["StartLine"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let theirs = crate::support::gitleaks::git_findings(d, &config);
     let r = run_checks(
         &format!(
             "checks:\n  - {{ name: h, kind: hardcoded_secrets, params: {{ dir: \"{}\", gitleaks_config: \"{}\", history: {{}} }} }}\n",
@@ -279,20 +252,46 @@ fn findings_agree_with_gitleaks_git_on_the_same_config() {
         ),
         &[],
     );
-    let ours: BTreeSet<(String, String, String, u64)> = by(&r, "h").doc["evidence"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["commit"].as_str().unwrap().to_owned(),
-                f["file"].as_str().unwrap().to_owned(),
-                f["rule"].as_str().unwrap().to_owned(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let ours = crate::support::gitleaks::history_findings(by(&r, "h"));
     assert_eq!(theirs.len(), 3, "{theirs:?}");
+    assert_eq!(ours, theirs);
+}
+
+/// gitleaks' `commits` allowlists mean something in history: a global one
+/// allows what its commits introduced, a rule's only for that rule; the
+/// result is what `gitleaks git` reports on the same config.
+#[test]
+fn commit_allowlists_allow_what_their_commits_introduced() {
+    let repo = tempfile::tempdir().unwrap();
+    let d = repo.path();
+    let s = story(d);
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("gitleaks.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{CONFIG}\n[[allowlists]]\ncommits = [\"{}\"]\n\n[[rules.allowlists]]\ncommits = [\"{}\"]\n",
+            s.added_env, s.added_token
+        ),
+    )
+    .unwrap();
+    let theirs = crate::support::gitleaks::git_findings(d, &config);
+    let r = run_checks(
+        &format!(
+            "checks:\n  - {{ name: h, kind: hardcoded_secrets, params: {{ dir: \"{}\", gitleaks_config: \"{}\", history: {{}} }} }}\n",
+            d.display(),
+            config.display()
+        ),
+        &[],
+    );
+    let ours = crate::support::gitleaks::history_findings(by(&r, "h"));
+    // The key of .env (allowed globally) and the token (allowed for the
+    // token rule, the last rule of CONFIG) are gone; config.yml's key stays.
+    assert_eq!(
+        ours.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
+        ["config.yml"],
+        "{ours:?}"
+    );
     assert_eq!(ours, theirs);
 }
 

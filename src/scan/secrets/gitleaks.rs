@@ -386,7 +386,7 @@ fn allowlist(a: &AllowlistFile, at: &str, per_rule: bool) -> Result<Allowlist, S
     };
     Ok(Allowlist {
         and,
-        commits: !a.commits.is_empty(),
+        commits: a.commits.iter().map(|c| c.to_ascii_lowercase()).collect(),
         paths: compile("paths", &a.paths)?,
         regexes: compile("regexes", &a.regexes)?,
         target,

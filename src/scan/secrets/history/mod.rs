@@ -504,6 +504,7 @@ impl History<'_> {
             .added
             .iter()
             .filter(|e| selected.contains(&e.commit))
+            .filter(|e| !self.scanner.commit_allowed(&e.rule, &e.commit))
             .map(|e| {
                 let in_tip = tip.contains(&(e.rule.clone(), e.secret.clone()));
                 HistoryFinding {
