@@ -381,16 +381,19 @@ mod tests {
         let mut wrong = Vec::new();
         for kind in all_kinds() {
             let schema = params_value(kind, &mut generator());
-            for field in kind.files {
-                let found = field
-                    .split('.')
-                    .try_fold(&schema, |node, segment| property(node, segment));
+            for field in kind.files.iter().chain(kind.reads) {
+                let found = field.split('.').try_fold(&schema, |node, segment| {
+                    property(node, segment.trim_end_matches("[]"))
+                });
                 if found.is_none() {
                     wrong.push(format!("{}: {field}", kind.name));
                 }
             }
         }
-        assert!(wrong.is_empty(), "files naming no param: {wrong:?}");
+        assert!(
+            wrong.is_empty(),
+            "files or reads naming no param: {wrong:?}"
+        );
     }
 
     #[test]

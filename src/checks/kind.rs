@@ -121,6 +121,10 @@ pub struct KindInfo {
     /// check when one of them changes. Files read at each evaluation are not
     /// listed: every run reads them anew.
     pub files: &'static [&'static str],
+    /// Params naming files the check reads at every evaluation (`[]` for
+    /// each element of a list: `files[].schema`). `validate` notes those
+    /// that do not exist: the check would be `error` until they do.
+    pub reads: &'static [&'static str],
     /// Programs a check of this kind runs besides what its params name,
     /// each with when: `("kubectl", "to render a kustomization")`. They
     /// must be on `PATH` where the exporter runs (a container image needs
@@ -155,6 +159,7 @@ impl KindInfo {
             side_effects: false,
             findings: None,
             files: &[],
+            reads: &[],
             programs: &[],
             target: TargetNeed::None,
             build,

@@ -367,6 +367,11 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> ExitCode {
                     }
                 }
             }
+            // Files read at every evaluation that are not there yet: the
+            // config is valid, but those checks will be `error` until they are.
+            for note in plan.missing_read_files() {
+                outln!("note: {note}: the check is error until it exists");
+            }
             let uncovered = plan.uncovered_items();
             outln!(
                 "checklist: {} of {} items covered",

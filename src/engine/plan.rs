@@ -237,6 +237,36 @@ impl Plan {
         }
     }
 
+    /// The files checks read at every evaluation (`KindInfo::reads`) that
+    /// do not exist, as `check NAME: params.FIELD: PATH does not exist`.
+    /// Needs the params: a one-shot command's plan (not released).
+    pub fn missing_read_files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.checks {
+            let Some(params) = c.spec.params.value() else {
+                continue;
+            };
+            let base = path_base(&c.spec, &self.config.targets);
+            for field in c.kind.reads {
+                for (place, path) in param_paths(params, field) {
+                    let path = PathBuf::from(path);
+                    let path = match base.filter(|_| path.is_relative()) {
+                        Some(base) => base.join(&path),
+                        None => path,
+                    };
+                    if !path.exists() {
+                        out.push(format!(
+                            "check {}: params.{place}: {} does not exist",
+                            c.spec.name,
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn check(&self, name: &str) -> Option<&Arc<PlannedCheck>> {
         self.checks.iter().find(|c| c.spec.name == name)
     }
@@ -443,6 +473,41 @@ fn check_files(spec: &CheckSpec, base: Option<&Path>) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The non-empty strings a dotted param path names, with where each is
+/// (`files[1].schema`): `[]` steps into every element of a list.
+fn param_paths(params: &serde_json::Value, field: &str) -> Vec<(String, String)> {
+    let mut at: Vec<(String, &serde_json::Value)> = vec![(String::new(), params)];
+    for segment in field.split('.') {
+        let (key, each) = match segment.strip_suffix("[]") {
+            Some(key) => (key, true),
+            None => (segment, false),
+        };
+        let mut next = Vec::new();
+        for (place, v) in at {
+            let place = if place.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{place}.{key}")
+            };
+            match (v.get(key), each) {
+                (Some(serde_json::Value::Array(items)), true) => next.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| (format!("{place}[{i}]"), item)),
+                ),
+                (Some(found), false) => next.push((place, found)),
+                _ => {}
+            }
+        }
+        at = next;
+    }
+    at.into_iter()
+        .filter_map(|(place, v)| Some((place, v.as_str()?.to_owned())))
+        .filter(|(_, p)| !p.is_empty())
+        .collect()
 }
 
 /// A fresh planned-check id.

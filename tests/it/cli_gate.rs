@@ -149,3 +149,33 @@ fn validate_reports_every_problem_of_a_check() {
     assert!(err.contains("bogus"), "{err}");
     assert!(err.contains("2 problem(s) found."), "{err}");
 }
+
+/// Files a check reads at every evaluation (a schema, a baseline) that do
+/// not exist: `validate` says so by check and param, the config stays valid.
+#[test]
+fn validate_notes_files_a_check_will_not_find() {
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("app.json"), "{}").unwrap();
+    std::fs::write(tree.path().join("there.schema.json"), "{}").unwrap();
+    let dir = ConfigDir::new(&format!(
+        r#"
+targets:
+  app: {{ path: "{}" }}
+checks:
+  - {{ name: configs, kind: config_schema, target: app, params: {{ files: [{{ path: app.json, schema: there.schema.json }}, {{ path: app.json, schema: gone.schema.json }}] }} }}
+"#,
+        tree.path().display()
+    ));
+    let config = format!("--config.file={}", dir.config_path().display());
+    let out = run_cli(&["validate", &config], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "note: check configs: params.files[1].schema: {} does not exist",
+            tree.path().join("gone.schema.json").display()
+        )),
+        "{text}"
+    );
+    assert_eq!(text.matches("does not exist").count(), 1, "{text}");
+}

@@ -18,6 +18,7 @@ use crate::checks::{
 use crate::config::TargetType;
 
 pub const KIND: KindInfo = KindInfo {
+    reads: &["files[].path", "files[].schema", "env_file"],
     item: Some("deployment.verify_configs"),
     unit: "count",
     summary: "config files validate against a JSON Schema; required env variables set",

@@ -40,6 +40,7 @@ pub const KIND: KindInfo = KindInfo {
 - **Warns** (never passes) when nothing was found but some files were not scanned (over `max_file_size`, binary, unreadable): a secret there would go unseen; the counts are in the evidence. `on_unscanned: error` makes that an error; exclude intended files (images, dumps) with `allowlist.paths`.
 - **Errors** when `dir` is missing or not a directory, no file at all was scanned, or the `.gitleaksignore` cannot be read or holds a line that is no fingerprint; a gitleaks config that cannot be read or compiled is a config error naming the file, rule and line."#,
     files: &["gitleaks_config", "gitleaks_ignore", "fingerprint_key_file"],
+    reads: &["allowlist.baseline", "gitleaks_ignore"],
     ..KindInfo::new(
         "hardcoded_secrets",
         Category::Security,
