@@ -5,7 +5,7 @@
 //! at its lockfile, one result per advisory). Messages are the redacted ones
 //! the checks produced; no secret value is ever part of a finding.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use percent_encoding::AsciiSet;
@@ -31,9 +31,10 @@ pub fn render_sarif(records: &[CheckRecord], config_file: &Path, cwd: &Path) -> 
     // Each check's result at its own line of the config file, so code
     // scanning never merges two checks of one kind.
     let config_text = std::fs::read_to_string(config_file).unwrap_or_default();
+    let check_lines = check_lines(&config_text);
     let now = crate::clock::unix_now();
     for r in records {
-        let line = line_of_check(&config_text, r.meta.name());
+        let line = check_lines.get(r.meta.name()).copied().flatten();
         let config_location = location(cwd, config_file, line);
         log.check_result(r, &config_location, now);
         let Some(outcome) = r.outcome.as_ref().map(|o| o.to_outcome()) else {
@@ -354,23 +355,32 @@ fn waive(result: &mut Value, finding: &Value) {
     }
 }
 
-/// The 1-based line of a check's entry (`name: <check>`) in the config
-/// text, when one line names it.
-fn line_of_check(config: &str, check: &str) -> Option<u64> {
-    let named = |line: &str| {
-        line.split("name:").skip(1).any(|after| {
-            let value = after.trim_start();
-            let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
-            value.strip_prefix(check).is_some_and(|rest| {
-                rest.is_empty() || rest.starts_with(['"', '\'', ',', '}', ' ', '\t', '#'])
+/// The 1-based line of each check's entry (`name: <check>`) in the config
+/// text, read in one pass; `None` for a name on more than one line.
+fn check_lines(config: &str) -> HashMap<&str, Option<u64>> {
+    let mut lines: HashMap<&str, Option<u64>> = HashMap::new();
+    for (i, line) in config.lines().enumerate() {
+        let mut named: Vec<&str> = line
+            .split("name:")
+            .skip(1)
+            .filter_map(|after| {
+                let value = after.trim_start();
+                let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
+                let end = value
+                    .find(['"', '\'', ',', '}', ' ', '\t', '#'])
+                    .unwrap_or(value.len());
+                Some(&value[..end]).filter(|name| !name.is_empty())
             })
-        })
-    };
-    let mut lines = config.lines().enumerate().filter(|(_, l)| named(l));
-    match (lines.next(), lines.next()) {
-        (Some((i, _)), None) => Some(i as u64 + 1),
-        _ => None,
+            .collect();
+        named.dedup();
+        for name in named {
+            lines
+                .entry(name)
+                .and_modify(|at| *at = None)
+                .or_insert(Some(i as u64 + 1));
+        }
     }
+    lines
 }
 
 /// code scanning's `security-severity` of a check of category security.
@@ -445,6 +455,8 @@ mod tests {
     #[test]
     fn a_check_is_located_at_the_one_line_that_names_it() {
         let config = "checks:\n  - { name: web, kind: http }\n  - name: \"web2\"\n    kind: http\n  - { name: web_more, kind: http }\n";
+        let line_of_check =
+            |config: &str, check: &str| check_lines(config).get(check).copied().flatten();
         assert_eq!(line_of_check(config, "web"), Some(2));
         assert_eq!(line_of_check(config, "web2"), Some(3));
         assert_eq!(line_of_check(config, "web_more"), Some(5));

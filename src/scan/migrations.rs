@@ -139,11 +139,7 @@ fn django_migrations(dir: &Path) -> Result<Vec<MigrationFile>, String> {
             }
         }
     }
-    out.sort_by(|a, b| {
-        version_key(&a.version)
-            .cmp(&version_key(&b.version))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    sort_by_version(&mut out);
     Ok(out)
 }
 
@@ -247,13 +243,18 @@ pub fn read_migrations(dir: &Path, tool: Tool) -> Result<Vec<MigrationFile>, Str
         }
     }
     if tool != Tool::Alembic {
-        out.sort_by(|a, b| {
-            version_key(&a.version)
-                .cmp(&version_key(&b.version))
-                .then_with(|| a.name.cmp(&b.name))
-        });
+        sort_by_version(&mut out);
     }
     Ok(out)
+}
+
+/// Oldest first: by the version's numeric parts, then by file name.
+fn sort_by_version(files: &mut [MigrationFile]) {
+    files.sort_by(|a, b| {
+        version_key(&a.version)
+            .cmp(&version_key(&b.version))
+            .then_with(|| a.name.cmp(&b.name))
+    });
 }
 
 /// Numeric parts of a version (`1.10` after `1.9`).

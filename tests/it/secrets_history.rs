@@ -19,18 +19,24 @@ const STRIPE: &str = "sk_live_51Hq7Zp2Lw9Rx4Ck1Vm6Tn3Bf8Yd5Gs";
 const STRIPE2: &str = "sk_live_77Jd2Kq9Wm4Xp1Zr8Ts3Vb6Ny5Hc0Lf";
 const GITHUB: &str = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
 
-/// Commits everything staged in `d` at `day` days after 2026-01-01.
-fn commit(d: &Path, message: &str, day: i64) -> String {
+/// Runs git in `d` with author and committer dated `day` days after
+/// 2026-01-01; its output, whether it succeeded or not.
+fn git_on_day(d: &Path, day: i64, args: &[&str]) -> std::process::Output {
     let date = format!("{} +0000", 1_767_225_600 + day * 86_400);
-    let out = Command::new("git")
+    Command::new("git")
         .arg("-C")
         .arg(d)
         .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(["commit", "-q", "--allow-empty", "-m", message])
+        .args(args)
         .env("GIT_AUTHOR_DATE", &date)
         .env("GIT_COMMITTER_DATE", &date)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Commits everything staged in `d` at `day` days after 2026-01-01.
+fn commit(d: &Path, message: &str, day: i64) -> String {
+    let out = git_on_day(d, day, &["commit", "-q", "--allow-empty", "-m", message]);
     assert!(
         out.status.success(),
         "{}",
@@ -68,16 +74,7 @@ fn story(d: &Path) -> Story {
     git(d, &["checkout", "-q", "main"]);
     git(d, &["mv", "a.txt", "b.txt"]);
     commit(d, "rename", 4);
-    let date = format!("{} +0000", 1_767_225_600 + 5 * 86_400);
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(d)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(["merge", "-q", "--no-ff", "-m", "merge", "feature"])
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .output()
-        .unwrap();
+    let out = git_on_day(d, 5, &["merge", "-q", "--no-ff", "-m", "merge", "feature"]);
     assert!(
         out.status.success(),
         "{}",
@@ -543,13 +540,7 @@ fn a_merge_is_named_for_what_no_parent_had() {
     write(d, "app.env", "MODE=c\n");
     commit_all(d);
     commit(d, "c", 2);
-    let conflict = Command::new("git")
-        .arg("-C")
-        .arg(d)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(["merge", "-q", "other"])
-        .output()
-        .unwrap();
+    let conflict = git_on_day(d, 3, &["merge", "-q", "other"]);
     assert!(
         !conflict.status.success(),
         "the merge was meant to conflict"

@@ -68,15 +68,7 @@ pub(super) fn check_files(spec: &CheckSpec, base: Option<&Path>) -> Vec<PathBuf>
         return out;
     };
     for field in kind.files {
-        let value = field.split('.').try_fold(params, |v, key| v.get(key));
-        let paths = match value {
-            Some(serde_json::Value::String(path)) => vec![path.as_str()],
-            Some(serde_json::Value::Array(items)) => {
-                items.iter().filter_map(|v| v.as_str()).collect()
-            }
-            _ => Vec::new(),
-        };
-        for path in paths.into_iter().filter(|p| !p.is_empty()) {
+        for (_, path) in param_paths(params, field) {
             let path = PathBuf::from(path);
             if let Some(base) = base.filter(|_| path.is_relative()) {
                 out.push(base.join(&path));
@@ -88,7 +80,8 @@ pub(super) fn check_files(spec: &CheckSpec, base: Option<&Path>) -> Vec<PathBuf>
 }
 
 /// The non-empty strings a dotted param path names, with where each is
-/// (`files[1].schema`): `[]` steps into every element of a list.
+/// (`files[1].schema`): `[]` steps into every element of a list, and a
+/// list of strings at the end of the path gives each of its strings.
 fn param_paths(params: &serde_json::Value, field: &str) -> Vec<(String, String)> {
     let mut at: Vec<(String, &serde_json::Value)> = vec![(String::new(), params)];
     for segment in field.split('.') {
@@ -117,7 +110,18 @@ fn param_paths(params: &serde_json::Value, field: &str) -> Vec<(String, String)>
         at = next;
     }
     at.into_iter()
-        .filter_map(|(place, v)| Some((place, v.as_str()?.to_owned())))
+        .flat_map(|(place, v)| match v {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| Some((format!("{place}[{i}]"), item.as_str()?.to_owned())))
+                .collect(),
+            _ => v
+                .as_str()
+                .map(|p| (place, p.to_owned()))
+                .into_iter()
+                .collect::<Vec<_>>(),
+        })
         .filter(|(_, p)| !p.is_empty())
         .collect()
 }

@@ -247,6 +247,16 @@ pub struct Finding {
     pub fingerprint: String,
 }
 
+/// Whether findings can depend on a file's path: a rule with both `path`
+/// and a regex, or an allowlist (global or a rule's) with `paths`.
+fn path_sensitive(rules: &[Rule], global: &[Allowlist]) -> bool {
+    rules.iter().any(|r| r.path.is_some() && r.regex.is_some())
+        || global
+            .iter()
+            .chain(rules.iter().flat_map(|r| &r.allowlists))
+            .any(|a| !a.paths.is_empty())
+}
+
 /// A compiled rule set with its prefilter and allowlists.
 #[derive(Debug)]
 pub struct Scanner {
@@ -271,6 +281,8 @@ pub struct Scanner {
     rule_patterns: Vec<Vec<usize>>,
     /// Per prefilter pattern: whether a windowed rule needs its positions.
     pattern_windowed: Vec<bool>,
+    /// A file's findings can depend on its path (`path_sensitive`).
+    path_sensitive: bool,
 }
 
 /// A finding's fingerprint, stable across runs and machines and revealing
@@ -357,6 +369,7 @@ impl Scanner {
                 }
             }
         }
+        let sensitive = path_sensitive(&rules, &[]);
         let prefilter = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             // A full DFA: the overlapping search that finds every keyword
@@ -375,6 +388,7 @@ impl Scanner {
             path_rules,
             max_file_size,
             fingerprint_key: None,
+            path_sensitive: sensitive,
             spans,
             rule_patterns,
             pattern_windowed,
@@ -383,6 +397,7 @@ impl Scanner {
 
     /// Adds gitleaks' global allowlists.
     pub fn with_allowlists(mut self, allowlists: Vec<Allowlist>) -> Scanner {
+        self.path_sensitive = path_sensitive(&self.rules, &allowlists);
         self.allowlists = allowlists;
         self
     }
@@ -410,16 +425,9 @@ impl Scanner {
 
     /// Whether a file's findings can depend on its path (rules or
     /// allowlists with `path`/`paths`), so equal contents at two paths may
-    /// differ.
+    /// differ. Worked out once, when the scanner is made.
     pub(crate) fn path_sensitive(&self) -> bool {
-        self.rules
-            .iter()
-            .any(|r| r.path.is_some() && r.regex.is_some())
-            || self
-                .allowlists
-                .iter()
-                .chain(self.rules.iter().flat_map(|r| &r.allowlists))
-                .any(|a| !a.paths.is_empty())
+        self.path_sensitive
     }
 
     /// Whether a global or `rule`'s own allowlist allows, by its commits,

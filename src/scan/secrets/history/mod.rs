@@ -153,6 +153,11 @@ fn commit_changes(
         .filter(|ch| ch.new.is_none())
         .filter_map(|ch| ch.old)
         .collect();
+    // A merge's other parents' trees, read once for all its changes.
+    let mut others = Vec::new();
+    for &p in c.parents.iter().skip(1) {
+        others.extend(local.commit(p)?.map(|p| p.tree));
+    }
     let mut kept = Vec::new();
     for ch in std::mem::take(&mut diff.changes) {
         if ch.old.is_none() && ch.new.is_some_and(|n| renamed.contains(&n)) {
@@ -163,10 +168,8 @@ fn commit_changes(
             // reported where the parent branches made them.
             let Some(new) = ch.new else { continue };
             let mut in_parent = false;
-            for &p in &c.parents[1..] {
-                if let Some(tree) = local.commit(p)?.map(|p| p.tree) {
-                    in_parent |= local.blob_at(tree, &ch.path)? == Some(new);
-                }
+            for &tree in &others {
+                in_parent |= local.blob_at(tree, &ch.path)? == Some(new);
             }
             if in_parent {
                 continue;
@@ -309,10 +312,11 @@ impl History<'_> {
             })
         })?;
         self.read_blobs(&repo, &reads, state, &mut report, cancel)?;
+        let key = self.key(state);
         for read in &reads {
             report.submodules += read.submodules;
             report.missing_trees += read.missing_trees;
-            self.attribute(read, state);
+            self.attribute(read, &key, state);
             state.commits.insert(read.commit.id.to_string());
         }
         let selected_ids: HashSet<String> = selected.iter().map(|c| c.id.to_string()).collect();
@@ -393,7 +397,7 @@ impl History<'_> {
     }
 
     /// Records what a commit added and removed.
-    fn attribute(&self, read: &Read, state: &mut State) {
+    fn attribute(&self, read: &Read, key: &ring::hmac::Key, state: &mut State) {
         let c = &read.commit;
         let mut added = Vec::new();
         let mut removed = Vec::new();
@@ -425,10 +429,9 @@ impl History<'_> {
             if ch.old.is_none() && ch.new.is_some() {
                 let mut path_findings = Vec::new();
                 self.scanner.scan_path(&ch.path, &mut path_findings);
-                let key = self.key(state);
                 for f in path_findings {
                     let hit = Hit {
-                        secret: secret_hash(&key, &f.rule, &ch.path),
+                        secret: secret_hash(key, &f.rule, &ch.path),
                         rule: f.rule,
                         line: 0,
                     };

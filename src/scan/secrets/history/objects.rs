@@ -203,15 +203,19 @@ impl Local {
             .map(|h| h.kind)
     }
 
+    /// An object's data (in this handle's buffer): `Ok(None)` when the
+    /// database lacks it; `what` names it in the error.
+    fn find(&mut self, id: ObjectId, what: &str) -> Result<Option<gix::objs::Data<'_>>, String> {
+        self.repo
+            .objects
+            .try_find(&id, &mut self.buf)
+            .map_err(|e| say(&format!("cannot read {what} {id}"), e))
+    }
+
     /// Reads a commit: `Ok(None)` when the database lacks it.
     pub fn commit(&mut self, id: ObjectId) -> Result<Option<CommitInfo>, String> {
         let kind = self.repo.object_hash();
-        let Some(data) = self
-            .repo
-            .objects
-            .try_find(&id, &mut self.buf)
-            .map_err(|e| say(&format!("cannot read commit {id}"), e))?
-        else {
+        let Some(data) = self.find(id, "commit")? else {
             return Ok(None);
         };
         if data.kind != Kind::Commit {
@@ -292,12 +296,7 @@ impl Local {
     /// submodule). `None` when missing.
     fn tree(&mut self, id: ObjectId) -> Result<Option<Vec<Entry>>, String> {
         let kind = self.repo.object_hash();
-        let Some(data) = self
-            .repo
-            .objects
-            .try_find(&id, &mut self.buf)
-            .map_err(|e| say(&format!("cannot read tree {id}"), e))?
-        else {
+        let Some(data) = self.find(id, "tree")? else {
             return Ok(None);
         };
         let mut out = Vec::new();
@@ -465,12 +464,7 @@ impl Local {
             Ok(None) => return Ok(Blob::Missing),
             Err(e) => return Err(say(&format!("cannot read blob {id}"), e)),
         }
-        let Some(data) = self
-            .repo
-            .objects
-            .try_find(&id, &mut self.buf)
-            .map_err(|e| say(&format!("cannot read blob {id}"), e))?
-        else {
+        let Some(data) = self.find(id, "blob")? else {
             return Ok(Blob::Missing);
         };
         if data.data[..data.data.len().min(8192)].contains(&0) {
